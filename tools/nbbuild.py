@@ -1,0 +1,86 @@
+"""Write course notebooks from a throwaway Python build script.
+
+A build script lists the cells of a notebook and writes it::
+
+    import sys; sys.path.insert(0, "tools")   # when run from the repository root
+    from nbbuild import md, code, solution, write_notebook
+
+    write_notebook("notebooks/02_symbolic.ipynb", [
+        md("# 02 符号微分 (symbolic differentiation)", slide="slide"),
+        code("%matplotlib inline\\nimport autodiff_helpers as ah\\nah.use_course_style()"),
+        md("## 练习 1", slide="subslide"),
+        solution("assert 1 + 1 == 2"),
+    ], summary="Symbolic differentiation and expression swell")
+
+The written notebook has no outputs: run ``make record`` afterwards, which
+executes it, stores the outputs and adds the navigation cells.  Each cell gets
+``slideshow.slide_type`` metadata (RISE / nbconvert slides):
+
+``"slide"`` new slide, ``"subslide"`` new slide below the current one,
+``"fragment"`` appears on the next click, ``"-"`` continues the current slide,
+``"skip"`` not shown in slides, ``"notes"`` speaker notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+
+
+def _slide_metadata(slide: str) -> dict:
+    if slide not in SLIDE_TYPES:
+        raise ValueError(f"slide type {slide!r} is not one of {SLIDE_TYPES}")
+    return {"slideshow": {"slide_type": slide}}
+
+
+def md(text: str, slide: str = "slide") -> nbformat.NotebookNode:
+    """Return a markdown cell; a heading ``#``/``##`` must start a slide or subslide."""
+    text = text.strip("\n")
+    if text.startswith("#") and slide not in ("slide", "subslide"):
+        raise ValueError(f"a heading cell must use slide='slide' or 'subslide': {text[:40]!r}")
+    return new_markdown_cell(text, metadata=_slide_metadata(slide))
+
+
+def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.NotebookNode:
+    """Return a code cell with the given slide type and cell tags (e.g. ``raises-exception``)."""
+    metadata = _slide_metadata(slide)
+    if tags:
+        metadata["tags"] = list(tags)
+    return new_code_cell(src.strip("\n"), metadata=metadata)
+
+
+def solution(src: str, slide: str = "skip") -> nbformat.NotebookNode:
+    """Return a solution code cell: tagged ``solution``, source hidden in JupyterLab.
+
+    nbval and ``make record`` still execute it, so a solution should ``assert``
+    its result.
+    """
+    cell = code(src, slide=slide, tags=("solution",))
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    return cell
+
+
+def write_notebook(path: str | Path, cells: list, summary: str) -> Path:
+    """Write ``cells`` as an nbformat-4 notebook with the python3 kernel; return the path.
+
+    ``summary`` is a one-line English description, used for the notebook table
+    in README.md (``tools/nav.py``).
+    """
+    nb = new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["course"] = {"summary": summary}
+    nbformat.validate(nb)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path

@@ -1,0 +1,114 @@
+"""Re-execute notebooks top to bottom and store their outputs (``make record``).
+
+Usage: ``python tools/record.py [NOTEBOOK ...]`` (default: every notebook in
+notebooks/).  Each notebook runs in a fresh kernel of this interpreter, with
+its own folder as the working directory, so execution counts run 1, 2, 3, ...
+Cells tagged ``raises-exception`` may raise; any other error stops that
+notebook, prints the cell (index and first source line) and the error, and
+leaves the file byte-identical.  On success the navigation cells are
+refreshed and the notebook is written to a temporary file that then replaces
+the original.  Exit status 1 if any notebook failed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from traitlets import default
+
+import nav
+
+CELL_TIMEOUT = 300  # seconds
+
+
+class CurrentEnvSpecs(KernelSpecManager):
+    """Kernel specs that always start this interpreter, like nbval's --nbval-current-env.
+
+    A user-wide ``python3`` kernelspec pointing to another Python would
+    otherwise shadow the course environment's one.
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name="Python 3 (ipykernel)",
+            language="python",
+            name=kernel_name,
+            resource_dir="",
+        )
+
+
+class CurrentEnvKernelManager(AsyncKernelManager):
+    """A kernel manager that runs kernels in this interpreter."""
+
+    @default("kernel_spec_manager")
+    def _kernel_spec_manager_default(self) -> KernelSpecManager:
+        return CurrentEnvSpecs(parent=self)
+
+
+def first_line(cell) -> str:
+    lines = cell.source.strip().splitlines()
+    return lines[0] if lines else "<empty cell>"
+
+
+def record(path: Path) -> bool:
+    """Execute the notebook at ``path`` and store it; return False (file untouched) on failure."""
+    path = Path(path)
+    original = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(original, as_version=4)
+    current = {}
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        kernel_manager_class=CurrentEnvKernelManager,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+        record_timing=False,
+        on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index),
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        cell = current.get("cell")
+        where = f"cell {current['index']} ({first_line(cell)!r})" if cell else "kernel start"
+        message = (
+            f"{error.ename}: {error.evalue}"
+            if isinstance(error, CellExecutionError)
+            else f"{type(error).__name__}: {error}"
+        )
+        print(f"FAILED {path}: {where}\n  {message}\n  file left unchanged", file=sys.stderr)
+        return False
+    seconds = time.perf_counter() - start
+    nav.add_navigation(nb, path)
+    text = nav.notebook_text(nb)
+    temporary = path.with_name(f".{path.name}.recording")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    print(f"recorded {path} in {seconds:.1f} s")
+    return True
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv] or nav.course_notebooks()
+    if not paths:
+        print("no notebooks to record")
+        return 0
+    failed = [p for p in paths if not record(p)]
+    # neighbours' navigation cells and the README table may name a new notebook
+    if all(p.resolve().parent == nav.NOTEBOOK_DIR for p in paths):
+        for changed in nav.refresh():
+            print(f"refreshed navigation: {changed.relative_to(nav.ROOT)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,59 @@
+# Course build.  Every target that runs course code first makes sure .venv
+# exists and is up to date with requirements.txt and pyproject.toml, so a
+# newcomer types one command:  make lab   or   make test
+#
+#   make lab                       JupyterLab on 127.0.0.1 (token auth on), opens notebooks/
+#   make lab LAB_OPTS=--no-browser   ... without opening a browser
+#   make test                      unit tests (tests/) + nbval on every notebook
+#   make record [NB=notebooks/01_x.ipynb]   re-execute notebooks, store outputs, refresh nav
+#   make nav                       refresh navigation cells and the README notebook table
+#   make bench                     benchmarks/engine.py, when it exists
+#   make clean                     remove caches and build output (keeps .venv)
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_OPTS ?=
+NB ?=
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+
+.PHONY: lab test record nav bench clean
+
+# (Re)build the environment when it is missing or older than the pins.
+$(STAMP): requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH; the course needs Python 3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: the course needs Python 3.11, but $(PYTHON) is Python " + sys.version.split()[0] + " (set PYTHON=/path/to/python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: $(VENV) holds Python " + sys.version.split()[0] + "; remove it (rm -rf $(VENV)) and run make again")'
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks $(LAB_OPTS)
+
+# One pytest run: the helpers' unit tests and tool tests, then every notebook
+# re-executed by nbval and compared with its stored outputs.
+test: $(STAMP)
+	$(BIN)/python -m pytest tests $(NBVAL_OPTS) $(NOTEBOOKS)
+
+record: $(STAMP)
+	$(BIN)/python tools/record.py $(NB)
+
+nav: $(STAMP)
+	$(BIN)/python tools/nav.py
+
+bench: $(STAMP)
+	@if [ -f benchmarks/engine.py ]; then $(BIN)/python benchmarks/engine.py; \
+	else echo "benchmarks/engine.py does not exist yet"; fi
+
+# slides: added by the slides issue (make slides, offline reveal.js decks,
+# browser tests under tests/ that make test then runs as well).
+
+clean:
+	rm -rf .pytest_cache .hypothesis build
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
+		| xargs -0 rm -rf

@@ -1,0 +1,117 @@
+"""tools/: record leaves failing notebooks untouched, nav is idempotent, nbbuild cells."""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import nav
+from nbbuild import code, md, solution, write_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SETUP = "%matplotlib inline\nimport autodiff_helpers as ah\nah.use_course_style()"
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_record(*paths):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "record.py"), *map(str, paths)],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_record_leaves_a_failing_notebook_byte_identical_and_names_the_cell(tmp_path):
+    path = write_notebook(tmp_path / "01_broken.ipynb", [
+        md("# Broken"),
+        code("x = 1\nprint(x)"),
+        code("y = 1 / 0  # the failing cell\nprint(y)"),
+        code("print('never reached')"),
+    ], summary="a notebook that fails")
+    before = sha256(path)
+    result = run_record(path)
+    assert result.returncode == 1
+    assert sha256(path) == before
+    assert "FAILED" in result.stderr
+    assert "cell 2 ('y = 1 / 0  # the failing cell')" in result.stderr
+    assert "ZeroDivisionError: division by zero" in result.stderr
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_record_stores_outputs_counts_and_navigation(tmp_path):
+    path = write_notebook(tmp_path / "01_fine.ipynb", [
+        md("# Fine"),
+        code(SETUP),
+        code("import os\nprint(os.path.basename(os.getcwd()))"),
+        code("raise ValueError('allowed here')", tags=("raises-exception",)),
+        code("1 + 1"),
+    ], summary="a notebook that runs")
+    result = run_record(path)
+    assert result.returncode == 0, result.stderr
+    nb = nbformat.read(path, as_version=4)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code_cells] == [1, 2, 3, 4]
+    assert code_cells[1].outputs[0].text == f"{tmp_path.name}\n"  # cwd is the notebook's folder
+    assert code_cells[2].outputs[0].ename == "ValueError"
+    assert code_cells[3].outputs[0].data["text/plain"] == "2"
+    assert nav.is_nav_cell(nb.cells[0]) and nav.is_nav_cell(nb.cells[-1])
+    assert nav.pending_changes(tmp_path, readme=None) == {}
+    assert "execution" not in code_cells[0].metadata  # no timings: recordings diff cleanly
+
+
+def test_nav_refresh_is_idempotent_and_links_neighbours(tmp_path):
+    folder = tmp_path / "notebooks"
+    for number, title in [("01", "First"), ("02", "Second"), ("03", "Third")]:
+        write_notebook(folder / f"{number}_n{number}.ipynb", [md(f"# {title}"), code("1")],
+                       summary=f"the {title.lower()} one")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Course\n\n## Notebooks\n{nav.TABLE_BEGIN}\nold\n{nav.TABLE_END}\nend\n")
+
+    changed = nav.refresh(folder, readme)
+    assert len(changed) == 4
+    hashes = {p: sha256(p) for p in [*folder.iterdir(), readme]}
+    assert nav.refresh(folder, readme) == []
+    assert {p: sha256(p) for p in hashes} == hashes
+
+    middle = nbformat.read(folder / "02_n02.ipynb", as_version=4)
+    assert middle.cells[0].source == middle.cells[-1].source == (
+        "<!--NAVIGATION-->\n< [First](01_n01.ipynb) | [目录 (Contents)](../README.md#notebooks)"
+        " | [Third](03_n03.ipynb) >"
+    )
+    assert [c.id for c in (middle.cells[0], middle.cells[-1])] == list(nav.NAV_IDS)
+    assert middle.cells[0].metadata.slideshow.slide_type == "skip"
+    assert len(middle.cells) == 4
+    text = readme.read_text()
+    assert "| 02 | [Second](notebooks/02_n02.ipynb) | the second one |" in text
+    assert f"| 04 | *planned* | {nav.PLANNED['04']} |" in text
+    assert text.endswith(f"{nav.TABLE_END}\nend\n") and "old" not in text
+
+
+def test_nav_updates_titles_and_removes_stray_navigation_cells(tmp_path):
+    first = write_notebook(tmp_path / "01_a.ipynb", [md("# A"), code("1")], summary="a")
+    second = write_notebook(tmp_path / "02_b.ipynb", [md("# B"), code("2")], summary="b")
+    nav.refresh(tmp_path, readme=None)
+    nb = nbformat.read(second, as_version=4)
+    nb.cells[1].source = "# B renamed"
+    nb.cells.insert(2, nbformat.v4.new_markdown_cell(nav.MARKER + "\nstale copy"))
+    nbformat.write(nb, second)
+    assert nav.refresh(tmp_path, readme=None) == [first, second]
+    assert "[B renamed](02_b.ipynb)" in nbformat.read(first, as_version=4).cells[0].source
+    assert sum(nav.is_nav_cell(c) for c in nbformat.read(second, as_version=4).cells) == 2
+
+
+def test_nbbuild_cells():
+    hidden = solution("assert True")
+    assert hidden.metadata.jupyter.source_hidden is True
+    assert hidden.metadata.tags == ["solution"]
+    assert code("x", tags=("raises-exception",)).metadata.tags == ["raises-exception"]
+    assert md("text", slide="fragment").metadata.slideshow.slide_type == "fragment"
+    with pytest.raises(ValueError, match="heading cell"):
+        md("## A heading", slide="-")
+    with pytest.raises(ValueError, match="slide type"):
+        code("x", slide="page")

@@ -245,8 +245,11 @@ MINUS_ONE = "minus one"  # the partial is -1
 def _power_partial_base(ans, a, b):
     # d(a**b)/da = b a**(b-1); for a constant exponent 0 the derivative is 0,
     # also at a = 0 where b a**(b-1) would be 0 * inf.
-    if not isinstance(b, (Dual, Variable)) and np.ndim(b) == 0 and b == 0:
-        return 0.0
+    if not isinstance(b, (Dual, Variable)) and np.ndim(b) == 0:
+        if b == 0:
+            return 0.0
+        if b == 2:
+            return 2 * a  # the common square, without computing a**1
     return b * a ** (b - 1)
 
 
@@ -404,16 +407,27 @@ class Dual:
                 tangents.append(None)
         ans = _plain(evaluate(*values))
         dval = None
+        fresh = False  # does dval own its memory (so that += may reuse it)?
         for partial, tangent in zip(partials, tangents):
             if tangent is None:
                 continue
             if partial is ONE:
-                term = tangent
+                term, term_fresh = tangent, False
             elif partial is MINUS_ONE:
-                term = -tangent
+                term, term_fresh = -tangent, True
+            elif type(tangent) is float and tangent == 1.0:
+                term, term_fresh = partial(ans, *values), False  # the usual seed: skip "* 1"
             else:
-                term = partial(ans, *values) * tangent
-            dval = term if dval is None else dval + term
+                term, term_fresh = partial(ans, *values) * tangent, True
+            if dval is None:
+                dval, fresh = term, term_fresh
+            elif fresh and _same_float_array(dval, term):
+                dval += term  # large arrays: one temporary less
+            elif term_fresh and _same_float_array(term, dval):
+                term += dval
+                dval = term
+            else:
+                dval, fresh = dval + term, True
         return _dual(ans, _plain(dval), tag)
 
     def _binary(self, other, name, reflected=False):
@@ -550,6 +564,15 @@ class Dual:
         if isinstance(tangent, _numbers.Real) and tangent < 0:
             sign, tangent = "-", -tangent
         return f"{_format_part(self.val)} {sign} {_format_part(tangent)}·d"
+
+
+def _same_float_array(target, other):
+    """True if ``target += other`` is safe: a float array that ``other`` broadcasts into."""
+    return (
+        type(target) is np.ndarray
+        and target.dtype == np.float64
+        and (isinstance(other, float) or (type(other) is np.ndarray and other.shape == target.shape))
+    )
 
 
 def _dual(val, dval, tag):
@@ -827,7 +850,7 @@ class Variable:
     def _node(value, op, args, parents):
         """A new interior node (no argument checks: used by the operations)."""
         node = Variable.__new__(Variable)
-        if isinstance(value, np.generic):
+        if type(value) is not float and isinstance(value, np.generic):
             value = value.item()
         node.value = value
         node.grad = None
@@ -844,15 +867,26 @@ class Variable:
     @staticmethod
     def _apply(name, *args):
         """Evaluate primitive ``name`` of RULES and record it in the graph."""
+        if len(args) == 2:  # the common case, spelled out: it is most of the forward cost
+            a, b = args
+            if isinstance(a, Variable):
+                a_value = a.value
+                if isinstance(b, Variable):
+                    b_value, parents = b.value, ((0, a), (1, b))
+                else:
+                    b_value, parents = b, ((0, a),)
+            else:
+                a_value, b_value, parents = a, b.value, ((1, b),)
+            return Variable._node(RULES[name][0](a_value, b_value), name, (a_value, b_value), parents)
         values = tuple(a.value if isinstance(a, Variable) else a for a in args)
         ans = RULES[name][0](*values)
         parents = tuple((i, a) for i, a in enumerate(args) if isinstance(a, Variable))
         return Variable._node(ans, name, values, parents)
 
     def _binary(self, other, name, reflected=False):
-        if isinstance(other, Dual):
-            return NotImplemented
-        if type(other) is not float and type(other) is not Variable:
+        if type(other) is not float and not isinstance(other, Variable):
+            if isinstance(other, Dual):
+                return NotImplemented
             other = _check_operand(other)
             if other is None:
                 return NotImplemented
@@ -1026,7 +1060,9 @@ class Variable:
             if op is None:  # a leaf: accumulate, as PyTorch does
                 node.grad = adjoint if node.grad is None else node.grad + adjoint
                 continue
-            if op in _STRUCTURAL:
+            if op in _CUSTOM_VJP:  # fused primitives with their own vjp (section 6)
+                contributions = _CUSTOM_VJP[op](node, adjoint)
+            elif op in _STRUCTURAL:
                 _, transpose = _STRUCTURAL[op]
                 value, params = node._args
                 contributions = ((node._parents[0][1], transpose(adjoint, value, **params)),)

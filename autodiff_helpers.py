@@ -160,6 +160,237 @@ def plot_loss_surface(
 # 2. Symbolic differentiation and expression size (notebook 02)
 # =============================================================================
 
+def logistic_map(x, n: int, r=4):
+    """Return l_n of the logistic map l_{k+1} = r l_k (1 - l_k) with l_1 = x.
+
+    Written with ``*`` and ``-`` only, so ``x`` may be a float, a numpy array,
+    a sympy symbol (the expression of l_n), a ``Dual`` (l_n and its derivative)
+    or a ``Variable`` (a graph of 3 (n - 1) operations).  ``n >= 1``.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1 (l_1 = x), got {n}")
+    value = x
+    for _ in range(n - 1):
+        value = r * value * (1 - value)
+    return value
+
+
+def operation_count(expr) -> int:
+    """Return the number of arithmetic operations in a sympy expression tree.
+
+    This is ``sympy.count_ops``: a product or sum of k terms counts k - 1
+    operations, a power, a function call or a subtraction one each, so
+    ``4*x*(1 - x)`` counts 3.  A subexpression that occurs twice is counted
+    twice (the tree, not the shared graph, is what gets printed).
+    """
+    import sympy
+
+    return int(sympy.count_ops(expr))
+
+
+def cse_operation_count(expr) -> int:
+    """Return the operation count of ``expr`` after common-subexpression elimination.
+
+    ``sympy.cse`` rewrites ``expr`` as assignments ``x0 = ..., x1 = ...`` and a
+    reduced expression that uses them; the result is the sum of
+    :func:`operation_count` over the right-hand sides and the reduced
+    expression (each shared subexpression is now computed once).
+    """
+    import sympy
+
+    replacements, (reduced,) = sympy.cse(expr)
+    return sum(operation_count(rhs) for _, rhs in replacements) + operation_count(reduced)
+
+
+class OperationCounter:
+    """Counts the floating-point operations performed on the numbers it hands out.
+
+    ``counter.number(2.0)`` is a :class:`CountingFloat`; every arithmetic
+    operation (``+ - * / **``, unary minus, ``abs``) and every numpy ufunc
+    applied to it adds 1 to ``counter.counts[name]`` and returns another
+    CountingFloat of the same counter.  ``counter.total`` is the sum.
+    """
+
+    def __init__(self):
+        import collections
+
+        self.counts = collections.Counter()
+
+    @property
+    def total(self) -> int:
+        """The number of operations counted so far."""
+        return sum(self.counts.values())
+
+    def number(self, value) -> CountingFloat:
+        """Return ``value`` as a float whose operations this counter counts."""
+        return CountingFloat(value, self)
+
+    def __repr__(self):
+        return f"OperationCounter(total={self.total}, counts={dict(self.counts)})"
+
+
+def _counting_operation(name, operation, reflected=False):
+    def method(self, other):
+        if not isinstance(other, (int, float)):
+            return NotImplemented  # e.g. a Dual: its reflected method takes over
+        self.counter.counts[name] += 1
+        a, b = (float(other), float(self)) if reflected else (float(self), float(other))
+        return CountingFloat(operation(a, b), self.counter)
+
+    method.__name__ = f"__{'r' if reflected else ''}{operation.__name__.strip('_')}__"
+    return method
+
+
+class CountingFloat(float):
+    """A float that reports each arithmetic operation on it to an ``OperationCounter``.
+
+    Make one with ``OperationCounter().number(x)``.  Results of operations are
+    CountingFloats of the same counter, so a whole computation is counted.
+    Comparisons and conversions are not counted.
+    """
+
+    __slots__ = ("counter",)
+
+    def __new__(cls, value, counter):
+        number = super().__new__(cls, value)
+        number.counter = counter
+        return number
+
+    __add__ = _counting_operation("add", _operator.add)
+    __radd__ = _counting_operation("add", _operator.add, reflected=True)
+    __sub__ = _counting_operation("subtract", _operator.sub)
+    __rsub__ = _counting_operation("subtract", _operator.sub, reflected=True)
+    __mul__ = _counting_operation("multiply", _operator.mul)
+    __rmul__ = _counting_operation("multiply", _operator.mul, reflected=True)
+    __truediv__ = _counting_operation("divide", _operator.truediv)
+    __rtruediv__ = _counting_operation("divide", _operator.truediv, reflected=True)
+    __pow__ = _counting_operation("power", _operator.pow)
+    __rpow__ = _counting_operation("power", _operator.pow, reflected=True)
+
+    def __neg__(self):
+        self.counter.counts["negative"] += 1
+        return CountingFloat(-float(self), self.counter)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        self.counter.counts["absolute"] += 1
+        return CountingFloat(abs(float(self)), self.counter)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or kwargs or not all(isinstance(a, (int, float)) for a in inputs):
+            return NotImplemented
+        self.counter.counts[ufunc.__name__] += 1
+        result = ufunc(*[float(a) for a in inputs])
+        return CountingFloat(result, self.counter) if isinstance(result, float) else result
+
+    def __repr__(self):
+        return f"CountingFloat({float(self)!r})"
+
+
+def count_operations(f, *args) -> int:
+    """Return the number of floating-point operations ``f(*args)`` performs on its arguments.
+
+    Each float argument is replaced by a :class:`CountingFloat` of one fresh
+    :class:`OperationCounter`; operations on constants alone (``4 * 1.0``) are
+    not seen, so write ``f`` in terms of its arguments.
+    """
+    counter = OperationCounter()
+    f(*(counter.number(a) for a in args))
+    return counter.total
+
+
+def count_forward_mode_operations(f, x) -> int:
+    """Return the number of floating-point operations of one forward-mode derivative f'(x).
+
+    Evaluates ``f(Dual(x, 1.0))`` with both parts counted: the operations on
+    the values (f itself) plus those on the tangents (the chain rule).
+    """
+    counter = OperationCounter()
+    f(Dual(counter.number(x), counter.number(1.0)))
+    return counter.total
+
+
+class CountingFunction:
+    """Wrap a function and count how often it is called.
+
+    ``counted = CountingFunction(f)``; ``counted(x)`` returns ``f(x)`` and adds 1
+    to ``counted.calls``; ``counted.reset()`` sets the count back to 0.  Used
+    to show that a finite-difference gradient of an R^N -> R function costs
+    N + 1 calls (forward) or 2 N calls (central).
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.function(*args, **kwargs)
+
+    def reset(self) -> None:
+        """Set ``calls`` back to 0."""
+        self.calls = 0
+
+    def __repr__(self):
+        name = getattr(self.function, "__name__", repr(self.function))
+        return f"CountingFunction({name}, calls={self.calls})"
+
+
+# -- the error of finite differences (notebook 03) ----------------------------
+
+def derivative_errors(f, exact: float, x: float, steps) -> dict:
+    """Return the absolute errors |approximation - exact| of f'(x) for each step h.
+
+    A dict with keys ``"forward"``, ``"central"``, ``"complex step"``, each an
+    array over ``steps``, computed with :func:`forward_difference`,
+    :func:`central_difference` and :func:`complex_step` (``f`` must accept
+    complex numbers for the last one, as numpy's functions do).
+    """
+    steps = np.asarray(steps, dtype=float)
+    methods = {
+        "forward": forward_difference,
+        "central": central_difference,
+        "complex step": complex_step,
+    }
+    return {
+        name: np.array([abs(float(method(f, x, h)) - exact) for h in steps])
+        for name, method in methods.items()
+    }
+
+
+# order p of the truncation error C h**p, and C as a multiple of |f^(p+1)(x)|
+_DIFFERENCE_TRUNCATION = {"forward": (1, 1 / 2), "central": (2, 1 / 6)}
+
+
+def difference_error_model(steps, f_value: float, higher_derivative: float, method="forward",
+                           eps=float(np.finfo(float).eps)):
+    """Return (truncation, round-off): the two error terms of a finite difference.
+
+    forward: truncation |f''| h / 2, central: truncation |f'''| h**2 / 6 (Taylor
+    remainder); ``higher_derivative`` is f'' or f''' accordingly.  Round-off,
+    both methods: eps |f| / h (f(x + h) and f(x) are each rounded to about
+    eps |f| / 2, and their difference is divided by h).  Arrays over ``steps``.
+    """
+    order, factor = _DIFFERENCE_TRUNCATION[method]
+    steps = np.asarray(steps, dtype=float)
+    truncation = factor * abs(higher_derivative) * steps**order
+    roundoff = eps * abs(f_value) / steps
+    return truncation, roundoff
+
+
+def optimal_step(f_value: float, higher_derivative: float, method="forward",
+                 eps=float(np.finfo(float).eps)) -> float:
+    """Return the step h that minimises truncation + round-off of :func:`difference_error_model`.
+
+    Setting d/dh (C h**p + eps |f| / h) = 0 gives h* = (eps |f| / (p C))**(1/(p+1)):
+    forward h* = sqrt(2 eps |f| / |f''|), central h* = (3 eps |f| / |f'''|)**(1/3).
+    """
+    order, factor = _DIFFERENCE_TRUNCATION[method]
+    constant = factor * abs(higher_derivative)
+    return float((eps * abs(f_value) / (order * constant)) ** (1 / (order + 1)))
+
 # -- end of section 2 --
 
 # =============================================================================
@@ -1283,6 +1514,16 @@ def check_grad(f, *args, h=1e-6):
 # =============================================================================
 # 6. Neural networks and the Ising model (notebook 06)
 # =============================================================================
+
+# -----------------------------------------------------------------------------
+# 6.1 Fused primitives: one graph node with a hand-written vjp
+# -----------------------------------------------------------------------------
+# When a whole function has a short closed-form vector-Jacobian product, it can
+# be one node of the graph instead of a chain of small ones (fewer nodes, fewer
+# temporaries). Variable.backward() looks an operation's name up here first:
+# _CUSTOM_VJP[name](node, adjoint) -> [(parent Variable, its gradient), ...].
+
+_CUSTOM_VJP = {}
 
 # -- end of section 6 --
 

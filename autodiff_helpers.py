@@ -1509,6 +1509,316 @@ def check_grad(f, *args, h=1e-6):
         central.append(cen)
     return GradCheck(reverse, forward, central)
 
+
+# -----------------------------------------------------------------------------
+# 5.x Looking at a graph: the evaluation trace (Baydin et al., Table 3) and a drawing
+# -----------------------------------------------------------------------------
+# Nodes are numbered as in Baydin et al.: the n leaves v_{1-n}, ..., v_0 in the
+# order they were created, then the operations v_1, v_2, ... in evaluation order.
+
+_SUBSCRIPTS = str.maketrans("-0123456789", "\u208b\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089")
+_BAR = "\u0304"  # combining macron: "v" + _BAR is v-bar, the adjoint
+
+# How an operation is written in the primal trace ({0}, {1}: its arguments).
+_PRIMAL_FORMS = {
+    "add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} × {1}", "divide": "{0} / {1}",
+    "power": "{0}^{1}", "negative": "-{0}", "positive": "+{0}", "log": "ln {0}",
+}
+# The partial derivative d(out)/d(argument i) written with the argument labels
+# ({0}, {1}) and the output's label ({out}); other operations show d out/d in.
+_PARTIAL_FORMS = {
+    "add": ("1", "1"), "subtract": ("1", "(-1)"), "multiply": ("{1}", "{0}"),
+    "divide": ("1/{1}", "(-{out}/{1})"), "power": ("{1} × {0}^({1}-1)", "{out} × ln {0}"),
+    "negative": ("(-1)",), "positive": ("1",), "log": ("1/{0}",), "sin": ("cos {0}",),
+    "cos": ("(-sin {0})",), "tan": ("(1 + {out}²)",), "exp": ("{out}",),
+    "sqrt": ("1/(2 {out})",), "tanh": ("(1 - {out}²)",), "square": ("2 {0}",),
+    "reciprocal": ("(-{out}²)",), "arctan": ("1/(1 + {0}²)",),
+}
+
+
+def _format_number(x, decimals=3):
+    """x rounded to ``decimals`` places without trailing zeros: 2.0 -> '2', 0.6931 -> '0.693'."""
+    text = f"{float(x):.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _operand(x):
+    """A constant as an operand in a formula: negative numbers in parentheses."""
+    if np.ndim(x) != 0:
+        return repr(x)
+    text = _format_number(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def local_gradients(node):
+    """Return the local partial derivatives of a scalar node: a list of
+    ``(parent, d node / d parent)``, one entry per Variable argument (an argument
+    used twice, as in ``x * x``, appears twice). Leaves return [].
+
+    The partials come from the same table of rules (``RULES``) that the
+    backward sweep uses: they are the contributions of an adjoint equal to 1.
+    """
+    if node._op is None:
+        return []
+    if node._op not in RULES or node._shape != ():
+        raise ValueError(
+            f"local_gradients needs a scalar elementwise operation, got op {node._op!r} with "
+            f"shape {node._shape}"
+        )
+    return [(parent, float(_value_of(g))) for parent, g in _elementwise_vjp(node, 1.0)]
+
+
+def _numbered_graph(y):
+    """Run a backward sweep from scalar ``y`` (leaves' ``.grad`` left as they were)
+    and number its nodes; return (order, index) with index[id(node)] = k of v_k."""
+    if not isinstance(y, Variable):
+        raise TypeError(f"expected a Variable, got {type(y).__name__!r}")
+    order = topological_order(y)
+    for node in order:
+        if node._shape != () or (node._op is not None and node._op not in RULES):
+            raise ValueError(
+                f"traces and drawings are for small scalar graphs; node {node!r} has op "
+                f"{node._op!r} and shape {node._shape}"
+            )
+    leaves = [node for node in order if node._op is None]
+    saved = [(leaf, leaf.grad) for leaf in leaves]
+    y.backward()
+    for leaf, previous in saved:  # the sweep is for display: do not accumulate .grad
+        leaf.grad = previous
+    index, next_op = {}, 1
+    for k, leaf in enumerate(leaves):
+        index[id(leaf)] = k + 1 - len(leaves)
+    for node in order:
+        if node._op is not None:
+            index[id(node)] = next_op
+            next_op += 1
+    return order, index
+
+
+def _arguments(node, label):
+    """The arguments of ``node`` as (label of a parent node or formatted constant) strings."""
+    parents = dict(node._parents)
+    return [label(parents[i]) if i in parents else _operand(a) for i, a in enumerate(node._args)]
+
+
+def _primal_formula(node, args):
+    form = _PRIMAL_FORMS.get(node._op)
+    if form is not None:
+        return form.format(*args)
+    return f"{node._op} {args[0]}" if len(args) == 1 else f"{node._op}({', '.join(args)})"
+
+
+class TraceRow(tuple):
+    """One line of a trace: ``target = formula = numbers = value`` (``numbers`` may be '')."""
+
+    __slots__ = ()
+
+    def __new__(cls, target, formula, numbers, value):
+        return super().__new__(cls, (target, formula, numbers, float(value)))
+
+    target = property(lambda self: self[0])
+    formula = property(lambda self: self[1])
+    numbers = property(lambda self: self[2])
+    value = property(lambda self: self[3])
+
+
+class Trace:
+    """The evaluation trace of a small scalar graph, as in Table 3 of Baydin et al. (2018).
+
+    ``primal``  -- rows of the forward primal trace: inputs v_{1-n}..v_0, then every
+                   operation v_k = op(...) = value in evaluation order, then y = v_m;
+    ``adjoint`` -- rows of the reverse adjoint trace: the seed, then for each node in
+                   reverse order one row per parent, vbar_parent = vbar_node × partial
+                   (``vbar_j = vbar_j + ...`` when v_j already had a contribution),
+                   then the gradient with respect to each input;
+    ``gradient`` -- dict input name (or label) -> dy/dx.
+    ``str()`` is a text table, ``_repr_html_`` an HTML one (shown by Jupyter).
+    """
+
+    def __init__(self, primal, adjoint, gradient, decimals):
+        self.primal, self.adjoint, self.gradient, self.decimals = primal, adjoint, gradient, decimals
+
+    def _lines(self, rows):
+        import unicodedata
+
+        def width(text):  # display width: combining characters take no room
+            return sum(1 for c in text if not unicodedata.combining(c))
+
+        def pad(text, n):
+            return text + " " * (n - width(text))
+
+        cells = [(r.target, r.formula, r.numbers, _format_number(r.value, self.decimals)) for r in rows]
+        widths = [max(width(c[j]) for c in cells) for j in range(3)]
+        lines = []
+        for target, formula, numbers, value in cells:
+            parts = [pad(target, widths[0]), "=", pad(formula, widths[1])]
+            if any(c[2] for c in cells):
+                parts += ["=" if numbers else " ", pad(numbers, widths[2])]
+            lines.append(" ".join(parts + ["=", value]).rstrip())
+        return lines
+
+    def __str__(self):
+        return "\n".join(
+            ["Forward primal trace"] + self._lines(self.primal)
+            + ["", "Reverse adjoint trace"] + self._lines(self.adjoint)
+        )
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        import html
+
+        def body(title, rows):
+            out = [f'<tr><th colspan="4" style="text-align:left">{title}</th></tr>']
+            for r in rows:
+                numbers = f"= {html.escape(r.numbers)}" if r.numbers else ""
+                out.append(
+                    f"<tr><td>{html.escape(r.target)}</td><td>= {html.escape(r.formula)}</td>"
+                    f"<td>{numbers}</td><td>= {_format_number(r.value, self.decimals)}</td></tr>"
+                )
+            return "".join(out)
+
+        return (
+            '<table style="font-family:monospace">'
+            + body("Forward primal trace", self.primal)
+            + body("Reverse adjoint trace", self.adjoint)
+            + "</table>"
+        )
+
+
+def trace_table(y, output_name="y", decimals=3):
+    """Return the ``Trace`` (primal and adjoint trace) of the scalar graph ending at ``y``.
+
+    Runs one backward sweep from ``y`` to fill every node's ``.adjoint`` (the
+    leaves' ``.grad`` are left as they were) and lists each step the way
+    Table 3 of Baydin et al. does: leaves are v_{1-n}..v_0 in creation order
+    (named by their ``.name``), operations v_1, v_2, ... in evaluation order.
+    In the adjoint trace a node used by two operations gets two rows, the
+    second one ``vbar_j = vbar_j + vbar_i × d v_i / d v_j``. Values are printed
+    with ``decimals`` places; the rows keep full floats.
+    """
+    order, index = _numbered_graph(y)
+
+    def label(node, bar=False):
+        return "v" + (_BAR if bar else "") + str(index[id(node)]).translate(_SUBSCRIPTS)
+
+    primal, adjoint = [], []
+    for node in order:
+        if node._op is None:
+            primal.append(TraceRow(label(node), node.name or "", "", node.value))
+            continue
+        args = _arguments(node, label)
+        numbers = [_operand(a) for a in node._args]
+        primal.append(TraceRow(label(node), _primal_formula(node, args),
+                               _primal_formula(node, numbers), node.value))
+    primal.append(TraceRow(output_name, label(y), "", y.value))
+
+    bar = output_name + _BAR if len(output_name) == 1 else f"{output_name}bar"
+    adjoint.append(TraceRow(label(y, bar=True), bar, "", y.adjoint))
+    running = {id(y): y.adjoint}
+    for node in reversed(order):
+        if node._op is None:
+            continue
+        args = _arguments(node, label)
+        forms = _PARTIAL_FORMS.get(node._op)
+        for (i, parent), (_, partial) in zip(node._parents, local_gradients(node)):
+            if forms is not None:
+                symbol = forms[i].format(*args, out=label(node))
+            else:
+                symbol = f"∂{label(node)}/∂{label(parent)}"
+            term = f"{label(node, bar=True)} × {symbol}"
+            numbers = f"{_format_number(node.adjoint)} × {_operand(partial)}"
+            contribution = node.adjoint * partial
+            if id(parent) in running:
+                running[id(parent)] += contribution
+                term = f"{label(parent, bar=True)} + {term}"
+                numbers = f"{_format_number(running[id(parent)] - contribution)} + {numbers}"
+            else:
+                running[id(parent)] = contribution
+            adjoint.append(TraceRow(label(parent, bar=True), term, numbers, running[id(parent)]))
+    gradient = {}
+    for node in order:
+        if node._op is None:
+            name = node.name or label(node)
+            gradient[name] = running.get(id(node), 0.0)
+            adjoint.append(TraceRow(f"∂{output_name}/∂{name}", label(node, bar=True), "",
+                                    gradient[name]))
+    return Trace(primal, adjoint, gradient, decimals)
+
+
+def draw_graph(y, ax=None, decimals=3, edge_labels=True):
+    """Draw the computational graph of the scalar expression ``y`` with matplotlib.
+
+    Runs a backward sweep from ``y`` (as ``trace_table`` does: ``.grad`` of the
+    leaves is left unchanged). Each node is a box with its label v_k and its
+    operation or name, its value and its adjoint vbar_k; each edge is an arrow
+    from a parent to the operation that uses it, labelled with the local
+    partial derivative when ``edge_labels``. Layout: column = depth (the
+    longest path from a leaf), inputs on the left, ``y`` on the right.
+
+    Returns the Axes; node boxes are ``ax.texts`` with gid "node", arrows are
+    ``ax.patches`` with gid "edge", edge labels are texts with gid "edge label".
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    order, index = _numbered_graph(y)
+    depth = {}
+    for node in order:
+        depth[id(node)] = 1 + max((depth[id(p)] for _, p in node._parents), default=-1)
+    columns = {}
+    for node in order:
+        columns.setdefault(depth[id(node)], []).append(node)
+    position = {}
+    for column, nodes in sorted(columns.items()):
+        if column > 0:  # order a column by the mean height of each node's parents
+            nodes.sort(key=lambda n: -np.mean([position[id(p)][1] for _, p in n._parents]))
+        for row, node in enumerate(nodes):
+            position[id(node)] = (2.0 * column, (len(nodes) - 1) / 2 - row)
+    if ax is None:
+        width = min(3.0 + 2.6 * len(columns), 12.0)
+        height = min(1.5 + 1.5 * max(len(n) for n in columns.values()), 7.0)
+        ax = plt.figure(figsize=(width, height)).add_subplot()
+
+    boxes = {}
+    for node in order:
+        k = index[id(node)]
+        what = (node.name or "input") if node._op is None else node._op
+        lines = [f"$v_{{{k}}}$: {what}", f"value {_format_number(node.value, decimals)}"]
+        if node.adjoint is not None:
+            lines.append(rf"$\bar{{v}}_{{{k}}}$ = {_format_number(node.adjoint, decimals)}")
+        colour = "#dbe9f6" if node._op is None else ("#fde0c5" if node is y else "#eeeeee")
+        boxes[id(node)] = ax.text(
+            *position[id(node)], "\n".join(lines), ha="center", va="center", fontsize=13,
+            gid="node", zorder=3,
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "0.3"},
+        )
+    for node in order:
+        if node._op is None:
+            continue
+        seen = {}
+        for (_, parent), (_, partial) in zip(node._parents, local_gradients(node)):
+            repeat = seen[id(parent)] = seen.get(id(parent), -1) + 1
+            start, end = position[id(parent)], position[id(node)]
+            bend = 0.0 if repeat == 0 else 0.35 * (-1) ** repeat
+            ax.add_patch(FancyArrowPatch(
+                start, end, arrowstyle="-|>", mutation_scale=18, color="0.35", lw=1.5,
+                connectionstyle=f"arc3,rad={bend}", patchA=boxes[id(parent)].get_bbox_patch(),
+                # above the boxes: an arrow is clipped to box outlines placed when they draw
+                patchB=boxes[id(node)].get_bbox_patch(), gid="edge", zorder=4,
+            ))
+            if edge_labels:
+                middle = (0.5 * (start[0] + end[0]), 0.5 * (start[1] + end[1]) + 0.25 * bend)
+                ax.text(*middle, _format_number(partial, decimals), fontsize=11, color="tab:blue",
+                        ha="center", va="center", gid="edge label", zorder=5,
+                        bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+    xs = [p[0] for p in position.values()]
+    ys = [p[1] for p in position.values()]
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.set_axis_off()
+    return ax
+
 # -- end of section 5 --
 
 # =============================================================================
@@ -1524,6 +1834,455 @@ def check_grad(f, *args, h=1e-6):
 # _CUSTOM_VJP[name](node, adjoint) -> [(parent Variable, its gradient), ...].
 
 _CUSTOM_VJP = {}
+
+
+def _cross_entropy_vjp(node, adjoint):
+    # d/dz_nk of -(1/N) sum_n log softmax(z_n)[y_n] is (softmax(z_n)_k - [k == y_n]) / N
+    probabilities, labels = node._args
+    gradient = probabilities.copy()
+    gradient[np.arange(len(labels)), labels] -= 1.0
+    gradient *= adjoint / len(labels)
+    return ((node._parents[0][1], gradient),)
+
+
+_CUSTOM_VJP["cross_entropy"] = _cross_entropy_vjp
+
+
+# -----------------------------------------------------------------------------
+# 6.2 Activations and losses
+# -----------------------------------------------------------------------------
+
+def relu(x):
+    """Rectified linear unit max(x, 0), elementwise (derivative 1/2 at x = 0, see RULES)."""
+    return np.maximum(x, 0.0)
+
+
+def sigmoid(x):
+    """Logistic function 1 / (1 + e^-x), written as (1 + tanh(x/2)) / 2: no overflow."""
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)
+
+
+def identity(x):
+    """x itself (a network without a nonlinearity)."""
+    return x
+
+
+ACTIVATIONS = {"tanh": tanh, "relu": relu, "sigmoid": sigmoid, "identity": identity}
+
+
+def _check_labels(labels, logits_shape):
+    """Class labels as an int array of shape (N,), checked against logits of shape (N, C)."""
+    if len(logits_shape) != 2:
+        raise ValueError(
+            f"cross_entropy expects logits of shape (batch, classes), got shape {logits_shape}"
+        )
+    n_rows, n_classes = logits_shape
+    labels = np.asarray(_value_of(labels))
+    if labels.shape != (n_rows,):
+        raise ValueError(
+            f"labels have shape {labels.shape} but logits have shape {logits_shape}: expected "
+            f"labels of shape ({n_rows},), one class index per row"
+        )
+    if labels.dtype.kind not in "iu":
+        if labels.dtype.kind not in "bf" or not np.all(labels == np.round(labels)):
+            raise ValueError(
+                f"labels must be integer class indices 0..{n_classes - 1}, got {labels.dtype} "
+                f"values such as {labels.ravel()[:3]}"
+            )
+        labels = labels.astype(np.intp)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1} for logits of shape {logits_shape}, got "
+            f"values from {labels.min()} to {labels.max()}"
+        )
+    return labels
+
+
+def cross_entropy(logits, labels):
+    """Mean cross-entropy of softmax(logits) against integer class labels:
+
+        L = -(1/N) sum_n log softmax(z_n)[y_n],
+        log softmax(z)_k = (z_k - max z) - log sum_j exp(z_j - max z).
+
+    ``logits`` has shape (N, C), ``labels`` shape (N,) with values 0..C-1.
+    Subtracting the row maximum keeps every exponential <= 1, so logits of 1e3
+    neither overflow nor give nan. On a Variable the loss is ONE graph node
+    whose vjp is (softmax(z) - onehot(y)) / N (see _CUSTOM_VJP); on anything
+    else (arrays, Duals) the same formula is built from differentiable
+    primitives. Returns a float (or a scalar Variable / Dual).
+    """
+    shape = np.shape(_value_of(logits))
+    labels = _check_labels(labels, shape)
+    rows = np.arange(shape[0])
+    if type(logits) is Variable:
+        shifted = logits.value - logits.value.max(axis=1, keepdims=True)
+        exponentials = np.exp(shifted)
+        totals = exponentials.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(totals[:, 0]) - shifted[rows, labels]))
+        return Variable._node(loss, "cross_entropy", (exponentials / totals, labels), ((0, logits),))
+    shift = np.max(_value_of(logits), axis=1, keepdims=True)  # a constant: L does not depend on it
+    shifted = logits - shift
+    loss = np.mean(np.log(np.sum(np.exp(shifted), axis=1)) - shifted[rows, labels])
+    return _plain(loss)
+
+
+def mse_loss(prediction, target):
+    """Mean squared error (1/n) sum_i (prediction_i - target_i)**2 over all elements."""
+    shape, target_shape = np.shape(_value_of(prediction)), np.shape(_value_of(target))
+    if shape != target_shape:
+        raise ValueError(
+            f"mse_loss needs prediction and target of one shape, got {shape} and {target_shape}"
+        )
+    difference = prediction - target
+    return _plain(np.mean(difference * difference))
+
+
+# -----------------------------------------------------------------------------
+# 6.3 Modules: Linear layers and multilayer perceptrons (shaped like torch.nn)
+# -----------------------------------------------------------------------------
+
+def _collect_parameters(value, found, seen):
+    if isinstance(value, Variable):
+        if id(value) not in seen:
+            seen.add(id(value))
+            found.append(value)
+    elif isinstance(value, Module):
+        for item in vars(value).values():
+            _collect_parameters(item, found, seen)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_parameters(item, found, seen)
+
+
+def _substitute_parameters(value, replacement):
+    if isinstance(value, Variable):
+        return replacement[id(value)]
+    if isinstance(value, Module):
+        copy = object.__new__(type(value))
+        copy.__dict__.update(
+            {key: _substitute_parameters(item, replacement) for key, item in vars(value).items()}
+        )
+        return copy
+    if isinstance(value, (list, tuple)):
+        return type(value)(_substitute_parameters(item, replacement) for item in value)
+    return value
+
+
+class Module:
+    """A piece of a network, shaped like PyTorch's ``torch.nn.Module``.
+
+    A subclass stores its trainable parameters as ``Variable`` attributes (or
+    sub-modules, or lists of them) and defines ``forward(x)``; ``net(x)`` calls
+    it. ``parameters()`` finds every parameter, in attribute order.
+    """
+
+    def parameters(self):
+        """The list of trainable parameters (leaf Variables), each once."""
+        found = []
+        _collect_parameters(self, found, set())
+        return found
+
+    def zero_grad(self):
+        """Set ``.grad`` of every parameter to None."""
+        for parameter in self.parameters():
+            parameter.zero_grad()
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def call_with(self, parameters, x):
+        """``self(x)`` with the parameters replaced by ``parameters`` (arrays, Duals or
+        Variables, in the order of ``parameters()``): the network as a plain function
+        of its parameters, e.g. for ``check_grad``."""
+        own = self.parameters()
+        parameters = list(parameters)
+        if len(parameters) != len(own):
+            raise ValueError(f"{type(self).__name__} has {len(own)} parameters, got {len(parameters)}")
+        for mine, given in zip(own, parameters):
+            if np.shape(_value_of(given)) != mine.shape:
+                raise ValueError(
+                    f"parameter of shape {mine.shape} replaced by one of shape "
+                    f"{np.shape(_value_of(given))}"
+                )
+        replacement = {id(mine): given for mine, given in zip(own, parameters)}
+        return _substitute_parameters(self, replacement).forward(x)
+
+
+def _positive_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """An affine layer y = x @ W + b with W of shape (n_in, n_out) and b of shape (n_out,).
+
+    ``x`` has shape (batch, n_in) (or (n_in,)). Initialised like PyTorch:
+    W and b uniform in [-1/sqrt(n_in), 1/sqrt(n_in)], from ``rng`` (a seed or a
+    numpy Generator).
+    """
+
+    def __init__(self, n_in, n_out, rng=0):
+        self.n_in = _positive_int(n_in, "n_in")
+        self.n_out = _positive_int(n_out, "n_out")
+        rng = np.random.default_rng(rng)
+        bound = 1.0 / np.sqrt(self.n_in)
+        self.weight = Variable(rng.uniform(-bound, bound, (self.n_in, self.n_out)), name="weight")
+        self.bias = Variable(rng.uniform(-bound, bound, self.n_out), name="bias")
+
+    def forward(self, x):
+        shape = np.shape(_value_of(x))
+        if not shape or shape[-1] != self.n_in:
+            raise ValueError(
+                f"Linear({self.n_in}, {self.n_out}) expects input of shape (batch, {self.n_in}), "
+                f"got shape {shape}"
+            )
+        return x @ self.weight + self.bias
+
+    def __repr__(self):
+        return f"Linear({self.n_in}, {self.n_out})"
+
+
+class MLP(Module):
+    """A multilayer perceptron: Linear layers of the given ``sizes`` with
+    ``activation`` (a name in ACTIVATIONS or a function) between them and none
+    after the last one, so the output is the logits (or a regression value).
+
+    ``MLP([2, 16, 16, 2])`` maps (batch, 2) inputs to (batch, 2) outputs.
+    """
+
+    def __init__(self, sizes, activation="tanh", rng=0):
+        sizes = [_positive_int(size, "every layer size") for size in sizes]
+        if len(sizes) < 2:
+            raise ValueError(f"MLP needs at least an input and an output size, got sizes={sizes}")
+        if isinstance(activation, str):
+            if activation not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+            activation = ACTIVATIONS[activation]
+        self.sizes = sizes
+        self.activation = activation
+        rng = np.random.default_rng(rng)
+        self.layers = [Linear(n_in, n_out, rng=rng) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x))
+        return self.layers[-1](x)
+
+    def __repr__(self):
+        return f"MLP({self.sizes}, activation={getattr(self.activation, '__name__', self.activation)})"
+
+
+# -----------------------------------------------------------------------------
+# 6.4 Optimizers
+# -----------------------------------------------------------------------------
+
+class Optimizer:
+    """Holds a list of parameters (leaf Variables); ``zero_grad()`` clears their
+    gradients, ``step()`` moves them using ``.grad`` (parameters without a
+    gradient are left alone)."""
+
+    def __init__(self, params, lr):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("the optimizer got an empty list of parameters")
+        for p in self.params:
+            if not isinstance(p, Variable) or p._op is not None:
+                raise TypeError(f"parameters must be leaf Variables, got {p!r}")
+        if not lr > 0:
+            raise ValueError(f"the learning rate must be positive, got lr={lr!r}")
+        self.lr = lr
+
+    def zero_grad(self):
+        """Set ``.grad`` of every parameter to None."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: theta <- theta - lr * g, or with momentum mu
+    (PyTorch's form) v <- mu v + g, theta <- theta - lr v."""
+
+    def __init__(self, params, lr, momentum=0.0):
+        super().__init__(params, lr)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = momentum
+        self.velocities = [None] * len(self.params)
+
+    def step(self):
+        """One update of every parameter that has a gradient."""
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is None:
+                continue
+            if self.momentum:
+                v = self.velocities[i]
+                g = self.velocities[i] = g if v is None else self.momentum * v + g
+            p.value -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015): running means of g and g**2 with bias correction,
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g**2,
+        theta <- theta - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr)
+        if not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"betas must be in [0, 1), got {betas!r}")
+        self.betas, self.eps = tuple(betas), eps
+        self.moments = [None] * len(self.params)
+        self.t = 0
+
+    def step(self):
+        """One update of every parameter that has a gradient."""
+        self.t += 1
+        b1, b2 = self.betas
+        step_size = self.lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        eps = self.eps * np.sqrt(1.0 - b2**self.t)  # the same update as eps added to sqrt(v_hat)
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is None:
+                continue
+            if self.moments[i] is None:
+                m, v = (1.0 - b1) * g, (1.0 - b2) * g * g
+            else:
+                m, v = self.moments[i]
+                m = b1 * m + (1.0 - b1) * g
+                v = b2 * v + (1.0 - b2) * g * g
+            self.moments[i] = (m, v)
+            p.value -= step_size * m / (np.sqrt(v) + eps)
+
+
+# -----------------------------------------------------------------------------
+# 6.5 The 2-D Ising model: checkerboard Metropolis over many chains at once
+# -----------------------------------------------------------------------------
+# H = -J sum_<ij> s_i s_j on an L x L periodic lattice (J = 1, k_B = 1). The
+# sites with i + j even have only odd neighbours and vice versa, so each half
+# can be updated at once. With L even, the lattice splits into four
+# sublattices A = s[0::2, 0::2], B = s[0::2, 1::2], C = s[1::2, 0::2],
+# D = s[1::2, 1::2]; A and D have only B and C as neighbours.
+
+ONSAGER_TC = 2.0 / np.log(1.0 + np.sqrt(2.0))  # exact critical temperature, 2.269185...
+
+
+def ising_energy(spins):
+    """Energy per spin e = -(1/L^2) sum_i s_i (s_right + s_down) of each configuration
+    in ``spins`` (shape (..., L, L), periodic boundaries)."""
+    s = np.asarray(spins, dtype=float)
+    bonds = s * (np.roll(s, -1, axis=-1) + np.roll(s, -1, axis=-2))
+    return -bonds.mean(axis=(-2, -1))
+
+
+def ising_magnetization(spins):
+    """Magnetization per spin m = (1/L^2) sum_i s_i of each configuration (shape (..., L, L))."""
+    return np.asarray(spins, dtype=float).mean(axis=(-2, -1))
+
+
+def _metropolis_update(s, neighbours, two_beta, rng):
+    # flip each spin with probability min(1, exp(-dE/T)), dE = 2 s h (h = sum of neighbours)
+    local = s * neighbours
+    accept = rng.random(s.shape, dtype=np.float32) < np.exp(two_beta * -local.astype(np.float32))
+    np.negative(s, out=s, where=accept)
+
+
+def _checkerboard_sweeps(parts, two_beta, n_sweeps, rng):
+    a, b, c, d = parts
+    roll = np.roll
+    for _ in range(n_sweeps):
+        _metropolis_update(a, b + roll(b, 1, -1) + c + roll(c, 1, -2), two_beta, rng)
+        _metropolis_update(d, c + roll(c, -1, -1) + b + roll(b, -1, -2), two_beta, rng)
+        _metropolis_update(b, a + roll(a, -1, -1) + d + roll(d, 1, -2), two_beta, rng)
+        _metropolis_update(c, d + roll(d, 1, -1) + a + roll(a, -1, -2), two_beta, rng)
+
+
+def _split(spins):
+    return [np.ascontiguousarray(spins[..., i::2, j::2]) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))]
+
+
+def _join(parts):
+    a = parts[0]
+    spins = np.empty(a.shape[:-2] + (2 * a.shape[-2], 2 * a.shape[-1]), dtype=np.int8)
+    for part, (i, j) in zip(parts, ((0, 0), (0, 1), (1, 0), (1, 1))):
+        spins[..., i::2, j::2] = part
+    return spins
+
+
+def _two_beta(temperatures, batch_shape):
+    temperatures = np.asarray(temperatures, dtype=float)
+    if np.any(~(temperatures > 0)):
+        raise ValueError(f"temperatures must be positive, got {temperatures}")
+    try:
+        two_beta = np.broadcast_to(2.0 / temperatures, batch_shape)
+    except ValueError:
+        raise ValueError(
+            f"temperatures of shape {temperatures.shape} do not broadcast to the batch shape "
+            f"{batch_shape} of the configurations"
+        ) from None
+    return two_beta.astype(np.float32)[..., None, None]
+
+
+def ising_metropolis(spins, temperatures, n_sweeps, rng=0):
+    """Return the configurations after ``n_sweeps`` checkerboard Metropolis sweeps.
+
+    ``spins``: integer array of +-1 of shape (..., L, L), L even, periodic
+    boundaries, one independent chain per configuration; ``temperatures``
+    broadcast to the batch shape ``spins.shape[:-2]``. One sweep proposes a
+    flip of every spin once (half the lattice at a time) and accepts it with
+    probability min(1, exp(-2 s_i h_i / T)). ``rng`` is a seed or a Generator.
+    """
+    spins = np.asarray(spins)
+    if spins.ndim < 2 or spins.shape[-1] != spins.shape[-2] or spins.shape[-1] % 2:
+        raise ValueError(f"spins must have shape (..., L, L) with L even, got shape {spins.shape}")
+    if not np.all(np.abs(spins) == 1):
+        raise ValueError("spins must all be +1 or -1")
+    two_beta = _two_beta(temperatures, spins.shape[:-2])
+    parts = _split(spins.astype(np.int8))
+    _checkerboard_sweeps(parts, two_beta, n_sweeps, np.random.default_rng(rng))
+    return _join(parts)
+
+
+def ising_configurations(L, temperatures, n_chains, n_sweeps, n_samples=1, sample_every=10,
+                         start="ordered", rng=0):
+    """Equilibrium configurations of the 2-D Ising model at each temperature.
+
+    Runs ``n_chains`` independent chains per temperature (all at once), first
+    ``n_sweeps`` sweeps to equilibrate, then keeps ``n_samples`` snapshots
+    ``sample_every`` sweeps apart. ``start="ordered"`` begins each chain with
+    all spins +1 or all -1 (random sign), ``"random"`` with independent +-1.
+    Returns int8 spins of shape (len(temperatures), n_samples * n_chains, L, L),
+    snapshots in time order (the first n_chains are the first snapshot).
+    """
+    L = _positive_int(L, "L")
+    if L % 2:
+        raise ValueError(f"the checkerboard update needs an even L, got L={L}")
+    temperatures = np.atleast_1d(np.asarray(temperatures, dtype=float))
+    shape = (len(temperatures), n_chains)
+    rng = np.random.default_rng(rng)
+    if start == "ordered":
+        spins = np.broadcast_to(rng.choice(np.array([-1, 1], np.int8), size=shape)[..., None, None],
+                                shape + (L, L))
+    elif start == "random":
+        spins = rng.choice(np.array([-1, 1], np.int8), size=shape + (L, L))
+    else:
+        raise ValueError(f"start must be 'ordered' or 'random', got {start!r}")
+    two_beta = _two_beta(temperatures[:, None], shape)
+    parts = _split(spins)
+    _checkerboard_sweeps(parts, two_beta, n_sweeps, rng)
+    snapshots = []
+    for k in range(n_samples):
+        if k:
+            _checkerboard_sweeps(parts, two_beta, sample_every, rng)
+        snapshots.append(_join(parts))
+    return np.concatenate(snapshots, axis=1)
 
 # -- end of section 6 --
 
@@ -1564,5 +2323,98 @@ def hessian(f, x):
     if x.ndim != 1:
         raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
     return np.column_stack([hvp(f, x, unit) for unit in np.eye(x.size)]) if x.size else np.zeros((0, 0))
+
+
+# -----------------------------------------------------------------------------
+# 7.2 Newton's method in n dimensions with the AD Hessian
+# -----------------------------------------------------------------------------
+
+def rosenbrock(x):
+    """Return the (extended) Rosenbrock function of a 1-D array of length n >= 2,
+
+        f(x) = sum_{i=1}^{n-1} [ 100 (x_{i+1} - x_i**2)**2 + (1 - x_i)**2 ],
+
+    a curved narrow valley with its global minimum f = 0 at x = (1, ..., 1).
+    Written with slices and ``.sum()``, so it works on arrays, Duals and Variables.
+    """
+    head, tail = x[:-1], x[1:]
+    return (100.0 * (tail - head * head) ** 2 + (1.0 - head) ** 2).sum()
+
+
+def newton_minimize(f, x0, n_steps=100, tol=1e-12):
+    """Return the path of Newton's method for a minimum of scalar ``f`` of a 1-D array:
+
+        x_{k+1} = x_k - H(x_k)^{-1} grad f(x_k),
+
+    with the gradient from reverse mode (``grad``) and the Hessian from
+    ``hessian`` (n Hessian-vector products). Pure Newton steps, no line search.
+    Stops after ``n_steps`` steps or once a step is shorter than
+    ``tol * (1 + |x_k|)``. Row k of the result (shape (k + 1, n)) is x_k.
+    """
+    gradient = grad(f)
+    x = np.array(x0, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"x0 must be a 1-D array, got shape {x.shape}")
+    path = [x]
+    for _ in range(n_steps):
+        step = np.linalg.solve(hessian(f, x), np.asarray(gradient(x), dtype=float))
+        x = x - step
+        path.append(x)
+        if np.linalg.norm(step) <= tol * (1.0 + np.linalg.norm(x)):
+            break
+    return np.array(path)
+
+
+def iterations_to_converge(path, target, tol):
+    """Return the first k with |x_k - target| <= tol along ``path`` (rows x_0, x_1, ...),
+    or None if the path never gets that close."""
+    distance = np.linalg.norm(np.asarray(path, dtype=float) - np.asarray(target, dtype=float), axis=1)
+    close = np.flatnonzero(distance <= tol)
+    return int(close[0]) if close.size else None
+
+
+# -----------------------------------------------------------------------------
+# 7.3 Derivatives with respect to a network's input: a physics-informed loss
+# -----------------------------------------------------------------------------
+
+def value_and_derivatives(f, t):
+    """Return (f(t), f'(t), f''(t)) from one forward sweep with nested duals.
+
+    ``t`` is a float or an array of points (``f`` acts elementwise on it); the
+    sweep runs on the nested dual (t + 1·d1) + (1 + 0·d1)·d2, whose
+    coefficient of d1·d2 is f''. If ``f`` holds Variables (a network's weights),
+    the three results are Variables: a loss built from them can be
+    back-propagated to the weights.
+    """
+    inner, outer = next(_tags), next(_tags)  # the outer perturbation is the newer one
+    shape = np.shape(t)
+    one = np.ones(shape) if shape else 1.0
+    result = f(Dual(Dual(t, one, inner), Dual(one, 0.0 * one, inner), outer))
+    value_part = result.val if isinstance(result, Dual) and result.tag == outer else result
+    slope_part = _tangent_part(result, outer, t)  # f'(t + d1) = f' + f'' d1
+    value = value_part.val if isinstance(value_part, Dual) and value_part.tag == inner else value_part
+    first = _tangent_part(value_part, inner, t)
+    second = _tangent_part(slope_part, inner, t)
+    return value, first, second
+
+
+def oscillator_loss(u, t, omega=1.0, gamma=0.0, u0=1.0, v0=0.0):
+    """Return the physics-informed loss of a trial solution ``u(t)`` of the oscillator
+
+        u'' + 2 gamma u' + omega**2 u = 0,   u(t_0) = u0,   u'(t_0) = v0,
+
+    as mean over ``t`` of residual**2 + (u(t_0) - u0)**2 + (u'(t_0) - v0)**2,
+    where t_0 = t[0] (the first collocation point is the initial time).
+    u, u' and u'' come from :func:`value_and_derivatives`; if ``u`` holds
+    Variables the loss is a Variable whose ``backward()`` gives the gradient
+    with respect to them. Returns (loss, residual).
+    """
+    t = np.asarray(t, dtype=float)
+    if t.ndim != 1 or t.size < 2:
+        raise ValueError(f"t must be a 1-D array of collocation points, got shape {t.shape}")
+    value, first, second = value_and_derivatives(u, t)
+    residual = second + 2.0 * gamma * first + omega**2 * value
+    loss = (residual * residual).mean() + (value[0] - u0) ** 2 + (first[0] - v0) ** 2
+    return loss, residual
 
 # -- end of section 7 --

@@ -1009,6 +1009,39 @@ def jvp(f, x, v):
         return result.val, result.dval
     return result, 0.0 * np.asarray(_value_of(result), dtype=float)
 
+
+# -----------------------------------------------------------------------------
+# 4.x Application: the best angle of a shot put (notebook 04)
+# -----------------------------------------------------------------------------
+# Defaults: release speed v = 14 m/s, release height h = 1.8 m, g = 9.8 m/s^2.
+
+def shot_put_range(theta, v=14.0, h=1.8, g=9.8):
+    """Return the horizontal range of a shot released at angle ``theta`` (radians),
+    x_max = v cos(theta) / g * (v sin(theta) + sqrt(v^2 sin^2(theta) + 2 g h)).
+
+    Written with numpy functions, so ``theta`` may be a float, an array of angles,
+    a ``Dual`` or a ``Variable``.
+    """
+    sine = np.sin(theta)
+    return v * np.cos(theta) / g * (v * sine + np.sqrt(v**2 * sine**2 + 2 * g * h))
+
+
+def shot_put_stationarity(theta, v=14.0, h=1.8, g=9.8):
+    """Return v cos^2(theta) - sqrt(2 g h + v^2 sin^2(theta)) sin(theta).
+
+    Zero exactly where d x_max / d theta = 0 (the derivative is this function
+    times v / (g sqrt(2 g h + v^2 sin^2 theta))), so Newton's method on it finds
+    the best angle. Accepts floats, arrays, Duals and Variables.
+    """
+    sine = np.sin(theta)
+    return v * np.cos(theta) ** 2 - np.sqrt(2 * g * h + v**2 * sine**2) * sine
+
+
+def shot_put_best_angle(v=14.0, h=1.8, g=9.8):
+    """Return the angle of the longest throw from the closed form
+    sin(theta*) = v / sqrt(2 v^2 + 2 g h) (radians, a float)."""
+    return float(np.arcsin(v / np.sqrt(2 * v**2 + 2 * g * h)))
+
 # -- end of section 4 --
 
 # =============================================================================
@@ -1808,7 +1841,11 @@ def draw_graph(y, ax=None, decimals=3, edge_labels=True):
                 patchB=boxes[id(node)].get_bbox_patch(), gid="edge", zorder=4,
             ))
             if edge_labels:
-                middle = (0.5 * (start[0] + end[0]), 0.5 * (start[1] + end[1]) + 0.25 * bend)
+                # midpoint of the arc3 curve: the chord's midpoint moved by bend/2 times
+                # the chord turned by -90 degrees
+                dx, dy = end[0] - start[0], end[1] - start[1]
+                middle = (0.5 * (start[0] + end[0]) + 0.5 * bend * dy,
+                          0.5 * (start[1] + end[1]) - 0.5 * bend * dx)
                 ax.text(*middle, _format_number(partial, decimals), fontsize=11, color="tab:blue",
                         ha="center", va="center", gid="edge label", zorder=5,
                         bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"})

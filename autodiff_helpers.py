@@ -1029,9 +1029,10 @@ def shot_put_range(theta, v=14.0, h=1.8, g=9.8):
 def shot_put_stationarity(theta, v=14.0, h=1.8, g=9.8):
     """Return v cos^2(theta) - sqrt(2 g h + v^2 sin^2(theta)) sin(theta).
 
-    Zero exactly where d x_max / d theta = 0 (the derivative is this function
-    times v / (g sqrt(2 g h + v^2 sin^2 theta))), so Newton's method on it finds
-    the best angle. Accepts floats, arrays, Duals and Variables.
+    Zero exactly where d x_max / d theta = 0: with W = sqrt(v^2 sin^2 theta + 2 g h),
+    the derivative is this function times v (v sin theta + W) / (g W) > 0, so
+    Newton's method on it finds the best angle. Accepts floats, arrays, Duals
+    and Variables.
     """
     sine = np.sin(theta)
     return v * np.cos(theta) ** 2 - np.sqrt(2 * g * h + v**2 * sine**2) * sine

@@ -569,7 +569,7 @@ def _check_operand(x):
     """Return ``x`` as an operand of Dual/Variable arithmetic, or None if it is not numeric."""
     if isinstance(x, (Dual, Variable)):
         return x
-    if isinstance(x, _numbers.Number):
+    if isinstance(x, (_numbers.Number, np.bool_)):  # np.bool_ is not a numbers.Number
         return x
     if isinstance(x, np.ndarray):
         return x if x.dtype.kind in "biufc" else None

@@ -1,0 +1,99 @@
+"""sympy references for every primitive of ``autodiff_helpers.RULES`` (shared by the tests).
+
+``REFERENCE[name] = (sympy_function, points)``: the primitive written with sympy
+(one argument per argument of the rule) and sample points inside its real
+domain, away from kinks. The tests iterate over ``RULES``, so a new table entry
+without a reference here fails loudly instead of going untested.
+"""
+
+import functools
+
+import numpy as np
+import sympy
+
+X, Y = sympy.symbols("x y", real=True)
+
+UNARY_POINTS = [(-1.7,), (-0.4,), (0.3,), (1.1,), (2.3,)]
+POSITIVE_POINTS = [(0.2,), (0.9,), (1.6,), (3.7,)]
+UNIT_POINTS = [(-0.85,), (-0.3,), (0.15,), (0.7,)]
+BINARY_POINTS = [(0.7, 2.3), (-1.4, 0.6), (2.5, -0.9), (-0.3, -1.8)]
+
+
+def _cbrt(x):
+    return sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3)
+
+
+REFERENCE = {
+    "add": (lambda a, b: a + b, BINARY_POINTS),
+    "subtract": (lambda a, b: a - b, BINARY_POINTS),
+    "multiply": (lambda a, b: a * b, BINARY_POINTS),
+    "divide": (lambda a, b: a / b, BINARY_POINTS),
+    "power": (lambda a, b: a**b, [(0.7, 2.3), (1.9, -1.2), (2.5, 0.5), (0.3, 3.0)]),
+    "negative": (lambda x: -x, UNARY_POINTS),
+    "positive": (lambda x: x, UNARY_POINTS),
+    "absolute": (sympy.Abs, UNARY_POINTS),
+    "square": (lambda x: x**2, UNARY_POINTS),
+    "reciprocal": (lambda x: 1 / x, UNARY_POINTS),
+    "sqrt": (sympy.sqrt, POSITIVE_POINTS),
+    "cbrt": (_cbrt, UNARY_POINTS),
+    "exp": (sympy.exp, UNARY_POINTS),
+    "exp2": (lambda x: 2**x, UNARY_POINTS),
+    "expm1": (lambda x: sympy.exp(x) - 1, UNARY_POINTS),
+    "log": (sympy.log, POSITIVE_POINTS),
+    "log2": (lambda x: sympy.log(x, 2), POSITIVE_POINTS),
+    "log10": (lambda x: sympy.log(x, 10), POSITIVE_POINTS),
+    "log1p": (lambda x: sympy.log(1 + x), UNIT_POINTS + POSITIVE_POINTS),
+    "sin": (sympy.sin, UNARY_POINTS),
+    "cos": (sympy.cos, UNARY_POINTS),
+    "tan": (sympy.tan, UNARY_POINTS[1:-1] + [(1.3,)]),
+    "arcsin": (sympy.asin, UNIT_POINTS),
+    "arccos": (sympy.acos, UNIT_POINTS),
+    "arctan": (sympy.atan, UNARY_POINTS),
+    "sinh": (sympy.sinh, UNARY_POINTS),
+    "cosh": (sympy.cosh, UNARY_POINTS),
+    "tanh": (sympy.tanh, UNARY_POINTS),
+    "arcsinh": (sympy.asinh, UNARY_POINTS),
+    "arctanh": (sympy.atanh, UNIT_POINTS),
+    "maximum": (sympy.Max, BINARY_POINTS + [(2.3, 0.7)]),
+    "minimum": (sympy.Min, BINARY_POINTS + [(2.3, 0.7)]),
+    "arctan2": (sympy.atan2, BINARY_POINTS),
+    "hypot": (lambda a, b: sympy.sqrt(a**2 + b**2), BINARY_POINTS),
+}
+
+
+def reference(name):
+    """(sympy function, points) for a primitive; fails with a clear message if missing."""
+    if name not in REFERENCE:
+        raise AssertionError(
+            f"RULES has a primitive {name!r} without a sympy reference: add it to "
+            f"tests/primitive_reference.py"
+        )
+    return REFERENCE[name]
+
+
+def arity(name):
+    import autodiff_helpers as ad
+
+    return len(ad.RULES[name][1])
+
+
+def symbols(n):
+    return (X, Y)[:n]
+
+
+@functools.lru_cache(maxsize=None)
+def exact(name, point, order=1):
+    """Value (order 0), gradient (1) or Hessian (2) of the primitive at ``point`` (a tuple) by sympy.
+
+    Cached: treat the returned arrays as read-only."""
+    fn, _ = reference(name)
+    syms = symbols(len(point))
+    expr = fn(*syms)
+    subs = {s: sympy.Float(repr(float(p)), 40) for s, p in zip(syms, point)}
+    if order == 0:
+        return float(expr.evalf(30, subs=subs))
+    if order == 1:
+        return np.array([float(sympy.diff(expr, s).evalf(30, subs=subs)) for s in syms])
+    return np.array(
+        [[float(sympy.diff(expr, s, t).evalf(30, subs=subs)) for t in syms] for s in syms]
+    )

@@ -1,0 +1,408 @@
+"""Section 4 of autodiff_helpers: forward mode with dual numbers.
+
+Every primitive of RULES against sympy (scalar and array components, first and
+second derivatives), operators with every kind of operand, numpy dispatch,
+derivative/jvp, and the lecture's reference outputs.
+"""
+
+import math
+import operator
+
+import numpy as np
+import pytest
+import sympy
+
+import autodiff_helpers as ad
+from autodiff_helpers import Dual
+from primitive_reference import arity, exact, reference
+
+PRIMITIVES = sorted(ad.RULES)
+
+
+def close(actual, expected, rtol=1e-12, atol=1e-14):
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), expected, rtol=rtol, atol=atol)
+
+
+# -- every primitive of the table against sympy --------------------------------------
+
+
+def test_every_rule_has_a_reference_and_a_numpy_ufunc():
+    for name in PRIMITIVES:
+        reference(name)  # raises with a clear message if missing
+        assert isinstance(getattr(np, name), np.ufunc), name
+    assert len(PRIMITIVES) >= 30
+
+
+@pytest.mark.parametrize("name", PRIMITIVES)
+@pytest.mark.parametrize("call", ["rule", "numpy"])
+def test_primitive_first_derivative_scalar(name, call):
+    function = ad.RULES[name][0] if call == "rule" else getattr(np, name)
+    _, points = reference(name)
+    for point in points:
+        value = exact(name, point, order=0)
+        gradient = exact(name, point)
+        for i in range(arity(name)):  # one argument perturbed, the others plain floats
+            args = [Dual(p, 1.0) if j == i else p for j, p in enumerate(point)]
+            result = function(*args)
+            assert isinstance(result, Dual), (name, point, i)
+            assert math.isclose(result.val, value, rel_tol=1e-13, abs_tol=1e-15), (name, point)
+            close(result.dval, gradient[i])
+        # every argument perturbed at once: the tangent is grad . t
+        tangents = (0.7, -1.3)[: arity(name)]
+        result = function(*[Dual(p, t) for p, t in zip(point, tangents)])
+        close(result.dval, gradient @ np.array(tangents))
+
+
+@pytest.mark.parametrize("name", PRIMITIVES)
+def test_primitive_first_derivative_array_components(name):
+    """One call with arrays as components gives the derivative at every point."""
+    _, points = reference(name)
+    columns = [np.array(c) for c in zip(*points)]
+    expected = np.array([exact(name, p) for p in points])  # (points, arity)
+    for i in range(arity(name)):
+        args = [Dual(c, np.ones_like(c)) if j == i else c for j, c in enumerate(columns)]
+        result = getattr(np, name)(*args)
+        assert np.shape(result.val) == (len(points),)
+        close(result.dval, expected[:, i])
+        # a scalar seed 1.0 stands for a tangent of ones
+        args = [Dual(c, 1.0) if j == i else c for j, c in enumerate(columns)]
+        close(np.broadcast_to(getattr(np, name)(*args).dval, (len(points),)), expected[:, i])
+
+
+@pytest.mark.parametrize("name", PRIMITIVES)
+def test_primitive_second_derivatives_by_nested_duals(name):
+    function = getattr(np, name)
+    _, points = reference(name)
+    for point in points:
+        hess = exact(name, point, order=2)
+        if arity(name) == 1:
+            second = ad.derivative(lambda x: ad.derivative(function, x), point[0])
+            close(second, hess[0, 0], rtol=1e-11, atol=1e-13)
+        else:
+            a, b = point
+            d2_aa = ad.derivative(lambda x: ad.derivative(lambda y: function(y, b), x), a)
+            d2_ab = ad.derivative(lambda y: ad.derivative(lambda x: function(x, y), a), b)
+            d2_ba = ad.derivative(lambda x: ad.derivative(lambda y: function(x, y), b), a)
+            d2_bb = ad.derivative(lambda y: ad.derivative(lambda z: function(a, z), y), b)
+            close([[d2_aa, d2_ab], [d2_ba, d2_bb]], hess, rtol=1e-11, atol=1e-13)
+
+
+def test_plain_module_functions_match_numpy_rules():
+    x = Dual(0.4, 1.0)
+    for name in ["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "arctan"]:
+        result = getattr(ad, name)(x)
+        expected = exact(name, (0.4,))[0]
+        close(result.dval, expected)
+        assert result.val == getattr(np, name)(0.4)
+    assert ad.sin(0.4) == np.sin(0.4)  # plain floats still work
+
+
+# -- operators with every kind of operand ------------------------------------------
+
+OPERANDS = [
+    pytest.param(3, id="int"),
+    pytest.param(2.5, id="float"),
+    pytest.param(np.float64(2.5), id="np.float64"),
+    pytest.param(np.int64(3), id="np.int64"),
+    pytest.param(np.float32(0.5), id="np.float32"),
+    pytest.param(np.array([1.5, 2.0, 3.0]), id="array"),
+]
+OPERATORS = [
+    (operator.add, lambda x, c: 1.0, lambda x, c: 1.0),
+    (operator.sub, lambda x, c: 1.0, lambda x, c: -1.0),
+    (operator.mul, lambda x, c: c, lambda x, c: c),
+    (operator.truediv, lambda x, c: 1 / c, lambda x, c: -c / x**2),
+    (operator.pow, lambda x, c: c * x ** (c - 1), lambda x, c: c**x * np.log(c)),
+]
+
+
+@pytest.mark.parametrize("other", OPERANDS)
+@pytest.mark.parametrize("op, d_left, d_right", OPERATORS, ids=lambda v: getattr(v, "__name__", ""))
+def test_operators_in_both_orders(op, d_left, d_right, other):
+    x0 = 1.3
+    c = np.asarray(other, dtype=float)
+    left = op(Dual(x0, 1.0), other)  # dual op constant
+    right = op(other, Dual(x0, 1.0))  # constant op dual: the reflected method
+    assert isinstance(left, Dual) and isinstance(right, Dual)
+    close(left.val, op(x0, c), rtol=1e-6 if isinstance(other, np.float32) else 1e-15)
+    close(right.val, op(c, x0), rtol=1e-6 if isinstance(other, np.float32) else 1e-15)
+    close(np.broadcast_to(left.dval, c.shape), d_left(x0, c), rtol=1e-6)
+    close(np.broadcast_to(right.dval, c.shape), d_right(x0, c), rtol=1e-6)
+
+
+def test_numpy_scalar_on_the_left_gives_a_dual_not_an_array():
+    for scalar in (np.float64(2.0), np.int64(2), np.float32(2.0)):
+        for result in (scalar * Dual(1.5, 1.0), scalar + Dual(1.5, 1.0), scalar / Dual(2.0, 1.0),
+                       scalar - Dual(1.5, 1.0), scalar ** Dual(1.5, 1.0)):
+            assert type(result) is Dual
+    assert (np.float64(2.0) * Dual(1.5, 1.0)).dval == 2.0
+
+
+def test_power_with_a_dual_exponent():
+    y = 2.0 ** Dual(3.0, 1.0)
+    assert y.val == 8.0 and y.dval == pytest.approx(8 * math.log(2.0), rel=1e-15)
+    z = Dual(2.0, 1.0) ** Dual(3.0, 1.0)  # d(x^y) = y x^(y-1) dx + x^y ln x dy
+    assert z.val == 8.0 and z.dval == pytest.approx(12 + 8 * math.log(2.0), rel=1e-15)
+    assert ad.derivative(lambda x: x**x, 2.0) == pytest.approx(4 * (1 + math.log(2.0)), rel=1e-15)
+    w = Dual(-2.0, 1.0) ** 3  # negative base, integer exponent
+    assert (w.val, w.dval) == (-8.0, 12.0)
+    assert (Dual(0.0, 1.0) ** 0).dval == 0.0 and (Dual(0.0, 1.0) ** 1).dval == 1.0
+
+
+def test_unary_operators():
+    x = Dual(-1.5, 2.0)
+    assert (-x).val == 1.5 and (-x).dval == -2.0
+    assert (+x).val == -1.5 and (+x).dval == 2.0
+    assert abs(x).val == 1.5 and abs(x).dval == -2.0
+    assert abs(Dual(1.5, 2.0)).dval == 2.0
+    arr = Dual(np.array([-1.0, 2.0]), np.array([1.0, 1.0]))
+    close(abs(arr).dval, [-1.0, 1.0])
+    close((-arr).dval, [-1.0, -1.0])
+
+
+def test_comparisons_look_at_the_value_only():
+    x = Dual(2.0, 5.0)
+    assert x > 1 and x >= 2.0 and x < 3 and x <= 2 and x == 2.0 and x != 3
+    assert not (x > 2) and not (x == Dual(3.0, 5.0))
+    assert x == Dual(2.0, -1.0)  # same value, other tangent
+    assert 3 > x and 1.0 < x  # reflected comparisons
+    assert np.float64(3.0) > x
+    # so user code with branches differentiates the branch taken
+    relu = lambda t: t if t > 0 else 0.0 * t  # noqa: E731
+    assert ad.derivative(relu, 2.0) == 1.0 and ad.derivative(relu, -2.0) == 0.0
+    mask = Dual(np.array([1.0, -1.0]), 1.0) > 0
+    np.testing.assert_array_equal(mask, [True, False])
+    assert bool(Dual(0.0, 1.0)) is False and bool(Dual(0.5, 0.0)) is True
+    assert len({Dual(1.0, 1.0), Dual(1.0, 1.0)}) == 2  # hashed by identity
+
+
+def test_repr_form():
+    assert repr(Dual(0.1, 1.0)) == "0.1 + 1.0·d"
+    assert repr(Dual(1.0, -2.0)) == "1.0 - 2.0·d"
+    assert repr(Dual(3, 0)) == "3.0 + 0.0·d"
+    assert repr(Dual(np.float64(0.5), np.float64(-0.25))) == "0.5 - 0.25·d"
+    assert repr(Dual(np.array([1.0, 2.0]), 1.0)) == "[1., 2.] + 1.0·d"
+    nested = Dual(Dual(1.0, 1.0), Dual(1.0, 0.0))
+    assert repr(nested) == "(1.0 + 1.0·d) + (1.0 + 0.0·d)·d"
+
+
+# -- the lecture's reference outputs --------------------------------------------------
+
+
+def test_lecture_outputs_for_x_equal_point_one():
+    x = Dual(0.1, 1.0)
+    assert repr(x * x) == "0.010000000000000002 + 0.2·d"
+    cube = x**3
+    assert cube.dval == 0.030000000000000006
+    assert cube.val == pytest.approx(0.001, rel=1e-15)
+    assert repr(ad.cos(x)) == "0.9950041652780258 - 0.09983341664682815·d"
+    assert repr(np.cos(x)) == "0.9950041652780258 - 0.09983341664682815·d"
+    assert (1 / Dual(0.5, 1.0)).dval == -4.0  # 1/(x + x'd) = 1/x - x'/x^2 d
+
+
+def test_power_rule_is_n_x_to_the_n_minus_one():
+    # erratum of the original: the tangent of x**n is n x**(n-1) x', not n x**n x'
+    for n in (2, 3, 5, -1, -2, 0.5):
+        assert (Dual(1.7, 1.0) ** n).dval == pytest.approx(n * 1.7 ** (n - 1), rel=1e-15)
+
+
+def test_two_variable_seeding():
+    def f(x, y):
+        return 3 * x**2 * y + x
+
+    by_x = f(Dual(1.0, 1.0), Dual(1.0, 0.0))
+    by_y = f(Dual(1.0, 0.0), Dual(1.0, 1.0))
+    assert (by_x.val, by_x.dval) == (4.0, 7.0)
+    assert (by_y.val, by_y.dval) == (4.0, 3.0)
+    assert repr(by_x) == "4.0 + 7.0·d" and repr(by_y) == "4.0 + 3.0·d"
+
+
+V, H, G = 14.0, 1.8, 9.8
+
+
+def stationarity(theta):
+    return V * np.cos(theta) ** 2 - np.sqrt(2 * G * H + V**2 * np.sin(theta) ** 2) * np.sin(theta)
+
+
+def shot_range(theta):
+    return V * np.cos(theta) / G * (V * np.sin(theta) + np.sqrt(V**2 * np.sin(theta) ** 2 + 2 * G * H))
+
+
+def test_shot_put_newton_converges_in_three_steps():
+    theta_star = math.asin(V / math.sqrt(2 * V**2 + 2 * G * H))  # closed form
+    assert theta_star == 0.7440667050778138
+    theta, iterates = 0.8, []
+    for _ in range(3):
+        theta = theta - stationarity(theta) / ad.derivative(stationarity, theta)
+        iterates.append(float(theta))
+    assert iterates[-1] == 0.7440667050778138
+    assert iterates[-2] != 0.7440667050778138  # it takes all three steps
+    # the same with the lecture's plain functions
+    f = lambda t: V * ad.cos(t) ** 2 - ad.sqrt(2 * G * H + V**2 * ad.sin(t) ** 2) * ad.sin(t)  # noqa: E731
+    theta = 0.8
+    for _ in range(3):
+        theta = theta - f(theta) / ad.derivative(f, theta)
+    assert theta == 0.7440667050778138
+
+
+def test_shot_put_derivative_vanishes_at_optimum_and_matches_sympy():
+    t = sympy.Symbol("t")
+    v, h, g = sympy.Float(V), sympy.Float(H), sympy.Float(G)
+    x_max = v * sympy.cos(t) / g * (v * sympy.sin(t) + sympy.sqrt(v**2 * sympy.sin(t) ** 2 + 2 * g * h))
+    for theta in (0.3, 0.8, 1.2):
+        exact_d = float(sympy.diff(x_max, t).evalf(30, subs={t: theta}))
+        assert ad.derivative(shot_range, theta) == pytest.approx(exact_d, rel=1e-13)
+    assert abs(ad.derivative(shot_range, 0.7440667050778138)) < 1e-13
+
+
+def test_shot_put_gradient_ascent_iterates():
+    printed = ["0.7581", "0.7477", "0.7450", "0.7443", "0.74413", "0.74408", "0.744071", "0.744068"]
+    theta = 0.8
+    for expected in printed:
+        theta = theta + 0.01 * ad.derivative(shot_range, theta)
+        decimals = len(expected.split(".")[1])
+        assert f"{theta:.{decimals}f}" == expected
+
+
+# -- nesting -----------------------------------------------------------------------------
+
+
+def test_nested_derivative_calls_do_not_confuse_perturbations():
+    # Siskind & Pearlmutter's example: the inner derivative is 1 whatever x is
+    assert ad.derivative(lambda x: x * ad.derivative(lambda y: x + y, 1.0), 1.0) == 1.0
+    assert ad.derivative(lambda x: ad.derivative(lambda y: x * y, 2.0), 3.0) == 1.0
+    assert ad.derivative(lambda x: x * ad.derivative(lambda y: x * y, 2.0), 3.0) == 6.0
+
+
+def test_nested_duals_give_second_derivatives_against_sympy():
+    s = sympy.Symbol("s")
+    cases = [
+        (lambda x: x * np.exp(-(x**2)), s * sympy.exp(-(s**2))),
+        (lambda x: np.sin(x) ** 3 / (1 + x**2), sympy.sin(s) ** 3 / (1 + s**2)),
+        (lambda x: np.log(1 + x**2) * np.tanh(x), sympy.log(1 + s**2) * sympy.tanh(s)),
+        (lambda x: x**x, s**s),
+    ]
+    for f, expr in cases:
+        for x0 in (0.4, 1.3):
+            second = float(sympy.diff(expr, s, 2).evalf(30, subs={s: x0}))
+            third = float(sympy.diff(expr, s, 3).evalf(30, subs={s: x0}))
+            d2 = ad.derivative(lambda x: ad.derivative(f, x), x0)
+            d3 = ad.derivative(lambda x: ad.derivative(lambda y: ad.derivative(f, y), x), x0)
+            assert d2 == pytest.approx(second, rel=1e-12)
+            assert d3 == pytest.approx(third, rel=1e-11)
+            # by hand: x = (x0 + 1 d1) + (1 + 0 d1) d2
+            nested = f(Dual(Dual(x0, 1.0), Dual(1.0, 0.0)))
+            assert nested.dval.dval == pytest.approx(second, rel=1e-12)
+
+
+def test_derivative_of_a_function_that_ignores_its_input():
+    assert ad.derivative(lambda x: 3.0, 1.0) == 0.0
+    np.testing.assert_array_equal(ad.derivative(lambda x: 3.0, np.ones(3)), np.zeros(3))
+
+
+# -- numpy's own functions through dispatch --------------------------------------------
+
+NUMPY_CASES = [
+    (np.sin, np.cos),
+    (np.cos, lambda x: -np.sin(x)),
+    (np.exp, np.exp),
+    (np.log, lambda x: 1 / x),
+    (np.sqrt, lambda x: 0.5 / np.sqrt(x)),
+    (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    (np.arctan, lambda x: 1 / (1 + x**2)),
+    (lambda x: np.power(x, 3), lambda x: 3 * x**2),
+    (lambda x: np.power(2.0, x), lambda x: 2.0**x * np.log(2.0)),
+    (lambda x: np.maximum(x, 1.0), lambda x: (x > 1.0) * 1.0),
+    (lambda x: np.minimum(x, 1.0), lambda x: (x < 1.0) * 1.0),
+    (lambda x: np.where(x > 1.0, x**2, -x), lambda x: np.where(x > 1.0, 2 * x, -1.0)),
+    (lambda x: np.square(x) + np.divide(1.0, x), lambda x: 2 * x - 1 / x**2),
+]
+
+
+@pytest.mark.parametrize("f, fprime", NUMPY_CASES)
+def test_numpy_functions_on_a_grid_in_one_call(f, fprime):
+    grid = np.linspace(0.3, 2.7, 9)  # avoids the kink at 1.0
+    result = f(Dual(grid, np.ones_like(grid)))
+    assert isinstance(result, Dual)
+    close(result.val, f(grid))
+    close(result.dval, fprime(grid))
+    close(ad.derivative(f, grid), fprime(grid))
+    for x0 in grid[::4]:  # scalar points agree with the grid
+        close(ad.derivative(f, float(x0)), fprime(x0))
+
+
+def test_numpy_reductions_and_dot():
+    x = Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, -1.0]))
+    s = np.sum(x)
+    assert (s.val, s.dval) == (6.0, 0.0)
+    m = np.mean(x * x)
+    assert m.val == pytest.approx(14 / 3) and m.dval == pytest.approx((2 - 6) / 3)
+    d = np.dot(x, x)
+    assert (d.val, d.dval) == (14.0, 2 * (1.0 - 3.0))
+    w = np.array([0.5, -1.0, 2.0])
+    assert np.dot(w, x).dval == 0.5 - 2.0 and np.dot(x, w).dval == 0.5 - 2.0
+    assert (x @ w).dval == 0.5 - 2.0 and (w @ x).dval == 0.5 - 2.0
+    assert np.shape(x) == (3,) and np.ndim(x) == 1 and np.size(x) == 3 and len(x) == 3
+    matrix = Dual(np.arange(6.0).reshape(2, 3), np.ones((2, 3)))
+    close(np.sum(matrix, axis=0).dval, [2.0, 2.0, 2.0])
+    close(matrix.sum(axis=1, keepdims=True).dval, [[3.0], [3.0]])
+    close(matrix.T.dval, np.ones((3, 2)))
+    close(np.reshape(matrix, (3, 2)).val, np.arange(6.0).reshape(3, 2))
+    close(matrix[1].val, [3.0, 4.0, 5.0])
+    assert [float(e.val) for e in x] == [1.0, 2.0, 3.0]
+
+
+def test_unmodified_numpy_code_differentiates():
+    def softplus_sum(x):  # written for arrays, knows nothing about duals
+        return np.sum(np.log1p(np.exp(x)) * np.cos(x) ** 2) / np.size(x)
+
+    x0 = np.array([0.1, -0.5, 1.5])
+    v = np.array([1.0, 2.0, -1.0])
+    value, tangent = ad.jvp(softplus_sum, x0, v)
+    sigmoid = np.exp(x0) / (1 + np.exp(x0))
+    g_prime = sigmoid * np.cos(x0) ** 2 - np.log1p(np.exp(x0)) * 2 * np.cos(x0) * np.sin(x0)
+    expected = np.sum(g_prime * v) / 3
+    assert value == pytest.approx(softplus_sum(x0), rel=1e-15)
+    assert tangent == pytest.approx(expected, rel=1e-13)
+
+
+# -- derivative and jvp ----------------------------------------------------------------
+
+
+def test_derivative_on_scalar_and_array():
+    assert ad.derivative(lambda x: x**2, 3.0) == 6.0
+    assert ad.derivative(lambda x: x**2, 3) == 6.0  # int input
+    grid = np.linspace(-1.0, 1.0, 5)
+    np.testing.assert_allclose(ad.derivative(lambda x: x**3, grid), 3 * grid**2, rtol=1e-15)
+    # the f of the lecture on 10^4 points, f and f' in one sweep
+    x = np.linspace(-3, 3, 10_001)
+    close(ad.derivative(lambda t: t * np.exp(-(t**2)), x), (1 - 2 * x**2) * np.exp(-(x**2)))
+
+
+def test_jvp_tuple_and_array_forms():
+    def f(x, y):
+        return 3 * x**2 * y + x
+
+    assert ad.jvp(f, (1.0, 1.0), (1.0, 0.0)) == (4.0, 7.0)
+    assert ad.jvp(f, (1.0, 1.0), (0.0, 1.0)) == (4.0, 3.0)
+    assert ad.jvp(f, (1.0, 1.0), (2.0, -1.0))[1] == 2 * 7.0 - 3.0
+
+    def g(v):
+        return 3 * v[0] ** 2 * v[1] + v[0]
+
+    value, tangent = ad.jvp(g, np.array([1.0, 1.0]), np.array([0.0, 1.0]))
+    assert (value, tangent) == (4.0, 3.0)
+
+    def vector_valued(v):  # R^2 -> R^2: J v in one sweep
+        return np.sin(v) * v[::-1]
+
+    x0, v = np.array([0.3, 1.1]), np.array([1.0, -2.0])
+    value, jv = ad.jvp(vector_valued, x0, v)
+    jacobian = np.array([[np.cos(0.3) * 1.1, np.sin(0.3)], [np.sin(1.1), np.cos(1.1) * 0.3]])
+    close(value, np.sin(x0) * x0[::-1])
+    close(jv, jacobian @ v)
+
+
+def test_jvp_of_a_constant_function_is_zero():
+    value, tangent = ad.jvp(lambda v: np.ones(2), np.zeros(2), np.ones(2))
+    np.testing.assert_array_equal(tangent, [0.0, 0.0])

@@ -140,7 +140,7 @@ def plot_loss_surface(
     y = np.linspace(*ylim, resolution)
     grid_x, grid_y = np.meshgrid(x, y)
     contours = ax.contour(grid_x, grid_y, loss(grid_x, grid_y), levels=levels, cmap="viridis")
-    ax.clabel(contours, fontsize=10, fmt="%.2g")
+    ax.clabel(contours, fontsize=13, fmt="%.2g")
     for label, path in (paths or {}).items():
         path = np.asarray(path, dtype=float)
         (line,) = ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=label)
@@ -1008,6 +1008,19 @@ def jvp(f, x, v):
     if isinstance(result, Dual) and result.tag == tag:
         return result.val, result.dval
     return result, 0.0 * np.asarray(_value_of(result), dtype=float)
+
+
+def forward_gradient(f, x):
+    """Return the gradient of a scalar function of a 1-D array by forward mode.
+
+    Pass i evaluates f on duals with tangent e_i (the i-th unit vector) and
+    keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
+    backward sweep in reverse mode).
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
+    return np.array([float(jvp(f, x, unit)[1]) for unit in np.eye(x.size)])
 
 
 # -----------------------------------------------------------------------------

@@ -1,0 +1,256 @@
+"""Tests of section 6 of autodiff_helpers: modules, losses, optimizers (notebook 06)."""
+
+import re
+
+import numpy as np
+import pytest
+
+import autodiff_helpers as ad
+
+
+def network_loss(net, x, labels, loss=ad.cross_entropy):
+    """The loss as a plain function of the network's parameter arrays (for check_grad)."""
+    return lambda *params: loss(net.call_with(params, x), labels)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_network_gradient_matches_central_differences(activation):
+    rng = np.random.default_rng(1)
+    net = ad.MLP([3, 5, 4, 3], activation=activation, rng=2)
+    x = rng.normal(size=(7, 3))
+    labels = rng.integers(0, 3, 7)
+    params = [p.value for p in net.parameters()]
+    check = ad.check_grad(network_loss(net, x, labels), *params)
+    assert check.max_relative_error < 1e-6, check
+
+
+def test_backward_through_the_network_gives_the_checked_gradient():
+    rng = np.random.default_rng(3)
+    net = ad.MLP([2, 6, 2], rng=4)
+    x, labels = rng.normal(size=(9, 2)), rng.integers(0, 2, 9)
+    loss = ad.cross_entropy(net(x), labels)
+    loss.backward()
+    params = [p.value for p in net.parameters()]
+    check = ad.check_grad(network_loss(net, x, labels), *params)
+    for p, central in zip(net.parameters(), check.central):
+        np.testing.assert_allclose(p.grad, central, rtol=1e-6, atol=1e-9)
+
+
+def test_mse_loss_gradient_and_value():
+    rng = np.random.default_rng(5)
+    net = ad.MLP([1, 8, 1], rng=6)
+    x = np.linspace(-1, 1, 11)[:, None]
+    target = np.sin(3 * x)
+    params = [p.value for p in net.parameters()]
+    check = ad.check_grad(network_loss(net, x, target, loss=ad.mse_loss), *params)
+    assert check.max_relative_error < 1e-6, check
+    prediction = rng.normal(size=(4, 2))
+    assert ad.mse_loss(prediction, np.zeros((4, 2))) == pytest.approx(np.mean(prediction**2))
+
+
+def direct_cross_entropy(z, labels):
+    """The textbook formula, -mean log(e^{z_y} / sum_j e^{z_j}) (overflows for large z)."""
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return -np.mean(np.log(p[np.arange(len(labels)), labels]))
+
+
+def test_cross_entropy_matches_the_direct_formula():
+    rng = np.random.default_rng(7)
+    z, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, 6)
+    expected = direct_cross_entropy(z, labels)
+    assert ad.cross_entropy(z, labels) == pytest.approx(expected, rel=1e-14)
+    assert ad.cross_entropy(ad.Variable(z), labels).value == pytest.approx(expected, rel=1e-14)
+    # its gradient is (softmax - onehot) / N, and forward mode / differences agree
+    variable = ad.Variable(z)
+    ad.cross_entropy(variable, labels).backward()
+    softmax = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(variable.grad, (softmax - np.eye(4)[labels]) / 6, rtol=1e-12)
+    assert ad.check_grad(lambda z: ad.cross_entropy(z, labels), z).max_relative_error < 1e-7
+
+
+def test_cross_entropy_is_one_graph_node():
+    variable = ad.Variable(np.zeros((3, 2)))
+    loss = ad.cross_entropy(variable, [0, 1, 1])
+    assert loss._op == "cross_entropy" and loss._parents == ((0, variable),)
+
+
+def test_cross_entropy_at_extreme_logits_is_finite():
+    z = np.array([[1e3, 0.0, -1e3], [1e3, 1e3, 0.0]])
+    labels = np.array([0, 2])
+    # no overflow, no nan, no division by zero anywhere (exp(-2000) underflowing to 0 is fine)
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        variable = ad.Variable(z)
+        loss = ad.cross_entropy(variable, labels)
+        loss.backward()
+        forward_mode = ad.jvp(lambda z: ad.cross_entropy(z, labels), z, np.ones_like(z))
+    # row 1 is certain and right (loss 0), row 2 puts 1/2 on each wrong class: 1000 + log 2
+    assert loss.value == pytest.approx((1e3 + np.log(2.0)) / 2, rel=1e-15)
+    assert ad.cross_entropy(z, labels) == pytest.approx(loss.value, rel=1e-15)
+    np.testing.assert_allclose(variable.grad, [[0, 0, 0], [0.25, 0.25, -0.5]], atol=1e-300)
+    assert np.isfinite(forward_mode[1])
+    assert forward_mode[1] == pytest.approx(0.0, abs=1e-12)  # adding 1 to every logit changes nothing
+
+
+def test_cross_entropy_hessian_through_forward_over_reverse():
+    # the generic path nests: H = (diag p - p p^T) / N block by block
+    z = np.array([0.3, -1.0, 2.0, 0.5, 0.5, -0.2])
+    labels = [2, 0]
+    hessian = ad.hessian(lambda z: ad.cross_entropy(z.reshape(2, 3), labels), z)
+    blocks = np.zeros((6, 6))
+    for row in range(2):
+        p = np.exp(z[3 * row:3 * row + 3]) / np.exp(z[3 * row:3 * row + 3]).sum()
+        blocks[3 * row:3 * row + 3, 3 * row:3 * row + 3] = (np.diag(p) - np.outer(p, p)) / 2
+    np.testing.assert_allclose(hessian, blocks, atol=1e-14)
+
+
+def quadratic(x):
+    """f(x) = sum_i a_i (x_i - c_i)^2, minimum 0 at x = c."""
+    a, c = np.array([0.5, 1.0, 4.0]), np.array([1.0, -2.0, 3.0])
+    d = x - c
+    return (a * d * d).sum()
+
+
+MINIMUM = np.array([1.0, -2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "make_optimizer, n_steps",
+    [
+        (lambda p: ad.SGD(p, lr=0.1), 300),
+        (lambda p: ad.SGD(p, lr=0.02, momentum=0.9), 400),
+        (lambda p: ad.Adam(p, lr=0.05), 3000),
+    ],
+    ids=["sgd", "sgd-momentum", "adam"],
+)
+def test_optimizers_reach_the_minimum_of_a_quadratic(make_optimizer, n_steps):
+    x = ad.Variable(np.zeros(3))
+    optimizer = make_optimizer([x])
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        loss = quadratic(x)
+        loss.backward()
+        optimizer.step()
+    np.testing.assert_allclose(x.value, MINIMUM, atol=1e-6)
+
+
+def test_first_steps_follow_the_formulas():
+    x = ad.Variable(np.array([1.0, -3.0]))
+    x.grad = np.array([2.0, -0.5])
+    ad.SGD([x], lr=0.1).step()  # x - lr g
+    np.testing.assert_allclose(x.value, [0.8, -2.95], rtol=1e-15)
+    momentum = ad.SGD([x], lr=0.1, momentum=0.5)
+    momentum.step()  # v = g
+    momentum.step()  # v = 0.5 g + g
+    np.testing.assert_allclose(x.value, [0.8 - 0.2 - 0.3, -2.95 + 0.05 + 0.075], rtol=1e-14)
+    y = ad.Variable(np.array([1.0, -3.0]))
+    y.grad = np.array([2.0, -0.5])
+    ad.Adam([y], lr=0.01).step()  # bias-corrected: the first step is lr * sign(g)
+    np.testing.assert_allclose(y.value, [0.99, -2.99], rtol=1e-9)
+
+
+def test_zero_grad_clears_and_gradients_accumulate_without_it():
+    net = ad.MLP([2, 3, 2], rng=0)
+    x, labels = np.ones((4, 2)), np.array([0, 1, 1, 0])
+    ad.cross_entropy(net(x), labels).backward()
+    first = [p.grad.copy() for p in net.parameters()]
+    ad.cross_entropy(net(x), labels).backward()  # no zero_grad: PyTorch-style accumulation
+    for p, g in zip(net.parameters(), first):
+        np.testing.assert_allclose(p.grad, 2 * g)
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    ad.cross_entropy(net(x), labels).backward()
+    optimizer = ad.SGD(net.parameters(), lr=0.1)
+    optimizer.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    before = [p.value.copy() for p in net.parameters()]
+    optimizer.step()  # nothing to do without gradients
+    for p, b in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p.value, b)
+
+
+def test_the_lecture_training_loop_runs_verbatim_and_learns_xor():
+    inputs = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1, 0])
+    net = ad.MLP([2, 8, 2], activation="tanh", rng=0)
+    criterion = ad.cross_entropy
+    optimizer = ad.Adam(net.parameters(), lr=0.05)
+    losses = []
+    for _ in range(300):
+        optimizer.zero_grad(); outputs = net(inputs); loss = criterion(outputs, labels); loss.backward(); optimizer.step()  # noqa: E702,E501
+        losses.append(loss.value)
+    assert losses[-1] < 0.01 < losses[0]
+    np.testing.assert_array_equal(net(inputs).value.argmax(axis=1), labels)
+
+
+def test_parameters_shapes_order_and_seeding():
+    net = ad.MLP([2, 16, 16, 2], rng=0)
+    assert [p.shape for p in net.parameters()] == [(2, 16), (16,), (16, 16), (16,), (16, 2), (2,)]
+    again = ad.MLP([2, 16, 16, 2], rng=0)
+    for p, q in zip(net.parameters(), again.parameters()):
+        np.testing.assert_array_equal(p.value, q.value)
+    assert not np.array_equal(ad.MLP([2, 16, 16, 2], rng=1).parameters()[0].value,
+                              net.parameters()[0].value)
+    bound = 1 / np.sqrt(16)
+    assert np.all(np.abs(net.layers[1].weight.value) <= bound)
+
+
+class Shared(ad.Module):
+    """A module that uses one Linear layer twice (a shared parameter)."""
+
+    def __init__(self):
+        self.layer = ad.Linear(2, 2, rng=0)
+        self.again = self.layer
+
+    def forward(self, x):
+        return self.again(ad.tanh(self.layer(x)))
+
+
+def test_a_shared_parameter_is_listed_once_and_gets_both_contributions():
+    net = Shared()
+    assert len(net.parameters()) == 2
+    x, labels = np.array([[0.5, -1.0], [2.0, 0.1]]), np.array([1, 0])
+    params = [p.value for p in net.parameters()]
+    assert ad.check_grad(network_loss(net, x, labels), *params).max_relative_error < 1e-6
+
+
+def test_wrong_input_width_names_the_shapes():
+    net = ad.MLP([3, 4, 2])
+    with pytest.raises(ValueError, match=re.escape("expects input of shape (batch, 3), got shape (5, 4)")):
+        net(np.zeros((5, 4)))
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([0, 1, 3], "labels must lie in 0..2 for logits of shape (3, 3), got values from 0 to 3"),
+        ([0, -1, 2], "got values from -1 to 2"),
+        ([0.0, 0.5, 1.0], "labels must be integer class indices 0..2"),
+        ([0, 1], "labels have shape (2,) but logits have shape (3, 3)"),
+        ([[0, 1, 2]], "labels have shape (1, 3) but logits have shape (3, 3)"),
+    ],
+)
+def test_bad_labels_raise_value_error(labels, message):
+    for logits in (np.zeros((3, 3)), ad.Variable(np.zeros((3, 3)))):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            ad.cross_entropy(logits, labels)
+
+
+def test_float_labels_with_integer_values_are_accepted():
+    assert ad.cross_entropy(np.zeros((2, 2)), np.array([0.0, 1.0])) == pytest.approx(np.log(2))
+
+
+def test_other_bad_inputs_raise_value_error():
+    with pytest.raises(ValueError, match=re.escape("logits of shape (batch, classes), got shape (3,)")):
+        ad.cross_entropy(np.zeros(3), [0])
+    with pytest.raises(ValueError, match=re.escape("one shape, got (4, 1) and (4,)")):
+        ad.mse_loss(np.zeros((4, 1)), np.zeros(4))
+    with pytest.raises(ValueError, match="has 4 parameters, got 3"):
+        ad.MLP([2, 3, 1]).call_with([np.zeros((2, 3))] * 3, np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="positive integer"):
+        ad.Linear(0, 3)
+    with pytest.raises(ValueError, match="unknown activation"):
+        ad.MLP([2, 2], activation="swish")
+    with pytest.raises(ValueError, match="learning rate must be positive"):
+        ad.SGD(ad.MLP([2, 2]).parameters(), lr=0.0)
+    with pytest.raises(TypeError, match="leaf Variables"):
+        ad.Adam([ad.Variable(1.0) * 2], lr=0.1)

@@ -1464,7 +1464,8 @@ def _matmul_vjp(node, adjoint):
                 gradient = g @ np.swapaxes(b, -1, -2)
         else:
             if a.ndim == 1:
-                gradient = np.multiply.outer(a, g) if b.ndim > 1 else g * a
+                # a[:, None] * g[..., None, :], not outer(a, g): g may carry batch axes
+                gradient = a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
             elif b.ndim == 1:
                 gradient = (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
             else:

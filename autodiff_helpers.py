@@ -481,7 +481,7 @@ def _power_partial_base(ans, a, b):
             return 0.0
         if b == 2:
             return 2 * a  # the common square, without computing a**1
-    return b * a ** (b - 1)
+    return b * _power(a, b - 1)
 
 
 def _tie_half(a, b):
@@ -490,27 +490,53 @@ def _tie_half(a, b):
     return 0.5 * (_value_of(a) == _value_of(b))
 
 
+def _power(a, b):
+    # a ** b as numpy computes it: for a Python float base <= 0, (-1.0) ** 0.5 is
+    # nan and 0.0 ** -1 is inf, each with a RuntimeWarning (Python's own ** would
+    # return a complex number or raise ZeroDivisionError).
+    if type(a) in (float, int) and a <= 0 and type(b) in (float, int):
+        return np.float64(a) ** b
+    return a ** b
+
+
+def _real_domain(partial):
+    # Wraps the partial of a function with a limited real domain (log, sqrt, ...)
+    # so that the derivative follows numpy as the value does: at the edge of the
+    # domain a partial that divides by zero is inf with a RuntimeWarning (not
+    # Python's ZeroDivisionError), and outside the domain, where the value is
+    # nan, the partial is nan too (never a finite number such as 1/x at log(-1)).
+    def checked(ans, *args):
+        try:
+            result = partial(ans, *args)
+        except ZeroDivisionError:
+            result = partial(*[np.float64(a) if type(a) in (float, int) else a for a in (ans, *args)])
+        outside = np.isnan(_value_of(ans))
+        return result * np.where(outside, np.nan, 1.0) if np.any(outside) else result
+
+    return checked
+
+
 RULES = {
     # name:        (evaluate,            partials with respect to each argument)
     "add":         (_operator.add,       (ONE, ONE)),
     "subtract":    (_operator.sub,       (ONE, MINUS_ONE)),
     "multiply":    (_operator.mul,       (lambda ans, a, b: b, lambda ans, a, b: a)),
     "divide":      (_operator.truediv,   (lambda ans, a, b: 1 / b, lambda ans, a, b: -ans / b)),
-    "power":       (_operator.pow,       (_power_partial_base, lambda ans, a, b: ans * np.log(a))),
+    "power":       (_power,              (_power_partial_base, lambda ans, a, b: ans * np.log(a))),
     "negative":    (_operator.neg,       (MINUS_ONE,)),
     "positive":    (_operator.pos,       (ONE,)),
     "absolute":    (abs,                 (lambda ans, x: np.sign(_value_of(x)),)),  # abs'(0) = 0
     "square":      (np.square,           (lambda ans, x: 2 * x,)),
     "reciprocal":  (np.reciprocal,       (lambda ans, x: -ans * ans,)),
-    "sqrt":        (np.sqrt,             (lambda ans, x: 0.5 / ans,)),
-    "cbrt":        (np.cbrt,             (lambda ans, x: 1 / (3 * ans * ans),)),
+    "sqrt":        (np.sqrt,             (_real_domain(lambda ans, x: 0.5 / ans),)),
+    "cbrt":        (np.cbrt,             (_real_domain(lambda ans, x: 1 / (3 * ans * ans)),)),
     "exp":         (np.exp,              (lambda ans, x: ans,)),
     "exp2":        (np.exp2,             (lambda ans, x: ans * np.log(2.0),)),
     "expm1":       (np.expm1,            (lambda ans, x: ans + 1,)),
-    "log":         (np.log,              (lambda ans, x: 1 / x,)),
-    "log2":        (np.log2,             (lambda ans, x: 1 / (x * np.log(2.0)),)),
-    "log10":       (np.log10,            (lambda ans, x: 1 / (x * np.log(10.0)),)),
-    "log1p":       (np.log1p,            (lambda ans, x: 1 / (1 + x),)),
+    "log":         (np.log,              (_real_domain(lambda ans, x: 1 / x),)),
+    "log2":        (np.log2,             (_real_domain(lambda ans, x: 1 / (x * np.log(2.0))),)),
+    "log10":       (np.log10,            (_real_domain(lambda ans, x: 1 / (x * np.log(10.0))),)),
+    "log1p":       (np.log1p,            (_real_domain(lambda ans, x: 1 / (1 + x)),)),
     "sin":         (np.sin,              (lambda ans, x: np.cos(x),)),
     "cos":         (np.cos,              (lambda ans, x: -np.sin(x),)),
     "tan":         (np.tan,              (lambda ans, x: 1 + ans * ans,)),
@@ -521,7 +547,7 @@ RULES = {
     "cosh":        (np.cosh,             (lambda ans, x: np.sinh(x),)),
     "tanh":        (np.tanh,             (lambda ans, x: 1 - ans * ans,)),
     "arcsinh":     (np.arcsinh,          (lambda ans, x: 1 / np.sqrt(x * x + 1),)),
-    "arctanh":     (np.arctanh,          (lambda ans, x: 1 / (1 - x * x),)),
+    "arctanh":     (np.arctanh,          (_real_domain(lambda ans, x: 1 / (1 - x * x)),)),
     "maximum":     (np.maximum,          (lambda ans, a, b: (_value_of(a) > _value_of(b)) + _tie_half(a, b),
                                           lambda ans, a, b: (_value_of(a) < _value_of(b)) + _tie_half(a, b))),
     "minimum":     (np.minimum,          (lambda ans, a, b: (_value_of(a) < _value_of(b)) + _tie_half(a, b),
@@ -903,9 +929,29 @@ def _dot(a, b):
 
 
 def _where(condition, a, b):
-    """np.where(c, a, b) = c * a + (1 - c) * b with c a constant mask."""
+    """np.where(c, a, b): a where the constant mask c holds, b elsewhere.
+
+    Values and tangents are picked, as numpy picks them: c * a + (1 - c) * b
+    alone would turn an inf or nan in the branch not taken into nan (0 * inf),
+    e.g. np.where(x > 0, np.sqrt(x), 0.0) at x = -1.
+    """
     mask = np.asarray(_value_of(condition), dtype=bool)
-    return mask * a + (~mask) * b
+    duals = [x for x in (a, b) if isinstance(x, Dual)]
+    if duals:
+        tag = max(x.tag for x in duals)
+        active = [isinstance(x, Dual) and x.tag == tag for x in (a, b)]
+        vals = [x.val if on else x for x, on in zip((a, b), active)]
+        tangents = [_broadcast_tangent(x) if on else 0.0 for x, on in zip((a, b), active)]
+        return _dual(_picked(np.where(mask, *vals)), _picked(np.where(mask, *tangents)), tag)
+    result = mask * a + (~mask) * b  # Variables: the adjoint goes to a where c holds, else to b
+    if isinstance(result, Variable):
+        result.value = _picked(np.where(mask, _value_of(a), _value_of(b)))
+    return result
+
+
+def _picked(x):
+    # np.where on plain numbers returns a 0-d array: make it a float
+    return _plain(x[()]) if isinstance(x, np.ndarray) else x
 
 
 _ARRAY_FUNCTIONS = {

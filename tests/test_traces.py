@@ -250,3 +250,18 @@ def test_shot_put_range_against_sympy_and_flat_ground():
     # h = 0: range v^2 sin(2 theta) / g, best angle pi/4
     assert ad.shot_put_range(0.3, h=0.0) == pytest.approx(14.0**2 * math.sin(0.6) / 9.8, rel=1e-14)
     assert ad.shot_put_best_angle(h=0.0) == pytest.approx(math.pi / 4, rel=1e-15)
+
+
+def test_forward_gradient_takes_one_pass_per_input():
+    def f(x):
+        return (np.sin(x) * x).sum() + x[0] * x[1]
+
+    x = np.array([0.3, -1.2, 2.0, 0.7])
+    counted = ad.CountingFunction(f)
+    gradient = ad.forward_gradient(counted, x)
+    assert counted.calls == 4
+    exact = np.cos(x) * x + np.sin(x) + np.array([x[1], x[0], 0.0, 0.0])
+    np.testing.assert_allclose(gradient, exact, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(gradient, ad.grad(f)(x), rtol=1e-15, atol=1e-15)
+    with pytest.raises(ValueError, match="1-D"):
+        ad.forward_gradient(f, 1.0)

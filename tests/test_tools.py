@@ -39,6 +39,7 @@ def test_record_leaves_a_failing_notebook_byte_identical_and_names_the_cell(tmp_
     assert sha256(path) == before
     assert "FAILED" in result.stderr
     assert "cell 2 ('y = 1 / 0  # the failing cell')" in result.stderr
+    assert "----> 1 y = 1 / 0  # the failing cell" in result.stderr
     assert "ZeroDivisionError: division by zero" in result.stderr
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
@@ -103,6 +104,14 @@ def test_nav_updates_titles_and_removes_stray_navigation_cells(tmp_path):
     assert nav.refresh(tmp_path, readme=None) == [first, second]
     assert "[B renamed](02_b.ipynb)" in nbformat.read(first, as_version=4).cells[0].source
     assert sum(nav.is_nav_cell(c) for c in nbformat.read(second, as_version=4).cells) == 2
+
+
+def test_nav_refresh_leaves_excluded_notebooks_alone(tmp_path):
+    first = write_notebook(tmp_path / "01_a.ipynb", [md("# A")], summary="a")
+    second = write_notebook(tmp_path / "02_b.ipynb", [md("# B")], summary="b")
+    before = sha256(second)
+    assert nav.refresh(tmp_path, readme=None, exclude=[second]) == [first]
+    assert sha256(second) == before
 
 
 def test_nbbuild_cells():

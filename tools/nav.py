@@ -154,10 +154,19 @@ def readme_with_contents(text: str, folder: Path = NOTEBOOK_DIR) -> str:
     return f"{head}\n{contents_table(folder)}\n{text[end:]}"
 
 
-def pending_changes(folder: Path = NOTEBOOK_DIR, readme: Path | None = README) -> dict[Path, str]:
-    """Return {file: new text} for every file that a refresh would change."""
+def pending_changes(
+    folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=()
+) -> dict[Path, str]:
+    """Return {file: new text} for every file that a refresh would change.
+
+    Notebooks in ``exclude`` are left out (``make record`` leaves a notebook
+    whose execution failed untouched).
+    """
     changes = {}
+    excluded = {Path(p).resolve() for p in exclude}
     for path in course_notebooks(folder):
+        if path.resolve() in excluded:
+            continue
         old = path.read_text(encoding="utf-8")
         new = notebook_text(add_navigation(nbformat.reads(old, as_version=4), path))
         if new != old:
@@ -170,9 +179,9 @@ def pending_changes(folder: Path = NOTEBOOK_DIR, readme: Path | None = README) -
     return changes
 
 
-def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README) -> list[Path]:
+def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=()) -> list[Path]:
     """Rewrite the navigation cells and the README table; return the files changed."""
-    changes = pending_changes(folder, readme)
+    changes = pending_changes(folder, readme, exclude)
     for path, text in changes.items():
         path.write_text(text, encoding="utf-8")
     return list(changes)

@@ -13,6 +13,7 @@ the original.  Exit status 1 if any notebook failed.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,12 @@ class CurrentEnvKernelManager(AsyncKernelManager):
         return CurrentEnvSpecs(parent=self)
 
 
+def failing_lines(traceback: str) -> list[str]:
+    """Return the ``---->`` lines (the line that raised, per frame) of an IPython traceback."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", traceback)
+    return [line.strip() for line in plain.splitlines() if line.lstrip().startswith("---->")]
+
+
 def first_line(cell) -> str:
     lines = cell.source.strip().splitlines()
     return lines[0] if lines else "<empty cell>"
@@ -80,11 +87,10 @@ def record(path: Path) -> bool:
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         cell = current.get("cell")
         where = f"cell {current['index']} ({first_line(cell)!r})" if cell else "kernel start"
-        message = (
-            f"{error.ename}: {error.evalue}"
-            if isinstance(error, CellExecutionError)
-            else f"{type(error).__name__}: {error}"
-        )
+        if isinstance(error, CellExecutionError):
+            message = "\n  ".join([*failing_lines(error.traceback), f"{error.ename}: {error.evalue}"])
+        else:
+            message = f"{type(error).__name__}: {error}"
         print(f"FAILED {path}: {where}\n  {message}\n  file left unchanged", file=sys.stderr)
         return False
     seconds = time.perf_counter() - start
@@ -105,7 +111,7 @@ def main(argv: list[str]) -> int:
     failed = [p for p in paths if not record(p)]
     # neighbours' navigation cells and the README table may name a new notebook
     if all(p.resolve().parent == nav.NOTEBOOK_DIR for p in paths):
-        for changed in nav.refresh():
+        for changed in nav.refresh(exclude=failed):
             print(f"refreshed navigation: {changed.relative_to(nav.ROOT)}")
     return 1 if failed else 0
 

@@ -51,17 +51,26 @@ def where(index, cell):
     return f"cell {index} ({cell.cell_type}, {first_line(cell)!r})"
 
 
+def test_course_plan_is_numbered_consecutively():
+    numbers = list(nav.PLANNED)
+    expected = [f"{n:02d}" for n in range(1, len(numbers) + 1)]
+    assert numbers == expected, f"tools/nav.py PLANNED must be numbered {expected}, not {numbers}"
+
+
 @notebooks
 def test_file_name_and_course_order(path):
-    rule = "file name NN_slug.ipynb, numbered 01, 02, ... in course order"
+    rule = "file name NN_slug.ipynb, NN a number of the course plan (tools/nav.py PLANNED), unique"
     problems = []
     match = nav.NOTEBOOK_NAME.match(path.name)
     if not match:
         problems.append("name must be two digits, an underscore and a lower-case slug")
     else:
-        position = NOTEBOOKS.index(path) + 1
-        if int(match.group(1)) != position:
-            problems.append(f"number {match.group(1)} but it is notebook {position} in sort order")
+        number = match.group(1)
+        if number not in nav.PLANNED:
+            problems.append(f"number {number} is not in the course plan {list(nav.PLANNED)}")
+        twins = [p.name for p in NOTEBOOKS if p != path and p.name.startswith(number + "_")]
+        if twins:
+            problems.append(f"number {number} is also used by {twins}")
     if problems:
         fail(path, rule, problems)
 

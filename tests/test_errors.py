@@ -1,0 +1,278 @@
+"""Bad input to the AD engine: every case asserts the error type and a phrase of its message.
+
+Also the documented conventions where a derivative is not classical: outside a
+function's real domain (nan, as numpy), at the edge of it (inf, as numpy) and at
+kinks (abs'(0) = 0; maximum/minimum at a tie give 1/2 to each argument).
+"""
+
+import operator
+import re
+
+import numpy as np
+import pytest
+
+import autodiff_helpers as ad
+from autodiff_helpers import Dual, Variable
+
+BAD_OPERANDS = [
+    pytest.param("a", id="str"),
+    pytest.param(["a", "b"], id="list-of-str"),
+    pytest.param(None, id="None"),
+    pytest.param({"x": 1.0}, id="dict"),
+    pytest.param(object(), id="object"),
+]
+OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
+
+
+def _make(kind):
+    return Dual(1.5, 1.0) if kind == "Dual" else Variable(1.5)
+
+
+@pytest.mark.parametrize("kind", ["Dual", "Variable"])
+@pytest.mark.parametrize("bad", BAD_OPERANDS)
+@pytest.mark.parametrize("op", OPERATORS, ids=lambda op: op.__name__)
+def test_unsupported_operand_names_both_types(kind, bad, op):
+    bad_type = type(bad).__name__
+    for order in (lambda x: op(x, bad), lambda x: op(bad, x)):
+        with pytest.raises(TypeError) as error:
+            order(_make(kind))
+        message = str(error.value)
+        assert kind in message
+        # Python words str/list * x itself, as for floats: "can't multiply sequence by
+        # non-int of type 'Dual'" (and 'can only concatenate str (not "Dual") to str')
+        assert bad_type in message or "multiply sequence" in message
+
+
+def test_unsupported_operand_message_is_pythons():
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'Dual' and 'str'"):
+        Dual(1.0, 1.0) + "a"
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for -: 'NoneType' and 'Variable'"):
+        None - Variable(1.0)
+    with pytest.raises(TypeError, match=r"for @: 'Variable' and 'str'"):
+        Variable(np.ones(2)) @ "ab"
+    with pytest.raises(TypeError, match=r"for @: 'str' and 'Dual'"):
+        "ab" @ Dual(np.ones(2), 1.0)
+
+
+@pytest.mark.parametrize("kind", ["Dual", "Variable"])
+def test_numpy_ufunc_with_a_string_operand(kind):
+    with pytest.raises(TypeError, match=f"unsupported operand type\\(s\\) for np.add: {kind}, str"):
+        np.add(_make(kind), "a")
+
+
+@pytest.mark.parametrize(
+    "make, phrase",
+    [
+        (lambda: Variable("a"), "Variable value must be a float or a numeric numpy array, not 'str'"),
+        (lambda: Variable(None), "not 'NoneType'"),
+        (lambda: Variable(["a", "b"]), "not 'list'"),
+        (lambda: Variable(1j), "not 'complex'"),
+        (lambda: Variable(Dual(1.0, 1.0)), "not 'Dual'"),
+        (lambda: Variable(Variable(1.0)), "not 'Variable'"),
+        (lambda: Dual("a", 1), "Dual val must be a number"),
+        (lambda: Dual(1.0, "a"), "Dual dval must be a number"),
+        (lambda: Dual(None), "not 'NoneType'"),
+        (lambda: Dual(np.array(["a"]), 1.0), "not 'ndarray'"),
+    ],
+)
+def test_constructors_reject_non_numbers(make, phrase):
+    with pytest.raises(TypeError, match=re.escape(phrase)):
+        make()
+
+
+# -- backward and seeds -------------------------------------------------------------
+
+
+def test_backward_on_non_scalar_needs_a_seed_of_the_output_shape():
+    y = Variable(np.ones((2, 3))) * 2.0
+    with pytest.raises(ValueError, match=r"needs a scalar output.*shape \(2, 3\).*seed=np.ones\(\(2, 3\)\)"):
+        y.backward()
+
+
+def test_backward_with_a_seed_of_the_wrong_shape():
+    y = Variable(np.ones(3)) * 2.0
+    with pytest.raises(ValueError, match=r"seed has shape \(2,\) but the output has shape \(3,\)"):
+        y.backward(np.ones(2))
+    with pytest.raises(ValueError, match=r"seed has shape \(3,\) but the output has shape \(\)"):
+        Variable(1.0).backward(np.ones(3))
+
+
+def test_grad_of_a_function_returning_a_non_variable():
+    with pytest.raises(TypeError, match="f must return a Variable.*'float'"):
+        ad.grad(lambda x: 3.0)(1.0)
+    with pytest.raises(TypeError, match="f must return a Variable.*'ndarray'"):
+        ad.grad(lambda x: np.ones(2))(1.0)
+
+
+def test_grad_of_a_vector_valued_function():
+    with pytest.raises(ValueError, match="needs a scalar output"):
+        ad.grad(lambda x: x * 2.0)(np.ones(3))
+
+
+def test_grad_argnums_out_of_range():
+    with pytest.raises(ValueError, match=r"argnums=\(0, 2\) but f was called with 2 arguments"):
+        ad.grad(lambda x, y: x * y, argnums=(0, 2))(1.0, 2.0)
+
+
+# -- numpy functions without a rule -----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["Dual", "Variable"])
+@pytest.mark.parametrize("ufunc", [np.fmod, np.logaddexp, np.remainder])
+def test_ufunc_without_a_rule_names_it(kind, ufunc):
+    with pytest.raises(TypeError, match=f"np.{ufunc.__name__} has no derivative rule for {kind}"):
+        ufunc(_make(kind), 2.0)
+
+
+@pytest.mark.parametrize("kind", ["Dual", "Variable"])
+def test_ufunc_with_out_argument(kind):
+    with pytest.raises(TypeError, match=r"np.sin.__call__ with arguments \['out'\] is not supported"):
+        np.sin(_make(kind), out=np.empty(()))
+
+
+@pytest.mark.parametrize("kind", ["Dual", "Variable"])
+def test_ufunc_methods_other_than_call(kind):
+    with pytest.raises(TypeError, match="np.add.reduce"):
+        np.add.reduce(_make(kind))
+
+
+def test_numpy_function_without_a_handler():
+    with pytest.raises(TypeError, match="concatenate"):
+        np.concatenate([Variable(np.ones(2)), Variable(np.ones(2))])
+
+
+def test_constant_ufuncs_give_plain_values():
+    assert np.floor(Dual(1.7, 1.0)) == 1.0 and not isinstance(np.floor(Dual(1.7, 1.0)), Dual)
+    assert np.sign(Variable(-2.0)) == -1.0
+    assert ad.derivative(lambda x: np.floor(x) * x, 1.7) == 1.0
+
+
+# -- outside and at the edge of the domain: follow numpy ------------------------------
+
+DOMAIN_CASES = [
+    (np.log, -1.0), (np.sqrt, -1.0), (np.log2, -2.0), (np.log10, -3.0), (np.log1p, -2.0),
+    (np.arcsin, 1.5), (np.arccos, -1.5), (np.arctanh, 2.0), (lambda x: x**0.5, -4.0),
+    (lambda x: np.power(x, 1.5), -4.0), (lambda x: x**2.5, -1.0),
+]
+
+
+@pytest.mark.parametrize("f, x0", DOMAIN_CASES)
+def test_outside_the_domain_value_and_derivative_are_nan_with_a_warning(f, x0):
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        expected = f(np.float64(x0))
+    assert np.isnan(expected)
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        forward = f(Dual(x0, 1.0))
+    assert np.isnan(forward.val) and np.isnan(forward.dval)  # not a finite wrong number
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        x = Variable(x0)
+        y = f(x)
+        y.backward()
+    assert np.isnan(y.value) and np.isnan(x.grad)
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        grid = f(Dual(np.array([x0, 0.5]), 1.0))
+    assert np.isnan(grid.val[0]) and np.isnan(grid.dval[0])
+    assert np.isfinite(grid.val[1]) and np.isfinite(grid.dval[1])
+
+
+@pytest.mark.parametrize(
+    "f, x0, value",
+    [(np.sqrt, 0.0, 0.0), (np.cbrt, 0.0, 0.0), (lambda x: x**0.5, 0.0, 0.0),
+     (np.arcsin, 1.0, np.pi / 2), (np.arctanh, 1.0, np.inf), (np.log, 0.0, -np.inf)],
+)
+def test_at_the_edge_of_the_domain_the_derivative_is_inf_as_numpy(f, x0, value):
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        forward = f(Dual(x0, 1.0))
+    assert forward.val == value and forward.dval == np.inf
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        x = Variable(x0)
+        f(x).backward()
+    assert x.grad == np.inf
+
+
+def test_division_by_zero_follows_python_floats_for_scalars_and_numpy_for_arrays():
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        Dual(1.0, 1.0) / 0.0
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        result = Dual(np.array([1.0, 2.0]), 1.0) / np.array([0.0, 1.0])
+    assert result.val[0] == np.inf and result.val[1] == 2.0
+
+
+def test_where_picks_values_so_the_branch_not_taken_does_not_leak_nan():
+    x0 = np.array([-1.0, 4.0])
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        forward = np.where(Dual(x0, 1.0) > 0, np.sqrt(Dual(x0, 1.0)), 0.0)
+    np.testing.assert_array_equal(forward.val, [0.0, 2.0])  # numpy's value, not 0 * nan
+    np.testing.assert_array_equal(forward.dval, [0.0, 0.25])
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        x = Variable(x0)
+        y = np.where(x > 0, np.sqrt(x), 0.0)
+    np.testing.assert_array_equal(y.value, [0.0, 2.0])
+
+
+# -- kinks: one documented convention in both modes -------------------------------------
+
+
+def _both_modes(f, x0):
+    forward = ad.derivative(f, x0)
+    x = Variable(x0)
+    f(x).backward()
+    return forward, x.grad
+
+
+@pytest.mark.parametrize(
+    "f, x0, expected",
+    [
+        (abs, 0.0, 0.0),  # abs'(0) = 0
+        (np.abs, 0.0, 0.0),
+        (lambda x: abs(x) * 3.0 + x, 0.0, 1.0),
+        (lambda x: np.maximum(x, x), 1.3, 1.0),  # 1/2 + 1/2: max(x, x) = x
+        (lambda x: np.minimum(x, x), 1.3, 1.0),
+        (lambda x: np.maximum(x, 1.0), 1.0, 0.5),  # a tie with a constant: 1/2
+        (lambda x: np.minimum(x, 1.0), 1.0, 0.5),
+        (lambda x: np.maximum(2.0 * x, x), 0.0, 1.5),  # 1/2 * 2 + 1/2 * 1
+        (lambda x: np.maximum(x, 0.0), -1.0, 0.0),  # away from the tie: the usual values
+        (lambda x: np.maximum(x, 0.0), 1.0, 1.0),
+    ],
+)
+def test_kink_conventions_in_both_modes(f, x0, expected):
+    forward, reverse = _both_modes(f, x0)
+    assert forward == expected and reverse == expected
+
+
+def test_kinks_on_arrays():
+    x0 = np.array([-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(ad.derivative(np.abs, x0), [-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(ad.derivative(lambda x: np.maximum(x, 0.0), x0), [0.0, 0.5, 1.0])
+    x = Variable(x0)
+    np.sum(np.maximum(x, 0.0)).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 1.0])
+
+
+# -- shape errors of jvp, hvp, hessian -----------------------------------------------
+
+
+def test_jvp_shape_errors():
+    with pytest.raises(ValueError, match=r"x has shape \(2,\) but v has shape \(3,\); they must match"):
+        ad.jvp(lambda v: v[0], np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="x has 2 arguments, so v must be a tuple of 2 tangents"):
+        ad.jvp(lambda a, b: a * b, (1.0, 2.0), (1.0,))
+    with pytest.raises(ValueError, match="must be a tuple of 2 tangents"):
+        ad.jvp(lambda a, b: a * b, (1.0, 2.0), np.ones(2))
+
+
+def test_hvp_and_hessian_shape_errors():
+    f = lambda x: np.sum(x**3)  # noqa: E731
+    with pytest.raises(ValueError, match=r"1-D arrays of one shape, got \(2,\) and \(3,\)"):
+        ad.hvp(f, np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match=r"1-D arrays of one shape, got \(2, 2\)"):
+        ad.hvp(f, np.ones((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"x must be a 1-D array, got shape \(2, 2\)"):
+        ad.hessian(f, np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"f must return a scalar, it returned shape \(2,\)"):
+        ad.hvp(lambda x: x**3, np.ones(2), np.ones(2))
+
+
+def test_numerical_gradient_method_error():
+    with pytest.raises(ValueError, match="method must be 'forward' or 'central', got 'centre'"):
+        ad.numerical_gradient(np.sum, np.ones(2), method="centre")

@@ -1047,9 +1047,13 @@ def jvp(f, x, v):
             raise ValueError(f"x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents")
         result = f(*[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
     else:
-        x, v = np.asarray(x, dtype=float), np.asarray(v, dtype=float)
-        if x.shape != v.shape:
-            raise ValueError(f"x has shape {x.shape} but v has shape {v.shape}; they must match")
+        if not isinstance(x, (Dual, Variable)):  # a Dual when jvp calls are nested
+            x = np.asarray(x, dtype=float)
+        v = np.asarray(v, dtype=float)
+        if np.shape(_value_of(x)) != v.shape:
+            raise ValueError(
+                f"x has shape {np.shape(_value_of(x))} but v has shape {v.shape}; they must match"
+            )
         result = f(Dual(x, v, tag))
     if isinstance(result, Dual) and result.tag == tag:
         return result.val, result.dval

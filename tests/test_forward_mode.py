@@ -406,3 +406,13 @@ def test_jvp_tuple_and_array_forms():
 def test_jvp_of_a_constant_function_is_zero():
     value, tangent = ad.jvp(lambda v: np.ones(2), np.zeros(2), np.ones(2))
     np.testing.assert_array_equal(tangent, [0.0, 0.0])
+
+
+def test_jvp_calls_nest_like_derivative_calls():
+    # the mixed partial d2f/dx0 dx1 by an array-form jvp inside another
+    def f(v):
+        return np.sin(v[0]) * v[1] ** 3
+
+    x0 = np.array([0.4, 1.3])
+    mixed = ad.jvp(lambda y: ad.jvp(f, y, np.array([1.0, 0.0]))[1], x0, np.array([0.0, 1.0]))[1]
+    assert mixed == pytest.approx(np.cos(0.4) * 3 * 1.3**2, rel=1e-15)

@@ -281,9 +281,11 @@ class CountingFloat(float):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__" or kwargs or not all(isinstance(a, (int, float)) for a in inputs):
             return NotImplemented
-        self.counter.counts[ufunc.__name__] += 1
         result = ufunc(*[float(a) for a in inputs])
-        return CountingFloat(result, self.counter) if isinstance(result, float) else result
+        if not isinstance(result, float):
+            return result  # a test such as np.isnan or np.greater: no arithmetic
+        self.counter.counts[ufunc.__name__] += 1
+        return CountingFloat(result, self.counter)
 
     def __repr__(self):
         return f"CountingFloat({float(self)!r})"
@@ -390,6 +392,53 @@ def optimal_step(f_value: float, higher_derivative: float, method="forward",
     order, factor = _DIFFERENCE_TRUNCATION[method]
     constant = factor * abs(higher_derivative)
     return float((eps * abs(f_value) / (order * constant)) ** (1 / (order + 1)))
+
+
+# colour-blind-safe colours (Okabe-Ito) that stay visible on a projected white slide
+MEASUREMENT_COLORS = ("#d55e00", "#0072b2", "#009e73", "black", "#cc79a7", "#e69f00")
+
+
+def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: str, ylabel: str,
+                      logx: bool = False, connect: bool = False, floor: float | None = None,
+                      colors=None, ylim=None, legend_loc: str = "upper left", ax=None):
+    """Plot measured series as markers and model curves as black lines, on a log y axis.
+
+    ``measured`` maps a legend label to values over ``x``: markers (circle,
+    square, diamond, ...), filled and joined by lines if ``connect``, open
+    otherwise (so that coinciding series stay visible).  ``theory`` maps a
+    label to values over ``x``: black dashed, dotted, dash-dotted lines.
+    ``floor``: values below it (an error of exactly 0, which a log axis cannot
+    show) are drawn at ``floor`` and the label says so.  ``colors``: one per
+    measured series (default ``MEASUREMENT_COLORS``).  ``logx`` makes the x
+    axis logarithmic too.  Returns the matplotlib Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ax = plt.figure().add_subplot()
+    colors = MEASUREMENT_COLORS if colors is None else colors
+    x = np.asarray(x, dtype=float)
+    for (label, values), color, marker in zip(measured.items(), colors, "osD^v<>"):
+        values = np.asarray(values, dtype=float)
+        if floor is not None and np.any(values < floor):
+            values = np.maximum(values, floor)
+            label = f"{label} (0 drawn at {floor:.0e})"
+        style = {"markerfacecolor": "none", "markersize": 6, "linestyle": "none"}
+        if connect:
+            style = {"linestyle": "-"}
+        ax.plot(x, values, marker=marker, color=color, label=label, **style)
+    for (label, values), linestyle in zip((theory or {}).items(), ("--", ":", "-.")):
+        ax.plot(x, values, linestyle=linestyle, color="black", label=label)
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    entries = len(measured) + len(theory or {})
+    ax.legend(loc=legend_loc, ncol=2 if entries > 3 else 1)
+    return ax
 
 # -- end of section 2 --
 
@@ -1119,7 +1168,7 @@ def unbroadcast(gradient, shape):
     """Sum ``gradient`` over the axes that numpy broadcasting added or stretched,
     so that it gets the operand's ``shape`` back (a float for shape ())."""
     if np.shape(gradient) == shape:
-        return gradient
+        return _plain(gradient)  # np.float64 -> float: grads print as 0.28..., not np.float64(...)
     gradient = np.asarray(gradient)
     while gradient.ndim > len(shape):
         gradient = gradient.sum(axis=0)
@@ -1873,10 +1922,17 @@ def draw_graph(y, ax=None, decimals=3, edge_labels=True):
             nodes.sort(key=lambda n: -np.mean([position[id(p)][1] for _, p in n._parents]))
         for row, node in enumerate(nodes):
             position[id(node)] = (2.0 * column, (len(nodes) - 1) / 2 - row)
+    n_rows = max(len(n) for n in columns.values())
     if ax is None:
         width = min(3.0 + 2.6 * len(columns), 12.0)
-        height = min(1.5 + 1.5 * max(len(n) for n in columns.values()), 7.0)
+        height = min(1.5 + 1.5 * n_rows, 7.0)
         ax = plt.figure(figsize=(width, height)).add_subplot()
+    # at 13 pt a column (box and arrow) needs about 1.9 inches and a row about 1 inch
+    # (the limits below add a column's and 0.8 row's margin): shrink the text to fit
+    box = ax.get_position()
+    inches = ax.figure.get_size_inches()
+    scale = min(1.0, box.width * inches[0] / (1.9 * len(columns)),
+                box.height * inches[1] / (1.0 * (n_rows + 0.6)))
 
     boxes = {}
     for node in order:
@@ -1887,7 +1943,7 @@ def draw_graph(y, ax=None, decimals=3, edge_labels=True):
             lines.append(rf"$\bar{{v}}_{{{k}}}$ = {_format_number(node.adjoint, decimals)}")
         colour = "#dbe9f6" if node._op is None else ("#fde0c5" if node is y else "#eeeeee")
         boxes[id(node)] = ax.text(
-            *position[id(node)], "\n".join(lines), ha="center", va="center", fontsize=13,
+            *position[id(node)], "\n".join(lines), ha="center", va="center", fontsize=13 * scale,
             gid="node", zorder=3,
             bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "0.3"},
         )
@@ -1900,7 +1956,7 @@ def draw_graph(y, ax=None, decimals=3, edge_labels=True):
             start, end = position[id(parent)], position[id(node)]
             bend = 0.0 if repeat == 0 else 0.35 * (-1) ** repeat
             ax.add_patch(FancyArrowPatch(
-                start, end, arrowstyle="-|>", mutation_scale=18, color="0.35", lw=1.5,
+                start, end, arrowstyle="-|>", mutation_scale=18 * max(scale, 0.6), color="0.35", lw=1.5,
                 connectionstyle=f"arc3,rad={bend}", patchA=boxes[id(parent)].get_bbox_patch(),
                 # above the boxes: an arrow is clipped to box outlines placed when they draw
                 patchB=boxes[id(node)].get_bbox_patch(), gid="edge", zorder=4,
@@ -1911,7 +1967,7 @@ def draw_graph(y, ax=None, decimals=3, edge_labels=True):
                 dx, dy = end[0] - start[0], end[1] - start[1]
                 middle = (0.5 * (start[0] + end[0]) + 0.5 * bend * dy,
                           0.5 * (start[1] + end[1]) - 0.5 * bend * dx)
-                ax.text(*middle, _format_number(partial, decimals), fontsize=11, color="tab:blue",
+                ax.text(*middle, _format_number(partial, decimals), fontsize=11 * scale, color="tab:blue",
                         ha="center", va="center", gid="edge label", zorder=5,
                         bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     xs = [p[0] for p in position.values()]

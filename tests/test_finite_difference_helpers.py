@@ -59,3 +59,48 @@ def test_measured_best_step_is_near_the_formula():
     for method, higher in (("forward", -0.25), ("central", 0.375)):
         measured = steps[np.argmin(errors[method])]
         assert 0.1 < measured / ad.optimal_step(1.0, higher, method=method) < 10
+
+
+def test_plot_measurements_draws_markers_lines_and_floor():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = np.logspace(-16, -1, 16)
+    errors = ad.derivative_errors(np.sqrt, 0.5, 1.0, steps)
+    truncation, roundoff = ad.difference_error_model(steps, 1.0, -0.25)
+    ax = ad.plot_measurements(
+        steps,
+        {"forward": errors["forward"], "complex step": errors["complex step"]},
+        {"truncation": truncation, "round-off": roundoff},
+        xlabel="step $h$", ylabel="error", logx=True, floor=1e-17, ylim=(1e-18, 1e2),
+    )
+    try:
+        labels = [line.get_label() for line in ax.lines]
+        assert labels == ["forward", "complex step (0 drawn at 1e-17)", "truncation", "round-off"]
+        assert ax.get_xscale() == ax.get_yscale() == "log"
+        assert ax.get_ylim() == (1e-18, 1e2)
+        # zeros are drawn at the floor, other values unchanged
+        complex_line = ax.lines[1].get_ydata()
+        assert complex_line.min() == 1e-17
+        np.testing.assert_array_equal(ax.lines[0].get_ydata(), errors["forward"])
+        assert [line.get_linestyle() for line in ax.lines[2:]] == ["--", ":"]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == labels
+    finally:
+        plt.close(ax.figure)
+
+
+def test_plot_measurements_connected_series_on_a_linear_x_axis():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = ad.plot_measurements([2, 3, 4], {"a": [3, 8, 18]}, xlabel="n", ylabel="count", connect=True)
+    try:
+        assert ax.get_xscale() == "linear" and ax.get_yscale() == "log"
+        assert ax.lines[0].get_linestyle() == "-"
+        assert ax.get_xlabel() == "n" and ax.get_ylabel() == "count"
+    finally:
+        plt.close(ax.figure)

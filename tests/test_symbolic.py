@@ -124,3 +124,10 @@ def test_sympy_derivative_matches_forward_mode():
     assert exact == sp.diff(ad.logistic_map(x, n), x).subs(x, point)  # exact rational
     forward = ad.derivative(lambda v: ad.logistic_map(v, n), 0.1)
     assert forward == pytest.approx(float(exact), rel=1e-13)
+
+
+def test_tests_on_counting_floats_are_not_counted():
+    counter = ad.OperationCounter()
+    a = counter.number(2.0)
+    assert not np.isnan(a) and np.greater(a, 1.0) and a > 1.0
+    assert counter.total == 0

@@ -437,7 +437,7 @@ def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: 
     if ylim is not None:
         ax.set_ylim(*ylim)
     entries = len(measured) + len(theory or {})
-    ax.legend(loc=legend_loc, ncol=2 if entries > 3 else 1)
+    ax.legend(loc=legend_loc, ncol=2 if entries > 4 else 1)  # two columns only for short labels
     return ax
 
 # -- end of section 2 --
@@ -1815,13 +1815,16 @@ class Trace:
     def _repr_html_(self):
         import html
 
+        def cell(text, align="left"):  # explicit: notebook CSS right-aligns table cells
+            return f'<td style="text-align:{align}">{text}</td>'
+
         def body(title, rows):
             out = [f'<tr><th colspan="4" style="text-align:left">{title}</th></tr>']
             for r in rows:
                 numbers = f"= {html.escape(r.numbers)}" if r.numbers else ""
                 out.append(
-                    f"<tr><td>{html.escape(r.target)}</td><td>= {html.escape(r.formula)}</td>"
-                    f"<td>{numbers}</td><td>= {_format_number(r.value, self.decimals)}</td></tr>"
+                    "<tr>" + cell(html.escape(r.target), "right") + cell(f"= {html.escape(r.formula)}")
+                    + cell(numbers) + cell(f"= {_format_number(r.value, self.decimals)}") + "</tr>"
                 )
             return "".join(out)
 

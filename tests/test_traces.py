@@ -108,7 +108,7 @@ def test_trace_text_and_html_reprs():
     assert repr(trace) == text
     html = trace._repr_html_()
     assert html.startswith("<table") and html.count("<tr>") == len(trace.primal) + len(trace.adjoint) + 2
-    assert "= 1.716</td>" in html
+    assert ">= 1.716</td>" in html
 
 
 def test_trace_of_a_node_used_twice_and_constants():
@@ -265,3 +265,24 @@ def test_forward_gradient_takes_one_pass_per_input():
     np.testing.assert_allclose(gradient, ad.grad(f)(x), rtol=1e-15, atol=1e-15)
     with pytest.raises(ValueError, match="1-D"):
         ad.forward_gradient(f, 1.0)
+
+
+def test_scalar_gradients_are_python_floats():
+    # numpy's partials (np.cos(5.0)) are np.float64; .grad of a scalar leaf is a float,
+    # so notebooks print 0.283..., not np.float64(0.283...)
+    x = ad.Variable(5.0)
+    np.sin(x).backward()
+    assert type(x.grad) is float and x.grad == math.cos(5.0)
+    assert type(ad.grad(ad.shot_put_range)(0.8)) is float
+
+
+def test_draw_graph_shrinks_text_to_fit_the_axes():
+    x = ad.Variable(0.8, name="theta")
+    wide = ad.shot_put_range(x)  # 8 columns
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    sizes = {t.get_fontsize() for t in ad.draw_graph(wide, ax=ax).texts if t.get_gid() == "node"}
+    assert len(sizes) == 1 and sizes.pop() < 13
+    big = plt.figure(figsize=(12, 7)).add_subplot()
+    small = ad.logistic_map(ad.Variable(0.3, name="x"), 2)
+    assert {t.get_fontsize() for t in ad.draw_graph(small, ax=big).texts if t.get_gid() == "node"} == {13}
+    plt.close("all")

@@ -1435,7 +1435,12 @@ class Variable:
                 continue
             op = node._op
             if op is None:  # a leaf: accumulate, as PyTorch does
-                node.grad = adjoint if node.grad is None else node.grad + adjoint
+                if node.grad is not None:
+                    node.grad = node.grad + adjoint
+                elif isinstance(adjoint, np.ndarray):  # a writeable array of its own: adjoints
+                    node.grad = np.array(adjoint)     # may be read-only broadcast views, shared
+                else:                                 # by several nodes (x + y)
+                    node.grad = adjoint
                 continue
             if op in _CUSTOM_VJP:  # fused primitives with their own vjp (section 6)
                 contributions = _CUSTOM_VJP[op](node, adjoint)

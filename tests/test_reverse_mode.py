@@ -424,3 +424,19 @@ def test_check_grad_detects_a_wrong_rule(monkeypatch, name, wrong_partial, f):
     # both AD modes read the same table, so they agree with each other: only the
     # central differences expose the wrong rule
     assert result.reverse_vs_central > 0.1
+
+
+def test_leaf_gradients_are_writeable_arrays_of_their_own():
+    # sum's adjoint is a read-only broadcast view and add passes one adjoint to both
+    # operands; .grad must still be a separate array the user may change in place
+    a, b = Variable(np.ones((2, 3))), Variable(np.ones((2, 3)))
+    np.sum(a + b).backward()
+    assert a.grad is not b.grad
+    a.grad *= 0.5  # e.g. gradient clipping in place
+    np.testing.assert_array_equal(a.grad, np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(b.grad, np.ones((2, 3)))
+    seed = np.ones(3)
+    c = Variable(np.zeros(3))
+    (c + 0.0).backward(seed)
+    c.grad[0] = 7.0
+    assert seed[0] == 1.0  # the seed is not aliased either

@@ -662,6 +662,18 @@ def _check_operand(x):
 # -----------------------------------------------------------------------------
 
 _tags = _itertools.count(1)
+# The tag of the innermost derivative/jvp call running now (-0.5: none). A dual
+# built by hand gets this + 0.5: tag 0 outside every call, and inside f during
+# derivative(f, x) a tag newer than that call's perturbation, as it must be.
+_scope = [-0.5]
+
+
+def _call_in_scope(tag, f, *args):
+    _scope.append(tag)
+    try:
+        return f(*args)
+    finally:
+        _scope.pop()
 
 
 class Dual:
@@ -676,13 +688,16 @@ class Dual:
     numpy's own functions work on Duals (``np.sin(x)``, ``np.exp(x)``...).
 
     ``tag`` tells apart the perturbations of nested ``derivative`` calls; duals
-    built by hand all have tag 0 and mix freely.
+    built by hand all have tag 0 and mix freely (built inside a function that
+    ``derivative``/``jvp`` is differentiating, they get a tag just newer than
+    that call's, so ``derivative(lambda w: (w * Dual(1.0, 1.0) ** 2).dval, 3.0)``
+    is 2, not 0).
     """
 
     __slots__ = ("val", "dval", "tag")
     __array_priority__ = 20  # ahead of ndarray and of Variable
 
-    def __init__(self, val, dval=0.0, tag=0):
+    def __init__(self, val, dval=0.0, tag=None):
         for name, part in (("val", val), ("dval", dval)):
             if _check_operand(part) is None:
                 raise TypeError(
@@ -691,7 +706,7 @@ class Dual:
                 )
         self.val = _plain(np.asarray(val) if isinstance(val, (list, tuple)) else val)
         self.dval = _plain(np.asarray(dval) if isinstance(dval, (list, tuple)) else dval)
-        self.tag = tag
+        self.tag = _scope[-1] + 0.5 if tag is None else tag
 
     # -- the generic rule: one function applies any table entry ---------------
     @staticmethod
@@ -1066,6 +1081,9 @@ def _tangent_part(result, tag, like):
     """The coefficient of the perturbation ``tag`` in ``result`` (zero if f did not use it)."""
     if isinstance(result, Dual) and result.tag == tag:
         return result.dval
+    if isinstance(result, Dual) and result.tag > tag:  # a dual built by hand inside f
+        return _dual(_tangent_part(result.val, tag, like), _tangent_part(result.dval, tag, like),
+                     result.tag)
     shape = np.shape(_value_of(like))
     return np.zeros(shape) if shape else 0.0
 
@@ -1080,7 +1098,7 @@ def derivative(f, x):
     tag = next(_tags)
     shape = np.shape(_value_of(x))
     seed = np.ones(shape) if shape else 1.0
-    return _tangent_part(f(Dual(x, seed, tag)), tag, x)
+    return _tangent_part(_call_in_scope(tag, f, Dual(x, seed, tag)), tag, x)
 
 
 def jvp(f, x, v):
@@ -1094,7 +1112,7 @@ def jvp(f, x, v):
     if isinstance(x, tuple):
         if not isinstance(v, tuple) or len(v) != len(x):
             raise ValueError(f"x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents")
-        result = f(*[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
+        result = _call_in_scope(tag, f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
     else:
         if not isinstance(x, (Dual, Variable)):  # a Dual when jvp calls are nested
             x = np.asarray(x, dtype=float)
@@ -1103,10 +1121,21 @@ def jvp(f, x, v):
             raise ValueError(
                 f"x has shape {np.shape(_value_of(x))} but v has shape {v.shape}; they must match"
             )
-        result = f(Dual(x, v, tag))
+        result = _call_in_scope(tag, f, Dual(x, v, tag))
     if isinstance(result, Dual) and result.tag == tag:
         return result.val, result.dval
+    if isinstance(result, Dual) and result.tag > tag:  # a dual built by hand inside f
+        return _primal_part(result, tag), _tangent_part(result, tag, result)
     return result, 0.0 * np.asarray(_value_of(result), dtype=float)
+
+
+def _primal_part(result, tag):
+    """``result`` without the perturbation ``tag`` (the value part of jvp)."""
+    if isinstance(result, Dual) and result.tag == tag:
+        return result.val
+    if isinstance(result, Dual) and result.tag > tag:
+        return _dual(_primal_part(result.val, tag), _primal_part(result.dval, tag), result.tag)
+    return result
 
 
 def forward_gradient(f, x):
@@ -2472,7 +2501,7 @@ def hvp(f, x, v):
         raise ValueError(f"x and v must be 1-D arrays of one shape, got {x.shape} and {v.shape}")
     point = Variable(x.copy())
     tag = next(_tags)
-    result = f(Dual(point, v, tag))
+    result = _call_in_scope(tag, f, Dual(point, v, tag))
     directional = result.dval if isinstance(result, Dual) and result.tag == tag else 0.0
     if not isinstance(directional, Variable):
         return np.zeros_like(x)  # grad f · v does not depend on x: f is at most linear along v

@@ -416,3 +416,24 @@ def test_jvp_calls_nest_like_derivative_calls():
     x0 = np.array([0.4, 1.3])
     mixed = ad.jvp(lambda y: ad.jvp(f, y, np.array([1.0, 0.0]))[1], x0, np.array([0.0, 1.0]))[1]
     assert mixed == pytest.approx(np.cos(0.4) * 3 * 1.3**2, rel=1e-15)
+
+
+def test_duals_built_by_hand_inside_a_differentiated_function():
+    # f(w) = d/dt (w t^2) at t = 1 = 2 w, written with a hand-built dual inside f:
+    # the hand-built perturbation is newer than derivative's, not confused with it
+    def f(w):
+        return (w * Dual(1.0, 1.0) ** 2).dval
+
+    assert ad.derivative(f, 3.0) == 2.0
+    assert ad.jvp(f, (3.0,), (1.0,)) == (6.0, 2.0)
+    assert ad.check_grad(f, 3.0).max_relative_error < 1e-9
+    np.testing.assert_allclose(
+        ad.hvp(lambda x: (x[0] ** 2 * Dual(x[1], 1.0) ** 3).dval, np.array([1.0, 2.0]),
+               np.array([1.0, 0.0])),
+        [24.0, 24.0], rtol=1e-15)  # f = 3 x0^2 x1^2
+    # a hand-built dual returned unconsumed keeps its own perturbation
+    result = ad.derivative(lambda w: w * Dual(1.0, 1.0), 3.0)
+    assert (result.val, result.dval) == (1.0, 1.0)
+    value, tangent = ad.jvp(lambda w: w * Dual(1.0, 1.0), (3.0,), (1.0,))
+    assert (value.val, value.dval, tangent.val, tangent.dval) == (3.0, 3.0, 1.0, 1.0)
+    assert Dual(1.0, 1.0).tag == 0  # outside every call, hand-built duals have tag 0

@@ -6,17 +6,25 @@ forward pass, the back-propagation and Adam out by hand, with the same
 arithmetic; the ratio library / numpy is the price of the computational graph.
 
 Usage: python benchmarks/nn_step.py [--repeats N]
-Prints the median time of N timed steps (after a warm-up) for each network.
+Prints the median time of N timed steps (after a warm-up) for each network,
+and PyTorch's time for the same step where torch is installed (e.g. in the
+.venv-bench of `make bench`). Everything runs on one thread (BLAS and torch):
+on the shared 2-core course machine, two BLAS threads competing with torch's
+made single steps up to 100x slower and the numbers meaningless.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import autodiff_helpers as ad
+import numpy as np  # noqa: E402
+
+import autodiff_helpers as ad  # noqa: E402
 
 # (sizes, batch): the network of notebook 06 on its toy problem, and a wider one
 CASES = [([2, 16, 16, 2], 400), ([64, 128, 10], 256)]
@@ -96,6 +104,7 @@ def torch_step_function(sizes, inputs, labels):
         import torch
     except ImportError:
         return None
+    torch.set_num_threads(1)
     layers = []
     for p_weight, p_bias in zip(*[iter(ad.MLP(sizes, activation="tanh", rng=0).parameters())] * 2):
         linear = torch.nn.Linear(*p_weight.shape, dtype=torch.float64)
@@ -109,20 +118,25 @@ def torch_step_function(sizes, inputs, labels):
                          torch.from_numpy(labels), lambda loss: loss.item())
 
 
-def median_time(step, repeats, warmup=20):
-    for _ in range(warmup):
-        step()
-    times = []
+def median_times(steps, repeats, warmup=20):
+    """Median wall time of each step function; the functions take turns, one call each
+    per round, so that a change of machine load hits all of them alike."""
+    for step in steps:
+        for _ in range(warmup):
+            step()
+    times = [[] for _ in steps]
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for step, record in zip(steps, times):
+            start = time.perf_counter()
+            step()
+            record.append(time.perf_counter() - start)
+    return [float(np.median(record)) for record in times]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=500)
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     args = parser.parse_args(argv)
     print(f"{'network':>14} {'batch':>6} {'library':>12} {'numpy':>12} {'ratio':>6} {'torch':>12}")
     for sizes, batch in CASES:
@@ -130,14 +144,14 @@ def main(argv=None):
         library, numpy_ = library_step_function(sizes, inputs, labels), numpy_step_function(sizes, inputs, labels)
         # both start from the same parameters: the first steps must agree
         assert abs(library() - numpy_()) < 1e-12 and abs(library() - numpy_()) < 1e-12
-        t_library = median_time(library, args.repeats)
-        t_numpy = median_time(numpy_, args.repeats)
-        torch_ = torch_step_function(sizes, inputs, labels)
+        t_library, t_numpy = median_times([library, numpy_], args.repeats)
+        # PyTorch on its own: taking turns with it slowed the other two steps down
+        torch_ = None if args.no_torch else torch_step_function(sizes, inputs, labels)
         if torch_ is None:
             t_torch = "not installed"
         else:
             assert abs(torch_() - numpy_step_function(sizes, inputs, labels)()) < 1e-12
-            t_torch = f"{median_time(torch_, args.repeats) * 1e6:9.1f} us"
+            t_torch = f"{median_times([torch_], args.repeats)[0] * 1e6:9.1f} us"
         name = "-".join(map(str, sizes))
         print(f"{name:>14} {batch:>6} {t_library * 1e6:>9.1f} us {t_numpy * 1e6:>9.1f} us "
               f"{t_library / t_numpy:>6.2f} {t_torch:>12}")

@@ -400,9 +400,12 @@ MEASUREMENT_COLORS = ("#d55e00", "#0072b2", "#009e73", "black", "#cc79a7", "#e69
 
 def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: str, ylabel: str,
                       logx: bool = False, connect: bool = False, floor: float | None = None,
-                      colors=None, ylim=None, legend_loc: str = "upper left", ax=None):
+                      colors=None, ylim=None, legend_loc: str = "upper left", ax=None,
+                      figsize=(8.0, 4.5)):
     """Plot measured series as markers and model curves as black lines, on a log y axis.
 
+    Without ``ax`` a new figure of ``figsize`` inches is made (8 x 4.5: the
+    figure and a few lines of code fit on one 1280 x 720 slide).
     ``measured`` maps a legend label to values over ``x``: markers (circle,
     square, diamond, ...), filled and joined by lines if ``connect``, open
     otherwise (so that coinciding series stay visible).  ``theory`` maps a
@@ -415,7 +418,7 @@ def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: 
     import matplotlib.pyplot as plt
 
     if ax is None:
-        ax = plt.figure().add_subplot()
+        ax = plt.figure(figsize=figsize).add_subplot()
     colors = MEASUREMENT_COLORS if colors is None else colors
     x = np.asarray(x, dtype=float)
     for (label, values), color, marker in zip(measured.items(), colors, "osD^v<>"):
@@ -2114,7 +2117,8 @@ def cross_entropy(logits, labels):
         exponentials = np.exp(shifted)
         totals = exponentials.sum(axis=1, keepdims=True)
         loss = float(np.mean(np.log(totals[:, 0]) - shifted[rows, labels]))
-        return Variable._node(loss, "cross_entropy", (exponentials / totals, labels), ((0, logits),))
+        probabilities = exponentials / totals
+        return Variable._node(loss, "cross_entropy", (probabilities, labels), ((0, logits),))
     shift = np.max(_value_of(logits), axis=1, keepdims=True)  # a constant: L does not depend on it
     shifted = logits - shift
     loss = np.mean(np.log(np.sum(np.exp(shifted), axis=1)) - shifted[rows, labels])
@@ -2195,7 +2199,9 @@ class Module:
         own = self.parameters()
         parameters = list(parameters)
         if len(parameters) != len(own):
-            raise ValueError(f"{type(self).__name__} has {len(own)} parameters, got {len(parameters)}")
+            raise ValueError(
+                f"{type(self).__name__} has {len(own)} parameters, got {len(parameters)}"
+            )
         for mine, given in zip(own, parameters):
             if np.shape(_value_of(given)) != mine.shape:
                 raise ValueError(
@@ -2255,7 +2261,9 @@ class MLP(Module):
             raise ValueError(f"MLP needs at least an input and an output size, got sizes={sizes}")
         if isinstance(activation, str):
             if activation not in ACTIVATIONS:
-                raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+                raise ValueError(
+                    f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
+                )
             activation = ACTIVATIONS[activation]
         self.sizes = sizes
         self.activation = activation
@@ -2268,7 +2276,8 @@ class MLP(Module):
         return self.layers[-1](x)
 
     def __repr__(self):
-        return f"MLP({self.sizes}, activation={getattr(self.activation, '__name__', self.activation)})"
+        name = getattr(self.activation, "__name__", self.activation)
+        return f"MLP({self.sizes}, activation={name})"
 
 
 # -----------------------------------------------------------------------------
@@ -2399,14 +2408,17 @@ def _checkerboard_sweeps(parts, two_beta, n_sweeps, rng):
         _metropolis_update(c, d + roll(d, 1, -1) + a + roll(a, -1, -2), two_beta, rng)
 
 
+_SUBLATTICES = ((0, 0), (0, 1), (1, 0), (1, 1))  # A, B, C, D: offsets (row, column)
+
+
 def _split(spins):
-    return [np.ascontiguousarray(spins[..., i::2, j::2]) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))]
+    return [np.ascontiguousarray(spins[..., i::2, j::2]) for i, j in _SUBLATTICES]
 
 
 def _join(parts):
     a = parts[0]
     spins = np.empty(a.shape[:-2] + (2 * a.shape[-2], 2 * a.shape[-1]), dtype=np.int8)
-    for part, (i, j) in zip(parts, ((0, 0), (0, 1), (1, 0), (1, 1))):
+    for part, (i, j) in zip(parts, _SUBLATTICES):
         spins[..., i::2, j::2] = part
     return spins
 

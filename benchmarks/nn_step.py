@@ -141,7 +141,8 @@ def main(argv=None):
     print(f"{'network':>14} {'batch':>6} {'library':>12} {'numpy':>12} {'ratio':>6} {'torch':>12}")
     for sizes, batch in CASES:
         inputs, labels = make_batch(sizes, batch)
-        library, numpy_ = library_step_function(sizes, inputs, labels), numpy_step_function(sizes, inputs, labels)
+        library = library_step_function(sizes, inputs, labels)
+        numpy_ = numpy_step_function(sizes, inputs, labels)
         # both start from the same parameters: the first steps must agree
         assert abs(library() - numpy_()) < 1e-12 and abs(library() - numpy_()) < 1e-12
         t_library, t_numpy = median_times([library, numpy_], args.repeats)

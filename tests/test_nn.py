@@ -88,7 +88,8 @@ def test_cross_entropy_at_extreme_logits_is_finite():
     assert ad.cross_entropy(z, labels) == pytest.approx(loss.value, rel=1e-15)
     np.testing.assert_allclose(variable.grad, [[0, 0, 0], [0.25, 0.25, -0.5]], atol=1e-300)
     assert np.isfinite(forward_mode[1])
-    assert forward_mode[1] == pytest.approx(0.0, abs=1e-12)  # adding 1 to every logit changes nothing
+    # adding 1 to every logit changes nothing
+    assert forward_mode[1] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_cross_entropy_hessian_through_forward_over_reverse():
@@ -176,7 +177,8 @@ def test_the_lecture_training_loop_runs_verbatim_and_learns_xor():
     optimizer = ad.Adam(net.parameters(), lr=0.05)
     losses = []
     for _ in range(300):
-        optimizer.zero_grad(); outputs = net(inputs); loss = criterion(outputs, labels); loss.backward(); optimizer.step()  # noqa: E702,E501
+        # the lecture's line, verbatim
+        optimizer.zero_grad(); outputs = net(inputs); loss = criterion(outputs, labels); loss.backward(); optimizer.step()  # noqa: E501,E702
         losses.append(loss.value)
     assert losses[-1] < 0.01 < losses[0]
     np.testing.assert_array_equal(net(inputs).value.argmax(axis=1), labels)
@@ -215,7 +217,8 @@ def test_a_shared_parameter_is_listed_once_and_gets_both_contributions():
 
 def test_wrong_input_width_names_the_shapes():
     net = ad.MLP([3, 4, 2])
-    with pytest.raises(ValueError, match=re.escape("expects input of shape (batch, 3), got shape (5, 4)")):
+    message = "expects input of shape (batch, 3), got shape (5, 4)"
+    with pytest.raises(ValueError, match=re.escape(message)):
         net(np.zeros((5, 4)))
 
 
@@ -240,7 +243,8 @@ def test_float_labels_with_integer_values_are_accepted():
 
 
 def test_other_bad_inputs_raise_value_error():
-    with pytest.raises(ValueError, match=re.escape("logits of shape (batch, classes), got shape (3,)")):
+    message = "logits of shape (batch, classes), got shape (3,)"
+    with pytest.raises(ValueError, match=re.escape(message)):
         ad.cross_entropy(np.zeros(3), [0])
     with pytest.raises(ValueError, match=re.escape("one shape, got (4, 1) and (4,)")):
         ad.mse_loss(np.zeros((4, 1)), np.zeros(4))

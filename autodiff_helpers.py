@@ -2596,7 +2596,7 @@ def value_and_derivatives(f, t):
     inner, outer = next(_tags), next(_tags)  # the outer perturbation is the newer one
     shape = np.shape(t)
     one = np.ones(shape) if shape else 1.0
-    result = f(Dual(Dual(t, one, inner), Dual(one, 0.0 * one, inner), outer))
+    result = _call_in_scope(outer, f, Dual(Dual(t, one, inner), Dual(one, 0.0 * one, inner), outer))
     value_part = result.val if isinstance(result, Dual) and result.tag == outer else result
     slope_part = _tangent_part(result, outer, t)  # f'(t + d1) = f' + f'' d1
     value = value_part.val if isinstance(value_part, Dual) and value_part.tag == inner else value_part

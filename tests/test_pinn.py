@@ -96,6 +96,17 @@ def test_value_and_derivatives_with_an_inner_derivative_call():
     np.testing.assert_allclose(second, -2 * np.sin(t) - t * np.cos(t), atol=1e-15)
 
 
+def test_value_and_derivatives_with_a_dual_built_by_hand_inside():
+    # inside f, Dual(1, 1) is a perturbation of its own: (t (1 + d)**2).dval = 2 t
+    def f(t):
+        return (t * Dual(1.0, 1.0) ** 2).dval
+
+    value, first, second = ad.value_and_derivatives(f, np.array([0.5, 2.0]))
+    np.testing.assert_array_equal(value, [1.0, 4.0])
+    np.testing.assert_array_equal(first, [2.0, 2.0])
+    np.testing.assert_array_equal(second, [0.0, 0.0])
+
+
 def test_second_derivative_back_propagates_to_a_parameter():
     t = np.linspace(0.0, 2.0, 7)
     w = Variable(1.3)

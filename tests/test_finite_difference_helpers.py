@@ -45,7 +45,9 @@ def test_optimal_step_formulas():
     assert ad.optimal_step(1.0, 0.375, method="central") == pytest.approx((8 * EPS) ** (1 / 3))
 
 
-@pytest.mark.parametrize("method, higher", [("forward", -0.25), ("central", 0.375), ("forward", 3.0)])
+@pytest.mark.parametrize(
+    "method, higher", [("forward", -0.25), ("central", 0.375), ("forward", 3.0)]
+)
 def test_optimal_step_minimises_the_model(method, higher):
     best = ad.optimal_step(2.0, higher, method=method)
     grid = best * np.logspace(-1, 1, 201)
@@ -97,7 +99,9 @@ def test_plot_measurements_connected_series_on_a_linear_x_axis():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ax = ad.plot_measurements([2, 3, 4], {"a": [3, 8, 18]}, xlabel="n", ylabel="count", connect=True)
+    ax = ad.plot_measurements(
+        [2, 3, 4], {"a": [3, 8, 18]}, xlabel="n", ylabel="count", connect=True
+    )
     try:
         assert ax.get_xscale() == "linear" and ax.get_yscale() == "log"
         assert ax.lines[0].get_linestyle() == "-"

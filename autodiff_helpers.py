@@ -624,11 +624,11 @@ _UFUNC_RULES = {
 
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).
-_CONSTANT_UFUNCS = (
+_CONSTANT_UFUNCS = frozenset((
     np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
     np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
     np.signbit, np.logical_and, np.logical_or, np.logical_not,
-)
+))
 
 
 def _value_of(x):
@@ -645,12 +645,12 @@ def _plain(x):
 
 def _check_operand(x):
     """Return ``x`` as an operand of Dual/Variable arithmetic, or None if it is not numeric."""
-    if isinstance(x, (Dual, Variable)):
-        return x
-    if isinstance(x, (_numbers.Number, np.bool_)):  # np.bool_ is not a numbers.Number
+    if isinstance(x, (Dual, Variable, float)):
         return x
     if isinstance(x, np.ndarray):
         return x if x.dtype.kind in "biufc" else None
+    if isinstance(x, (_numbers.Number, np.bool_)):  # np.bool_ is not a numbers.Number
+        return x
     if isinstance(x, (list, tuple)):
         try:
             array = np.asarray(x)
@@ -954,16 +954,19 @@ def _dispatch_ufunc(cls, ufunc, method, inputs, kwargs):
             f"np.{ufunc.__name__}.{method} with arguments {sorted(kwargs)} is not supported "
             f"on {cls.__name__}; call np.{ufunc.__name__}(x) without out=, where= or dtype="
         )
-    if cls is Variable and any(isinstance(x, Dual) for x in inputs):
-        return NotImplemented  # a Dual holding Variables: Dual's rule goes first
-    operands = [_check_operand(x) for x in inputs]
-    if any(x is None for x in operands):
-        names = ", ".join(type(x).__name__ for x in inputs)
-        raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
-    if ufunc in _CONSTANT_UFUNCS:
-        return ufunc(*[_value_of(x) for x in operands])
+    operands = []
+    for x in inputs:
+        if cls is Variable and isinstance(x, Dual):
+            return NotImplemented  # a Dual holding Variables: Dual's rule goes first
+        checked = _check_operand(x)
+        if checked is None:
+            names = ", ".join(type(x).__name__ for x in inputs)
+            raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
+        operands.append(checked)
     if ufunc is np.matmul:
         return _dual_matmul(*operands) if cls is Dual else _variable_matmul(*operands)
+    if ufunc in _CONSTANT_UFUNCS:
+        return ufunc(*[_value_of(x) for x in operands])
     name = _UFUNC_RULES.get(ufunc)
     if name is None:
         supported = ", ".join(sorted(f"np.{u.__name__}" for u in _UFUNC_RULES))
@@ -1546,7 +1549,12 @@ def _elementwise_vjp(node, adjoint):
 # Structural (linear) operations: forward map, and its transpose for the adjoint.
 def _getitem_transpose(adjoint, value, index):
     gradient = np.zeros(np.shape(value))
-    np.add.at(gradient, index, adjoint)  # add.at: repeated indices accumulate
+    parts = index if isinstance(index, tuple) else (index,)
+    if all((isinstance(p, (int, np.integer, slice)) and not isinstance(p, bool)) or p is None
+           or p is Ellipsis for p in parts):
+        gradient[index] += adjoint  # basic indexing selects each element at most once
+    else:
+        np.add.at(gradient, index, adjoint)  # fancy indexing: repeated indices accumulate
     return gradient
 
 

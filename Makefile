@@ -7,7 +7,7 @@
 #   make test                      unit tests (tests/) + nbval on every notebook
 #   make record [NB=notebooks/01_x.ipynb]   re-execute notebooks, store outputs, refresh nav
 #   make nav                       refresh navigation cells and the README notebook table
-#   make bench                     benchmarks/engine.py, when it exists
+#   make bench                     benchmarks vs micrograd/autograd/torch/jax -> benchmarks/RESULTS.md
 #   make clean                     remove caches and build output (keeps .venv)
 
 SHELL := /bin/bash
@@ -48,14 +48,33 @@ record: $(STAMP)
 nav: $(STAMP)
 	$(BIN)/python tools/nav.py
 
-bench: $(STAMP)
-	@if [ -f benchmarks/engine.py ]; then $(BIN)/python benchmarks/engine.py; \
-	else echo "benchmarks/engine.py does not exist yet"; fi
+# Benchmarks against the peer AD engines (micrograd, autograd, torch CPU, jax CPU)
+# run in their own .venv-bench (requirements.txt + benchmarks/requirements-peers.txt,
+# ~2 GB), so .venv stays small. Every engine runs on one thread (BLAS, OpenMP,
+# XLA): on a shared 2-core machine multi-threaded BLAS on these small matrices
+# mostly measures the neighbours' load. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are
+# unset for the run alone: the machine-wide values select a slower numpy kernel
+# (RESULTS.md records the kernel and threads used).
+# Writes benchmarks/RESULTS.md and benchmarks/results.png.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_ENV ?= env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false
+
+$(BENCH_STAMP): requirements.txt pyproject.toml benchmarks/requirements-peers.txt
+	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH" >&2; exit 1; }
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --disable-pip-version-check \
+		-r requirements.txt -r benchmarks/requirements-peers.txt
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BENCH_ENV) $(BENCH_VENV)/bin/python -m benchmarks.run
 
 # slides: added by the slides issue (make slides, offline reveal.js decks,
 # browser tests under tests/ that make test then runs as well).
 
 clean:
 	rm -rf .pytest_cache .hypothesis build
-	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
+	find . \( -path ./$(VENV) -o -path ./$(BENCH_VENV) \) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
 		| xargs -0 rm -rf

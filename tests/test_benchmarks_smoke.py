@@ -1,0 +1,112 @@
+"""The benchmark workloads at tiny sizes, for correctness only (no timing assertions).
+
+Every engine that the benchmarks time must agree with the reference answers to
+1e-8 relative; peers that are not installed (the course environment has none of
+them; `make bench` installs them into .venv-bench) are skipped, and the skip is
+reported, never silent. The last test runs the whole runner at its "tiny" size so
+the report code cannot rot either.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import workloads as w  # noqa: E402
+from benchmarks.peers import load_peers  # noqa: E402
+
+PEERS = load_peers()
+# torch.func's first call warns that torch.jit.script is deprecated (torch's own use of it)
+pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
+PEER_NAMES = ("micrograd", "autograd", "torch", "jax")
+
+
+def assert_agree(errors):
+    assert errors, "no engine ran"
+    bad = {name: error for name, error in errors.items() if not error <= w.TOLERANCE}
+    assert not bad, f"engines disagree with the reference: {bad}"
+
+
+@pytest.mark.parametrize("peer", PEER_NAMES)
+def test_every_peer_is_loaded_or_skipped_with_a_reason(peer):
+    assert peer in PEERS
+    if not PEERS[peer].available:
+        assert "not installed" in PEERS[peer].reason
+        _, skipped = w.scalar_engines(PEERS)
+        assert peer in skipped
+        pytest.skip(f"{peer}: {PEERS[peer].reason}")
+
+
+def test_scalar_map_gradient_stays_order_one():
+    # the point of the chosen map: dl/dx neither overflows nor underflows with depth
+    for steps in (10, 1_000, 100_000):
+        value, gradient = w.scalar_map_reference(steps)
+        assert 0 < value < 1 and 0.5 < gradient < 1.0
+    # and the reference recurrence is the derivative: compare a central difference
+    h = 1e-6
+    central = (w.scalar_map_reference(50, w.X0 + h)[0]
+               - w.scalar_map_reference(50, w.X0 - h)[0]) / (2 * h)
+    assert abs(central - w.scalar_map_reference(50)[1]) < 1e-8
+
+
+def test_scalar_graph_engines_agree():
+    engines, _ = w.scalar_engines(PEERS)
+    assert_agree(w.scalar_agreement(engines, 60))
+
+
+def test_autodiff_helpers_handles_a_deep_scalar_graph():
+    forward, backward = w.scalar_engines(PEERS)[0]["autodiff_helpers"]
+    steps = w.steps_for_depth(30_000)  # far beyond Python's recursion limit
+    gradient = backward(forward(steps))
+    assert w.relative_error(gradient, w.scalar_map_reference(steps)[1]) <= w.TOLERANCE
+
+
+def test_lecture_path_sum_engine_agrees():
+    assert_agree(w.logistic_agreement(8))
+
+
+@pytest.mark.parametrize("layers, batch", [((2, 4, 4, 2), 8), ((8, 16, 4), 16)])
+def test_mlp_step_engines_agree(layers, batch):
+    problem = w.mlp_problem(layers, batch)
+    engines, _ = w.mlp_engines(PEERS, problem)
+    assert {"numpy (hand-written)", "autodiff_helpers"} <= set(engines)
+    assert_agree(w.mlp_agreement(engines, problem))
+
+
+def test_mlp_step_updates_parameters_like_sgd():
+    problem = w.mlp_problem((3, 5, 2), 4)
+    params = [p.copy() for p in problem["params"]]
+    grads = w.numpy_mlp_step(params, problem["x"], problem["onehot"])
+    for before, after, g in zip(problem["params"], params, grads):
+        np.testing.assert_allclose(after, before - w.LEARNING_RATE * g, rtol=0, atol=1e-15)
+
+
+def test_forward_mode_engines_agree():
+    x = w.fwd_grid(101)
+    engines, _ = w.fwd_engines(PEERS, x)
+    assert_agree(w.fwd_agreement(engines, x))
+
+
+def test_hvp_engines_agree():
+    x, v = w.hvp_point(dim=10)
+    engines, _ = w.hvp_engines(PEERS, x, v)
+    assert_agree(w.hvp_agreement(engines, x, v))
+
+
+def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
+    from benchmarks import run
+
+    output = tmp_path / "RESULTS.md"
+    run.main(["--tiny", "--output", str(output)])
+    text = output.read_text()
+    assert "Dry run (`--tiny`)" in text
+    for heading in ("## Goals", "## 1. Scalar graph", "## 2. MLP", "## 3. Forward mode",
+                    "## 4. Hessian-vector product", "| cores (os.cpu_count) |"):
+        assert heading in text
+    for peer in PEER_NAMES:
+        assert f"| {peer} |" in text  # a version, or SKIPPED with the reason
+    assert (tmp_path / "results.png").stat().st_size > 0

@@ -7,6 +7,7 @@
 #   make test                      unit tests (tests/) + nbval on every notebook
 #   make record [NB=notebooks/01_x.ipynb]   re-execute notebooks, store outputs, refresh nav
 #   make nav                       refresh navigation cells and the README notebook table
+#   make slides                    offline slide decks in build/slides/ (index.html)
 #   make bench                     benchmarks vs micrograd/autograd/torch/jax -> benchmarks/RESULTS.md
 #   make clean                     remove caches and build output (keeps .venv)
 
@@ -71,8 +72,13 @@ $(BENCH_STAMP): requirements.txt pyproject.toml benchmarks/requirements-peers.tx
 bench: $(BENCH_STAMP)
 	$(BENCH_ENV) $(BENCH_VENV)/bin/python -m benchmarks.run
 
-# slides: added by the slides issue (make slides, offline reveal.js decks,
-# browser tests under tests/ that make test then runs as well).
+# Offline reveal.js decks, one per notebook, in build/slides/ (open index.html).
+# reveal.js and MathJax come from npm (slides/package-lock.json, npm ci into
+# build/npm/). Only stale decks are rebuilt; make test builds them itself too
+# (tests/test_slides_browser.py checks them in headless Chromium).
+.PHONY: slides
+slides: $(STAMP)
+	$(BIN)/python tools/build_slides.py
 
 clean:
 	rm -rf .pytest_cache .hypothesis build

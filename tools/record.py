@@ -26,6 +26,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from traitlets import default
 
 import nav
+import rise_metadata
 
 CELL_TIMEOUT = 300  # seconds
 
@@ -95,6 +96,7 @@ def record(path: Path) -> bool:
         return False
     seconds = time.perf_counter() - start
     nav.add_navigation(nb, path)
+    rise_metadata.apply_rise_settings(nb)  # the course's live-slide settings (RISE)
     text = nav.notebook_text(nb)
     temporary = path.with_name(f".{path.name}.recording")
     temporary.write_text(text, encoding="utf-8")

@@ -1,0 +1,344 @@
+"""Build offline reveal.js slide decks from the notebooks (``make slides``).
+
+One deck per notebook in notebooks/, ``build/slides/NN_slug.slides.html``, and
+``build/slides/index.html`` linking them.  The decks load nothing from the
+network, so they can be copied to a USB stick and shown in a lecture hall with
+no internet:
+
+* reveal.js, MathJax 2, require.js and jQuery (the front-end files of
+  nbconvert's reveal template) come from the npm registry at the versions
+  pinned in ``slides/package.json`` / ``slides/package-lock.json``; they are
+  installed with ``npm ci`` into ``build/npm/`` and the files the decks need
+  are copied to ``build/slides/vendor/``; the exporter's url options point
+  there.
+* ``slides/template/course_reveal`` is a child of nbconvert's reveal template
+  that drops the mermaid import (its url cannot be configured), adds the course
+  footer and exposes ``window.Reveal`` for the browser tests.
+* Figures are embedded (outputs are base64 already; markdown images too,
+  ``embed_images``).  A hyperlink to a web page becomes its text followed by
+  the address in small print (a lecture hall has no network to follow it), and
+  a link to another notebook points to that notebook's deck.
+* Cells tagged ``solution`` (hidden exercise solutions) and ``navigation``
+  are removed (TagRemovePreprocessor): the decks show the exercises, never the
+  answers.  Cells with slide type ``notes`` become reveal speaker notes
+  (``<aside class="notes">``, press S in a deck); ``skip`` cells are left out.
+* The slide size is 1280x720; theme ``white`` (fonts ship with reveal.js).
+
+A deck is rebuilt only when its notebook, this script, the template or the
+npm lock file changed (``build/slides/manifest.json`` keeps their hashes), so
+``make slides`` and the browser tests (tests/test_slides_browser.py), which
+call :func:`build`, are cheap when nothing changed.
+
+Usage: ``python tools/build_slides.py [--force] [--out DIR] [NOTEBOOK ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+import nav
+import rise_metadata
+
+ROOT = nav.ROOT
+SLIDES_SOURCE = ROOT / "slides"  # package.json, package-lock.json, template/
+TEMPLATE_DIR = SLIDES_SOURCE / "template"
+TEMPLATE_NAME = "course_reveal"
+BUILD_DIR = ROOT / "build" / "slides"
+NPM_DIR = ROOT / "build" / "npm"
+MANIFEST = "manifest.json"
+
+SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
+THEME = "white"
+REMOVED_TAGS = ("solution", "navigation")
+
+# Files copied from node_modules to <out>/vendor/: what the template loads and
+# what MathJax (TeX input, CommonHTML output, TeX web fonts) loads on demand.
+VENDOR_FILES = {
+    "reveal.js": [
+        "dist/reveal.js",
+        "dist/reveal.css",
+        f"dist/theme/{THEME}.css",
+        "dist/theme/fonts/source-sans-pro",
+        "plugin/notes/notes.js",
+        "LICENSE",
+    ],
+    "mathjax": [
+        "MathJax.js",
+        "config/TeX-AMS_CHTML-full.js",
+        "config/Safe.js",
+        "extensions",
+        "jax/input/TeX",
+        "jax/output/CommonHTML",
+        "jax/output/PreviewHTML",
+        "jax/element",
+        "fonts/HTML-CSS/TeX/woff",
+        "localization/en",
+        "LICENSE",
+    ],
+    "requirejs": ["require.js"],
+    "jquery": ["dist/jquery.min.js", "LICENSE.txt"],
+}
+REVEAL_URL = "vendor/reveal.js"
+MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+REQUIRE_URL = "vendor/requirejs/require.js"
+JQUERY_URL = "vendor/jquery/dist/jquery.min.js"
+
+COURSE_CSS = f"""
+.reveal .course-footer {{
+    position: absolute; left: 1.2em; bottom: 0.6em; z-index: 30;
+    font-size: 14px; color: #777; pointer-events: none;
+}}
+.reveal .link-address {{ font-size: 70%; color: #777; }}
+/* the white theme writes headings in capitals, which would change identifiers */
+.reveal .slides h1, .reveal .slides h2, .reveal .slides h3, .reveal .slides h4 {{
+    text-transform: none;
+}}
+/* less white space between cells than nbconvert's defaults, same font sizes */
+.reveal .slides section {{ padding-top: 8px; padding-bottom: 8px; }}
+.reveal .slides .jp-Cell {{ padding-top: 2px; padding-bottom: 2px; }}
+.reveal .slides .highlight {{ margin: 0.2em 0.4em; }}
+"""
+
+EXTERNAL_LINK = re.compile(
+    r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL
+)
+NOTEBOOK_LINK = re.compile(r"\bhref=\"(?:\./)?(\d\d_[A-Za-z0-9_]+)\.ipynb(?:#[^\"]*)?\"")
+
+
+def deck_name(notebook: Path) -> str:
+    """Return the file name of the deck built from ``notebook``."""
+    return f"{Path(notebook).stem}.slides.html"
+
+
+def sha256(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def tool_files() -> list[Path]:
+    """Return the files whose change invalidates every deck."""
+    files = [Path(__file__).resolve(), Path(rise_metadata.__file__).resolve()]
+    files += sorted(TEMPLATE_DIR.rglob("*"))
+    files.append(SLIDES_SOURCE / "package-lock.json")
+    return [f for f in files if f.is_file()]
+
+
+def tools_hash() -> str:
+    return sha256(*(f.read_bytes() for f in tool_files()))
+
+
+# --- front-end files from the npm registry --------------------------------------------
+
+
+def npm_install(npm_dir: Path = NPM_DIR) -> Path:
+    """Install the pinned npm packages with ``npm ci`` unless done already; return node_modules."""
+    lock = (SLIDES_SOURCE / "package-lock.json").read_bytes()
+    stamp = npm_dir / ".installed"
+    modules = npm_dir / "node_modules"
+    if stamp.exists() and stamp.read_text() == sha256(lock) and modules.is_dir():
+        return modules
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit(
+            "error: npm not found; the slide decks need it to install reveal.js and MathJax "
+            "(Debian: apt-get install -y npm)"
+        )
+    npm_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(SLIDES_SOURCE / name, npm_dir / name)
+    print(f"npm ci in {npm_dir.relative_to(ROOT) if npm_dir.is_relative_to(ROOT) else npm_dir}")
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=npm_dir, check=True
+    )
+    stamp.write_text(sha256(lock))
+    return modules
+
+
+def copy_vendor(modules: Path, out_dir: Path) -> None:
+    """Copy the front-end files the decks load into ``out_dir/vendor`` (once per lock file)."""
+    vendor = out_dir / "vendor"
+    stamp = vendor / ".copied"
+    key = sha256((SLIDES_SOURCE / "package-lock.json").read_bytes(), repr(VENDOR_FILES).encode())
+    if stamp.exists() and stamp.read_text() == key:
+        return
+    shutil.rmtree(vendor, ignore_errors=True)
+    for package, paths in VENDOR_FILES.items():
+        for relative in paths:
+            source = modules / package / relative
+            target = vendor / package / relative
+            if source.is_dir():
+                shutil.copytree(source, target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+    stamp.write_text(key)
+
+
+# --- notebooks to decks ---------------------------------------------------------------
+
+
+def exporter():
+    """Return a SlidesExporter configured for offline decks with the course template."""
+    from nbconvert import SlidesExporter
+    from traitlets.config import Config
+
+    config = Config()
+    slides = config.SlidesExporter
+    slides.template_name = TEMPLATE_NAME
+    slides.extra_template_basedirs = [str(TEMPLATE_DIR)]
+    slides.reveal_url_prefix = REVEAL_URL
+    slides.reveal_theme = THEME
+    slides.reveal_transition = "none"
+    slides.reveal_number = "c/t"
+    slides.reveal_width = str(SLIDE_WIDTH)
+    slides.reveal_height = str(SLIDE_HEIGHT)
+    slides.mathjax_url = MATHJAX_URL
+    slides.require_js_url = REQUIRE_URL
+    slides.jquery_url = JQUERY_URL
+    slides.mermaid_js_url = ""  # the template drops the block that would load it
+    slides.embed_images = True
+    slides.exclude_input_prompt = True
+    slides.exclude_output_prompt = True
+    slides.language_code = "zh"
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVED_TAGS)
+    return SlidesExporter(config=config)
+
+
+def offline_links(text: str) -> str:
+    """Rewrite links for an offline deck: web links become text plus address, notebooks decks."""
+
+    def web(match: re.Match) -> str:
+        url, label = match.group(1), match.group(2)
+        address = html.escape(re.sub(r"^https?://", "", html.unescape(url)))
+        shown = re.sub(r"<[^>]+>", "", label).strip()
+        if html.unescape(shown) in (html.unescape(url), html.unescape(address)):
+            return f'<span class="link-address">{address}</span>'
+        return f'{label} <span class="link-address">({address})</span>'
+
+    text = EXTERNAL_LINK.sub(web, text)
+    return NOTEBOOK_LINK.sub(lambda m: f'href="{m.group(1)}.slides.html"', text)
+
+
+def convert(notebook: Path, slides_exporter) -> str:
+    """Return the deck HTML for ``notebook``."""
+    nb = nbformat.read(notebook, as_version=4)
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = nav.title(notebook, nb)
+    resources = {
+        "metadata": {"name": notebook.stem, "path": str(notebook.parent)},
+        "course_footer": html.escape(rise_metadata.COURSE_TITLE),
+        "course_css": COURSE_CSS,
+    }
+    body, _ = slides_exporter.from_notebook_node(nb, resources=resources)
+    return offline_links(body)
+
+
+def write_index(out_dir: Path, notebooks: list[Path]) -> Path:
+    """Write ``out_dir/index.html`` linking every deck, in course order."""
+    rows = []
+    for notebook in notebooks:
+        nb = nbformat.read(notebook, as_version=4)
+        summary = nb.metadata.get("course", {}).get("summary", "")
+        rows.append(
+            f'<li><a href="{deck_name(notebook)}">{html.escape(nav.title(notebook, nb))}</a>'
+            f"<br><small>{html.escape(summary)}</small></li>"
+        )
+    title = html.escape(rise_metadata.COURSE_TITLE)
+    page = f"""<!DOCTYPE html>
+<html lang="zh">
+<head>
+<meta charset="utf-8">
+<title>{title}: slides</title>
+<style>
+body {{ font-family: sans-serif; max-width: 48em; margin: 2em auto; line-height: 1.5; }}
+li {{ margin: 0.6em 0; }} small {{ color: #555; }} kbd {{ border: 1px solid #aaa; padding: 0 0.3em; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p>幻灯片 (slides), one deck per notebook; they work with no network.
+Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
+<kbd>S</kbd> speaker view (speaker notes), <kbd>Esc</kbd> overview.</p>
+<ol>
+{chr(10).join(rows)}
+</ol>
+</body>
+</html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def build(
+    notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR, force: bool = False
+) -> list[Path]:
+    """Build the decks that are missing or stale; return the paths of all decks.
+
+    ``notebooks`` defaults to every notebook in notebooks/.  A deck is stale when
+    the hash of its notebook or of the build's own files differs from the one
+    stored in ``out_dir/manifest.json`` when it was written.
+    """
+    notebooks = [Path(p).resolve() for p in (notebooks or nav.course_notebooks())]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copy_vendor(npm_install(), out_dir)
+
+    manifest_path = out_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    tools = tools_hash()
+    slides_exporter = None
+    decks = []
+    for notebook in notebooks:
+        deck = out_dir / deck_name(notebook)
+        key = sha256(notebook.read_bytes(), tools.encode())
+        decks.append(deck)
+        if not force and deck.exists() and manifest.get(deck.name) == key:
+            continue
+        slides_exporter = slides_exporter or exporter()
+        start = time.perf_counter()
+        deck.write_text(convert(notebook, slides_exporter), encoding="utf-8")
+        manifest[deck.name] = key
+        print(f"built {deck} ({time.perf_counter() - start:.1f} s)")
+    # decks of notebooks that no longer exist
+    if notebooks and all(p.parent == nav.NOTEBOOK_DIR for p in notebooks):
+        for old in out_dir.glob("*.slides.html"):
+            if old not in decks:
+                old.unlink()
+                manifest.pop(old.name, None)
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    write_index(out_dir, notebooks)
+    return decks
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("--out", type=Path, default=BUILD_DIR, help="default: build/slides")
+    parser.add_argument("--force", action="store_true", help="rebuild every deck")
+    args = parser.parse_args(argv)
+    if not args.notebooks and not nav.course_notebooks():
+        print("no notebooks in notebooks/: nothing to build")
+        return 0
+    decks = build(args.notebooks, args.out, args.force)
+    print(f"{len(decks)} deck(s) in {args.out}; open {args.out / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

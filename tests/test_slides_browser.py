@@ -199,48 +199,56 @@ def deck_browser(playwright_driver, tmp_path_factory):
     context.close()
 
 
+class SlideCountReport:
+    """Prints the slides checked and overflowing per deck in pytest's terminal summary."""
+
+    def __init__(self):
+        self.counts = []
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.counts:
+            return
+        terminalreporter.section("slides")
+        for deck, checked, overflowing in self.counts:
+            terminalreporter.write_line(f"{deck}: {checked} slides, {overflowing} overflowing")
+        terminalreporter.write_line(
+            f"{sum(c[1] for c in self.counts)} slides checked in {len(self.counts)} decks "
+            f"at {WIDTH}x{HEIGHT}, {sum(c[2] for c in self.counts)} overflowing"
+        )
+
+
 @pytest.fixture(scope="session")
 def slide_counts(request):
-    """Collect (deck, slides checked, overflowing) and print the totals at the end."""
-    counts = []
-    yield counts
-    if counts:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        checked = sum(c[1] for c in counts)
-        overflowing = sum(c[2] for c in counts)
-        line = (
-            f"slides: {checked} slides checked in {len(counts)} decks at {WIDTH}x{HEIGHT}, "
-            f"{overflowing} overflowing"
-        )
-        if reporter is not None:
-            reporter.write_line("")
-            for deck, n, bad in counts:
-                reporter.write_line(f"  {deck}: {n} slides, {bad} overflowing")
-            reporter.write_line(line)
+    """A list of (deck, slides checked, overflowing) that is printed at the end of the run."""
+    report = SlideCountReport()
+    request.config.pluginmanager.register(report, "course-slide-count-report")
+    return report.counts
 
 
 WAIT_READY = """() => window.Reveal && window.Reveal.isReady() && window.MathJax
-    && window.MathJax.Hub && window.MathJax.isReady"""
+    && window.MathJax.isReady && Reveal.getCurrentSlide().getAttribute('data-typeset') === 'done'"""
 MATHJAX_IDLE = "() => new Promise(done => MathJax.Hub.Queue(() => done(true)))"
 
-# After a slide change the deck re-renders the slide's formulas (MathJax.Hub.Rerender
-# in nbconvert's template), which can start after a callback queued at once and
-# empties the formulas until it ends: wait until no formula is being processed
-# and the slide's size has stopped changing.
+# After a slide change the deck typesets the slide's formulas again and then
+# lets reveal centre it (slides/template/course_reveal); it marks the slide
+# data-typeset="done" when both are finished.
 SETTLE = r"""async function settle() {
     const frame = () => new Promise(done => requestAnimationFrame(() => done()));
-    const later = ms => new Promise(done => setTimeout(done, ms));
-    let last = -1, calm = 0;
-    for (let i = 0; i < 400 && calm < 3; i++) {
-        await new Promise(done => MathJax.Hub.Queue(() => done()));
-        await frame();
-        await later(10);
-        const slide = Reveal.getCurrentSlide();
-        const busy = document.querySelector('.MJXc-processing, .MathJax_Processing');
-        const size = slide.scrollHeight * 100000 + slide.scrollWidth;
-        calm = (!busy && size === last) ? calm + 1 : 0;
-        last = size;
+    let done = false;
+    for (let i = 0; i < 1000 && !done; i++) {
+        done = Reveal.getCurrentSlide().getAttribute('data-typeset') === 'done'
+            && !document.querySelector('.MJXc-processing');
+        if (!done) await new Promise(wake => setTimeout(wake, 10));
     }
+    await frame();
+    await frame();
+    return done;
+}
+function go(slide) {
+    if (slide !== Reveal.getCurrentSlide()) slide.removeAttribute('data-typeset');
+    const where = Reveal.getIndices(slide);
+    Reveal.slide(where.h, where.v, slide.querySelectorAll('.fragment').length - 1);
+    return where;
 }"""
 
 # Text, formulas and figures hidden by a box that clips them (a code line too
@@ -292,14 +300,15 @@ MEASURE_SLIDES = "async () => {" + CUT_OFF + SETTLE + r"""
     const slides = R.getSlides();
     const measured = [];
     for (const [index, slide] of slides.entries()) {
-        const where = R.getIndices(slide);
-        R.slide(where.h, where.v, slide.querySelectorAll('.fragment').length - 1);
-        await settle();
+        const where = go(slide);
+        const typeset = await settle();
         const clipped = cutOff(slide, R.getScale());
         const heading = slide.querySelector('h1, h2, h3');
         const text = (heading ? heading.innerText : slide.innerText).replace(/¶/g, '');
+        // reveal centres a slide by its top offset: what ends below the slide is cut off
         measured.push({index, h: where.h, v: where.v, height: slide.scrollHeight,
-                       width: slide.scrollWidth, clipped,
+                       bottom: slide.offsetTop + slide.scrollHeight,
+                       width: slide.scrollWidth, clipped, typeset,
                        title: text.trim().split('\n')[0].slice(0, 60)});
     }
     return {width, height, measured};
@@ -332,9 +341,7 @@ def open_deck(context, deck: Path) -> OfflinePage:
 
 def show_slide(page, index: int) -> None:
     page.evaluate(
-        "async (i) => {" + SETTLE + """ const s = Reveal.getSlides()[i], w = Reveal.getIndices(s);
-        Reveal.slide(w.h, w.v, s.querySelectorAll('.fragment').length - 1);
-        await settle(); }""",
+        "async (i) => {" + SETTLE + """ go(Reveal.getSlides()[i]); await settle(); }""",
         index,
     )
 
@@ -346,6 +353,8 @@ def overflowing(result) -> list[str]:
         reasons = []
         if slide["height"] > result["height"]:
             reasons.append(f"height {slide['height']}px > {result['height']}px")
+        elif slide["bottom"] > result["height"]:
+            reasons.append(f"placed too low: ends at {slide['bottom']}px > {result['height']}px")
         if slide["width"] > result["width"]:
             reasons.append(f"width {slide['width']}px > {result['width']}px")
         reasons += slide["clipped"]
@@ -363,6 +372,10 @@ def check_deck_in_browser(context, deck: Path, screenshots: Path | None = None):
     page = offline.page
     result = page.evaluate(MEASURE_SLIDES)
     problems = [f"raw TeX: {t!r}" for t in page.evaluate(RAW_TEX)]
+    problems += [
+        f"slide {m['index'] + 1}: formulas not typeset again within 10 s of showing it"
+        for m in result["measured"] if not m["typeset"]
+    ]
     if screenshots is not None:
         screenshots.mkdir(parents=True, exist_ok=True)
         stem = deck.name.removesuffix(".slides.html")

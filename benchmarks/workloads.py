@@ -335,7 +335,7 @@ def mlp_problem(layers, batch, seed=0):
     x = rng.normal(size=(batch, layers[0]))
     labels = rng.integers(0, layers[-1], size=batch)
     onehot = np.eye(layers[-1])[labels]
-    return {"params": params, "x": x, "labels": labels, "onehot": onehot}
+    return {"params": params, "x": x, "labels": labels, "onehot": onehot, "layers": tuple(layers)}
 
 
 def numpy_mlp_step(params, x, onehot, lr=LEARNING_RATE):
@@ -390,7 +390,25 @@ def mlp_engines(peers, problem):
             p.zero_grad()
         return grads
 
-    engines["autodiff_helpers"] = ad_step
+    engines["autodiff_helpers (Variable ops)"] = ad_step
+
+    if all(hasattr(ad, name) for name in ("MLP", "SGD", "cross_entropy")):
+        # the library's nn API, as notebook 06 uses it (the lecture's PyTorch idiom)
+        net = ad.MLP(list(problem["layers"]), activation="tanh", rng=0)
+        for parameter, value in zip(net.parameters(), fresh(), strict=True):
+            assert parameter.shape == value.shape, (parameter.shape, value.shape)
+            parameter.value = value
+        optimizer = ad.SGD(net.parameters(), lr=LEARNING_RATE)
+
+        def nn_step():
+            optimizer.zero_grad()
+            loss = ad.cross_entropy(net(x), labels)
+            loss.backward()
+            grads = [p.grad for p in optimizer.params]
+            optimizer.step()
+            return grads
+
+        engines["autodiff_helpers (ad.MLP + SGD)"] = nn_step
 
     if peers["micrograd"].available:
         multiplies = x.shape[0] * sum(W.size for W in problem["params"][0::2])
@@ -573,7 +591,8 @@ def fwd_grid(points):
 
 
 def fwd_engines(peers, x):
-    """{engine: run() -> (f, f') on the grid x}; "numpy f alone" returns (f, None)."""
+    """{engine: run() -> (f, f') on the grid x}; "numpy f alone" returns (f, None),
+    ad.derivative (None, f')."""
     ones = np.ones_like(x)
     engines, skipped = {}, {}
     engines["numpy f alone"] = lambda: (fwd_f(x), None)
@@ -585,6 +604,7 @@ def fwd_engines(peers, x):
         return result.val, result.dval
 
     engines["autodiff_helpers (Dual(x, 1.0))"] = dual_seed
+    engines["autodiff_helpers (ad.derivative, f' only)"] = lambda: (None, ad.derivative(fwd_f, x))
     if peers["autograd"].available:
         anp = peers["autograd"].extra["numpy"]
         make_jvp = peers["autograd"].module.make_jvp
@@ -619,7 +639,7 @@ def fwd_agreement(engines, x):
     errors = {}
     for name, run in engines.items():
         value, tangent = run()
-        errors[name] = relative_error(_to_numpy(value), f)
+        errors[name] = 0.0 if value is None else relative_error(_to_numpy(value), f)
         if tangent is not None:
             errors[name] = max(errors[name], relative_error(_to_numpy(tangent), df))
     return errors

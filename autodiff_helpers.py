@@ -1102,9 +1102,14 @@ def derivative(f, x):
     ``derivative(lambda x: derivative(f, x), x0)`` is f''(x0).
     """
     tag = next(_tags)
-    shape = np.shape(_value_of(x))
-    seed = np.ones(shape) if shape else 1.0
-    return _tangent_part(_call_in_scope(tag, f, Dual(x, seed, tag)), tag, x)
+    # one scalar seed stands for a tangent of ones at every point: no array of
+    # ones to multiply by (numpy broadcasting does the rest)
+    result = _call_in_scope(tag, f, Dual(x, 1.0, tag))
+    tangent = _tangent_part(result, tag, x)
+    shape = np.shape(_value_of(result))
+    if shape and np.shape(_value_of(tangent)) != shape:
+        tangent = tangent * np.ones(shape)  # e.g. f(x) = x + c: the tangent is still the seed
+    return tangent
 
 
 def jvp(f, x, v):
@@ -1230,7 +1235,7 @@ class Variable:
                      ``zero_grad()`` before the next backward. ``None`` until then.
     """
 
-    __slots__ = ("value", "grad", "adjoint", "name", "_op", "_args", "_parents", "_shape", "_id",
+    __slots__ = ("value", "grad", "adjoint", "name", "_op", "_args", "_parents", "_shape", "_id", "_visit",
                  "__weakref__")
     __array_priority__ = 10
 
@@ -1255,6 +1260,7 @@ class Variable:
         self._op = None  # a leaf: no operation made it
         self._args = ()
         self._parents = ()
+        self._visit = 0
         self._shape = () if type(value) is float else value.shape
         self._id = next(_node_ids)
 
@@ -1272,6 +1278,7 @@ class Variable:
         node._args = args
         node._parents = parents
         node._shape = () if type(value) is float else np.shape(value)
+        node._visit = 0
         node._id = next(_node_ids)
         return node
 
@@ -1279,6 +1286,9 @@ class Variable:
     @staticmethod
     def _apply(name, *args):
         """Evaluate primitive ``name`` of RULES and record it in the graph."""
+        if len(args) == 1:  # unary primitives (np.tanh(x), -x): x is the Variable
+            value = args[0].value
+            return Variable._node(RULES[name][0](value), name, (value,), ((0, args[0]),))
         if len(args) == 2:  # the common case, spelled out: it is most of the forward cost
             a, b = args
             if isinstance(a, Variable):
@@ -1464,6 +1474,7 @@ class Variable:
             seed = float(seed) if self._shape == () else np.array(seed, dtype=float)
         order = topological_order(self)
         self.adjoint = seed
+        granted = set()  # ids of adjoint arrays already handed to a leaf as its .grad
         for node in reversed(order):
             adjoint = node.adjoint
             if adjoint is None:
@@ -1472,9 +1483,14 @@ class Variable:
             if op is None:  # a leaf: accumulate, as PyTorch does
                 if node.grad is not None:
                     node.grad = node.grad + adjoint
-                elif isinstance(adjoint, np.ndarray):  # a writeable array of its own: adjoints
-                    node.grad = np.array(adjoint)     # may be read-only broadcast views, shared
-                else:                                 # by several nodes (x + y)
+                elif isinstance(adjoint, np.ndarray):
+                    # .grad must be a writeable array of its own; an adjoint may be a
+                    # read-only broadcast view, a view of another array, or shared by
+                    # several leaves (x + y passes one adjoint to both): copy only then
+                    owned = adjoint.flags.writeable and adjoint.base is None
+                    node.grad = adjoint if owned and id(adjoint) not in granted else np.array(adjoint)
+                    granted.add(id(adjoint))
+                else:
                     node.grad = adjoint
                 continue
             if op in _CUSTOM_VJP:  # fused primitives with their own vjp (section 6)
@@ -1508,19 +1524,23 @@ def topological_order(output):
     after its inputs, so sorting the reachable nodes by that number is a valid
     topological order. Also resets each node's ``adjoint`` to None.
     """
-    seen = {id(output)}
+    visit = next(_sweeps)  # marks the nodes found in this sweep (cheaper than a set of ids)
     nodes = [output]
     stack = [output]
     output.adjoint = None
+    output._visit = visit
     while stack:
         for _, parent in stack.pop()._parents:
-            if id(parent) not in seen:
-                seen.add(id(parent))
+            if parent._visit != visit:
+                parent._visit = visit
                 parent.adjoint = None
                 nodes.append(parent)
                 stack.append(parent)
     nodes.sort(key=_node_id)
     return nodes
+
+
+_sweeps = _itertools.count(1)
 
 
 def _node_id(node):
@@ -1540,7 +1560,9 @@ def _elementwise_vjp(node, adjoint):
             gradient = -adjoint
         else:
             gradient = adjoint * partial(node.value, *args)
-        if parent._shape != () or type(gradient) is not float:
+        if type(gradient) is not float and not (
+            type(gradient) is np.ndarray and gradient.shape == parent._shape
+        ):
             gradient = unbroadcast(gradient, parent._shape)
         contributions.append((parent, gradient))
     return contributions

@@ -22,6 +22,11 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+# One BLAS thread for notebooks and tests: the course's matrices are small (two
+# threads on a shared 2-core machine were up to 100x slower for them), and one
+# fixed thread count keeps the recorded floating-point outputs reproducible.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: lab test record nav bench clean
 

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import autodiff_helpers as ah  # noqa: E402
+import autodiff_helpers as ad  # noqa: E402
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def restore_style():
 
 
 def test_course_style_is_atlas_with_slide_sizes(restore_style):
-    ah.use_course_style()
+    ad.use_course_style()
     rc = matplotlib.rcParams
     assert rc["font.sans-serif"][0] == "TeX Gyre Heros"  # from the ATLAS style
     assert rc["xtick.direction"] == "in"  # ATLAS ticks point inwards
@@ -37,7 +37,7 @@ def test_course_style_is_atlas_with_slide_sizes(restore_style):
 
 
 def test_course_style_renders_a_labelled_figure_without_warnings(restore_style):
-    ah.use_course_style()
+    ad.use_course_style()
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1], label="line")
     ax.set_xlabel(r"$\theta_1$")
@@ -50,7 +50,7 @@ def test_course_style_renders_a_labelled_figure_without_warnings(restore_style):
 def test_gradient_descent_on_a_parabola_matches_closed_form():
     # l(x) = a x^2 / 2: x_{n+1} = x_n - eps a x_n = (1 - eps a)^n x_0
     a, eps, x0 = 4.0, 0.1, 3.0
-    path = ah.gradient_descent(lambda x: a * x, x0, eps, 10)
+    path = ad.gradient_descent(lambda x: a * x, x0, eps, 10)
     assert path.shape == (11,)
     np.testing.assert_allclose(path, x0 * (1 - eps * a) ** np.arange(11), rtol=1e-14)
 
@@ -62,7 +62,7 @@ def test_gradient_descent_on_a_parabola_matches_closed_form():
 )
 def test_gradient_descent_contracts_when_learning_rate_is_small(a, x0, fraction):
     eps = fraction / a  # |1 - eps a| < 1
-    path = ah.gradient_descent(lambda x: a * x, x0, eps, 5)
+    path = ad.gradient_descent(lambda x: a * x, x0, eps, 5)
     np.testing.assert_allclose(path, x0 * (1 - eps * a) ** np.arange(6), rtol=1e-12, atol=1e-300)
 
 
@@ -72,7 +72,7 @@ def test_gradient_descent_in_two_dimensions_finds_the_minimum():
         d2 = 10 * (t[1] - t[0] / 2)
         return np.array([2 * (t[0] - 1) - d2 / 2, d2])
 
-    path = ah.gradient_descent(grad, [-1.5, -1.0], 0.05, 300)
+    path = ad.gradient_descent(grad, [-1.5, -1.0], 0.05, 300)
     assert path.shape == (301, 2)
     np.testing.assert_array_equal(path[0], [-1.5, -1.0])
     np.testing.assert_allclose(path[-1], [1.0, 0.5], atol=1e-9)
@@ -80,30 +80,30 @@ def test_gradient_descent_in_two_dimensions_finds_the_minimum():
 
 def test_gradient_descent_does_not_modify_start():
     start = np.array([1.0, 2.0])
-    ah.gradient_descent(lambda t: t, start, 0.5, 3)
+    ad.gradient_descent(lambda t: t, start, 0.5, 3)
     np.testing.assert_array_equal(start, [1.0, 2.0])
 
 
 def test_gradient_ascent_finds_the_maximum():
     # y = -(x - 3)^2: dy/dx = -2 (x - 3); x_{n+1} - 3 = (1 - 2 eps)(x_n - 3)
-    path = ah.gradient_ascent(lambda x: -2 * (x - 3), 0.0, 0.25, 4)
+    path = ad.gradient_ascent(lambda x: -2 * (x - 3), 0.0, 0.25, 4)
     np.testing.assert_allclose(path, 3 - 3 * 0.5 ** np.arange(5), rtol=1e-15)
 
 
 def test_newton_iterates_for_square_root_of_two():
-    xs = ah.newton_iterates(lambda x: x * x - 2, lambda x: 2 * x, 1.0, 5)
+    xs = ad.newton_iterates(lambda x: x * x - 2, lambda x: 2 * x, 1.0, 5)
     assert xs[:4].tolist() == [1.0, 1.5, 17 / 12, 577 / 408]
     assert abs(xs[-1] - np.sqrt(2)) <= 2.3e-16
 
 
 def test_newton_iterates_reports_a_zero_derivative():
     with pytest.raises(ZeroDivisionError, match=r"Newton step 0: f'\(x\) = 0 at x = 0.0"):
-        ah.newton_iterates(lambda x: x * x + 1, lambda x: 2 * x, 0.0, 3)
+        ad.newton_iterates(lambda x: x * x + 1, lambda x: 2 * x, 0.0, 3)
 
 
 def test_format_comparison_prints_full_precision_and_differences():
     approx = 0.1 + 1e-10
-    table = ah.format_comparison({"exact": 0.1, "approx": approx}, "exact")
+    table = ad.format_comparison({"exact": 0.1, "approx": approx}, "exact")
     lines = table.splitlines()
     assert lines[0].split() == ["method", "value", "difference", "to", "exact"]
     assert lines[1].split() == ["exact", "0.1", "+0.000e+00"]
@@ -112,7 +112,7 @@ def test_format_comparison_prints_full_precision_and_differences():
 
 def test_plot_loss_surface_draws_paths_labels_and_limits():
     path = np.array([[0.0, 0.0], [0.5, 0.25], [1.0, 0.5]])
-    ax = ah.plot_loss_surface(
+    ax = ad.plot_loss_surface(
         lambda x, y: x**2 + y**2, (-2, 2), (-1, 3), paths={"eps = 0.1": path}, resolution=50
     )
     try:
@@ -131,7 +131,7 @@ def test_plot_loss_surface_draws_paths_labels_and_limits():
 
 
 def test_plot_loss_surface_contour_levels_follow_the_function():
-    ax = ah.plot_loss_surface(
+    ax = ad.plot_loss_surface(
         lambda x, y: x + 0 * y, (0, 1), (0, 1), levels=[0.25, 0.5, 0.75], resolution=11
     )
     try:

@@ -2076,6 +2076,36 @@ def _cross_entropy_vjp(node, adjoint):
 _CUSTOM_VJP["cross_entropy"] = _cross_entropy_vjp
 
 
+def affine(x, weight, bias):
+    """Return x @ weight + bias, recorded as one graph node when x is a (batch, n_in)
+    array or Variable (as PyTorch's ``linear``); its vjp is
+    dx = g @ W^T, dW = x^T @ g, db = sum of g over the batch.
+
+    With Duals (forward mode through a network) or other shapes it is simply
+    ``x @ weight + bias``.
+    """
+    parts = (x, weight, bias)
+    if any(isinstance(a, Dual) for a in parts):
+        return x @ weight + bias
+    values = [a.value if isinstance(a, Variable) else np.asarray(a, dtype=float) for a in parts]
+    if values[0].ndim != 2 or values[1].ndim != 2 or values[2].ndim != 1:
+        return x @ weight + bias
+    parents = tuple((i, a) for i, a in enumerate(parts) if isinstance(a, Variable))
+    out = values[0] @ values[1]
+    out += values[2]
+    return Variable._node(out, "affine", tuple(values), parents) if parents else out
+
+
+def _affine_vjp(node, adjoint):
+    x, weight, _ = node._args
+    gradients = {0: lambda: adjoint @ weight.T, 1: lambda: x.T @ adjoint,
+                 2: lambda: adjoint.sum(axis=0)}
+    return [(parent, gradients[i]()) for i, parent in node._parents]
+
+
+_CUSTOM_VJP["affine"] = _affine_vjp
+
+
 # -----------------------------------------------------------------------------
 # 6.2 Activations and losses
 # -----------------------------------------------------------------------------
@@ -2271,7 +2301,7 @@ class Linear(Module):
                 f"Linear({self.n_in}, {self.n_out}) expects input of shape (batch, {self.n_in}), "
                 f"got shape {shape}"
             )
-        return x @ self.weight + self.bias
+        return affine(x, self.weight, self.bias)
 
     def __repr__(self):
         return f"Linear({self.n_in}, {self.n_out})"

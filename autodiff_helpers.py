@@ -679,7 +679,73 @@ def _call_in_scope(tag, f, *args):
         _scope.pop()
 
 
-class Dual:
+class _Operators:
+    """The operators that Dual and Variable share. Each names a rule of RULES and
+    hands it to the class's ``_binary``, which returns NotImplemented for an
+    operand it cannot use (so Python raises TypeError naming both types);
+    ``reflected`` puts the other operand first (2 * x, 1 - x, 2 ** x).
+    Comparisons look at the value only, so ``if x > 0:`` works in user code."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return self._binary(other, "add")
+
+    def __radd__(self, other):
+        return self._binary(other, "add", reflected=True)
+
+    def __sub__(self, other):
+        return self._binary(other, "subtract")
+
+    def __rsub__(self, other):
+        return self._binary(other, "subtract", reflected=True)
+
+    def __mul__(self, other):
+        return self._binary(other, "multiply")
+
+    def __rmul__(self, other):
+        return self._binary(other, "multiply", reflected=True)
+
+    def __truediv__(self, other):
+        return self._binary(other, "divide")
+
+    def __rtruediv__(self, other):
+        return self._binary(other, "divide", reflected=True)
+
+    def __pow__(self, other):
+        return self._binary(other, "power")
+
+    def __rpow__(self, other):
+        return self._binary(other, "power", reflected=True)
+
+    def __pos__(self):
+        return self
+
+    def __lt__(self, other):
+        return _value_of(self) < _value_of(other)
+
+    def __le__(self, other):
+        return _value_of(self) <= _value_of(other)
+
+    def __gt__(self, other):
+        return _value_of(self) > _value_of(other)
+
+    def __ge__(self, other):
+        return _value_of(self) >= _value_of(other)
+
+    def __eq__(self, other):
+        return _value_of(self) == _value_of(other)
+
+    def __ne__(self, other):
+        return _value_of(self) != _value_of(other)
+
+    __hash__ = object.__hash__  # hashed by identity, compared by value (as torch tensors)
+
+    def __bool__(self):
+        return bool(_value_of(self))
+
+
+class Dual(_Operators):
     """A dual number ``val + dval·d`` with d**2 = 0: a value and its tangent.
 
     ``f(x + x'd) = f(x) + f'(x) x' d``, so evaluating a function on
@@ -760,37 +826,6 @@ class Dual:
             return NotImplemented
         return Dual._apply(name, other, self) if reflected else Dual._apply(name, self, other)
 
-    # -- arithmetic operators ------------------------------------------------
-    def __add__(self, other):
-        return self._binary(other, "add")
-
-    def __radd__(self, other):
-        return self._binary(other, "add", reflected=True)
-
-    def __sub__(self, other):
-        return self._binary(other, "subtract")
-
-    def __rsub__(self, other):
-        return self._binary(other, "subtract", reflected=True)
-
-    def __mul__(self, other):
-        return self._binary(other, "multiply")
-
-    def __rmul__(self, other):
-        return self._binary(other, "multiply", reflected=True)
-
-    def __truediv__(self, other):
-        return self._binary(other, "divide")
-
-    def __rtruediv__(self, other):
-        return self._binary(other, "divide", reflected=True)
-
-    def __pow__(self, other):
-        return self._binary(other, "power")
-
-    def __rpow__(self, other):
-        return self._binary(other, "power", reflected=True)
-
     def __matmul__(self, other):
         other = _check_operand(other)
         return NotImplemented if other is None else _dual_matmul(self, other)
@@ -802,35 +837,8 @@ class Dual:
     def __neg__(self):
         return Dual._apply("negative", self)
 
-    def __pos__(self):
-        return self
-
     def __abs__(self):
         return Dual._apply("absolute", self)
-
-    # -- comparisons look at the value only ------------------------------------
-    def __lt__(self, other):
-        return _value_of(self) < _value_of(other)
-
-    def __le__(self, other):
-        return _value_of(self) <= _value_of(other)
-
-    def __gt__(self, other):
-        return _value_of(self) > _value_of(other)
-
-    def __ge__(self, other):
-        return _value_of(self) >= _value_of(other)
-
-    def __eq__(self, other):
-        return _value_of(self) == _value_of(other)
-
-    def __ne__(self, other):
-        return _value_of(self) != _value_of(other)
-
-    __hash__ = object.__hash__
-
-    def __bool__(self):
-        return bool(_value_of(self))
 
     # -- arrays of duals -------------------------------------------------------
     @property
@@ -1218,7 +1226,7 @@ def unbroadcast(gradient, shape):
     return float(gradient) if shape == () else gradient
 
 
-class Variable:
+class Variable(_Operators):
     """A node of the computational graph (reverse mode): a value, and after
     ``backward()`` the gradient of the output with respect to it.
 
@@ -1314,36 +1322,6 @@ class Variable:
                 return NotImplemented
         return Variable._apply(name, other, self) if reflected else Variable._apply(name, self, other)
 
-    def __add__(self, other):
-        return self._binary(other, "add")
-
-    def __radd__(self, other):
-        return self._binary(other, "add", reflected=True)
-
-    def __sub__(self, other):
-        return self._binary(other, "subtract")
-
-    def __rsub__(self, other):
-        return self._binary(other, "subtract", reflected=True)
-
-    def __mul__(self, other):
-        return self._binary(other, "multiply")
-
-    def __rmul__(self, other):
-        return self._binary(other, "multiply", reflected=True)
-
-    def __truediv__(self, other):
-        return self._binary(other, "divide")
-
-    def __rtruediv__(self, other):
-        return self._binary(other, "divide", reflected=True)
-
-    def __pow__(self, other):
-        return self._binary(other, "power")
-
-    def __rpow__(self, other):
-        return self._binary(other, "power", reflected=True)
-
     def __matmul__(self, other):
         if isinstance(other, Dual):
             return NotImplemented
@@ -1359,35 +1337,8 @@ class Variable:
     def __neg__(self):
         return Variable._apply("negative", self)
 
-    def __pos__(self):
-        return self
-
     def __abs__(self):
         return Variable._apply("absolute", self)
-
-    # -- comparisons look at the value only ------------------------------------
-    def __lt__(self, other):
-        return self.value < _value_of(other)
-
-    def __le__(self, other):
-        return self.value <= _value_of(other)
-
-    def __gt__(self, other):
-        return self.value > _value_of(other)
-
-    def __ge__(self, other):
-        return self.value >= _value_of(other)
-
-    def __eq__(self, other):
-        return self.value == _value_of(other)
-
-    def __ne__(self, other):
-        return self.value != _value_of(other)
-
-    __hash__ = object.__hash__  # nodes are hashed by identity, compared by value
-
-    def __bool__(self):
-        return bool(self.value)
 
     # -- array methods (linear maps: see _STRUCTURAL below) -------------------
     @property

@@ -1141,11 +1141,7 @@ def jvp(f, x, v):
                 f"x has shape {np.shape(_value_of(x))} but v has shape {v.shape}; they must match"
             )
         result = _call_in_scope(tag, f, Dual(x, v, tag))
-    if isinstance(result, Dual) and result.tag == tag:
-        return result.val, result.dval
-    if isinstance(result, Dual) and result.tag > tag:  # a dual built by hand inside f
-        return _primal_part(result, tag), _tangent_part(result, tag, result)
-    return result, 0.0 * np.asarray(_value_of(result), dtype=float)
+    return _primal_part(result, tag), _tangent_part(result, tag, result)
 
 
 def _primal_part(result, tag):
@@ -1444,14 +1440,12 @@ class Variable(_Operators):
                 else:
                     node.grad = adjoint
                 continue
-            if op in _CUSTOM_VJP:  # fused primitives with their own vjp (section 6)
+            if op in _CUSTOM_VJP:  # matmul and fused primitives with their own vjp
                 contributions = _CUSTOM_VJP[op](node, adjoint)
             elif op in _STRUCTURAL:
                 _, transpose = _STRUCTURAL[op]
                 value, params = node._args
                 contributions = ((node._parents[0][1], transpose(adjoint, value, **params)),)
-            elif op == "matmul":
-                contributions = _matmul_vjp(node, adjoint)
             else:
                 contributions = _elementwise_vjp(node, adjoint)
             for parent, gradient in contributions:
@@ -1591,6 +1585,14 @@ def _matmul_vjp(node, adjoint):
     return contributions
 
 
+# Operations that are not elementwise rules of RULES nor linear maps of one
+# argument, each with its vector-Jacobian product. Variable.backward() looks an
+# operation's name up here first:
+# _CUSTOM_VJP[name](node, adjoint) -> [(parent Variable, its gradient), ...].
+# Section 6 adds fused primitives (cross_entropy, affine).
+_CUSTOM_VJP = {"matmul": _matmul_vjp}
+
+
 def grad(f, argnums=0):
     """Return a function that computes the gradient of scalar ``f`` by reverse mode (JAX style).
 
@@ -1656,22 +1658,23 @@ def check_grad(f, *args, h=1e-6):
     args = [np.array(a, dtype=float) if np.ndim(a) else float(a) for a in args]
     reverse = grad(f, argnums=tuple(range(len(args))))(*args)
     reverse = [np.asarray(g, dtype=float) for g in reverse]
+    zeros = [0.0 * np.asarray(a) for a in args]
     forward, central = [], []
     for k, arg in enumerate(args):
         shape = np.shape(arg)
-        fwd, cen = np.zeros(shape), np.zeros(shape)
+        fwd = np.zeros(shape)
         for i in np.ndindex(shape):
             unit = np.zeros(shape)
             unit[i] = 1.0
             unit = _plain(unit[()]) if shape == () else unit
-            tangents = tuple(unit if j == k else 0.0 * np.asarray(a) for j, a in enumerate(args))
-            fwd[i] = jvp(f, tuple(args), tangents)[1]
-            step = h * max(1.0, abs(float(np.asarray(arg)[i])))
-            plus = [a if j != k else arg + step * unit for j, a in enumerate(args)]
-            minus = [a if j != k else arg - step * unit for j, a in enumerate(args)]
-            cen[i] = (_value_of(f(*plus)) - _value_of(f(*minus))) / (2 * step)
+            fwd[i] = jvp(f, tuple(args), tuple(zeros[:k] + [unit] + zeros[k + 1:]))[1]
         forward.append(fwd)
-        central.append(cen)
+
+        def along_k(a, k=k):  # f as a function of argument k alone
+            a = _plain(a[()]) if a.ndim == 0 else a
+            return _value_of(f(*args[:k], a, *args[k + 1:]))
+
+        central.append(numerical_gradient(along_k, arg, h=h, method="central"))
     return GradCheck(reverse, forward, central)
 
 
@@ -2009,10 +2012,7 @@ def draw_graph(y, ax=None, decimals=3, edge_labels=True):
 # -----------------------------------------------------------------------------
 # When a whole function has a short closed-form vector-Jacobian product, it can
 # be one node of the graph instead of a chain of small ones (fewer nodes, fewer
-# temporaries). Variable.backward() looks an operation's name up here first:
-# _CUSTOM_VJP[name](node, adjoint) -> [(parent Variable, its gradient), ...].
-
-_CUSTOM_VJP = {}
+# temporaries): it registers its vjp in _CUSTOM_VJP (section 5).
 
 
 def _cross_entropy_vjp(node, adjoint):
@@ -2314,7 +2314,7 @@ class Optimizer:
     def zero_grad(self):
         """Set ``.grad`` of every parameter to None."""
         for p in self.params:
-            p.grad = None
+            p.zero_grad()
 
     def step(self):
         raise NotImplementedError
@@ -2525,7 +2525,7 @@ def hvp(f, x, v):
     point = Variable(x.copy())
     tag = next(_tags)
     result = _call_in_scope(tag, f, Dual(point, v, tag))
-    directional = result.dval if isinstance(result, Dual) and result.tag == tag else 0.0
+    directional = _tangent_part(result, tag, 0.0)
     if not isinstance(directional, Variable):
         return np.zeros_like(x)  # grad f · v does not depend on x: f is at most linear along v
     if directional.shape != ():
@@ -2608,12 +2608,10 @@ def value_and_derivatives(f, t):
     shape = np.shape(t)
     one = np.ones(shape) if shape else 1.0
     result = _call_in_scope(outer, f, Dual(Dual(t, one, inner), Dual(one, 0.0 * one, inner), outer))
-    value_part = result.val if isinstance(result, Dual) and result.tag == outer else result
+    value_part = _primal_part(result, outer)  # f(t + d1) = f + f' d1
     slope_part = _tangent_part(result, outer, t)  # f'(t + d1) = f' + f'' d1
-    value = value_part.val if isinstance(value_part, Dual) and value_part.tag == inner else value_part
-    first = _tangent_part(value_part, inner, t)
-    second = _tangent_part(slope_part, inner, t)
-    return value, first, second
+    return (_primal_part(value_part, inner), _tangent_part(value_part, inner, t),
+            _tangent_part(slope_part, inner, t))
 
 
 def oscillator_loss(u, t, omega=1.0, gamma=0.0, u0=1.0, v0=0.0):

@@ -1021,10 +1021,11 @@ def _where(condition, a, b):
         vals = [x.val if on else x for x, on in zip((a, b), active)]
         tangents = [_broadcast_tangent(x) if on else 0.0 for x, on in zip((a, b), active)]
         return _dual(_picked(np.where(mask, *vals)), _picked(np.where(mask, *tangents)), tag)
-    result = mask * a + (~mask) * b  # Variables: the adjoint goes to a where c holds, else to b
-    if isinstance(result, Variable):
-        result.value = _picked(np.where(mask, _value_of(a), _value_of(b)))
-    return result
+    # Variables: one node; its vjp sends the adjoint to a where c holds, to b elsewhere
+    values = [x.value if isinstance(x, Variable) else x for x in (a, b)]
+    ans = _picked(np.where(mask, *values))
+    parents = tuple((i, x) for i, x in enumerate((a, b), start=1) if isinstance(x, Variable))
+    return Variable._node(ans, "where", (mask, *values), parents) if parents else ans
 
 
 def _picked(x):
@@ -1590,7 +1591,14 @@ def _matmul_vjp(node, adjoint):
 # operation's name up here first:
 # _CUSTOM_VJP[name](node, adjoint) -> [(parent Variable, its gradient), ...].
 # Section 6 adds fused primitives (cross_entropy, affine).
-_CUSTOM_VJP = {"matmul": _matmul_vjp}
+def _where_vjp(node, adjoint):
+    mask = node._args[0]
+    picked = {1: lambda: np.where(mask, adjoint, 0.0), 2: lambda: np.where(mask, 0.0, adjoint)}
+    return [(parent, unbroadcast(_picked(picked[i]()), parent._shape))
+            for i, parent in node._parents]
+
+
+_CUSTOM_VJP = {"matmul": _matmul_vjp, "where": _where_vjp}
 
 
 def grad(f, argnums=0):

@@ -109,19 +109,20 @@ def interleaved_medians(runs, cfg, max_rounds=200):
 
 
 def paired_medians(runs, floor, cfg):
-    """{name: (median seconds, ratio to ``floor``)}: each run takes turns with the floor
-    alone (interleaved_medians of the pair), and its ratio is taken against the floor's
+    """({name: median seconds}, {name: ratio to ``floor``}): each run takes turns with the
+    floor alone (interleaved_medians of the pair), and its ratio is taken against the floor's
     median in that same pairing, so load drift and cache effects cancel in the ratio.
     The floor's own time is the median over its pairings."""
     pairs = {name: interleaved_medians({floor: runs[floor], name: run}, cfg)
              for name, run in runs.items() if name != floor}
     floor_time = statistics.median([pair[floor] for pair in pairs.values()] or
                                    [median_time(runs[floor], cfg)[0]])
-    result = {floor: (floor_time, 1.0)}
+    times, ratios = {floor: floor_time}, {floor: 1.0}
     for name in runs:
         if name != floor:
-            result[name] = (pairs[name][name], pairs[name][name] / pairs[name][floor])
-    return result
+            times[name] = pairs[name][name]
+            ratios[name] = pairs[name][name] / pairs[name][floor]
+    return times, ratios
 
 
 def forward_backward_times(forward, backward, steps, cfg):
@@ -267,9 +268,7 @@ def run_mlp(peers, cfg):
         engines, skipped = w.mlp_engines(peers, problem)
         worst = check(w.mlp_agreement(engines, problem), f"{size} MLP gradients")
         engines, _ = w.mlp_engines(peers, problem)  # fresh parameters for timing
-        timed = paired_medians(engines, "numpy (hand-written)", cfg)
-        times = {name: t for name, (t, _) in timed.items()}
-        ratios = {name: r for name, (_, r) in timed.items()}
+        times, ratios = paired_medians(engines, "numpy (hand-written)", cfg)
         label = "-".join(map(str, layers))
         for name, seconds in times.items():
             print(f"  {size:6s} {label} batch {batch}: {name:32s} {seconds * 1e3:9.3f} ms  "
@@ -286,9 +285,7 @@ def run_fwd(peers, cfg):
     x = w.fwd_grid(cfg.fwd_points)
     engines, skipped = w.fwd_engines(peers, x)
     worst = check(w.fwd_agreement(engines, x), "f and f'")
-    timed = paired_medians(engines, "numpy f alone", cfg)
-    times = {name: t for name, (t, _) in timed.items()}
-    ratios = {name: r for name, (_, r) in timed.items()}
+    times, ratios = paired_medians(engines, "numpy f alone", cfg)
     for name, seconds in times.items():
         print(f"  {name:42s} {seconds * 1e3:8.2f} ms  x{ratios[name]:5.2f} numpy's f alone")
     return {"times": times, "ratios": ratios, "skipped": skipped, "agreement": worst,
@@ -301,9 +298,7 @@ def run_hvp(peers, cfg):
     x, v = w.hvp_point()
     engines, skipped = w.hvp_engines(peers, x, v)
     worst = check(w.hvp_agreement(engines, x, v), "H v")
-    timed = paired_medians(engines, "numpy H v by hand", cfg)
-    times = {name: t for name, (t, _) in timed.items()}
-    ratios = {name: r for name, (_, r) in timed.items()}
+    times, ratios = paired_medians(engines, "numpy H v by hand", cfg)
     for name, seconds in times.items():
         print(f"  {name:30s} {seconds * 1e6:10.1f} us  x{ratios[name]:7.1f} by hand")
     return {"times": times, "ratios": ratios, "skipped": skipped, "agreement": worst}
@@ -427,40 +422,41 @@ def write_results(res, info, cfg, path):
                      f"{r['ratio']:,.1f} |")
 
     lines += ["", "## 2. MLP training step (forward + backward + SGD update)", "",
-              "tanh hidden layers, softmax cross-entropy (mean over the batch), SGD lr 0.1, float64. "
-              "The floor is the same step written by hand in numpy. Two library versions: "
+              "tanh hidden layers, softmax cross-entropy (mean over the batch), SGD lr 0.1, "
+              "float64. The floor is the same step written by hand in numpy. Two library versions: "
               "`ad.MLP` + `ad.cross_entropy` (one fused graph node) + `ad.SGD`, as notebook 06 "
               "uses them, and the same step built from `ad.Variable` primitives (`x @ W + b`, "
               "`np.tanh`, the loss as log-sum-exp of exp/sum/log nodes). micrograd works on "
               "scalars (tanh/exp/log added in its own closure style)."]
     for size, m in res["mlp"].items():
         lines += ["", f"**{size}: {m['layers']}, batch {m['batch']}** "
-                  f"(agreement {m['agreement']:.1e})", "",
-                  "| engine | ms per step | x numpy floor |", "|---|---:|---:|"]
-        for name, seconds in m["times"].items():
-            lines.append(f"| {name} | {seconds * 1e3:.3f} | {m['ratios'][name]:.2f} |")
-        lines += _skipped_lines(m["skipped"])
+                  f"(agreement {m['agreement']:.1e})", ""]
+        lines += _timing_table(m, "ms per step", "x numpy floor", 1e3, ".3f", ".2f")
 
     f = res["fwd"]
     lines += ["", "## 3. Forward mode on arrays", "",
               f"f(x) = x exp(-x^2) and f'(x) on {f['points']:,} points (float64). "
-              f"Agreement: {f['agreement']:.1e}.", "",
-              "| engine | ms | x numpy f alone |", "|---|---:|---:|"]
-    for name, seconds in f["times"].items():
-        lines.append(f"| {name} | {seconds * 1e3:.2f} | {f['ratios'][name]:.2f} |")
-    lines += _skipped_lines(f["skipped"])
+              f"Agreement: {f['agreement']:.1e}.", ""]
+    lines += _timing_table(f, "ms", "x numpy f alone", 1e3, ".2f", ".2f")
 
     h = res["hvp"]
     lines += ["", "## 4. Hessian-vector product", "",
               f"f(x) = sum sin(x_i) x_(i+1) + sum x_i^4, n = {w.HVP_DIM}, H v "
               "(forward-over-reverse: jvp of grad; ad.hvp: a forward sweep with duals holding "
-              f"Variables, then one backward sweep). Agreement: {h['agreement']:.1e}.", "",
-              "| engine | us | x by hand |", "|---|---:|---:|"]
-    for name, seconds in h["times"].items():
-        lines.append(f"| {name} | {seconds * 1e6:.1f} | {h['ratios'][name]:.1f} |")
-    lines += _skipped_lines(h["skipped"])
+              f"Variables, then one backward sweep). Agreement: {h['agreement']:.1e}.", ""]
+    lines += _timing_table(h, "us", "x by hand", 1e6, ".1f", ".1f")
     lines += ["", "![benchmark plot](results.png)", ""]
     path.write_text("\n".join(lines))
+
+
+def _timing_table(section, time_column, ratio_column, scale, time_format, ratio_format):
+    """The table "| engine | time * scale | ratio |" of a section's "times" and "ratios",
+    then its skipped peers."""
+    return ([f"| engine | {time_column} | {ratio_column} |", "|---|---:|---:|"]
+            + [f"| {name} | {seconds * scale:{time_format}} | "
+               f"{section['ratios'][name]:{ratio_format}} |"
+               for name, seconds in section["times"].items()]
+            + _skipped_lines(section["skipped"]))
 
 
 def _skipped_lines(skipped):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import sys
 import time
 from collections import defaultdict
@@ -27,9 +28,10 @@ TOLERANCE = 1e-8  # largest relative error allowed between engines
 
 
 def relative_error(a, b):
-    """max |a - b| / max |b| over all components (arrays, lists of arrays, floats)."""
-    a = np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in _as_list(a)])
-    b = np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in _as_list(b)])
+    """max |a - b| / max |b| over all components (floats, arrays or lists of them, from any
+    engine: torch tensors, jax arrays, ...)."""
+    a = np.concatenate([np.ravel(_to_numpy(x)) for x in _as_list(a)])
+    b = np.concatenate([np.ravel(_to_numpy(x)) for x in _as_list(b)])
     scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
     return float(np.max(np.abs(a - b), initial=0.0)) / scale
 
@@ -43,6 +45,11 @@ def _to_numpy(x):
     if hasattr(x, "detach"):  # torch
         x = x.detach().numpy()
     return np.asarray(x, dtype=float)
+
+
+def _unavailable(peers, *names):
+    """{peer: reason} for the named peers that are not installed (reported as skipped)."""
+    return {name: peers[name].reason for name in names if not peers[name].available}
 
 
 # =============================================================================
@@ -95,34 +102,10 @@ def steps_for_depth(depth):
 def scalar_engines(peers):
     """{engine: (forward(steps) -> state, backward(state) -> dl/dx)}; forward builds the graph
     (the tape), backward runs the reverse sweep. Missing peers: {engine: reason}."""
-    engines, skipped = {}, {}
-
-    def ad_forward(steps):
-        x = ad.Variable(X0)
-        return x, scalar_map(x, steps)
-
-    def ad_backward(state):
-        x, y = state
-        y.backward()
-        return x.grad
-
-    engines["autodiff_helpers"] = (ad_forward, ad_backward)
-
+    engines, skipped = {}, _unavailable(peers, "micrograd", "autograd", "torch", "jax")
+    engines["autodiff_helpers"] = _leaf_backward_engine(ad.Variable)
     if peers["micrograd"].available:
-        Value = peers["micrograd"].extra["Value"]
-
-        def mg_forward(steps):
-            x = Value(X0)
-            return x, scalar_map(x, steps)
-
-        def mg_backward(state):
-            x, y = state
-            y.backward()
-            return x.grad
-
-        engines["micrograd"] = (mg_forward, mg_backward)
-    else:
-        skipped["micrograd"] = peers["micrograd"].reason
+        engines["micrograd"] = _leaf_backward_engine(peers["micrograd"].extra["Value"])
 
     if peers["autograd"].available:
         make_vjp = peers["autograd"].module.make_vjp
@@ -135,24 +118,12 @@ def scalar_engines(peers):
             return vjp(1.0)
 
         engines["autograd"] = (ag_forward, ag_backward)
-    else:
-        skipped["autograd"] = peers["autograd"].reason
 
     if peers["torch"].available:
         torch = peers["torch"].module
-
-        def torch_forward(steps):
-            x = torch.tensor(X0, dtype=torch.float64, requires_grad=True)
-            return x, scalar_map(x, steps)
-
-        def torch_backward(state):
-            x, y = state
-            y.backward()
-            return x.grad.item()
-
-        engines["torch"] = (torch_forward, torch_backward)
-    else:
-        skipped["torch"] = peers["torch"].reason
+        engines["torch"] = _leaf_backward_engine(
+            lambda value: torch.tensor(value, dtype=torch.float64, requires_grad=True),
+            lambda x: x.grad.item())
 
     if peers["jax"].available:
         jax = peers["jax"].module
@@ -168,18 +139,30 @@ def scalar_engines(peers):
 
         # eager: jit would compile the unrolled Python loop (10^5 ops) for minutes
         engines["jax (eager)"] = (jax_forward, jax_backward)
-    else:
-        skipped["jax"] = peers["jax"].reason
     return engines, skipped
+
+
+def _leaf_backward_engine(leaf, gradient=lambda x: x.grad):
+    """(forward, backward) for an engine in PyTorch's style: the input is a leaf object
+    ``leaf(X0)``, ``y.backward()`` runs the sweep and ``gradient(x)`` reads dl/dx."""
+
+    def forward(steps):
+        x = leaf(X0)
+        return x, scalar_map(x, steps)
+
+    def backward(state):
+        x, y = state
+        y.backward()
+        return gradient(x)
+
+    return forward, backward
 
 
 def scalar_agreement(engines, steps):
     """{engine: relative error of dl/dx against the recurrence} for a graph of ``steps`` steps."""
     _, reference = scalar_map_reference(steps)
-    errors = {}
-    for name, (forward, backward) in engines.items():
-        errors[name] = relative_error(float(_to_numpy(backward(forward(steps)))), reference)
-    return errors
+    return {name: relative_error(backward(forward(steps)), reference)
+            for name, (forward, backward) in engines.items()}
 
 
 # -----------------------------------------------------------------------------
@@ -338,8 +321,26 @@ def mlp_problem(layers, batch, seed=0):
     return {"params": params, "x": x, "labels": labels, "onehot": onehot, "layers": tuple(layers)}
 
 
-def numpy_mlp_step(params, x, onehot, lr=LEARNING_RATE):
-    """The floor: forward, hand-written backward and an in-place SGD update; returns the gradients."""
+def mlp_logits(params, x, tanh=np.tanh, matmul=operator.matmul):
+    """The network, written once for the engines that trace array operations:
+    tanh(h @ W + b) per hidden layer, a linear output layer."""
+    h = x
+    for W, b in zip(params[0:-2:2], params[1:-2:2]):
+        h = tanh(matmul(h, W) + b)
+    return matmul(h, params[-2]) + params[-1]
+
+
+def library_mlp(problem):
+    """``ad.MLP`` (tanh) holding copies of the problem's parameters."""
+    net = ad.MLP(list(problem["layers"]), activation="tanh", rng=0)
+    for parameter, value in zip(net.parameters(), problem["params"], strict=True):
+        assert parameter.shape == value.shape, (parameter.shape, value.shape)
+        parameter.value = value.copy()
+    return net
+
+
+def numpy_mlp_gradients(params, x, onehot):
+    """The gradients of the mean cross-entropy by a forward pass and a hand-written backward."""
     hidden = [x]
     h = x
     for W, b in zip(params[0:-2:2], params[1:-2:2]):
@@ -357,6 +358,12 @@ def numpy_mlp_step(params, x, onehot, lr=LEARNING_RATE):
         grads[2 * k + 1] = dz.sum(axis=0)
         if k:
             dz = (dz @ params[2 * k].T) * (1 - h * h)
+    return grads
+
+
+def numpy_mlp_step(params, x, onehot, lr=LEARNING_RATE):
+    """The floor: numpy_mlp_gradients and an in-place SGD update; returns the gradients."""
+    grads = numpy_mlp_gradients(params, x, onehot)
     for p, g in zip(params, grads):
         p -= lr * g
     return grads
@@ -365,7 +372,7 @@ def numpy_mlp_step(params, x, onehot, lr=LEARNING_RATE):
 def mlp_engines(peers, problem):
     """{engine: step()}: each step updates the engine's own copy of the parameters and
     returns that step's gradients (in the engine's own type); plus {engine: reason} skipped."""
-    engines, skipped = {}, {}
+    engines, skipped = {}, _unavailable(peers, "micrograd", "autograd", "torch", "jax")
     x, onehot, labels = problem["x"], problem["onehot"], problem["labels"]
     fresh = lambda: [p.copy() for p in problem["params"]]  # noqa: E731
 
@@ -376,10 +383,7 @@ def mlp_engines(peers, problem):
     leaves = [ad.Variable(p) for p in fresh()]
 
     def ad_step():
-        h = x
-        for W, b in zip(leaves[0:-2:2], leaves[1:-2:2]):
-            h = np.tanh(h @ W + b)
-        z = h @ leaves[-2] + leaves[-1]
+        z = mlp_logits(leaves, x)
         z = z - z.value.max(axis=1, keepdims=True)  # a constant shift: same gradient
         loss = (np.log(np.exp(z).sum(axis=1)) - (z * onehot).sum(axis=1)).mean()
         loss.backward()
@@ -392,23 +396,19 @@ def mlp_engines(peers, problem):
 
     engines["autodiff_helpers (Variable ops)"] = ad_step
 
-    if all(hasattr(ad, name) for name in ("MLP", "SGD", "cross_entropy")):
-        # the library's nn API, as notebook 06 uses it (the lecture's PyTorch idiom)
-        net = ad.MLP(list(problem["layers"]), activation="tanh", rng=0)
-        for parameter, value in zip(net.parameters(), fresh(), strict=True):
-            assert parameter.shape == value.shape, (parameter.shape, value.shape)
-            parameter.value = value
-        optimizer = ad.SGD(net.parameters(), lr=LEARNING_RATE)
+    # the library's nn API, as notebook 06 uses it (the lecture's PyTorch idiom)
+    net = library_mlp(problem)
+    optimizer = ad.SGD(net.parameters(), lr=LEARNING_RATE)
 
-        def nn_step():
-            optimizer.zero_grad()
-            loss = ad.cross_entropy(net(x), labels)
-            loss.backward()
-            grads = [p.grad for p in optimizer.params]
-            optimizer.step()
-            return grads
+    def nn_step():
+        optimizer.zero_grad()
+        loss = ad.cross_entropy(net(x), labels)
+        loss.backward()
+        grads = [p.grad for p in optimizer.params]
+        optimizer.step()
+        return grads
 
-        engines["autodiff_helpers (ad.MLP + SGD)"] = nn_step
+    engines["autodiff_helpers (ad.MLP + SGD)"] = nn_step
 
     if peers["micrograd"].available:
         multiplies = x.shape[0] * sum(W.size for W in problem["params"][0::2])
@@ -420,8 +420,6 @@ def mlp_engines(peers, problem):
         else:
             engines["micrograd"] = _micrograd_step(peers["micrograd"].extra["Value"], fresh(),
                                                    x, labels)
-    else:
-        skipped["micrograd"] = peers["micrograd"].reason
 
     if peers["autograd"].available:
         ag, anp = peers["autograd"].module, peers["autograd"].extra["numpy"]
@@ -430,10 +428,7 @@ def mlp_engines(peers, problem):
         params_ag = fresh()
 
         def ag_loss(params):
-            h = x
-            for W, b in zip(params[0:-2:2], params[1:-2:2]):
-                h = anp.tanh(anp.dot(h, W) + b)
-            z = anp.dot(h, params[-2]) + params[-1]
+            z = mlp_logits(params, x, anp.tanh, anp.dot)
             z = z - np.max(getval(z), axis=1, keepdims=True)  # a constant shift
             return anp.mean(anp.log(anp.sum(anp.exp(z), axis=1)) - anp.sum(z * onehot, axis=1))
 
@@ -446,8 +441,6 @@ def mlp_engines(peers, problem):
             return grads
 
         engines["autograd"] = ag_step
-    else:
-        skipped["autograd"] = peers["autograd"].reason
 
     if peers["torch"].available:
         torch = peers["torch"].module
@@ -456,10 +449,7 @@ def mlp_engines(peers, problem):
         cross_entropy = torch.nn.functional.cross_entropy
 
         def torch_step():
-            h = x_t
-            for W, b in zip(params_t[0:-2:2], params_t[1:-2:2]):
-                h = torch.tanh(h @ W + b)
-            loss = cross_entropy(h @ params_t[-2] + params_t[-1], labels_t)
+            loss = cross_entropy(mlp_logits(params_t, x_t, torch.tanh), labels_t)
             loss.backward()
             grads = []
             with torch.no_grad():
@@ -470,18 +460,13 @@ def mlp_engines(peers, problem):
             return grads
 
         engines["torch"] = torch_step
-    else:
-        skipped["torch"] = peers["torch"].reason
 
     if peers["jax"].available:
         jax, jnp = peers["jax"].module, peers["jax"].extra["numpy"]
         x_j, onehot_j = jnp.asarray(x), jnp.asarray(onehot)
 
         def jax_loss(params):
-            h = x_j
-            for W, b in zip(params[0:-2:2], params[1:-2:2]):
-                h = jnp.tanh(h @ W + b)
-            z = h @ params[-2] + params[-1]
+            z = mlp_logits(params, x_j, jnp.tanh)
             return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.sum(z * onehot_j, axis=1))
 
         def jax_update(params):
@@ -490,8 +475,6 @@ def mlp_engines(peers, problem):
 
         for name, update in (("jax (eager)", jax_update), ("jax (jit)", jax.jit(jax_update))):
             engines[name] = _jax_stepper(update, [jnp.asarray(p) for p in fresh()], jax)
-    else:
-        skipped["jax"] = peers["jax"].reason
     return engines, skipped
 
 
@@ -531,14 +514,12 @@ def _micrograd_step(Value, params, x, labels):
         loss.backward()
         for p in flat:
             p.data -= LEARNING_RATE * p.grad
-        return ([np.array([[w.grad for w in r] for r in W]) for W in weights],
-                [np.array([c.grad for c in b]) for b in biases])
+        grads = []
+        for W, b in zip(weights, biases):
+            grads += [np.array([[w.grad for w in r] for r in W]), np.array([c.grad for c in b])]
+        return grads
 
-    def step_grads():
-        weight_grads, bias_grads = step()
-        return [g for pair in zip(weight_grads, bias_grads) for g in pair]
-
-    return step_grads
+    return step
 
 
 def _mg_unary(Value, v, value, derivative, op):
@@ -567,10 +548,8 @@ def _mg_log(Value, v):
 
 def mlp_agreement(engines, problem):
     """{engine: relative error of the first step's gradients against the numpy floor}."""
-    reference = numpy_mlp_step([p.copy() for p in problem["params"]], problem["x"],
-                               problem["onehot"])
-    return {name: relative_error([_to_numpy(g) for g in step()], reference)
-            for name, step in engines.items()}
+    reference = numpy_mlp_gradients(problem["params"], problem["x"], problem["onehot"])
+    return {name: relative_error(step(), reference) for name, step in engines.items()}
 
 
 # =============================================================================
@@ -594,7 +573,7 @@ def fwd_engines(peers, x):
     """{engine: run() -> (f, f') on the grid x}; "numpy f alone" returns (f, None),
     ad.derivative (None, f')."""
     ones = np.ones_like(x)
-    engines, skipped = {}, {}
+    engines, skipped = {}, _unavailable(peers, "autograd", "torch", "jax")
     engines["numpy f alone"] = lambda: (fwd_f(x), None)
     engines["numpy f and f' by hand"] = lambda: fwd_reference(x)
     engines["autodiff_helpers (ad.jvp)"] = lambda: ad.jvp(fwd_f, x, ones)
@@ -609,15 +588,11 @@ def fwd_engines(peers, x):
         anp = peers["autograd"].extra["numpy"]
         make_jvp = peers["autograd"].module.make_jvp
         engines["autograd (make_jvp)"] = lambda: make_jvp(lambda t: fwd_f(t, anp.exp))(x)(ones)
-    else:
-        skipped["autograd"] = peers["autograd"].reason
     if peers["torch"].available:
         torch = peers["torch"].module
         tjvp = peers["torch"].extra["func"].jvp
         x_t, ones_t = torch.tensor(x), torch.tensor(ones)
         engines["torch.func.jvp"] = lambda: tjvp(lambda t: fwd_f(t, torch.exp), (x_t,), (ones_t,))
-    else:
-        skipped["torch"] = peers["torch"].reason
     if peers["jax"].available:
         jax, jnp = peers["jax"].module, peers["jax"].extra["numpy"]
         x_j, ones_j = jnp.asarray(x), jnp.asarray(ones)
@@ -628,8 +603,6 @@ def fwd_engines(peers, x):
         jitted = jax.jit(jax_jvp)
         engines["jax.jvp (eager)"] = lambda: jax.block_until_ready(jax_jvp(x_j, ones_j))
         engines["jax.jvp (jit)"] = lambda: jax.block_until_ready(jitted(x_j, ones_j))
-    else:
-        skipped["jax"] = peers["jax"].reason
     return engines, skipped
 
 
@@ -671,7 +644,7 @@ def hvp_point(dim=HVP_DIM, seed=1):
 
 
 def hvp_engines(peers, x, v):
-    engines, skipped = {}, {}
+    engines, skipped = {}, _unavailable(peers, "autograd", "torch", "jax")
     engines["numpy H v by hand"] = lambda: hvp_reference(x, v)
     engines["autodiff_helpers (ad.hvp)"] = lambda: ad.hvp(hvp_f, x, v)
     if peers["autograd"].available:
@@ -679,15 +652,11 @@ def hvp_engines(peers, x, v):
         f_ag = lambda t: hvp_f(t, anp.sin, anp.sum)  # noqa: E731
         grad_ag = ag.grad(f_ag)
         engines["autograd (make_jvp of grad)"] = lambda: ag.make_jvp(grad_ag)(x)(v)[1]
-    else:
-        skipped["autograd"] = peers["autograd"].reason
     if peers["torch"].available:
         torch, tf = peers["torch"].module, peers["torch"].extra["func"]
         x_t, v_t = torch.tensor(x), torch.tensor(v)
         grad_t = tf.grad(lambda t: hvp_f(t, torch.sin, torch.sum))
         engines["torch.func (jvp of grad)"] = lambda: tf.jvp(grad_t, (x_t,), (v_t,))[1]
-    else:
-        skipped["torch"] = peers["torch"].reason
     if peers["jax"].available:
         jax, jnp = peers["jax"].module, peers["jax"].extra["numpy"]
         x_j, v_j = jnp.asarray(x), jnp.asarray(v)
@@ -699,14 +668,12 @@ def hvp_engines(peers, x, v):
         jitted = jax.jit(jax_hvp)
         engines["jax (jvp of grad, eager)"] = lambda: jax.block_until_ready(jax_hvp(x_j, v_j))
         engines["jax (jvp of grad, jit)"] = lambda: jax.block_until_ready(jitted(x_j, v_j))
-    else:
-        skipped["jax"] = peers["jax"].reason
     return engines, skipped
 
 
 def hvp_agreement(engines, x, v):
     reference = hvp_reference(x, v)
-    return {name: relative_error(_to_numpy(run()), reference) for name, run in engines.items()}
+    return {name: relative_error(run(), reference) for name, run in engines.items()}
 
 
 if __name__ == "__main__":  # python -m benchmarks.workloads probe ENGINE BUDGET_SECONDS

@@ -81,6 +81,19 @@ def symbols(n):
     return (X, Y)[:n]
 
 
+def primitive_function(name, call):
+    """The primitive as its rule's function in RULES (``call="rule"``) or numpy's ufunc
+    (``call="numpy"``, which dispatches to the rule): the tests check both ways in."""
+    import autodiff_helpers as ad
+
+    return ad.RULES[name][0] if call == "rule" else getattr(np, name)
+
+
+def close(actual, expected, rtol=1e-12, atol=1e-14):
+    """assert_allclose at the primitive tests' tolerances, for floats, arrays and lists."""
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), expected, rtol=rtol, atol=atol)
+
+
 @functools.lru_cache(maxsize=None)
 def exact(name, point, order=1):
     """Value (order 0), gradient (1) or Hessian (2) of the primitive at ``point`` (a tuple) by sympy.

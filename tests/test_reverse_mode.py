@@ -13,13 +13,9 @@ import pytest
 
 import autodiff_helpers as ad
 from autodiff_helpers import Variable
-from primitive_reference import arity, exact, reference
+from primitive_reference import arity, close, exact, primitive_function, reference
 
 PRIMITIVES = sorted(ad.RULES)
-
-
-def close(actual, expected, rtol=1e-12, atol=1e-14):
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), expected, rtol=rtol, atol=atol)
 
 
 def central_gradients(f, *args, h=1e-6):
@@ -51,7 +47,7 @@ def reverse_gradients(f, *args):
 @pytest.mark.parametrize("name", PRIMITIVES)
 @pytest.mark.parametrize("call", ["rule", "numpy"])
 def test_primitive_gradient_scalar(name, call):
-    function = ad.RULES[name][0] if call == "rule" else getattr(np, name)
+    function = primitive_function(name, call)
     _, points = reference(name)
     for point in points:
         gradient = exact(name, point)

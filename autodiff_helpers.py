@@ -1046,8 +1046,9 @@ def _where(condition, a, b):
     # Variables: one node; its vjp sends the adjoint to a where c holds, to b elsewhere
     values = [x.value if isinstance(x, Variable) else x for x in (a, b)]
     ans = _picked(np.where(mask, *values))
-    parents = tuple((i, x) for i, x in enumerate((a, b), start=1) if isinstance(x, Variable))
-    return Variable._node(ans, "where", (mask, *values), parents) if parents else ans
+    if not isinstance(a, Variable) and not isinstance(b, Variable):
+        return ans
+    return Variable._node(ans, "where", (mask, *values), *_variables_only((None, a, b)))
 
 
 def _picked(x):
@@ -1231,6 +1232,37 @@ def shot_put_best_angle(v=14.0, h=1.8, g=9.8):
 _node_ids = _itertools.count()
 
 
+# -- why interior nodes are hidden from Python's cyclic garbage collector ------
+# CPython frees an object as soon as nothing refers to it (reference counting).
+# Only reference cycles need its second mechanism, the cyclic collector, which
+# every so often walks *all* container objects that are "tracked" and have
+# survived earlier walks. A graph under construction is exactly what that
+# collector handles worst: 10^6 nodes, all alive, all survivors; each full walk
+# visits the whole graph, and the walks, plus the cache misses of visiting
+# nodes scattered in memory, made building a 10^6-node graph 4x slower per node
+# than a 10^4-node one (benchmarks/RESULTS.md). A node made by an operation can
+# never be part of a cycle: it refers to its parents, which are older, and to
+# numbers and arrays. So it needs no cycle detection at all, and we take it off
+# the collector's list with the C API's PyObject_GC_UnTrack, which is what
+# CPython itself does for tuples and dicts that hold only numbers and strings.
+# Reference counting still frees the graph the moment the last reference to its
+# output goes (tests/test_reverse_mode.py checks this with the collector off).
+# Leaves (Variables you create) stay tracked: they may sit in your own cycles.
+def _gc_untrack_function():
+    try:
+        import ctypes
+
+        untrack = ctypes.pythonapi.PyObject_GC_UnTrack  # CPython's C API
+    except (ImportError, AttributeError):  # another Python: nodes stay tracked
+        return lambda obj: None
+    untrack.argtypes = (ctypes.py_object,)
+    untrack.restype = None
+    return untrack
+
+
+_gc_untrack = _gc_untrack_function()
+
+
 def unbroadcast(gradient, shape):
     """Sum ``gradient`` over the axes that numpy broadcasting added or stretched,
     so that it gets the operand's ``shape`` back (a float for shape ())."""
@@ -1262,8 +1294,9 @@ class Variable(_Operators):
                      ``zero_grad()`` before the next backward. ``None`` until then.
     """
 
-    __slots__ = ("value", "grad", "adjoint", "name", "_op", "_args", "_parents", "_shape", "_id", "_visit",
-                 "__weakref__")
+    # _p0, _p1, _p2: the parent node of argument 0, 1, 2 (None for a constant argument)
+    __slots__ = ("value", "grad", "adjoint", "name", "_op", "_args", "_p0", "_p1", "_p2", "_shape", "_id",
+                 "_visit", "__weakref__")
     __array_priority__ = 10
 
     def __init__(self, value, name=None):
@@ -1286,14 +1319,18 @@ class Variable(_Operators):
         self.name = name
         self._op = None  # a leaf: no operation made it
         self._args = ()
-        self._parents = ()
+        self._p0 = self._p1 = self._p2 = None
         self._visit = 0
         self._shape = () if type(value) is float else value.shape
         self._id = next(_node_ids)
 
     @staticmethod
-    def _node(value, op, args, parents):
-        """A new interior node (no argument checks: used by the operations)."""
+    def _node(value, op, args, p0=None, p1=None, p2=None):
+        """A new interior node (no argument checks: used by the operations).
+
+        ``args`` are the values of all arguments; ``p0``, ``p1``, ``p2`` are the
+        Variables among them (argument 0, 1, 2), None where an argument is a constant.
+        """
         node = Variable.__new__(Variable)
         if type(value) is not float and isinstance(value, np.generic):
             value = value.item()
@@ -1303,34 +1340,42 @@ class Variable(_Operators):
         node.name = None
         node._op = op
         node._args = args
-        node._parents = parents
+        node._p0 = p0
+        node._p1 = p1
+        node._p2 = p2
         node._shape = () if type(value) is float else np.shape(value)
         node._visit = 0
         node._id = next(_node_ids)
+        _gc_untrack(node)  # see the note above Variable
         return node
+
+    @property
+    def _parents(self):
+        """((argument index, parent Variable), ...) for the Variable arguments of this node."""
+        return tuple((i, p) for i, p in enumerate((self._p0, self._p1, self._p2)) if p is not None)
 
     # -- applying a rule of the table ------------------------------------------
     @staticmethod
     def _apply(name, *args):
         """Evaluate primitive ``name`` of RULES and record it in the graph."""
         if len(args) == 1:  # unary primitives (np.tanh(x), -x): x is the Variable
-            value = args[0].value
-            return Variable._node(RULES[name][0](value), name, (value,), ((0, args[0]),))
+            x = args[0]
+            value = x.value
+            return Variable._node(RULES[name][0](value), name, (value,), x)
         if len(args) == 2:  # the common case, spelled out: it is most of the forward cost
             a, b = args
             if isinstance(a, Variable):
                 a_value = a.value
                 if isinstance(b, Variable):
-                    b_value, parents = b.value, ((0, a), (1, b))
+                    b_value = b.value
                 else:
-                    b_value, parents = b, ((0, a),)
+                    b_value, b = b, None
             else:
-                a_value, b_value, parents = a, b.value, ((1, b),)
-            return Variable._node(RULES[name][0](a_value, b_value), name, (a_value, b_value), parents)
+                a_value, b_value, a = a, b.value, None
+            return Variable._node(RULES[name][0](a_value, b_value), name, (a_value, b_value), a, b)
         values = tuple(a.value if isinstance(a, Variable) else a for a in args)
         ans = RULES[name][0](*values)
-        parents = tuple((i, a) for i, a in enumerate(args) if isinstance(a, Variable))
-        return Variable._node(ans, name, values, parents)
+        return Variable._node(ans, name, values, *_variables_only(args))
 
     def _binary(self, other, name, reflected=False):
         if type(other) is not float and not isinstance(other, Variable):
@@ -1381,7 +1426,7 @@ class Variable(_Operators):
     def _structural(self, name, **params):
         forward, _ = _STRUCTURAL[name]
         ans = forward(self.value, **params)
-        return Variable._node(ans, name, (self.value, params), ((0, self),))
+        return Variable._node(ans, name, (self.value, params), self)
 
     def __getitem__(self, index):
         return self._structural("getitem", index=index)
@@ -1468,7 +1513,7 @@ class Variable(_Operators):
             elif op in _STRUCTURAL:
                 _, transpose = _STRUCTURAL[op]
                 value, params = node._args
-                contributions = ((node._parents[0][1], transpose(adjoint, value, **params)),)
+                contributions = ((node._p0, transpose(adjoint, value, **params)),)
             else:
                 contributions = _elementwise_vjp(node, adjoint)
             for parent, gradient in contributions:
@@ -1498,8 +1543,9 @@ def topological_order(output):
     output.adjoint = None
     output._visit = visit
     while stack:
-        for _, parent in stack.pop()._parents:
-            if parent._visit != visit:
+        node = stack.pop()
+        for parent in (node._p0, node._p1, node._p2):
+            if parent is not None and parent._visit != visit:
                 parent._visit = visit
                 parent.adjoint = None
                 nodes.append(parent)
@@ -1511,6 +1557,11 @@ def topological_order(output):
 _sweeps = _itertools.count(1)
 
 
+def _variables_only(args):
+    """(p0, p1, p2) for ``Variable._node``: each argument if it is a Variable, else None."""
+    return [a if isinstance(a, Variable) else None for a in args]
+
+
 def _node_id(node):
     return node._id
 
@@ -1520,7 +1571,9 @@ def _elementwise_vjp(node, adjoint):
     partials = RULES[node._op][1]
     args = node._args
     contributions = []
-    for i, parent in node._parents:
+    for i, parent in enumerate((node._p0, node._p1, node._p2)):
+        if parent is None:
+            continue
         partial = partials[i]
         if partial is ONE:
             gradient = adjoint
@@ -1579,8 +1632,7 @@ _STRUCTURAL = {
 def _variable_matmul(a, b):
     a_value = a.value if isinstance(a, Variable) else np.asarray(a, dtype=float)
     b_value = b.value if isinstance(b, Variable) else np.asarray(b, dtype=float)
-    parents = tuple((i, x) for i, x in enumerate((a, b)) if isinstance(x, Variable))
-    return Variable._node(_plain(a_value @ b_value), "matmul", (a_value, b_value), parents)
+    return Variable._node(_plain(a_value @ b_value), "matmul", (a_value, b_value), *_variables_only((a, b)))
 
 
 def _matmul_vjp(node, adjoint):
@@ -2071,10 +2123,11 @@ def affine(x, weight, bias):
     values = [a.value if isinstance(a, Variable) else np.asarray(a, dtype=float) for a in parts]
     if values[0].ndim != 2 or values[1].ndim != 2 or values[2].ndim != 1:
         return x @ weight + bias
-    parents = tuple((i, a) for i, a in enumerate(parts) if isinstance(a, Variable))
     out = values[0] @ values[1]
     out += values[2]
-    return Variable._node(out, "affine", tuple(values), parents) if parents else out
+    if not any(isinstance(a, Variable) for a in parts):
+        return out
+    return Variable._node(out, "affine", tuple(values), *_variables_only(parts))
 
 
 def _affine_vjp(node, adjoint):
@@ -2159,7 +2212,7 @@ def cross_entropy(logits, labels):
         totals = exponentials.sum(axis=1, keepdims=True)
         loss = float(np.mean(np.log(totals[:, 0]) - shifted[rows, labels]))
         probabilities = exponentials / totals
-        return Variable._node(loss, "cross_entropy", (probabilities, labels), ((0, logits),))
+        return Variable._node(loss, "cross_entropy", (probabilities, labels), logits)
     shift = np.max(_value_of(logits), axis=1, keepdims=True)  # a constant: L does not depend on it
     shifted = logits - shift
     loss = np.mean(np.log(np.sum(np.exp(shifted), axis=1)) - shifted[rows, labels])

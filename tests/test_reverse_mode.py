@@ -5,8 +5,10 @@ intermediate adjoints, shared subexpressions, accumulation and zero_grad,
 broadcasting and array operations against central differences, deep graphs.
 """
 
+import gc
 import math
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -230,6 +232,72 @@ def test_deep_chain_has_no_recursion_limit():
     node.backward()
     assert x.grad == pytest.approx(0.99999**100_000, rel=1e-9)
     assert len(ad.topological_order(node)) == 200_001
+
+
+# -- the graph and Python's cyclic garbage collector ----------------------------------
+# Interior nodes are taken off the collector's list (see the note above Variable);
+# these tests show what that must keep: memory is still freed, leaves still take
+# part in cycle detection, and building a graph adds nothing for the collector to walk.
+
+def _collector_paused(function):
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return function()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_interior_nodes_are_untracked_and_leaves_are_tracked():
+    x = Variable(0.3)
+    y = np.sin(x) * x + 1.0
+    assert gc.is_tracked(x)
+    assert not any(gc.is_tracked(node) for node in ad.topological_order(y) if node is not x)
+
+
+def test_a_dropped_graph_is_freed_by_reference_counting_alone():
+    def build_and_drop():
+        x = Variable(0.5)
+        node = x
+        for _ in range(50_000):
+            node = 0.5 * node * (1 - node) + x
+        middle = weakref.ref(ad.topological_order(node)[100_000])
+        output = weakref.ref(node)
+        node.backward()
+        alive_before = middle() is not None and output() is not None
+        del node
+        return alive_before, middle() is None and output() is None
+
+    # the collector is off: only reference counting can free the nodes
+    assert _collector_paused(build_and_drop) == (True, True)
+
+
+def test_a_leaf_inside_a_user_cycle_is_still_collected():
+    class Holder:
+        pass
+
+    holder = Holder()
+    holder.x = Variable(np.ones(3), name="x")
+    holder.x.name = holder  # a cycle through the leaf: holder -> x -> holder
+    (holder.x * 2.0).sum().backward()
+    leaf = weakref.ref(holder.x)
+    del holder
+    gc.collect()
+    assert leaf() is None
+
+
+def test_building_a_graph_gives_the_collector_nothing_to_walk():
+    gc.collect()
+    before = len(gc.get_objects())
+    x = Variable(0.3)
+    node = x
+    for _ in range(20_000):  # 5 operations per step: 100,001 nodes with x
+        node = 0.5 * node * (1 - node) + 0.5 * x
+    gc.collect()
+    added = len(gc.get_objects()) - before
+    assert len(ad.topological_order(node)) == 100_001
+    assert added < 100, f"{added} objects tracked by the collector after building 100,001 nodes"
 
 
 # -- arrays and broadcasting --------------------------------------------------------

@@ -1571,10 +1571,9 @@ def _elementwise_vjp(node, adjoint):
     partials = RULES[node._op][1]
     args = node._args
     contributions = []
-    for i, parent in enumerate((node._p0, node._p1, node._p2)):
+    for partial, parent in zip(partials, (node._p0, node._p1, node._p2)):  # one partial per argument
         if parent is None:
             continue
-        partial = partials[i]
         if partial is ONE:
             gradient = adjoint
         elif partial is MINUS_ONE:

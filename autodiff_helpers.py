@@ -2131,9 +2131,14 @@ def affine(x, weight, bias):
 
 def _affine_vjp(node, adjoint):
     x, weight, _ = node._args
-    gradients = {0: lambda: adjoint @ weight.T, 1: lambda: x.T @ adjoint,
-                 2: lambda: adjoint.sum(axis=0)}
-    return [(parent, gradients[i]()) for i, parent in node._parents]
+    contributions = []  # only for the arguments that are Variables (x is often data)
+    if node._p0 is not None:
+        contributions.append((node._p0, adjoint @ weight.T))
+    if node._p1 is not None:
+        contributions.append((node._p1, x.T @ adjoint))
+    if node._p2 is not None:
+        contributions.append((node._p2, adjoint.sum(axis=0)))
+    return contributions
 
 
 _CUSTOM_VJP["affine"] = _affine_vjp
@@ -2209,7 +2214,7 @@ def cross_entropy(logits, labels):
         shifted = logits.value - logits.value.max(axis=1, keepdims=True)
         exponentials = np.exp(shifted)
         totals = exponentials.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(totals[:, 0]) - shifted[rows, labels]))
+        loss = float((np.log(totals[:, 0]) - shifted[rows, labels]).sum()) / shape[0]
         probabilities = exponentials / totals
         return Variable._node(loss, "cross_entropy", (probabilities, labels), logits)
     shift = np.max(_value_of(logits), axis=1, keepdims=True)  # a constant: L does not depend on it

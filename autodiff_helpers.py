@@ -667,7 +667,7 @@ def _plain(x):
 
 def _check_operand(x):
     """Return ``x`` as an operand of Dual/Variable arithmetic, or None if it is not numeric."""
-    if isinstance(x, (Dual, Variable, float)):
+    if type(x) is int or isinstance(x, (Dual, Variable, float)):  # int: before the slow ABC check
         return x
     if isinstance(x, np.ndarray):
         return x if x.dtype.kind in "biufc" else None

@@ -1285,7 +1285,10 @@ class Variable(_Operators):
     forward pass and gradients are summed back to each operand's shape.
     Every operation records its inputs; ``y.backward()`` then visits the
     nodes once each in reverse topological order (no recursion), so the cost
-    is linear in the size of the graph.
+    is linear in the size of the graph. A graph lives as long as something
+    refers to its output (or to a node in it) and is freed as soon as nothing
+    does; nodes made by operations are not tracked by Python's cyclic garbage
+    collector (see the note above), so building a large graph stays linear.
 
     Attributes after ``y.backward()``:
       ``adjoint`` -- dy/d(this node) from the latest backward sweep (every node);

@@ -7,6 +7,7 @@ broadcasting and array operations against central differences, deep graphs.
 
 import gc
 import math
+import sys
 import time
 import weakref
 
@@ -285,6 +286,16 @@ def test_a_leaf_inside_a_user_cycle_is_still_collected():
     del holder
     gc.collect()
     assert leaf() is None
+
+
+def test_without_ctypes_nodes_stay_tracked_and_gradients_are_unchanged(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ctypes", None)  # "import ctypes" raises ImportError
+    monkeypatch.setattr(ad, "_gc_untrack", ad._gc_untrack_function())
+    x = Variable(0.3)
+    y = np.sin(x) * x + 1.0
+    y.backward()
+    assert gc.is_tracked(y)
+    assert x.grad == pytest.approx(math.cos(0.3) * 0.3 + math.sin(0.3), rel=1e-15)
 
 
 def test_building_a_graph_gives_the_collector_nothing_to_walk():

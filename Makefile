@@ -5,6 +5,7 @@
 #   make lab                       JupyterLab on 127.0.0.1 (token auth on), opens notebooks/
 #   make lab LAB_OPTS=--no-browser   ... without opening a browser
 #   make test                      unit tests (tests/) + nbval on every notebook
+#   make lint                      ruff over code and notebooks (make test runs it too)
 #   make record [NB=notebooks/01_x.ipynb]   re-execute notebooks, store outputs, refresh nav
 #   make nav                       refresh navigation cells and the README notebook table
 #   make slides                    offline slide decks in build/slides/ (index.html)
@@ -28,7 +29,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.c
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test record nav bench clean
+.PHONY: lab test lint record nav bench clean
 
 # (Re)build the environment when it is missing or older than the pins.
 $(STAMP): requirements.txt pyproject.toml
@@ -47,6 +48,10 @@ lab: $(STAMP)
 # re-executed by nbval and compared with its stored outputs.
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(NBVAL_OPTS) $(NOTEBOOKS)
+
+# ruff over the module, tests, tools, benchmarks and notebooks (also part of make test)
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
 
 record: $(STAMP)
 	$(BIN)/python tools/record.py $(NB)

@@ -8,7 +8,6 @@ import pytest
 import autodiff_helpers as ad
 from autodiff_helpers import Dual, Variable
 
-
 # -- Rosenbrock and Newton's method ---------------------------------------------
 
 def rosenbrock_hessian_2d(x, y):

@@ -95,20 +95,20 @@ MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 REQUIRE_URL = "vendor/requirejs/require.js"
 JQUERY_URL = "vendor/jquery/dist/jquery.min.js"
 
-COURSE_CSS = f"""
-.reveal .course-footer {{
+COURSE_CSS = """
+.reveal .course-footer {
     position: absolute; left: 1.2em; bottom: 0.6em; z-index: 30;
     font-size: 14px; color: #777; pointer-events: none;
-}}
-.reveal .link-address {{ font-size: 70%; color: #777; }}
+}
+.reveal .link-address { font-size: 70%; color: #777; }
 /* the white theme writes headings in capitals, which would change identifiers */
-.reveal .slides h1, .reveal .slides h2, .reveal .slides h3, .reveal .slides h4 {{
+.reveal .slides h1, .reveal .slides h2, .reveal .slides h3, .reveal .slides h4 {
     text-transform: none;
-}}
+}
 /* less white space between cells than nbconvert's defaults, same font sizes */
-.reveal .slides section {{ padding-top: 8px; padding-bottom: 8px; }}
-.reveal .slides .jp-Cell {{ padding-top: 2px; padding-bottom: 2px; }}
-.reveal .slides .highlight {{ margin: 0.2em 0.4em; }}
+.reveal .slides section { padding-top: 8px; padding-bottom: 8px; }
+.reveal .slides .jp-Cell { padding-top: 2px; padding-bottom: 2px; }
+.reveal .slides .highlight { margin: 0.2em 0.4em; }
 """
 
 EXTERNAL_LINK = re.compile(

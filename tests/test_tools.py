@@ -124,3 +124,25 @@ def test_nbbuild_cells():
         md("## A heading", slide="-")
     with pytest.raises(ValueError, match="slide type"):
         code("x", slide="page")
+
+
+def test_building_one_course_deck_keeps_the_others_and_lists_them_all(tmp_path, monkeypatch):
+    import build_slides
+
+    monkeypatch.setattr(build_slides, "npm_install", lambda: None)
+    monkeypatch.setattr(build_slides, "copy_vendor", lambda vendor, out_dir: None)
+    monkeypatch.setattr(build_slides, "exporter", lambda: None)
+    monkeypatch.setattr(build_slides, "convert", lambda notebook, exporter: "<html></html>")
+    course = nav.course_notebooks()
+    for notebook in course[1:]:  # decks built earlier
+        (tmp_path / build_slides.deck_name(notebook)).write_text("earlier")
+    (tmp_path / "00_removed.slides.html").write_text("notebook no longer exists")
+
+    (deck,) = build_slides.build([course[0]], out_dir=tmp_path)
+
+    assert sorted(p.name for p in tmp_path.glob("*.slides.html")) == sorted(
+        build_slides.deck_name(p) for p in course)
+    assert all((tmp_path / build_slides.deck_name(p)).read_text() == "earlier" for p in course[1:])
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{build_slides.deck_name(p)}"' in index for p in course)
+    assert "00_removed" not in index

@@ -315,14 +315,19 @@ def build(
         deck.write_text(convert(notebook, slides_exporter), encoding="utf-8")
         manifest[deck.name] = key
         print(f"built {deck} ({time.perf_counter() - start:.1f} s)")
-    # decks of notebooks that no longer exist
-    if notebooks and all(p.parent == nav.NOTEBOOK_DIR for p in notebooks):
+    listed = notebooks
+    if all(p.parent == nav.NOTEBOOK_DIR for p in notebooks):
+        # course decks: drop those of notebooks that no longer exist (building one
+        # notebook keeps the others), and list every course deck in the index
+        course = nav.course_notebooks()
+        keep = {deck_name(p) for p in course}
         for old in out_dir.glob("*.slides.html"):
-            if old not in decks:
+            if old.name not in keep:
                 old.unlink()
                 manifest.pop(old.name, None)
+        listed = [p for p in course if (out_dir / deck_name(p)).exists()]
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    write_index(out_dir, notebooks)
+    write_index(out_dir, listed)
     return decks
 
 

@@ -13,6 +13,7 @@ The sections follow the order of the lecture notebooks:
 
 from __future__ import annotations
 
+import contextlib as _contextlib
 import gc as _gc
 import itertools as _itertools
 import numbers as _numbers
@@ -100,23 +101,31 @@ def newton_iterates(f, fprime, x0: float, n_steps: int) -> np.ndarray:
     return np.array(xs)
 
 
+@_contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector inside a ``with`` block and restore
+    its previous state afterwards (reference counting still frees objects)."""
+    was_enabled = _gc.isenabled()
+    _gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            _gc.enable()
+
+
 def best_time(function, number=1, repeat=3) -> float:
     """Return the time of one call of ``function()`` in seconds: the best of
     ``repeat`` runs of ``number`` calls each, with the garbage collector paused
     during the runs (as ``timeit`` does). The minimum is the run least
     disturbed by the rest of the machine."""
     times = []
-    was_enabled = _gc.isenabled()
-    _gc.disable()
-    try:
+    with collector_paused():
         for _ in range(repeat):
             start = _time.perf_counter()
             for _ in range(number):
                 function()
             times.append((_time.perf_counter() - start) / number)
-    finally:
-        if was_enabled:
-            _gc.enable()
     return min(times)
 
 
@@ -1381,7 +1390,7 @@ class Variable(_Operators):
         return Variable._node(ans, name, values, *_variables_only(args))
 
     def _binary(self, other, name, reflected=False):
-        if type(other) is not float and type(other) is not int and not isinstance(other, Variable):
+        if type(other) is not float and not isinstance(other, Variable):
             if isinstance(other, Dual):
                 return NotImplemented
             other = _check_operand(other)

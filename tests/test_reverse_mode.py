@@ -240,16 +240,6 @@ def test_deep_chain_has_no_recursion_limit():
 # these tests show what that must keep: memory is still freed, leaves still take
 # part in cycle detection, and building a graph adds nothing for the collector to walk.
 
-def _collector_paused(function):
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return function()
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def test_interior_nodes_are_untracked_and_leaves_are_tracked():
     x = Variable(0.3)
     y = np.sin(x) * x + 1.0
@@ -270,8 +260,8 @@ def test_a_dropped_graph_is_freed_by_reference_counting_alone():
         del node
         return alive_before, middle() is None and output() is None
 
-    # the collector is off: only reference counting can free the nodes
-    assert _collector_paused(build_and_drop) == (True, True)
+    with ad.collector_paused():  # only reference counting can free the nodes
+        assert build_and_drop() == (True, True)
 
 
 def test_a_leaf_inside_a_user_cycle_is_still_collected():

@@ -158,3 +158,20 @@ def test_best_time_is_the_fastest_run_per_call_and_restores_the_collector():
     best = ad.best_time(work, number=2, repeat=3)
     assert len(calls) == 6 and gc.isenabled()
     assert 0.002 <= best < 0.01  # the 4 ms run, halved per call (sleep may overshoot a little)
+
+
+def test_collector_paused_restores_the_previous_state_even_after_an_error():
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), ad.collector_paused():
+        assert not gc.isenabled()
+        1 / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with ad.collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

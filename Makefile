@@ -29,7 +29,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.c
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test lint record nav bench clean
+.PHONY: lab test lint record nav slides bench clean
 
 # (Re)build the environment when it is missing or older than the pins.
 $(STAMP): requirements.txt pyproject.toml
@@ -86,7 +86,6 @@ bench: $(BENCH_STAMP)
 # reveal.js and MathJax come from npm (slides/package-lock.json, npm ci into
 # build/npm/). Only stale decks are rebuilt; make test builds them itself too
 # (tests/test_slides_browser.py checks them in headless Chromium).
-.PHONY: slides
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
 

@@ -8,6 +8,7 @@ Install them with ``make bench`` (into .venv-bench, from requirements-peers.txt)
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import platform
 import sys
@@ -35,7 +36,13 @@ def _load(name, import_name, configure=None):
         module = importlib.import_module(import_name)
     except Exception as error:  # ImportError, or a broken install
         return Peer(name, reason=f"not installed ({type(error).__name__}: {error})")
-    peer = Peer(name, module, getattr(module, "__version__", "?"))
+    version = getattr(module, "__version__", None)
+    if version is None:  # autograd and micrograd have no __version__
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "?"
+    peer = Peer(name, module, version)
     if configure is not None:
         configure(peer)
     return peer
@@ -54,22 +61,10 @@ def _configure_torch(peer):
 
 def _configure_autograd(peer):
     peer.extra["numpy"] = importlib.import_module("autograd.numpy")
-    try:
-        from importlib.metadata import version
-
-        peer.version = version("autograd")
-    except Exception:
-        pass
 
 
 def _configure_micrograd(peer):
     peer.extra["Value"] = importlib.import_module("micrograd.engine").Value
-    try:
-        from importlib.metadata import version
-
-        peer.version = version("micrograd")
-    except Exception:
-        pass
 
 
 def load_peers():

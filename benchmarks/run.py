@@ -14,6 +14,7 @@ its RESULTS.md says so).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gc
 import json
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+import autodiff_helpers as ad
 from benchmarks import workloads as w
 from benchmarks.peers import environment_info, load_peers
 
@@ -66,20 +68,19 @@ class Config:
 # timing
 # -----------------------------------------------------------------------------
 
-def median_time(run, cfg, min_repeats=None, max_repeats=200):
+def median_time(run, cfg, max_repeats=200):
     """Median seconds of ``run()`` over repeats after one warm-up (repeats fill ~cfg.budget)."""
     cfg.collect()
     start = time.perf_counter()
     run()
     warm = time.perf_counter() - start
-    min_repeats = min_repeats or cfg.min_repeats
-    repeats = int(min(max_repeats, max(min_repeats, cfg.budget / max(warm, 1e-7))))
+    repeats = int(min(max_repeats, max(cfg.min_repeats, cfg.budget / max(warm, 1e-7))))
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), repeats
+    return statistics.median(times)
 
 
 def interleaved_medians(runs, cfg, max_rounds=200):
@@ -104,7 +105,7 @@ def interleaved_medians(runs, cfg, max_rounds=200):
     medians = {name: statistics.median(record) for name, record in times.items()}
     for name, run in runs.items():
         if name not in fast:
-            medians[name] = median_time(run, cfg)[0]
+            medians[name] = median_time(run, cfg)
     return {name: medians[name] for name in runs}
 
 
@@ -116,7 +117,7 @@ def paired_medians(runs, floor, cfg):
     pairs = {name: interleaved_medians({floor: runs[floor], name: run}, cfg)
              for name, run in runs.items() if name != floor}
     floor_time = statistics.median([pair[floor] for pair in pairs.values()] or
-                                   [median_time(runs[floor], cfg)[0]])
+                                   [median_time(runs[floor], cfg)])
     times, ratios = {floor: floor_time}, {floor: 1.0}
     for name in runs:
         if name != floor:
@@ -168,7 +169,7 @@ def run_scalar(peers, cfg):
     # built and swept, as a control: interior nodes are untracked (autodiff_helpers,
     # section 5), so the collector should have nothing to walk and the two rows should
     # agree; while nodes were tracked, its passes made 10^5 nodes 4.7x slower per node
-    engines = {OURS: engines[OURS], OURS_GC_OFF: _gc_paused(*engines[OURS]),
+    engines = {OURS: engines[OURS], OURS_GC_OFF: engines[OURS],
                **{name: pair for name, pair in engines.items() if name != OURS}}
     worst = check(w.scalar_agreement(engines, 200), "dl/dx at 200 steps")
     rows, stopped = [], {}
@@ -180,8 +181,10 @@ def run_scalar(peers, cfg):
             if name in stopped:
                 rows.append({"engine": name, "nodes": nodes, "skipped": stopped[name]})
                 continue
+            paused = ad.collector_paused() if name == OURS_GC_OFF else contextlib.nullcontext()
             try:
-                fwd, bwd, repeats, warm = forward_backward_times(forward, backward, steps, cfg)
+                with paused:
+                    fwd, bwd, repeats, warm = forward_backward_times(forward, backward, steps, cfg)
             except Exception as error:  # micrograd: RecursionError in its recursive sort
                 stopped[name] = f"{type(error).__name__} at {nodes:,} nodes"
                 rows.append({"engine": name, "nodes": nodes, "skipped": stopped[name]})
@@ -198,20 +201,6 @@ def run_scalar(peers, cfg):
                 stopped[name] = (f"not run: one run took {warm:.1f} s at {nodes:,} nodes, "
                                  "~10x that here")
     return {"rows": rows, "skipped": skipped, "agreement": worst}
-
-
-def _gc_paused(forward, backward):
-    def paused_forward(steps):
-        gc.disable()
-        return forward(steps)
-
-    def paused_backward(state):
-        try:
-            return backward(state)
-        finally:
-            gc.enable()
-
-    return paused_forward, paused_backward
 
 
 def run_probe(peers, cfg):
@@ -483,15 +472,14 @@ def plot(res, path):
     left.set_ylabel("forward + backward time per node (us)")
     left.set_title("Scalar graph with shared subexpressions")
     left.legend(fontsize=8)
-    ns = [r["n"] for r in res["logistic"]["rows"]]
-    right.semilogy(ns, [r["path"] * 1e3 for r in res["logistic"]["rows"]], "o-",
-                   label="lecture path-sum engine")
-    right.semilogy(ns, [r["ours"] * 1e3 for r in res["logistic"]["rows"]], "s-",
-                   label="autodiff_helpers")
-    right.set_xlabel("logistic map steps n")
-    right.set_ylabel("time for value and gradient (ms)")
+    rows = res["logistic"]["rows"]
+    ad.plot_measurements(
+        [r["n"] for r in rows],
+        {"lecture path-sum engine": [r["path"] * 1e3 for r in rows],
+         "autodiff_helpers": [r["ours"] * 1e3 for r in rows]},
+        connect=True, ax=right, xlabel="logistic map steps n",
+        ylabel="time for value and gradient (ms)")
     right.set_title("Path summing vs topological sweep")
-    right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

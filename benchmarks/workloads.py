@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import operator
-import sys
 import time
 from collections import defaultdict
 
@@ -236,10 +235,7 @@ def logistic_path_sum(n):
 def logistic_ad(n):
     """dl_n/dx by autodiff_helpers (graph construction included)."""
     x = ad.Variable(LOGISTIC_X0)
-    l = x
-    for _ in range(n):
-        l = 4 * l * (1 - l)
-    l.backward()
+    ad.logistic_map(x, n + 1).backward()  # l_1 = x, so l_{n+1} is n steps from x
     return x.grad
 
 
@@ -612,9 +608,9 @@ def fwd_agreement(engines, x):
     errors = {}
     for name, run in engines.items():
         value, tangent = run()
-        errors[name] = 0.0 if value is None else relative_error(_to_numpy(value), f)
+        errors[name] = 0.0 if value is None else relative_error(value, f)
         if tangent is not None:
-            errors[name] = max(errors[name], relative_error(_to_numpy(tangent), df))
+            errors[name] = max(errors[name], relative_error(tangent, df))
     return errors
 
 
@@ -674,10 +670,3 @@ def hvp_engines(peers, x, v):
 def hvp_agreement(engines, x, v):
     reference = hvp_reference(x, v)
     return {name: relative_error(run(), reference) for name, run in engines.items()}
-
-
-if __name__ == "__main__":  # python -m benchmarks.workloads probe ENGINE BUDGET_SECONDS
-    if len(sys.argv) == 4 and sys.argv[1] == "probe":
-        probe_depths(sys.argv[2], float(sys.argv[3]))
-    else:
-        sys.exit("usage: python -m benchmarks.workloads probe ENGINE BUDGET_SECONDS")

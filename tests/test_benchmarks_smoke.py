@@ -110,3 +110,12 @@ def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
     for peer in PEER_NAMES:
         assert f"| {peer} |" in text  # a version, or SKIPPED with the reason
     assert (tmp_path / "results.png").stat().st_size > 0
+
+
+def test_adam_step_script_checks_and_times_both_networks(capsys):
+    from benchmarks import nn_step
+
+    nn_step.main(["--repeats", "1", "--no-torch"])  # stops if a step disagrees with numpy
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row.split()[:2] for row in rows] == [["2-16-16-2", "400"], ["64-128-10", "256"]]
+    assert all(row.split()[-2:] == ["not", "installed"] for row in rows)

@@ -80,9 +80,7 @@ def gradient_ascent(grad, start, learning_rate: float, n_steps: int) -> np.ndarr
 
     Same conventions as :func:`gradient_descent` (row 0 is ``start``).
     """
-    return gradient_descent(
-        lambda x: -np.asarray(grad(x), dtype=float), start, learning_rate, n_steps
-    )
+    return gradient_descent(grad, start, -learning_rate, n_steps)
 
 
 def newton_iterates(f, fprime, x0: float, n_steps: int) -> np.ndarray:
@@ -340,9 +338,7 @@ def count_forward_mode_operations(f, x) -> int:
     Evaluates ``f(Dual(x, 1.0))`` with both parts counted: the operations on
     the values (f itself) plus those on the tangents (the chain rule).
     """
-    counter = OperationCounter()
-    f(Dual(counter.number(x), counter.number(1.0)))
-    return counter.total
+    return count_operations(lambda value, tangent: f(Dual(value, tangent)), x, 1.0)
 
 
 class CountingFunction:
@@ -388,7 +384,7 @@ def derivative_errors(f, exact: float, x: float, steps) -> dict:
         "complex step": complex_step,
     }
     return {
-        name: np.array([abs(float(method(f, x, h)) - exact) for h in steps])
+        name: np.abs(method(f, x, steps) - exact)  # each method takes an array of steps
         for name, method in methods.items()
     }
 
@@ -431,7 +427,7 @@ MEASUREMENT_COLORS = ("#d55e00", "#0072b2", "#009e73", "black", "#cc79a7", "#e69
 
 def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: str, ylabel: str,
                       logx: bool = False, connect: bool = False, floor: float | None = None,
-                      colors=None, ylim=None, legend_loc: str = "upper left", ax=None,
+                      colors=None, ylim=None, ax=None,
                       figsize=(8.0, 4.5)):
     """Plot measured series as markers and model curves as black lines, on a log y axis.
 
@@ -471,7 +467,7 @@ def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: 
     if ylim is not None:
         ax.set_ylim(*ylim)
     entries = len(measured) + len(theory or {})
-    ax.legend(loc=legend_loc, ncol=2 if entries > 4 else 1)  # two columns only for short labels
+    ax.legend(loc="upper left", ncol=2 if entries > 4 else 1)  # two columns only for short labels
     return ax
 
 # -- end of section 2 --
@@ -798,14 +794,16 @@ class Dual(_Operators):
     __array_priority__ = 20  # ahead of ndarray and of Variable
 
     def __init__(self, val, dval=0.0, tag=None):
+        parts = []
         for name, part in (("val", val), ("dval", dval)):
-            if _check_operand(part) is None:
+            checked = _check_operand(part)  # lists and tuples become arrays
+            if checked is None:
                 raise TypeError(
                     f"Dual {name} must be a number, a numeric numpy array, a Dual or a "
                     f"Variable, not {type(part).__name__!r}"
                 )
-        self.val = _plain(np.asarray(val) if isinstance(val, (list, tuple)) else val)
-        self.dval = _plain(np.asarray(dval) if isinstance(dval, (list, tuple)) else dval)
+            parts.append(_plain(checked))
+        self.val, self.dval = parts
         self.tag = _scope[-1] + 0.5 if tag is None else tag
 
     # -- the generic rule: one function applies any table entry ---------------
@@ -1385,9 +1383,7 @@ class Variable(_Operators):
             else:
                 a_value, b_value, a = a, b.value, None
             return Variable._node(RULES[name][0](a_value, b_value), name, (a_value, b_value), a, b)
-        values = tuple(a.value if isinstance(a, Variable) else a for a in args)
-        ans = RULES[name][0](*values)
-        return Variable._node(ans, name, values, *_variables_only(args))
+        raise AssertionError(f"rule {name!r} called with {len(args)} arguments")  # RULES: 1 or 2
 
     def _binary(self, other, name, reflected=False):
         if type(other) is not float and not isinstance(other, Variable):
@@ -1694,9 +1690,14 @@ def _matmul_vjp(node, adjoint):
 # Section 6 adds fused primitives (cross_entropy, affine).
 def _where_vjp(node, adjoint):
     mask = node._args[0]
-    picked = {1: lambda: np.where(mask, adjoint, 0.0), 2: lambda: np.where(mask, 0.0, adjoint)}
-    return [(parent, unbroadcast(_picked(picked[i]()), parent._shape))
-            for i, parent in node._parents]
+    contributions = []
+    if node._p1 is not None:  # a: where the mask holds
+        contributions.append((node._p1, unbroadcast(_picked(np.where(mask, adjoint, 0.0)),
+                                                     node._p1._shape)))
+    if node._p2 is not None:  # b: elsewhere
+        contributions.append((node._p2, unbroadcast(_picked(np.where(mask, 0.0, adjoint)),
+                                                     node._p2._shape)))
+    return contributions
 
 
 _CUSTOM_VJP = {"matmul": _matmul_vjp, "where": _where_vjp}
@@ -2130,7 +2131,7 @@ def _cross_entropy_vjp(node, adjoint):
     gradient = probabilities.copy()
     gradient[np.arange(len(labels)), labels] -= 1.0
     gradient *= adjoint / len(labels)
-    return ((node._parents[0][1], gradient),)
+    return ((node._p0, gradient),)  # node._p0: the logits
 
 
 _CUSTOM_VJP["cross_entropy"] = _cross_entropy_vjp
@@ -2186,12 +2187,7 @@ def sigmoid(x):
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
 
-def identity(x):
-    """x itself (a network without a nonlinearity)."""
-    return x
-
-
-ACTIVATIONS = {"tanh": tanh, "relu": relu, "sigmoid": sigmoid, "identity": identity}
+ACTIVATIONS = {"tanh": tanh, "relu": relu, "sigmoid": sigmoid}
 
 
 def _check_labels(labels, logits_shape):
@@ -2444,7 +2440,7 @@ class SGD(Optimizer):
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self.momentum = momentum
-        self.velocities = [None] * len(self.params)
+        self.velocities = [0.0] * len(self.params)
 
     def step(self):
         """One update of every parameter that has a gradient."""
@@ -2453,8 +2449,7 @@ class SGD(Optimizer):
             if g is None:
                 continue
             if self.momentum:
-                v = self.velocities[i]
-                g = self.velocities[i] = g if v is None else self.momentum * v + g
+                g = self.velocities[i] = self.momentum * self.velocities[i] + g
             p.value -= self.lr * g
 
 
@@ -2469,7 +2464,7 @@ class Adam(Optimizer):
         if not all(0.0 <= b < 1.0 for b in betas):
             raise ValueError(f"betas must be in [0, 1), got {betas!r}")
         self.betas, self.eps = tuple(betas), eps
-        self.moments = [None] * len(self.params)
+        self.moments = [(0.0, 0.0)] * len(self.params)
         self.t = 0
 
     def step(self):
@@ -2482,12 +2477,9 @@ class Adam(Optimizer):
             g = p.grad
             if g is None:
                 continue
-            if self.moments[i] is None:
-                m, v = (1.0 - b1) * g, (1.0 - b2) * g * g
-            else:
-                m, v = self.moments[i]
-                m = b1 * m + (1.0 - b1) * g
-                v = b2 * v + (1.0 - b2) * g * g
+            m, v = self.moments[i]
+            m = b1 * m + (1.0 - b1) * g
+            v = b2 * v + (1.0 - b2) * g * g
             self.moments[i] = (m, v)
             p.value -= step_size * m / (np.sqrt(v) + eps)
 
@@ -2668,10 +2660,12 @@ def rosenbrock(x):
         f(x) = sum_{i=1}^{n-1} [ 100 (x_{i+1} - x_i**2)**2 + (1 - x_i)**2 ],
 
     a curved narrow valley with its global minimum f = 0 at x = (1, ..., 1).
-    Written with slices and ``.sum()``, so it works on arrays, Duals and Variables.
+    Written with slices and ``.sum(axis=0)``, so it works on arrays, Duals and
+    Variables, and on many points at once: x of shape (n, ...) gives shape (...)
+    (e.g. ``rosenbrock(np.array([a, b]))`` on a grid a, b).
     """
     head, tail = x[:-1], x[1:]
-    return (100.0 * (tail - head * head) ** 2 + (1.0 - head) ** 2).sum()
+    return (100.0 * (tail - head * head) ** 2 + (1.0 - head) ** 2).sum(axis=0)
 
 
 def newton_minimize(f, x0, n_steps=100, tol=1e-12):

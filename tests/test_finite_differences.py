@@ -129,15 +129,6 @@ def test_complex_step_has_no_round_off_where_central_difference_has():
 # -- numerical_gradient: cost and accuracy ---------------------------------------------
 
 
-class Counted:
-    def __init__(self, f):
-        self.f, self.calls = f, 0
-
-    def __call__(self, x):
-        self.calls += 1
-        return self.f(x)
-
-
 def rosenbrock(x):
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
 
@@ -152,10 +143,10 @@ def rosenbrock_grad(x):
 @pytest.mark.parametrize("n", [1, 2, 5, 17])
 def test_numerical_gradient_counts_evaluations(n):
     x = np.linspace(-1.0, 1.2, n)
-    forward = Counted(lambda v: float(np.sum(np.sin(v))))
+    forward = ad.CountingFunction(lambda v: float(np.sum(np.sin(v))))
     ad.numerical_gradient(forward, x, method="forward")
     assert forward.calls == n + 1
-    central = Counted(lambda v: float(np.sum(np.sin(v))))
+    central = ad.CountingFunction(lambda v: float(np.sum(np.sin(v))))
     ad.numerical_gradient(central, x, method="central")
     assert central.calls == 2 * n
 

@@ -213,31 +213,19 @@ def test_two_variable_seeding():
     assert repr(by_x) == "4.0 + 7.0·d" and repr(by_y) == "4.0 + 3.0·d"
 
 
-V, H, G = 14.0, 1.8, 9.8
-
-
-def stationarity(theta):
-    return V * np.cos(theta) ** 2 - np.sqrt(2 * G * H + V**2 * np.sin(theta) ** 2) * np.sin(theta)
-
-
-def shot_range(theta):
-    return V * np.cos(theta) / G * (V * np.sin(theta) + np.sqrt(V**2 * np.sin(theta) ** 2 + 2 * G * H))
+V, H, G = 14.0, 1.8, 9.8  # the defaults of ad.shot_put_range and ad.shot_put_stationarity
 
 
 def test_shot_put_newton_converges_in_three_steps():
     theta_star = math.asin(V / math.sqrt(2 * V**2 + 2 * G * H))  # closed form
     assert theta_star == 0.7440667050778138
-    theta, iterates = 0.8, []
-    for _ in range(3):
-        theta = theta - stationarity(theta) / ad.derivative(stationarity, theta)
-        iterates.append(float(theta))
+    stationarity = ad.shot_put_stationarity
+    iterates = ad.newton_iterates(stationarity, lambda t: ad.derivative(stationarity, t), 0.8, 3)[1:]
     assert iterates[-1] == 0.7440667050778138
     assert iterates[-2] != 0.7440667050778138  # it takes all three steps
     # the same with the lecture's plain functions
     f = lambda t: V * ad.cos(t) ** 2 - ad.sqrt(2 * G * H + V**2 * ad.sin(t) ** 2) * ad.sin(t)  # noqa: E731
-    theta = 0.8
-    for _ in range(3):
-        theta = theta - f(theta) / ad.derivative(f, theta)
+    theta = ad.newton_iterates(f, lambda t: ad.derivative(f, t), 0.8, 3)[-1]
     assert theta == 0.7440667050778138
 
 
@@ -247,15 +235,15 @@ def test_shot_put_derivative_vanishes_at_optimum_and_matches_sympy():
     x_max = v * sympy.cos(t) / g * (v * sympy.sin(t) + sympy.sqrt(v**2 * sympy.sin(t) ** 2 + 2 * g * h))
     for theta in (0.3, 0.8, 1.2):
         exact_d = float(sympy.diff(x_max, t).evalf(30, subs={t: theta}))
-        assert ad.derivative(shot_range, theta) == pytest.approx(exact_d, rel=1e-13)
-    assert abs(ad.derivative(shot_range, 0.7440667050778138)) < 1e-13
+        assert ad.derivative(ad.shot_put_range, theta) == pytest.approx(exact_d, rel=1e-13)
+    assert abs(ad.derivative(ad.shot_put_range, 0.7440667050778138)) < 1e-13
 
 
 def test_shot_put_gradient_ascent_iterates():
     printed = ["0.7581", "0.7477", "0.7450", "0.7443", "0.74413", "0.74408", "0.744071", "0.744068"]
     theta = 0.8
     for expected in printed:
-        theta = theta + 0.01 * ad.derivative(shot_range, theta)
+        theta = theta + 0.01 * ad.derivative(ad.shot_put_range, theta)
         decimals = len(expected.split(".")[1])
         assert f"{theta:.{decimals}f}" == expected
 

@@ -20,6 +20,12 @@ def test_rosenbrock_values_and_minimum():
     np.testing.assert_array_equal(ad.grad(ad.rosenbrock)(np.ones(5)), np.zeros(5))
 
 
+def test_rosenbrock_on_a_grid_of_points_stacked_along_axis_0():
+    a, b = np.meshgrid(np.linspace(-1.5, 1.5, 7), np.linspace(-1.0, 3.0, 5))
+    np.testing.assert_allclose(ad.rosenbrock(np.array([a, b])),
+                               100 * (b - a**2) ** 2 + (1 - a) ** 2, rtol=1e-15)
+
+
 def test_rosenbrock_hessian_matches_closed_form():
     point = np.array([-1.2, 1.0])
     np.testing.assert_allclose(ad.hessian(ad.rosenbrock, point), rosenbrock_hessian_2d(*point),

@@ -1,4 +1,5 @@
-"""Shared pytest setup: tools/ on the import path, warnings policy per kind of test.
+"""Shared pytest setup: the warnings policy per kind of test (tools/ and the
+repository root are on the import path by pyproject.toml's ``pythonpath``).
 
 pyproject.toml turns every warning into an error (``filterwarnings = ["error"]``),
 which is what the helpers' unit tests in tests/ want.  Notebook cells run by
@@ -8,14 +9,7 @@ pytest process during an nbval item comes from the plugin stack (jupyter_client,
 pyzmq, nbval), so those items only report DeprecationWarnings instead of failing.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
-sys.path.insert(0, str(ROOT / "tools"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,17 +7,11 @@ reported, never silent. The last test runs the whole runner at its "tiny" size s
 the report code cannot rot either.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import workloads as w  # noqa: E402
-from benchmarks.peers import load_peers  # noqa: E402
+from benchmarks import workloads as w
+from benchmarks.peers import load_peers
 
 PEERS = load_peers()
 # torch.func's first call warns that torch.jit.script is deprecated (torch's own use of it)

@@ -1,9 +1,10 @@
 """requirements.txt (pip) and environment.yml (conda-forge) pin the same versions."""
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import nav
+
+ROOT = nav.ROOT
 
 # pip name -> conda-forge name, where they differ
 CONDA_NAMES = {"matplotlib": "matplotlib-base"}

@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import nav
+
+ROOT = nav.ROOT
 
 
 def test_ruff_finds_nothing():

@@ -10,9 +10,10 @@ import nbformat
 import pytest
 
 import nav
+from nav import slide_type
+from nbbuild import SLIDE_TYPES
 
 NOTEBOOKS = nav.course_notebooks()
-SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 # pairs (cell tag, nbval comment marker) that mean the same thing
 MARKER_PAIRS = [
     ("raises-exception", "NBVAL_RAISES_EXCEPTION"),
@@ -32,10 +33,6 @@ def fail(path, rule, problems):
     """Fail naming the notebook and the rule, with one line per problem."""
     details = "\n".join(f"  - {p}" for p in problems)
     pytest.fail(f"{path.name}: rule '{rule}' broken:\n{details}", pytrace=False)
-
-
-def slide_type(cell):
-    return cell.metadata.get("slideshow", {}).get("slide_type")
 
 
 def tags(cell):
@@ -157,7 +154,7 @@ def test_headings_start_a_slide(path):
         path,
         "a markdown cell opening with a # or ## heading starts a slide or subslide",
         lambda c: c.cell_type == "markdown"
-        and re.match(r"#{1,2}\s", c.source.lstrip())
+        and nav.HEADING.match(c.source.lstrip())
         and slide_type(c) not in ("slide", "subslide"),
         lambda c: f"slide_type {slide_type(c)!r}",
     )
@@ -218,7 +215,7 @@ def test_has_a_title_and_summary(path):
     problems = []
     if nav.title(path, nb) == path.stem:
         problems.append("no markdown cell with a '# ' title heading")
-    if not nb.metadata.get("course", {}).get("summary", "").strip():
+    if not nav.summary(nb).strip():
         problems.append("metadata.course.summary (one English line for README) is missing")
     if problems:
         fail(path, "a '# ' title and a one-line summary in metadata.course.summary", problems)

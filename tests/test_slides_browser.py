@@ -46,6 +46,7 @@ import pytest
 import build_slides
 import nav
 import rise_metadata
+from nav import slide_type
 from nbbuild import code, md, solution, write_notebook
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
@@ -99,16 +100,10 @@ def cell_ids(nb, predicate):
     return [c.id for c in nb.cells if predicate(c)]
 
 
-def slide_type(cell):
-    return cell.metadata.get("slideshow", {}).get("slide_type")
-
-
 def check_deck_html(text: str, nb) -> list[str]:
     """Return the problems of a deck's HTML: network references, solutions, notes, skips."""
     problems = []
-    parser = Attributes()
-    parser.feed(text)
-    for tag, name, value in parser.links:
+    for tag, name, value in _links(text):
         if re.match(r"\s*(https?:)?//", value, re.I):
             problems.append(f"<{tag} {name}={value!r}> refers to the network")
     if re.search(r"@import\s+url\(\s*['\"]?(https?:)?//", text, re.I):

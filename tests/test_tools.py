@@ -3,7 +3,6 @@
 import hashlib
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -11,7 +10,7 @@ import pytest
 import nav
 from nbbuild import code, md, solution, write_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = nav.ROOT
 SETUP = "%matplotlib inline\nimport autodiff_helpers as ah\nah.use_course_style()"
 
 

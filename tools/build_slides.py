@@ -35,7 +35,6 @@ Usage: ``python tools/build_slides.py [--force] [--out DIR] [NOTEBOOK ...]``.
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import html
 import json
@@ -60,7 +59,7 @@ NPM_DIR = ROOT / "build" / "npm"
 MANIFEST = "manifest.json"
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
-THEME = "white"
+THEME = rise_metadata.RISE_SETTINGS["theme"]  # the same look live (RISE) and offline
 REMOVED_TAGS = ("solution", "navigation")
 
 # Files copied from node_modules to <out>/vendor/: what the template loads and
@@ -202,8 +201,8 @@ def exporter():
     slides.extra_template_basedirs = [str(TEMPLATE_DIR)]
     slides.reveal_url_prefix = REVEAL_URL
     slides.reveal_theme = THEME
-    slides.reveal_transition = "none"
-    slides.reveal_number = "c/t"
+    slides.reveal_transition = rise_metadata.RISE_SETTINGS["transition"]
+    slides.reveal_number = rise_metadata.RISE_SETTINGS["slideNumber"]
     slides.reveal_width = str(SLIDE_WIDTH)
     slides.reveal_height = str(SLIDE_HEIGHT)
     slides.mathjax_url = MATHJAX_URL
@@ -237,7 +236,6 @@ def offline_links(text: str) -> str:
 def convert(notebook: Path, slides_exporter) -> str:
     """Return the deck HTML for ``notebook``."""
     nb = nbformat.read(notebook, as_version=4)
-    nb = copy.deepcopy(nb)
     nb.metadata["title"] = nav.title(notebook, nb)
     resources = {
         "metadata": {"name": notebook.stem, "path": str(notebook.parent)},
@@ -253,7 +251,7 @@ def write_index(out_dir: Path, notebooks: list[Path]) -> Path:
     rows = []
     for notebook in notebooks:
         nb = nbformat.read(notebook, as_version=4)
-        summary = nb.metadata.get("course", {}).get("summary", "")
+        summary = nav.summary(nb)
         rows.append(
             f'<li><a href="{deck_name(notebook)}">{html.escape(nav.title(notebook, nb))}</a>'
             f"<br><small>{html.escape(summary)}</small></li>"

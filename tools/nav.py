@@ -69,6 +69,20 @@ def is_nav_cell(cell) -> bool:
     return cell.cell_type == "markdown" and MARKER in cell.source
 
 
+# a markdown cell opening with a # or ## heading must start a slide or subslide
+HEADING = re.compile(r"#{1,2}\s")
+
+
+def slide_type(cell) -> str | None:
+    """Return the cell's ``slideshow.slide_type`` (None if it has none)."""
+    return cell.metadata.get("slideshow", {}).get("slide_type")
+
+
+def summary(nb: nbformat.NotebookNode) -> str:
+    """Return the notebook's one-line English summary (``metadata.course.summary``)."""
+    return nb.metadata.get("course", {}).get("summary", "")
+
+
 def title(path: Path, nb: nbformat.NotebookNode | None = None) -> str:
     """Return the text of the notebook's first ``# `` heading (the file stem if none)."""
     nb = read(path) if nb is None else nb
@@ -137,9 +151,9 @@ def contents_table(folder: Path = NOTEBOOK_DIR) -> str:
         if number in existing:
             path = existing[number]
             nb = read(path)
-            summary = nb.metadata.get("course", {}).get("summary", "")
+            line = summary(nb)
             link = f"[{title(path, nb)}]({path.relative_to(folder.parent).as_posix()})"
-            rows.append(f"| {number} | {link} | {summary} |")
+            rows.append(f"| {number} | {link} | {line} |")
         else:
             rows.append(f"| {number} | *planned* | {PLANNED[number]} |")
     return "\n".join(rows)

@@ -29,6 +29,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from nav import HEADING
+
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 
 
@@ -41,7 +43,7 @@ def _slide_metadata(slide: str) -> dict:
 def md(text: str, slide: str = "slide") -> nbformat.NotebookNode:
     """Return a markdown cell; a heading ``#``/``##`` must start a slide or subslide."""
     text = text.strip("\n")
-    if text.startswith("#") and slide not in ("slide", "subslide"):
+    if HEADING.match(text) and slide not in ("slide", "subslide"):
         raise ValueError(f"a heading cell must use slide='slide' or 'subslide': {text[:40]!r}")
     return new_markdown_cell(text, metadata=_slide_metadata(slide))
 

@@ -127,20 +127,45 @@ def best_time(function, number=1, repeat=3) -> float:
     return min(times)
 
 
-def format_comparison(values: dict, reference: str) -> str:
-    """Return a table of named numbers at full precision with their differences.
+def format_comparison(values: dict, reference: str, digits: int = 12) -> str:
+    """Return a table of named numbers with their differences to one of them.
 
-    One line per entry of ``values`` (name -> number): the name, ``repr`` of
-    the float (the shortest string that reads back to the same float) and the
-    difference value - values[reference] in ``%.3e``.
+    One line per entry of ``values`` (name -> number): the name, the value to
+    ``digits`` significant digits and the difference value - values[reference]
+    to two significant digits.  A difference of at most 8 units in the last
+    place of the reference, zero included, is printed as "round-off": whether
+    it is 0 or a few units depends on the machine (the CPU's vector code, the
+    maths library), not on the method.
     """
     exact = float(values[reference])
     width = max(len(name) for name in values)
-    lines = [f"{'method':<{width}}  {'value':<22}  difference to {reference}"]
+    lines = [f"{'method':<{width}}  {'value':<{digits + 6}}  difference to {reference}"]
     for name, value in values.items():
-        value = float(value)
-        lines.append(f"{name:<{width}}  {value!r:<22}  {value - exact:+.3e}")
+        difference = float(value) - exact
+        shown = "(reference)" if name == reference else (
+            "round-off" if abs(difference) <= 8 * np.spacing(abs(exact)) else f"{difference:+.1e}")
+        lines.append(f"{name:<{width}}  {float(value):<{digits + 6}.{digits}g}  {shown}")
     return "\n".join(lines)
+
+
+def source_code(function, docstring: bool = True) -> str:
+    """Return the source code of ``function`` (as ``inspect.getsource``), without its
+    docstring if ``docstring`` is False.  The docstring's lines are found with the
+    parser, so this does not depend on how a Python version stores ``__doc__``."""
+    import ast
+    import inspect
+    import textwrap
+
+    source = inspect.getsource(function)
+    if docstring:
+        return source
+    tree = ast.parse(textwrap.dedent(source))
+    body = tree.body[0].body
+    if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):
+        return source
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[:body[0].lineno - 1] + lines[body[0].end_lineno:])
 
 
 def plot_loss_surface(

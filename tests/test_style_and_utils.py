@@ -1,5 +1,6 @@
 """Section 1 of autodiff_helpers: plotting style and shared utilities."""
 
+import inspect
 import logging
 import time
 
@@ -102,13 +103,31 @@ def test_newton_iterates_reports_a_zero_derivative():
         ad.newton_iterates(lambda x: x * x + 1, lambda x: 2 * x, 0.0, 3)
 
 
-def test_format_comparison_prints_full_precision_and_differences():
+def test_format_comparison_prints_values_and_differences():
     approx = 0.1 + 1e-10
-    table = ad.format_comparison({"exact": 0.1, "approx": approx}, "exact")
+    one_ulp = 0.1 + np.spacing(0.1)
+    table = ad.format_comparison({"exact": 0.1, "approx": approx, "same": 0.1, "ulp": one_ulp},
+                                 "exact")
     lines = table.splitlines()
     assert lines[0].split() == ["method", "value", "difference", "to", "exact"]
-    assert lines[1].split() == ["exact", "0.1", "+0.000e+00"]
-    assert lines[2].split() == ["approx", "0.1000000001", "+1.000e-10"]
+    assert lines[1].split() == ["exact", "0.1", "(reference)"]
+    assert lines[2].split() == ["approx", "0.1000000001", "+1.0e-10"]
+    # 0 and one unit in the last place print alike: which one you get depends on the machine
+    assert lines[3].split() == ["same", "0.1", "round-off"]
+    assert lines[4].split() == ["ulp", "0.1", "round-off"]
+
+
+def test_source_code_without_docstring_keeps_the_code():
+    def documented(x):
+        """Two lines
+        of docstring."""
+        return x + 1
+
+    without = ad.source_code(documented, docstring=False)
+    assert "docstring" not in without and "return x + 1" in without
+    assert without.splitlines()[0].strip() == "def documented(x):"
+    assert ad.source_code(documented) == inspect.getsource(documented)
+    assert ad.source_code(ad.logistic_map, docstring=False).count('"""') == 0
 
 
 def test_plot_loss_surface_draws_paths_labels_and_limits():

@@ -67,21 +67,27 @@ def first_line(cell) -> str:
     return lines[0] if lines else "<empty cell>"
 
 
+def notebook_client(nb, path: Path, **options) -> NotebookClient:
+    """Return a client that runs ``nb`` in a kernel of this interpreter, in the notebook's folder."""
+    return NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        kernel_manager_class=CurrentEnvKernelManager,
+        resources={"metadata": {"path": str(Path(path).parent.resolve())}},
+        record_timing=False,
+        **options,
+    )
+
+
 def record(path: Path) -> bool:
     """Execute the notebook at ``path`` and store it; return False (file untouched) on failure."""
     path = Path(path)
     original = path.read_text(encoding="utf-8")
     nb = nbformat.reads(original, as_version=4)
     current = {}
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        kernel_manager_class=CurrentEnvKernelManager,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-        record_timing=False,
-        on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index),
-    )
+    client = notebook_client(
+        nb, path, on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index))
     start = time.perf_counter()
     try:
         client.execute()

@@ -1,0 +1,64 @@
+"""Every notebook survives being re-run as students re-run it (tools/rerun_check.py).
+
+In one kernel: Run All, Run All again, then every code cell twice in a row; each
+execution must reproduce the stored outputs as nbval compares them.
+"""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+import nav
+import rerun_check
+
+
+@pytest.mark.parametrize("path", nav.course_notebooks(), ids=lambda p: p.name)
+def test_notebook_gives_the_same_results_when_run_again(path):
+    problems = rerun_check.check(path)
+    assert not problems, "\n".join(problems)
+
+
+def stored_notebook(tmp_path, cells):
+    """Write a notebook whose cells carry the outputs of one clean run."""
+    nb = new_notebook(cells=[new_code_cell(source, outputs=[
+        new_output("stream", name="stdout", text=text)] if text else [])
+        for source, text in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_check_accepts_cells_that_start_from_fresh_state(tmp_path):
+    path = stored_notebook(tmp_path, [
+        ("total = 0", None),
+        ("total = 0\nfor k in range(3):\n    total += k\nprint(total)", "3\n"),
+    ])
+    assert rerun_check.check(path) == []
+
+
+def test_check_finds_a_cell_that_accumulates(tmp_path):
+    # passes "Run All" twice (cell 0 resets), fails when cell 1 runs twice in a row,
+    # as a gradient that is not zeroed before backward() does
+    path = stored_notebook(tmp_path, [
+        ("grad = 0.0", None),
+        ("grad += 5.5\nprint(grad)", "5.5\n"),
+    ])
+    problems = rerun_check.check(path)
+    assert len(problems) == 1
+    assert "cell 1" in problems[0] and "cell run again" in problems[0] and "11.0" in problems[0]
+
+
+def test_check_finds_a_cell_that_fails_the_second_time(tmp_path):
+    path = stored_notebook(tmp_path, [
+        ("items = [1, 2]", None),
+        ("items.pop()\nassert len(items) == 1\nprint('ok')", "ok\n"),
+    ])
+    problems = rerun_check.check(path)
+    assert problems and "raised" in problems[0] and "cell run again" in problems[0]
+
+
+def test_sanitize_rules_are_applied_before_comparing():
+    rules = rerun_check.sanitize_rules()
+    outputs = [new_output("stream", name="stdout", text="<object at 0x7f12ab>\n")]
+    assert rerun_check.comparable(outputs, rules) == ["stdout: <object at 0xADDRESS>\n"]

@@ -1,0 +1,124 @@
+"""Run notebooks the way students re-run them, and check nothing changes.
+
+Usage: ``python tools/rerun_check.py [NOTEBOOK ...]`` (default: every course notebook).
+
+In one kernel per notebook, as a student does in JupyterLab:
+
+1. "Run All";
+2. "Run All" again (no restart);
+3. every code cell twice in a row (Shift+Enter, Shift+Enter), top to bottom.
+
+Every one of these executions must give the outputs stored in the notebook,
+compared as nbval compares them (text outputs only, after the sanitize rules
+of tests/sanitize.cfg; cells tagged ``nbval-ignore-output`` are not compared),
+and may raise only in cells tagged ``raises-exception``.  A cell that counts
+up, draws from a random generator made in an earlier cell, or accumulates
+gradients across runs fails here.  Exit status 1 if any notebook failed.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+import nav
+from record import first_line, notebook_client
+
+SANITIZE_FILE = nav.ROOT / "tests" / "sanitize.cfg"
+COMPARED_MIME_TYPES = ("text/plain", "text/html", "text/latex")
+
+
+def sanitize_rules(path: Path = SANITIZE_FILE) -> list[tuple[re.Pattern, str]]:
+    """Return the (regex, replacement) pairs of an nbval sanitize file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rules = []
+    for line, following in zip(lines, lines[1:]):
+        if line.startswith("regex: ") and following.startswith("replace: "):
+            rules.append((re.compile(line[len("regex: "):]), following[len("replace: "):]))
+    return rules
+
+
+def comparable(outputs, rules) -> list[str]:
+    """Return the parts of a cell's outputs that nbval compares, sanitized.
+
+    Streams are joined per stream name (the kernel may split them), rich
+    outputs contribute their text MIME types, errors their exception name.
+    """
+    streams: dict[str, str] = {}
+    parts = []
+    for output in outputs:
+        kind = output["output_type"]
+        if kind == "stream":
+            streams[output["name"]] = streams.get(output["name"], "") + output["text"]
+        elif kind in ("execute_result", "display_data"):
+            parts += [f"{mime}: {output['data'][mime]}" for mime in COMPARED_MIME_TYPES
+                      if mime in output["data"]]
+        elif kind == "error":
+            parts.append(f"error: {output['ename']}")
+    parts = [f"{name}: {text}" for name, text in sorted(streams.items())] + parts
+    for pattern, replacement in rules:
+        parts = [pattern.sub(replacement, part) for part in parts]
+    return parts
+
+
+def tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def execution_plan(code_cells: list[int]) -> list[tuple[str, int]]:
+    """Return (pass name, cell index) in the order a re-running student executes them."""
+    return ([("run all", i) for i in code_cells] + [("run all again", i) for i in code_cells]
+            + [(name, i) for i in code_cells for name in ("cell run", "cell run again")])
+
+
+def check(path: Path) -> list[str]:
+    """Re-run the notebook at ``path`` as described above; return the problems found."""
+    path = Path(path)
+    stored = nbformat.read(path, as_version=4)
+    working = copy.deepcopy(stored)
+    rules = sanitize_rules()
+    code_cells = [i for i, cell in enumerate(stored.cells) if cell.cell_type == "code"]
+    client = notebook_client(working, path)
+    problems = []
+    with client.setup_kernel():
+        for name, index in execution_plan(code_cells):
+            cell = working.cells[index]
+            where = f"{path.name} cell {index} ({first_line(cell)!r}), {name}"
+            try:
+                client.execute_cell(cell, index)
+            except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+                message = str(error).strip().splitlines()[-1] if str(error).strip() else ""
+                problems.append(f"{where}: raised {type(error).__name__} {message}")
+                if isinstance(error, DeadKernelError):
+                    break
+                continue
+            if "nbval-ignore-output" in tags(stored.cells[index]):
+                continue
+            expected = comparable(stored.cells[index].outputs, rules)
+            got = comparable(cell.outputs, rules)
+            if got != expected:
+                problems.append(f"{where}: output differs from the stored one\n"
+                                f"    stored: {expected!r:.300}\n    got:    {got!r:.300}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv] or nav.course_notebooks()
+    failed = 0
+    for path in paths:
+        problems = check(path)
+        print(f"{'ok    ' if not problems else 'FAILED'} {path}: run all twice, "
+              f"then every cell twice in a row ({len(problems)} problems)")
+        for problem in problems:
+            print(f"  {problem}")
+        failed += bool(problems)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

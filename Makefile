@@ -4,7 +4,10 @@
 #
 #   make lab                       JupyterLab on 127.0.0.1 (token auth on), opens notebooks/
 #   make lab LAB_OPTS=--no-browser   ... without opening a browser
-#   make test                      unit tests (tests/) + nbval on every notebook
+#   make test                      unit tests (tests/) + nbval on every notebook + re-run check
+#   make test-core                 the same without the browser and re-run checks (quick)
+#   make test-portability          nbval on every notebook under simulated CPUs/BLAS kernels
+#   make test PYTHON=python3.13 VENV=.venv-3.13   ... with another Python (3.11 to 3.13)
 #   make lint                      ruff over code and notebooks (make test runs it too)
 #   make record [NB=notebooks/01_x.ipynb]   re-execute notebooks, store outputs, refresh nav
 #   make nav                       refresh navigation cells and the README notebook table
@@ -13,8 +16,10 @@
 #   make clean                     remove caches and build output (keeps .venv)
 
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# Python 3.11, 3.12 or 3.13; the first that runs, 3.11 preferred (pyenv shims of an
+# installed but inactive version exist and fail, so each candidate is tried).
+PYTHON ?= $(firstword $(foreach v,3.11 3.12 3.13,$(shell python$(v) -c 'import sys; print(sys.executable)' 2>/dev/null)) $(shell command -v python3))
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_OPTS ?=
@@ -29,14 +34,18 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.c
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test lint record nav slides bench clean
+.PHONY: lab test test-core test-portability lint record nav slides bench clean
+
+# exits with an error naming the version unless this is Python 3.11, 3.12 or 3.13
+CHECK_VERSION := import sys; ok = (3, 11) <= sys.version_info[:2] <= (3, 13); \
+	sys.exit(0 if ok else f"error: {sys.argv[1]} Python {sys.version.split()[0]} {sys.argv[2]}")
 
 # (Re)build the environment when it is missing or older than the pins.
 $(STAMP): requirements.txt pyproject.toml
-	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH; the course needs Python 3.11" >&2; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: the course needs Python 3.11, but $(PYTHON) is Python " + sys.version.split()[0] + " (set PYTHON=/path/to/python3.11)")'
+	@test -n "$(PYTHON)" || { echo "error: no python3.11, python3.12, python3.13 or python3 on PATH; the course needs Python 3.11 to 3.13" >&2; exit 1; }
+	@$(PYTHON) -c '$(CHECK_VERSION)' "the course needs Python 3.11 to 3.13, but $(PYTHON) is" "(set PYTHON=/path/to/python3.11)"
 	$(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: $(VENV) holds Python " + sys.version.split()[0] + "; remove it (rm -rf $(VENV)) and run make again")'
+	@$(BIN)/python -c '$(CHECK_VERSION)' "$(VENV) holds" "; remove it (rm -rf $(VENV)) and run make again"
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
@@ -44,10 +53,21 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/notebooks $(ALLOW_ROOT) $(LAB_OPTS)
 
-# One pytest run: the helpers' unit tests and tool tests, then every notebook
-# re-executed by nbval and compared with its stored outputs.
+# One pytest run: the helpers' unit tests and tool tests, every notebook
+# re-executed by nbval and compared with its stored outputs, the slide decks in a
+# browser, and every notebook re-run as students re-run it (tests/test_rerun.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(NBVAL_OPTS) $(NOTEBOOKS)
+
+# The same without the browser and re-run checks: what CI runs under Python 3.12 and 3.13.
+test-core: $(STAMP)
+	$(BIN)/python -m pytest tests $(NBVAL_OPTS) $(NOTEBOOKS) \
+		--ignore=tests/test_slides_browser.py --ignore=tests/test_rerun.py
+
+# nbval on every notebook under several simulated machines (BLAS kernels x numpy
+# SIMD levels), one line per configuration; see tools/portability.py.
+test-portability: $(STAMP)
+	$(BIN)/python tools/portability.py
 
 # ruff over the module, tests, tools, benchmarks and notebooks (also part of make test)
 lint: $(STAMP)

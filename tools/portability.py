@@ -1,0 +1,117 @@
+"""Run every notebook under nbval on several simulated machines (``make test-portability``).
+
+Usage: ``python tools/portability.py [NOTEBOOK ...]`` (default: every course notebook).
+
+Students run the course on other CPUs, BLAS kernels and operating systems.  An
+output that differs there in its last digits fails their ``make test``.  This
+script simulates other x86-64 machines on this one, with two switches that
+change the code paths of the floating-point work without changing the course:
+
+- ``OPENBLAS_CORETYPE`` selects the kernels numpy's bundled OpenBLAS uses for
+  matrix products and LAPACK (``np.linalg.solve``, ``@``): another blocking and
+  summation order, so other last bits;
+- ``NPY_DISABLE_CPU_FEATURES`` switches off numpy's own SIMD code paths (AVX-512
+  or AVX2), which compute ``np.exp``, ``np.sin``, sums, ... with other last bits.
+
+Each configuration runs the notebooks under nbval in a fresh process and prints
+one line: the BLAS kernel and the numpy SIMD level it really got (read back
+from the libraries, so a switch that did nothing is seen) and pytest's summary.
+Exit status 1 if any configuration fails.  On a CPU that is not x86-64 only the
+machine's own configuration runs.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import nav
+
+NBVAL_OPTIONS = ["--nbval", "--nbval-current-env",
+                 "--nbval-sanitize-with", str(nav.ROOT / "tests" / "sanitize.cfg")]
+NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
+NO_AVX2 = NO_AVX512 + " X86_V3"
+UNSET = None  # remove the variable from the environment
+
+# (name, environment changes); the first is this machine as it is.
+CONFIGURATIONS = [
+    ("this machine", {}),
+    ("OpenBLAS autodetect", {"OPENBLAS_CORETYPE": UNSET, "OPENBLAS_L2_SIZE": UNSET}),
+    ("SkylakeX, all SIMD", {"OPENBLAS_CORETYPE": "SkylakeX"}),
+    ("Haswell, no AVX-512", {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": NO_AVX512}),
+    ("Zen, no AVX2", {"OPENBLAS_CORETYPE": "Zen", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
+    ("Sandybridge, no AVX-512", {"OPENBLAS_CORETYPE": "Sandybridge",
+                                 "NPY_DISABLE_CPU_FEATURES": NO_AVX512}),
+    ("Nehalem, no AVX2", {"OPENBLAS_CORETYPE": "Nehalem", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
+]
+
+# Printed by a fresh interpreter under each configuration: what it really runs.
+PROBE = r"""
+import ctypes, glob, os, numpy
+from numpy._core._multiarray_umath import __cpu_features__ as features
+libs = glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas*"))
+core = "?"
+for lib in libs:
+    for symbol in ("scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename"):
+        function = getattr(ctypes.CDLL(lib), symbol, None)
+        if function is not None:
+            function.restype = ctypes.c_char_p
+            core = function().decode()
+            break
+level = next((name for name in ("AVX512_ICL", "X86_V4", "X86_V3") if features.get(name)), "X86_V2")
+print(f"BLAS kernel {core}, numpy SIMD up to {level}")
+"""
+
+
+def environment(changes: dict) -> dict:
+    """Return this process's environment with ``changes`` applied (None removes a variable)."""
+    env = dict(os.environ)
+    for name, value in changes.items():
+        if value is UNSET:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def summary_line(output: str) -> str:
+    """Return pytest's closing summary line ("158 passed in 25.1s") from its output."""
+    lines = [line.strip("= ") for line in output.splitlines() if " in " in line and (
+        "passed" in line or "failed" in line or "error" in line)]
+    return lines[-1] if lines else "no pytest summary"
+
+
+def run(name: str, changes: dict, notebooks: list[str]) -> bool:
+    env = environment(changes)
+    probe = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True)
+    described = probe.stdout.strip() or f"probe failed: {probe.stderr.strip()[-200:]}"
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *NBVAL_OPTIONS, *notebooks],
+        env=env, cwd=nav.ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    ok = result.returncode == 0 and probe.returncode == 0
+    print(f"{'ok    ' if ok else 'FAILED'} {name:<24} {described:<44} "
+          f"{summary_line(result.stdout)} ({seconds:.0f} s)", flush=True)
+    if not ok:
+        failures = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+        print("\n".join(f"       {line}" for line in failures or result.stdout.splitlines()[-20:]))
+    return ok
+
+
+def main(argv: list[str]) -> int:
+    notebooks = argv or [str(path) for path in nav.course_notebooks()]
+    configurations = CONFIGURATIONS
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        print(f"{platform.machine()} is not x86-64: only this machine's own configuration runs")
+        configurations = CONFIGURATIONS[:1]
+    results = [run(name, changes, notebooks) for name, changes in configurations]
+    print(f"portability: {sum(results)} of {len(results)} configurations passed")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -118,7 +118,10 @@ COURSE_CSS = """
 .reveal .slides .jp-Cell { padding-top: 2px; padding-bottom: 2px; }
 .reveal .slides .highlight { margin: 0.2em 0.4em; }
 /* the track badge at the end of a heading: 【核心】 core, 【选讲】 extended */
-.reveal .track { font-size: 55%; font-weight: normal; vertical-align: middle; }
+.reveal .track { font-weight: bold; }
+.reveal h1 .track, .reveal h2 .track, .reveal h3 .track {
+    font-size: 55%; font-weight: normal; vertical-align: middle;
+}
 .reveal .track-core { color: #1a7f37; }
 .reveal .track-extended { color: #9a6700; }
 """
@@ -129,10 +132,9 @@ EXTERNAL_LINK = re.compile(
 NOTEBOOK_LINK = re.compile(
     r"\bhref=\"(?:\./|(?:\.\./)+notebooks/)?(\d\d_[A-Za-z0-9_]+)\.ipynb(?:#[^\"]*)?\""
 )
-# a track badge in the text of the page (not inside a tag's attributes)
-BADGE_TEXT = re.compile(
-    r"(>[^<]*?)(" + "|".join(map(re.escape, tracks.BADGES.values())) + ")"
-)
+# the text between two tags, and a track badge in it
+TEXT_NODE = re.compile(r">([^<]+)<")
+BADGE = re.compile("|".join(map(re.escape, tracks.BADGES.values())))
 
 
 def deck_name(notebook: Path) -> str:
@@ -255,11 +257,11 @@ def offline_links(text: str) -> str:
 
 def styled_badges(text: str) -> str:
     """Wrap each track badge of the page's text in a span the course CSS styles."""
-    track_of = tracks.TRACK_OF_BADGE
-    return BADGE_TEXT.sub(
-        lambda m: f'{m.group(1)}<span class="track track-{track_of[m.group(2)]}">{m.group(2)}</span>',
-        text,
-    )
+    def span(badge: re.Match) -> str:
+        track = tracks.TRACK_OF_BADGE[badge.group(0)]
+        return f'<span class="track track-{track}">{badge.group(0)}</span>'
+
+    return TEXT_NODE.sub(lambda m: f">{BADGE.sub(span, m.group(1))}<", text)
 
 
 def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -> str:

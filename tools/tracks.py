@@ -403,7 +403,10 @@ def _md(source: str, cell_id: str, slide: str = "slide") -> nbformat.NotebookNod
 
 
 def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
-    rows = ["| | 部分 (part) | 幻灯片 | 分钟 |", "|--:|---|--:|--:|"]
+    rows = [
+        "| | 部分 (part) | 幻灯片 | 分钟 |", "|--:|---|--:|--:|",
+        f"| 0 | 本页：标题与计划 (this slide) | 1 | {_minutes(TITLE_SLIDE_MINUTES)} |",
+    ]
     for number, p in enumerate(the_plan.lecture_parts, start=1):
         rows.append(f"| {number} | {p.title} | {p.slide_count} | {_minutes(p.minutes)} |")
     rows.append(f"| | 机动时间 (buffer) | | {BUFFER_MINUTES} |")

@@ -76,8 +76,7 @@ HEADING_LINE = re.compile(
 TRACK_OF_BADGE = {badge: track for track, badge in BADGES.items()}
 
 
-def slide_type(cell) -> str | None:
-    return nav.slide_type(cell)
+slide_type = nav.slide_type
 
 
 def heading(cell) -> re.Match | None:

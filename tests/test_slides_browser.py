@@ -17,11 +17,16 @@ with a horizontal scroll bar counts as too wide).  Screenshots of the first
 and the middle slide go to build/slides/screenshots/ (every slide with
 ``COURSE_SLIDES_SCREENSHOTS=all``).
 
+The lecture deck (the core slides of every notebook, tools/tracks.py) gets the
+same checks, and its slide count must equal the plan's and stay within
+``tracks.MAX_LECTURE_SLIDES``; index.html links it first.
+
 JupyterLab: a server on 127.0.0.1 with a random token opens each notebook;
 the kernel becomes idle, math and figures render, the RISE button presents
-the notebook with the course theme, footer and slide numbers; requests
-without the token are refused; the server and its kernels are gone after
-shutdown.
+the notebook with the course theme, footer and slide numbers; RISE presents
+the lecture notebook (build/lecture/lecture.ipynb) with the planned number of
+slides, its extended cells skipped; requests without the token are refused;
+the server and its kernels are gone after shutdown.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import pytest
 import build_slides
 import nav
 import rise_metadata
+import tracks
 from nav import slide_type
 from nbbuild import code, md, solution, write_notebook
 
@@ -81,6 +87,17 @@ def decks():
         pytest.skip("npm not found: the decks need it (apt-get install -y npm), see README")
     paths = build_slides.build(NOTEBOOKS)
     return dict(zip(NOTEBOOKS, paths))
+
+
+@pytest.fixture(scope="session")
+def lecture(decks):
+    """Return (lecture deck, lecture notebook, plan); build() made them with the decks."""
+    plan = tracks.plan(NOTEBOOKS)
+    if not plan.lecture_parts:
+        pytest.skip("no notebook has core slides: no lecture deck")
+    deck = build_slides.BUILD_DIR / build_slides.LECTURE_DECK
+    notebook = build_slides.BUILD_DIR.parent / build_slides.LECTURE_NOTEBOOK
+    return deck, notebook, plan
 
 
 class Attributes(html.parser.HTMLParser):
@@ -399,6 +416,43 @@ def test_deck_offline_typeset_and_fits_the_slide(notebook, decks, deck_browser, 
     assert not problems, f"{deck.name} ({notebook.name}):\n  " + "\n  ".join(problems)
 
 
+def test_lecture_deck_html_has_the_core_cells_only(lecture):
+    deck, notebook, _ = lecture
+    text = deck.read_text(encoding="utf-8")
+    lecture_nb = nbformat.read(notebook, as_version=4)
+    # extended cells are skip cells of the lecture notebook: check_deck_html finds them
+    problems = check_deck_html(text, lecture_nb)
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        for cell, track in zip(nb.cells, tracks.cell_tracks(nb)):
+            shown = f'id="cell-id={path.stem[:2]}-{cell.id}"' in text
+            if track == tracks.CORE and tracks.visible(cell) and not shown:
+                problems.append(f"core cell {path.stem[:2]}-{cell.id} is missing")
+    assert not problems, f"{deck.name}:\n  " + "\n  ".join(problems)
+    index = (deck.parent / "index.html").read_text(encoding="utf-8")
+    hrefs = [value for tag, name, value in _links(index) if tag == "a"]
+    assert hrefs[0] == deck.name, hrefs
+    assert hrefs[1:] == [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
+
+
+def test_lecture_deck_offline_typeset_fits_and_has_the_planned_slides(
+    lecture, deck_browser, slide_counts
+):
+    deck, _, plan = lecture
+    result, problems = check_deck_in_browser(deck_browser, deck, SCREENSHOTS)
+    too_big = overflowing(result)
+    count = len(result["measured"])
+    slide_counts.append((deck.name, count, len(too_big)))
+    problems += [f"does not fit {WIDTH}x{HEIGHT}: {line}" for line in too_big]
+    assert not problems, f"{deck.name}:\n  " + "\n  ".join(problems)
+    assert count == plan.slide_count, (count, plan.slide_count)
+    assert count <= tracks.MAX_LECTURE_SLIDES, count
+    titles = [m["title"] for m in result["measured"]]
+    assert titles[0].startswith(tracks.LECTURE_TITLE), titles[0]
+    parts = [t for t in titles if t.startswith("第 ")]
+    assert len(parts) == len(plan.lecture_parts), parts
+
+
 # --- the checks themselves, on a small deck made for the purpose ---------------------------
 
 SPEAKER_NOTE = "SPEAKER-NOTE-7f3a: say the formula slowly"
@@ -714,5 +768,42 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, lab):
     assert rise_metadata.COURSE_TITLE in footer
     assert re.fullmatch(r"1\s*/\s*\d+", number.strip()), number
     assert "Source Sans Pro" in theme, theme  # the white theme's font, shipped with reveal.js
+    assert not outside, f"JupyterLab tried the network: {outside}"
+    assert not errors, errors
+
+
+def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab):
+    _, notebook, plan = lecture
+    server, context, outside = lab
+    outside.clear()
+    (server.root / "lecture").mkdir(exist_ok=True)
+    shutil.copy(notebook, server.root / "lecture" / notebook.name)
+    path = f"lecture/{notebook.name}"
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{server.url}/lab/workspaces/lecture/tree/{path}?reset&token={server.token}")
+        page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
+        page.click(".jp-NotebookPanel:not(.lm-mod-hidden) [data-command='RISE:preview']")
+        frame = page.frame_locator(f"iframe[src*='/rise/{path}']")
+        frame.locator(".reveal.ready").wait_for(timeout=TIMEOUT_MS)
+        number = frame.locator(".slide-number").inner_text(timeout=TIMEOUT_MS)
+        shown = frame.locator(".reveal .slides").evaluate(
+            """slides => [...slides.querySelectorAll('.jp-Cell')]
+                .filter(c => !c.classList.contains('reveal-skip')
+                             && !c.closest('aside.notes')).length"""
+        )
+        # textContent: the theme writes h1 in capitals (CSS), innerText would too
+        title = frame.locator(".reveal .slides h1").first.text_content(timeout=TIMEOUT_MS)
+    finally:
+        page.close()
+        for session in server.api("/api/sessions"):
+            server.api(f"/api/sessions/{session['id']}", method="DELETE")
+    lecture_nb = nbformat.read(notebook, as_version=4)
+    not_skipped = sum(1 for c in lecture_nb.cells if slide_type(c) not in ("skip", "notes"))
+    assert re.fullmatch(rf"1\s*/\s*{plan.slide_count}", number.strip()), number
+    assert shown == not_skipped, (shown, not_skipped)
+    assert title.startswith(tracks.LECTURE_TITLE), title
     assert not outside, f"JupyterLab tried the network: {outside}"
     assert not errors, errors

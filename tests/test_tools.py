@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 import nav
+import tracks
 from nbbuild import code, md, solution, write_notebook
 
 ROOT = nav.ROOT
@@ -131,17 +132,21 @@ def test_building_one_course_deck_keeps_the_others_and_lists_them_all(tmp_path, 
     monkeypatch.setattr(build_slides, "npm_install", lambda: None)
     monkeypatch.setattr(build_slides, "copy_vendor", lambda vendor, out_dir: None)
     monkeypatch.setattr(build_slides, "exporter", lambda: None)
-    monkeypatch.setattr(build_slides, "convert", lambda notebook, exporter: "<html></html>")
+    monkeypatch.setattr(build_slides, "convert", lambda notebook, exporter, **_: "<html></html>")
     course = nav.course_notebooks()
+    out = tmp_path / "slides"  # the lecture notebook goes to tmp_path / "lecture"
+    out.mkdir()
     for notebook in course[1:]:  # decks built earlier
-        (tmp_path / build_slides.deck_name(notebook)).write_text("earlier")
-    (tmp_path / "00_removed.slides.html").write_text("notebook no longer exists")
+        (out / build_slides.deck_name(notebook)).write_text("earlier")
+    (out / "00_removed.slides.html").write_text("notebook no longer exists")
 
-    (deck,) = build_slides.build([course[0]], out_dir=tmp_path)
+    (deck,) = build_slides.build([course[0]], out_dir=out)
 
-    assert sorted(p.name for p in tmp_path.glob("*.slides.html")) == sorted(
-        build_slides.deck_name(p) for p in course)
-    assert all((tmp_path / build_slides.deck_name(p)).read_text() == "earlier" for p in course[1:])
-    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    lecture = [build_slides.LECTURE_DECK] if tracks.plan(course).lecture_parts else []
+    assert sorted(p.name for p in out.glob("*.slides.html")) == sorted(
+        [build_slides.deck_name(p) for p in course] + lecture)
+    assert all((out / build_slides.deck_name(p)).read_text() == "earlier" for p in course[1:])
+    assert (tmp_path / build_slides.LECTURE_NOTEBOOK).exists() == bool(lecture)
+    index = (out / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{build_slides.deck_name(p)}"' in index for p in course)
     assert "00_removed" not in index

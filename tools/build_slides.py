@@ -23,6 +23,12 @@ no internet:
   answers.  Cells with slide type ``notes`` become reveal speaker notes
   (``<aside class="notes">``, press S in a deck); ``skip`` cells are left out.
 * The slide size is 1280x720; theme ``white`` (fonts ship with reveal.js).
+* The lecture deck ``lecture.slides.html`` holds the core slides (【核心】) of
+  every notebook in order, from the lecture notebook of ``tools/tracks.py``
+  (a title slide with the plan, a title slide per part, extended cells
+  skipped), built from the stored outputs like the other decks; that notebook
+  is also written to ``build/lecture/lecture.ipynb`` for presenting the core
+  path live with RISE.  ``index.html`` links it first.
 
 A deck is rebuilt only when its notebook, this script, the template or the
 npm lock file changed (``build/slides/manifest.json`` keeps their hashes), so
@@ -49,6 +55,7 @@ import nbformat
 
 import nav
 import rise_metadata
+import tracks
 
 ROOT = nav.ROOT
 SLIDES_SOURCE = ROOT / "slides"  # package.json, package-lock.json, template/
@@ -57,6 +64,8 @@ TEMPLATE_NAME = "course_reveal"
 BUILD_DIR = ROOT / "build" / "slides"
 NPM_DIR = ROOT / "build" / "npm"
 MANIFEST = "manifest.json"
+LECTURE_DECK = "lecture.slides.html"
+LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent of the decks' folder
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 THEME = rise_metadata.RISE_SETTINGS["theme"]  # the same look live (RISE) and offline
@@ -108,12 +117,24 @@ COURSE_CSS = """
 .reveal .slides section { padding-top: 8px; padding-bottom: 8px; }
 .reveal .slides .jp-Cell { padding-top: 2px; padding-bottom: 2px; }
 .reveal .slides .highlight { margin: 0.2em 0.4em; }
+/* the track badge at the end of a heading: 【核心】 core, 【选讲】 extended */
+.reveal .track { font-weight: bold; }
+.reveal h1 .track, .reveal h2 .track, .reveal h3 .track {
+    font-size: 55%; font-weight: normal; vertical-align: middle;
+}
+.reveal .track-core { color: #1a7f37; }
+.reveal .track-extended { color: #9a6700; }
 """
 
 EXTERNAL_LINK = re.compile(
     r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL
 )
-NOTEBOOK_LINK = re.compile(r"\bhref=\"(?:\./)?(\d\d_[A-Za-z0-9_]+)\.ipynb(?:#[^\"]*)?\"")
+NOTEBOOK_LINK = re.compile(
+    r"\bhref=\"(?:\./|(?:\.\./)+notebooks/)?(\d\d_[A-Za-z0-9_]+)\.ipynb(?:#[^\"]*)?\""
+)
+# the text between two tags, and a track badge in it
+TEXT_NODE = re.compile(r">([^<]+)<")
+BADGE = re.compile("|".join(map(re.escape, tracks.BADGES.values())))
 
 
 def deck_name(notebook: Path) -> str:
@@ -131,6 +152,7 @@ def sha256(*parts: bytes) -> str:
 def tool_files() -> list[Path]:
     """Return the files whose change invalidates every deck."""
     files = [Path(__file__).resolve(), Path(rise_metadata.__file__).resolve()]
+    files.append(Path(tracks.__file__).resolve())
     files += sorted(TEMPLATE_DIR.rglob("*"))
     files.append(SLIDES_SOURCE / "package-lock.json")
     return [f for f in files if f.is_file()]
@@ -233,21 +255,31 @@ def offline_links(text: str) -> str:
     return NOTEBOOK_LINK.sub(lambda m: f'href="{m.group(1)}.slides.html"', text)
 
 
-def convert(notebook: Path, slides_exporter) -> str:
-    """Return the deck HTML for ``notebook``."""
-    nb = nbformat.read(notebook, as_version=4)
-    nb.metadata["title"] = nav.title(notebook, nb)
+def styled_badges(text: str) -> str:
+    """Wrap each track badge of the page's text in a span the course CSS styles."""
+    def span(badge: re.Match) -> str:
+        track = tracks.TRACK_OF_BADGE[badge.group(0)]
+        return f'<span class="track track-{track}">{badge.group(0)}</span>'
+
+    return TEXT_NODE.sub(lambda m: f">{BADGE.sub(span, m.group(1))}<", text)
+
+
+def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -> str:
+    """Return the deck HTML for ``notebook`` (or for ``nb``, read from its folder)."""
+    if nb is None:
+        nb = nbformat.read(notebook, as_version=4)
+        nb.metadata["title"] = nav.title(notebook, nb)
     resources = {
-        "metadata": {"name": notebook.stem, "path": str(notebook.parent)},
+        "metadata": {"name": name or notebook.stem, "path": str(notebook.parent)},
         "course_footer": html.escape(rise_metadata.COURSE_TITLE),
         "course_css": COURSE_CSS,
     }
     body, _ = slides_exporter.from_notebook_node(nb, resources=resources)
-    return offline_links(body)
+    return styled_badges(offline_links(body))
 
 
-def write_index(out_dir: Path, notebooks: list[Path]) -> Path:
-    """Write ``out_dir/index.html`` linking every deck, in course order."""
+def write_index(out_dir: Path, notebooks: list[Path], lecture: tracks.Plan | None = None) -> Path:
+    """Write ``out_dir/index.html`` linking the lecture deck first, then every deck in order."""
     rows = []
     for notebook in notebooks:
         nb = nbformat.read(notebook, as_version=4)
@@ -257,6 +289,17 @@ def write_index(out_dir: Path, notebooks: list[Path]) -> Path:
             f"<br><small>{html.escape(summary)}</small></li>"
         )
     title = html.escape(rise_metadata.COURSE_TITLE)
+    first = ""
+    if lecture is not None and (out_dir / LECTURE_DECK).exists():
+        first = (
+            f'<p class="lecture"><a href="{LECTURE_DECK}"><strong>'
+            f"{html.escape(tracks.LECTURE_TITLE)}</strong></a><br>"
+            f"<small>the two-hour lecture: the core slides {tracks.BADGES[tracks.CORE]} of every "
+            f"notebook in order, {lecture.slide_count} slides, about "
+            f"{lecture.minutes:g} minutes with a {tracks.BUFFER_MINUTES}-minute buffer</small></p>\n"
+            "<p>完整幻灯片 (full decks), with the extended sections "
+            f"{tracks.BADGES[tracks.EXTENDED]} for self-study:</p>\n"
+        )
     page = f"""<!DOCTYPE html>
 <html lang="zh">
 <head>
@@ -272,7 +315,7 @@ li {{ margin: 0.6em 0; }} small {{ color: #555; }} kbd {{ border: 1px solid #aaa
 <p>幻灯片 (slides), one deck per notebook; they work with no network.
 Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
 <kbd>S</kbd> speaker view (speaker notes), <kbd>Esc</kbd> overview.</p>
-<ol>
+{first}<ol>
 {chr(10).join(rows)}
 </ol>
 </body>
@@ -281,6 +324,43 @@ Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def load_manifest(out_dir: Path) -> dict:
+    path = out_dir / MANIFEST
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def build_lecture(
+    notebooks: list[Path], out_dir: Path = BUILD_DIR, force: bool = False
+) -> tracks.Plan | None:
+    """Build the lecture deck (and the lecture notebook for RISE) of ``notebooks`` if stale.
+
+    Return the lecture's plan, or None (and no deck) when no notebook has core slides.
+    The notebook goes to ``out_dir.parent / LECTURE_NOTEBOOK``.
+    """
+    out_dir = Path(out_dir)
+    deck, notebook_path = out_dir / LECTURE_DECK, out_dir.parent / LECTURE_NOTEBOOK
+    manifest = load_manifest(out_dir)
+    the_plan = tracks.plan(notebooks)
+    if not the_plan.lecture_parts:
+        deck.unlink(missing_ok=True)
+        manifest.pop(deck.name, None)
+        (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        return None
+    key = sha256(*(Path(p).read_bytes() for p in notebooks), tools_hash().encode())
+    if not force and deck.exists() and notebook_path.exists() and manifest.get(deck.name) == key:
+        return the_plan
+    start = time.perf_counter()
+    lecture = tracks.lecture_notebook(notebooks)
+    notebook_path.parent.mkdir(parents=True, exist_ok=True)
+    notebook_path.write_text(nav.notebook_text(lecture), encoding="utf-8")
+    source = Path(notebooks[0]).parent / "lecture.ipynb"  # links and images resolve from here
+    deck.write_text(convert(source, exporter(), nb=lecture, name="lecture"), encoding="utf-8")
+    manifest[deck.name] = key
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    print(f"built {deck} and {notebook_path} ({time.perf_counter() - start:.1f} s)")
+    return the_plan
 
 
 def build(
@@ -298,7 +378,7 @@ def build(
     copy_vendor(npm_install(), out_dir)
 
     manifest_path = out_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest = load_manifest(out_dir)
     tools = tools_hash()
     slides_exporter = None
     decks = []
@@ -313,19 +393,21 @@ def build(
         deck.write_text(convert(notebook, slides_exporter), encoding="utf-8")
         manifest[deck.name] = key
         print(f"built {deck} ({time.perf_counter() - start:.1f} s)")
-    listed = notebooks
+    listed, lecture = notebooks, None
     if all(p.parent == nav.NOTEBOOK_DIR for p in notebooks):
         # course decks: drop those of notebooks that no longer exist (building one
         # notebook keeps the others), and list every course deck in the index
         course = nav.course_notebooks()
         keep = {deck_name(p) for p in course}
         for old in out_dir.glob("*.slides.html"):
-            if old.name not in keep:
+            if old.name not in keep and old.name != LECTURE_DECK:
                 old.unlink()
                 manifest.pop(old.name, None)
         listed = [p for p in course if (out_dir / deck_name(p)).exists()]
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    write_index(out_dir, listed)
+    if listed is not notebooks:  # the course: its lecture deck too
+        lecture = build_lecture(course, out_dir, force)
+    write_index(out_dir, listed, lecture)
     return decks
 
 

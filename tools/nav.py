@@ -10,7 +10,8 @@ The cells are found by the ``<!--NAVIGATION-->`` marker and rewritten in place,
 so running this script again changes nothing.  The table of notebooks in
 README.md, between the ``BEGIN NOTEBOOKS`` and ``END NOTEBOOKS`` markers, is
 generated from each notebook's first ``#`` heading and its one-line English
-summary (notebook metadata ``course.summary``).
+summary (notebook metadata ``course.summary``).  A refresh also writes the
+sections' core/extended badges and the README's lecture plan (``tools/tracks.py``).
 
 Usage: ``python tools/nav.py`` (refresh), ``python tools/nav.py --check``
 (exit 1 and list the files that a refresh would change).
@@ -176,18 +177,23 @@ def pending_changes(
     Notebooks in ``exclude`` are left out (``make record`` leaves a notebook
     whose execution failed untouched).
     """
+    import tracks  # tracks imports this module, so not at the top
+
     changes = {}
     excluded = {Path(p).resolve() for p in exclude}
     for path in course_notebooks(folder):
         if path.resolve() in excluded:
             continue
         old = path.read_text(encoding="utf-8")
-        new = notebook_text(add_navigation(nbformat.reads(old, as_version=4), path))
+        nb = add_navigation(nbformat.reads(old, as_version=4), path)
+        new = notebook_text(tracks.apply_tracks(nb))
         if new != old:
             changes[path] = new
     if readme is not None and readme.exists():
         old = readme.read_text(encoding="utf-8")
         new = readme_with_contents(old, folder)
+        if tracks.PLAN_BEGIN in new:  # the course README has it (tests/test_tracks.py)
+            new = tracks.readme_with_plan(new, tracks.plan(course_notebooks(folder)), folder)
         if new != old:
             changes[readme] = new
     return changes

@@ -1,0 +1,111 @@
+"""Every mode over every mode gives the Hessian that sympy gives, to 1e-10.
+
+Five functions of several variables, each written once against a namespace
+``m`` (numpy for the library, sympy for the reference). The Hessian is built
+column by column (H e_j) or entry by entry (e_i^T H e_j) by each route:
+
+- ``grad(grad(f))``  reverse over reverse: ``ad.grad(lambda y: ad.grad(f)(y)[i])``
+- ``jvp(grad(f))``   forward over reverse: ``ad.jvp(ad.grad(f), x, e_j)[1]``
+- ``grad(jvp(f))``   reverse over forward: ``ad.grad(lambda y: ad.jvp(f, y, e_j)[1])``
+- ``jvp(jvp(f))``    forward over forward: ``ad.jvp(lambda y: ad.jvp(f, y, e_i)[1], x, e_j)[1]``
+- ``hvp``, ``hessian``  the library's own routes
+
+(the API has no separate name for these compositions: they are written as a
+student would compose the public functions).
+"""
+
+import numpy as np
+import pytest
+import sympy
+
+import autodiff_helpers as ad
+
+
+def coupled(x, m):
+    return x[0] ** 2 * x[1] + m.sin(x[0] * x[2]) + m.exp(x[1] * x[2]) / (1 + x[0] ** 2)
+
+
+def rosenbrock(x, m):
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(3))
+
+
+def radial(x, m):
+    r2 = x[0] ** 2 + x[1] ** 2 + x[2] ** 2
+    return m.log(1 + x[0] ** 2 + x[1] ** 2) * m.cos(x[2]) + m.sqrt(r2 + 1)
+
+
+def mixed_powers(x, m):
+    return x[0] ** x[1] + m.tanh(x[0] - x[2]) * x[3] + 1 / (x[1] ** 2 + x[3] ** 2 + 1)
+
+
+def angular(x, m):
+    return m.arctan(x[1] / x[0]) * x[2] + x[0] * x[1] * x[2] * x[3] + m.exp(-x[3] ** 2) * m.sin(x[1])
+
+
+class SympyNamespace:
+    """sympy under numpy's names, so each function is written once."""
+    sin, cos, exp, log, sqrt, tanh = sympy.sin, sympy.cos, sympy.exp, sympy.log, sympy.sqrt, sympy.tanh
+    arctan = sympy.atan
+
+
+FUNCTIONS = {  # name: (function, points inside its domain)
+    "coupled": (coupled, [[0.3, -0.7, 1.1], [1.2, 0.4, -0.5]]),
+    "rosenbrock": (rosenbrock, [[-1.2, 1.0, 0.8, 1.5], [0.5, 0.25, -0.3, 0.1]]),
+    "radial": (radial, [[0.6, -1.3, 0.9], [2.0, 0.1, -2.2]]),
+    "mixed_powers": (mixed_powers, [[1.3, 0.7, -0.4, 0.9], [0.6, 2.1, 0.3, -1.2]]),
+    "angular": (angular, [[1.4, 0.5, -0.8, 0.3], [0.7, -1.1, 1.6, -0.6]]),
+}
+CASES = [(name, point) for name, (_, points) in FUNCTIONS.items() for point in points]
+IDS = [f"{name}-{k}" for name in FUNCTIONS for k in range(len(FUNCTIONS[name][1]))]
+
+
+def sympy_hessian(name, point):
+    function, _ = FUNCTIONS[name]
+    symbols = sympy.symbols(f"x0:{len(point)}", real=True)
+    hessian = sympy.hessian(function(symbols, SympyNamespace), symbols)
+    return np.array(hessian.subs(dict(zip(symbols, point))).evalf(30), dtype=float)
+
+
+def numpy_function(name):
+    function, _ = FUNCTIONS[name]
+    return lambda x: function(x, np)
+
+
+def hessian_by_columns(column, n):
+    return np.column_stack([column(e) for e in np.eye(n)])
+
+
+ROUTES = {
+    "grad(grad(f))": lambda f, x: np.array(
+        [ad.grad(lambda y: ad.grad(f)(y)[i])(x) for i in range(x.size)]),
+    "jvp(grad(f))": lambda f, x: hessian_by_columns(lambda e: ad.jvp(ad.grad(f), x, e)[1], x.size),
+    "grad(jvp(f))": lambda f, x: hessian_by_columns(
+        lambda e: ad.grad(lambda y: ad.jvp(f, y, e)[1])(x), x.size),
+    "jvp(jvp(f))": lambda f, x: np.array(
+        [[ad.jvp(lambda y: ad.jvp(f, y, ei)[1], x, ej)[1] for ej in np.eye(x.size)]
+         for ei in np.eye(x.size)]),
+    "hvp": lambda f, x: hessian_by_columns(lambda e: ad.hvp(f, x, e), x.size),
+    "hessian": lambda f, x: ad.hessian(f, x),
+}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+@pytest.mark.parametrize("name, point", CASES, ids=IDS)
+def test_route_matches_sympy_hessian(name, point, route):
+    x = np.array(point)
+    got = np.asarray(ROUTES[route](numpy_function(name), x), dtype=float)
+    expected = sympy_hessian(name, point)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name, point", CASES, ids=IDS)
+def test_sympy_reference_matches_central_differences(name, point):
+    """The reference is itself checked: a difference of the function's values."""
+    f, x, h = numpy_function(name), np.array(point), 1e-4
+    n = x.size
+    steps = np.eye(n) * h
+    numeric = np.array([[(f(x + steps[i] + steps[j]) - f(x + steps[i] - steps[j])
+                          - f(x - steps[i] + steps[j]) + f(x - steps[i] - steps[j])) / (4 * h * h)
+                         for j in range(n)] for i in range(n)])
+    np.testing.assert_allclose(sympy_hessian(name, point), numeric, rtol=1e-5, atol=1e-5)

@@ -1,1 +1,1 @@
-"""Course helpers."""
+"""Helpers of the lectures built on the engine: plots, measurements, traces, physics examples."""

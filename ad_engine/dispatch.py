@@ -167,27 +167,11 @@ class ArraySurface(Traced):
 
     # -- numpy's protocols ---------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """np.sin(x), np.add(x, y), ...: the ufunc's primitive from the table (UFUNCS)."""
-        kind = type(self).__name__
-        if method != "__call__" or kwargs:
-            raise TypeError(
-                f"np.{ufunc.__name__}.{method} with arguments {sorted(kwargs)} is not supported "
-                f"on {kind}; call np.{ufunc.__name__}(x) without out=, where= or dtype="
-            )
-        operands = [as_operand(x) for x in inputs]
-        if any(x is None for x in operands):
-            names = ", ".join(type(x).__name__ for x in inputs)
-            raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
-        if ufunc in CONSTANT_UFUNCS:
+        """np.sin(x), np.add(x, y), ...: numpy hands its ufuncs to this method."""
+        operands = _ufunc_operands(self, ufunc, method, inputs, kwargs)
+        if ufunc in CONSTANT_UFUNCS:  # sign, floor, comparisons: a constant result
             return ufunc(*[value_of(x) for x in operands])
-        primitive = UFUNCS.get(ufunc)
-        if primitive is None:
-            supported = ", ".join(sorted(f"np.{u.__name__}" for u in UFUNCS))
-            raise TypeError(
-                f"np.{ufunc.__name__} has no derivative rule for {kind}; "
-                f"differentiable ufuncs are: {supported}"
-            )
-        return bind(primitive, *operands)
+        return bind(_ufunc_primitive(self, ufunc), *operands)
 
     def __array_function__(self, func, types, args, kwargs):
         """np.sum(x), np.where(c, x, y), ...: see ARRAY_FUNCTIONS."""
@@ -195,6 +179,32 @@ class ArraySurface(Traced):
         if handler is None:
             return NotImplemented  # numpy then raises TypeError naming the function and the type
         return handler(*args, **kwargs)
+
+
+def _ufunc_operands(x, ufunc, method, inputs, kwargs):
+    """The inputs of a plain ufunc call as operands; TypeError for anything else."""
+    if method != "__call__" or kwargs:
+        raise TypeError(
+            f"np.{ufunc.__name__}.{method} with arguments {sorted(kwargs)} is not supported "
+            f"on {type(x).__name__}; call np.{ufunc.__name__}(x) without out=, where= or dtype="
+        )
+    operands = [as_operand(a) for a in inputs]
+    if any(a is None for a in operands):
+        names = ", ".join(type(a).__name__ for a in inputs)
+        raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
+    return operands
+
+
+def _ufunc_primitive(x, ufunc):
+    """The primitive registered for ``ufunc`` (UFUNCS); TypeError if there is none."""
+    primitive = UFUNCS.get(ufunc)
+    if primitive is None:
+        supported = ", ".join(sorted(f"np.{u.__name__}" for u in UFUNCS))
+        raise TypeError(
+            f"np.{ufunc.__name__} has no derivative rule for {type(x).__name__}; "
+            f"differentiable ufuncs are: {supported}"
+        )
+    return primitive
 
 
 def _method(name):

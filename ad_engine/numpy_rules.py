@@ -206,41 +206,20 @@ deflinear("transpose", lambda x, axes: np.transpose(x, axes),
 
 # -- the same rules as plain functions, as written in the lecture ----------------------
 
-def sin(x):
-    """sin(x) for floats, arrays, Duals and Variables: sin(x + x'd) = sin x + cos(x) x' d."""
-    return np.sin(x)
+def _lecture_function(ufunc, rule):
+    def function(x):
+        return ufunc(x)
+
+    function.__name__ = function.__qualname__ = ufunc.__name__
+    function.__doc__ = f"{ufunc.__name__}(x) for floats, arrays, Duals and Variables: {rule}."
+    return function
 
 
-def cos(x):
-    """cos(x): cos(x + x'd) = cos x - sin(x) x' d."""
-    return np.cos(x)
-
-
-def tan(x):
-    """tan(x): tan(x + x'd) = tan x + (1 + tan(x)**2) x' d."""
-    return np.tan(x)
-
-
-def exp(x):
-    """exp(x): exp(x + x'd) = e^x + e^x x' d."""
-    return np.exp(x)
-
-
-def log(x):
-    """Natural logarithm: log(x + x'd) = log x + x'/x d."""
-    return np.log(x)
-
-
-def sqrt(x):
-    """sqrt(x + x'd) = sqrt x + x' / (2 sqrt x) d."""
-    return np.sqrt(x)
-
-
-def tanh(x):
-    """tanh(x + x'd) = tanh x + (1 - tanh(x)**2) x' d."""
-    return np.tanh(x)
-
-
-def arctan(x):
-    """arctan(x + x'd) = arctan x + x' / (1 + x**2) d."""
-    return np.arctan(x)
+sin = _lecture_function(np.sin, "sin(x + x'd) = sin x + cos(x) x' d")
+cos = _lecture_function(np.cos, "cos(x + x'd) = cos x - sin(x) x' d")
+tan = _lecture_function(np.tan, "tan(x + x'd) = tan x + (1 + tan(x)**2) x' d")
+exp = _lecture_function(np.exp, "exp(x + x'd) = e^x + e^x x' d")
+log = _lecture_function(np.log, "log(x + x'd) = log x + x'/x d (natural logarithm)")
+sqrt = _lecture_function(np.sqrt, "sqrt(x + x'd) = sqrt x + x' / (2 sqrt x) d")
+tanh = _lecture_function(np.tanh, "tanh(x + x'd) = tanh x + (1 - tanh(x)**2) x' d")
+arctan = _lecture_function(np.arctan, "arctan(x + x'd) = arctan x + x' / (1 + x**2) d")

@@ -86,10 +86,11 @@ class Variable(ArraySurface):
         ``seed``, an array of the output's shape: the adjoint of the output, i.e.
         the vector of a vector-Jacobian product.
         """
+        seed = self._seed(seed)
         order = topological_order(self)
         for node in order:
             node.adjoint = None
-        self.adjoint = self._seed(seed)
+        self.adjoint = seed
         for node in reversed(order):
             if node.primitive is None:  # a leaf: accumulate, as PyTorch does
                 node.grad = _accumulate(node.grad, node.adjoint)

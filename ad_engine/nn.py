@@ -42,8 +42,7 @@ def affine(x, weight, bias):
     ``linear``); its vjp is dx = g @ W^T, dW = x^T @ g, db = sum of g over the batch.
     Other shapes give ``x @ weight + bias`` from the matmul and add primitives.
     """
-    shapes = [np.shape(value_of(a)) for a in (x, weight, bias)]
-    if [len(s) for s in shapes] != [2, 2, 1]:
+    if (np.ndim(value_of(x)), np.ndim(value_of(weight)), np.ndim(value_of(bias))) != (2, 2, 1):
         return x @ weight + bias
     return bind(PRIMITIVES["affine"], x, weight, bias)
 
@@ -53,15 +52,15 @@ def affine(x, weight, bias):
 def softmax(logits):
     """softmax(z)_k = exp(z_k - max z) / sum_j exp(z_j - max z) along the last axis
     (the maximum, a constant, keeps every exponential <= 1)."""
-    shifted = logits - np.max(value_of(logits), axis=-1, keepdims=True)
+    shifted = logits - value_of(logits).max(axis=-1, keepdims=True)
     exponentials = np.exp(shifted)
     return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
 def _cross_entropy_value(logits, labels):
-    shifted = logits - np.max(value_of(logits), axis=1, keepdims=True)
-    rows = np.arange(len(labels))
-    return plain(np.mean(np.log(np.sum(np.exp(shifted), axis=1)) - shifted[rows, labels]))
+    shifted = logits - value_of(logits).max(axis=1, keepdims=True)  # a constant shift
+    losses = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(labels)), labels]
+    return plain(losses.sum() / len(labels))
 
 
 def _cross_entropy_partial(logits, labels):
@@ -72,8 +71,11 @@ def _cross_entropy_partial(logits, labels):
 
 
 def cross_entropy_vjp(adjoint, ans, logits, labels):
-    """dL/dz times the adjoint: (softmax(z) - onehot(y)) * adjoint / N, computed in place."""
-    gradient = softmax(logits)
+    """dL/dz times the adjoint, (softmax(z) - onehot(y)) * adjoint / N, on plain arrays
+    (the backward sweep's values), in place: one temporary array."""
+    gradient = logits - logits.max(axis=1, keepdims=True)
+    np.exp(gradient, out=gradient)
+    gradient /= gradient.sum(axis=1, keepdims=True)  # softmax(z)
     gradient[np.arange(len(labels)), labels] -= 1.0
     gradient *= adjoint / len(labels)
     return gradient

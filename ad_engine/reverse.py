@@ -11,6 +11,7 @@ parents' adjoints.
 from __future__ import annotations
 
 import itertools
+import operator
 
 import numpy as np
 
@@ -140,19 +141,17 @@ def topological_order(output):
     is fine). Nodes are numbered when they are made, and an operation is always
     made after its inputs, so sorting by that number is a topological order.
     """
-    nodes, stack, seen = [output], [output], {id(output)}
-    while stack:
-        for parent in stack.pop().parents:
-            if parent is not None and id(parent) not in seen:
-                seen.add(id(parent))
+    nodes, seen = [output], {output}  # nodes hash by identity
+    for node in nodes:  # the list grows while we walk it: every node found is visited once
+        for parent in node.parents:
+            if parent is not None and parent not in seen:
+                seen.add(parent)
                 nodes.append(parent)
-                stack.append(parent)
-    nodes.sort(key=_number)
+    nodes.sort(key=_by_number)
     return nodes
 
 
-def _number(node):
-    return node.number
+_by_number = operator.attrgetter("number")
 
 
 def grad(f, argnums=0):

@@ -57,10 +57,25 @@ def softmax(logits):
     return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
+class Loss(float):
+    """A loss value (a float) that keeps the softmax its backward pass needs, computed
+    once in the forward pass (as PyTorch's ``ctx.save_for_backward``)."""
+
+    softmax = None
+
+
 def _cross_entropy_value(logits, labels):
-    shifted = logits - value_of(logits).max(axis=1, keepdims=True)  # a constant shift
-    losses = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(labels)), labels]
-    return plain(losses.sum() / len(labels))
+    # log softmax(z)_k = (z_k - max z) - log sum_j exp(z_j - max z): the shift is a constant
+    shifted = logits - value_of(logits).max(axis=1, keepdims=True)
+    exponentials = np.exp(shifted)
+    totals = exponentials.sum(axis=1, keepdims=True)
+    losses = np.log(totals[:, 0]) - shifted[np.arange(len(labels)), labels]
+    loss = plain(losses.sum() / len(labels))
+    if type(loss) is not float:  # Duals inside Duals: nothing to save
+        return loss
+    loss = Loss(loss)
+    loss.softmax = exponentials / totals
+    return loss
 
 
 def _cross_entropy_partial(logits, labels):
@@ -71,11 +86,10 @@ def _cross_entropy_partial(logits, labels):
 
 
 def cross_entropy_vjp(adjoint, ans, logits, labels):
-    """dL/dz times the adjoint, (softmax(z) - onehot(y)) * adjoint / N, on plain arrays
-    (the backward sweep's values), in place: one temporary array."""
-    gradient = logits - logits.max(axis=1, keepdims=True)
-    np.exp(gradient, out=gradient)
-    gradient /= gradient.sum(axis=1, keepdims=True)  # softmax(z)
+    """dL/dz times the adjoint: (softmax(z) - onehot(y)) * adjoint / N, with the softmax
+    that the forward pass saved on its output ``ans`` (a Loss)."""
+    saved = getattr(ans, "softmax", None)
+    gradient = softmax(logits) if saved is None else saved.copy()
     gradient[np.arange(len(labels)), labels] -= 1.0
     gradient *= adjoint / len(labels)
     return gradient
@@ -91,7 +105,7 @@ defprimitive(
 # -- activations and losses ----------------------------------------------------------
 
 def relu(x):
-    """Rectified linear unit max(x, 0), elementwise (derivative 1/2 at x = 0, see RULES)."""
+    """Rectified linear unit max(x, 0), elementwise (derivative 1/2 at x = 0: the tie rule of maximum)."""
     return np.maximum(x, 0.0)
 
 

@@ -1,5 +1,5 @@
-"""Section 5 (looking at a graph: trace_table, draw_graph, local_gradients) and the
-shot-put helpers of section 4."""
+"""Looking at a graph (ad_course/traces.py: trace_table, draw_graph, local_gradients) and
+the shot-put helpers (ad_course/shot_put.py)."""
 
 import math
 
@@ -213,7 +213,7 @@ def test_draw_graph_layout_columns_are_depths():
     plt.close("all")
 
 
-# -- section 4: the shot put -------------------------------------------------
+# -- the shot put (notebook 04) ----------------------------------------------
 
 def test_shot_put_gradient_ascent_iterates_of_the_lecture():
     path = ad.gradient_ascent(lambda t: ad.derivative(ad.shot_put_range, t), 0.8, 0.01, 8)

@@ -1,4 +1,4 @@
-"""Tests of section 6 of autodiff_helpers: modules, losses, optimizers (notebook 06)."""
+"""Fused nodes, losses, modules and optimizers (ad_engine/nn.py, optim.py; notebook 06)."""
 
 import re
 

@@ -30,22 +30,14 @@ def ising_magnetization(spins):
 
 
 def metropolis_update(s, neighbours, two_beta, rng):
-    """One Metropolis step for every spin of the sublattice ``s`` at once, in place.
-
-    ``neighbours`` is the sum h of each spin's four neighbours and ``two_beta``
-    is 2/T; a spin flips with probability min(1, exp(-dE/T)), dE = 2 s h.
-    """
+    """Flip each spin of ``s`` (in place) with probability min(1, exp(-2 s h / T)), h = neighbours."""
     local = s * neighbours
     accept = rng.random(s.shape, dtype=np.float32) < np.exp(two_beta * -local.astype(np.float32))
     np.negative(s, out=s, where=accept)
 
 
 def checkerboard_sweeps(parts, two_beta, n_sweeps, rng):
-    """``n_sweeps`` sweeps over the four sublattices ``parts`` = (A, B, C, D), in place.
-
-    A and D have only B and C as neighbours (and vice versa), so each
-    sublattice is updated at once from the current values of the other two.
-    """
+    """``n_sweeps`` checkerboard sweeps over the sublattices ``parts`` = (A, B, C, D), in place."""
     a, b, c, d = parts
     roll = np.roll
     for _ in range(n_sweeps):

@@ -10,7 +10,7 @@ Each group below lists what one notebook needs first, and says where it lives.
 
 # ruff: noqa: I001  (the imports are grouped by notebook, not sorted alphabetically)
 
-# -- 01 gradients: plotting style (ad_course/style.py), iterations (ad_course/iterations.py)
+# -- 01 gradients: ad_course/style.py (plots), ad_course/iterations.py (descent, Newton)
 from ad_course.iterations import gradient_ascent, gradient_descent, newton_iterates
 from ad_course.style import (
     COURSE_RC,
@@ -21,7 +21,7 @@ from ad_course.style import (
     use_course_style,
 )
 
-# -- 02 symbolic differentiation: expression size, operation counts (ad_course/symbolic.py)
+# -- 02 symbolic differentiation: ad_course/symbolic.py (expression sizes, operation counts)
 from ad_course.symbolic import (
     CountingFloat,
     CountingFunction,
@@ -33,30 +33,29 @@ from ad_course.symbolic import (
     operation_count,
 )
 
-# -- 03 finite differences: the formulas (ad_engine/numerical.py), their error
-#    measured against theory (ad_course/finite_differences.py)
-from ad_engine.numerical import central_difference, complex_step, forward_difference, numerical_gradient
+# -- 03 finite differences: ad_engine/numerical.py (formulas), ad_course/finite_differences.py
+from ad_engine.numerical import (
+    central_difference,
+    complex_step,
+    forward_difference,
+    numerical_gradient,
+)
 from ad_course.finite_differences import derivative_errors, difference_error_model, optimal_step
 
-# -- 04 forward mode: registering primitives (ad_engine/rules.py), the table of
-#    primitives (ad_engine/numpy_rules.py), numpy dispatch (ad_engine/dispatch.py),
-#    dual numbers (ad_engine/forward.py); the shot put (ad_course/shot_put.py)
+# -- 04 forward mode: ad_engine/ rules, numpy_rules, dispatch, forward.py; ad_course/shot_put.py
 from ad_engine.rules import PRIMITIVES, UFUNCS, Primitive, deflinear, defprimitive, unbroadcast
 from ad_engine.numpy_rules import arctan, cos, exp, log, sin, sqrt, tan, tanh
 from ad_engine.dispatch import ArraySurface, bind
 from ad_engine.forward import Dual, derivative, forward_gradient, jvp
 from ad_course.shot_put import shot_put_best_angle, shot_put_range, shot_put_stationarity
 
-# -- 05 reverse mode: Variable, topological order, backward, grad (ad_engine/reverse.py),
-#    check_grad (ad_engine/numerical.py); timing and the garbage collector
-#    (ad_course/timing.py); traces and drawings of a graph (ad_course/traces.py)
+# -- 05 reverse mode: ad_engine/ reverse.py, numerical.py; ad_course/ timing.py, traces.py
 from ad_engine.reverse import Variable, grad, topological_order
 from ad_engine.numerical import GradCheck, check_grad
 from ad_course.timing import best_time, collector_paused
 from ad_course.traces import Trace, TraceRow, draw_graph, local_gradients, trace_table
 
-# -- 06 a network by hand: fused primitives, losses, modules (ad_engine/nn.py),
-#    optimizers (ad_engine/optim.py); the Ising model (ad_course/ising.py)
+# -- 06 a network by hand: ad_engine/ nn.py, optim.py; ad_course/ising.py
 from ad_engine.nn import (
     ACTIVATIONS,
     MLP,
@@ -81,9 +80,7 @@ from ad_course.ising import (
     metropolis_update,
 )
 
-# -- 07 beyond first derivatives: hvp, hessian, value_and_derivatives
-#    (ad_engine/higher_order.py); Newton on Rosenbrock (ad_course/rosenbrock.py);
-#    the oscillator's physics-informed loss (ad_course/oscillator.py)
+# -- 07 beyond first derivatives: ad_engine/higher_order.py; ad_course/ rosenbrock.py, oscillator.py
 from ad_engine.higher_order import hessian, hvp, value_and_derivatives
 from ad_course.rosenbrock import iterations_to_converge, newton_minimize, rosenbrock
 from ad_course.oscillator import oscillator_loss

@@ -86,6 +86,11 @@ from ad_engine.higher_order import hessian, hvp, value_and_derivatives
 from ad_course.rosenbrock import iterations_to_converge, newton_minimize, rosenbrock
 from ad_course.oscillator import oscillator_loss
 
+# -- 08 differentiable physics: ad_engine/ linalg.py (eigh, solve), checkpoint.py; ad_course/fitting.py
+from ad_engine.linalg import eigh, solve
+from ad_engine.checkpoint import checkpoint
+from ad_course.fitting import bfgs_minimize
+
 __all__ = [
     # 01
     "COURSE_RC", "MEASUREMENT_COLORS", "format_comparison", "gradient_ascent", "gradient_descent",
@@ -112,4 +117,6 @@ __all__ = [
     # 07
     "hessian", "hvp", "value_and_derivatives", "iterations_to_converge", "newton_minimize",
     "rosenbrock", "oscillator_loss",
+    # 08
+    "eigh", "solve", "checkpoint", "bfgs_minimize",
 ]

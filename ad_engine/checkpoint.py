@@ -1,0 +1,110 @@
+"""Checkpointing (recomputation): trade time for the memory of the reverse sweep.
+
+Reverse mode keeps every node of the forward sweep until the backward sweep has
+used it, so the memory grows with the length of the computation (the number of
+time steps of an integrator). ``checkpoint(segment, *inputs)`` runs ``segment``
+on plain values and records ONE node holding only its inputs; the backward
+sweep runs the segment again on fresh Variables, back-propagates through that
+short graph and frees it. The gradient is the same; the price is one more
+forward pass of each segment. Split N steps into √N segments and the memory is
+about √N segments' inputs plus one segment's graph, instead of N steps' graph.
+This is the idea of ``torch.utils.checkpoint`` and ``jax.checkpoint``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ad_engine.dispatch import as_operand
+from ad_engine.reverse import Variable
+from ad_engine.rules import Primitive, Traced, plain
+
+
+def checkpoint(segment, *inputs):
+    """Return ``segment(*inputs)``, recorded as one node that recomputes the segment
+    during the backward sweep (torch.utils.checkpoint / jax.checkpoint style).
+
+    ``segment`` takes the inputs (floats, arrays or Variables; other arguments
+    such as a time step are passed through as constants) and returns one value or a
+    tuple of values (a state). The result has the same structure, as Variables.
+    Only the inputs are stored; the segment's own nodes are built again during
+    the backward sweep, used and dropped. ``segment`` must be a pure function of
+    its inputs (same inputs, same outputs), since it runs twice.
+
+    With no Variable among the inputs (plain numbers, or Duals of forward mode)
+    this is just ``segment(*inputs)``: there is no graph to save memory on.
+    """
+    if not any(isinstance(x, Variable) for x in inputs) or any(
+            isinstance(x, Traced) and not isinstance(x, Variable) for x in inputs):
+        return segment(*inputs)
+    values = [x.value if isinstance(x, Variable) else x for x in inputs]
+    result = segment(*values)
+    single = not isinstance(result, tuple)
+    outputs = [result] if single else list(result)
+    shapes = [np.shape(plain(o)) for o in outputs]
+    sizes = [int(np.prod(s)) for s in shapes]
+    packed = np.concatenate([np.ravel(np.asarray(o, dtype=float)) for o in outputs])
+    recompute = _Recompute(segment, shapes, sizes)
+    primitive = Primitive(
+        f"checkpoint({getattr(segment, '__name__', 'segment')})",
+        lambda *args: packed,  # evaluated once, now: the value computed above
+        jvps=[None] * len(inputs),
+        vjps=[recompute.vjp(i) for i in range(len(inputs))],
+    )
+    node = Variable.process(_first_variable(inputs), primitive, inputs)
+    primitive.evaluate = _refuse_evaluation  # the value is in the node; no second call
+    parts, start = [], 0
+    for shape, size in zip(shapes, sizes):
+        part = node[start:start + size]
+        parts.append(part[0] if shape == () else part.reshape(shape))
+        start += size
+    return parts[0] if single else tuple(parts)
+
+
+def _first_variable(inputs):
+    return next(x for x in inputs if isinstance(x, Variable))
+
+
+def _refuse_evaluation(*args):
+    raise RuntimeError("a checkpoint node is evaluated once, when it is recorded")
+
+
+class _Recompute:
+    """The vjps of one checkpoint node: the first call in a backward sweep re-runs the
+    segment on fresh leaves and back-propagates the node's adjoint through it; the
+    gradients of all inputs are kept for the calls of the other inputs (same adjoint)."""
+
+    def __init__(self, segment, shapes, sizes):
+        self.segment, self.shapes, self.sizes = segment, shapes, sizes
+        self.adjoint, self.gradients = None, None
+
+    def vjp(self, i):
+        def gradient(adjoint, ans, *args):
+            if self.adjoint is None or not np.array_equal(self.adjoint, adjoint):
+                self.gradients = self._sweep(adjoint, args)
+                self.adjoint = np.array(adjoint, copy=True)
+            return self.gradients[i]
+
+        return gradient
+
+    def _sweep(self, adjoint, args):
+        leaves = [Variable(a) if _differentiable(a) else a for a in args]
+        result = self.segment(*leaves)
+        outputs = [result] if not isinstance(result, tuple) else list(result)
+        total, start = 0.0, 0
+        for output, shape, size in zip(outputs, self.shapes, self.sizes):
+            weight = np.reshape(adjoint[start:start + size], shape)
+            total = total + np.sum(output * weight)
+            start += size
+        if isinstance(total, Variable):
+            total.backward()
+        return [
+            (leaf.grad if leaf.grad is not None else np.zeros_like(leaf.value))
+            if isinstance(leaf, Variable) else None
+            for leaf in leaves
+        ]
+
+
+def _differentiable(x):
+    operand = as_operand(x)
+    return operand is not None and not isinstance(operand, (bool, np.bool_, complex, Traced))

@@ -1,0 +1,175 @@
+"""Linear algebra primitives: ``np.linalg.eigh`` and ``np.linalg.solve`` in both modes.
+
+Both are registered with ``defprimitive`` (rules.py) and reached through numpy's
+``__array_function__`` protocol, so ``np.linalg.eigh(H)`` and
+``np.linalg.solve(A, b)`` work on Duals and Variables as on arrays. Their
+derivative rules are written with numpy operations (matmul, solve itself, ...),
+so they apply to plain arrays, Duals and Variables alike.
+
+eigh, for a symmetric H = V diag(w) Vᵀ (column n of V is the eigenvector ψ_n):
+
+    dw_n = ψ_nᵀ dH ψ_n                                    (Hellmann-Feynman)
+    dψ_n = Σ_{m≠n} ψ_m (ψ_mᵀ dH ψ_n) / (w_n - w_m)        (first-order perturbation theory)
+
+solve, x = A⁻¹ b:   dx = A⁻¹ (db - dA x);   b̄ = A⁻ᵀ x̄,   Ā = -b̄ xᵀ.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ad_engine.dispatch import ARRAY_FUNCTIONS
+from ad_engine.rules import PRIMITIVES, Traced, defprimitive, full_tangent, value_of
+
+DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count as equal
+
+
+# -- eigh ------------------------------------------------------------------------------
+# One primitive with one output: the eigenvalues stacked on top of the eigenvectors,
+# an (n + 1, n) array (row 0: w; rows 1..n: V). ``eigh`` below splits it, so the engine's
+# one-output nodes carry both results and their adjoints meet in one node.
+
+def _eigh_packed(a):
+    if isinstance(a, Traced):  # the value part of a nested derivative: one level down
+        return PRIMITIVES["eigh"](a)
+    if np.ndim(a) != 2 or np.shape(a)[0] != np.shape(a)[1]:
+        raise ValueError(f"eigh needs one square matrix, got shape {np.shape(a)}")
+    w, v = np.linalg.eigh(a)
+    return np.concatenate([w[None, :], v], axis=0)
+
+
+def _gap_factors(w, check=None):
+    """F[m, n] = 1 / (w_n - w_m) for m != n and 0 on the diagonal (w sorted ascending).
+
+    ``check(degenerate)`` is called with the boolean matrix of pairs m != n whose
+    gap is below DEGENERACY_TOLERANCE times the spectrum's scale; their F is nan.
+    """
+    values = value_of(w)
+    n = len(values)
+    gaps = values[None, :] - values[:, None]
+    scale = max(np.max(np.abs(values)), np.finfo(float).tiny)
+    degenerate = (np.abs(gaps) <= DEGENERACY_TOLERANCE * scale) & ~np.eye(n, dtype=bool)
+    if check is not None and degenerate.any():
+        check(degenerate)
+    usable = ~np.eye(n, dtype=bool) & ~degenerate
+    fill = np.where(degenerate, np.nan, 0.0)  # 0 on the diagonal, nan at a degeneracy
+    shift = (~usable).astype(float)  # no division by zero where the fill is taken
+    return np.where(usable, 1.0 / (w[None, :] - w[:, None] + shift), fill)
+
+
+def _pairs(degenerate):
+    m, n = np.nonzero(np.triu(degenerate))
+    return ", ".join(f"({i}, {j})" for i, j in zip(m, n))
+
+
+def _warn_degenerate(degenerate):
+    warnings.warn(
+        f"eigh: degenerate eigenvalues (pairs {_pairs(degenerate)}): the tangent of their "
+        "eigenvectors is nan (it divides by the gap w_n - w_m = 0); the eigenvalues' "
+        "tangents are finite", RuntimeWarning, stacklevel=2)
+
+
+def _eigh_jvp(tangent, ans, a):
+    w, v = ans[0], ans[1:]
+    da = full_tangent(tangent, a)
+    da = 0.5 * (da + da.T)  # eigh reads a symmetric matrix: its symmetric perturbation
+    projected = v.T @ da @ v  # <ψ_m| dH |ψ_n>
+    dw = (v * (da @ v)).sum(axis=0)  # the diagonal of ``projected``: ψ_nᵀ dH ψ_n
+    dv = v @ (_gap_factors(w, _warn_degenerate) * projected)
+    return _stack(dw, dv)
+
+
+def _stack(dw, dv):
+    """[dw; dV] as one (n + 1, n) array, written with operations that also act on
+    Duals and Variables (a nested derivative): a padded sum, no concatenate."""
+    n = np.shape(value_of(dv))[1]
+    first_row = np.zeros((n + 1, 1))
+    first_row[0, 0] = 1.0
+    below = np.eye(n + 1, n, k=-1)  # (n + 1, n): row m + 1 of ``below @ dv`` is row m of dv
+    return first_row * dw[None, :] + below @ dv
+
+
+def _eigh_vjp(adjoint, ans, a):
+    w, v = ans[0], ans[1:]
+    gw, gv = adjoint[0], adjoint[1:]
+    inner = np.eye(len(value_of(w))) * gw[None, :]  # diag(w̄)
+    if np.any(value_of(gv) != 0):  # the eigenvectors were used: the 1/(w_n - w_m) terms
+        def refuse(degenerate):
+            raise ValueError(
+                f"eigh: the gradient of eigenvectors with degenerate eigenvalues (pairs "
+                f"{_pairs(degenerate)}) is undefined: it divides by the gap w_n - w_m = 0. "
+                "Differentiate only eigenvalues (or functions of the degenerate subspace "
+                "that do not depend on its basis), or lift the degeneracy."
+            )
+
+        inner = inner + _gap_factors(w, refuse) * (v.T @ gv)
+    gradient = v @ inner @ v.T
+    return 0.5 * (gradient + gradient.T)
+
+
+defprimitive("eigh", _eigh_packed, jvps=[_eigh_jvp], vjps=[_eigh_vjp])
+
+
+def eigh(a, UPLO="L"):
+    """Return (w, V): eigenvalues (ascending) and orthonormal eigenvectors (columns) of the
+    symmetric matrix ``a``, as ``np.linalg.eigh``, for arrays, Duals and Variables.
+
+    Derivatives (both modes) are those of eigh((a + aᵀ)/2): a perturbation dA
+    counts through its symmetric part, and a gradient comes back symmetric.
+    ``dw_n = ψ_nᵀ dA ψ_n`` (Hellmann-Feynman) and
+    ``dψ_n = Σ_{m≠n} ψ_m (ψ_mᵀ dA ψ_n) / (w_n - w_m)``.
+
+    Degenerate eigenvalues: the eigenvectors of a degenerate level are any
+    orthonormal basis of its subspace, and their derivative divides by
+    ``w_n - w_m = 0``. Reverse mode raises ValueError naming the degenerate pairs
+    if the result depends on those eigenvectors; forward mode gives nan for their
+    tangents with a RuntimeWarning. The eigenvalues' derivatives stay finite, but
+    at a degeneracy they are ψ_nᵀ dA ψ_n in the basis LAPACK returned: their sum
+    over the degenerate level is right, the individual values need not be (the
+    sorted eigenvalues have a kink where levels cross).
+    """
+    if UPLO != "L":
+        raise ValueError("eigh on Duals and Variables reads the lower triangle (UPLO='L') only")
+    packed = PRIMITIVES["eigh"](a)
+    return packed[0], packed[1:]
+
+
+# -- solve -----------------------------------------------------------------------------
+
+def _solve_value(a, b):
+    if np.ndim(a) != 2 or np.ndim(b) not in (1, 2):
+        raise ValueError(
+            f"solve needs a square matrix and a vector or matrix right-hand side, got shapes "
+            f"{np.shape(a)} and {np.shape(b)}")
+    return np.linalg.solve(a, b)
+
+
+def _outer_or_matmul(u, x):
+    """u xᵀ for vectors, u @ xᵀ for matrices (the shape of A)."""
+    if np.ndim(value_of(x)) == 1:
+        return u[:, None] * x[None, :]
+    return u @ x.T
+
+
+defprimitive(
+    "solve", _solve_value,
+    jvps=[lambda t, ans, a, b: -np.linalg.solve(a, full_tangent(t, a) @ ans),
+          lambda t, ans, a, b: np.linalg.solve(a, full_tangent(t, b))],
+    vjps=[lambda g, ans, a, b: -_outer_or_matmul(np.linalg.solve(a.T, g), ans),
+          lambda g, ans, a, b: np.linalg.solve(a.T, g)],
+)
+
+
+def solve(a, b):
+    """Return x with a @ x = b (``np.linalg.solve``) for arrays, Duals and Variables.
+
+    ``a`` is one square matrix, ``b`` a vector or a matrix of right-hand sides.
+    Derivatives: dx = a⁻¹ (db - da x); gradients b̄ = a⁻ᵀ x̄ and ā = -b̄ xᵀ.
+    """
+    return PRIMITIVES["solve"](a, b)
+
+
+ARRAY_FUNCTIONS[np.linalg.eigh] = eigh
+ARRAY_FUNCTIONS[np.linalg.solve] = solve

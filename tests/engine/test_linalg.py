@@ -1,0 +1,158 @@
+"""eigh and solve in both modes: against central differences, Hellmann-Feynman,
+first-order perturbation theory, and nested (second) derivatives."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff_helpers as ad
+
+
+def symmetric_split(rng, n=4):
+    """A symmetric matrix with eigenvalues about 3 apart (the eigenvector derivative
+    divides by the gaps)."""
+    a = rng.uniform(-0.5, 0.5, (n, n))
+    return 0.5 * (a + a.T) + np.diag(3.0 * np.arange(n))
+
+
+def numerical_matrix_gradient(f, a, h=1e-6):
+    """Central differences of a scalar f over every entry of the matrix a."""
+    return ad.numerical_gradient(lambda flat: f(flat.reshape(a.shape)), a.ravel(), h=h).reshape(a.shape)
+
+
+def eigen_objective(weights_w, weights_v):
+    """A scalar of eigenvalues and squared eigenvectors (the square removes the sign choice)."""
+    def f(a):
+        w, v = np.linalg.eigh(0.5 * (a + a.T))
+        return np.sum(w * weights_w) + np.sum(v**2 * weights_v)
+    return f
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_eigh_values_match_numpy_on_variables_and_duals(seed):
+    a = symmetric_split(np.random.default_rng(seed))
+    w, v = np.linalg.eigh(a)
+    wv, vv = np.linalg.eigh(ad.Variable(a))
+    wd, vd = ad.eigh(ad.Dual(a, np.zeros_like(a)))
+    np.testing.assert_array_equal(wv.value, w)
+    np.testing.assert_array_equal(vv.value, v)
+    np.testing.assert_array_equal(wd.val, w)
+    np.testing.assert_array_equal(vd.val, v)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_eigh_gradient_against_central_differences_both_modes(seed):
+    rng = np.random.default_rng(seed)
+    a = symmetric_split(rng)
+    f = eigen_objective(rng.normal(size=4), rng.normal(size=(4, 4)))
+    reference = numerical_matrix_gradient(f, a)
+    gradient = ad.grad(f)(a)
+    np.testing.assert_allclose(gradient, reference, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(gradient, gradient.T, rtol=0, atol=1e-14)  # symmetric
+    direction = rng.normal(size=(4, 4))
+    _, tangent = ad.jvp(f, a, direction)
+    assert tangent == pytest.approx(np.sum(reference * direction), rel=1e-7, abs=1e-8)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_eigh_eigenvalue_derivative_is_hellmann_feynman(mode):
+    rng = np.random.default_rng(5)
+    h0, h1 = symmetric_split(rng, 5), symmetric_split(rng, 5) - np.diag(3.0 * np.arange(5))
+    theta = 0.3
+    w, v = np.linalg.eigh(h0 + theta * h1)
+    hellmann_feynman = np.einsum("in,ij,jn->n", v, h1, v)  # ψ_nᵀ (dH/dθ) ψ_n
+    for n in range(5):
+        def level(t, n=n):
+            return np.linalg.eigh(h0 + t * h1)[0][n]
+        slope = ad.derivative(level, theta) if mode == "forward" else ad.grad(level)(theta)
+        assert slope == pytest.approx(hellmann_feynman[n], rel=1e-12, abs=1e-13)
+
+
+def test_eigh_eigenvector_tangent_is_first_order_perturbation_theory():
+    rng = np.random.default_rng(7)
+    h0, h1 = symmetric_split(rng), rng.normal(size=(4, 4))
+    h1 = h1 + h1.T
+    w, v = np.linalg.eigh(h0)
+    _, tangent = ad.jvp(lambda a: np.linalg.eigh(a)[1], h0, h1)
+    coupling = v.T @ h1 @ v
+    expected = np.zeros_like(v)
+    for n in range(4):
+        for m in range(4):
+            if m != n:
+                expected[:, n] += v[:, m] * coupling[m, n] / (w[n] - w[m])
+    np.testing.assert_allclose(tangent, expected, rtol=1e-12, atol=1e-13)
+
+
+def test_eigh_second_derivative_nested_modes():
+    rng = np.random.default_rng(3)
+    h0, h1, h2 = (symmetric_split(rng, 3) for _ in range(3))
+
+    def f(x):
+        w, v = np.linalg.eigh(h0 + x[0] * h1 + x[1] * x[1] * h2)
+        return w[1] + v[0, 2] ** 2
+
+    x = np.array([0.2, -0.4])
+    hessian = ad.hessian(f, x)
+    reference = np.column_stack([ad.numerical_gradient(lambda y, i=i: ad.grad(f)(y)[i], x)
+                                 for i in range(2)])
+    np.testing.assert_allclose(hessian, reference, rtol=1e-6, atol=1e-7)
+
+
+def test_eigh_degenerate_levels():
+    h = np.diag([1.0, 1.0, 2.0])
+    # eigenvalues only: finite, and the degenerate level's trace is right (d tr/dH = I there)
+    gradient = ad.grad(lambda a: np.linalg.eigh(a)[0][0] + np.linalg.eigh(a)[0][1])(h)
+    np.testing.assert_allclose(gradient, np.diag([1.0, 1.0, 0.0]), atol=1e-15)
+    # eigenvectors of the degenerate level: a clear error in reverse mode
+    with pytest.raises(ValueError, match=r"degenerate eigenvalues \(pairs \(0, 1\)\)"):
+        ad.grad(lambda a: np.sum(np.linalg.eigh(a)[1] ** 3))(h)
+    # forward mode: nan tangents for those eigenvectors, with a warning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, tangent = ad.jvp(lambda a: np.linalg.eigh(a)[1], h, np.ones((3, 3)))
+    assert any("degenerate" in str(w.message) for w in caught)
+    assert np.isnan(tangent[:, :2]).all() and np.isfinite(tangent[:, 2]).all()
+
+
+def test_eigh_refuses_what_it_does_not_support():
+    with pytest.raises(ValueError, match="square"):
+        np.linalg.eigh(ad.Variable(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="UPLO"):
+        ad.eigh(ad.Variable(np.eye(2)), UPLO="U")
+
+
+@pytest.mark.parametrize("rhs_shape", [(3,), (3, 2)])
+def test_solve_gradient_both_arguments_both_modes(rhs_shape):
+    rng = np.random.default_rng(11)
+    a = rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
+    b = rng.normal(size=rhs_shape)
+    weight = rng.normal(size=rhs_shape)
+
+    def f(a, b):
+        return np.sum(np.linalg.solve(a, b) ** 2 * weight)
+
+    np.testing.assert_allclose(np.linalg.solve(ad.Variable(a), b).value, np.linalg.solve(a, b))
+    grad_a, grad_b = ad.grad(f, argnums=(0, 1))(a, b)
+    np.testing.assert_allclose(grad_a, numerical_matrix_gradient(lambda m: f(m, b), a), rtol=1e-7)
+    np.testing.assert_allclose(
+        grad_b, numerical_matrix_gradient(lambda r: f(a, r.reshape(rhs_shape)), b.reshape(3, -1))
+        .reshape(rhs_shape),
+        rtol=1e-7)
+    da, db = rng.normal(size=a.shape), rng.normal(size=rhs_shape)
+    _, tangent = ad.jvp(f, (a, b), (da, db))
+    assert tangent == pytest.approx(np.sum(grad_a * da) + np.sum(grad_b * db), rel=1e-12)
+
+
+def test_solve_second_derivative_nested_modes():
+    rng = np.random.default_rng(2)
+    a0, a1 = rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3), rng.normal(size=(3, 3))
+    b = rng.normal(size=3)
+
+    def f(x):
+        return np.sum(np.linalg.solve(a0 + x[0] * a1, b * x[1]) ** 2)
+
+    x = np.array([0.1, 0.7])
+    reference = np.column_stack([ad.numerical_gradient(lambda y, i=i: ad.grad(f)(y)[i], x)
+                                 for i in range(2)])
+    np.testing.assert_allclose(ad.hessian(f, x), reference, rtol=1e-6, atol=1e-8)

@@ -12,7 +12,8 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
     builds an approximation H of the inverse Hessian from successive gradients:
     with s = x_new - x, y = ∇f_new - ∇f and ρ = 1/(yᵀs),
     H ← (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ. Each step goes along -H ∇f and is
-    halved until f decreases enough (Armijo's condition). Stops when every
+    halved until f decreases enough (Armijo's condition); the first step has length
+    at most 1, and H starts as (sᵀy / yᵀy) I after it. Stops when every
     component of the gradient is below ``gradient_tolerance`` times max(1, |f|),
     when a step no longer changes x, or after ``max_iterations``. Scale the
     parameters to order one first: the first step is a gradient step.
@@ -20,7 +21,7 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
     x = np.array(x0, dtype=float)
     value, gradient = value_and_gradient(x)
     gradient = np.asarray(gradient, dtype=float)
-    inverse_hessian = np.eye(x.size)
+    inverse_hessian = np.eye(x.size) / max(1.0, np.linalg.norm(gradient))  # first step: length <= 1
     history = [float(value)]
     for _ in range(max_iterations):
         if np.max(np.abs(gradient)) <= gradient_tolerance * max(1.0, abs(value)):
@@ -40,6 +41,8 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
         gradient_new = np.asarray(gradient_new, dtype=float)
         s, y = x_new - x, gradient_new - gradient
         if s @ y > 0:
+            if len(history) == 1:  # before the first update: the scale of the curvature seen
+                inverse_hessian = np.eye(x.size) * (s @ y) / (y @ y)
             rho = 1.0 / (s @ y)
             left = np.eye(x.size) - rho * np.outer(s, y)
             inverse_hessian = left @ inverse_hessian @ left.T + rho * np.outer(s, s)

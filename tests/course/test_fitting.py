@@ -31,7 +31,7 @@ def test_quadratic_converges_to_the_solution_of_the_linear_system():
     x, history = ad.bfgs_minimize(with_gradient(lambda x: 0.5 * x @ (a @ x) - b @ x), np.zeros(5),
                                   gradient_tolerance=1e-12)
     np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=0, atol=1e-9)
-    assert len(history) <= 15  # BFGS on a quadratic: about n steps with good line searches
+    assert len(history) <= 25  # a few times n steps (Armijo line search only, no Wolfe condition)
 
 
 def test_stops_at_once_at_a_minimum():

@@ -25,7 +25,7 @@ def checkpoint(segment, *inputs):
     during the backward sweep (torch.utils.checkpoint / jax.checkpoint style).
 
     ``segment`` takes the inputs (floats, arrays or Variables; other arguments
-    such as a time step are passed through as constants) and returns one value or a
+    such as a function or an integer number of steps are passed through as constants) and returns one value or a
     tuple of values (a state). The result has the same structure, as Variables.
     Only the inputs are stored; the segment's own nodes are built again during
     the backward sweep, used and dropped. ``segment`` must be a pure function of
@@ -106,5 +106,9 @@ class _Recompute:
 
 
 def _differentiable(x):
+    """Floats and float arrays become leaves of the recomputed graph; ints (counts such
+    as a number of steps), booleans and everything else stay constants."""
+    if isinstance(x, (bool, int, np.bool_, np.integer)):
+        return False
     operand = as_operand(x)
-    return operand is not None and not isinstance(operand, (bool, np.bool_, complex, Traced))
+    return operand is not None and not isinstance(operand, (complex, Traced))

@@ -46,6 +46,7 @@ PLANNED = {
     "05": "Reverse mode: the computational graph and back-propagation",
     "06": "A handwritten trainable network and the phases of the Ising model",
     "07": "Hessians and a physics-informed network",
+    "08": "Differentiable physics: inverse problems through an integrator and an eigensolver",
 }
 
 

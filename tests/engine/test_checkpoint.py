@@ -77,3 +77,16 @@ def test_without_variables_it_is_the_segment_itself():
     forward = ad.derivative(lambda k: ad.checkpoint(segment, 0.3, 0.4, k)[0], 0.1)
     reference = ad.central_difference(lambda k: segment(0.3, 0.4, k)[0], 0.1)
     assert forward == pytest.approx(reference, rel=1e-8)
+
+
+def test_integer_arguments_stay_constants():
+    def steps_of(x, k, count):
+        for _ in range(count):  # count must stay an int: range() refuses a Variable
+            x = x + k * np.sin(x)
+        return x
+
+    x = ad.Variable(0.3)
+    y = ad.checkpoint(steps_of, x, 0.2, 4)
+    y.backward()
+    reference = ad.derivative(lambda z: steps_of(z, 0.2, 4), 0.3)
+    assert x.grad == pytest.approx(reference, rel=1e-14)

@@ -3,5 +3,5 @@
 Read it in this order: rules.py (registering a primitive), numpy_rules.py (the
 table), dispatch.py (how x * y or np.sin(x) reaches a primitive), forward.py
 (Dual), reverse.py (Variable and the backward sweep), higher_order.py,
-numerical.py, nn.py, optim.py.
+linalg.py (eigh, solve), checkpoint.py, numerical.py, nn.py, optim.py.
 """

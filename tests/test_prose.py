@@ -93,3 +93,6 @@ def test_a_clean_cell_passes(tmp_path):
     nb = nbformat.read(path, as_version=4)
     assert prose.prose_problems(path, nb, terms) == []
     assert prose.slide_problems(path, nb) == []
+    # ... but only once in that notebook
+    nb.cells.append(nbformat.v4.new_markdown_cell("后向模式又叫反向模式。"))
+    assert [p.rule for p in prose.prose_problems(path, nb, terms)] == ["glossary"]

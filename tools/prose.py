@@ -113,6 +113,7 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
     name, number = path.name, notebook_number(path)
     found: list[Problem] = []
     seen_glosses: dict[str, int] = {}
+    named_once: set[str] = set()
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or is_nav(cell):
             continue
@@ -123,7 +124,8 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
                 if not hits:
                     continue
                 allowed = number == term.introduced_in and term.chinese in text.replace(variant, "")
-                if allowed and hits == 1:
+                if allowed and hits == 1 and variant not in named_once:
+                    named_once.add(variant)         # "后向模式（也叫反向模式）": once per notebook
                     continue
                 found.append(Problem(name, index, "glossary",
                                      f"{variant!r} ({hits}x): use {term.chinese!r} ({term.english})"))

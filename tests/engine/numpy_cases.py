@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+import autodiff_helpers as ad
 from derivative_checks import (
     directional,
     mixed_second,
@@ -19,8 +21,6 @@ from derivative_checks import (
     random_like,
     with_argument,
 )
-
-import autodiff_helpers as ad
 
 RTOL, ATOL = 1e-6, 1e-8  # first order: the references are good to ~1e-11
 RTOL2, ATOL2 = 1e-6, 1e-6  # second order: a difference of differences, good to ~1e-9
@@ -323,6 +323,19 @@ for name, function, specs, cs in LINALG:
 # -- the checks ---------------------------------------------------------------------
 
 MODES = ["rev", "fwd", "rev_rev", "fwd_rev", "rev_fwd", "fwd_fwd"]
+SECOND_ORDER_MODES = MODES[2:]
+
+# Not supported yet, so not run by make test: tests/pending_issue15 runs them (with
+# RUN_PENDING=1). np.linalg.solve and eigh come from another branch; second
+# derivatives of the singular values need the derivatives of the singular vectors
+# (the library refuses them with NotImplementedError).
+PENDING_FUNCTIONS = ("solve-", "eigh-")
+PENDING_SECOND_ORDER = ("svd-",)
+
+
+def is_pending(case, mode):
+    return case.name.startswith(PENDING_FUNCTIONS) or (
+        mode in SECOND_ORDER_MODES and case.name.startswith(PENDING_SECOND_ORDER))
 
 
 def first_order(case, mode):
@@ -391,3 +404,11 @@ def second_order(case, mode):
         expected = mixed_second(F, x, u, v, case.complex_step)
         np.testing.assert_allclose(got, expected, RTOL2, ATOL2,
                                    err_msg=f"{case.name}: {mode}, argument {i}")
+
+
+def check_case(case, mode):
+    """The check of ``case`` in ``mode`` (one of MODES)."""
+    if mode in ("rev", "fwd"):
+        first_order(case, mode)
+    else:
+        second_order(case, mode)

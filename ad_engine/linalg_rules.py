@@ -1,5 +1,5 @@
-"""Primitives of linear algebra: einsum (which also gives tensordot, N-D dot and trace),
-inv, det, slogdet, singular values, cholesky, pinv.
+"""Primitives of linear algebra: einsum (which also gives tensordot and N-D dot), inv,
+det, slogdet, the SVD, cholesky, pinv.
 
 Every jvp and vjp is written with numpy calls that dispatch (@, *, np.einsum,
 np.linalg.inv...) on the primitive's own output and arguments, so that a traced
@@ -15,7 +15,7 @@ import string
 import numpy as np
 
 from ad_engine.numpy_rules import swap_last_axes
-from ad_engine.rules import defprimitive, fit, full_tangent, plain, value_of
+from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain
 
 # -- einsum: linear in each operand -----------------------------------------------------
 # The derivative along operand k is einsum with the tangent in its place; the
@@ -108,32 +108,82 @@ defprimitive("logabsdet", lambda a: plain(np.linalg.slogdet(a)[1]),
              vjps=[lambda g, ans, a: _with_matrix_axes(g) * _inverse_transposed(a)])
 
 
-# -- singular values: d s_k = u_k^T dA v_k (distinct, nonzero singular values) ------------
+# -- the thin SVD A = U diag(s) V^T of an m x n matrix with m >= n -----------------------
+# (m < n: the SVD of A^T, numpy_functions.svd). Three primitives, one per factor; each
+# rule calls the three on its argument, so that they nest. With dP = U^T dA V and
+# F_ij = 1 / (s_j^2 - s_i^2) off the diagonal (distinct singular values), 0 on it:
+#   ds = diag(dP)
+#   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1
+#   dV = V (F o (S dP + dP^T S))
+# and their transposes (Townsend, "Differentiating the singular value decomposition", 2016).
 
-def _singular_vectors(a):
-    """U and V^T of the thin SVD of the plain matrix ``a`` (the vectors are constants to
-    this rule: a traced ``a``, i.e. a second derivative, would need their derivatives)."""
-    if a is not value_of(a) or np.iscomplexobj(a):
-        raise NotImplementedError(
-            "np.linalg.svd: only first derivatives of the singular values of a real matrix "
-            "are supported (second derivatives need the derivatives of the singular vectors)"
-        )
-    u, _, vh = np.linalg.svd(a, full_matrices=False)
-    return u, vh
-
-
-def _singular_values_jvp(t, ans, a):
-    u, vh = _singular_vectors(a)
-    return np.sum(u * (full_tangent(t, a) @ swap_last_axes(vh)), axis=-2)
+def _thin_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return u, s, vh
 
 
-def _singular_values_vjp(g, ans, a):
-    u, vh = _singular_vectors(a)
-    return (u * g[..., None, :]) @ vh
+def _factors(a):
+    """U, s, V of the thin SVD of ``a`` as the primitives give them (traced if ``a`` is)."""
+    return (PRIMITIVES["svd_u"](a), PRIMITIVES["svd_s"](a),
+            swap_last_axes(PRIMITIVES["svd_vh"](a)))
 
 
-defprimitive("singular_values", lambda a: np.linalg.svd(a, compute_uv=False),
-             jvps=[_singular_values_jvp], vjps=[_singular_values_vjp])
+def _gaps(s):
+    """F_ij = 1 / (s_j^2 - s_i^2) for i != j, 0 on the diagonal."""
+    eye = np.eye(np.shape(s)[-1])
+    squares = s * s
+    return (1.0 - eye) / (squares[..., None, :] - squares[..., :, None] + eye)
+
+
+def _svd_jvps(t, a):
+    u, s, v = _factors(a)
+    da = full_tangent(t, a)
+    dp = swap_last_axes(u) @ da @ v
+    return u, s, v, da, dp
+
+
+def _svd_s_jvp(t, ans, a):
+    u, s, v, da, dp = _svd_jvps(t, a)
+    return np.sum(dp * np.eye(np.shape(s)[-1]), axis=-1)
+
+
+def _svd_u_jvp(t, ans, a):
+    u, s, v, da, dp = _svd_jvps(t, a)
+    inner = _gaps(s) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
+    projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
+    return u @ inner + projector @ da @ v / s[..., None, :]
+
+
+def _svd_vh_jvp(t, ans, a):
+    u, s, v, da, dp = _svd_jvps(t, a)
+    inner = _gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :])
+    return swap_last_axes(v @ inner)
+
+
+def _svd_s_vjp(g, ans, a):
+    u, s, v = _factors(a)
+    return (u * g[..., None, :]) @ swap_last_axes(v)
+
+
+def _svd_u_vjp(g, ans, a):
+    u, s, v = _factors(a)
+    ut_g = swap_last_axes(u) @ g
+    inner = (_gaps(s) * (ut_g - swap_last_axes(ut_g))) * s[..., None, :]
+    projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
+    return (u @ inner + projector @ g / s[..., None, :]) @ swap_last_axes(v)
+
+
+def _svd_vh_vjp(g, ans, a):
+    u, s, v = _factors(a)
+    vt_gv = swap_last_axes(v) @ swap_last_axes(g)  # V^T dL/dV, with dL/dV = (dL/dVh)^T
+    inner = s[..., :, None] * (_gaps(s) * (vt_gv - swap_last_axes(vt_gv)))
+    return u @ inner @ swap_last_axes(v)
+
+
+defprimitive("svd_s", lambda a: np.linalg.svd(a, compute_uv=False),
+             jvps=[_svd_s_jvp], vjps=[_svd_s_vjp])
+defprimitive("svd_u", lambda a: _thin_svd(a)[0], jvps=[_svd_u_jvp], vjps=[_svd_u_vjp])
+defprimitive("svd_vh", lambda a: _thin_svd(a)[2], jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
 
 
 # -- Cholesky factor L of a symmetric positive definite A = L L^T -------------------------

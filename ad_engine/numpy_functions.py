@@ -18,6 +18,7 @@ import numpy as np
 
 import ad_engine.linalg_rules  # noqa: F401  (registers the linear algebra primitives)
 from ad_engine.linalg_rules import parse_einsum
+from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import PRIMITIVES, value_of
 
 
@@ -242,7 +243,7 @@ def slogdet(a):
 class NotDifferentiable:
     """Stands for a result the engine cannot differentiate: any use of it raises
     NotImplementedError with ``message`` (so unpacking U, s, Vh = np.linalg.svd(x)
-    still works when only s is used)."""
+    still works when U is not used)."""
 
     def __init__(self, message):
         self.message = message
@@ -264,13 +265,26 @@ class NotDifferentiable:
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    values = PRIMITIVES["singular_values"](a)
+    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values). With
+    full_matrices=True and a non-square matrix, the columns of U (or rows of Vh) beyond
+    the thin SVD are any orthonormal completion: they have no derivative."""
+    rows, columns = _shape(a)[-2:]
+    tall = rows >= columns
+    m = a if tall else swap_last_axes(a)  # svd(A^T) = V S U^T
+    s = PRIMITIVES["svd_s"](m)
     if not compute_uv:
-        return values
-    message = ("np.linalg.svd: the derivative of the singular vectors U, Vh is not supported "
-               "on Duals and Variables; only the singular values are (s = np.linalg.svd(x)[1] "
-               "or np.linalg.svd(x, compute_uv=False))")
-    return NotDifferentiable(message), values, NotDifferentiable(message)
+        return s
+    u, vh = PRIMITIVES["svd_u"](m), PRIMITIVES["svd_vh"](m)
+    if not tall:
+        u, vh = swap_last_axes(vh), swap_last_axes(u)
+    if full_matrices and rows != columns:
+        message = ("np.linalg.svd(x) of a non-square x: the extra singular vectors of "
+                   "full_matrices=True have no derivative; use full_matrices=False")
+        if tall:
+            u = NotDifferentiable(message)
+        else:
+            vh = NotDifferentiable(message)
+    return u, s, vh
 
 
 def _matrix_function(name):

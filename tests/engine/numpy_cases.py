@@ -313,6 +313,13 @@ LINALG = [
      ((split_spectrum, (3, 3)),), False),
     ("svd-values", lambda a: np.linalg.svd(a, compute_uv=False), ((real, (3, 2)),), False),
     ("svd-tuple-values", lambda a: np.linalg.svd(a)[1], ((real, (2, 3)),), False),
+    # the singular vectors up to their signs (squared), of a tall and a wide matrix
+    ("svd-tall-u-squared", lambda a: np.linalg.svd(a, full_matrices=False)[0] ** 2,
+     ((real, (3, 2)),), False),
+    ("svd-tall-vh-squared", lambda a: np.linalg.svd(a)[2] ** 2, ((real, (3, 2)),), False),
+    ("svd-wide-u-squared", lambda a: np.linalg.svd(a)[0] ** 2, ((real, (2, 3)),), False),
+    ("svd-wide-vh-squared", lambda a: np.linalg.svd(a, full_matrices=False)[2] ** 2,
+     ((real, (2, 3)),), False),
     ("cholesky", lambda a: np.linalg.cholesky(symmetric(a)), ((spd, (3, 3)),), False),
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
 ]
@@ -330,7 +337,7 @@ SECOND_ORDER_MODES = MODES[2:]
 # derivatives of the singular values need the derivatives of the singular vectors
 # (the library refuses them with NotImplementedError).
 PENDING_FUNCTIONS = ("solve-", "eigh-")
-PENDING_SECOND_ORDER = ("svd-",)
+PENDING_SECOND_ORDER = ()
 
 
 def is_pending(case, mode):

@@ -35,6 +35,9 @@ class PiecewiseFloor(sympy.Function):
     def fdiff(self, argindex=1):
         return sympy.S.Zero
 
+    def _eval_evalf(self, prec):
+        return sympy.floor(self.args[0].evalf(prec))
+
 
 def remainder(a, b):
     return a - b * PiecewiseFloor(a / b)

@@ -130,6 +130,9 @@ UNARY = [
     ("cosh", np.cosh, real, True), ("tanh", np.tanh, real, True),
     ("arcsinh", np.arcsinh, real, True), ("arccosh", np.arccosh, above_one, True),
     ("arctanh", np.arctanh, unit, True), ("deg2rad", np.deg2rad, real, False),
+    ("radians", np.radians, real, False), ("rad2deg", np.rad2deg, real, False),
+    ("degrees", np.degrees, real, False), ("conj", np.conj, real, False),
+    ("real", np.real, real, False), ("imag_plus_x", lambda x: np.imag(x) + x, real, False),
     ("sign", np.sign, nonzero, False), ("floor", np.floor, off_integer, False),
     ("ceil", np.ceil, off_integer, False),
     # the operators a student writes
@@ -236,6 +239,14 @@ SHAPE_OPS = [
     ("flatten", lambda x: x.flatten(), (2, 3)),
     ("squeeze", lambda x: x.squeeze(), (1, 3, 1)),
     ("astype", lambda x: x.astype(float), (2, 3)),
+    ("np_ravel", np.ravel, (2, 3)), ("np_squeeze", lambda x: np.squeeze(x, 0), (1, 3, 1)),
+    ("expand_dims", lambda x: np.expand_dims(x, 1), (2, 3)),
+    ("swapaxes", lambda x: np.swapaxes(x, 0, 2), (2, 3, 2)),
+    ("broadcast_to", lambda x: np.broadcast_to(x, (2, 2, 3)), (2, 1)),
+    ("method_cumsum", lambda x: x.cumsum(axis=1), (2, 3)),
+    ("method_min", lambda x: x.min(axis=0), (2, 3)),
+    # (a plain array's own a.dot(x) makes x an array: refused, see test_issue15_cases.py)
+    ("method_dot", lambda x: x.dot(np.arange(1.0, 4.0)), (2, 3)),
     ("tril", np.tril, (3, 3)), ("tril_k", lambda x: np.tril(x, -1), (3, 3)),
     ("triu", np.triu, (3, 3)), ("triu_k", lambda x: np.triu(x, 1), (3, 4)),
     ("trace", np.trace, (3, 3)), ("trace_offset", lambda x: np.trace(x, 1), (3, 4)),
@@ -251,7 +262,8 @@ SHAPE_OPS = [
     ("where", lambda x: np.where(x > 0, x, 2 * x), (2, 3)),
 ]
 for name, function, shape in SHAPE_OPS:
-    add(name, function, (nonzero, shape), complex_step=name not in ("where", "astype"))
+    add(name, function, (separated if name == "method_min" else nonzero, shape),
+        complex_step=name not in ("where", "astype", "method_min"))
 
 JOINS = [
     ("concatenate-axis0", lambda a, b: np.concatenate([a, b]), (2, 3), (1, 3)),

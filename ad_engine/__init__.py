@@ -3,5 +3,7 @@
 Read it in this order: rules.py (registering a primitive), numpy_rules.py (the
 table), dispatch.py (how x * y or np.sin(x) reaches a primitive), forward.py
 (Dual), reverse.py (Variable and the backward sweep), higher_order.py,
-linalg.py (eigh, solve), checkpoint.py, numerical.py, nn.py, optim.py.
+linalg.py (eigh, solve), checkpoint.py, numerical.py, nn.py, optim.py. linalg_rules.py
+(einsum, inv, det, SVD, ...) and numpy_functions.py (np.concatenate, np.linalg.norm, ...
+written with primitives) extend the table.
 """

@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from ad_engine.numpy_functions import NUMPY_FUNCTIONS
 from ad_engine.numpy_rules import CONSTANT_UFUNCS
 from ad_engine.rules import PRIMITIVES, UFUNCS, Traced, plain, value_of
 
@@ -41,7 +42,7 @@ def as_operand(x):
     if isinstance(x, (list, tuple)):
         try:
             array = np.asarray(x)
-        except ValueError:
+        except (ValueError, TypeError):  # ragged, or holding Duals/Variables (see __array__)
             return None
         return array if array.dtype.kind in "biufc" else None
     return None
@@ -86,6 +87,7 @@ class ArraySurface(Traced):
     __truediv__, __rtruediv__ = _operator("divide"), _operator("divide", reflected=True)
     __pow__, __rpow__ = _operator("power"), _operator("power", reflected=True)
     __matmul__, __rmatmul__ = _operator("matmul"), _operator("matmul", reflected=True)
+    __mod__, __rmod__ = _operator("remainder"), _operator("remainder", reflected=True)
 
     def __neg__(self):
         return bind(PRIMITIVES["negative"], self)
@@ -165,6 +167,71 @@ class ArraySurface(Traced):
     def T(self):
         return self.transpose()
 
+    def max(self, axis=None, keepdims=False):
+        """Largest element over ``axis`` (all of them by default)."""
+        return np.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Smallest element over ``axis`` (all of them by default)."""
+        return np.min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        """Product of the elements over ``axis`` (all of them by default)."""
+        return np.prod(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        """Cumulative sum along ``axis`` (of the flattened array by default)."""
+        return np.cumsum(self, axis=axis)
+
+    def dot(self, other):
+        """np.dot(self, other)."""
+        return np.dot(self, other)
+
+    def ravel(self):
+        """The elements as a 1-D array."""
+        return self.reshape(-1)
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        """The same elements without the axes of length 1."""
+        return np.squeeze(self, axis)
+
+    def astype(self, dtype):
+        """The same values as ``dtype``: a float type only (a cast to integers or booleans
+        has no derivative)."""
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(
+                f"astype({np.dtype(dtype).name}) of a {type(self).__name__} has no derivative; "
+                f"keep float values (use np.floor, np.round ... on plain arrays)"
+            )
+        return self
+
+    @property
+    def dtype(self):
+        return np.result_type(value_of(self))
+
+    @property
+    def real(self):
+        return np.real(self)
+
+    @property
+    def imag(self):
+        return np.imag(self)
+
+    def conj(self):
+        return np.conjugate(self)
+
+    def __array__(self, dtype=None, copy=None):
+        """numpy calls this to put a Dual or Variable into an array (np.array([x, y]),
+        np.r_, np.c_, np.asarray): an array of objects would lose the derivative in forward
+        mode, so it is refused."""
+        raise TypeError(
+            f"np.array (also np.r_, np.c_, np.asarray) cannot hold a {type(self).__name__}: "
+            f"the derivative would be lost; build the array with np.stack([...]), "
+            f"np.concatenate, np.hstack or np.vstack instead"
+        )
+
     # -- numpy's protocols ---------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """np.sin(x), np.add(x, y), ...: numpy hands its ufuncs to this method."""
@@ -216,22 +283,15 @@ def _method(name):
     return handler
 
 
-def _dot(a, b):
-    if np.ndim(value_of(a)) == 0 or np.ndim(value_of(b)) == 0:
-        return a * b
-    return a @ b
-
-
-# numpy functions (not ufuncs) on Duals and Variables
+# numpy functions (not ufuncs) on Duals and Variables (and numpy_functions.py)
 ARRAY_FUNCTIONS = {
     np.sum: _method("sum"),
     np.mean: _method("mean"),
     np.reshape: _method("reshape"),
-    np.transpose: _method("transpose"),
-    np.dot: _dot,
     np.where: lambda condition, a, b: bind(PRIMITIVES["where"], np.asarray(value_of(condition),
                                                                           dtype=bool), a, b),
     np.shape: lambda x: np.shape(value_of(x)),
     np.ndim: lambda x: np.ndim(value_of(x)),
     np.size: lambda x, axis=None: np.size(value_of(x), axis),
+    **NUMPY_FUNCTIONS,
 }

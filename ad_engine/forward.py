@@ -7,19 +7,12 @@ tangent of its output; ``derivative`` and ``jvp`` run a user function on Duals.
 
 from __future__ import annotations
 
-import itertools
 import numbers
 
 import numpy as np
 
-from ad_engine.dispatch import ArraySurface, as_operand, format_part
-from ad_engine.rules import Traced, plain, value_of
-
-_tags = itertools.count(1)
-# The tag of the innermost derivative/jvp call running now (-0.5: none). A dual
-# built by hand gets this + 0.5: tag 0 outside every call, and inside f during
-# derivative(f, x) a tag newer than that call's perturbation, as it must be.
-_scope = [-0.5]
+from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
+from ad_engine.rules import Traced, call_tagged, current_scope, new_tag, plain, value_of
 
 
 class Dual(ArraySurface):
@@ -54,7 +47,7 @@ class Dual(ArraySurface):
                 )
             parts.append(plain(checked))
         self.val, self.dval = parts
-        self.tag = _scope[-1] + 0.5 if tag is None else tag
+        self.tag = current_scope() + 0.5 if tag is None else tag
 
     @property
     def primal(self):
@@ -66,7 +59,7 @@ class Dual(ArraySurface):
         Every other argument (numbers, arrays, Variables, older duals) is a constant."""
         tag = self.tag
         values = [a.val if isinstance(a, Dual) and a.tag == tag else a for a in args]
-        ans = plain(primitive.evaluate(*values))
+        ans = bind(primitive, *values)  # older Duals and Variables among the values trace it
         tangent = None
         for jvp, a in zip(primitive.jvps, args):
             if isinstance(a, Dual) and a.tag == tag:
@@ -94,16 +87,7 @@ def _dual(val, dval, tag):
 def call_perturbed(f, *duals):
     """``f(*duals)`` for duals made with a fresh tag (``new_tag()``): while f runs,
     duals built by hand inside f get a newer tag than those."""
-    _scope.append(max(d.tag for d in duals))
-    try:
-        return f(*duals)
-    finally:
-        _scope.pop()
-
-
-def new_tag():
-    """A tag newer than every tag so far: the perturbation of one derivative."""
-    return next(_tags)
+    return call_tagged(f, max(d.tag for d in duals), *duals)
 
 
 def tangent_part(result, tag, like):
@@ -138,10 +122,17 @@ def derivative(f, x):
     # one scalar seed stands for a tangent of ones at every point: no array of
     # ones to multiply by (numpy broadcasting does the rest)
     result = call_perturbed(f, Dual(x, 1.0, tag))
-    tangent = tangent_part(result, tag, x)
+    return output_tangent(result, tag, x)
+
+
+def output_tangent(result, tag, like):
+    """The tangent of ``result`` along the perturbation ``tag`` (zeros of ``like``'s shape
+    if f did not use it), with the shape of the value (f(x) = x + c with c an array:
+    the tangent is still the scalar seed)."""
+    tangent = tangent_part(result, tag, like)
     shape = np.shape(value_of(result))
     if shape and np.shape(value_of(tangent)) != shape:
-        tangent = tangent * np.ones(shape)  # e.g. f(x) = x + c: the tangent is still the seed
+        tangent = tangent * np.ones(shape)
     return tangent
 
 
@@ -159,14 +150,20 @@ def jvp(f, x, v):
         result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
     else:
         if not isinstance(x, Traced):  # a Dual when jvp calls are nested
-            x = np.asarray(x, dtype=float)
-        v = np.asarray(v, dtype=float)
+            x = _numeric_array(x)
+        v = _numeric_array(v)
         if np.shape(value_of(x)) != v.shape:
             raise ValueError(
                 f"x has shape {np.shape(value_of(x))} but v has shape {v.shape}; they must match"
             )
         result = call_perturbed(f, Dual(x, v, tag))
-    return primal_part(result, tag), tangent_part(result, tag, result)
+    return primal_part(result, tag), output_tangent(result, tag, result)
+
+
+def _numeric_array(x):
+    """x as a float array (a complex array stays complex: never truncated)."""
+    x = np.asarray(x)
+    return x if x.dtype.kind in "fc" else x.astype(float)
 
 
 def forward_gradient(f, x):

@@ -12,7 +12,17 @@ import operator
 
 import numpy as np
 
-from ad_engine.rules import Traced, deflinear, defprimitive, fit, full_tangent, plain, value_of
+from ad_engine.rules import (
+    PRIMITIVES,
+    Traced,
+    deflinear,
+    defprimitive,
+    fit,
+    full_tangent,
+    plain,
+    unbroadcast,
+    value_of,
+)
 
 
 def elementwise(name, evaluate, *partials, formula=None, partial_formulas=None):
@@ -71,11 +81,32 @@ elementwise("multiply", operator.mul, lambda ans, a, b: b, lambda ans, a, b: a,
             formula="{0} × {1}", partial_formulas=("{1}", "{0}"))
 elementwise("divide", operator.truediv, lambda ans, a, b: 1 / b, lambda ans, a, b: -ans / b,
             formula="{0} / {1}", partial_formulas=("1/{1}", "(-{out}/{1})"))
-elementwise("power", _power, _power_partial_base, lambda ans, a, b: ans * np.log(a),
+def _power_partial_exponent(ans, a, b):
+    # d(a**b)/db = a**b ln a; where a = 0 (and b > 0) a**b = 0 for every b near b, so
+    # the derivative is 0 there, not 0 * ln 0 = nan: ln is taken of 1 instead.
+    zero = value_of(a) == 0
+    if np.any(zero):
+        a = _picked(np.where(zero, 1.0, a))
+    return ans * np.log(a)
+
+
+elementwise("power", _power, _power_partial_base, _power_partial_exponent,
             formula="{0}^{1}", partial_formulas=("{1} × {0}^({1}-1)", "{out} × ln {0}"))
 elementwise("negative", operator.neg, -1, formula="-{0}", partial_formulas=("(-1)",))
 elementwise("positive", operator.pos, 1, formula="+{0}", partial_formulas=("1",))
-elementwise("absolute", abs, lambda ans, x: np.sign(value_of(x)))  # abs'(0) = 0
+absolute = elementwise("absolute", abs, lambda ans, x: np.sign(value_of(x)))  # abs'(0) = 0
+
+
+def _absolute_jvp(tangent, ans, x):
+    # |z| is not complex-differentiable: along dz it moves by Re(conj(z) dz) / |z|
+    # (autograd's and JAX's convention); for real x and tangent: sign(x) dx.
+    if np.iscomplexobj(value_of(x)) or np.iscomplexobj(value_of(tangent)):
+        return np.real(np.conj(x) * tangent) / ans
+    return np.sign(value_of(x)) * tangent
+
+
+absolute.jvps = (_absolute_jvp,)
+elementwise("fabs", np.fabs, lambda ans, x: np.sign(value_of(x)))
 elementwise("square", np.square, lambda ans, x: 2 * x, partial_formulas=("2 {0}",))
 elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, partial_formulas=("(-{out}²)",))
 elementwise("sqrt", np.sqrt, _real_domain(lambda ans, x: 0.5 / ans), partial_formulas=("1/(2 {out})",))
@@ -99,12 +130,23 @@ elementwise("cosh", np.cosh, lambda ans, x: np.sinh(x))
 elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, partial_formulas=("(1 - {out}²)",))
 elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / np.sqrt(x * x + 1))
 elementwise("arctanh", np.arctanh, _real_domain(lambda ans, x: 1 / (1 - x * x)))
+elementwise("arccosh", np.arccosh, _real_domain(lambda ans, x: 1 / np.sqrt(x * x - 1)))
+for _name, _factor in (("deg2rad", np.pi / 180), ("radians", np.pi / 180),
+                       ("rad2deg", 180 / np.pi), ("degrees", 180 / np.pi)):
+    elementwise(_name, getattr(np, _name), lambda ans, x, c=_factor: c)
+elementwise("logaddexp", np.logaddexp, lambda ans, a, b: np.exp(a - ans),
+            lambda ans, a, b: np.exp(b - ans))
+# x % y = x - floor(x / y) y: the floor is piecewise constant
+elementwise("remainder", np.remainder, 1,
+            lambda ans, a, b: -np.floor(value_of(a) / value_of(b)), formula="{0} mod {1}")
 elementwise("maximum", np.maximum,
             lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b),
             lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b))
 elementwise("minimum", np.minimum,
             lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b),
             lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b))
+elementwise("fmax", np.fmax, *PRIMITIVES["maximum"].partials)  # as maximum, nan aside
+elementwise("fmin", np.fmin, *PRIMITIVES["minimum"].partials)
 elementwise("arctan2", np.arctan2, lambda ans, y, x: x / (x * x + y * y),
             lambda ans, y, x: -y / (x * x + y * y))
 elementwise("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans)
@@ -120,26 +162,32 @@ CONSTANT_UFUNCS = frozenset((
 
 # -- matrix product: (A + A'd) @ (B + B'd) = A @ B + (A' @ B + A @ B')d ----------------
 
-def _matmul_vjp_a(adjoint, ans, a, b):
-    g = np.asarray(adjoint)
+def swap_last_axes(x):
+    """x with its last two axes swapped (the matrix transpose of a stack of matrices)."""
+    return np.swapaxes(x, -1, -2)
+
+
+# The vjps are written with numpy calls that dispatch (@, *, indexing, np.swapaxes), so
+# that a traced adjoint or argument (a second derivative) is traced through them.
+
+def _matmul_vjp_a(g, ans, a, b):
     if np.ndim(b) == 1:
-        gradient = np.multiply.outer(g, b) if np.ndim(a) > 1 else g * b
+        gradient = g[..., None] * b if np.ndim(a) > 1 else g * b
     elif np.ndim(a) == 1:
         gradient = (b @ g[..., None])[..., 0]
     else:
-        gradient = g @ np.swapaxes(b, -1, -2)
+        gradient = g @ swap_last_axes(b)
     return fit(plain(gradient), a)
 
 
-def _matmul_vjp_b(adjoint, ans, a, b):
-    g = np.asarray(adjoint)
+def _matmul_vjp_b(g, ans, a, b):
     if np.ndim(a) == 1:
         # a[:, None] * g[..., None, :], not outer(a, g): g may carry batch axes
         gradient = a[:, None] * g[..., None, :] if np.ndim(b) > 1 else g * a
     elif np.ndim(b) == 1:
-        gradient = (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
+        gradient = (swap_last_axes(a) @ g[..., None])[..., 0]
     else:
-        gradient = np.swapaxes(a, -1, -2) @ g
+        gradient = swap_last_axes(a) @ g
     return fit(plain(gradient), b)
 
 
@@ -171,37 +219,116 @@ defprimitive("where", lambda mask, a, b: _picked(np.where(mask, a, b)),
 # -- linear array operations: the jvp applies the operation to the tangent, the vjp
 # its transpose (see deflinear) --------------------------------------------------------
 
-def _getitem_transpose(adjoint, value, index):
-    gradient = np.zeros(np.shape(value))
+def _is_basic(index):
     parts = index if isinstance(index, tuple) else (index,)
-    if all((isinstance(p, (int, np.integer, slice)) and not isinstance(p, bool)) or p is None
-           or p is Ellipsis for p in parts):
-        gradient[index] += adjoint  # basic indexing selects each element at most once
+    return all((isinstance(p, (int, np.integer, slice)) and not isinstance(p, bool)) or p is None
+               or p is Ellipsis for p in parts)
+
+
+def _untake(values, index, shape):
+    """The transpose of x[index]: an array of zeros of ``shape`` with ``values`` added at
+    ``index`` (repeated fancy indices accumulate)."""
+    result = np.zeros(shape, dtype=np.result_type(values, float))
+    if _is_basic(index):
+        result[index] += values  # basic indexing selects each element at most once
     else:
-        np.add.at(gradient, index, adjoint)  # fancy indexing: repeated indices accumulate
-    return gradient
+        np.add.at(result, index, values)
+    return result
 
 
-def _sum_transpose(adjoint, value, axis, keepdims):
-    if axis is not None and not keepdims:
-        adjoint = np.expand_dims(adjoint, axis)
-    return np.broadcast_to(adjoint, np.shape(value))
+def kept_shape(shape, axis):
+    """The shape of a reduction over ``axis`` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
 
 
-def _mean_transpose(adjoint, value, axis, keepdims):
-    count = np.size(value) / np.size(np.sum(value, axis=axis))
-    return _sum_transpose(adjoint, value, axis, keepdims) / count
+def keep_dims(y, x, axis, keepdims):
+    """The result ``y`` of a reduction of ``x`` over ``axis``, reshaped as with keepdims=True
+    (so that it broadcasts against x)."""
+    return y if keepdims or np.ndim(y) == 0 else np.reshape(y, kept_shape(np.shape(x), axis))
 
 
-deflinear("getitem", lambda x, index: plain(x[index]), _getitem_transpose)
+def _sum_transpose(adjoint, x, axis, keepdims):
+    return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), np.shape(x))
+
+
+def _mean_transpose(adjoint, x, axis, keepdims):
+    count = np.size(value_of(x)) / np.size(np.sum(value_of(x), axis=axis))
+    return _sum_transpose(adjoint, x, axis, keepdims) / count
+
+
+def _cumsum_transpose(adjoint, x, axis):
+    # sum over j >= i of adjoint_j: a cumulative sum from the other end
+    if axis is None:
+        return np.reshape(np.cumsum(adjoint[::-1])[::-1], np.shape(x))
+    backwards = (slice(None),) * (axis % np.ndim(x)) + (slice(None, None, -1),)
+    return np.cumsum(adjoint[backwards], axis=axis)[backwards]
+
+
+def _transpose_transpose(adjoint, x, axes):
+    if axes is None:
+        return np.transpose(adjoint)
+    return np.transpose(adjoint, tuple(np.argsort([a % np.ndim(x) for a in axes])))
+
+
+deflinear("getitem", lambda x, index: plain(x[index]),
+          lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, np.shape(x)))
+deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
 deflinear("sum", lambda x, axis, keepdims: plain(np.sum(x, axis=axis, keepdims=keepdims)),
           _sum_transpose)
 deflinear("mean", lambda x, axis, keepdims: plain(np.mean(x, axis=axis, keepdims=keepdims)),
           _mean_transpose)
+deflinear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+          lambda adjoint, x, shape: unbroadcast(adjoint, np.shape(x)))
+deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
           lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
-deflinear("transpose", lambda x, axes: np.transpose(x, axes),
-          lambda adjoint, x, axes: np.transpose(adjoint, None if axes is None else np.argsort(axes)))
+deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
+deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)  # reverse: x is real
+deflinear("imag", lambda x: plain(np.imag(x)), lambda adjoint, x: 0.0 * adjoint)
+defprimitive("conjugate", np.conjugate, ufunc=np.conjugate,
+             jvps=[lambda t, ans, x: np.conjugate(t)],
+             vjps=[lambda g, ans, x: fit(np.conjugate(g), x)])
+
+
+# -- reductions that are not linear ----------------------------------------------------
+
+def _extremum(name, reduce):
+    """max or min over ``axis``: the derivative goes to the entries equal to the extremum
+    (shared equally at a tie, as for maximum(x, x))."""
+    def share(x, axis):
+        value = value_of(x)
+        hits = value == reduce(value, axis=axis, keepdims=True)
+        return hits / np.sum(hits, axis=axis, keepdims=True)
+
+    defprimitive(
+        name, lambda x, axis, keepdims: plain(reduce(x, axis=axis, keepdims=keepdims)),
+        jvps=[lambda t, ans, x, axis, keepdims: np.sum(full_tangent(t, x) * share(x, axis),
+                                                       axis=axis, keepdims=keepdims), None, None],
+        vjps=[lambda g, ans, x, axis, keepdims: keep_dims(g, x, axis, keepdims) * share(x, axis),
+              None, None])
+
+
+_extremum("max", np.max)
+_extremum("min", np.min)
+
+
+def _prod_partial(ans, x, axis, keepdims):
+    """d prod / d x_i = prod / x_i (refused at a zero entry, where it would be 0/0)."""
+    if np.any(value_of(x) == 0):
+        raise ValueError("np.prod: the derivative at an entry equal to 0 is not supported "
+                         "(prod / x divides by zero); multiply the factors with * instead")
+    return keep_dims(ans, x, axis, keepdims) / x
+
+
+defprimitive(
+    "prod", lambda x, axis, keepdims: plain(np.prod(x, axis=axis, keepdims=keepdims)),
+    jvps=[lambda t, ans, x, axis, keepdims: np.sum(
+        _prod_partial(ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims), None, None],
+    vjps=[lambda g, ans, x, axis, keepdims: keep_dims(g, x, axis, keepdims)
+          * _prod_partial(ans, x, axis, keepdims), None, None])
 
 
 # -- the same rules as plain functions, as written in the lecture ----------------------

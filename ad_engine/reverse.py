@@ -6,6 +6,16 @@ them). ``y.backward()`` puts the nodes in topological order, then walks them
 from the output back: each node multiplies its adjoint by its local partial
 derivatives (the primitive's vjps, rules.py) and adds the result into its
 parents' adjoints.
+
+Derivatives of derivatives need no other sweep. Each ``grad`` call records its
+own graph, marked by a fresh tag (as forward mode tags each perturbation): only
+Variables of that tag are parents of its nodes. When ``grad`` is differentiated
+again (``grad(grad(f))``, ``jvp(grad(f))``), its inputs are the outer call's
+Variables or Duals; the values stored in the inner graph are then traced
+values, so the vjps of the inner sweep, computed from those values, are
+recorded by the outer call as any other operation (autograd works so). A
+nested grad that closes over the outer variable cannot add into the outer
+gradient either: its sweep never leaves its own tag.
 """
 
 from __future__ import annotations
@@ -15,8 +25,8 @@ import operator
 
 import numpy as np
 
-from ad_engine.dispatch import ArraySurface, as_operand, format_part
-from ad_engine.rules import plain, value_of
+from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
+from ad_engine.rules import Traced, call_tagged, current_scope, new_tag, value_of
 
 _created = itertools.count()  # numbers the nodes in the order they are made
 
@@ -25,8 +35,10 @@ class Variable(ArraySurface):
     """A node of the computational graph (reverse mode): a value, and after
     ``backward()`` the gradient of the output with respect to it.
 
-    ``value`` is a float or a numpy array; numpy broadcasting applies in the
-    forward pass and gradients are summed back to each operand's shape. A
+    ``value`` is a float or a real numpy array (or, in a derivative of a
+    derivative, a traced value); numpy broadcasting applies in the forward pass
+    and gradients are summed back to each operand's shape. ``tag`` names the
+    graph the node belongs to (each ``grad`` call makes its own). A
     graph lives as long as something refers to its output (or to a node in
     it), and is freed as soon as nothing does.
 
@@ -41,26 +53,17 @@ class Variable(ArraySurface):
     """
 
     __slots__ = ("value", "grad", "adjoint", "name", "primitive", "args", "parents", "number",
-                 "__weakref__")
+                 "tag", "__weakref__")
     __array_priority__ = 10
 
-    def __init__(self, value, name=None):
-        checked = as_operand(value)
-        if checked is None or isinstance(checked, (complex, ArraySurface)):
-            raise TypeError(
-                f"Variable value must be a float or a numeric numpy array, not {type(value).__name__!r}"
-            )
-        if np.ndim(checked) == 0:
-            value = float(np.real_if_close(checked)) if not isinstance(checked, float) else checked
-        else:
-            value = np.array(checked, dtype=float)
-        self._record(value, None, (), ())
+    def __init__(self, value, name=None, tag=None):
+        self._record(_leaf_value(value), None, (), (), current_scope() + 0.25 if tag is None else tag)
         self.name = name
 
-    def _record(self, value, primitive, args, parents):
+    def _record(self, value, primitive, args, parents, tag):
         self.value, self.primitive, self.args, self.parents = value, primitive, args, parents
         self.grad = self.adjoint = self.name = None
-        self.number = next(_created)
+        self.number, self.tag = next(_created), tag
 
     @property
     def primal(self):
@@ -72,11 +75,14 @@ class Variable(ArraySurface):
         return None if self.primitive is None else self.primitive.name
 
     def process(self, primitive, args):
-        """Evaluate ``primitive`` on the values of ``args`` and record the new node."""
-        values = tuple([a.value if isinstance(a, Variable) else a for a in args])
-        parents = tuple([a if isinstance(a, Variable) else None for a in args])
+        """Evaluate ``primitive`` on the values of ``args`` and record the new node. Only
+        Variables of this graph (this tag) are parents; older Duals and Variables are
+        constants here, and trace the evaluation (and later the vjps) in their own graph."""
+        tag = self.tag
+        values = tuple([a.value if type(a) is Variable and a.tag == tag else a for a in args])
+        parents = tuple([a if type(a) is Variable and a.tag == tag else None for a in args])
         node = Variable.__new__(Variable)
-        node._record(plain(primitive.evaluate(*values)), primitive, values, parents)
+        node._record(bind(primitive, *values), primitive, values, parents, tag)
         return node
 
     def backward(self, seed=None):
@@ -126,6 +132,27 @@ class Variable(ArraySurface):
         return f"Variable({format_part(self.value)}{name})"
 
 
+def _leaf_value(value):
+    """The value of a Variable made by hand: a float, a float array, or a traced value
+    (a Dual or an older Variable: derivatives of derivatives). Complex numbers are
+    refused (reverse mode here is for real functions), never truncated."""
+    checked = as_operand(value)
+    if isinstance(checked, Traced):
+        return checked
+    if checked is None:
+        raise TypeError(
+            f"Variable value must be a float or a numeric numpy array, not {type(value).__name__!r}"
+        )
+    if isinstance(checked, complex) or np.iscomplexobj(checked):
+        raise TypeError(
+            "Variable value must be real, not 'complex': reverse mode here is for real "
+            "functions (forward mode, Dual and jvp, accepts complex numbers)"
+        )
+    if np.ndim(checked) == 0:
+        return checked if isinstance(checked, float) else float(checked)
+    return np.array(checked, dtype=float)
+
+
 def _accumulate(grad, adjoint):
     """grad + adjoint; a new .grad is a writeable array of its own (an adjoint may be a
     read-only broadcast view, or shared by several leaves: x + y passes one to both)."""
@@ -164,22 +191,39 @@ def grad(f, argnums=0):
     positions = (argnums,) if single else tuple(argnums)
 
     def gradient(*args):
+        tag = new_tag()  # this gradient's own graph: nested grads never mix their sweeps
         inputs = list(args)
         for i in positions:
             if i >= len(args):
                 raise ValueError(f"argnums={argnums} but f was called with {len(args)} arguments")
-            inputs[i] = Variable(args[i])
-        output = f(*inputs)
-        if not isinstance(output, Variable):
-            raise TypeError(
-                f"f must return a Variable that depends on its arguments, it returned "
-                f"{type(output).__name__!r}"
-            )
-        output.backward()
-        grads = tuple(
-            inputs[i].grad if inputs[i].grad is not None else np.zeros_like(inputs[i].value)
-            for i in positions
-        )
+            inputs[i] = Variable(args[i], tag=tag)
+        output = call_tagged(f, tag, *inputs)
+        sweep_from(output, tag)
+        grads = tuple(_gradient_of(inputs[i]) for i in positions)
         return grads[0] if single else grads
 
     return gradient
+
+
+def sweep_from(output, tag):
+    """The backward sweep of ``grad``: from the scalar (or one-element) ``output`` of f
+    through the graph ``tag``. An output that does not depend on the inputs (a
+    number, or a value of an outer derivative) has gradient zero: no sweep."""
+    size = np.size(value_of(output))
+    if size != 1:
+        raise ValueError(f"grad needs a scalar output (or one element), but f returned shape "
+                         f"{np.shape(value_of(output))}")
+    if isinstance(output, Variable) and output.tag == tag:
+        output.backward(None if output.shape == () else np.ones(output.shape))
+    elif isinstance(output, Traced) and output.tag > tag:
+        raise TypeError(
+            f"f returned a {type(output).__name__} made inside f by hand; return a value "
+            f"computed from f's arguments"
+        )
+
+
+def _gradient_of(leaf):
+    if leaf.grad is not None:
+        return leaf.grad
+    shape = np.shape(value_of(leaf))
+    return np.zeros(shape) if shape else 0.0

@@ -25,6 +25,8 @@ registers np.sin for both modes. ``PRIMITIVES`` maps names to primitives and
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 PRIMITIVES = {}  # name -> Primitive
@@ -38,6 +40,35 @@ class Traced:
 
     __slots__ = ()
     tag = -1
+
+
+# -- tags: one counter for both modes, so that any mode nests in any other ------------
+
+_tags = itertools.count(1)
+# The tag of the innermost derivative/jvp/grad call running now (-0.5: none). A
+# Dual built by hand gets this + 0.5 (a Variable built by hand + 0.25): newer
+# than that call's perturbation, as it must be.
+_scope = [-0.5]
+
+
+def new_tag():
+    """A tag newer than every tag so far: the perturbation of one derivative (forward
+    mode) or the graph of one gradient (reverse mode)."""
+    return next(_tags)
+
+
+def current_scope():
+    """The tag of the innermost derivative call running now (-0.5 outside every call)."""
+    return _scope[-1]
+
+
+def call_tagged(f, tag, *args):
+    """``f(*args)`` while the derivative call of ``tag`` runs (see ``_scope``)."""
+    _scope.append(tag)
+    try:
+        return f(*args)
+    finally:
+        _scope.pop()
 
 
 class Primitive:
@@ -108,12 +139,13 @@ def deflinear(name, evaluate, transpose, **kwargs):
     (sum, reshape, indexing...): its jvp is ``evaluate`` applied to the tangent, its
     vjp ``transpose(adjoint, x, *params)``. The other arguments are constants."""
     def jvp(tangent, ans, x, *params):
-        return evaluate(full_tangent(tangent, x), *params)
+        return primitive(full_tangent(tangent, x), *params)  # the tangent may be traced too
 
     def vjp(adjoint, ans, x, *params):
         return transpose(adjoint, x, *params)
 
-    return defprimitive(name, evaluate, jvps=[jvp], vjps=[vjp], **kwargs)
+    primitive = defprimitive(name, evaluate, jvps=[jvp], vjps=[vjp], **kwargs)
+    return primitive
 
 
 # -- the derivative of an elementwise primitive from its partials ---------------------
@@ -159,16 +191,16 @@ def plain(x):
 
 def unbroadcast(gradient, shape):
     """Sum ``gradient`` over the axes that numpy broadcasting added or stretched,
-    so that it gets the operand's ``shape`` back (a float for shape ())."""
-    if np.shape(gradient) == shape:
+    so that it gets the operand's ``shape`` back (a float for shape ()). The
+    gradient may be traced (a second derivative): np.sum and np.reshape dispatch."""
+    current = np.shape(gradient)
+    if current == shape:
         return plain(gradient)  # np.float64 -> float: grads print as 0.28..., not np.float64(...)
-    gradient = np.asarray(gradient)
-    while gradient.ndim > len(shape):
-        gradient = gradient.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and gradient.shape[axis] != 1:
-            gradient = gradient.sum(axis=axis, keepdims=True)
-    return float(gradient) if shape == () else gradient
+    extra = len(current) - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + axis for axis, size in enumerate(shape)
+                                       if size == 1 and current[extra + axis] != 1)
+    gradient = np.reshape(np.sum(gradient, axis=axes), shape)
+    return plain(gradient[()]) if shape == () and isinstance(gradient, np.ndarray) else gradient
 
 
 def fit(gradient, arg):

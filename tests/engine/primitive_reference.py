@@ -23,6 +23,26 @@ def _cbrt(x):
     return sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3)
 
 
+class PiecewiseFloor(sympy.Function):
+    """floor with derivative 0 (sympy leaves d floor/dx unevaluated): the derivative of
+    x % y = x - y floor(x / y) away from its jumps."""
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Number:
+            return sympy.floor(arg)
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _eval_evalf(self, prec):
+        return sympy.floor(self.args[0].evalf(prec))
+
+
+def remainder(a, b):
+    return a - b * PiecewiseFloor(a / b)
+
+
 REFERENCE = {
     "add": (lambda a, b: a + b, BINARY_POINTS),
     "subtract": (lambda a, b: a - b, BINARY_POINTS),
@@ -58,6 +78,16 @@ REFERENCE = {
     "minimum": (sympy.Min, BINARY_POINTS + [(2.3, 0.7)]),
     "arctan2": (sympy.atan2, BINARY_POINTS),
     "hypot": (lambda a, b: sympy.sqrt(a**2 + b**2), BINARY_POINTS),
+    "arccosh": (sympy.acosh, [(1.2,), (1.9,), (3.7,)]),
+    "fabs": (sympy.Abs, UNARY_POINTS),
+    "deg2rad": (lambda x: x * sympy.pi / 180, UNARY_POINTS),
+    "radians": (lambda x: x * sympy.pi / 180, UNARY_POINTS),
+    "rad2deg": (lambda x: x * 180 / sympy.pi, UNARY_POINTS),
+    "degrees": (lambda x: x * 180 / sympy.pi, UNARY_POINTS),
+    "fmax": (sympy.Max, BINARY_POINTS + [(2.3, 0.7)]),
+    "fmin": (sympy.Min, BINARY_POINTS + [(2.3, 0.7)]),
+    "logaddexp": (lambda a, b: sympy.log(sympy.exp(a) + sympy.exp(b)), BINARY_POINTS),
+    "remainder": (remainder, [(0.7, 2.3), (2.5, 0.9), (-1.4, 0.6), (3.3, -1.6)]),
 }
 
 

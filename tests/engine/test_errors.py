@@ -67,8 +67,7 @@ def test_numpy_ufunc_with_a_string_operand(kind):
         (lambda: Variable(None), "not 'NoneType'"),
         (lambda: Variable(["a", "b"]), "not 'list'"),
         (lambda: Variable(1j), "not 'complex'"),
-        (lambda: Variable(Dual(1.0, 1.0)), "not 'Dual'"),
-        (lambda: Variable(Variable(1.0)), "not 'Variable'"),
+        (lambda: Variable(np.array([1 + 2j])), "not 'complex'"),  # never truncated
         (lambda: Dual("a", 1), "Dual val must be a number"),
         (lambda: Dual(1.0, "a"), "Dual dval must be a number"),
         (lambda: Dual(None), "not 'NoneType'"),
@@ -98,9 +97,10 @@ def test_backward_with_a_seed_of_the_wrong_shape():
 
 
 def test_grad_of_a_function_returning_a_non_variable():
-    with pytest.raises(TypeError, match="f must return a Variable.*'float'"):
-        ad.grad(lambda x: 3.0)(1.0)
-    with pytest.raises(TypeError, match="f must return a Variable.*'ndarray'"):
+    """A constant scalar has gradient zero (as in autograd and JAX); a constant array is
+    not a scalar output."""
+    assert ad.grad(lambda x: 3.0)(1.0) == 0.0
+    with pytest.raises(ValueError, match=r"needs a scalar output.*shape \(2,\)"):
         ad.grad(lambda x: np.ones(2))(1.0)
 
 
@@ -118,7 +118,7 @@ def test_grad_argnums_out_of_range():
 
 
 @pytest.mark.parametrize("kind", ["Dual", "Variable"])
-@pytest.mark.parametrize("ufunc", [np.fmod, np.logaddexp, np.remainder])
+@pytest.mark.parametrize("ufunc", [np.fmod, np.copysign, np.nextafter])
 def test_ufunc_without_a_rule_names_it(kind, ufunc):
     with pytest.raises(TypeError, match=f"np.{ufunc.__name__} has no derivative rule for {kind}"):
         ufunc(_make(kind), 2.0)
@@ -137,8 +137,8 @@ def test_ufunc_methods_other_than_call(kind):
 
 
 def test_numpy_function_without_a_handler():
-    with pytest.raises(TypeError, match="concatenate"):
-        np.concatenate([Variable(np.ones(2)), Variable(np.ones(2))])
+    with pytest.raises(TypeError, match="sort"):
+        np.sort(Variable(np.ones(2)))
 
 
 def test_constant_ufuncs_give_plain_values():

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import autodiff_helpers as ad
 from autodiff_helpers import Variable
-from primitive_reference import elementwise_names, register_wrong_partials
+from primitive_reference import elementwise_names, register_wrong_partials, remainder
 
 N_INPUTS = 3
 SYMBOLS = sympy.symbols("x0:3", real=True)
@@ -80,6 +80,25 @@ class SympyNamespace:
     def absolute(a):
         return sympy.Abs(a)
 
+    fabs = absolute
+    arccosh, fmax, fmin = sympy.acosh, sympy.Max, sympy.Min
+
+    @staticmethod
+    def deg2rad(a):
+        return a * sympy.pi / 180
+
+    @staticmethod
+    def rad2deg(a):
+        return a * 180 / sympy.pi
+
+    radians, degrees = deg2rad, rad2deg
+
+    @staticmethod
+    def logaddexp(a, b):
+        return sympy.log(sympy.exp(a) + sympy.exp(b))
+
+    remainder = staticmethod(remainder)
+
 
 class NumpyNamespace:
     """numpy's functions, plus abs spelled as the builtin (the `absolute` rule via __abs__)."""
@@ -122,6 +141,12 @@ UNARY = {
     "tanh": lambda m, a: m.tanh(a),
     "arcsinh": lambda m, a: m.arcsinh(a),
     "arctanh": lambda m, a: m.arctanh(m.tanh(a) / 2),
+    "arccosh": lambda m, a: m.arccosh(a * a + 1.5),
+    "fabs": lambda m, a: m.fabs(a),
+    "deg2rad": lambda m, a: m.deg2rad(a),
+    "radians": lambda m, a: m.radians(a),
+    "rad2deg": lambda m, a: m.rad2deg(m.tanh(a)),
+    "degrees": lambda m, a: m.degrees(m.tanh(a)),
 }
 BINARY = {
     "add": lambda m, a, b: a + b,
@@ -133,9 +158,13 @@ BINARY = {
     "minimum": lambda m, a, b: m.minimum(a, b),
     "arctan2": lambda m, a, b: m.arctan2(a, b * b + 1),
     "hypot": lambda m, a, b: m.hypot(a, b * b + 1),
+    "fmax": lambda m, a, b: m.fmax(a, b),
+    "fmin": lambda m, a, b: m.fmin(a, b),
+    "logaddexp": lambda m, a, b: m.logaddexp(a, b),
+    "remainder": lambda m, a, b: m.remainder(a, b * b + 1),
 }
 OPS = sorted(UNARY) + sorted(BINARY)
-KINKED = {"absolute", "maximum", "minimum"}
+KINKED = {"absolute", "fabs", "maximum", "minimum", "fmax", "fmin", "remainder"}
 
 
 def test_programs_cover_every_primitive():
@@ -181,10 +210,13 @@ def reject_bad_points(op, a, b, same_node):
         assume(math.isfinite(value) and abs(value) < 30.0)
     # at a kink (also exactly at it: |x| sin x at 0) central differences are only O(h)
     # accurate; the conventions there are tested in test_errors.py
-    if op == "absolute":
+    if op in ("absolute", "fabs"):
         assume(abs(a) > 1e-3)
-    if op in ("maximum", "minimum") and not same_node:
+    if op in ("maximum", "minimum", "fmax", "fmin") and not same_node:
         assume(abs(a - b) > 1e-3)
+    if op == "remainder":  # a % (b*b + 1) jumps where the quotient is an integer
+        quotient = a / (b * b + 1)
+        assume(abs(quotient - round(quotient)) > 1e-3)
 
 
 def exact_gradient(program, inputs):

@@ -1,0 +1,230 @@
+"""Primitives of linear algebra: einsum (which also gives tensordot and N-D dot), inv,
+det, slogdet, the SVD, cholesky, pinv.
+
+Every jvp and vjp is written with numpy calls that dispatch (@, *, np.einsum,
+np.linalg.inv...) on the primitive's own output and arguments, so that a traced
+argument or adjoint (a second derivative, any mode over any mode) is traced
+through them. The formulas are the standard ones (Giles, "An extended
+collection of matrix derivative results", 2008; autograd's numpy_vjps).
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ad_engine.numpy_rules import swap_last_axes
+from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain
+
+# -- einsum: linear in each operand -----------------------------------------------------
+# The derivative along operand k is einsum with the tangent in its place; the
+# adjoint of operand k is einsum of the output's adjoint with the other operands,
+# back to operand k's subscripts. Two cases need a constant operand more: a
+# letter repeated in operand k ("ii", a diagonal) gets a fresh letter and an
+# identity matrix tying the two; a letter only operand k has (summed over in
+# the output, e.g. "ij->i") gets a vector of ones.
+
+MAX_EINSUM_OPERANDS = 8
+
+
+def parse_einsum(subscripts, count):
+    """The explicit form (inputs, output) of einsum's ``subscripts`` for ``count`` operands."""
+    subscripts = subscripts.replace(" ", "")
+    if "." in subscripts:
+        raise NotImplementedError("np.einsum with '...' is not supported on Duals and "
+                                  "Variables; write every axis with a letter")
+    inputs, arrow, output = subscripts.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != count:
+        raise ValueError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, got {count}")
+    if not arrow:  # implicit output: the letters that appear once, in alphabetical order
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs, output
+
+
+def _einsum_jvp(k):
+    def jvp(t, ans, subscripts, *operands):
+        operands = list(operands)
+        operands[k] = full_tangent(t, operands[k])
+        return np.einsum(subscripts, *operands)
+
+    return jvp
+
+
+def _einsum_vjp(k):
+    def vjp(g, ans, subscripts, *operands):
+        inputs, output = parse_einsum(subscripts, len(operands))
+        others = [s for j, s in enumerate(inputs) if j != k]
+        present = set(output).union(*others)
+        fresh = iter(c for c in string.ascii_letters if c not in subscripts)
+        target, extra_subscripts, extras = "", [], []
+        for letter, size in zip(inputs[k], np.shape(operands[k])):
+            if letter in target:  # a diagonal: a fresh letter tied to it by the identity
+                new = next(fresh)
+                extra_subscripts.append(letter + new)
+                extras.append(np.eye(size))
+                letter = new
+            elif letter not in present:  # summed over in operand k alone
+                extra_subscripts.append(letter)
+                extras.append(np.ones(size))
+            target += letter
+        spec = ",".join([output, *others, *extra_subscripts]) + "->" + target
+        other_operands = [op for j, op in enumerate(operands) if j != k]
+        return fit(plain(np.einsum(spec, g, *other_operands, *extras)), operands[k])
+
+    return vjp
+
+
+defprimitive("einsum", lambda subscripts, *operands: plain(np.einsum(subscripts, *operands)),
+             jvps=[None] + [_einsum_jvp(k) for k in range(MAX_EINSUM_OPERANDS)],
+             vjps=[None] + [_einsum_vjp(k) for k in range(MAX_EINSUM_OPERANDS)])
+
+
+# -- inverse, determinant ------------------------------------------------------------------
+
+def _with_matrix_axes(y):
+    """y (one number per matrix) with two axes of length 1 appended: it broadcasts
+    against the matrices."""
+    return np.reshape(y, np.shape(y) + (1, 1))
+
+
+def _inverse_transposed(a):
+    return swap_last_axes(np.linalg.inv(a))
+
+
+# d(A^-1) = -A^-1 dA A^-1
+defprimitive("inv", np.linalg.inv,
+             jvps=[lambda t, ans, a: -(ans @ full_tangent(t, a) @ ans)],
+             vjps=[lambda g, ans, a: -(swap_last_axes(ans) @ g @ swap_last_axes(ans))])
+
+# d det A = det A tr(A^-1 dA);  d log|det A| = tr(A^-1 dA)
+defprimitive("det", lambda a: plain(np.linalg.det(a)),
+             jvps=[lambda t, ans, a: ans * np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
+             vjps=[lambda g, ans, a: _with_matrix_axes(g * ans) * _inverse_transposed(a)])
+defprimitive("logabsdet", lambda a: plain(np.linalg.slogdet(a)[1]),
+             jvps=[lambda t, ans, a: np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
+             vjps=[lambda g, ans, a: _with_matrix_axes(g) * _inverse_transposed(a)])
+
+
+# -- the thin SVD A = U diag(s) V^T of an m x n matrix with m >= n -----------------------
+# (m < n: the SVD of A^T, numpy_functions.svd). Three primitives, one per factor; each
+# rule calls the three on its argument, so that they nest. With dP = U^T dA V and
+# F_ij = 1 / (s_j^2 - s_i^2) off the diagonal (distinct singular values), 0 on it:
+#   ds = diag(dP)
+#   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1
+#   dV = V (F o (S dP + dP^T S))
+# and their transposes (Townsend, "Differentiating the singular value decomposition", 2016).
+
+def _thin_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return u, s, vh
+
+
+def _factors(a):
+    """U, s, V of the thin SVD of ``a`` as the primitives give them (traced if ``a`` is)."""
+    return (PRIMITIVES["svd_u"](a), PRIMITIVES["svd_s"](a),
+            swap_last_axes(PRIMITIVES["svd_vh"](a)))
+
+
+def _gaps(s):
+    """F_ij = 1 / (s_j^2 - s_i^2) for i != j, 0 on the diagonal."""
+    eye = np.eye(np.shape(s)[-1])
+    squares = s * s
+    return (1.0 - eye) / (squares[..., None, :] - squares[..., :, None] + eye)
+
+
+def _svd_jvps(t, a):
+    u, s, v = _factors(a)
+    da = full_tangent(t, a)
+    dp = swap_last_axes(u) @ da @ v
+    return u, s, v, da, dp
+
+
+def _svd_s_jvp(t, ans, a):
+    u, s, v, da, dp = _svd_jvps(t, a)
+    return np.sum(dp * np.eye(np.shape(s)[-1]), axis=-1)
+
+
+def _svd_u_jvp(t, ans, a):
+    u, s, v, da, dp = _svd_jvps(t, a)
+    inner = _gaps(s) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
+    projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
+    return u @ inner + projector @ da @ v / s[..., None, :]
+
+
+def _svd_vh_jvp(t, ans, a):
+    u, s, v, da, dp = _svd_jvps(t, a)
+    inner = _gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :])
+    return swap_last_axes(v @ inner)
+
+
+def _svd_s_vjp(g, ans, a):
+    u, s, v = _factors(a)
+    return (u * g[..., None, :]) @ swap_last_axes(v)
+
+
+def _svd_u_vjp(g, ans, a):
+    u, s, v = _factors(a)
+    ut_g = swap_last_axes(u) @ g
+    inner = (_gaps(s) * (ut_g - swap_last_axes(ut_g))) * s[..., None, :]
+    projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
+    return (u @ inner + projector @ g / s[..., None, :]) @ swap_last_axes(v)
+
+
+def _svd_vh_vjp(g, ans, a):
+    u, s, v = _factors(a)
+    vt_gv = swap_last_axes(v) @ swap_last_axes(g)  # V^T dL/dV, with dL/dV = (dL/dVh)^T
+    inner = s[..., :, None] * (_gaps(s) * (vt_gv - swap_last_axes(vt_gv)))
+    return u @ inner @ swap_last_axes(v)
+
+
+defprimitive("svd_s", lambda a: np.linalg.svd(a, compute_uv=False),
+             jvps=[_svd_s_jvp], vjps=[_svd_s_vjp])
+defprimitive("svd_u", lambda a: _thin_svd(a)[0], jvps=[_svd_u_jvp], vjps=[_svd_u_vjp])
+defprimitive("svd_vh", lambda a: _thin_svd(a)[2], jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
+
+
+# -- Cholesky factor L of a symmetric positive definite A = L L^T -------------------------
+# dL = L phi(L^-1 dA L^-T), phi: the lower triangle with half the diagonal. The vjp
+# reads the symmetric part of its result (cholesky reads one triangle of A only).
+
+def _phi(x):
+    return np.tril(x) * (1.0 - 0.5 * np.eye(np.shape(x)[-1]))
+
+
+def _cholesky_jvp(t, ans, a):
+    inverse = np.linalg.inv(ans)
+    return ans @ _phi(inverse @ full_tangent(t, a) @ swap_last_axes(inverse))
+
+
+def _cholesky_vjp(g, ans, a):
+    inverse = np.linalg.inv(ans)
+    s = swap_last_axes(inverse) @ _phi(swap_last_axes(ans) @ g) @ inverse
+    return 0.5 * (s + swap_last_axes(s))
+
+
+defprimitive("cholesky", np.linalg.cholesky, jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
+
+
+# -- pseudo-inverse P = A^+ (constant rank; Golub and Pereyra 1973) ----------------------
+# dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+
+def _pinv_jvp(t, ans, a):
+    p, da = ans, swap_last_axes(full_tangent(t, a))
+    left = np.eye(np.shape(a)[-2]) - a @ p
+    right = np.eye(np.shape(a)[-1]) - p @ a
+    return (-(p @ swap_last_axes(da) @ p) + p @ swap_last_axes(p) @ da @ left
+            + right @ da @ swap_last_axes(p) @ p)
+
+
+def _pinv_vjp(g, ans, a):
+    p, gt = ans, swap_last_axes(g)
+    left = np.eye(np.shape(a)[-2]) - a @ p
+    right = np.eye(np.shape(a)[-1]) - p @ a
+    pt = swap_last_axes(p)
+    return -(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right
+
+
+defprimitive("pinv", np.linalg.pinv, jvps=[_pinv_jvp], vjps=[_pinv_vjp])

@@ -1,0 +1,312 @@
+"""numpy's functions (not ufuncs) on Duals and Variables: ``NUMPY_FUNCTIONS`` maps each
+to its implementation, which numpy calls through ``__array_function__`` (dispatch.py).
+
+Each is either one primitive (np.max -> "max", np.linalg.inv -> "inv") or written
+with primitives: np.concatenate places each piece with the primitive "untake",
+np.repeat, np.tile and np.trace index the flattened array, np.linalg.norm is
+sqrt(sum(x * x)). So every one works in both modes and nests, with no rule of
+its own to get wrong. A function missing from the table raises numpy's
+TypeError naming it.
+"""
+
+from __future__ import annotations
+
+import collections
+import string
+
+import numpy as np
+
+import ad_engine.linalg_rules  # noqa: F401  (registers the linear algebra primitives)
+from ad_engine.linalg_rules import parse_einsum
+from ad_engine.numpy_rules import swap_last_axes
+from ad_engine.rules import PRIMITIVES, value_of
+
+
+def _shape(x):
+    return np.shape(value_of(x))
+
+
+def _shape_after(function, shape, *args):
+    """The shape numpy's ``function`` gives an array of ``shape`` (computed on a view
+    that holds no data)."""
+    return function(np.broadcast_to(np.empty((), bool), shape), *args).shape
+
+
+def _refuse_arguments(name, **arguments):
+    given = [key for key, value in arguments.items() if value is not None]
+    if given:
+        raise NotImplementedError(f"np.{name} with {', '.join(given)}= is not supported on "
+                                  f"Duals and Variables")
+
+
+# -- reductions --------------------------------------------------------------------------
+
+def _reduction(name):
+    def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
+        return PRIMITIVES[name](a, tuple(axis) if isinstance(axis, list) else axis, keepdims)
+
+    return reduce
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    _refuse_arguments("cumsum", dtype=dtype, out=out)
+    return PRIMITIVES["cumsum"](a, axis)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
+    """Vector norms (ord None, 2, 1, inf, -inf, p) and the Frobenius norm."""
+    matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
+    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    if matrix:
+        raise NotImplementedError(
+            f"np.linalg.norm(x, ord={ord!r}) of a matrix is not supported on Duals and "
+            f"Variables; supported: the Frobenius norm (ord=None or 'fro') and vector norms"
+        )
+    if ord == np.inf:
+        return np.max(abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return np.min(abs(x), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return np.sum(abs(x), axis=axis, keepdims=keepdims)
+    return np.sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+# -- shapes --------------------------------------------------------------------------------
+
+def transpose(a, axes=None):
+    return PRIMITIVES["transpose"](a, None if axes is None else tuple(axes))
+
+
+def swapaxes(a, axis1, axis2):
+    axes = list(range(np.ndim(value_of(a))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(a, axes)
+
+
+def ravel(a, order="C"):
+    return np.reshape(a, (-1,))
+
+
+def squeeze(a, axis=None):
+    return np.reshape(a, _shape_after(np.squeeze, _shape(a), axis))
+
+
+def expand_dims(a, axis):
+    return np.reshape(a, _shape_after(np.expand_dims, _shape(a), axis))
+
+
+def broadcast_to(array, shape, subok=False):
+    return PRIMITIVES["broadcast_to"](array, tuple(np.atleast_1d(shape)))
+
+
+def _take_flat(a, index):
+    """a.ravel()[index] for an integer array ``index``: a gather, whose transpose adds the
+    adjoint back where each element came from."""
+    return ravel(a)[index]
+
+
+def _positions(a):
+    shape = _shape(a)
+    return np.arange(int(np.prod(shape))).reshape(shape)
+
+
+def repeat(a, repeats, axis=None):
+    return _take_flat(a, np.repeat(_positions(a), repeats, axis))
+
+
+def tile(A, reps):  # noqa: N803  (numpy's name)
+    return _take_flat(A, np.tile(_positions(A), reps))
+
+
+def _triangle(select):
+    def triangle(m, k=0):
+        mask = select(np.ones(_shape(m)[-2:], dtype=bool), k)
+        return np.where(mask, m, 0.0)
+
+    return triangle
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _refuse_arguments("trace", dtype=dtype, out=out)
+    rows, columns = _shape(a)[axis1], _shape(a)[axis2]
+    first = np.arange(max(0, -offset), min(rows, columns - offset))
+    index = [slice(None)] * np.ndim(value_of(a))
+    index[axis1], index[axis2] = first, first + offset
+    return np.sum(a[tuple(index)], axis=min(axis1 % len(index), axis2 % len(index)))
+
+
+# -- joining arrays ----------------------------------------------------------------------
+
+def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
+    """Each piece added into its place in zeros of the result's shape (the primitive
+    "untake", whose transpose takes each piece's adjoint back out)."""
+    _refuse_arguments("concatenate", out=out, dtype=dtype, casting=casting)
+    arrays = list(arrays)
+    if axis is None:
+        arrays, axis = [ravel(a) for a in arrays], 0
+    shapes = [_shape(a) for a in arrays]
+    if any(len(s) == 0 for s in shapes):
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    axis %= len(shapes[0])
+    shape = np.concatenate([np.broadcast_to(np.empty((), bool), s) for s in shapes], axis).shape
+    result, start = None, 0
+    for a, piece_shape in zip(arrays, shapes):
+        index = (slice(None),) * axis + (slice(start, start + piece_shape[axis]),)
+        piece = PRIMITIVES["untake"](a, index, shape)
+        result = piece if result is None else result + piece
+        start += piece_shape[axis]
+    return result
+
+
+def stack(arrays, axis=0, out=None, dtype=None, casting=None):
+    arrays = list(arrays)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis, out, dtype, casting)
+
+
+def _at_least(a, ndim):
+    shape = _shape(a)
+    if len(shape) >= ndim:
+        return a
+    return np.reshape(a, (1,) * (ndim - len(shape)) + shape)  # as np.atleast_1d, _2d
+
+
+def vstack(tup, dtype=None, casting=None):
+    return concatenate([_at_least(a, 2) for a in tup], 0, None, dtype, casting)
+
+
+def hstack(tup, dtype=None, casting=None):
+    arrays = [_at_least(a, 1) for a in tup]
+    return concatenate(arrays, 0 if len(_shape(arrays[0])) == 1 else 1, None, dtype, casting)
+
+
+def append(arr, values, axis=None):
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)])
+    return concatenate([arr, values], axis)
+
+
+# -- products --------------------------------------------------------------------------------
+
+def einsum(*operands, out=None, optimize=False, **kwargs):
+    subscripts, operands = operands[0], operands[1:]
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("np.einsum on Duals and Variables needs its subscripts as a "
+                                  "string, e.g. np.einsum('ij,jk->ik', a, b)")
+    _refuse_arguments("einsum", out=out, **{k: v for k, v in kwargs.items()})
+    if len(operands) > ad_engine.linalg_rules.MAX_EINSUM_OPERANDS:
+        raise NotImplementedError(f"np.einsum of more than "
+                                  f"{ad_engine.linalg_rules.MAX_EINSUM_OPERANDS} operands")
+    parse_einsum(subscripts, len(operands))  # refuses '...' with a clear message
+    return PRIMITIVES["einsum"](subscripts, *operands)
+
+
+def tensordot(a, b, axes=2):
+    rank_a, rank_b = np.ndim(value_of(a)), np.ndim(value_of(b))
+    if isinstance(axes, int):
+        axes_a, axes_b = list(range(rank_a - axes, rank_a)), list(range(axes))
+    else:
+        axes_a, axes_b = (np.atleast_1d(ax).tolist() for ax in axes)
+    axes_a = [ax % rank_a for ax in axes_a]
+    axes_b = [ax % rank_b for ax in axes_b]
+    letters_a = string.ascii_letters[:rank_a]
+    letters_b = list(string.ascii_letters[rank_a:rank_a + rank_b])
+    for ax_a, ax_b in zip(axes_a, axes_b):
+        letters_b[ax_b] = letters_a[ax_a]
+    output = [c for i, c in enumerate(letters_a) if i not in axes_a]
+    output += [c for i, c in enumerate(letters_b) if i not in axes_b]
+    return einsum(f"{letters_a},{''.join(letters_b)}->{''.join(output)}", a, b)
+
+
+def dot(a, b, out=None):
+    """np.dot: a product for a scalar, a @ b up to 2-D b, else a sum over the last axis of
+    a and the second-to-last of b (which is not what @ does for N-D arrays)."""
+    _refuse_arguments("dot", out=out)
+    rank_a, rank_b = np.ndim(value_of(a)), np.ndim(value_of(b))
+    if rank_a == 0 or rank_b == 0:
+        return a * b
+    if rank_b <= 2 or rank_a == 1:
+        return a @ b
+    return tensordot(a, b, axes=([-1], [-2]))
+
+
+# -- linear algebra --------------------------------------------------------------------------
+
+SlogdetResult = collections.namedtuple("SlogdetResult", "sign logabsdet")
+
+
+def slogdet(a):
+    return SlogdetResult(np.linalg.slogdet(value_of(a))[0], PRIMITIVES["logabsdet"](a))
+
+
+class NotDifferentiable:
+    """Stands for a result the engine cannot differentiate: any use of it raises
+    NotImplementedError with ``message`` (so unpacking U, s, Vh = np.linalg.svd(x)
+    still works when U is not used)."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def refuse(self, *args, **kwargs):
+        raise NotImplementedError(self.message)
+
+    __array__ = __array_ufunc__ = __array_function__ = __getitem__ = __iter__ = refuse
+    __len__ = __float__ = __bool__ = refuse
+    for _name in ("add", "sub", "mul", "truediv", "matmul", "pow"):
+        locals()[f"__{_name}__"] = locals()[f"__r{_name}__"] = refuse
+    __neg__ = __abs__ = refuse
+
+    def __getattr__(self, name):
+        raise NotImplementedError(self.message)
+
+    def __repr__(self):
+        return f"<not differentiable: {self.message}>"
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values). With
+    full_matrices=True and a non-square matrix, the columns of U (or rows of Vh) beyond
+    the thin SVD are any orthonormal completion: they have no derivative."""
+    rows, columns = _shape(a)[-2:]
+    tall = rows >= columns
+    m = a if tall else swap_last_axes(a)  # svd(A^T) = V S U^T
+    s = PRIMITIVES["svd_s"](m)
+    if not compute_uv:
+        return s
+    u, vh = PRIMITIVES["svd_u"](m), PRIMITIVES["svd_vh"](m)
+    if not tall:
+        u, vh = swap_last_axes(vh), swap_last_axes(u)
+    if full_matrices and rows != columns:
+        message = ("np.linalg.svd(x) of a non-square x: the extra singular vectors of "
+                   "full_matrices=True have no derivative; use full_matrices=False")
+        if tall:
+            u = NotDifferentiable(message)
+        else:
+            vh = NotDifferentiable(message)
+    return u, s, vh
+
+
+def _matrix_function(name):
+    def function(a):
+        return PRIMITIVES[name](a)
+
+    return function
+
+
+NUMPY_FUNCTIONS = {
+    np.max: _reduction("max"), np.amax: _reduction("max"),
+    np.min: _reduction("min"), np.amin: _reduction("min"),
+    np.prod: _reduction("prod"), np.cumsum: cumsum,
+    np.transpose: transpose, np.swapaxes: swapaxes, np.ravel: ravel, np.squeeze: squeeze,
+    np.expand_dims: expand_dims, np.broadcast_to: broadcast_to,
+    np.repeat: repeat, np.tile: tile, np.tril: _triangle(np.tril), np.triu: _triangle(np.triu),
+    np.trace: trace,
+    np.concatenate: concatenate, np.stack: stack, np.vstack: vstack, np.hstack: hstack,
+    np.append: append,
+    np.einsum: einsum, np.tensordot: tensordot, np.dot: dot,
+    np.real: lambda val: PRIMITIVES["real"](val), np.imag: lambda val: PRIMITIVES["imag"](val),
+    np.linalg.norm: norm, np.linalg.slogdet: slogdet, np.linalg.svd: svd,
+    np.linalg.inv: _matrix_function("inv"), np.linalg.det: _matrix_function("det"),
+    np.linalg.cholesky: _matrix_function("cholesky"), np.linalg.pinv: _matrix_function("pinv"),
+}

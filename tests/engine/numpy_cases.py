@@ -344,18 +344,6 @@ for name, function, specs, cs in LINALG:
 MODES = ["rev", "fwd", "rev_rev", "fwd_rev", "rev_fwd", "fwd_fwd"]
 SECOND_ORDER_MODES = MODES[2:]
 
-# Not supported yet, so not run by make test: tests/pending_issue15 runs them (with
-# RUN_PENDING=1). None left: np.linalg.solve and eigh (ad_engine/linalg.py) pass in
-# every mode.
-PENDING_FUNCTIONS = ()
-PENDING_SECOND_ORDER = ()
-
-
-def is_pending(case, mode):
-    return case.name.startswith(PENDING_FUNCTIONS) or (
-        mode in SECOND_ORDER_MODES and case.name.startswith(PENDING_SECOND_ORDER))
-
-
 def first_order(case, mode):
     args, rng = case.args()
     out = np.asarray(case.function(*args))

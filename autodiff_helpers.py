@@ -2768,3 +2768,13 @@ def oscillator_loss(u, t, omega=1.0, gamma=0.0, u0=1.0, v0=0.0):
     return loss, residual
 
 # -- end of section 7 --
+
+
+# -- exercises: checkers that say what is wrong (ad_course/exercises.py) ------------
+from ad_course.exercises import (  # noqa: E402, F401  (re-exported for the notebooks)
+    Verdict,
+    check_backward,
+    check_layer_gradient,
+    check_optimal_step,
+    check_tangent_rule,
+)

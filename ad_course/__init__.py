@@ -1,0 +1,1 @@
+"""Helpers of the lectures built on the engine: plots, measurements, traces, physics examples."""

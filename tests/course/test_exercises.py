@@ -82,11 +82,26 @@ def test_tangent_rule_accepts_the_reference_on_the_dual_class_and_the_library():
     (np.tanh, "returns the function, not its derivative"),
     (lambda x: 2 * (1 - np.tanh(x) ** 2), "off by a constant factor 2"),
     (lambda x: 1 - np.tanh(x), "expected tanh'(x)·x' ="),
-    (None, "raised TypeError"),
+    (None, "Is tanh in the rule table that __array_ufunc__ reads?"),
+    (lambda x: ..., "raised TypeError: unsupported operand type(s) for *: 'ellipsis'"),
 ])
 def test_tangent_rule_rejects_typical_mistakes_with_their_hint(rule, hint):
     verdict = check_tanh(rule)
     assert not verdict.ok and hint in verdict.message
+
+
+@pytest.mark.parametrize("rule, hint", [
+    (tanh_prime, None),
+    (np.tanh, "returns the function, not its derivative"),
+    (lambda x: -(1 - np.tanh(x) ** 2), "the sign of the derivative is wrong"),
+    (lambda x: 1 / np.cosh(x), "expected tanh'(x)·x' ="),
+])
+def test_tangent_rule_without_a_reference_uses_a_central_difference(rule, hint):
+    RULES.clear()
+    RULES[np.tanh] = rule
+    verdict = ad.check_tangent_rule(np.tanh, TinyDual)
+    assert verdict.ok is (hint is None)
+    assert hint is None or hint in verdict.message
 
 
 def test_tangent_rule_catches_a_rule_that_ignores_the_incoming_tangent():

@@ -51,7 +51,12 @@ def check_optimal_step(h_formula, h_measured=None, *, f_value=np.e, second_deriv
     noisy near its minimum).
     """
     reference = float(np.sqrt(2 * eps * abs(f_value) / abs(second_derivative)))
-    h = float(h_formula)
+    try:
+        h = float(h_formula)
+        measured = None if h_measured is None else float(h_measured)
+    except (TypeError, ValueError):
+        return Verdict(False, f"h* and the measured step must be numbers, got {h_formula!r} "
+                              f"and {h_measured!r}")
     mistakes = [
         (np.sqrt(eps * abs(f_value) / abs(second_derivative)),
          "a factor sqrt(2) is missing: setting d/dh (|f''| h/2 + eps |f|/h) = 0 gives "
@@ -72,9 +77,8 @@ def check_optimal_step(h_formula, h_measured=None, *, f_value=np.e, second_deriv
                 return Verdict(False, f"your h* is {h:.3g}; expected {reference:.3g}: {hint}")
         return Verdict(False, f"your h* is {h:.3g}; expected sqrt(2 eps |f| / |f''|) = "
                               f"{reference:.3g}")
-    if h_measured is None:
+    if measured is None:
         return Verdict(True, f"h* = sqrt(2 eps |f| / |f''|) = {reference:.3g}")
-    measured = float(h_measured)
     if not 0.1 < measured / reference < 10:
         return Verdict(False, f"your measured best step {measured:.3g} is more than a factor "
                               f"10 from h* = {reference:.3g}: is it the step where the error is "
@@ -314,7 +318,11 @@ def check_layer_gradient(grad_W1, X, W1, b1, W2, b2, labels):
     X, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (X, W1, b1, W2, b2))
     h, delta2 = _layer_pieces(X, W1, b1, W2, b2, labels)
     reference = X.T @ ((delta2 @ W2.T) * (1 - h**2))
-    got = np.asarray(grad_W1, dtype=float)
+    try:
+        got = np.asarray(grad_W1, dtype=float)
+    except (TypeError, ValueError):
+        return Verdict(False, f"your answer must be an array of numbers of W1's shape "
+                              f"{W1.shape}, got {grad_W1!r}")
     if got.shape != reference.shape:
         if got.shape == reference.T.shape:
             return Verdict(False, f"your gradient has shape {got.shape}, W1 has {W1.shape}: "

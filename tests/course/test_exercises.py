@@ -41,6 +41,7 @@ def test_optimal_step_rejects_the_step_of_the_largest_error():
     verdict = ad.check_optimal_step(np.sqrt(2 * EPS), steps[np.argmax(errors)])
     assert not verdict.ok and "np.argmin" in verdict.message
     assert not ad.check_optimal_step(-1.0).ok
+    assert "must be numbers" in ad.check_optimal_step(..., ...).message
 
 
 # -- 04: a new rule in a dual-number class ----------------------------------------------
@@ -301,5 +302,6 @@ def test_layer_gradient_rejects_a_transposed_or_misshapen_answer(layer):
     assert "transposed" in ad.check_layer_gradient(right.T, X, W1, b1, W2, b2, labels).message
     assert "W1's shape (3, 4)" in ad.check_layer_gradient(right[:2], X, W1, b1, W2, b2,
                                                            labels).message
+    assert "array of numbers" in ad.check_layer_gradient(..., X, W1, b1, W2, b2, labels).message
     verdict = ad.check_layer_gradient(right + 1e-3, X, W1, b1, W2, b2, labels)
     assert not verdict.ok and "differs from the reference by up to 0.001" in verdict.message

@@ -1,8 +1,7 @@
-"""Section 4 of autodiff_helpers: forward mode with dual numbers.
+"""Forward mode with dual numbers (ad_engine/forward.py).
 
-Every primitive of RULES against sympy (scalar and array components, first and
-second derivatives), operators with every kind of operand, numpy dispatch,
-derivative/jvp, and the lecture's reference outputs.
+Operators with every kind of operand, numpy dispatch, derivative/jvp, and the
+lecture's reference outputs (every primitive against sympy: test_primitives.py).
 """
 
 import math
@@ -14,73 +13,7 @@ import sympy
 
 import autodiff_helpers as ad
 from autodiff_helpers import Dual
-from primitive_reference import arity, close, exact, primitive_function, reference
-
-PRIMITIVES = sorted(ad.RULES)
-
-
-# -- every primitive of the table against sympy --------------------------------------
-
-
-def test_every_rule_has_a_reference_and_a_numpy_ufunc():
-    for name in PRIMITIVES:
-        reference(name)  # raises with a clear message if missing
-        assert isinstance(getattr(np, name), np.ufunc), name
-    assert len(PRIMITIVES) >= 30
-
-
-@pytest.mark.parametrize("name", PRIMITIVES)
-@pytest.mark.parametrize("call", ["rule", "numpy"])
-def test_primitive_first_derivative_scalar(name, call):
-    function = primitive_function(name, call)
-    _, points = reference(name)
-    for point in points:
-        value = exact(name, point, order=0)
-        gradient = exact(name, point)
-        for i in range(arity(name)):  # one argument perturbed, the others plain floats
-            args = [Dual(p, 1.0) if j == i else p for j, p in enumerate(point)]
-            result = function(*args)
-            assert isinstance(result, Dual), (name, point, i)
-            assert math.isclose(result.val, value, rel_tol=1e-13, abs_tol=1e-15), (name, point)
-            close(result.dval, gradient[i])
-        # every argument perturbed at once: the tangent is grad . t
-        tangents = (0.7, -1.3)[: arity(name)]
-        result = function(*[Dual(p, t) for p, t in zip(point, tangents)])
-        close(result.dval, gradient @ np.array(tangents))
-
-
-@pytest.mark.parametrize("name", PRIMITIVES)
-def test_primitive_first_derivative_array_components(name):
-    """One call with arrays as components gives the derivative at every point."""
-    _, points = reference(name)
-    columns = [np.array(c) for c in zip(*points)]
-    expected = np.array([exact(name, p) for p in points])  # (points, arity)
-    for i in range(arity(name)):
-        args = [Dual(c, np.ones_like(c)) if j == i else c for j, c in enumerate(columns)]
-        result = getattr(np, name)(*args)
-        assert np.shape(result.val) == (len(points),)
-        close(result.dval, expected[:, i])
-        # a scalar seed 1.0 stands for a tangent of ones
-        args = [Dual(c, 1.0) if j == i else c for j, c in enumerate(columns)]
-        close(np.broadcast_to(getattr(np, name)(*args).dval, (len(points),)), expected[:, i])
-
-
-@pytest.mark.parametrize("name", PRIMITIVES)
-def test_primitive_second_derivatives_by_nested_duals(name):
-    function = getattr(np, name)
-    _, points = reference(name)
-    for point in points:
-        hess = exact(name, point, order=2)
-        if arity(name) == 1:
-            second = ad.derivative(lambda x: ad.derivative(function, x), point[0])
-            close(second, hess[0, 0], rtol=1e-11, atol=1e-13)
-        else:
-            a, b = point
-            d2_aa = ad.derivative(lambda x: ad.derivative(lambda y: function(y, b), x), a)
-            d2_ab = ad.derivative(lambda y: ad.derivative(lambda x: function(x, y), a), b)
-            d2_ba = ad.derivative(lambda x: ad.derivative(lambda y: function(x, y), b), a)
-            d2_bb = ad.derivative(lambda y: ad.derivative(lambda z: function(a, z), y), b)
-            close([[d2_aa, d2_ab], [d2_ba, d2_bb]], hess, rtol=1e-11, atol=1e-13)
+from primitive_reference import close, exact
 
 
 def test_plain_module_functions_match_numpy_rules():

@@ -1,4 +1,4 @@
-"""Tests of section 2 of autodiff_helpers: the logistic map, expression sizes, operation counts."""
+"""ad_course/symbolic.py: the logistic map, expression sizes, operation counts."""
 
 import numpy as np
 import pytest

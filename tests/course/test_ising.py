@@ -1,4 +1,4 @@
-"""Tests of the checkerboard Metropolis sampler of the 2-D Ising model (section 6)."""
+"""Tests of the checkerboard Metropolis sampler of the 2-D Ising model (ad_course/ising.py)."""
 
 import numpy as np
 import pytest

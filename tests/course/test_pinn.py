@@ -1,4 +1,4 @@
-"""Tests of section 7 beyond hvp/hessian: Newton's method with the AD Hessian,
+"""Beyond hvp/hessian (ad_course/rosenbrock.py, oscillator.py, ad_engine/higher_order.py): Newton's method with the AD Hessian,
 derivatives with respect to a network's input from nested duals, and the
 physics-informed oscillator loss (notebook 07)."""
 

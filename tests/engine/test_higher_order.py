@@ -1,4 +1,4 @@
-"""Section 7 of autodiff_helpers: Hessian-vector products and Hessians.
+"""Hessian-vector products and Hessians (ad_engine/higher_order.py).
 
 hvp (a Dual whose components are Variables: one forward and one backward
 sweep) and hessian against sympy to 1e-12, against the nested-dual

@@ -1,8 +1,8 @@
-"""sympy references for every primitive of ``autodiff_helpers.RULES`` (shared by the tests).
+"""sympy references for every elementwise primitive of ``ad.PRIMITIVES`` (shared by the tests).
 
 ``REFERENCE[name] = (sympy_function, points)``: the primitive written with sympy
 (one argument per argument of the rule) and sample points inside its real
-domain, away from kinks. The tests iterate over ``RULES``, so a new table entry
+domain, away from kinks. The tests iterate over ``elementwise_names()``, so a new table entry
 without a reference here fails loudly instead of going untested.
 """
 
@@ -65,16 +65,23 @@ def reference(name):
     """(sympy function, points) for a primitive; fails with a clear message if missing."""
     if name not in REFERENCE:
         raise AssertionError(
-            f"RULES has a primitive {name!r} without a sympy reference: add it to "
-            f"tests/primitive_reference.py"
+            f"PRIMITIVES has an elementwise primitive {name!r} without a sympy reference: add it "
+            f"to tests/engine/primitive_reference.py"
         )
     return REFERENCE[name]
+
+
+def elementwise_names():
+    """The registered primitives defined by partial derivatives (np.sin, multiply, ...)."""
+    import autodiff_helpers as ad
+
+    return sorted(name for name, p in ad.PRIMITIVES.items() if p.partials is not None)
 
 
 def arity(name):
     import autodiff_helpers as ad
 
-    return len(ad.RULES[name][1])
+    return len(ad.PRIMITIVES[name].partials)
 
 
 def symbols(n):
@@ -82,11 +89,11 @@ def symbols(n):
 
 
 def primitive_function(name, call):
-    """The primitive as its rule's function in RULES (``call="rule"``) or numpy's ufunc
-    (``call="numpy"``, which dispatches to the rule): the tests check both ways in."""
+    """The registered primitive called directly (``call="primitive"``) or numpy's ufunc
+    (``call="numpy"``, which dispatches to it): the tests check both ways in."""
     import autodiff_helpers as ad
 
-    return ad.RULES[name][0] if call == "rule" else getattr(np, name)
+    return ad.PRIMITIVES[name] if call == "primitive" else getattr(np, name)
 
 
 def close(actual, expected, rtol=1e-12, atol=1e-14):
@@ -110,3 +117,14 @@ def exact(name, point, order=1):
     return np.array(
         [[float(sympy.diff(expr, s, t).evalf(30, subs=subs)) for t in syms] for s in syms]
     )
+
+
+def register_wrong_partials(monkeypatch, name, *partials):
+    """Register primitive ``name`` again with other ``partials`` for one test (monkeypatch
+    puts the original back in both tables afterwards)."""
+    import autodiff_helpers as ad
+
+    original = ad.PRIMITIVES[name]
+    monkeypatch.setitem(ad.PRIMITIVES, name, original)
+    monkeypatch.setitem(ad.UFUNCS, original.ufunc, original)
+    ad.defprimitive(name, original.evaluate, partials=partials, ufunc=original.ufunc)

@@ -1,4 +1,4 @@
-"""Tests of the finite-difference error helpers (section 2 of autodiff_helpers, notebook 03)."""
+"""Tests of the finite-difference error helpers (ad_course/finite_differences.py, notebook 03)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Section 1 of autodiff_helpers: plotting style and shared utilities."""
+"""Plotting style and shared utilities (ad_course/style.py, iterations.py, timing.py)."""
 
 import inspect
 import logging

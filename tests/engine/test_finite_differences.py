@@ -1,4 +1,4 @@
-"""Section 3 of autodiff_helpers: finite differences and the complex step.
+"""Finite differences and the complex step (ad_engine/numerical.py).
 
 Values against exact derivatives, the measured order of the truncation error
 (forward O(h), central O(h^2)), the complex step to machine precision, and the

@@ -1,5 +1,5 @@
-"""Section 5 (looking at a graph: trace_table, draw_graph, local_gradients) and the
-shot-put helpers of section 4."""
+"""Looking at a graph (ad_course/traces.py: trace_table, draw_graph, local_gradients) and
+the shot-put helpers (ad_course/shot_put.py)."""
 
 import math
 
@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 import sympy  # noqa: E402
 
 import autodiff_helpers as ad  # noqa: E402
+from ad_course.traces import format_number  # noqa: E402
 
 BAR = "\u0304"
 
@@ -30,7 +31,7 @@ def table3_graph():
 
 
 def rows_as_text(rows):
-    return [(r.target, r.formula, r.numbers, ad._format_number(r.value)) for r in rows]
+    return [(r.target, r.formula, r.numbers, format_number(r.value)) for r in rows]
 
 
 def test_table3_primal_trace():
@@ -154,15 +155,15 @@ def test_local_gradients_come_from_the_rules():
 
 
 def test_format_number():
-    assert ad._format_number(2.0) == "2"
-    assert ad._format_number(-0.0001) == "0"
-    assert ad._format_number(10.6931) == "10.693"
-    assert ad._format_number(-0.28366) == "-0.284"
+    assert format_number(2.0) == "2"
+    assert format_number(-0.0001) == "0"
+    assert format_number(10.6931) == "10.693"
+    assert format_number(-0.28366) == "-0.284"
 
 
 def node_and_edge_count(y):
     nodes = ad.topological_order(y)
-    edges = sum(len(node._parents) for node in nodes)
+    edges = sum(p is not None for node in nodes for p in node.parents)
     return len(nodes), edges
 
 
@@ -212,7 +213,7 @@ def test_draw_graph_layout_columns_are_depths():
     plt.close("all")
 
 
-# -- section 4: the shot put -------------------------------------------------
+# -- the shot put (notebook 04) ----------------------------------------------
 
 def test_shot_put_gradient_ascent_iterates_of_the_lecture():
     path = ad.gradient_ascent(lambda t: ad.derivative(ad.shot_put_range, t), 0.8, 0.01, 8)

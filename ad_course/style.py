@@ -1,0 +1,170 @@
+"""Plotting style and plots shared by the notebooks (every notebook)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Sizes on top of mplhep's ATLAS style, chosen to stay readable on a projected
+# slide (labels 20 pt, ticks 16 pt on an 8 x 5 inch figure at 100 dpi).
+COURSE_RC = {
+    "figure.figsize": (8.0, 5.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 16,
+    "axes.labelsize": 20,
+    "axes.titlesize": 20,
+    "xtick.labelsize": 16,
+    "ytick.labelsize": 16,
+    "legend.fontsize": 15,
+    "lines.linewidth": 2.5,
+    "lines.markersize": 7,
+}
+
+
+def use_course_style() -> None:
+    """Apply the course's plotting style: mplhep's ATLAS style plus ``COURSE_RC``.
+
+    Works offline (the fonts ship in the mplhep-data wheel).  Also quietens the
+    ``matplotlib.mathtext`` logger, which under mplhep 1.3 and matplotlib 3.11
+    logs "No TeX to Unicode mapping" for some labels.  Returns None.
+    """
+    import logging
+
+    import matplotlib as mpl
+    import mplhep
+
+    mplhep.style.use("ATLAS")
+    mpl.rcParams.update(COURSE_RC)
+    logging.getLogger("matplotlib.mathtext").setLevel(logging.ERROR)
+
+
+def format_comparison(values: dict, reference: str, digits: int = 12) -> str:
+    """Return a table of named numbers with their differences to one of them.
+
+    One line per entry of ``values`` (name -> number): the name, the value to
+    ``digits`` significant digits and the difference value - values[reference]
+    to two significant digits.  A difference of at most 8 units in the last
+    place of the reference, zero included, is printed as "round-off": whether
+    it is 0 or a few units depends on the machine (the CPU's vector code, the
+    maths library), not on the method.
+    """
+    exact = float(values[reference])
+    width = max(len(name) for name in values)
+    lines = [f"{'method':<{width}}  {'value':<{digits + 6}}  difference to {reference}"]
+    for name, value in values.items():
+        difference = float(value) - exact
+        shown = "(reference)" if name == reference else (
+            "round-off" if abs(difference) <= 8 * np.spacing(abs(exact)) else f"{difference:+.1e}")
+        lines.append(f"{name:<{width}}  {float(value):<{digits + 6}.{digits}g}  {shown}")
+    return "\n".join(lines)
+
+
+def source_code(function, docstring: bool = True) -> str:
+    """Return the source code of ``function`` (as ``inspect.getsource``), without its
+    docstring if ``docstring`` is False.  The docstring's lines are found with the
+    parser, so this does not depend on how a Python version stores ``__doc__``."""
+    import ast
+    import inspect
+    import textwrap
+
+    source = inspect.getsource(function)
+    if docstring:
+        return source
+    tree = ast.parse(textwrap.dedent(source))
+    body = tree.body[0].body
+    if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):
+        return source
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[:body[0].lineno - 1] + lines[body[0].end_lineno:])
+
+
+def plot_loss_surface(
+    loss,
+    xlim: tuple,
+    ylim: tuple,
+    paths: dict | None = None,
+    ax=None,
+    levels=15,
+    resolution: int = 200,
+    labels: tuple = (r"$\theta_1$", r"$\theta_2$"),
+):
+    """Draw contour lines of ``loss(x, y)`` over a rectangle, with optional 2-D paths.
+
+    ``loss`` must accept numpy arrays (it is called on a meshgrid).  ``paths``
+    maps a legend label to an array of points of shape (n, 2), e.g. from
+    :func:`gradient_descent`; each is drawn as a line with markers, its start
+    as a circle and its end as a star.  ``levels`` is passed to ``contour``.
+    Returns the matplotlib Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ax = plt.figure().add_subplot()
+    x = np.linspace(*xlim, resolution)
+    y = np.linspace(*ylim, resolution)
+    grid_x, grid_y = np.meshgrid(x, y)
+    contours = ax.contour(grid_x, grid_y, loss(grid_x, grid_y), levels=levels, cmap="viridis")
+    ax.clabel(contours, fontsize=13, fmt="%.2g")
+    for label, path in (paths or {}).items():
+        path = np.asarray(path, dtype=float)
+        (line,) = ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=label)
+        ax.plot(*path[0], "o", color=line.get_color(), markersize=10)
+        ax.plot(*path[-1], "*", color=line.get_color(), markersize=16)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    if paths:
+        ax.legend(loc="upper left")
+    return ax
+
+
+# colour-blind-safe colours (Okabe-Ito) that stay visible on a projected white slide
+MEASUREMENT_COLORS = ("#d55e00", "#0072b2", "#009e73", "black", "#cc79a7", "#e69f00")
+
+
+def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: str, ylabel: str,
+                      logx: bool = False, connect: bool = False, floor: float | None = None,
+                      colors=None, ylim=None, ax=None,
+                      figsize=(8.0, 4.5)):
+    """Plot measured series as markers and model curves as black lines, on a log y axis.
+
+    Without ``ax`` a new figure of ``figsize`` inches is made (8 x 4.5: the
+    figure and a few lines of code fit on one 1280 x 720 slide).
+    ``measured`` maps a legend label to values over ``x``: markers (circle,
+    square, diamond, ...), filled and joined by lines if ``connect``, open
+    otherwise (so that coinciding series stay visible).  ``theory`` maps a
+    label to values over ``x``: black dashed, dotted, dash-dotted lines.
+    ``floor``: values below it (an error of exactly 0, which a log axis cannot
+    show) are drawn at ``floor`` and the label says so.  ``colors``: one per
+    measured series (default ``MEASUREMENT_COLORS``).  ``logx`` makes the x
+    axis logarithmic too.  Returns the matplotlib Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ax = plt.figure(figsize=figsize).add_subplot()
+    colors = MEASUREMENT_COLORS if colors is None else colors
+    x = np.asarray(x, dtype=float)
+    for (label, values), color, marker in zip(measured.items(), colors, "osD^v<>"):
+        values = np.asarray(values, dtype=float)
+        if floor is not None and np.any(values < floor):
+            values = np.maximum(values, floor)
+            label = f"{label} (0 drawn at {floor:.0e})"
+        style = {"markerfacecolor": "none", "markersize": 6, "linestyle": "none"}
+        if connect:
+            style = {"linestyle": "-"}
+        ax.plot(x, values, marker=marker, color=color, label=label, **style)
+    for (label, values), linestyle in zip((theory or {}).items(), ("--", ":", "-.")):
+        ax.plot(x, values, linestyle=linestyle, color="black", label=label)
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    entries = len(measured) + len(theory or {})
+    ax.legend(loc="upper left", ncol=2 if entries > 4 else 1)  # two columns only for short labels
+    return ax

@@ -1,0 +1,237 @@
+"""How an operation on a Dual or a Variable reaches its primitive.
+
+Operators (``x * y``), array methods (``x.sum()``) and numpy's own functions
+(``np.sin(x)``, through numpy's ``__array_ufunc__``/``__array_function__``
+protocols) all end in ``bind(primitive, *args)``. ``bind`` hands the call to
+the argument with the newest tag (the innermost derivative being taken);
+every other argument is a constant to it. ``ArraySurface`` is the surface
+that Dual and Variable share, written once.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ad_engine.numpy_rules import CONSTANT_UFUNCS
+from ad_engine.rules import PRIMITIVES, UFUNCS, Traced, plain, value_of
+
+
+def bind(primitive, *args):
+    """Apply ``primitive`` to ``args``: the Dual or Variable with the newest tag processes
+    the call (``process``); with plain arguments only, the primitive is just evaluated."""
+    top = None
+    for a in args:
+        if isinstance(a, Traced) and (top is None or a.tag > top.tag):
+            top = a
+    if top is None:
+        return plain(primitive.evaluate(*args))
+    return top.process(primitive, args)
+
+
+def as_operand(x):
+    """Return ``x`` as an operand of Dual/Variable arithmetic, or None if it is not numeric."""
+    if type(x) is int or isinstance(x, (Traced, float)):  # int: before the slow ABC check
+        return x
+    if isinstance(x, np.ndarray):
+        return x if x.dtype.kind in "biufc" else None
+    if isinstance(x, (numbers.Number, np.bool_)):  # np.bool_ is not a numbers.Number
+        return x
+    if isinstance(x, (list, tuple)):
+        try:
+            array = np.asarray(x)
+        except ValueError:
+            return None
+        return array if array.dtype.kind in "biufc" else None
+    return None
+
+
+def format_part(part):
+    """A float, an array or a nested dual as printed inside a Dual or Variable."""
+    if isinstance(part, Traced):
+        return f"({part!r})"
+    if isinstance(part, numbers.Real) and not isinstance(part, bool):
+        return repr(float(part))
+    if isinstance(part, np.ndarray):
+        return np.array2string(part, separator=", ", threshold=6)
+    return repr(part)
+
+
+def _operator(name, reflected=False):
+    """The method behind an operator: apply primitive ``name`` (``reflected``: the other
+    operand first, for 2 * x, 1 - x, 2 ** x). NotImplemented for an operand that is
+    not a number, so Python raises its usual TypeError naming both types."""
+    def method(self, other):
+        other = as_operand(other)
+        if other is None:
+            return NotImplemented
+        primitive = PRIMITIVES[name]
+        return bind(primitive, other, self) if reflected else bind(primitive, self, other)
+
+    return method
+
+
+class ArraySurface(Traced):
+    """Operators, array methods and numpy dispatch shared by Dual and Variable.
+
+    Comparisons look at the value only, so ``if x > 0:`` works in user code.
+    """
+
+    __slots__ = ()
+
+    __add__, __radd__ = _operator("add"), _operator("add", reflected=True)
+    __sub__, __rsub__ = _operator("subtract"), _operator("subtract", reflected=True)
+    __mul__, __rmul__ = _operator("multiply"), _operator("multiply", reflected=True)
+    __truediv__, __rtruediv__ = _operator("divide"), _operator("divide", reflected=True)
+    __pow__, __rpow__ = _operator("power"), _operator("power", reflected=True)
+    __matmul__, __rmatmul__ = _operator("matmul"), _operator("matmul", reflected=True)
+
+    def __neg__(self):
+        return bind(PRIMITIVES["negative"], self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return bind(PRIMITIVES["absolute"], self)
+
+    def __lt__(self, other):
+        return value_of(self) < value_of(other)
+
+    def __le__(self, other):
+        return value_of(self) <= value_of(other)
+
+    def __gt__(self, other):
+        return value_of(self) > value_of(other)
+
+    def __ge__(self, other):
+        return value_of(self) >= value_of(other)
+
+    def __eq__(self, other):
+        return value_of(self) == value_of(other)
+
+    def __ne__(self, other):
+        return value_of(self) != value_of(other)
+
+    __hash__ = object.__hash__  # hashed by identity, compared by value (as torch tensors)
+
+    def __bool__(self):
+        return bool(value_of(self))
+
+    # -- the array surface: each method is a linear primitive of numpy_rules -------------
+    @property
+    def shape(self):
+        return np.shape(value_of(self))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+    def __len__(self):
+        return len(value_of(self))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, index):
+        return bind(PRIMITIVES["getitem"], self, index)
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum of the elements over ``axis`` (all of them by default)."""
+        return bind(PRIMITIVES["sum"], self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean of the elements over ``axis`` (all of them by default)."""
+        return bind(PRIMITIVES["mean"], self, axis, keepdims)
+
+    def reshape(self, *shape):
+        """The same elements in a new shape."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return bind(PRIMITIVES["reshape"], self, shape)
+
+    def transpose(self, *axes):
+        """Axes permuted (reversed by default)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return bind(PRIMITIVES["transpose"], self, axes or None)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    # -- numpy's protocols ---------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """np.sin(x), np.add(x, y), ...: numpy hands its ufuncs to this method."""
+        operands = _ufunc_operands(self, ufunc, method, inputs, kwargs)
+        if ufunc in CONSTANT_UFUNCS:  # sign, floor, comparisons: a constant result
+            return ufunc(*[value_of(x) for x in operands])
+        return bind(_ufunc_primitive(self, ufunc), *operands)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """np.sum(x), np.where(c, x, y), ...: see ARRAY_FUNCTIONS."""
+        handler = ARRAY_FUNCTIONS.get(func)
+        if handler is None:
+            return NotImplemented  # numpy then raises TypeError naming the function and the type
+        return handler(*args, **kwargs)
+
+
+def _ufunc_operands(x, ufunc, method, inputs, kwargs):
+    """The inputs of a plain ufunc call as operands; TypeError for anything else."""
+    if method != "__call__" or kwargs:
+        raise TypeError(
+            f"np.{ufunc.__name__}.{method} with arguments {sorted(kwargs)} is not supported "
+            f"on {type(x).__name__}; call np.{ufunc.__name__}(x) without out=, where= or dtype="
+        )
+    operands = [as_operand(a) for a in inputs]
+    if any(a is None for a in operands):
+        names = ", ".join(type(a).__name__ for a in inputs)
+        raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
+    return operands
+
+
+def _ufunc_primitive(x, ufunc):
+    """The primitive registered for ``ufunc`` (UFUNCS); TypeError if there is none."""
+    primitive = UFUNCS.get(ufunc)
+    if primitive is None:
+        supported = ", ".join(sorted(f"np.{u.__name__}" for u in UFUNCS))
+        raise TypeError(
+            f"np.{ufunc.__name__} has no derivative rule for {type(x).__name__}; "
+            f"differentiable ufuncs are: {supported}"
+        )
+    return primitive
+
+
+def _method(name):
+    def handler(x, *args, **kwargs):
+        if isinstance(x, Traced):
+            return getattr(x, name)(*args, **kwargs)
+        return getattr(np.asarray(x), name)(*args, **kwargs)
+
+    return handler
+
+
+def _dot(a, b):
+    if np.ndim(value_of(a)) == 0 or np.ndim(value_of(b)) == 0:
+        return a * b
+    return a @ b
+
+
+# numpy functions (not ufuncs) on Duals and Variables
+ARRAY_FUNCTIONS = {
+    np.sum: _method("sum"),
+    np.mean: _method("mean"),
+    np.reshape: _method("reshape"),
+    np.transpose: _method("transpose"),
+    np.dot: _dot,
+    np.where: lambda condition, a, b: bind(PRIMITIVES["where"], np.asarray(value_of(condition),
+                                                                          dtype=bool), a, b),
+    np.shape: lambda x: np.shape(value_of(x)),
+    np.ndim: lambda x: np.ndim(value_of(x)),
+    np.size: lambda x, axis=None: np.size(value_of(x), axis),
+}

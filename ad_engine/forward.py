@@ -1,0 +1,182 @@
+"""Forward mode: dual numbers x + x'd with d**2 = 0.
+
+``f(x + x'd) = f(x) + f'(x) x' d``: evaluating f on a Dual carries the
+derivative along with the value. Each primitive's jvps (rules.py) give the
+tangent of its output; ``derivative`` and ``jvp`` run a user function on Duals.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+
+import numpy as np
+
+from ad_engine.dispatch import ArraySurface, as_operand, format_part
+from ad_engine.rules import Traced, plain, value_of
+
+_tags = itertools.count(1)
+# The tag of the innermost derivative/jvp call running now (-0.5: none). A dual
+# built by hand gets this + 0.5: tag 0 outside every call, and inside f during
+# derivative(f, x) a tag newer than that call's perturbation, as it must be.
+_scope = [-0.5]
+
+
+class Dual(ArraySurface):
+    """A dual number ``val + dval·d`` with d**2 = 0: a value and its tangent.
+
+    ``f(x + x'd) = f(x) + f'(x) x' d``, so evaluating a function on
+    ``Dual(x, 1.0)`` returns f(x) and f'(x) together (forward mode).
+
+    The components may be floats, numpy arrays (a whole grid of points at
+    once), Duals (nested duals: second derivatives) or reverse-mode
+    ``Variable``s (a forward sweep whose results can be back-propagated).
+    numpy's own functions work on Duals (``np.sin(x)``, ``np.exp(x)``...).
+
+    ``tag`` tells apart the perturbations of nested ``derivative`` calls; duals
+    built by hand all have tag 0 and mix freely (built inside a function that
+    ``derivative``/``jvp`` is differentiating, they get a tag just newer than
+    that call's, so ``derivative(lambda w: (w * Dual(1.0, 1.0) ** 2).dval, 3.0)``
+    is 2, not 0).
+    """
+
+    __slots__ = ("val", "dval", "tag")
+    __array_priority__ = 20  # ahead of ndarray and of Variable
+
+    def __init__(self, val, dval=0.0, tag=None):
+        parts = []
+        for name, part in (("val", val), ("dval", dval)):
+            checked = as_operand(part)  # lists and tuples become arrays
+            if checked is None:
+                raise TypeError(
+                    f"Dual {name} must be a number, a numeric numpy array, a Dual or a "
+                    f"Variable, not {type(part).__name__!r}"
+                )
+            parts.append(plain(checked))
+        self.val, self.dval = parts
+        self.tag = _scope[-1] + 0.5 if tag is None else tag
+
+    @property
+    def primal(self):
+        return self.val
+
+    def process(self, primitive, args):
+        """Apply ``primitive`` to ``args``, perturbed along this dual's tag: the value
+        from the values, the tangent as the sum of the jvps of the perturbed arguments.
+        Every other argument (numbers, arrays, Variables, older duals) is a constant."""
+        tag = self.tag
+        values = [a.val if isinstance(a, Dual) and a.tag == tag else a for a in args]
+        ans = plain(primitive.evaluate(*values))
+        tangent = None
+        for jvp, a in zip(primitive.jvps, args):
+            if isinstance(a, Dual) and a.tag == tag:
+                term = jvp(a.dval, ans, *values)
+                tangent = term if tangent is None else tangent + term
+        return _dual(ans, plain(tangent), tag)
+
+    def __repr__(self):
+        tangent = self.dval
+        sign = "+"
+        if isinstance(tangent, numbers.Real) and tangent < 0:
+            sign, tangent = "-", -tangent
+        return f"{format_part(self.val)} {sign} {format_part(tangent)}·d"
+
+
+def _dual(val, dval, tag):
+    """A Dual made by an operation: its parts are already checked."""
+    dual = object.__new__(Dual)
+    dual.val, dual.dval, dual.tag = val, dval, tag
+    return dual
+
+
+# -- derivatives of user functions ------------------------------------------------------
+
+def call_perturbed(f, *duals):
+    """``f(*duals)`` for duals made with a fresh tag (``new_tag()``): while f runs,
+    duals built by hand inside f get a newer tag than those."""
+    _scope.append(max(d.tag for d in duals))
+    try:
+        return f(*duals)
+    finally:
+        _scope.pop()
+
+
+def new_tag():
+    """A tag newer than every tag so far: the perturbation of one derivative."""
+    return next(_tags)
+
+
+def tangent_part(result, tag, like):
+    """The coefficient of the perturbation ``tag`` in ``result`` (zero, with the shape of
+    ``like``, if f did not use it)."""
+    if isinstance(result, Dual) and result.tag == tag:
+        return result.dval
+    if isinstance(result, Dual) and result.tag > tag:  # a dual built by hand inside f
+        return _dual(tangent_part(result.val, tag, like), tangent_part(result.dval, tag, like),
+                     result.tag)
+    shape = np.shape(value_of(like))
+    return np.zeros(shape) if shape else 0.0
+
+
+def primal_part(result, tag):
+    """``result`` without the perturbation ``tag`` (the value part of jvp)."""
+    if isinstance(result, Dual) and result.tag == tag:
+        return result.val
+    if isinstance(result, Dual) and result.tag > tag:
+        return _dual(primal_part(result.val, tag), primal_part(result.dval, tag), result.tag)
+    return result
+
+
+def derivative(f, x):
+    """Return f'(x) by forward mode: the d-part of f(Dual(x, 1)).
+
+    ``x`` may be a float or an array of points (then ``f`` must act elementwise
+    and f' is returned at every point in one sweep). Nested calls are safe:
+    ``derivative(lambda x: derivative(f, x), x0)`` is f''(x0).
+    """
+    tag = new_tag()
+    # one scalar seed stands for a tangent of ones at every point: no array of
+    # ones to multiply by (numpy broadcasting does the rest)
+    result = call_perturbed(f, Dual(x, 1.0, tag))
+    tangent = tangent_part(result, tag, x)
+    shape = np.shape(value_of(result))
+    if shape and np.shape(value_of(tangent)) != shape:
+        tangent = tangent * np.ones(shape)  # e.g. f(x) = x + c: the tangent is still the seed
+    return tangent
+
+
+def jvp(f, x, v):
+    """Return (f(x), J v): the value and the directional derivative of f along v.
+
+    Either ``x`` and ``v`` are numpy arrays of one shape and ``f`` takes one
+    array (it may index ``x[0]``, ``x[1]``...), or they are tuples and ``f`` takes
+    ``len(x)`` arguments. One forward sweep, whatever the number of inputs.
+    """
+    tag = new_tag()
+    if isinstance(x, tuple):
+        if not isinstance(v, tuple) or len(v) != len(x):
+            raise ValueError(f"x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents")
+        result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
+    else:
+        if not isinstance(x, Traced):  # a Dual when jvp calls are nested
+            x = np.asarray(x, dtype=float)
+        v = np.asarray(v, dtype=float)
+        if np.shape(value_of(x)) != v.shape:
+            raise ValueError(
+                f"x has shape {np.shape(value_of(x))} but v has shape {v.shape}; they must match"
+            )
+        result = call_perturbed(f, Dual(x, v, tag))
+    return primal_part(result, tag), tangent_part(result, tag, result)
+
+
+def forward_gradient(f, x):
+    """Return the gradient of a scalar function of a 1-D array by forward mode.
+
+    Pass i evaluates f on duals with tangent e_i (the i-th unit vector) and
+    keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
+    backward sweep in reverse mode).
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
+    return np.array([float(jvp(f, x, unit)[1]) for unit in np.eye(x.size)])

@@ -1,0 +1,123 @@
+"""Finite differences: the reference every AD derivative is checked against.
+
+``check_grad`` compares a function's gradient by reverse mode, forward mode and
+central differences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ad_engine.forward import jvp
+from ad_engine.reverse import grad
+from ad_engine.rules import plain, value_of
+
+
+def forward_difference(f, x, h=1e-8):
+    """Return the forward difference (f(x + h) - f(x)) / h.
+
+    ``x`` may be a float or a numpy array of points (``f`` is then applied
+    elementwise, as numpy functions are). Error: O(h) truncation plus
+    O(eps / h) round-off.
+    """
+    return (f(x + h) - f(x)) / h
+
+
+def central_difference(f, x, h=1e-5):
+    """Return the central difference (f(x + h) - f(x - h)) / (2 h).
+
+    Works on floats and on numpy arrays of points. Error: O(h**2) truncation
+    plus O(eps / h) round-off, so the best step is about eps**(1/3).
+    """
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def complex_step(f, x, h=1e-20):
+    """Return the complex-step derivative Im f(x + i h) / h.
+
+    There is no subtraction, hence no cancellation: for a real-analytic ``f``
+    written with operations that accept complex numbers (numpy's do) the
+    result is exact to machine precision for any tiny ``h``.
+    """
+    return np.imag(f(x + 1j * h)) / h
+
+
+def numerical_gradient(f, x, h=None, method="central"):
+    """Return the gradient of a scalar function of a 1-D array by finite differences.
+
+    Component i is ``(f(x + h e_i) - f(x)) / h`` for ``method="forward"``
+    (N + 1 calls of ``f``) or ``(f(x + h e_i) - f(x - h e_i)) / (2 h)`` for
+    ``method="central"`` (2 N calls). ``h`` defaults to the step that balances
+    truncation and round-off: sqrt(eps) for forward, eps**(1/3) for central,
+    scaled by max(1, |x_i|).
+    """
+    if method not in ("forward", "central"):
+        raise ValueError(f"method must be 'forward' or 'central', got {method!r}")
+    x = np.array(x, dtype=float)
+    if h is None:
+        h = np.finfo(float).eps ** (0.5 if method == "forward" else 1 / 3)
+    steps = h * np.maximum(1.0, np.abs(x))
+    gradient = np.empty_like(x)
+    f0 = f(x) if method == "forward" else None
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = steps[i]
+        if method == "forward":
+            gradient[i] = (f(x + step) - f0) / steps[i]
+        else:
+            gradient[i] = (f(x + step) - f(x - step)) / (2 * steps[i])
+    return gradient
+
+
+class GradCheck:
+    """Result of ``check_grad``: the three gradients and their largest relative error."""
+
+    def __init__(self, reverse, forward, central):
+        self.reverse, self.forward, self.central = reverse, forward, central
+        self.reverse_vs_forward = _relative_error(reverse, forward)
+        self.reverse_vs_central = _relative_error(reverse, central)
+        self.max_relative_error = max(self.reverse_vs_forward, self.reverse_vs_central)
+
+    def __repr__(self):
+        return (
+            f"GradCheck(reverse vs forward: {self.reverse_vs_forward:.1e}, "
+            f"reverse vs central differences: {self.reverse_vs_central:.1e})"
+        )
+
+
+def _relative_error(a, b):
+    """max |a - b| / max |b| over all components (tiny gradients are compared absolutely)."""
+    a = np.concatenate([np.ravel(x) for x in a])
+    b = np.concatenate([np.ravel(x) for x in b])
+    return float(np.max(np.abs(a - b), initial=0.0) / max(np.max(np.abs(b), initial=0.0), 1e-300))
+
+
+def check_grad(f, *args, h=1e-6):
+    """Compare the gradient of scalar ``f(*args)`` from reverse mode, forward mode and
+    central differences; return a ``GradCheck`` with the largest relative errors.
+
+    Reverse mode: one backward sweep. Forward mode: one pass per input
+    component with a unit tangent. Central differences with step
+    h * max(1, |x_i|).
+    """
+    args = [np.array(a, dtype=float) if np.ndim(a) else float(a) for a in args]
+    reverse = grad(f, argnums=tuple(range(len(args))))(*args)
+    reverse = [np.asarray(g, dtype=float) for g in reverse]
+    zeros = [0.0 * np.asarray(a) for a in args]
+    forward, central = [], []
+    for k, arg in enumerate(args):
+        shape = np.shape(arg)
+        fwd = np.zeros(shape)
+        for i in np.ndindex(shape):
+            unit = np.zeros(shape)
+            unit[i] = 1.0
+            unit = plain(unit[()]) if shape == () else unit
+            fwd[i] = jvp(f, tuple(args), tuple(zeros[:k] + [unit] + zeros[k + 1:]))[1]
+        forward.append(fwd)
+
+        def along_k(a, k=k):  # f as a function of argument k alone
+            a = plain(a[()]) if a.ndim == 0 else a
+            return value_of(f(*args[:k], a, *args[k + 1:]))
+
+        central.append(numerical_gradient(along_k, arg, h=h, method="central"))
+    return GradCheck(reverse, forward, central)

@@ -1,0 +1,225 @@
+"""The table of primitives: numpy's elementwise functions, matmul, where, and the
+linear array operations (indexing, sum, mean, reshape, transpose).
+
+Each ``elementwise`` line gives the function, the partial derivative with
+respect to each argument as a function of (ans, *args), and how a trace
+prints it; forward and reverse mode both read it (see rules.py).
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ad_engine.rules import Traced, deflinear, defprimitive, fit, full_tangent, plain, value_of
+
+
+def elementwise(name, evaluate, *partials, formula=None, partial_formulas=None):
+    """Register numpy's elementwise ufunc ``np.<name>`` with its partial derivatives."""
+    return defprimitive(name, evaluate, partials=partials, ufunc=getattr(np, name),
+                        formula=formula, partial_formulas=partial_formulas)
+
+
+def _power(a, b):
+    # a ** b as numpy computes it: for a Python float base <= 0, (-1.0) ** 0.5 is
+    # nan and 0.0 ** -1 is inf, each with a RuntimeWarning (Python's own ** would
+    # return a complex number or raise ZeroDivisionError).
+    if type(a) in (float, int) and a <= 0 and type(b) in (float, int):
+        return np.float64(a) ** b
+    return a ** b
+
+
+def _power_partial_base(ans, a, b):
+    # d(a**b)/da = b a**(b-1); for a constant exponent 0 the derivative is 0,
+    # also at a = 0 where b a**(b-1) would be 0 * inf.
+    if not isinstance(b, Traced) and np.ndim(b) == 0:
+        if b == 0:
+            return 0.0
+        if b == 2:
+            return 2 * a  # the common square, without computing a**1
+    return b * _power(a, b - 1)
+
+
+def _tie_half(a, b):
+    # 1/2 where a == b: the documented convention at a tie of maximum/minimum,
+    # so that maximum(x, x) = x has derivative 1.
+    return 0.5 * (value_of(a) == value_of(b))
+
+
+def _real_domain(partial):
+    # Wraps the partial of a function with a limited real domain (log, sqrt, ...)
+    # so that the derivative follows numpy as the value does: at the edge of the
+    # domain a partial that divides by zero is inf with a RuntimeWarning (not
+    # Python's ZeroDivisionError), and outside the domain, where the value is
+    # nan, the partial is nan too (never a finite number such as 1/x at log(-1)).
+    def checked(ans, *args):
+        try:
+            result = partial(ans, *args)
+        except ZeroDivisionError:
+            result = partial(*[np.float64(a) if type(a) in (float, int) else a for a in (ans, *args)])
+        outside = np.isnan(value_of(ans))
+        return result * np.where(outside, np.nan, 1.0) if np.any(outside) else result
+
+    return checked
+
+
+# name, value, partial derivative for each argument (1 and -1 pass the tangent/adjoint on)
+elementwise("add", operator.add, 1, 1, formula="{0} + {1}", partial_formulas=("1", "1"))
+elementwise("subtract", operator.sub, 1, -1, formula="{0} - {1}", partial_formulas=("1", "(-1)"))
+elementwise("multiply", operator.mul, lambda ans, a, b: b, lambda ans, a, b: a,
+            formula="{0} × {1}", partial_formulas=("{1}", "{0}"))
+elementwise("divide", operator.truediv, lambda ans, a, b: 1 / b, lambda ans, a, b: -ans / b,
+            formula="{0} / {1}", partial_formulas=("1/{1}", "(-{out}/{1})"))
+elementwise("power", _power, _power_partial_base, lambda ans, a, b: ans * np.log(a),
+            formula="{0}^{1}", partial_formulas=("{1} × {0}^({1}-1)", "{out} × ln {0}"))
+elementwise("negative", operator.neg, -1, formula="-{0}", partial_formulas=("(-1)",))
+elementwise("positive", operator.pos, 1, formula="+{0}", partial_formulas=("1",))
+elementwise("absolute", abs, lambda ans, x: np.sign(value_of(x)))  # abs'(0) = 0
+elementwise("square", np.square, lambda ans, x: 2 * x, partial_formulas=("2 {0}",))
+elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, partial_formulas=("(-{out}²)",))
+elementwise("sqrt", np.sqrt, _real_domain(lambda ans, x: 0.5 / ans), partial_formulas=("1/(2 {out})",))
+elementwise("cbrt", np.cbrt, _real_domain(lambda ans, x: 1 / (3 * ans * ans)))
+elementwise("exp", np.exp, lambda ans, x: ans, partial_formulas=("{out}",))
+elementwise("exp2", np.exp2, lambda ans, x: ans * np.log(2.0))
+elementwise("expm1", np.expm1, lambda ans, x: ans + 1)
+elementwise("log", np.log, _real_domain(lambda ans, x: 1 / x), formula="ln {0}",
+            partial_formulas=("1/{0}",))
+elementwise("log2", np.log2, _real_domain(lambda ans, x: 1 / (x * np.log(2.0))))
+elementwise("log10", np.log10, _real_domain(lambda ans, x: 1 / (x * np.log(10.0))))
+elementwise("log1p", np.log1p, _real_domain(lambda ans, x: 1 / (1 + x)))
+elementwise("sin", np.sin, lambda ans, x: np.cos(x), partial_formulas=("cos {0}",))
+elementwise("cos", np.cos, lambda ans, x: -np.sin(x), partial_formulas=("(-sin {0})",))
+elementwise("tan", np.tan, lambda ans, x: 1 + ans * ans, partial_formulas=("(1 + {out}²)",))
+elementwise("arcsin", np.arcsin, lambda ans, x: 1 / np.sqrt(1 - x * x))
+elementwise("arccos", np.arccos, lambda ans, x: -1 / np.sqrt(1 - x * x))
+elementwise("arctan", np.arctan, lambda ans, x: 1 / (1 + x * x), partial_formulas=("1/(1 + {0}²)",))
+elementwise("sinh", np.sinh, lambda ans, x: np.cosh(x))
+elementwise("cosh", np.cosh, lambda ans, x: np.sinh(x))
+elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, partial_formulas=("(1 - {out}²)",))
+elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / np.sqrt(x * x + 1))
+elementwise("arctanh", np.arctanh, _real_domain(lambda ans, x: 1 / (1 - x * x)))
+elementwise("maximum", np.maximum,
+            lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b),
+            lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b))
+elementwise("minimum", np.minimum,
+            lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b),
+            lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b))
+elementwise("arctan2", np.arctan2, lambda ans, y, x: x / (x * x + y * y),
+            lambda ans, y, x: -y / (x * x + y * y))
+elementwise("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans)
+
+# Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
+# is a constant (its derivative is zero wherever it exists).
+CONSTANT_UFUNCS = frozenset((
+    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
+    np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
+    np.signbit, np.logical_and, np.logical_or, np.logical_not,
+))
+
+
+# -- matrix product: (A + A'd) @ (B + B'd) = A @ B + (A' @ B + A @ B')d ----------------
+
+def _matmul_vjp_a(adjoint, ans, a, b):
+    g = np.asarray(adjoint)
+    if np.ndim(b) == 1:
+        gradient = np.multiply.outer(g, b) if np.ndim(a) > 1 else g * b
+    elif np.ndim(a) == 1:
+        gradient = (b @ g[..., None])[..., 0]
+    else:
+        gradient = g @ np.swapaxes(b, -1, -2)
+    return fit(plain(gradient), a)
+
+
+def _matmul_vjp_b(adjoint, ans, a, b):
+    g = np.asarray(adjoint)
+    if np.ndim(a) == 1:
+        # a[:, None] * g[..., None, :], not outer(a, g): g may carry batch axes
+        gradient = a[:, None] * g[..., None, :] if np.ndim(b) > 1 else g * a
+    elif np.ndim(b) == 1:
+        gradient = (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
+    else:
+        gradient = np.swapaxes(a, -1, -2) @ g
+    return fit(plain(gradient), b)
+
+
+defprimitive("matmul", lambda a, b: plain(a @ b), ufunc=np.matmul,
+             jvps=[lambda t, ans, a, b: full_tangent(t, a) @ b,
+                   lambda t, ans, a, b: a @ full_tangent(t, b)],
+             vjps=[_matmul_vjp_a, _matmul_vjp_b])
+
+
+# -- np.where(mask, a, b): a where the constant mask holds, b elsewhere ----------------
+# Values, tangents and adjoints are picked, as numpy picks them: mask * a +
+# (1 - mask) * b would turn an inf or nan in the branch not taken into nan
+# (0 * inf), e.g. np.where(x > 0, np.sqrt(x), 0.0) at x = -1.
+
+def _picked(x):
+    # np.where on plain numbers returns a 0-d array: make it a float
+    return plain(x[()]) if isinstance(x, np.ndarray) else x
+
+
+defprimitive("where", lambda mask, a, b: _picked(np.where(mask, a, b)),
+             jvps=[None,
+                   lambda t, ans, mask, a, b: _picked(np.where(mask, full_tangent(t, a), 0.0)),
+                   lambda t, ans, mask, a, b: _picked(np.where(mask, 0.0, full_tangent(t, b)))],
+             vjps=[None,
+                   lambda g, ans, mask, a, b: fit(_picked(np.where(mask, g, 0.0)), a),
+                   lambda g, ans, mask, a, b: fit(_picked(np.where(mask, 0.0, g)), b)])
+
+
+# -- linear array operations: the jvp applies the operation to the tangent, the vjp
+# its transpose (see deflinear) --------------------------------------------------------
+
+def _getitem_transpose(adjoint, value, index):
+    gradient = np.zeros(np.shape(value))
+    parts = index if isinstance(index, tuple) else (index,)
+    if all((isinstance(p, (int, np.integer, slice)) and not isinstance(p, bool)) or p is None
+           or p is Ellipsis for p in parts):
+        gradient[index] += adjoint  # basic indexing selects each element at most once
+    else:
+        np.add.at(gradient, index, adjoint)  # fancy indexing: repeated indices accumulate
+    return gradient
+
+
+def _sum_transpose(adjoint, value, axis, keepdims):
+    if axis is not None and not keepdims:
+        adjoint = np.expand_dims(adjoint, axis)
+    return np.broadcast_to(adjoint, np.shape(value))
+
+
+def _mean_transpose(adjoint, value, axis, keepdims):
+    count = np.size(value) / np.size(np.sum(value, axis=axis))
+    return _sum_transpose(adjoint, value, axis, keepdims) / count
+
+
+deflinear("getitem", lambda x, index: plain(x[index]), _getitem_transpose)
+deflinear("sum", lambda x, axis, keepdims: plain(np.sum(x, axis=axis, keepdims=keepdims)),
+          _sum_transpose)
+deflinear("mean", lambda x, axis, keepdims: plain(np.mean(x, axis=axis, keepdims=keepdims)),
+          _mean_transpose)
+deflinear("reshape", lambda x, shape: np.reshape(x, shape),
+          lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
+deflinear("transpose", lambda x, axes: np.transpose(x, axes),
+          lambda adjoint, x, axes: np.transpose(adjoint, None if axes is None else np.argsort(axes)))
+
+
+# -- the same rules as plain functions, as written in the lecture ----------------------
+
+def _lecture_function(ufunc, rule):
+    def function(x):
+        return ufunc(x)
+
+    function.__name__ = function.__qualname__ = ufunc.__name__
+    function.__doc__ = f"{ufunc.__name__}(x) for floats, arrays, Duals and Variables: {rule}."
+    return function
+
+
+sin = _lecture_function(np.sin, "sin(x + x'd) = sin x + cos(x) x' d")
+cos = _lecture_function(np.cos, "cos(x + x'd) = cos x - sin(x) x' d")
+tan = _lecture_function(np.tan, "tan(x + x'd) = tan x + (1 + tan(x)**2) x' d")
+exp = _lecture_function(np.exp, "exp(x + x'd) = e^x + e^x x' d")
+log = _lecture_function(np.log, "log(x + x'd) = log x + x'/x d (natural logarithm)")
+sqrt = _lecture_function(np.sqrt, "sqrt(x + x'd) = sqrt x + x' / (2 sqrt x) d")
+tanh = _lecture_function(np.tanh, "tanh(x + x'd) = tanh x + (1 - tanh(x)**2) x' d")
+arctan = _lecture_function(np.arctan, "arctan(x + x'd) = arctan x + x' / (1 + x**2) d")

@@ -1,0 +1,85 @@
+"""Optimizers shaped like torch.optim: SGD (with momentum) and Adam."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ad_engine.reverse import Variable
+
+
+class Optimizer:
+    """Holds a list of parameters (leaf Variables); ``zero_grad()`` clears their
+    gradients, ``step()`` moves them using ``.grad`` (parameters without a
+    gradient are left alone)."""
+
+    def __init__(self, params, lr):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("the optimizer got an empty list of parameters")
+        for p in self.params:
+            if not isinstance(p, Variable) or p.primitive is not None:
+                raise TypeError(f"parameters must be leaf Variables, got {p!r}")
+        if not lr > 0:
+            raise ValueError(f"the learning rate must be positive, got lr={lr!r}")
+        self.lr = lr
+
+    def zero_grad(self):
+        """Set ``.grad`` of every parameter to None."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self):
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: theta <- theta - lr * g, or with momentum mu
+    (PyTorch's form) v <- mu v + g, theta <- theta - lr v."""
+
+    def __init__(self, params, lr, momentum=0.0):
+        super().__init__(params, lr)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = momentum
+        self.velocities = [0.0] * len(self.params)
+
+    def step(self):
+        """One update of every parameter that has a gradient."""
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is None:
+                continue
+            if self.momentum:
+                g = self.velocities[i] = self.momentum * self.velocities[i] + g
+            p.value -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015): running means of g and g**2 with bias correction,
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g**2,
+        theta <- theta - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr)
+        if not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"betas must be in [0, 1), got {betas!r}")
+        self.betas, self.eps = tuple(betas), eps
+        self.moments = [(0.0, 0.0)] * len(self.params)
+        self.t = 0
+
+    def step(self):
+        """One update of every parameter that has a gradient."""
+        self.t += 1
+        b1, b2 = self.betas
+        step_size = self.lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        eps = self.eps * np.sqrt(1.0 - b2**self.t)  # the same update as eps added to sqrt(v_hat)
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is None:
+                continue
+            m, v = self.moments[i]
+            m = b1 * m + (1.0 - b1) * g
+            v = b2 * v + (1.0 - b2) * g * g
+            self.moments[i] = (m, v)
+            p.value -= step_size * m / (np.sqrt(v) + eps)

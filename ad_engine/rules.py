@@ -1,0 +1,186 @@
+"""Registering a primitive: its value, its derivative for both modes, its trace formula.
+
+A primitive is one operation the engine knows how to differentiate (np.sin,
+multiply, matmul, a sum over an axis, a fused network layer...). For each
+argument it has a pair of linear maps, built once here:
+
+    jvp(tangent, ans, *args)  -> the output's tangent caused by this argument's tangent
+    vjp(adjoint, ans, *args)  -> this argument's share of the adjoint (its shape)
+
+``ans`` is the primitive's output and ``args`` its inputs. Forward mode (Dual)
+adds up the jvps of the perturbed arguments; reverse mode (Variable) sends the
+vjps back to the parents. For an elementwise primitive both are made from one
+partial derivative per argument, d ans / d arg_i = partial_i(ans, *args):
+
+    jvp: partial_i * tangent        vjp: adjoint * partial_i, summed over broadcast axes
+
+Partials are written with operators and numpy functions, so they work on
+floats, arrays, Duals and Variables alike: that is what lets the modes nest.
+
+    defprimitive("sin", np.sin, partials=[lambda ans, x: np.cos(x)], ufunc=np.sin)
+
+registers np.sin for both modes. ``PRIMITIVES`` maps names to primitives and
+``UFUNCS`` numpy ufuncs to primitives; both are filled by ``defprimitive``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PRIMITIVES = {}  # name -> Primitive
+UFUNCS = {}  # numpy ufunc -> Primitive (derived from the ufunc= of each registration)
+
+
+class Traced:
+    """Base class of the values the engine follows: Dual (forward mode) and Variable
+    (reverse mode). ``primal`` is the value inside; ``tag`` orders nested
+    derivatives (the newest perturbation has the largest tag)."""
+
+    __slots__ = ()
+    tag = -1
+
+
+class Primitive:
+    """One differentiable operation: ``evaluate(*args)``, and per argument i its
+    ``jvps[i]`` and ``vjps[i]`` (None for an argument that is not differentiable,
+    such as an index or an axis). ``partials`` is the tuple of partial
+    derivatives of an elementwise primitive (None otherwise). ``formula`` and
+    ``partial_formulas`` say how a trace prints it ({0}, {1}: the arguments;
+    {out}: the output)."""
+
+    __slots__ = ("name", "evaluate", "jvps", "vjps", "partials", "ufunc", "formula",
+                 "partial_formulas")
+
+    def __init__(self, name, evaluate, jvps, vjps, partials=None, ufunc=None, formula=None,
+                 partial_formulas=None):
+        self.name, self.evaluate, self.jvps, self.vjps = name, evaluate, tuple(jvps), tuple(vjps)
+        self.partials, self.ufunc = partials, ufunc
+        self.formula, self.partial_formulas = formula, partial_formulas
+
+    def __call__(self, *args):
+        """Apply the primitive to plain values, Duals or Variables."""
+        from ad_engine.dispatch import bind  # dispatch builds on this module
+
+        return bind(self, *args)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def defprimitive(name, evaluate, *, partials=None, jvps=None, vjps=None, ufunc=None,
+                 formula=None, partial_formulas=None):
+    """Register the primitive ``name`` for forward and reverse mode; return it.
+
+    Either ``partials`` (elementwise primitives): one partial derivative per
+    argument, a function ``(ans, *args) -> d ans / d arg``, or the number 1 or
+    -1, or None (not differentiable); or ``jvps`` and ``vjps``: one function
+    per argument as described in the module docstring (None where an argument
+    is not differentiable). ``ufunc``: the numpy ufunc this primitive stands
+    for (then ``np.<ufunc>(x)`` works on Duals and Variables). Registering a
+    name again replaces the old primitive.
+    """
+    if partials is not None:
+        if jvps is not None or vjps is not None:
+            raise ValueError(f"{name}: give partials, or jvps and vjps, not both")
+        partials = tuple(partials)
+        for p in partials:
+            if not (p is None or callable(p) or p in (1, -1)):
+                raise ValueError(f"{name}: a partial is a function, 1, -1 or None, not {p!r}")
+        jvps = [_jvp_from_partial(p) for p in partials]
+        vjps = [_vjp_from_partial(p, i) for i, p in enumerate(partials)]
+    elif jvps is None or vjps is None or len(jvps) != len(vjps):
+        raise ValueError(f"{name}: give partials, or one jvp and one vjp per argument")
+    primitive = Primitive(name, evaluate, jvps, vjps, partials, ufunc, formula, partial_formulas)
+    register(primitive)
+    return primitive
+
+
+def register(primitive):
+    """Put ``primitive`` into the tables (``PRIMITIVES``, and ``UFUNCS`` if it has a ufunc)."""
+    PRIMITIVES[primitive.name] = primitive
+    if primitive.ufunc is not None:
+        UFUNCS[primitive.ufunc] = primitive
+    return primitive
+
+
+def deflinear(name, evaluate, transpose, **kwargs):
+    """Register a primitive that is linear in its first argument, ``evaluate(x, *params)``
+    (sum, reshape, indexing...): its jvp is ``evaluate`` applied to the tangent, its
+    vjp ``transpose(adjoint, x, *params)``. The other arguments are constants."""
+    def jvp(tangent, ans, x, *params):
+        return evaluate(full_tangent(tangent, x), *params)
+
+    def vjp(adjoint, ans, x, *params):
+        return transpose(adjoint, x, *params)
+
+    return defprimitive(name, evaluate, jvps=[jvp], vjps=[vjp], **kwargs)
+
+
+# -- the derivative of an elementwise primitive from its partials ---------------------
+# The sentinels 1 and -1 are resolved here, once, not tested on every call.
+
+def _jvp_from_partial(partial):
+    if partial is None:
+        return None
+    if _is_number(partial, 1):
+        return lambda tangent, ans, *args: tangent
+    if _is_number(partial, -1):
+        return lambda tangent, ans, *args: -tangent
+    return lambda tangent, ans, *args: partial(ans, *args) * tangent
+
+
+def _vjp_from_partial(partial, i):
+    if partial is None:
+        return None
+    if _is_number(partial, 1):
+        return lambda adjoint, ans, *args: fit(adjoint, args[i])
+    if _is_number(partial, -1):
+        return lambda adjoint, ans, *args: fit(-adjoint, args[i])
+    return lambda adjoint, ans, *args: fit(adjoint * partial(ans, *args), args[i])
+
+
+def _is_number(partial, number):
+    return not callable(partial) and partial == number
+
+
+# -- shapes --------------------------------------------------------------------------
+
+def value_of(x):
+    """Strip every layer of Dual and Variable: the plain float or array inside."""
+    while isinstance(x, Traced):
+        x = x.primal
+    return x
+
+
+def plain(x):
+    """numpy scalars (np.float64 ...) become Python scalars; everything else is kept."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def unbroadcast(gradient, shape):
+    """Sum ``gradient`` over the axes that numpy broadcasting added or stretched,
+    so that it gets the operand's ``shape`` back (a float for shape ())."""
+    if np.shape(gradient) == shape:
+        return plain(gradient)  # np.float64 -> float: grads print as 0.28..., not np.float64(...)
+    gradient = np.asarray(gradient)
+    while gradient.ndim > len(shape):
+        gradient = gradient.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and gradient.shape[axis] != 1:
+            gradient = gradient.sum(axis=axis, keepdims=True)
+    return float(gradient) if shape == () else gradient
+
+
+def fit(gradient, arg):
+    """``gradient`` unbroadcast to the shape of the argument ``arg`` it belongs to."""
+    if type(gradient) is float:  # a float gradient can only belong to a scalar argument
+        return gradient
+    return unbroadcast(gradient, np.shape(arg))
+
+
+def full_tangent(tangent, like):
+    """The tangent with the shape of ``like`` (a scalar seed 1.0 may stand for all ones)."""
+    shape = np.shape(value_of(like))
+    if shape and np.shape(value_of(tangent)) != shape:
+        return tangent * np.ones(shape)
+    return tangent

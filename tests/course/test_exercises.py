@@ -305,3 +305,17 @@ def test_layer_gradient_rejects_a_transposed_or_misshapen_answer(layer):
     assert "array of numbers" in ad.check_layer_gradient(..., X, W1, b1, W2, b2, labels).message
     verdict = ad.check_layer_gradient(right + 1e-3, X, W1, b1, W2, b2, labels)
     assert not verdict.ok and "differs from the reference by up to 0.001" in verdict.message
+
+
+def test_tangent_rule_checks_a_primitive_registered_with_the_engine():
+    def softplus(partial):
+        return ad.defprimitive("softplus_exercise", lambda x: np.log1p(np.exp(x)), partials=[partial])
+
+    try:
+        right = softplus(lambda ans, x: 1 / (1 + np.exp(-x)))  # s'(x) = sigmoid(x)
+        assert ad.check_tangent_rule(right, ad.Dual).ok
+        wrong = softplus(lambda ans, x: ans)  # the function instead of its derivative
+        verdict = ad.check_tangent_rule(wrong, ad.Dual)
+        assert not verdict.ok and "returns the function, not its derivative" in verdict.message
+    finally:
+        ad.PRIMITIVES.pop("softplus_exercise", None)

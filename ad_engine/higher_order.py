@@ -14,9 +14,10 @@ def hvp(f, x, v):
     One forward sweep with duals whose parts are Variables gives the
     directional derivative grad f(x)·v as a node of a graph; one backward sweep
     of that node gives its gradient, H v. The cost is a small constant times
-    the cost of f, whatever the dimension. (The forward sweep runs first and
-    the reverse sweep differentiates its tangent; JAX's cookbook calls this
-    composition reverse-over-forward.)
+    the cost of f, whatever the dimension. The name follows the order of the
+    operators: the gradient (reverse mode) of a forward-mode directional
+    derivative, grad(jvp), is reverse-over-forward. JAX's cookbook recommends
+    the other order, forward-over-reverse (the jvp of grad); both give H v.
     """
     x = np.asarray(x, dtype=float)
     v = np.asarray(v, dtype=float)

@@ -1,0 +1,98 @@
+"""Lecture prose and shown slides (tools/prose.py, issue 17).
+
+Every notebook's markdown keeps the glossary (docs/glossary.csv), glosses an
+English term once, uses Chinese quotes and brackets around Chinese text and has
+no meta-talk; every shown code cell is free of asserts and private names and at
+most 12 lines long, and every figure has a sentence on its slide.  The checker
+itself is shown to catch each kind of violation planted in a small notebook.
+"""
+
+import re
+
+import nbformat
+import pytest
+
+import nav
+import prose
+from nbbuild import code, md, write_notebook
+
+NOTEBOOKS = nav.course_notebooks()
+notebooks = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+
+
+def listing(problems):
+    return "\n".join(str(p) for p in problems)
+
+
+@notebooks
+def test_prose_follows_the_glossary_and_the_typography(path):
+    found = prose.prose_problems(path, nbformat.read(path, as_version=4), prose.glossary())
+    assert not found, f"{len(found)} prose problems (python tools/prose.py {path.name}):\n{listing(found)}"
+
+
+@notebooks
+def test_shown_cells_show_the_lesson_not_its_checks(path):
+    found = prose.slide_problems(path, nbformat.read(path, as_version=4))
+    assert not found, f"{len(found)} slide problems (python tools/prose.py {path.name}):\n{listing(found)}"
+
+
+def test_glossary_is_well_formed():
+    terms = prose.glossary()
+    chosen = {t.chinese for t in terms}
+    assert len(chosen) == len(terms), "a Chinese term listed twice"
+    for term in terms:
+        assert re.fullmatch(r"\d\d", term.introduced_in), term
+        assert term.english and prose.HAS_CJK.search(term.chinese), term
+        for variant in term.forbidden:
+            assert variant not in chosen, f"{variant!r} is both chosen and forbidden"
+            assert term.chinese not in variant or variant != term.chinese, term
+
+
+PLANTED = [
+    ("glossary", "后向模式只要一遍反向扫描。这里又写成反向模式。"),
+    ("repeated gloss", "自动微分（automatic differentiation）很有用。"),
+    ("ascii quotes", '网络在"找"什么？'),
+    ("half-width brackets", "见练习 (参考答案在下面)。"),
+    ("meta", "原讲义没有这一段。"),
+    ("telegraphic", "训练 = 梯度下降。"),
+]
+
+
+@pytest.fixture
+def planted(tmp_path):
+    path = tmp_path / "09_planted.ipynb"
+    figure = code("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()", slide="subslide")
+    figure.outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/png": "iVBOR", "text/plain": "<Figure>"})]
+    cells = [md("# 09 标题 (Title)\n\n自动微分（automatic differentiation）是一种编程范式。"),
+             *(md(f"## 第 {i} 节\n\n{text}") for i, (_, text) in enumerate(PLANTED)),
+             md("## 只有标题"),
+             code("x = 1\nassert x == 1\nprint(node._parents)\n" + "y = 2\n" * 12, slide="subslide"),
+             figure]
+    write_notebook(path, cells, summary="planted violations")
+    return path
+
+
+def test_the_checker_catches_each_planted_violation(planted):
+    rules = {p.rule for p in prose.problems(planted)}
+    expected = {rule for rule, _ in PLANTED} | {
+        "assert", "private name", "long code", "figure unexplained", "empty slide"}
+    assert expected <= rules, f"missed: {expected - rules}"
+
+
+def test_a_clean_cell_passes(tmp_path):
+    path = tmp_path / "09_clean.ipynb"
+    write_notebook(path, [
+        md("# 09 标题 (Title)\n\n后向模式（reverse mode，也叫反向模式）只需要一次反向扫描。"),
+        md("## 图\n\n图中的曲线是损失函数“找”到的路径（见第 01 讲）；$f(x) = x$ 与 `a = b` 不算。"),
+        code("print(1)", slide="-"),
+    ], summary="clean")
+    # 反向模式 named once beside 后向模式, in the notebook that introduces 后向模式: allowed
+    terms = [t for t in prose.glossary() if t.chinese == "后向模式"]
+    terms = [prose.Term(t.chinese, t.english, "09", t.forbidden) for t in terms]
+    nb = nbformat.read(path, as_version=4)
+    assert prose.prose_problems(path, nb, terms) == []
+    assert prose.slide_problems(path, nb) == []
+    # ... but only once in that notebook
+    nb.cells.append(nbformat.v4.new_markdown_cell("后向模式又叫反向模式。"))
+    assert [p.rule for p in prose.prose_problems(path, nb, terms)] == ["glossary"]

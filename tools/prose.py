@@ -1,0 +1,249 @@
+"""Lecture prose and what the slides show: the rules of issue 17, as a tool and a test.
+
+Prose (markdown cells, navigation cells left out; math, inline code and link
+targets removed first):
+
+- glossary: one Chinese term per concept (docs/glossary.csv). A forbidden variant
+  may be named once, in the notebook that introduces the term and in a cell that
+  also names the chosen term ("后向模式（也叫反向模式）"); anywhere else it fails;
+- an English gloss in parentheses after Chinese text, e.g. "自动微分（automatic
+  differentiation）", only at its first use in a notebook (the ``#`` title line,
+  which the navigation cells copy, is not counted);
+- Chinese text in ASCII quotes "..." or in half-width brackets ( ... );
+- meta-talk a lecturer does not say to students (META_WORDS);
+- telegraphic "=" or "→" between words of a sentence (outside math and code).
+
+Shown cells (slide type other than ``skip`` and ``notes``):
+
+- no ``assert`` in a shown code cell (checks go into cells tagged ``check``,
+  slide type ``skip``, source hidden);
+- no private name (``_op``, ``node._parents``, ``ad._metropolis_update``) in a
+  shown code cell's source or text output;
+- no shown code cell longer than MAX_CODE_LINES lines;
+- every figure (a shown code cell with an image output) has a sentence of prose
+  on its slide (a shown markdown cell of the same slide with text beyond the
+  heading); no slide that holds a heading alone.
+
+Usage: ``python tools/prose.py [notebook ...]`` prints every violation and a
+count per notebook and rule; exit status 1 if there is any.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+GLOSSARY = ROOT / "docs" / "glossary.csv"
+NOTEBOOK_DIR = ROOT / "notebooks"
+MAX_CODE_LINES = 12
+META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格保持", "不做比较", "课程库", "本讲义")
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+HAS_CJK = re.compile(f"[{CJK}]")
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
+INLINE_CODE = re.compile(r"``.*?``|`[^`\n]*`")
+LINK_TARGET = re.compile(r"\]\([^)]*\)")
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# a gloss: Chinese text, then a bracket holding Latin text
+GLOSS = re.compile(f"[{CJK}]\\s*[（(]([A-Za-z][^（）()]*?)[）)]")
+ASCII_QUOTED = re.compile(r'"([^"\n]*)"')
+HALF_BRACKETS = re.compile(r"\(([^()\n]*)\)")
+TELEGRAPH = re.compile(f"[{CJK}A-Za-z）)]\\s*(=|→|->)\\s*[{CJK}A-Za-z（(]")
+PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
+SHOWN_EXCLUDED = ("skip", "notes")
+
+
+@dataclass(frozen=True)
+class Term:
+    chinese: str
+    english: str
+    introduced_in: str
+    forbidden: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    notebook: str
+    cell: int
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.notebook} c{self.cell} [{self.rule}] {self.detail}"
+
+
+def glossary(path: Path = GLOSSARY) -> list[Term]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        Term(r["chinese"], r["english"], r["introduced_in"],
+             tuple(v.strip() for v in r["forbidden_variants"].split(";") if v.strip()))
+        for r in rows
+    ]
+
+
+def slide_type(cell) -> str:
+    return cell.metadata.get("slideshow", {}).get("slide_type", "-")
+
+
+def is_nav(cell) -> bool:
+    return cell.cell_type == "markdown" and "<!--NAVIGATION-->" in cell.source
+
+
+def prose(source: str) -> str:
+    """The sentences of a markdown cell: math, inline code, link targets and comments removed."""
+    for pattern, repl in ((HTML_COMMENT, " "), (MATH, " $ "), (INLINE_CODE, " `code` "),
+                          (LINK_TARGET, "]")):
+        source = pattern.sub(repl, source)
+    return source
+
+
+def notebook_number(path: Path) -> str:
+    return path.name[:2]
+
+
+def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
+    name, number = path.name, notebook_number(path)
+    found: list[Problem] = []
+    seen_glosses: dict[str, int] = {}
+    named_once: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or is_nav(cell):
+            continue
+        text = prose(cell.source)
+        for term in terms:
+            for variant in term.forbidden:
+                hits = text.count(variant)
+                if not hits:
+                    continue
+                allowed = number == term.introduced_in and term.chinese in text.replace(variant, "")
+                if allowed and hits == 1 and variant not in named_once:
+                    named_once.add(variant)         # "后向模式（也叫反向模式）": once per notebook
+                    continue
+                found.append(Problem(name, index, "glossary",
+                                     f"{variant!r} ({hits}x): use {term.chinese!r} ({term.english})"))
+        for line in text.splitlines():
+            counted = not re.match(r"#\s", line)       # the title line is the notebook's name
+            if counted:
+                for match in GLOSS.finditer(line):
+                    gloss = " ".join(match[1].split()).lower()
+                    if gloss in seen_glosses:
+                        found.append(Problem(name, index, "repeated gloss",
+                                             f"({match[1]}) again; first at c{seen_glosses[gloss]}"))
+                    else:
+                        seen_glosses[gloss] = index
+            for match in ASCII_QUOTED.finditer(line):
+                if HAS_CJK.search(match[1]):
+                    found.append(Problem(name, index, "ascii quotes", f'"{match[1]}": use “…”'))
+            for match in HALF_BRACKETS.finditer(line):
+                if HAS_CJK.search(match[1]):
+                    found.append(Problem(name, index, "half-width brackets",
+                                         f"({match[1]}): use （…）"))
+            for match in TELEGRAPH.finditer(line):
+                found.append(Problem(name, index, "telegraphic",
+                                     f"{match[1]!r} in a sentence: {line.strip()[:60]!r}"))
+        for word in META_WORDS:
+            if word in text:
+                found.append(Problem(name, index, "meta", f"{word!r}"))
+    return found
+
+
+def shown(cell) -> bool:
+    return slide_type(cell) not in SHOWN_EXCLUDED and not is_nav(cell)
+
+
+def text_outputs(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if "text" in output:
+            parts.append(output["text"])
+        elif "data" in output:
+            parts.extend(str(output["data"][key]) for key in ("text/plain",) if key in output["data"])
+    return "".join(parts)
+
+
+def has_figure(cell) -> bool:
+    return any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+
+
+def private_names(text: str) -> list[str]:
+    return [m.group(0) for m in PRIVATE.finditer(INLINE_STRINGS.sub("''", text))]
+
+
+INLINE_STRINGS = re.compile(r"(?<![\w])[rfb]?\"[^\"\n]*\"|(?<![\w])[rfb]?'[^'\n]*'")
+
+
+def sentence(cell) -> bool:
+    """True if a markdown cell says something beyond a heading."""
+    body = [line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")]
+    return bool(HAS_CJK.search(prose("\n".join(body))))
+
+
+def slides(nb) -> list[list[int]]:
+    groups: list[list[int]] = []
+    for index, cell in enumerate(nb.cells):
+        if not shown(cell):
+            continue
+        if not groups or slide_type(cell) in ("slide", "subslide"):
+            groups.append([])
+        groups[-1].append(index)
+    return groups
+
+
+def slide_problems(path: Path, nb) -> list[Problem]:
+    name = path.name
+    found: list[Problem] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not shown(cell):
+            continue
+        lines = cell.source.splitlines()
+        for line in lines:
+            if re.match(r"\s*assert\b", line):
+                found.append(Problem(name, index, "assert", line.strip()[:70]))
+        code_only = "\n".join(line.split("#", 1)[0] for line in lines)   # comments may say _x
+        for private in private_names(code_only) + private_names(text_outputs(cell)):
+            found.append(Problem(name, index, "private name", private))
+        if len(lines) > MAX_CODE_LINES:
+            found.append(Problem(name, index, "long code", f"{len(lines)} lines > {MAX_CODE_LINES}"))
+    for group in slides(nb):
+        cells = [nb.cells[i] for i in group]
+        explained = any(c.cell_type == "markdown" and sentence(c) for c in cells)
+        for index, cell in zip(group, cells):
+            if cell.cell_type == "code" and has_figure(cell) and not explained:
+                found.append(Problem(name, index, "figure unexplained",
+                                     "no sentence of prose on this figure's slide"))
+        if all(c.cell_type == "markdown" for c in cells) and not explained:
+            found.append(Problem(name, group[0], "empty slide", "a heading alone"))
+    return found
+
+
+def problems(path: Path, terms: list[Term] | None = None) -> list[Problem]:
+    nb = nbformat.read(path, as_version=4)
+    terms = glossary() if terms is None else terms
+    return prose_problems(path, nb, terms) + slide_problems(path, nb)
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(p) for p in argv] or sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    terms = glossary()
+    total = 0
+    for path in paths:
+        found = problems(path, terms)
+        total += len(found)
+        for problem in found:
+            print(problem)
+        counts = Counter(p.rule for p in found)
+        summary = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items())) or "clean"
+        print(f"== {path.name}: {summary}")
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

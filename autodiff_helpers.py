@@ -91,6 +91,15 @@ from ad_engine.linalg import eigh, solve
 from ad_engine.checkpoint import checkpoint
 from ad_course.fitting import bfgs_minimize
 
+# -- exercises of every notebook: ad_course/exercises.py (checkers that name the likely mistake)
+from ad_course.exercises import (
+    Verdict,
+    check_backward,
+    check_layer_gradient,
+    check_optimal_step,
+    check_tangent_rule,
+)
+
 __all__ = [
     # 01
     "COURSE_RC", "MEASUREMENT_COLORS", "format_comparison", "gradient_ascent", "gradient_descent",
@@ -119,4 +128,6 @@ __all__ = [
     "rosenbrock", "oscillator_loss",
     # 08
     "eigh", "solve", "checkpoint", "bfgs_minimize",
+    # exercises
+    "Verdict", "check_backward", "check_layer_gradient", "check_optimal_step", "check_tangent_rule",
 ]

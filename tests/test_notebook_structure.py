@@ -184,10 +184,14 @@ def test_navigation_cells_are_present_and_current(path):
 def test_solutions_are_hidden(path):
     check_cells(
         path,
-        "cells tagged solution are hidden (jupyter.source_hidden: true)",
+        "cells tagged solution are hidden: source and outputs collapsed "
+        "(jupyter.source_hidden and outputs_hidden true), off the slides (slide_type skip)",
         lambda c: "solution" in tags(c)
-        and c.metadata.get("jupyter", {}).get("source_hidden") is not True,
-        lambda c: "metadata.jupyter.source_hidden is not true",
+        and (c.metadata.get("jupyter", {}).get("source_hidden") is not True
+             or c.metadata.get("jupyter", {}).get("outputs_hidden") is not True
+             or slide_type(c) != "skip"),
+        lambda c: f"jupyter metadata {c.metadata.get('jupyter', {})}, "
+                  f"slide_type {slide_type(c)!r}",
     )
 
 

@@ -707,13 +707,15 @@ RENDERED = """() => {
 
 
 def expected_rendering(nb) -> tuple[int, int]:
-    """Return (markdown cells with math, image outputs) that JupyterLab should render."""
+    """Return (markdown cells with math, image outputs) that JupyterLab should render
+    (collapsed outputs, such as a solution's, are not rendered until expanded)."""
     math = sum(
         1 for c in nb.cells
         if c.cell_type == "markdown" and re.search(r"\$[^$]+\$", c.source)
     )
     images = sum(
-        1 for c in nb.cells if c.cell_type == "code"
+        1 for c in nb.cells
+        if c.cell_type == "code" and not c.metadata.get("jupyter", {}).get("outputs_hidden")
         for o in c.outputs if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
     )
     return math, images

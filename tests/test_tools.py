@@ -116,7 +116,8 @@ def test_nav_refresh_leaves_excluded_notebooks_alone(tmp_path):
 
 def test_nbbuild_cells():
     hidden = solution("assert True")
-    assert hidden.metadata.jupyter.source_hidden is True
+    assert hidden.metadata.jupyter == {"source_hidden": True, "outputs_hidden": True}
+    assert hidden.metadata.slideshow.slide_type == "skip"
     assert hidden.metadata.tags == ["solution"]
     assert code("x", tags=("raises-exception",)).metadata.tags == ["raises-exception"]
     assert md("text", slide="fragment").metadata.slideshow.slide_type == "fragment"

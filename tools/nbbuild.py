@@ -57,13 +57,14 @@ def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.Noteb
 
 
 def solution(src: str, slide: str = "skip") -> nbformat.NotebookNode:
-    """Return a solution code cell: tagged ``solution``, source hidden in JupyterLab.
+    """Return a solution code cell: tagged ``solution``, source and outputs collapsed in
+    JupyterLab, off the slides (slide type ``skip``).
 
     nbval and ``make record`` still execute it, so a solution should ``assert``
     its result.
     """
     cell = code(src, slide=slide, tags=("solution",))
-    cell.metadata["jupyter"] = {"source_hidden": True}
+    cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
     return cell
 
 

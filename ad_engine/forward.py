@@ -65,7 +65,7 @@ class Dual(ArraySurface):
             if isinstance(a, Dual) and a.tag == tag:
                 term = jvp(a.dval, ans, *values)
                 tangent = term if tangent is None else tangent + term
-        return _dual(ans, plain(tangent), tag)
+        return make_dual(ans, plain(tangent), tag)
 
     def __repr__(self):
         tangent = self.dval
@@ -75,8 +75,8 @@ class Dual(ArraySurface):
         return f"{format_part(self.val)} {sign} {format_part(tangent)}·d"
 
 
-def _dual(val, dval, tag):
-    """A Dual made by an operation: its parts are already checked."""
+def make_dual(val, dval, tag):
+    """Return a Dual made by an operation, whose parts are already checked (no conversion)."""
     dual = object.__new__(Dual)
     dual.val, dual.dval, dual.tag = val, dval, tag
     return dual
@@ -96,7 +96,7 @@ def tangent_part(result, tag, like):
     if isinstance(result, Dual) and result.tag == tag:
         return result.dval
     if isinstance(result, Dual) and result.tag > tag:  # a dual built by hand inside f
-        return _dual(tangent_part(result.val, tag, like), tangent_part(result.dval, tag, like),
+        return make_dual(tangent_part(result.val, tag, like), tangent_part(result.dval, tag, like),
                      result.tag)
     shape = np.shape(value_of(like))
     return np.zeros(shape) if shape else 0.0
@@ -107,7 +107,7 @@ def primal_part(result, tag):
     if isinstance(result, Dual) and result.tag == tag:
         return result.val
     if isinstance(result, Dual) and result.tag > tag:
-        return _dual(primal_part(result.val, tag), primal_part(result.dval, tag), result.tag)
+        return make_dual(primal_part(result.val, tag), primal_part(result.dval, tag), result.tag)
     return result
 
 

@@ -93,20 +93,22 @@ class Variable(ArraySurface):
         ``seed``, an array of the output's shape: the adjoint of the output, i.e.
         the vector of a vector-Jacobian product.
         """
-        seed = self._seed(seed)
+        seed = self.initial_adjoint(seed)
         order = topological_order(self)
         for node in order:
             node.adjoint = None
         self.adjoint = seed
         for node in reversed(order):
             if node.primitive is None:  # a leaf: accumulate, as PyTorch does
-                node.grad = _accumulate(node.grad, node.adjoint)
+                node.grad = accumulate(node.grad, node.adjoint)
             for i, parent in enumerate(node.parents):
                 if parent is not None:
                     gradient = node.primitive.vjps[i](node.adjoint, node.value, *node.args)
                     parent.adjoint = gradient if parent.adjoint is None else parent.adjoint + gradient
 
-    def _seed(self, seed):
+    def initial_adjoint(self, seed):
+        """Return the adjoint a backward sweep from this node starts with: 1.0 for a
+        scalar output, else ``seed`` checked to have the output's shape."""
         shape = np.shape(self.value)
         if seed is None:
             if shape != ():
@@ -153,7 +155,7 @@ def _leaf_value(value):
     return np.array(checked, dtype=float)
 
 
-def _accumulate(grad, adjoint):
+def accumulate(grad, adjoint):
     """grad + adjoint; a new .grad is a writeable array of its own (an adjoint may be a
     read-only broadcast view, or shared by several leaves: x + y passes one to both)."""
     if grad is not None:

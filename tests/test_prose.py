@@ -85,6 +85,7 @@ def test_a_clean_cell_passes(tmp_path):
     write_notebook(path, [
         md("# 09 标题 (Title)\n\n后向模式（reverse mode，也叫反向模式）只需要一次反向扫描。"),
         md("## 图\n\n图中的曲线是损失函数“找”到的路径（见第 01 讲）；$f(x) = x$ 与 `a = b` 不算。"),
+        md("## 代码块\n\n代码块里的等号不算：\n\n```python\nloss = criterion(outputs, labels)\n```"),
         code("print(1)", slide="-"),
     ], summary="clean")
     # 反向模式 named once beside 后向模式, in the notebook that introduces 后向模式: allowed

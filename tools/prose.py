@@ -48,6 +48,7 @@ META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格�
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK}]")
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
+FENCED_CODE = re.compile(r"^```.*?^```", re.S | re.M)
 INLINE_CODE = re.compile(r"``.*?``|`[^`\n]*`")
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -98,8 +99,9 @@ def is_nav(cell) -> bool:
 
 
 def prose(source: str) -> str:
-    """The sentences of a markdown cell: math, inline code, link targets and comments removed."""
-    for pattern, repl in ((HTML_COMMENT, " "), (MATH, " $ "), (INLINE_CODE, " `code` "),
+    """The sentences of a markdown cell: math, code, link targets and comments removed."""
+    for pattern, repl in ((HTML_COMMENT, " "), (FENCED_CODE, " "), (MATH, " $ "),
+                          (INLINE_CODE, " `code` "),
                           (LINK_TARGET, "]")):
         source = pattern.sub(repl, source)
     return source

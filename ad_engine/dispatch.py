@@ -244,7 +244,12 @@ class ArraySurface(Traced):
         """np.sum(x), np.where(c, x, y), ...: see ARRAY_FUNCTIONS."""
         handler = ARRAY_FUNCTIONS.get(func)
         if handler is None:
-            return NotImplemented  # numpy then raises TypeError naming the function and the type
+            name = f"{func.__module__.replace('numpy.linalg', 'np.linalg').replace('numpy', 'np')}"
+            raise TypeError(
+                f"{name}.{func.__name__} has no derivative rule for {type(self).__name__}, so it "
+                f"cannot be differentiated; write it with the supported numpy functions (listed "
+                f"in ad_engine.dispatch.ARRAY_FUNCTIONS), or register it with ad.defprimitive"
+            )
         return handler(*args, **kwargs)
 
 

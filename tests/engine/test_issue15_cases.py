@@ -372,3 +372,11 @@ def test_unsupported_uses_raise_a_clear_error(f, names, mode):
         lambda: ad.jvp(f, (3.0,), (1.0,)))
     with pytest.raises(REFUSALS, match=names):
         compute()
+
+
+@pytest.mark.parametrize("function, name", [(np.sort, "np.sort"), (np.linalg.qr, "np.linalg.qr")])
+@pytest.mark.parametrize("make", [ad.Variable, lambda x: ad.Dual(x, np.ones_like(x))],
+                         ids=["Variable", "Dual"])
+def test_unsupported_numpy_function_is_refused_with_the_way_out(function, name, make):
+    with pytest.raises(TypeError, match=rf"{name} has no derivative rule .* ad.defprimitive"):
+        function(make(np.array([[2.0, 1.0], [0.5, 3.0]])))

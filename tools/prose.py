@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "docs" / "glossary.csv"
 NOTEBOOK_DIR = ROOT / "notebooks"
 MAX_CODE_LINES = 12
-META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格保持", "不做比较", "课程库", "本讲义")
+META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格", "不做比较", "课程库", "本讲义")
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK}]")

@@ -2,9 +2,11 @@
 # exists and is up to date with requirements.txt and pyproject.toml, so a
 # newcomer types one command:  make lab   or   make test
 #
+#   make venv                      only create/refresh the virtual environment
 #   make lab                       JupyterLab on 127.0.0.1 (token auth on), opens notebooks/
 #   make lab LAB_OPTS=--no-browser   ... without opening a browser
-#   make test                      unit tests (tests/) + nbval on every notebook + re-run check
+#   make test                      unit tests (tests/) + nbval on every notebook + re-run check,
+#                                  on every CPU core (PARALLEL= runs them in one process)
 #   make test-core                 the same without the browser and re-run checks (quick)
 #   make test-portability          nbval on every notebook under simulated CPUs/BLAS kernels
 #   make test PYTHON=python3.13 VENV=.venv-3.13   ... with another Python (3.11 to 3.13)
@@ -28,13 +30,16 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+# pytest-xdist: one worker per CPU core; conftest.py keeps each notebook's cells
+# (one kernel) and each test module together on one worker.
+PARALLEL ?= -n auto --dist loadscope
 # One BLAS thread for notebooks and tests: the course's matrices are small (two
 # threads on a shared 2-core machine were up to 100x slower for them), and one
 # fixed thread count keeps the recorded floating-point outputs reproducible.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test test-core test-portability lint record nav slides bench clean
+.PHONY: venv lab test test-core test-portability lint record nav slides bench clean
 
 # exits with an error naming the version unless this is Python 3.11, 3.12 or 3.13
 CHECK_VERSION := import sys; ok = (3, 11) <= sys.version_info[:2] <= (3, 13); \
@@ -49,6 +54,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# the virtual environment alone (every target below builds it when needed)
+venv: $(STAMP)
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/notebooks $(ALLOW_ROOT) $(LAB_OPTS)
@@ -57,17 +65,18 @@ lab: $(STAMP)
 # re-executed by nbval and compared with its stored outputs, the slide decks in a
 # browser, and every notebook re-run as students re-run it (tests/test_rerun.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest tests $(NBVAL_OPTS) $(NOTEBOOKS)
+	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS)
 
 # The same without the browser and re-run checks: what CI runs under Python 3.12 and 3.13.
 test-core: $(STAMP)
-	$(BIN)/python -m pytest tests $(NBVAL_OPTS) $(NOTEBOOKS) \
+	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS) \
 		--ignore=tests/test_slides_browser.py --ignore=tests/test_rerun.py
 
 # nbval on every notebook under several simulated machines (BLAS kernels x numpy
 # SIMD levels), one line per configuration; see tools/portability.py.
+PORTABILITY_OPTS ?=
 test-portability: $(STAMP)
-	$(BIN)/python tools/portability.py
+	$(BIN)/python tools/portability.py $(PORTABILITY_OPTS)
 
 # ruff over the module, tests, tools, benchmarks and notebooks (also part of make test)
 lint: $(STAMP)

@@ -1,6 +1,9 @@
 """Run every notebook under nbval on several simulated machines (``make test-portability``).
 
-Usage: ``python tools/portability.py [NOTEBOOK ...]`` (default: every course notebook).
+Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [NOTEBOOK ...]``
+(default: every course notebook; N configurations at a time, default one per
+CPU core; ``--skip-this-machine`` when ``make test`` has just run the notebooks
+in this machine's own configuration, as in CI).
 
 Students run the course on other CPUs, BLAS kernels and operating systems.  An
 output that differs there in its last digits fails their ``make test``.  This
@@ -13,20 +16,26 @@ change the code paths of the floating-point work without changing the course:
 - ``NPY_DISABLE_CPU_FEATURES`` switches off numpy's own SIMD code paths (AVX-512
   or AVX2), which compute ``np.exp``, ``np.sin``, sums, ... with other last bits.
 
-Each configuration runs the notebooks under nbval in a fresh process and prints
-one line: the BLAS kernel and the numpy SIMD level it really got (read back
-from the libraries, so a switch that did nothing is seen) and pytest's summary.
-Exit status 1 if any configuration fails.  On a CPU that is not x86-64 only the
-machine's own configuration runs.
+Each configuration runs the notebooks under nbval in a fresh process (one kernel
+at a time, BLAS on one thread, so a configuration keeps one core busy and
+several run side by side) and prints one line: the BLAS kernel and the numpy
+SIMD level it really got (read back from the libraries, so a switch that did
+nothing is seen) and pytest's summary.  Exit status 1 if any configuration
+fails.  A kernel that needs instructions this CPU lacks (SkylakeX without
+AVX-512, ...) would crash, not simulate: its configuration is skipped with a
+line saying so.  On a CPU that is not x86-64 only the machine's own
+configuration runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import nav
 
@@ -47,6 +56,11 @@ CONFIGURATIONS = [
                                  "NPY_DISABLE_CPU_FEATURES": NO_AVX512}),
     ("Nehalem, no AVX2", {"OPENBLAS_CORETYPE": "Nehalem", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
 ]
+
+# The instruction set each forced OpenBLAS kernel uses (numpy's name for it):
+# OpenBLAS does not check it, so on a CPU without it the kernel dies of SIGILL.
+KERNEL_NEEDS = {"SkylakeX": "AVX512F", "Haswell": "AVX2", "Zen": "AVX2",
+                "Sandybridge": "AVX", "Nehalem": "SSE42"}
 
 # Printed by a fresh interpreter under each configuration: what it really runs.
 PROBE = r"""
@@ -84,7 +98,19 @@ def summary_line(output: str) -> str:
     return lines[-1] if lines else "no pytest summary"
 
 
-def run(name: str, changes: dict, notebooks: list[str]) -> bool:
+def missing_instructions(changes: dict) -> str | None:
+    """The instruction set this CPU lacks for the configuration's kernel, or None."""
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+
+    needed = KERNEL_NEEDS.get(changes.get("OPENBLAS_CORETYPE") or "")
+    return needed if needed and not features.get(needed) else None
+
+
+def run(name: str, changes: dict, notebooks: list[str]) -> tuple[bool, str]:
+    """Run the notebooks under one configuration; return (passed, the lines to print)."""
+    lacking = missing_instructions(changes)
+    if lacking:
+        return True, f"skip   {name:<24} this CPU has no {lacking}, which the kernel needs"
     env = environment(changes)
     probe = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True)
     described = probe.stdout.strip() or f"probe failed: {probe.stderr.strip()[-200:]}"
@@ -94,22 +120,39 @@ def run(name: str, changes: dict, notebooks: list[str]) -> bool:
         env=env, cwd=nav.ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     ok = result.returncode == 0 and probe.returncode == 0
-    print(f"{'ok    ' if ok else 'FAILED'} {name:<24} {described:<44} "
-          f"{summary_line(result.stdout)} ({seconds:.0f} s)", flush=True)
+    lines = [f"{'ok    ' if ok else 'FAILED'} {name:<24} {described:<44} "
+             f"{summary_line(result.stdout)} ({seconds:.0f} s)"]
     if not ok:
         failures = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
-        print("\n".join(f"       {line}" for line in failures or result.stdout.splitlines()[-20:]))
-    return ok
+        lines += [f"       {line}" for line in failures or result.stdout.splitlines()[-20:]]
+    return ok, "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
-    notebooks = argv or [str(path) for path in nav.course_notebooks()]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="configurations run at a time (default: one per CPU core)")
+    parser.add_argument("--skip-this-machine", action="store_true",
+                        help="leave out the first configuration (make test has just run it)")
+    parser.add_argument("notebooks", nargs="*", help="default: every course notebook")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or [str(path) for path in nav.course_notebooks()]
     configurations = CONFIGURATIONS
     if platform.machine().lower() not in ("x86_64", "amd64"):
         print(f"{platform.machine()} is not x86-64: only this machine's own configuration runs")
         configurations = CONFIGURATIONS[:1]
-    results = [run(name, changes, notebooks) for name, changes in configurations]
-    print(f"portability: {sum(results)} of {len(results)} configurations passed")
+    if args.skip_this_machine:
+        print(f"skip   {CONFIGURATIONS[0][0]:<24} make test has run the notebooks as they are here")
+        configurations = [c for c in configurations if c is not CONFIGURATIONS[0]]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        # each thread waits on its own pytest process; lines come in the table's order
+        results = []
+        for ok, lines in pool.map(lambda configuration: run(*configuration, notebooks), configurations):
+            print(lines, flush=True)
+            results.append(ok)
+    print(f"portability: {sum(results)} of {len(results)} configurations passed "
+          f"({time.perf_counter() - start:.0f} s, {max(1, args.jobs)} at a time)")
     return 0 if all(results) else 1
 
 

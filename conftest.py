@@ -11,7 +11,9 @@ pytest process during an nbval item comes from the plugin stack (jupyter_client,
 pyzmq, nbval), so those items only report DeprecationWarnings instead of failing.
 
 ``make test`` runs on every CPU core with pytest-xdist (``-n auto --dist
-loadscope``); ``work_unit`` below says which tests must share a worker.
+loadscope``); ``work_unit`` below says which tests must share a worker.  The
+tests run in any order (pytest-randomly, pytest-random-order), except that a
+notebook's cells always run together and top to bottom (``notebooks_in_order``).
 """
 
 import pytest
@@ -30,10 +32,15 @@ def work_unit(nodeid: str) -> str:
     return nodeid if module == "tests/test_rerun.py" else module
 
 
+# pytest-xdist modes that would hand one notebook's cells to several workers
+# (plain ``pytest -n 4`` means ``--dist load``); they get the units of work_unit
+SPLITTING_MODES = ("load", "loadscope", "loadgroup", "worksteal")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadscope`` with the units of ``work_unit``."""
-    if config.getoption("dist") != "loadscope":
+    if config.getoption("dist") not in SPLITTING_MODES:
         return None
     from xdist.scheduler import LoadScopeScheduling
 
@@ -57,9 +64,32 @@ def start_order(item) -> int:
     return LONG_RUNNING.index(module) if module in LONG_RUNNING else len(LONG_RUNNING)
 
 
+def notebooks_in_order(items: list) -> list:
+    """The items with each notebook's cells together and top to bottom, where its
+    first cell was; every other test keeps its place in the order given.
+
+    nbval runs a notebook's cells in one kernel, each on the state the cells
+    above it left: shuffled by a plugin (pytest-randomly, pytest-random-order)
+    they would fail for no fault of the notebook.
+    """
+    cells: dict = {}
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            cells.setdefault(item.path, []).append(item)
+    ordered = []
+    for item in items:
+        if item.path.suffix != ".ipynb":
+            ordered.append(item)
+        elif item.path in cells:
+            ordered += sorted(cells.pop(item.path), key=lambda cell: cell.cell_num)
+    return ordered
+
+
+@pytest.hookimpl(trylast=True)  # after plugins that reorder the tests
 def pytest_collection_modifyitems(config, items):
     if hasattr(config, "workerinput"):  # inside a pytest-xdist worker
         items.sort(key=start_order)
+    items[:] = notebooks_in_order(items)
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.filterwarnings("default::DeprecationWarning"))

@@ -39,7 +39,9 @@ SPLITTING_MODES = ("load", "loadscope", "loadgroup", "worksteal")
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadscope`` with the units of ``work_unit``."""
+    """xdist's loadscope scheduler with the units of ``work_unit``, for every mode
+    that distributes tests (``-n N`` alone included); ``--dist each``/``loadfile``
+    never split a notebook and keep their own."""
     if config.getoption("dist") not in SPLITTING_MODES:
         return None
     from xdist.scheduler import LoadScopeScheduling

@@ -121,6 +121,16 @@ class ArraySurface(Traced):
     def __bool__(self):
         return bool(value_of(self))
 
+    def __float__(self):
+        """float(x), math.sin(x), ...: refused, a plain number would lose the derivative."""
+        raise TypeError(_loses_derivative("float()", self))
+
+    def __int__(self):
+        raise TypeError(_loses_derivative("int()", self))
+
+    def item(self):
+        raise TypeError(_loses_derivative(".item()", self))
+
     # -- the array surface: each method is a linear primitive of numpy_rules -------------
     @property
     def shape(self):
@@ -253,6 +263,14 @@ class ArraySurface(Traced):
         return handler(*args, **kwargs)
 
 
+def _loses_derivative(what, x):
+    return (
+        f"{what} of a {type(x).__name__} would lose its derivative (so would the math "
+        f"module: use np.sin, np.exp ... instead); where no derivative is wanted, take "
+        f"the plain number as x.value (a Variable) or x.val (a Dual)"
+    )
+
+
 def _ufunc_operands(x, ufunc, method, inputs, kwargs):
     """The inputs of a plain ufunc call as operands; TypeError for anything else."""
     if method != "__call__" or kwargs:
@@ -288,8 +306,22 @@ def _method(name):
     return handler
 
 
+def _on_values(func):
+    """A numpy function whose result is an index, a count or a boolean: piecewise
+    constant, so it is evaluated on the plain values (as np.sign and comparisons are)."""
+    def handler(*args, **kwargs):
+        return func(*[value_of(a) for a in args], **{k: value_of(v) for k, v in kwargs.items()})
+
+    return handler
+
+
+PIECEWISE_CONSTANT_FUNCTIONS = (np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero,
+                                np.argwhere, np.count_nonzero, np.isclose, np.allclose,
+                                np.array_equal)
+
 # numpy functions (not ufuncs) on Duals and Variables (and numpy_functions.py)
 ARRAY_FUNCTIONS = {
+    **{func: _on_values(func) for func in PIECEWISE_CONSTANT_FUNCTIONS},
     np.sum: _method("sum"),
     np.mean: _method("mean"),
     np.reshape: _method("reshape"),

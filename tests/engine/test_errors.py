@@ -5,6 +5,7 @@ function's real domain (nan, as numpy), at the edge of it (inf, as numpy) and at
 kinks (abs'(0) = 0; maximum/minimum at a tie give 1/2 to each argument).
 """
 
+import math
 import operator
 import re
 
@@ -145,6 +146,36 @@ def test_constant_ufuncs_give_plain_values():
     assert np.floor(Dual(1.7, 1.0)) == 1.0 and not isinstance(np.floor(Dual(1.7, 1.0)), Dual)
     assert np.sign(Variable(-2.0)) == -1.0
     assert ad.derivative(lambda x: np.floor(x) * x, 1.7) == 1.0
+
+
+@pytest.mark.parametrize("kind", ["Dual", "Variable"])
+@pytest.mark.parametrize("convert", [float, int, lambda x: x.item(), math.exp],
+                         ids=["float", "int", "item", "math.exp"])
+def test_conversion_to_a_plain_number_is_refused_with_the_way_out(kind, convert):
+    with pytest.raises(TypeError) as error:
+        convert(_make(kind))
+    message = str(error.value)
+    assert f"of a {kind} would lose its derivative" in message
+    assert "x.value" in message and "np.sin" in message
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_indices_and_counts_are_plain_values_and_the_derivative_follows_them(mode):
+    x0 = np.array([0.3, 0.6, 0.2])
+
+    def f(x):  # the largest entry squared, times how many entries exceed 0.25
+        i = np.argmax(x)
+        order = np.argsort(x)
+        assert isinstance(i, np.integer) and order.tolist() == [2, 0, 1]
+        return x[i] ** 2 * np.count_nonzero(x > 0.25) + np.sum(x[np.nonzero(x < 0.25)])
+
+    expected = np.array([0.0, 2 * 0.6 * 2, 1.0])
+    if mode == "reverse":
+        got = ad.grad(f)(x0)
+    else:
+        got = np.array([ad.jvp(f, x0, e)[1] for e in np.eye(3)])
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
+    assert np.argmin(Variable(x0)) == 2 and np.allclose(Dual(x0, 1.0), x0)
 
 
 # -- outside and at the edge of the domain: follow numpy ------------------------------

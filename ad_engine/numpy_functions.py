@@ -3,7 +3,8 @@ to its implementation, which numpy calls through ``__array_function__`` (dispatc
 
 Each is either one primitive (np.max -> "max", np.linalg.inv -> "inv") or written
 with primitives: np.concatenate places each piece with the primitive "untake",
-np.repeat, np.tile and np.trace index the flattened array, np.linalg.norm is
+np.repeat, np.tile, np.trace, np.flip, np.roll, np.diagonal and np.diff index the
+flattened array, np.var is the mean squared deviation, np.linalg.norm is
 sqrt(sum(x * x)). So every one works in both modes and nests, with no rule of
 its own to get wrong. A function missing from the table raises numpy's
 TypeError naming it.
@@ -287,6 +288,69 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     return u, s, vh
 
 
+# -- gathers: which element goes where is decided on an array of positions -------------
+
+def flip(m, axis=None):
+    return _take_flat(m, np.flip(_positions(m), axis))
+
+
+def roll(a, shift, axis=None):
+    return _take_flat(a, np.roll(_positions(a), shift, axis))
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    return _take_flat(a, np.diagonal(_positions(a), offset, axis1, axis2))
+
+
+def diag(v, k=0):
+    """The k-th diagonal of a matrix (np.diag of a 1-D array builds a matrix: refused)."""
+    if np.ndim(value_of(v)) != 2:
+        raise NotImplementedError("np.diag of a 1-D Dual or Variable is not supported: "
+                                  "write np.eye(n) * v for the diagonal matrix")
+    return diagonal(v, k)
+
+
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """a[1:] - a[:-1] along ``axis``, n times."""
+    _refuse_arguments("diff", prepend=prepend, append=append)
+    for _ in range(n):
+        positions = np.moveaxis(_positions(a), axis, -1)
+        a = _take_flat(a, np.moveaxis(positions[..., 1:], -1, axis)) - _take_flat(
+            a, np.moveaxis(positions[..., :-1], -1, axis))
+    return a
+
+
+# -- statistics and products written with the primitives -------------------------------
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
+    """The mean squared deviation from the mean, divided by N - ddof instead of N."""
+    _refuse_arguments("var", dtype=dtype, out=out, where=where)
+    count = np.size(value_of(a)) // np.size(np.mean(value_of(a), axis=axis))
+    deviation = a - np.mean(a, axis=axis, keepdims=True)
+    return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
+    return np.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where))
+
+
+def outer(a, b, out=None):
+    _refuse_arguments("outer", out=out)
+    return ravel(a).reshape(-1, 1) * ravel(b).reshape(1, -1)
+
+
+def inner(a, b):
+    """The sum over the last axes of a and b (a product if either is a scalar)."""
+    if np.ndim(value_of(a)) == 0 or np.ndim(value_of(b)) == 0:
+        return a * b
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def vdot(a, b):
+    """sum(conj(a) * b) over the flattened arrays."""
+    return np.sum(np.conjugate(ravel(a)) * ravel(b))
+
+
 def _matrix_function(name):
     def function(a):
         return PRIMITIVES[name](a)
@@ -305,6 +369,8 @@ NUMPY_FUNCTIONS = {
     np.concatenate: concatenate, np.stack: stack, np.vstack: vstack, np.hstack: hstack,
     np.append: append,
     np.einsum: einsum, np.tensordot: tensordot, np.dot: dot,
+    np.flip: flip, np.roll: roll, np.diagonal: diagonal, np.diag: diag, np.diff: diff,
+    np.var: var, np.std: std, np.outer: outer, np.inner: inner, np.vdot: vdot,
     np.real: lambda val: PRIMITIVES["real"](val), np.imag: lambda val: PRIMITIVES["imag"](val),
     np.linalg.norm: norm, np.linalg.slogdet: slogdet, np.linalg.svd: svd,
     np.linalg.inv: _matrix_function("inv"), np.linalg.det: _matrix_function("det"),

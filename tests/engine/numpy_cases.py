@@ -303,6 +303,30 @@ PRODUCTS = [
 for name, function, shape_a, shape_b in PRODUCTS:
     add(name, function, (real, shape_a), (real, shape_b), complex_step=True)
 
+# vdot conjugates its first argument: not complex-analytic, no complex step
+add("outer", np.outer, (real, (3,)), (real, (2, 1)), complex_step=True)
+add("inner-1d", np.inner, (real, (3,)), (real, (3,)), complex_step=True)
+add("inner-2d", np.inner, (real, (2, 3)), (real, (4, 3)), complex_step=True)
+add("vdot", np.vdot, (real, (2, 3)), (real, (2, 3)), complex_step=False)
+
+# gathers (an array of positions says which element goes where) and statistics; np.var
+# takes |x - mean|^2 of complex input, so the complex step does not apply to it
+GATHERS_AND_STATISTICS = [
+    ("flip", lambda x: np.flip(x, 0), (3, 2), True),
+    ("flip-all", np.flip, (2, 3), True),
+    ("roll", lambda x: np.roll(x, 1, axis=1), (2, 3), True),
+    ("roll-flat", lambda x: np.roll(x, -2), (2, 3), True),
+    ("diagonal", lambda x: np.diagonal(x, 1), (3, 4), True),
+    ("diag", np.diag, (3, 3), True),
+    ("diff", np.diff, (2, 4), True),
+    ("diff-n2-axis0", lambda x: np.diff(x, n=2, axis=0), (4, 2), True),
+    ("var", np.var, (2, 3), False),
+    ("var-axis-ddof", lambda x: np.var(x, axis=1, ddof=1, keepdims=True), (2, 3), False),
+    ("std-axis", lambda x: np.std(x, axis=0), (3, 2), False),
+]
+for name, function, shape, complex_step in GATHERS_AND_STATISTICS:
+    add(name, function, (real, shape), complex_step=complex_step)
+
 add("einsum-trace", lambda a: np.einsum("ii->", a), (real, (3, 3)), complex_step=True)
 add("einsum-transpose", lambda a: np.einsum("ij->ji", a), (real, (2, 3)), complex_step=True)
 

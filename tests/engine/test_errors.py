@@ -149,14 +149,15 @@ def test_constant_ufuncs_give_plain_values():
 
 
 @pytest.mark.parametrize("kind", ["Dual", "Variable"])
-@pytest.mark.parametrize("convert", [float, int, lambda x: x.item(), math.exp],
-                         ids=["float", "int", "item", "math.exp"])
-def test_conversion_to_a_plain_number_is_refused_with_the_way_out(kind, convert):
+def test_conversion_to_a_plain_number_is_refused(kind):
     with pytest.raises(TypeError) as error:
-        convert(_make(kind))
+        _make(kind).item()
     message = str(error.value)
     assert f"of a {kind} would lose its derivative" in message
     assert "x.value" in message and "np.sin" in message
+    for convert in (float, int, math.exp):  # Python's own TypeError (see ArraySurface)
+        with pytest.raises(TypeError, match=kind):
+            convert(_make(kind))
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])

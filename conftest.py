@@ -19,6 +19,11 @@ notebook's cells always run together and top to bottom (``notebooks_in_order``).
 import pytest
 
 
+def module_of(nodeid: str) -> str:
+    """The file part of a test id ("tests/test_x.py", "notebooks/05_x.ipynb")."""
+    return nodeid.split("::")[0]
+
+
 def work_unit(nodeid: str) -> str:
     """The unit of tests that pytest-xdist gives to one worker, to run in order.
 
@@ -28,7 +33,7 @@ def work_unit(nodeid: str) -> str:
     tests/test_rerun.py runs a whole notebook four times in its own kernel: the
     longest tests, one unit each so that they spread over the workers.
     """
-    module = nodeid.split("::")[0]
+    module = module_of(nodeid)
     return nodeid if module == "tests/test_rerun.py" else module
 
 
@@ -62,7 +67,7 @@ LONG_RUNNING = ["tests/test_slides_browser.py", "tests/test_rerun.py", "tests/te
 
 
 def start_order(item) -> int:
-    module = item.nodeid.split("::")[0]
+    module = module_of(item.nodeid)
     return LONG_RUNNING.index(module) if module in LONG_RUNNING else len(LONG_RUNNING)
 
 

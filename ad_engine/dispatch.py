@@ -305,28 +305,25 @@ def _method(name):
 
 
 def _on_values(func):
-    """A numpy function whose result is an index, a count or a boolean: piecewise
-    constant, so it is evaluated on the plain values (as np.sign and comparisons are)."""
+    """A numpy function whose result carries no derivative (a shape, an index, a count,
+    a boolean): evaluated on the plain values, as np.sign and comparisons are."""
     def handler(*args, **kwargs):
         return func(*[value_of(a) for a in args], **{k: value_of(v) for k, v in kwargs.items()})
 
     return handler
 
 
-PIECEWISE_CONSTANT_FUNCTIONS = (np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero,
-                                np.argwhere, np.count_nonzero, np.isclose, np.allclose,
-                                np.array_equal)
+VALUE_ONLY_FUNCTIONS = (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
+                        np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero, np.isclose,
+                        np.allclose, np.array_equal)
 
 # numpy functions (not ufuncs) on Duals and Variables (and numpy_functions.py)
 ARRAY_FUNCTIONS = {
-    **{func: _on_values(func) for func in PIECEWISE_CONSTANT_FUNCTIONS},
+    **{func: _on_values(func) for func in VALUE_ONLY_FUNCTIONS},
     np.sum: _method("sum"),
     np.mean: _method("mean"),
     np.reshape: _method("reshape"),
     np.where: lambda condition, a, b: bind(PRIMITIVES["where"], np.asarray(value_of(condition),
                                                                           dtype=bool), a, b),
-    np.shape: lambda x: np.shape(value_of(x)),
-    np.ndim: lambda x: np.ndim(value_of(x)),
-    np.size: lambda x, axis=None: np.size(value_of(x), axis),
     **NUMPY_FUNCTIONS,
 }

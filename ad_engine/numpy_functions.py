@@ -325,8 +325,9 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
     """The mean squared deviation from the mean, divided by N - ddof instead of N."""
     _refuse_arguments("var", dtype=dtype, out=out, where=where)
-    count = np.size(value_of(a)) // np.size(np.mean(value_of(a), axis=axis))
-    deviation = a - np.mean(a, axis=axis, keepdims=True)
+    mean = np.mean(a, axis=axis, keepdims=True)
+    count = np.size(value_of(a)) // np.size(value_of(mean))  # elements per mean
+    deviation = a - mean
     return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
 
 

@@ -64,7 +64,7 @@ lab: $(STAMP)
 # One pytest run: the helpers' unit tests and tool tests, every notebook
 # re-executed by nbval and compared with its stored outputs, the slide decks in a
 # browser, and every notebook re-run as students re-run it (tests/test_rerun.py).
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS)
 
 # The same without the browser and re-run checks: what CI runs under Python 3.12 and 3.13.

@@ -1,7 +1,9 @@
 """Rules every notebook in notebooks/ must follow (see CONTRIBUTING.md).
 
 Each rule is a test parametrized over the notebooks, so a new notebook is
-checked as soon as it exists; a failure names the notebook and the rule.
+checked as soon as it exists; a failure names the notebook and the rule.  What
+``make nav`` generates (navigation cells, RISE settings, the README's tables)
+must be current.
 """
 
 import re
@@ -10,10 +12,10 @@ import nbformat
 import pytest
 
 import nav
-from nav import slide_type
+from course import HEADING, ROOT, course_notebooks, first_line, slide_type, summary, tags, title
 from nbbuild import SLIDE_TYPES
 
-NOTEBOOKS = nav.course_notebooks()
+NOTEBOOKS = course_notebooks()
 # pairs (cell tag, nbval comment marker) that mean the same thing
 MARKER_PAIRS = [
     ("raises-exception", "NBVAL_RAISES_EXCEPTION"),
@@ -35,41 +37,21 @@ def fail(path, rule, problems):
     pytest.fail(f"{path.name}: rule '{rule}' broken:\n{details}", pytrace=False)
 
 
-def tags(cell):
-    return cell.metadata.get("tags", [])
-
-
-def first_line(cell):
-    lines = cell.source.strip().splitlines()
-    return lines[0][:60] if lines else "<empty>"
-
-
 def where(index, cell):
-    return f"cell {index} ({cell.cell_type}, {first_line(cell)!r})"
+    return f"cell {index} ({cell.cell_type}, {first_line(cell)[:60]!r})"
 
 
-def test_course_plan_is_numbered_consecutively():
-    numbers = list(nav.PLANNED)
-    expected = [f"{n:02d}" for n in range(1, len(numbers) + 1)]
-    assert numbers == expected, f"tools/nav.py PLANNED must be numbered {expected}, not {numbers}"
+def test_notebooks_are_named_nn_slug_and_numbered_01_02_without_gaps():
+    names = [p.name for p in NOTEBOOKS]
+    bad = [n for n in names if not re.fullmatch(r"\d\d_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb", n)]
+    assert not bad, f"names must be two digits, an underscore and a lower-case slug: {bad}"
+    numbers = [n[:2] for n in names]
+    assert numbers == [f"{k:02d}" for k in range(1, len(names) + 1)], numbers
 
 
-@notebooks
-def test_file_name_and_course_order(path):
-    rule = "file name NN_slug.ipynb, NN a number of the course plan (tools/nav.py PLANNED), unique"
-    problems = []
-    match = nav.NOTEBOOK_NAME.match(path.name)
-    if not match:
-        problems.append("name must be two digits, an underscore and a lower-case slug")
-    else:
-        number = match.group(1)
-        if number not in nav.PLANNED:
-            problems.append(f"number {number} is not in the course plan {list(nav.PLANNED)}")
-        twins = [p.name for p in NOTEBOOKS if p != path and p.name.startswith(number + "_")]
-        if twins:
-            problems.append(f"number {number} is also used by {twins}")
-    if problems:
-        fail(path, rule, problems)
+def test_generated_files_are_current():
+    stale = [str(p.relative_to(ROOT)) for p in nav.pending_changes()]
+    assert not stale, f"navigation cells, RISE settings or README tables out of date in {stale}: run make nav"
 
 
 @notebooks
@@ -154,30 +136,10 @@ def test_headings_start_a_slide(path):
         path,
         "a markdown cell opening with a # or ## heading starts a slide or subslide",
         lambda c: c.cell_type == "markdown"
-        and nav.HEADING.match(c.source.lstrip())
+        and HEADING.match(c.source.lstrip())
         and slide_type(c) not in ("slide", "subslide"),
         lambda c: f"slide_type {slide_type(c)!r}",
     )
-
-
-@notebooks
-def test_navigation_cells_are_present_and_current(path):
-    rule = "navigation cells at top and bottom, up to date (run make nav)"
-    text = path.read_text(encoding="utf-8")
-    cells = nbformat.reads(text, as_version=4).cells
-    problems = []
-    if not cells or not nav.is_nav_cell(cells[0]):
-        problems.append(f"first cell does not contain the marker {nav.MARKER}")
-    if len(cells) < 2 or not nav.is_nav_cell(cells[-1]):
-        problems.append(f"last cell does not contain the marker {nav.MARKER}")
-    for index, cell in enumerate(cells):
-        if nav.is_nav_cell(cell) and slide_type(cell) != "skip":
-            problems.append(f"navigation cell {index} has slide_type {slide_type(cell)!r}, not skip")
-    refreshed = nav.notebook_text(nav.add_navigation(nbformat.reads(text, as_version=4), path))
-    if not problems and refreshed != text:
-        problems.append("tools/nav.py would change the notebook")
-    if problems:
-        fail(path, rule, problems)
 
 
 @notebooks
@@ -217,9 +179,9 @@ def test_no_cell_has_a_tag_and_the_same_comment_marker(path):
 def test_has_a_title_and_summary(path):
     nb = load(path)
     problems = []
-    if nav.title(path, nb) == path.stem:
+    if title(path, nb) == path.stem:
         problems.append("no markdown cell with a '# ' title heading")
-    if not nav.summary(nb).strip():
+    if not summary(nb).strip():
         problems.append("metadata.course.summary (one English line for README) is missing")
     if problems:
         fail(path, "a '# ' title and a one-line summary in metadata.course.summary", problems)

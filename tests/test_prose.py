@@ -1,4 +1,4 @@
-"""Lecture prose and shown slides (tools/prose.py, issue 17).
+"""Lecture prose and shown slides (tools/prose.py).
 
 Every notebook's markdown keeps the glossary (docs/glossary.csv), glosses an
 English term once, uses Chinese quotes and brackets around Chinese text and has
@@ -12,11 +12,11 @@ import re
 import nbformat
 import pytest
 
-import nav
 import prose
+from course import course_notebooks
 from nbbuild import code, md, write_notebook
 
-NOTEBOOKS = nav.course_notebooks()
+NOTEBOOKS = course_notebooks()
 notebooks = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 
 

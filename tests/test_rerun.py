@@ -8,11 +8,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-import nav
 import rerun_check
+from course import course_notebooks, sanitize_rules
 
 
-@pytest.mark.parametrize("path", nav.course_notebooks(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
 def test_notebook_gives_the_same_results_when_run_again(path):
     problems = rerun_check.check(path)
     assert not problems, "\n".join(problems)
@@ -59,6 +59,6 @@ def test_check_finds_a_cell_that_fails_the_second_time(tmp_path):
 
 
 def test_sanitize_rules_are_applied_before_comparing():
-    rules = rerun_check.sanitize_rules()
+    rules = sanitize_rules()
     outputs = [new_output("stream", name="stdout", text="<object at 0x7f12ab>\n")]
     assert rerun_check.comparable(outputs, rules) == ["stdout: <object at 0xADDRESS>\n"]

@@ -22,13 +22,15 @@ no internet:
   are removed (TagRemovePreprocessor): the decks show the exercises, never the
   answers.  Cells with slide type ``notes`` become reveal speaker notes
   (``<aside class="notes">``, press S in a deck); ``skip`` cells are left out.
-* The slide size is 1280x720; theme ``white`` (fonts ship with reveal.js).
+* The slide size is 1280x720; the theme, transition, slide numbers and footer
+  are course.toml's ``[rise]`` settings, the styles notebooks/rise.css (which
+  RISE loads live) plus the decks' spacing below.
 * The lecture deck ``lecture.slides.html`` holds the core slides (【核心】) of
   every notebook in order, from the lecture notebook of ``tools/tracks.py``
   (a title slide with the plan, a title slide per part, extended cells
   skipped), built from the stored outputs like the other decks; that notebook
-  is also written to ``build/lecture/lecture.ipynb`` for presenting the core
-  path live with RISE.  ``index.html`` links it first.
+  is also written to ``build/lecture/lecture.ipynb``, with rise.css beside it,
+  for presenting the core path live with RISE.  ``index.html`` links it first.
 
 A deck is rebuilt only when its notebook, this script, the template or the
 npm lock file changed (``build/slides/manifest.json`` keeps their hashes), so
@@ -53,11 +55,11 @@ from pathlib import Path
 
 import nbformat
 
-import nav
-import rise_metadata
 import tracks
+from course import CONFIG, NOTEBOOK_DIR, ROOT, course_notebooks, notebook_text, summary, title
 
-ROOT = nav.ROOT
+RISE = CONFIG["rise"]
+RISE_CSS = ROOT / "notebooks" / "rise.css"  # the course's styles, live (RISE) and offline
 SLIDES_SOURCE = ROOT / "slides"  # package.json, package-lock.json, template/
 TEMPLATE_DIR = SLIDES_SOURCE / "template"
 TEMPLATE_NAME = "course_reveal"
@@ -68,7 +70,7 @@ LECTURE_DECK = "lecture.slides.html"
 LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent of the decks' folder
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
-THEME = rise_metadata.RISE_SETTINGS["theme"]  # the same look live (RISE) and offline
+THEME = RISE["theme"]
 REMOVED_TAGS = ("solution", "navigation")
 
 # Files copied from node_modules to <out>/vendor/: what the template loads and
@@ -103,16 +105,8 @@ MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 REQUIRE_URL = "vendor/requirejs/require.js"
 JQUERY_URL = "vendor/jquery/dist/jquery.min.js"
 
-COURSE_CSS = """
-.reveal .course-footer {
-    position: absolute; left: 1.2em; bottom: 0.6em; z-index: 30;
-    font-size: 14px; color: #777; pointer-events: none;
-}
+DECK_CSS = """
 .reveal .link-address { font-size: 70%; color: #777; }
-/* the white theme writes headings in capitals, which would change identifiers */
-.reveal .slides h1, .reveal .slides h2, .reveal .slides h3, .reveal .slides h4 {
-    text-transform: none;
-}
 /* less white space between cells than nbconvert's defaults, same font sizes */
 .reveal .slides section { padding-top: 8px; padding-bottom: 8px; }
 .reveal .slides .jp-Cell { padding-top: 2px; padding-bottom: 2px; }
@@ -151,8 +145,7 @@ def sha256(*parts: bytes) -> str:
 
 def tool_files() -> list[Path]:
     """Return the files whose change invalidates every deck."""
-    files = [Path(__file__).resolve(), Path(rise_metadata.__file__).resolve()]
-    files.append(Path(tracks.__file__).resolve())
+    files = [Path(__file__).resolve(), Path(tracks.__file__).resolve(), RISE_CSS, ROOT / "course.toml"]
     files += sorted(TEMPLATE_DIR.rglob("*"))
     files.append(SLIDES_SOURCE / "package-lock.json")
     return [f for f in files if f.is_file()]
@@ -223,8 +216,8 @@ def exporter():
     slides.extra_template_basedirs = [str(TEMPLATE_DIR)]
     slides.reveal_url_prefix = REVEAL_URL
     slides.reveal_theme = THEME
-    slides.reveal_transition = rise_metadata.RISE_SETTINGS["transition"]
-    slides.reveal_number = rise_metadata.RISE_SETTINGS["slideNumber"]
+    slides.reveal_transition = RISE["transition"]
+    slides.reveal_number = RISE["slideNumber"]
     slides.reveal_width = str(SLIDE_WIDTH)
     slides.reveal_height = str(SLIDE_HEIGHT)
     slides.mathjax_url = MATHJAX_URL
@@ -268,11 +261,11 @@ def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -
     """Return the deck HTML for ``notebook`` (or for ``nb``, read from its folder)."""
     if nb is None:
         nb = nbformat.read(notebook, as_version=4)
-        nb.metadata["title"] = nav.title(notebook, nb)
+        nb.metadata["title"] = title(notebook, nb)
     resources = {
         "metadata": {"name": name or notebook.stem, "path": str(notebook.parent)},
-        "course_footer": html.escape(rise_metadata.COURSE_TITLE),
-        "course_css": COURSE_CSS,
+        "course_footer": html.escape(RISE["footer"]),
+        "course_css": RISE_CSS.read_text(encoding="utf-8") + DECK_CSS,
     }
     body, _ = slides_exporter.from_notebook_node(nb, resources=resources)
     return styled_badges(offline_links(body))
@@ -283,20 +276,19 @@ def write_index(out_dir: Path, notebooks: list[Path], lecture: tracks.Plan | Non
     rows = []
     for notebook in notebooks:
         nb = nbformat.read(notebook, as_version=4)
-        summary = nav.summary(nb)
         rows.append(
-            f'<li><a href="{deck_name(notebook)}">{html.escape(nav.title(notebook, nb))}</a>'
-            f"<br><small>{html.escape(summary)}</small></li>"
+            f'<li><a href="{deck_name(notebook)}">{html.escape(title(notebook, nb))}</a>'
+            f"<br><small>{html.escape(summary(nb))}</small></li>"
         )
-    title = html.escape(rise_metadata.COURSE_TITLE)
+    course_title = html.escape(RISE["footer"])
     first = ""
     if lecture is not None and (out_dir / LECTURE_DECK).exists():
         first = (
             f'<p class="lecture"><a href="{LECTURE_DECK}"><strong>'
-            f"{html.escape(tracks.LECTURE_TITLE)}</strong></a><br>"
+            f"{html.escape(tracks.LECTURE['title'])}</strong></a><br>"
             f"<small>the two-hour lecture: the core slides {tracks.BADGES[tracks.CORE]} of every "
             f"notebook in order, {lecture.slide_count} slides, about "
-            f"{lecture.minutes:g} minutes with a {tracks.BUFFER_MINUTES}-minute buffer</small></p>\n"
+            f"{lecture.minutes:g} minutes with {tracks.CLOCK['questions']} for questions</small></p>\n"
             "<p>完整幻灯片 (full decks), with the extended sections "
             f"{tracks.BADGES[tracks.EXTENDED]} for self-study:</p>\n"
         )
@@ -304,14 +296,14 @@ def write_index(out_dir: Path, notebooks: list[Path], lecture: tracks.Plan | Non
 <html lang="zh">
 <head>
 <meta charset="utf-8">
-<title>{title}: slides</title>
+<title>{course_title}: slides</title>
 <style>
 body {{ font-family: sans-serif; max-width: 48em; margin: 2em auto; line-height: 1.5; }}
 li {{ margin: 0.6em 0; }} small {{ color: #555; }} kbd {{ border: 1px solid #aaa; padding: 0 0.3em; }}
 </style>
 </head>
 <body>
-<h1>{title}</h1>
+<h1>{course_title}</h1>
 <p>幻灯片 (slides), one deck per notebook; they work with no network.
 Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
 <kbd>S</kbd> speaker view (speaker notes), <kbd>Esc</kbd> overview.</p>
@@ -354,7 +346,8 @@ def build_lecture(
     start = time.perf_counter()
     lecture = tracks.lecture_notebook(notebooks)
     notebook_path.parent.mkdir(parents=True, exist_ok=True)
-    notebook_path.write_text(nav.notebook_text(lecture), encoding="utf-8")
+    notebook_path.write_text(notebook_text(lecture), encoding="utf-8")
+    shutil.copyfile(RISE_CSS, notebook_path.parent / RISE_CSS.name)
     source = Path(notebooks[0]).parent / "lecture.ipynb"  # links and images resolve from here
     deck.write_text(convert(source, exporter(), nb=lecture, name="lecture"), encoding="utf-8")
     manifest[deck.name] = key
@@ -372,7 +365,7 @@ def build(
     the hash of its notebook or of the build's own files differs from the one
     stored in ``out_dir/manifest.json`` when it was written.
     """
-    notebooks = [Path(p).resolve() for p in (notebooks or nav.course_notebooks())]
+    notebooks = [Path(p).resolve() for p in (notebooks or course_notebooks())]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     copy_vendor(npm_install(), out_dir)
@@ -394,10 +387,10 @@ def build(
         manifest[deck.name] = key
         print(f"built {deck} ({time.perf_counter() - start:.1f} s)")
     listed, lecture = notebooks, None
-    if all(p.parent == nav.NOTEBOOK_DIR for p in notebooks):
+    if all(p.parent == NOTEBOOK_DIR for p in notebooks):
         # course decks: drop those of notebooks that no longer exist (building one
         # notebook keeps the others), and list every course deck in the index
-        course = nav.course_notebooks()
+        course = course_notebooks()
         keep = {deck_name(p) for p in course}
         for old in out_dir.glob("*.slides.html"):
             if old.name not in keep and old.name != LECTURE_DECK:
@@ -417,7 +410,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=BUILD_DIR, help="default: build/slides")
     parser.add_argument("--force", action="store_true", help="rebuild every deck")
     args = parser.parse_args(argv)
-    if not args.notebooks and not nav.course_notebooks():
+    if not args.notebooks and not course_notebooks():
         print("no notebooks in notebooks/: nothing to build")
         return 0
     decks = build(args.notebooks, args.out, args.force)

@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from nav import HEADING
+from course import HEADING
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 

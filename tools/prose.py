@@ -1,4 +1,4 @@
-"""Lecture prose and what the slides show: the rules of issue 17, as a tool and a test.
+"""Lecture prose and what the slides show: the course's writing rules, as a tool and a test.
 
 Prose (markdown cells, navigation cells left out; math, inline code and link
 targets removed first):
@@ -39,9 +39,10 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from course import ROOT, course_notebooks, is_nav_cell
+from course import slide_type as stored_slide_type
+
 GLOSSARY = ROOT / "docs" / "glossary.csv"
-NOTEBOOK_DIR = ROOT / "notebooks"
 MAX_CODE_LINES = 12
 META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格", "不做比较", "课程库", "本讲义")
 
@@ -91,11 +92,7 @@ def glossary(path: Path = GLOSSARY) -> list[Term]:
 
 
 def slide_type(cell) -> str:
-    return cell.metadata.get("slideshow", {}).get("slide_type", "-")
-
-
-def is_nav(cell) -> bool:
-    return cell.cell_type == "markdown" and "<!--NAVIGATION-->" in cell.source
+    return stored_slide_type(cell) or "-"
 
 
 def prose(source: str) -> str:
@@ -117,7 +114,7 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
     seen_glosses: dict[str, int] = {}
     named_once: set[str] = set()
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or is_nav(cell):
+        if cell.cell_type != "markdown" or is_nav_cell(cell):
             continue
         text = prose(cell.source)
         for term in terms:
@@ -158,7 +155,7 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
 
 
 def shown(cell) -> bool:
-    return slide_type(cell) not in SHOWN_EXCLUDED and not is_nav(cell)
+    return slide_type(cell) not in SHOWN_EXCLUDED and not is_nav_cell(cell)
 
 
 def text_outputs(cell) -> str:
@@ -233,7 +230,7 @@ def problems(path: Path, terms: list[Term] | None = None) -> list[Problem]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(p) for p in argv] or sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    paths = [Path(p) for p in argv] or course_notebooks()
     terms = glossary()
     total = 0
     for path in paths:

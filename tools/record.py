@@ -5,9 +5,10 @@ notebooks/).  Each notebook runs in a fresh kernel of this interpreter, with
 its own folder as the working directory, so execution counts run 1, 2, 3, ...
 Cells tagged ``raises-exception`` may raise; any other error stops that
 notebook, prints the cell (index and first source line) and the error, and
-leaves the file byte-identical.  On success the navigation cells are
-refreshed and the notebook is written to a temporary file that then replaces
-the original.  Exit status 1 if any notebook failed.
+leaves the file byte-identical.  On success the notebook is written to a
+temporary file that then replaces the original, and ``tools/nav.py`` refreshes
+the navigation cells, RISE settings and README tables.  Exit status 1 if any
+notebook failed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from traitlets import default
 
 import nav
-import rise_metadata
+from course import first_line, notebook_text
 
 CELL_TIMEOUT = 300  # seconds
 
@@ -60,11 +61,6 @@ def failing_lines(traceback: str) -> list[str]:
     """Return the ``---->`` lines (the line that raised, per frame) of an IPython traceback."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", traceback)
     return [line.strip() for line in plain.splitlines() if line.lstrip().startswith("---->")]
-
-
-def first_line(cell) -> str:
-    lines = cell.source.strip().splitlines()
-    return lines[0] if lines else "<empty cell>"
 
 
 def notebook_client(nb, path: Path, **options) -> NotebookClient:
@@ -101,9 +97,7 @@ def record(path: Path) -> bool:
         print(f"FAILED {path}: {where}\n  {message}\n  file left unchanged", file=sys.stderr)
         return False
     seconds = time.perf_counter() - start
-    nav.add_navigation(nb, path)
-    rise_metadata.apply_rise_settings(nb)  # the course's live-slide settings (RISE)
-    text = nav.notebook_text(nb)
+    text = notebook_text(nav.add_navigation(nb, path))
     temporary = path.with_name(f".{path.name}.recording")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)

@@ -19,28 +19,16 @@ gradients across runs fails here.  Exit status 1 if any notebook failed.
 from __future__ import annotations
 
 import copy
-import re
 import sys
 from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-import nav
-from record import first_line, notebook_client
+from course import course_notebooks, first_line, sanitize, sanitize_rules, tags
+from record import notebook_client
 
-SANITIZE_FILE = nav.ROOT / "tests" / "sanitize.cfg"
 COMPARED_MIME_TYPES = ("text/plain", "text/html", "text/latex")
-
-
-def sanitize_rules(path: Path = SANITIZE_FILE) -> list[tuple[re.Pattern, str]]:
-    """Return the (regex, replacement) pairs of an nbval sanitize file."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    rules = []
-    for line, following in zip(lines, lines[1:]):
-        if line.startswith("regex: ") and following.startswith("replace: "):
-            rules.append((re.compile(line[len("regex: "):]), following[len("replace: "):]))
-    return rules
 
 
 def comparable(outputs, rules) -> list[str]:
@@ -61,13 +49,7 @@ def comparable(outputs, rules) -> list[str]:
         elif kind == "error":
             parts.append(f"error: {output['ename']}")
     parts = [f"{name}: {text}" for name, text in sorted(streams.items())] + parts
-    for pattern, replacement in rules:
-        parts = [pattern.sub(replacement, part) for part in parts]
-    return parts
-
-
-def tags(cell) -> list[str]:
-    return cell.get("metadata", {}).get("tags", [])
+    return [sanitize(part, rules) for part in parts]
 
 
 def execution_plan(code_cells: list[int]) -> list[tuple[str, int]]:
@@ -108,7 +90,7 @@ def check(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or nav.course_notebooks()
+    paths = [Path(a) for a in argv] or course_notebooks()
     failed = 0
     for path in paths:
         problems = check(path)

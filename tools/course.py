@@ -1,0 +1,82 @@
+"""What every tool reads: the course settings (course.toml) and the notebooks' cells.
+
+A notebook's title is its first ``# `` heading and its one-line English summary
+is ``metadata.course.summary``; navigation cells carry the ``<!--NAVIGATION-->``
+marker; the slides are cut where a cell's ``slideshow.slide_type`` is ``slide``
+or ``subslide``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+from nbval.plugin import get_sanitize_patterns
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+README = ROOT / "README.md"
+SANITIZE_FILE = ROOT / "tests" / "sanitize.cfg"
+CONFIG = tomllib.loads((ROOT / "course.toml").read_text(encoding="utf-8"))
+MARKER = "<!--NAVIGATION-->"
+HEADING = re.compile(r"#{1,2}\s")  # a # or ## heading: such a cell starts a slide or subslide
+
+
+def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Return the notebooks of ``folder`` in course order (sorted by file name)."""
+    return sorted(p for p in Path(folder).glob("*.ipynb") if not p.name.startswith("."))
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def notebook_text(nb: nbformat.NotebookNode) -> str:
+    """Return the exact text ``nbformat.write`` would store for ``nb``."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def slide_type(cell) -> str | None:
+    return cell.metadata.get("slideshow", {}).get("slide_type")
+
+
+def tags(cell) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
+def is_nav_cell(cell) -> bool:
+    return cell.cell_type == "markdown" and MARKER in cell.source
+
+
+def first_line(cell) -> str:
+    lines = cell.source.strip().splitlines()
+    return lines[0] if lines else "<empty cell>"
+
+
+def title(path: Path, nb: nbformat.NotebookNode | None = None) -> str:
+    """Return the text of the notebook's first ``# `` heading (the file stem if none)."""
+    nb = read(path) if nb is None else nb
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and not is_nav_cell(cell):
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return Path(path).stem
+
+
+def summary(nb: nbformat.NotebookNode) -> str:
+    return nb.metadata.get("course", {}).get("summary", "")
+
+
+def sanitize_rules(path: Path = SANITIZE_FILE) -> list[tuple[re.Pattern, str]]:
+    """Return the (regex, replacement) pairs of the nbval sanitize file, parsed by nbval."""
+    return [(re.compile(r), s) for r, s in get_sanitize_patterns(path.read_text(encoding="utf-8"))]
+
+
+def sanitize(text: str, rules) -> str:
+    for pattern, replacement in rules:
+        text = pattern.sub(replacement, text)
+    return text

@@ -1,37 +1,21 @@
 """The slides in a real browser: offline reveal.js decks and live RISE in JupyterLab.
 
-The decks are built into build/slides by :func:`build_slides.build` (the code
-behind ``make slides``) when they are missing or stale, so ``make test`` checks
-the decks of the notebooks as they are now.  Static checks of the HTML need no
-browser.  The browser checks use headless Chromium from the system package
-manager (``/usr/bin/chromium``, Debian package ``chromium``) driven by
-Playwright from PyPI, which never downloads a browser of its own.  Without
-Chromium they are skipped with a message saying how to install it.
-
-For every deck, opened from the file system with every non-file request
-aborted (as in a lecture hall without network): reveal.js reaches its ready
-state, MathJax typesets every formula (no raw ``$...$`` left), no file is
-missing and no script fails, and every slide fits 1280x720 (each slide is
-shown through the Reveal API and its content measured; a code or output box
-with a horizontal scroll bar counts as too wide).  Screenshots of the first
-and the middle slide go to build/slides/screenshots/ (every slide with
-``COURSE_SLIDES_SCREENSHOTS=all``).
-
-The lecture deck (the core slides of every notebook, tools/tracks.py) gets the
-same checks, and its slide count must equal the plan's and stay within
-course.toml's ``max_slides``; index.html links it first.
-
-JupyterLab: a server on 127.0.0.1 with a random token opens each notebook;
-the kernel becomes idle, math and figures render, the RISE button presents
-the notebook with the course theme, footer and slide numbers; RISE presents
-the lecture notebook (build/lecture/lecture.ipynb) with the planned number of
-slides, its extended cells skipped; requests without the token are refused;
-the server and its kernels are gone after shutdown.
+The decks are built by :func:`build_slides.build` (``make slides``) when stale.
+Headless Chromium (Debian's ``chromium``, driven by Playwright, which downloads
+no browser; without it the browser tests are skipped, saying how to install it)
+opens each deck with every non-file request aborted, as in a lecture hall
+without network: reveal.js gets ready, MathJax typesets every formula, nothing is
+missing, no script fails, every slide fits 1280x720; screenshots go to
+build/slides/screenshots/ (all slides with ``COURSE_SLIDES_SCREENSHOTS=all``).
+The lecture deck has the plan's slides.  JupyterLab, on 127.0.0.1 with a random
+token, opens each notebook (kernel idle, math and figures rendered) and RISE
+presents it with the course's theme, footer, slide numbers and headings as
+written, and the lecture notebook with the planned slides; requests without the
+token are refused; nothing is left running after shutdown.
 """
 
 from __future__ import annotations
 
-import html.parser
 import json
 import os
 import re
@@ -96,19 +80,6 @@ def lecture(decks):
     deck = build_slides.BUILD_DIR / build_slides.LECTURE_DECK
     notebook = build_slides.BUILD_DIR.parent / build_slides.LECTURE_NOTEBOOK
     return deck, notebook, plan
-
-
-class Attributes(html.parser.HTMLParser):
-    """Collect (tag, attribute, value) of every src/href and the stack of open tags."""
-
-    def __init__(self):
-        super().__init__()
-        self.links = []
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            if name in ("src", "href") and value is not None:
-                self.links.append((tag, name, value))
 
 
 def cell_ids(nb, predicate):
@@ -207,32 +178,6 @@ def deck_browser(playwright_driver, tmp_path_factory):
     context = launch(playwright_driver, tmp_path_factory.mktemp("chromium-decks"))
     yield context
     context.close()
-
-
-class SlideCountReport:
-    """Prints the slides checked and overflowing per deck in pytest's terminal summary."""
-
-    def __init__(self):
-        self.counts = []
-
-    def pytest_terminal_summary(self, terminalreporter):
-        if not self.counts:
-            return
-        terminalreporter.section("slides")
-        for deck, checked, overflowing in self.counts:
-            terminalreporter.write_line(f"{deck}: {checked} slides, {overflowing} overflowing")
-        terminalreporter.write_line(
-            f"{sum(c[1] for c in self.counts)} slides checked in {len(self.counts)} decks "
-            f"at {WIDTH}x{HEIGHT}, {sum(c[2] for c in self.counts)} overflowing"
-        )
-
-
-@pytest.fixture(scope="session")
-def slide_counts(request):
-    """A list of (deck, slides checked, overflowing) that is printed at the end of the run."""
-    report = SlideCountReport()
-    request.config.pluginmanager.register(report, "course-slide-count-report")
-    return report.counts
 
 
 WAIT_READY = """() => window.Reveal && window.Reveal.isReady() && window.MathJax
@@ -403,11 +348,10 @@ def check_deck_in_browser(context, deck: Path, screenshots: Path | None = None):
 
 
 @notebooks
-def test_deck_offline_typeset_and_fits_the_slide(notebook, decks, deck_browser, slide_counts):
+def test_deck_offline_typeset_and_fits_the_slide(notebook, decks, deck_browser):
     deck = decks[notebook]
     result, problems = check_deck_in_browser(deck_browser, deck, SCREENSHOTS)
     too_big = overflowing(result)
-    slide_counts.append((deck.name, len(result["measured"]), len(too_big)))
     assert result["measured"], f"{deck.name}: no slides"
     assert (result["width"], result["height"]) == (WIDTH, HEIGHT)
     problems += [f"does not fit {WIDTH}x{HEIGHT}: {line}" for line in too_big]
@@ -433,14 +377,11 @@ def test_lecture_deck_html_has_the_core_cells_only(lecture):
     assert hrefs[1:] == [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
 
 
-def test_lecture_deck_offline_typeset_fits_and_has_the_planned_slides(
-    lecture, deck_browser, slide_counts
-):
+def test_lecture_deck_offline_typeset_fits_and_has_the_planned_slides(lecture, deck_browser):
     deck, _, plan = lecture
     result, problems = check_deck_in_browser(deck_browser, deck, SCREENSHOTS)
     too_big = overflowing(result)
     count = len(result["measured"])
-    slide_counts.append((deck.name, count, len(too_big)))
     problems += [f"does not fit {WIDTH}x{HEIGHT}: {line}" for line in too_big]
     assert not problems, f"{deck.name}:\n  " + "\n  ".join(problems)
     assert count == plan.slide_count, (count, plan.slide_count)
@@ -508,9 +449,8 @@ def test_checks_catch_overflow_and_show_notes_in_the_speaker_view(tmp_path, deck
 
 
 def _links(text):
-    parser = Attributes()
-    parser.feed(text)
-    return parser.links
+    """(tag, attribute, value) of every src and href in an HTML page."""
+    return re.findall(r"""<(\w+)\b[^>]*?\b(src|href)\s*=\s*["']?([^"'\s>]*)""", text)
 
 
 def test_raw_tex_check_sees_a_formula_mathjax_did_not_typeset(tmp_path, deck_browser):
@@ -806,7 +746,7 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
         slides.locator("mjx-container").first.wait_for(state="attached", timeout=TIMEOUT_MS)
         math_headings = slides.evaluate(MATH_HEADINGS)
         # present 03's first heading with math, as a lecturer would, and keep a picture of it
-        heading = slides.locator("h2:has(mjx-container)", has_text="在").first
+        heading = slides.locator("h2:has(mjx-container)", has_text="例子：").first
         for _ in range(plan.slide_count):
             if heading.evaluate("h => h.closest('section').classList.contains('present')"):
                 break

@@ -14,20 +14,13 @@ import pytest
 from nbclient import NotebookClient
 
 import build_slides
+import course
 import nav
 import tracks
-from course import (
-    CONFIG,
-    course_notebooks,
-    is_nav_cell,
-    notebook_text,
-    read,
-    sanitize,
-    sanitize_rules,
-    slide_type,
-)
+from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type
 from nbbuild import code, md, solution, write_notebook
 from record import CurrentEnvKernelManager
+from rerun_check import comparable
 
 NOTEBOOKS = course_notebooks()
 CLOCK = CONFIG["clock"]
@@ -61,31 +54,18 @@ def test_the_core_path_covers_the_original_plan_and_ends_with_the_training_loop(
         f"no core code cell of {last.path.name} runs the PyTorch training loop")
 
 
-def output_text(cell, rules) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-        else:
-            parts.append("<image/png>" if "image/png" in output.data
-                         else output.data.get("text/plain", ""))
-    return sanitize("".join(parts), rules)
-
-
 def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
     lecture = tracks.lecture_notebook()
-    stored = nbformat.reads(notebook_text(lecture), as_version=4)
+    stored = nbformat.reads(course.notebook_text(lecture), as_version=4)
     NotebookClient(lecture, timeout=600, kernel_name="python3",
                    kernel_manager_class=CurrentEnvKernelManager,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
-    rules = sanitize_rules()
-    differ = [
-        f"{old.id}: {output_text(old, rules)[:120]!r} -> {output_text(new, rules)[:120]!r}"
+    rules = course.sanitize_rules()
+    differ = [  # compared as nbval compares them
+        f"{old.id}: {was!r:.120} -> {now!r:.120}"
         for old, new in zip(stored.cells, lecture.cells)
         if old.cell_type == "code" and "nbval-ignore-output" not in old.metadata.get("tags", [])
-        and output_text(old, rules) != output_text(new, rules)
+        and (was := comparable(old.outputs, rules)) != (now := comparable(new.outputs, rules))
     ]
     assert not differ, "outputs differ from the notebooks':\n  " + "\n  ".join(differ)
 
@@ -95,7 +75,7 @@ def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
 SETUP = "%matplotlib inline\nimport autodiff_helpers as ad\nad.use_course_style()"
 
 
-def course(folder):
+def two_notebooks(folder):
     """Two notebooks: the first marked by badges on sections and subsections; the second not."""
     write_notebook(folder / "01_first.ipynb", [
         md("# 01 First\n\nintro"),
@@ -125,7 +105,7 @@ def course(folder):
 
 
 def test_badges_mark_sections_and_subsections_unmarked_sections_are_extended(tmp_path):
-    first, second = course(tmp_path)
+    first, second = two_notebooks(tmp_path)
     nb = read(first)
     assert {u.title: (u.track, u.explicit) for u in tracks.units(nb)} == {
         "Alpha": ("core", True), "Alpha detail": ("core", False), "Beta": ("core", True),
@@ -141,7 +121,7 @@ def test_badges_mark_sections_and_subsections_unmarked_sections_are_extended(tmp
 
 
 def test_slides_and_minutes_follow_the_lecturers_clock(tmp_path):
-    first, second = course(tmp_path)
+    first, second = two_notebooks(tmp_path)
     the_slides = tracks.slides(read(first))
     # title | Alpha | Alpha detail | a = 1 ... | Beta | Beta side | Gamma | Delta |
     # Delta core part | 练习 1 | 练习 2   (setup, solutions, navigation are not on slides)
@@ -161,7 +141,7 @@ def test_slides_and_minutes_follow_the_lecturers_clock(tmp_path):
 
 
 def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
-    first, second = course(tmp_path)
+    first, second = two_notebooks(tmp_path)
     lecture = tracks.lecture_notebook([first, second])
     assert len(tracks.slides(lecture)) == tracks.plan([first, second]).slide_count
     ids = [c.id for c in lecture.cells]
@@ -181,7 +161,7 @@ def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
 def test_readme_plan_and_core_description_come_from_the_badges(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    first, _ = course(folder)
+    first, _ = two_notebooks(folder)
     with pytest.raises(ValueError, match="LECTURE PLAN"):
         tracks.readme_with_plan("no markers", tracks.plan(course_notebooks(folder)), tmp_path)
     readme = tmp_path / "README.md"

@@ -1,41 +1,27 @@
 """Build offline reveal.js slide decks from the notebooks (``make slides``).
 
-One deck per notebook in notebooks/, ``build/slides/NN_slug.slides.html``, and
-``build/slides/index.html`` linking them.  The decks load nothing from the
-network, so they can be copied to a USB stick and shown in a lecture hall with
-no internet:
+One deck per notebook, ``build/slides/NN_slug.slides.html``, the lecture deck
+``lecture.slides.html`` (the core slides of every notebook, from the lecture
+notebook of ``tools/tracks.py``, which also goes to build/lecture/lecture.ipynb
+with rise.css beside it, for RISE) and ``index.html`` linking them.  The decks
+load nothing from the network, so they work in a lecture hall without one:
 
-* reveal.js, MathJax 2, require.js and jQuery (the front-end files of
-  nbconvert's reveal template) come from the npm registry at the versions
-  pinned in ``slides/package.json`` / ``slides/package-lock.json``; they are
-  installed with ``npm ci`` into ``build/npm/`` and the files the decks need
-  are copied to ``build/slides/vendor/``; the exporter's url options point
-  there.
-* ``slides/template/course_reveal`` is a child of nbconvert's reveal template
-  that drops the mermaid import (its url cannot be configured), adds the course
-  footer and exposes ``window.Reveal`` for the browser tests.
-* Figures are embedded (outputs are base64 already; markdown images too,
-  ``embed_images``).  A hyperlink to a web page becomes its text followed by
-  the address in small print (a lecture hall has no network to follow it), and
-  a link to another notebook points to that notebook's deck.
-* Cells tagged ``solution`` (hidden exercise solutions) and ``navigation``
-  are removed (TagRemovePreprocessor): the decks show the exercises, never the
-  answers.  Cells with slide type ``notes`` become reveal speaker notes
-  (``<aside class="notes">``, press S in a deck); ``skip`` cells are left out.
-* The slide size is 1280x720; the theme, transition, slide numbers and footer
-  are course.toml's ``[rise]`` settings, the styles notebooks/rise.css (which
-  RISE loads live) plus the decks' spacing below.
-* The lecture deck ``lecture.slides.html`` holds the core slides (【核心】) of
-  every notebook in order, from the lecture notebook of ``tools/tracks.py``
-  (a title slide with the plan, a title slide per part, extended cells
-  skipped), built from the stored outputs like the other decks; that notebook
-  is also written to ``build/lecture/lecture.ipynb``, with rise.css beside it,
-  for presenting the core path live with RISE.  ``index.html`` links it first.
+* reveal.js, MathJax 2, require.js and jQuery come from npm at the versions of
+  slides/package-lock.json (``npm ci`` into build/npm/), copied to
+  build/slides/vendor/, and the exporter's url options point there;
+* ``slides/template/course_reveal`` is nbconvert's reveal template without the
+  mermaid import (its url cannot be configured), with the course footer and
+  ``window.Reveal`` exposed for the browser tests;
+* figures are embedded; a web link becomes its text and the address in small
+  print, a link to another notebook points to that notebook's deck;
+* cells tagged ``solution`` or ``navigation`` are removed, ``notes`` cells become
+  speaker notes (press S), ``skip`` cells are left out;
+* 1280x720; theme, transition, slide numbers and footer from course.toml's
+  ``[rise]``; styles from notebooks/rise.css (which RISE loads live) and below.
 
-A deck is rebuilt only when its notebook, this script, the template or the
-npm lock file changed (``build/slides/manifest.json`` keeps their hashes), so
-``make slides`` and the browser tests (tests/test_slides_browser.py), which
-call :func:`build`, are cheap when nothing changed.
+A deck is rebuilt only when its notebook or the build's own files changed
+(``build/slides/manifest.json`` keeps their hashes), so ``make slides`` and the
+browser tests (tests/test_slides_browser.py) are cheap when nothing changed.
 
 Usage: ``python tools/build_slides.py [--force] [--out DIR] [NOTEBOOK ...]``.
 """

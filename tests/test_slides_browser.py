@@ -38,19 +38,10 @@ from course import CONFIG, course_notebooks, slide_type
 from nbbuild import code, md, solution, write_notebook
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
-INSTALL_HINT = (
-    "install it with `apt-get update && apt-get install -y chromium` "
-    "(as root; .ci/run does this), or set COURSE_CHROMIUM to a Chromium binary"
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+INSTALL_HINT = ("install it with `apt-get update && apt-get install -y chromium` (as root; "
+                ".ci/run does this), or set COURSE_CHROMIUM to a Chromium binary")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 WIDTH, HEIGHT = build_slides.SLIDE_WIDTH, build_slides.SLIDE_HEIGHT
 NOTEBOOKS = course_notebooks()
 SCREENSHOTS = build_slides.BUILD_DIR / "screenshots"
@@ -138,12 +129,8 @@ def playwright_driver():
 def launch(driver, user_data_dir: Path, viewport=(WIDTH, HEIGHT)):
     """Start Chromium with a fresh profile; return the (persistent) browser context."""
     return driver.chromium.launch_persistent_context(
-        str(user_data_dir),
-        executable_path=str(CHROMIUM),
-        args=CHROMIUM_ARGS,
-        headless=True,
-        viewport={"width": viewport[0], "height": viewport[1]},
-    )
+        str(user_data_dir), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+        viewport={"width": viewport[0], "height": viewport[1]})
 
 
 class OfflinePage:
@@ -155,9 +142,7 @@ class OfflinePage:
         self.page.route("**/*", self._route)
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on(
-            "console", lambda m: self.errors.append(m.text) if m.type == "error" else None
-        )
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
 
     def _route(self, route):
         url = route.request.url
@@ -524,15 +509,10 @@ class LabServer:
         self.token = secrets.token_hex(24)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(
-            os.environ,
-            JUPYTER_CONFIG_DIR=str(folder / "config"),
-            JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
-            JUPYTERLAB_SETTINGS_DIR=str(folder / "settings"),
-            JUPYTERLAB_WORKSPACES_DIR=str(folder / "workspaces"),
-            IPYTHONDIR=str(folder / "ipython"),
-            MPLCONFIGDIR=str(folder / "matplotlib"),
-        )
+        env = dict(os.environ, **{name: str(folder / sub) for name, sub in [
+            ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+            ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "matplotlib")]})
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",

@@ -1,24 +1,10 @@
-"""Write course notebooks from a throwaway Python build script.
+"""Write course notebooks from a throwaway Python build script (see CONTRIBUTING.md).
 
-A build script lists the cells of a notebook and writes it::
-
-    import sys; sys.path.insert(0, "tools")   # when run from the repository root
-    from nbbuild import md, code, solution, write_notebook
-
-    write_notebook("notebooks/02_symbolic.ipynb", [
-        md("# 02 符号微分 (symbolic differentiation)", slide="slide"),
-        code("%matplotlib inline\\nimport autodiff_helpers as ah\\nah.use_course_style()"),
-        md("## 练习 1", slide="subslide"),
-        solution("assert 1 + 1 == 2"),
-    ], summary="Symbolic differentiation and expression swell")
-
-The written notebook has no outputs: run ``make record`` afterwards, which
-executes it, stores the outputs and adds the navigation cells.  Each cell gets
-``slideshow.slide_type`` metadata (RISE / nbconvert slides):
-
-``"slide"`` new slide, ``"subslide"`` new slide below the current one,
-``"fragment"`` appears on the next click, ``"-"`` continues the current slide,
-``"skip"`` not shown in slides, ``"notes"`` speaker notes.
+``write_notebook(path, [md(...), code(...), solution(...)], summary=...)`` writes a
+notebook without outputs; ``make record`` then executes it, stores the outputs and
+adds the navigation cells.  Each cell gets ``slideshow.slide_type`` metadata:
+``slide``, ``subslide``, ``fragment`` (next click), ``-`` (continue the slide),
+``skip`` (not on the slides) or ``notes`` (speaker notes).
 """
 
 from __future__ import annotations

@@ -714,7 +714,8 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
         page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
         page.click(".jp-NotebookPanel:not(.lm-mod-hidden) [data-command='RISE:preview']")
         frame = page.frame_locator(f"iframe[src*='/rise/{path}']")
-        frame.locator(".reveal.ready").wait_for(timeout=TIMEOUT_MS)
+        # every cell of six notebooks: RISE takes longer to lay them out than one notebook
+        frame.locator(".reveal.ready").wait_for(timeout=3 * TIMEOUT_MS)
         number = frame.locator(".slide-number").inner_text(timeout=TIMEOUT_MS)
         slides = frame.locator(".reveal .slides")
         shown = slides.evaluate(

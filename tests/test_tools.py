@@ -101,10 +101,13 @@ def test_nav_updates_titles_and_removes_stray_navigation_cells(tmp_path):
     nb = nbformat.read(second, as_version=4)
     nb.cells[1].source = "# B renamed"
     nb.cells.insert(2, nbformat.v4.new_markdown_cell(nav.MARKER + "\nstale copy"))
+    nb.metadata.rise.update(theme="simple", autolaunch=True)  # a theme of its own: reset
     nbformat.write(nb, second)
     assert nav.refresh(tmp_path, readme=None) == [first, second]
     assert "[B renamed](02_b.ipynb)" in nbformat.read(first, as_version=4).cells[0].source
-    assert sum(is_nav_cell(c) for c in nbformat.read(second, as_version=4).cells) == 2
+    nb = nbformat.read(second, as_version=4)
+    assert sum(is_nav_cell(c) for c in nb.cells) == 2
+    assert nb.metadata.rise == {**nav.rise_settings(), "autolaunch": True}  # other keys kept
 
 
 def test_nav_refresh_leaves_excluded_notebooks_alone(tmp_path):

@@ -62,27 +62,11 @@ REMOVED_TAGS = ("solution", "navigation")
 # Files copied from node_modules to <out>/vendor/: what the template loads and
 # what MathJax (TeX input, CommonHTML output, TeX web fonts) loads on demand.
 VENDOR_FILES = {
-    "reveal.js": [
-        "dist/reveal.js",
-        "dist/reveal.css",
-        f"dist/theme/{THEME}.css",
-        "dist/theme/fonts/source-sans-pro",
-        "plugin/notes/notes.js",
-        "LICENSE",
-    ],
-    "mathjax": [
-        "MathJax.js",
-        "config/TeX-AMS_CHTML-full.js",
-        "config/Safe.js",
-        "extensions",
-        "jax/input/TeX",
-        "jax/output/CommonHTML",
-        "jax/output/PreviewHTML",
-        "jax/element",
-        "fonts/HTML-CSS/TeX/woff",
-        "localization/en",
-        "LICENSE",
-    ],
+    "reveal.js": ["dist/reveal.js", "dist/reveal.css", f"dist/theme/{THEME}.css",
+                  "dist/theme/fonts/source-sans-pro", "plugin/notes/notes.js", "LICENSE"],
+    "mathjax": ["MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions",
+                "jax/input/TeX", "jax/output/CommonHTML", "jax/output/PreviewHTML", "jax/element",
+                "fonts/HTML-CSS/TeX/woff", "localization/en", "LICENSE"],
     "requirejs": ["require.js"],
     "jquery": ["dist/jquery.min.js", "LICENSE.txt"],
 }

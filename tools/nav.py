@@ -47,6 +47,7 @@ PLANNED = {
     "06": "A handwritten trainable network and the phases of the Ising model",
     "07": "Hessians and a physics-informed network",
     "08": "Differentiable physics: inverse problems through an integrator and an eigensolver",
+    "09": "Lattice field theory: Hybrid Monte Carlo with forces from reverse mode",
 }
 
 

@@ -47,7 +47,7 @@ def _link_variants(theta, beta, mu, x, y):
         right, one, ahead, axis = below_1 - here, -here, ahead_1 - here, below_2 - here
     else:
         right, one, ahead, axis = here - below_2, here, here - ahead_2, here - below_1
-    right = beta * right
+    right = float(staple_force(theta, beta)[mu, x, y])  # the reference; equal to beta * right
     return right, {"sign": -right, "beta": right / beta, "one": beta * one,
                    "ahead": beta * ahead, "axis": beta * axis}
 

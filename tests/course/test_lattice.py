@@ -299,3 +299,11 @@ def test_curvature_checker():
     ):
         verdict = ad.check_curvature_estimator(wrong)
         assert not verdict.ok and hint in verdict.message, verdict.message
+
+
+def test_hmc_accepts_with_probability_exp_minus_delta_h():
+    theta = random_links(14, size=4, replicas=(4000,))
+    run = ad.hmc(theta, 1.0, 0.7, 2, 1, 15, force=ad.staple_force)
+    expected = np.mean(np.minimum(1, np.exp(-run.delta_h)))
+    assert 0.2 < expected < 0.8  # Delta H of order 1: the rule matters
+    assert abs(run.acceptance - expected) < 4 * np.sqrt(expected * (1 - expected) / 4000)

@@ -91,6 +91,35 @@ from ad_engine.linalg import eigh, solve
 from ad_engine.checkpoint import checkpoint
 from ad_course.fitting import bfgs_minimize
 
+# -- 09 lattice field theory: ad_course/lattice.py (U(1) gauge theory, HMC, Gamma method)
+from ad_course.lattice import (
+    STORED_RESOLUTION,
+    Estimate,
+    HMCRun,
+    autocorrelation,
+    bessel_i,
+    gamma_method,
+    hmc,
+    kinetic_energy,
+    leapfrog,
+    mean_plaquette,
+    plaquette_angles,
+    plaquette_curvature_exact,
+    plaquette_exact,
+    plaquette_slope_exact,
+    plaquette_torus,
+    reverse_mode_force,
+    staple_force,
+    topological_charge,
+    total_action,
+    wilson_action,
+)
+from ad_course.lattice_exercises import (
+    check_curvature_estimator,
+    check_integrator_slope,
+    check_link_force,
+)
+
 # -- exercises of every notebook: ad_course/exercises.py (checkers that name the likely mistake)
 from ad_course.exercises import (
     Verdict,
@@ -128,6 +157,12 @@ __all__ = [
     "rosenbrock", "oscillator_loss",
     # 08
     "eigh", "solve", "checkpoint", "bfgs_minimize",
+    # 09
+    "STORED_RESOLUTION", "Estimate", "HMCRun", "autocorrelation", "bessel_i", "gamma_method",
+    "hmc", "kinetic_energy", "leapfrog", "mean_plaquette", "plaquette_angles",
+    "plaquette_curvature_exact", "plaquette_exact", "plaquette_slope_exact", "plaquette_torus",
+    "reverse_mode_force", "staple_force", "topological_charge", "total_action", "wilson_action",
+    "check_curvature_estimator", "check_integrator_slope", "check_link_force",
     # exercises
     "Verdict", "check_backward", "check_layer_gradient", "check_optimal_step", "check_tangent_rule",
 ]

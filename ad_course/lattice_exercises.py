@@ -1,0 +1,178 @@
+"""Checkers for the exercises of notebook 09 (U(1) lattice gauge theory and HMC), in the
+style of ad_course/exercises.py: each returns a :class:`Verdict`, recognises a few
+typical mistakes by computing what they would give, and never shows a raw traceback.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ad_course.exercises import Verdict
+from ad_course.lattice import plaquette_angles, staple_force
+
+# -- exercise 1: the force on one link, derived by hand ---------------------------------
+
+_LINK_MISTAKES = (
+    ("sign", "the sign is flipped: the force is F = -dS/dtheta, not dS/dtheta"),
+    ("beta", "the factor beta is missing: S = beta sum_P (1 - cos theta_P)"),
+    ("one", "only one plaquette counted: every link lies in two plaquettes, the one at x "
+            "and the one below it (at x - 2 for theta_1, at x - 1 for theta_2)"),
+    ("ahead", "the second plaquette is the one ahead (x + 2 or x + 1); the link theta_1(x) "
+              "appears in theta_P(x - 2) as -theta_1(x), theta_2(x) in theta_P(x - 1) "
+              "as +theta_2(x)"),
+    ("axis", "the second plaquette is shifted along the wrong direction: for theta_1 it is "
+             "x - 2 (array axis 1), for theta_2 it is x - 1 (array axis 0)"),
+)
+
+
+def _link_cases(rng):
+    """(theta, beta, mu, x, y) cases: random configurations, links at the edges included."""
+    cases = []
+    for size, beta in ((4, 1.3), (6, 0.7)):
+        theta = rng.uniform(-np.pi, np.pi, (2, size, size))
+        for mu in (0, 1):
+            for x, y in ((0, 0), (size - 1, 0), (0, size - 1), (size - 1, size - 1), (2, 1)):
+                cases.append((theta, beta, mu, x, y))
+    return cases
+
+
+def _link_variants(theta, beta, mu, x, y):
+    """The right force on link (mu, x, y) and what each typical mistake gives."""
+    size = theta.shape[1]
+    s = np.sin(plaquette_angles(theta))
+    here = s[x, y]
+    below_1, below_2 = s[x, (y - 1) % size], s[(x - 1) % size, y]
+    ahead_1, ahead_2 = s[x, (y + 1) % size], s[(x + 1) % size, y]
+    if mu == 0:
+        right, one, ahead, axis = below_1 - here, -here, ahead_1 - here, below_2 - here
+    else:
+        right, one, ahead, axis = here - below_2, here, here - ahead_2, here - below_1
+    right = float(staple_force(theta, beta)[mu, x, y])  # the reference; equal to beta * right
+    return right, {"sign": -right, "beta": right / beta, "one": beta * one,
+                   "ahead": beta * ahead, "axis": beta * axis}
+
+
+def check_link_force(link_force, seed=9):
+    """Check ``link_force(theta, beta, mu, x, y)``: the force -dS/dtheta_mu(x, y) on one
+    link, mu = 0 (theta_1) or 1 (theta_2), written by hand, on random configurations of
+    4 x 4 and 6 x 6 lattices, links on the edges included (periodic neighbours).
+
+    The reference is ``staple_force``, which agrees with the reverse-mode force to
+    round-off; an answer is accepted to 1e-10.
+    """
+    if not callable(link_force):
+        return Verdict(False, f"link_force must be a function (theta, beta, mu, x, y) -> "
+                              f"number, got {type(link_force).__name__}")
+    cases = _link_cases(np.random.default_rng(seed))
+    for theta, beta, mu, x, y in cases:
+        where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[1]} lattice"
+        try:
+            got = link_force(theta.copy(), beta, mu, x, y)
+        except IndexError as error:
+            return Verdict(False, f"IndexError at {where}: {error}. The lattice is periodic: "
+                                  f"the neighbour of x = L - 1 is (x + 1) % L")
+        except Exception as error:  # the student's code may raise anything
+            return Verdict(False, f"link_force raised {type(error).__name__} at {where}: {error}")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return Verdict(False, f"link_force must return one number for one link, got "
+                                  f"{type(got).__name__} of shape {np.shape(got)} at {where}")
+        right, variants = _link_variants(theta, beta, mu, x, y)
+        if abs(got - right) <= 1e-10 * max(1.0, abs(right)):
+            continue
+        hits = [name for name, value in variants.items() if abs(got - value) <= 1e-10]
+        for name, hint in _LINK_MISTAKES:
+            if name in hits:
+                return Verdict(False, f"at {where} (beta = {beta}) your force is {got:.6g}; "
+                                      f"expected {right:.6g}: {hint}")
+        return Verdict(False, f"at {where} (beta = {beta}) your force is {got:.6g}; expected "
+                              f"-dS/dtheta = {right:.6g}")
+    return Verdict(True, f"-dS/dtheta agrees with the staple force to 1e-10 on {len(cases)} "
+                         f"links, edges of the periodic lattice included")
+
+
+# -- exercise 2: the energy error of a fourth-order integrator --------------------------
+
+def check_integrator_slope(predicted, measured=None):
+    """Check the predicted exponent k of |Delta H| ~ eps^k (at fixed trajectory length)
+    for the fourth-order composition of three leapfrog steps (Yoshida, Forest-Ruth),
+    and optionally a slope measured on a log-log plot (accepted within 10 % of 4)."""
+    try:
+        k = float(predicted)
+        slope = None if measured is None else float(measured)
+    except (TypeError, ValueError):
+        return Verdict(False, f"the exponent and the measured slope must be numbers, got "
+                              f"{predicted!r} and {measured!r}")
+    if abs(k - 4) > 1e-9:
+        hints = {
+            2: "that is the leapfrog's exponent; the composition cancels the eps^3 error "
+               "of each step, so the integrator is of order 4",
+            5: "eps^5 is the error of one step; over a trajectory of fixed length "
+               "tau = N eps the N = tau / eps steps add up to order eps^4",
+            8: "eps^8 is how <Delta H> falls (<Delta H> = <Delta H^2> / 2 to leading order); "
+               "|Delta H| itself falls like eps^4",
+            3: "eps^3 is the local error of one leapfrog step; the fourth-order "
+               "integrator's error over a fixed trajectory length is of order eps^4",
+        }
+        hint = hints.get(int(round(k)), "") if abs(k - round(k)) < 1e-9 else ""
+        return Verdict(False, f"your exponent is {k:g}; expected 4" + (f": {hint}" if hint else ""))
+    if slope is None:
+        return Verdict(True, "|Delta H| ~ eps^4 for a fourth-order symplectic integrator")
+    if abs(slope / 4 - 1) > 0.1:
+        hint = (": that is second order; check the weights w1 = 1 / (2 - 2^(1/3)) and "
+                "w0 = 1 - 2 w1 and that each substep uses its weight times eps"
+                if abs(slope - 2) < 0.4 else ": fit the small step sizes only, where "
+                "|Delta H| is a clean power law above round-off")
+        return Verdict(False, f"the prediction 4 is right, but your measured slope is "
+                              f"{slope:.2f}, more than 10 % from 4{hint}")
+    return Verdict(True, f"|Delta H| ~ eps^4; your measured slope {slope:.2f} is within 10 % "
+                         f"of 4")
+
+
+# -- exercise 3: the second derivative from the third cumulant --------------------------
+
+def check_curvature_estimator(estimator, seed=5):
+    """Check ``estimator(plaquettes, n_plaquettes)``, which should return
+    d^2<P>/dbeta^2 = N_P^2 kappa_3(P-bar) from a series of mean plaquettes P-bar (the
+    third cumulant, i.e. the third central moment). Tested on skewed synthetic series
+    with two values of N_P; the unbiased k_3 and the plain central moment both pass."""
+    if not callable(estimator):
+        return Verdict(False, f"estimator must be a function (plaquettes, n_plaquettes) -> "
+                              f"number, got {type(estimator).__name__}")
+    rng = np.random.default_rng(seed)
+    for n_plaquettes, size in ((256, 4000), (64, 3000)):
+        series = 0.7 - 0.01 * rng.gamma(2.0, 1.0, size)
+        delta = series - series.mean()
+        variance, third = np.mean(delta**2), np.mean(delta**3)
+        right = n_plaquettes**2 * third
+        try:
+            got = float(estimator(series.copy(), n_plaquettes))
+        except (TypeError, ValueError) as error:
+            return Verdict(False, f"estimator must return one number: {type(error).__name__}: "
+                                  f"{error}")
+        except Exception as error:  # the student's code may raise anything
+            return Verdict(False, f"estimator raised {type(error).__name__}: {error}")
+        if np.isfinite(got) and abs(got / right - 1) < 1e-2:
+            continue
+        mistakes = (
+            (-right, "the sign is flipped: d<O>/dbeta = +N_P cov(O, P-bar) here, since "
+                     "-dS/dbeta = N_P P-bar - N_P"),
+            (n_plaquettes * third, "one factor N_P is missing: each derivative d/dbeta brings "
+                                   "down -dS/dbeta = N_P (P-bar - 1), so two derivatives give N_P^2"),
+            (third, "the factor N_P^2 is missing"),
+            (n_plaquettes**2 * np.mean(series**3), "that is the raw moment <P^3>; the "
+                                                   "cumulant uses the deviations from the mean"),
+            (n_plaquettes**2 * (np.mean(series**3) - series.mean() ** 3),
+             "<P^3> - <P>^3 is not the third cumulant; it is <(P - <P>)^3>"),
+            (n_plaquettes * variance, "that is the first derivative N_P Var(P-bar)"),
+            (n_plaquettes**2 * variance, "that is N_P^2 times the variance; the second "
+                                         "derivative needs the third cumulant"),
+        )
+        for wrong, hint in mistakes:
+            if abs(got - wrong) <= 1e-2 * abs(wrong):
+                return Verdict(False, f"with N_P = {n_plaquettes} your estimate is {got:.6g}; "
+                                      f"expected N_P^2 <(P - <P>)^3> = {right:.6g}: {hint}")
+        return Verdict(False, f"with N_P = {n_plaquettes} your estimate is {got:.6g}; expected "
+                              f"N_P^2 <(P - <P>)^3> = {right:.6g}")
+    return Verdict(True, "d^2<P>/dbeta^2 = N_P^2 <(P - <P>)^3> on both test series")

@@ -81,8 +81,13 @@ def web_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def glossary_rows() -> list[dict[str, str]]:
+    with GLOSSARY.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def glossary_page() -> str:
-    rows = list(csv.DictReader(GLOSSARY.open(encoding="utf-8")))
+    rows = glossary_rows()
     lines = ["# 术语表 (Glossary)", "",
              "全课程统一使用的术语，按首次出现的讲次排列。", "",
              "| 中文 | English | 首次出现 |", "|---|---|---|"]
@@ -128,7 +133,7 @@ def write_sources(notebooks: list[Path]) -> None:
     }
     for name, text in pages.items():
         (SRC / name).write_text(text, encoding="utf-8")
-    terms = [row["chinese"] for row in csv.DictReader(GLOSSARY.open(encoding="utf-8"))]
+    terms = [row["chinese"] for row in glossary_rows()]
     (SRC / "jieba_dict.txt").write_text("".join(f"{t} 100000\n" for t in terms), encoding="utf-8")
 
 

@@ -39,7 +39,7 @@ PARALLEL ?= -n auto --dist loadscope
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: venv lab test test-core test-portability lint record nav slides bench clean
+.PHONY: venv lab test test-core test-portability lint record nav slides bench clean pdf site release
 
 # exits with an error naming the version unless this is Python 3.11, 3.12 or 3.13
 CHECK_VERSION := import sys; ok = (3, 11) <= sys.version_info[:2] <= (3, 13); \
@@ -122,3 +122,16 @@ clean:
 	rm -rf .pytest_cache .hypothesis build
 	find . \( -path ./$(VENV) -o -path ./$(BENCH_VENV) \) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
 		| xargs -0 rm -rf
+
+# What students take home: PDFs of every deck and a handout per notebook
+# (build/pdf), the course website (build/site), and the offline kit for a lecture
+# hall (build/release/autodiff-course-VERSION.zip: website, decks, PDFs, notebooks,
+# library; unpack it and open index.html). See tools/pdfs.py and tools/website.py.
+pdf: $(STAMP)
+	$(BIN)/python tools/pdfs.py
+
+site: $(STAMP)
+	$(BIN)/python tools/website.py
+
+release: pdf
+	$(BIN)/python tools/website.py --release

@@ -1,0 +1,123 @@
+"""What students take home: the release kit (website, decks, PDFs) opened offline in Chromium.
+
+The module builds the kit once (``make release`` does the same), unpacks its zip
+into a scratch folder and opens it there with every request outside that folder
+refused: the website's pages load with no failed request, its Chinese search
+finds the notebooks, every image on the site and in the decks has alt text, and
+the PDFs have one page per planned slide and an embedded CJK font.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import pdfs
+import tracks
+import website
+
+pytestmark = pytest.mark.skipif(
+    not Path(pdfs.CHROMIUM).exists() or shutil.which("pdffonts") is None,
+    reason="needs Chromium and poppler-utils (apt-get install -y chromium poppler-utils)",
+)
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory) -> Path:
+    pdfs.main([])
+    assert website.main() == 0
+    archive = website.release()
+    folder = tmp_path_factory.mktemp("usb-stick")
+    zipfile.ZipFile(archive).extractall(folder)
+    return folder / archive.stem
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=pdfs.CHROMIUM, args=pdfs.BROWSER_ARGS)
+        yield b
+        b.close()
+
+
+def described(alt: str) -> bool:
+    """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
+    return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
+
+
+def open_offline(browser, kit: Path, relative: str, query: str = ""):
+    """Open ``relative`` in ``kit``; return the page and the list of refused/failed requests."""
+    page, failed = browser.new_page(), []
+
+    def route(r):
+        url = r.request.url
+        inside = url.startswith("file://") and Path(url[7:].split("?")[0]).resolve().is_relative_to(kit)
+        if inside or url.startswith("data:"):
+            r.continue_()
+        else:
+            failed.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto((kit / relative).as_uri() + query, wait_until="load")
+    page.wait_for_function("() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0")
+    return page, failed
+
+
+def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(kit, browser):
+    pages = sorted(p.relative_to(kit).as_posix() for p in (kit / "site").rglob("*.html")
+                   if "_static" not in p.parts)
+    assert any(p.endswith("04_dual_numbers.html") for p in pages)
+    for relative in ["index.html"] + pages:
+        page, failed = open_offline(browser, kit, relative)
+        alts = page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('alt') || '')")
+        page.close()
+        assert failed == [], f"{relative}: {failed}"
+        assert all(described(alt) for alt in alts), f"{relative}: {alts}"
+
+
+@pytest.mark.parametrize("term, notebook", [("对偶数", "04_dual_numbers"), ("伴随", "05_reverse_mode")])
+def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, browser, term, notebook):
+    page, failed = open_offline(browser, kit, "site/search.html", f"?q={term}")
+    page.wait_for_selector("#search-results li", timeout=30_000)
+    hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
+    page.close()
+    assert failed == []
+    assert any(notebook in hit for hit in hits[:3]), hits
+
+
+def test_every_image_in_the_decks_has_alt_text(kit):
+    for deck in (kit / "slides").glob("*.slides.html"):
+        images = re.findall(r"<img\b[^>]*>", deck.read_text(encoding="utf-8"))
+        alts = [re.search(r'\balt="([^"]*)"', img) for img in images]
+        missing = [img[:60] for img, alt in zip(images, alts) if not alt or not described(alt[1])]
+        assert not missing, f"{deck.name}: {len(missing)} of {len(images)} images without alt"
+
+
+def pdf_info(path: Path) -> str:
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def test_lecture_pdf_has_a_page_per_planned_slide_and_embeds_a_cjk_font(kit):
+    lecture = kit / "pdf" / "lecture.slides.pdf"
+    pages = int(re.search(r"Pages:\s+(\d+)", pdf_info(lecture)).group(1))
+    assert pages == tracks.plan().slide_count
+    fonts = subprocess.run(["pdffonts", str(lecture)], capture_output=True, text=True).stdout
+    cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line or "Noto" in line]
+    assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts  # the "emb" column
+
+
+def test_every_notebook_has_a_deck_pdf_and_a_handout_without_solutions(kit):
+    for notebook in (kit / "notebooks").glob("[0-9][0-9]_*.ipynb"):
+        for kind in ("slides", "handout"):
+            assert (kit / "pdf" / f"{notebook.stem}.{kind}.pdf").stat().st_size > 10_000
+        handout = pdfs.handout_html(notebook)
+        assert "参考答案" not in handout and "<!--NAVIGATION-->" not in handout

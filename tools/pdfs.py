@@ -1,0 +1,123 @@
+"""PDFs of the course for students to take home (``make pdf``).
+
+* ``build/pdf/lecture.slides.pdf`` and one ``NN_slug.slides.pdf`` per notebook:
+  the offline reveal.js decks of ``make slides`` printed by Chromium in
+  reveal's print mode, one 1280x720 page per slide (fragments are not split).
+* ``build/pdf/NN_slug.handout.pdf``: the notebook as a reader sees it (prose,
+  code, outputs, figures), A4, without the navigation lines, the hidden check
+  cells and the exercises' solutions (those stay in the notebooks, where they
+  are hidden until a student opens them).
+
+Chromium is Debian's ``/usr/bin/chromium``, driven by Playwright from PyPI;
+every request that leaves the build folder is refused, so a PDF that needs the
+network fails here instead of printing an empty formula. MathJax 2 typesets the
+formulas (the copy ``make slides`` vendors); the CJK glyphs come from the
+system's fonts (fonts-wqy-microhei) and are embedded by Chromium.
+
+Usage: ``python tools/pdfs.py [NOTEBOOK ...]`` (all notebooks by default).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
+from traitlets.config import Config
+
+import build_slides
+import nav
+
+ROOT = nav.ROOT
+PDF_DIR = ROOT / "build" / "pdf"
+SLIDES_DIR = build_slides.BUILD_DIR
+HANDOUT_TAGS = ("navigation", "check", "solution")
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync"]
+HANDOUT_CSS = """
+@page { size: A4; margin: 16mm 14mm; }
+body { font-family: "WenQuanYi Micro Hei", sans-serif; }
+.jp-Cell { break-inside: avoid-page; }
+.jp-OutputArea-output pre, .jp-InputArea pre { white-space: pre-wrap; word-break: break-all; }
+img { max-width: 100%; height: auto; }
+"""
+
+
+def handout_html(notebook: Path) -> str:
+    """Return the handout of ``notebook`` as HTML, with MathJax loaded from the vendored copy."""
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = set(HANDOUT_TAGS)
+    config.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=config, template_name="classic")  # reads cell metadata "alt"
+    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+    exporter.mathjax_url = build_slides.MATHJAX_URL
+    nb = nbformat.read(notebook, as_version=4)
+    body, _ = exporter.from_notebook_node(nb)
+    return body.replace("</head>", f"<style>{HANDOUT_CSS}</style></head>", 1)
+
+
+def offline_only(route, root: Path) -> None:
+    """Let a request through only when it reads a file inside ``root``."""
+    url = route.request.url
+    ok = url.startswith("file://") and Path(url[7:].split("?")[0].split("#")[0]).resolve().is_relative_to(root)
+    route.continue_() if ok or url.startswith("data:") else route.abort()
+
+
+def wait_for_math(page) -> None:
+    page.wait_for_function(
+        "() => !window.MathJax || !MathJax.Hub || "
+        "(MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)", timeout=120_000)
+
+
+def print_deck(browser, deck: Path, pdf: Path) -> None:
+    page = browser.new_page(viewport={"width": build_slides.SLIDE_WIDTH,
+                                      "height": build_slides.SLIDE_HEIGHT})
+    page.route("**/*", lambda route: offline_only(route, SLIDES_DIR.resolve()))
+    page.goto(deck.resolve().as_uri() + "?print-pdf", wait_until="load")
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=120_000)
+    wait_for_math(page)
+    page.wait_for_timeout(500)
+    page.pdf(path=str(pdf), width=f"{build_slides.SLIDE_WIDTH}px",
+             height=f"{build_slides.SLIDE_HEIGHT}px", print_background=True,
+             prefer_css_page_size=True)
+    page.close()
+
+
+def print_handout(browser, notebook: Path, pdf: Path) -> None:
+    html_file = SLIDES_DIR / f"{notebook.stem}.handout.html"  # next to vendor/, for MathJax
+    html_file.write_text(handout_html(notebook), encoding="utf-8")
+    page = browser.new_page()
+    page.route("**/*", lambda route: offline_only(route, SLIDES_DIR.resolve()))
+    page.goto(html_file.resolve().as_uri(), wait_until="load")
+    wait_for_math(page)
+    page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+    page.close()
+    html_file.unlink()
+
+
+def main(argv: list[str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    notebooks = [Path(a) for a in argv] or nav.course_notebooks()
+    build_slides.build()
+    PDF_DIR.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        decks = [SLIDES_DIR / build_slides.LECTURE_DECK] if not argv else []
+        decks += [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]
+        for deck in decks:
+            out = PDF_DIR / deck.name.replace(".html", ".pdf")
+            print_deck(browser, deck, out)
+            print(f"wrote {out.relative_to(ROOT)}")
+        for nb in notebooks:
+            out = PDF_DIR / f"{nb.stem}.handout.pdf"
+            print_handout(browser, nb, out)
+            print(f"wrote {out.relative_to(ROOT)}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,190 @@
+"""The course website (``make site``): Sphinx + MyST-NB + the Sphinx Book Theme.
+
+Pages are written into ``build/site-src/`` and built into ``build/site/``:
+every notebook rendered from its stored outputs (nothing is executed), the
+README's sections on the course, the lecture plan and running it locally
+(included, not copied, so they cannot drift), the glossary from
+``docs/glossary.csv``, and a page of downloads (decks and PDFs). Notebook cells
+are tagged for MyST-NB on the way: navigation and check cells are removed, the
+exercises' solutions are folded behind a toggle, as in JupyterLab. Each figure's
+``alt`` (cell metadata, the sentence that explains it) becomes the image's alt
+text. MathJax is the vendored copy of the slide decks, search is Sphinx's
+Chinese search (jieba, with the glossary's terms as its dictionary), so the
+site works from a folder with no network.
+
+``--release`` then puts the website, the decks, the PDFs, the notebooks and the
+library into ``build/release/autodiff-course-VERSION/`` with an ``index.html``
+that opens the website, and zips it (``make release``): a kit for a lecture
+hall with no network.
+
+Usage: ``python tools/website.py [--release]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+import build_slides
+import nav
+
+ROOT = nav.ROOT
+SRC = ROOT / "build" / "site-src"
+OUT = ROOT / "build" / "site"
+CONF_DIR = ROOT / "docs" / "site"
+GLOSSARY = ROOT / "docs" / "glossary.csv"
+ANSWER = "<details><summary>参考答案</summary>\n\n{}\n\n</details>"
+
+
+def include(start: str | None, end: str | None) -> str:
+    """Return a MyST directive that includes README.md from heading ``start`` to ``end``."""
+    lines = ["```{include} README.md"]
+    if start:
+        lines.append(f':start-line: {readme_line(start)}')
+    if end:
+        lines.append(f':end-line: {readme_line(end)}')
+    return "\n".join(lines + ["```", ""])
+
+
+def readme_line(heading: str) -> int:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines) if line.strip() == heading)
+
+
+def web_notebook(path: Path) -> nbformat.NotebookNode:
+    """Return ``path`` tagged for MyST-NB, with a line of links under its title."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "navigation" in tags or "check" in tags:
+            tags.append("remove-cell")
+        elif "solution" in tags and cell.cell_type == "code":
+            tags.append("hide-cell")
+        elif "solution" in tags and "<details" not in cell.source:
+            cell.source = ANSWER.format(cell.source)
+        if cell.metadata.get("alt"):
+            cell.metadata.setdefault("mystnb", {})["image"] = {"alt": cell.metadata["alt"]}
+    stem = path.stem
+    links = (f"[笔记本 (.ipynb)]({stem}.ipynb) · "
+             f"<a href=\"../../slides/{stem}.slides.html\">幻灯片 (slides)</a> · "
+             f"<a href=\"../../pdf/{stem}.slides.pdf\">幻灯片 PDF</a> · "
+             f"<a href=\"../../pdf/{stem}.handout.pdf\">讲义 PDF (handout)</a>")
+    title = next(i for i, c in enumerate(nb.cells) if c.source.lstrip().startswith("# "))
+    nb.cells.insert(title + 1, nbformat.v4.new_markdown_cell(links, id=f"links-{stem[:2]}"))
+    return nb
+
+
+def glossary_rows() -> list[dict[str, str]]:
+    with GLOSSARY.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def glossary_page() -> str:
+    rows = glossary_rows()
+    lines = ["# 术语表 (Glossary)", "",
+             "全课程统一使用的术语，按首次出现的讲次排列。", "",
+             "| 中文 | English | 首次出现 |", "|---|---|---|"]
+    for row in sorted(rows, key=lambda r: (r["introduced_in"], r["chinese"])):
+        lines.append(f"| {row['chinese']} | {row['english']} | {row['introduced_in']} |")
+    return "\n".join(lines) + "\n"
+
+
+def downloads_page(notebooks: list[Path]) -> str:
+    lines = ["# 下载：幻灯片与讲义 (Downloads)", "",
+             "整场讲座的核心幻灯片："
+             "<a href=\"../slides/lecture.slides.html\">网页版</a> · "
+             "<a href=\"../pdf/lecture.slides.pdf\">PDF</a>。", "",
+             "| 讲次 | 幻灯片 | 幻灯片 PDF | 讲义 PDF |", "|---|---|---|---|"]
+    for path in notebooks:
+        s = path.stem
+        lines.append(f"| {nav.title(path)} | <a href=\"../slides/{s}.slides.html\">HTML</a> | "
+                     f"<a href=\"../pdf/{s}.slides.pdf\">PDF</a> | "
+                     f"<a href=\"../pdf/{s}.handout.pdf\">PDF</a> |")
+    return "\n".join(lines) + "\n"
+
+
+def write_sources(notebooks: list[Path]) -> None:
+    shutil.rmtree(SRC, ignore_errors=True)
+    (SRC / "notebooks").mkdir(parents=True)
+    (SRC / "_extra" / "notebooks").mkdir(parents=True)
+    shutil.copyfile(ROOT / "README.md", SRC / "README.md")
+    for path in notebooks:
+        nbformat.write(web_notebook(path), SRC / "notebooks" / path.name)
+        shutil.copyfile(path, SRC / "_extra" / "notebooks" / path.name)
+    shutil.copytree(build_slides.BUILD_DIR / "vendor" / "mathjax", SRC / "_static" / "mathjax")
+    toc = "\n".join(f"notebooks/{p.stem}" for p in notebooks)
+    pages = {
+        "index.md": include(None, "## Two commands")
+        + f"\n```{{toctree}}\n:caption: 讲义\n:maxdepth: 1\n\n{toc}\n```\n\n"
+        "```{toctree}\n:caption: 课程\n:maxdepth: 1\n\nplan\nlocal\nglossary\ndownloads\n```\n",
+        "plan.md": "# 讲座计划 (Lecture plan)\n\n" + include("## The two-hour lecture and self-study", "## Presenting as slides"),
+        "local.md": "# Running the course on your computer\n\n"
+        + include("## Two commands", "## Notebooks")
+        + include("## Presenting as slides", "## Editing a notebook"),
+        "glossary.md": glossary_page(),
+        "downloads.md": downloads_page(notebooks),
+    }
+    for name, text in pages.items():
+        (SRC / name).write_text(text, encoding="utf-8")
+    terms = [row["chinese"] for row in glossary_rows()]
+    (SRC / "jieba_dict.txt").write_text("".join(f"{t} 100000\n" for t in terms), encoding="utf-8")
+
+
+RELEASE_FILES = ["README.md", "LICENSE", "LICENSE-CC-BY-4.0.txt", "CITATION.cff", "Makefile",
+                 "requirements.txt", "pyproject.toml", "autodiff_helpers.py"]
+RELEASE_DIRS = ["notebooks", "ad_engine", "ad_course", "docs"]
+LANDING = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="0; url=site/index.html">
+<title>自动微分 (Automatic differentiation)</title></head>
+<body><p><a href="site/index.html">课程网站 (website)</a> ·
+<a href="slides/index.html">幻灯片 (slides)</a> · <a href="pdf/">PDF</a> ·
+<a href="notebooks/">笔记本 (notebooks)</a></p></body></html>
+"""
+
+
+def release() -> Path:
+    """Assemble the offline kit from build/ and zip it; return the archive's path."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    name = f"autodiff-course-{version}"
+    kit = ROOT / "build" / "release" / name
+    shutil.rmtree(kit, ignore_errors=True)
+    kit.mkdir(parents=True)
+    for folder, target in [(OUT, "site"), (build_slides.BUILD_DIR, "slides"),
+                           (ROOT / "build" / "pdf", "pdf")]:
+        shutil.copytree(folder, kit / target, ignore=shutil.ignore_patterns(".*", "manifest.json",
+                                                                            "screenshots"))
+    for folder in RELEASE_DIRS:
+        shutil.copytree(ROOT / folder, kit / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "site"))
+    for file in RELEASE_FILES:
+        shutil.copy2(ROOT / file, kit / file)
+    (kit / "index.html").write_text(LANDING, encoding="utf-8")
+    archive = shutil.make_archive(str(kit), "zip", kit.parent, name)
+    print(f"release kit in {kit.relative_to(ROOT)}, archive {Path(archive).relative_to(ROOT)}")
+    return Path(archive)
+
+
+def main() -> int:
+    notebooks = nav.course_notebooks()
+    build_slides.build()  # vendors MathJax; the pages link the decks
+    write_sources(notebooks)
+    env = dict(os.environ, COURSE_SITE_SRC=str(SRC))
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(CONF_DIR), str(SRC), str(OUT)]
+    result = subprocess.run(cmd, env=env)
+    if result.returncode == 0:
+        print(f"website in {OUT.relative_to(ROOT)}; open {OUT.relative_to(ROOT)}/index.html")
+    if result.returncode == 0 and "--release" in sys.argv[1:]:
+        release()
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -28,9 +28,9 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
 import build_slides
-import nav
+import course
 
-ROOT = nav.ROOT
+ROOT = course.ROOT
 PDF_DIR = ROOT / "build" / "pdf"
 SLIDES_DIR = build_slides.BUILD_DIR
 HANDOUT_TAGS = ("navigation", "check", "solution")
@@ -101,7 +101,7 @@ def print_handout(browser, notebook: Path, pdf: Path) -> None:
 def main(argv: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
-    notebooks = [Path(a) for a in argv] or nav.course_notebooks()
+    notebooks = [Path(a) for a in argv] or course.course_notebooks()
     build_slides.build()
     PDF_DIR.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

@@ -33,9 +33,9 @@ from pathlib import Path
 import nbformat
 
 import build_slides
-import nav
+import course
 
-ROOT = nav.ROOT
+ROOT = course.ROOT
 SRC = ROOT / "build" / "site-src"
 OUT = ROOT / "build" / "site"
 CONF_DIR = ROOT / "docs" / "site"
@@ -104,7 +104,7 @@ def downloads_page(notebooks: list[Path]) -> str:
              "| 讲次 | 幻灯片 | 幻灯片 PDF | 讲义 PDF |", "|---|---|---|---|"]
     for path in notebooks:
         s = path.stem
-        lines.append(f"| {nav.title(path)} | <a href=\"../slides/{s}.slides.html\">HTML</a> | "
+        lines.append(f"| {course.title(path)} | <a href=\"../slides/{s}.slides.html\">HTML</a> | "
                      f"<a href=\"../pdf/{s}.slides.pdf\">PDF</a> | "
                      f"<a href=\"../pdf/{s}.handout.pdf\">PDF</a> |")
     return "\n".join(lines) + "\n"
@@ -173,7 +173,7 @@ def release() -> Path:
 
 
 def main() -> int:
-    notebooks = nav.course_notebooks()
+    notebooks = course.course_notebooks()
     build_slides.build()  # vendors MathJax; the pages link the decks
     write_sources(notebooks)
     env = dict(os.environ, COURSE_SITE_SRC=str(SRC))

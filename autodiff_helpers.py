@@ -71,9 +71,12 @@ from ad_engine.nn import (
     softmax,
 )
 from ad_engine.optim import SGD, Adam, Optimizer
+from ad_course.networks import plot_decision_boundary, two_spirals
 from ad_course.ising import (
     ONSAGER_TC,
+    bootstrap_crossing,
     checkerboard_sweeps,
+    crossing_temperature,
     ising_configurations,
     ising_energy,
     ising_magnetization,
@@ -89,7 +92,13 @@ from ad_course.oscillator import oscillator_loss
 # -- 08 differentiable physics: ad_engine/ linalg.py (eigh, solve), checkpoint.py; ad_course/fitting.py
 from ad_engine.linalg import eigh, solve
 from ad_engine.checkpoint import checkpoint
-from ad_course.fitting import bfgs_minimize
+from ad_course.fitting import (
+    bfgs_minimize,
+    correlation_matrix,
+    least_squares_covariance,
+    richardson_extrapolate,
+    spin_weighted_centre,
+)
 
 # -- 09 lattice field theory: ad_course/lattice.py (U(1) gauge theory, HMC, Gamma method)
 from ad_course.lattice import (
@@ -150,13 +159,15 @@ __all__ = [
     # 06
     "ACTIVATIONS", "MLP", "Linear", "Module", "affine", "cross_entropy", "cross_entropy_vjp",
     "mse_loss", "relu", "sigmoid", "softmax", "SGD", "Adam", "Optimizer",
+    "plot_decision_boundary", "two_spirals", "bootstrap_crossing", "crossing_temperature",
     "ONSAGER_TC", "checkerboard_sweeps", "ising_configurations", "ising_energy",
     "ising_magnetization", "ising_metropolis", "metropolis_update",
     # 07
     "hessian", "hvp", "value_and_derivatives", "iterations_to_converge", "newton_minimize",
     "rosenbrock", "oscillator_loss",
     # 08
-    "eigh", "solve", "checkpoint", "bfgs_minimize",
+    "eigh", "solve", "checkpoint", "bfgs_minimize", "correlation_matrix", "least_squares_covariance",
+    "richardson_extrapolate", "spin_weighted_centre",
     # 09
     "STORED_RESOLUTION", "Estimate", "HMCRun", "autocorrelation", "bessel_i", "gamma_method",
     "hmc", "kinetic_energy", "leapfrog", "mean_plaquette", "plaquette_angles",

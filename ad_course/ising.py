@@ -129,3 +129,35 @@ def ising_configurations(L, temperatures, n_chains, n_sweeps, n_samples=1, sampl
             checkerboard_sweeps(parts, two_beta, sample_every, rng)
         snapshots.append(_join(parts))
     return np.concatenate(snapshots, axis=1)
+
+
+def crossing_temperature(temperatures, probability, level=0.5):
+    """Return the temperature at which ``probability`` (decreasing with T) first falls below
+    ``level``, by linear interpolation between the two temperatures around the crossing."""
+    temperatures = np.asarray(temperatures, dtype=float)
+    probability = np.asarray(probability, dtype=float)
+    below = np.flatnonzero(probability < level)
+    if below.size == 0 or below[0] == 0:
+        raise ValueError(f"the probability must start above {level} and fall below it")
+    k = below[0]
+    t0, t1, p0, p1 = temperatures[k - 1], temperatures[k], probability[k - 1], probability[k]
+    return float(t0 + (level - p0) * (t1 - t0) / (p1 - p0))
+
+
+def bootstrap_crossing(temperatures, probabilities, n_resamples=200, level=0.5, rng=0):
+    """Return (crossing temperatures of ``n_resamples`` bootstrap samples) over chains.
+
+    ``probabilities[k, c]`` is the network's mean P(ordered) on chain c at temperature k.
+    Each sample draws the chains with replacement (the same draw at every temperature,
+    since a chain is one independent Monte Carlo history), averages over them and
+    finds where the average crosses ``level``. Their standard deviation is the
+    statistical error of the crossing.
+    """
+    rng = np.random.default_rng(rng)
+    probabilities = np.asarray(probabilities, dtype=float)
+    n_chains = probabilities.shape[1]
+    samples = []
+    for _ in range(n_resamples):
+        chosen = rng.integers(0, n_chains, n_chains)
+        samples.append(crossing_temperature(temperatures, probabilities[:, chosen].mean(axis=1), level))
+    return np.array(samples)

@@ -22,7 +22,9 @@ Shown cells (slide type other than ``skip`` and ``notes``):
 - no shown code cell longer than MAX_CODE_LINES lines;
 - every figure (a shown code cell with an image output) has a sentence of prose
   on its slide (a shown markdown cell of the same slide with text beyond the
-  heading); no slide that holds a heading alone.
+  heading); no slide that holds a heading alone;
+- every figure, shown or not, has alt text: one sentence in its cell's metadata
+  ``alt``, which the decks, the handouts and the website give to the image.
 
 Usage: ``python tools/prose.py [notebook ...]`` prints every violation and a
 count per notebook and rule; exit status 1 if there is any.
@@ -211,6 +213,9 @@ def slide_problems(path: Path, nb) -> list[Problem]:
             found.append(Problem(name, index, "private name", private))
         if len(lines) > MAX_CODE_LINES:
             found.append(Problem(name, index, "long code", f"{len(lines)} lines > {MAX_CODE_LINES}"))
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and has_figure(cell) and not cell.metadata.get("alt", "").strip():
+            found.append(Problem(name, index, "figure without alt text", "set metadata alt"))
     for group in slides(nb):
         cells = [nb.cells[i] for i in group]
         explained = any(c.cell_type == "markdown" and sentence(c) for c in cells)

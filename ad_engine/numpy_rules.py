@@ -256,6 +256,14 @@ def keep_dims(y, x, axis, keepdims):
     return y if keepdims or np.ndim(y) == 0 else np.reshape(y, kept_shape(np.shape(x), axis))
 
 
+def _broadcast(x, shape):
+    """x broadcast to ``shape``, as a new array (np.broadcast_to returns a read-only view
+    after several Python-level checks: filling an empty array is faster)."""
+    result = np.empty(shape, np.result_type(x, float))
+    result[...] = x
+    return result
+
+
 def _sum_transpose(adjoint, x, axis, keepdims):
     return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), np.shape(x))
 
@@ -282,16 +290,20 @@ def _transpose_transpose(adjoint, x, axes):
 deflinear("getitem", lambda x, index: plain(x[index]),
           lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, np.shape(x)))
 deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
-deflinear("sum", lambda x, axis, keepdims: plain(np.sum(x, axis=axis, keepdims=keepdims)),
+# np.add.reduce is what np.sum calls, without np.sum's Python layer
+deflinear("sum", lambda x, axis, keepdims: plain(np.add.reduce(x, axis=axis, keepdims=keepdims)),
           _sum_transpose)
 deflinear("mean", lambda x, axis, keepdims: plain(np.mean(x, axis=axis, keepdims=keepdims)),
           _mean_transpose)
-deflinear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+deflinear("broadcast_to", _broadcast,
           lambda adjoint, x, shape: unbroadcast(adjoint, np.shape(x)))
 deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
           lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
+# a cyclic shift: its transpose shifts back (the lattice's periodic neighbours)
+deflinear("roll", lambda x, shift, axis: np.roll(x, shift, axis),
+          lambda adjoint, x, shift, axis: np.roll(adjoint, np.negative(shift), axis))
 deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)  # reverse: x is real
 deflinear("imag", lambda x: plain(np.imag(x)), lambda adjoint, x: 0.0 * adjoint)
 defprimitive("conjugate", np.conjugate, numpy=np.conjugate,

@@ -80,10 +80,13 @@ class Variable(ArraySurface):
         Variables of this graph (this tag) are parents; older Duals and Variables are
         constants here, and trace the evaluation (and later the vjps) in their own graph."""
         tag = self.tag
-        values = tuple([a.value if type(a) is Variable and a.tag == tag else a for a in args])
-        parents = tuple([a if type(a) is Variable and a.tag == tag else None for a in args])
+        values, parents = [], []
+        for a in args:  # a loop, not two comprehensions: this runs once per operation
+            mine = type(a) is Variable and a.tag == tag
+            values.append(a.value if mine else a)
+            parents.append(a if mine else None)
         node = Variable.__new__(Variable)
-        node._record(bind(primitive, *values), primitive, values, parents, tag)
+        node._record(bind(primitive, *values), primitive, tuple(values), tuple(parents), tag)
         return node
 
     def backward(self, seed=None):

@@ -226,6 +226,8 @@ defprimitive("where", lambda mask, a, b: _picked(np.where(mask, a, b)),
 # its transpose (see deflinear) --------------------------------------------------------
 
 def _is_basic(index):
+    if type(index) is int:  # x[0], the common case, without the loop below
+        return True
     parts = index if isinstance(index, tuple) else (index,)
     return all((isinstance(p, (int, np.integer, slice)) and not isinstance(p, bool)) or p is None
                or p is Ellipsis for p in parts)

@@ -1,7 +1,7 @@
 """Linear algebra primitives: ``np.linalg.eigh`` and ``np.linalg.solve`` in both modes.
 
-Both are registered with ``defprimitive`` (rules.py) and reached through numpy's
-``__array_function__`` protocol, so ``np.linalg.eigh(H)`` and
+Both are registered with ``defprimitive`` and ``implements`` (rules.py) and reached
+through numpy's ``__array_function__`` protocol, so ``np.linalg.eigh(H)`` and
 ``np.linalg.solve(A, b)`` work on Duals and Variables as on arrays. Their
 derivative rules are written with numpy operations (matmul, solve itself, ...),
 so they apply to plain arrays, Duals and Variables alike.
@@ -20,8 +20,7 @@ import warnings
 
 import numpy as np
 
-from ad_engine.dispatch import ARRAY_FUNCTIONS
-from ad_engine.rules import PRIMITIVES, Traced, defprimitive, full_tangent, value_of
+from ad_engine.rules import PRIMITIVES, Traced, defprimitive, full_tangent, implements, value_of
 
 DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count as equal
 
@@ -112,6 +111,7 @@ def _eigh_vjp(adjoint, ans, a):
 defprimitive("eigh", _eigh_packed, jvps=[_eigh_jvp], vjps=[_eigh_vjp])
 
 
+@implements(np.linalg.eigh)
 def eigh(a, UPLO="L"):
     """Return (w, V): eigenvalues (ascending) and orthonormal eigenvectors (columns) of the
     symmetric matrix ``a``, as ``np.linalg.eigh``, for arrays, Duals and Variables.
@@ -154,7 +154,7 @@ def _outer_or_matmul(u, x):
 
 
 defprimitive(
-    "solve", _solve_value,
+    "solve", _solve_value, numpy=np.linalg.solve,
     jvps=[lambda t, ans, a, b: -np.linalg.solve(a, full_tangent(t, a) @ ans),
           lambda t, ans, a, b: np.linalg.solve(a, full_tangent(t, b))],
     vjps=[lambda g, ans, a, b: -_outer_or_matmul(np.linalg.solve(a.T, g), ans),
@@ -169,7 +169,3 @@ def solve(a, b):
     Derivatives: dx = a⁻¹ (db - da x); gradients b̄ = a⁻ᵀ x̄ and ā = -b̄ xᵀ.
     """
     return PRIMITIVES["solve"](a, b)
-
-
-ARRAY_FUNCTIONS[np.linalg.eigh] = eigh
-ARRAY_FUNCTIONS[np.linalg.solve] = solve

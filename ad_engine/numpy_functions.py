@@ -1,9 +1,10 @@
-"""numpy's functions (not ufuncs) on Duals and Variables: ``NUMPY_FUNCTIONS`` maps each
-to its implementation, which numpy calls through ``__array_function__`` (dispatch.py).
+"""numpy's functions (not ufuncs) on Duals and Variables, written with primitives: each
+is registered with ``@implements(np.<function>)`` (rules.py) in the one table
+``NUMPY_FUNCTIONS``, which numpy reaches through ``__array_function__`` (dispatch.py).
 
 Each is either one primitive (np.max -> "max", np.linalg.inv -> "inv") or written
 with primitives: np.concatenate places each piece with the primitive "untake",
-np.repeat, np.tile, np.trace, np.flip, np.roll, np.diagonal and np.diff index the
+np.repeat, np.tile, np.trace, np.flip, np.diagonal and np.diff index the
 flattened array, np.var is the mean squared deviation, np.linalg.norm is
 sqrt(sum(x * x)). So every one works in both modes and nests, with no rule of
 its own to get wrong. A function missing from the table raises numpy's
@@ -17,10 +18,9 @@ import string
 
 import numpy as np
 
-import ad_engine.linalg_rules  # noqa: F401  (registers the linear algebra primitives)
-from ad_engine.linalg_rules import parse_einsum
+from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
 from ad_engine.numpy_rules import swap_last_axes
-from ad_engine.rules import PRIMITIVES, value_of
+from ad_engine.rules import PRIMITIVES, implements, value_of
 
 
 def _shape(x):
@@ -44,17 +44,28 @@ def _refuse_arguments(name, **arguments):
 
 def _reduction(name):
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-        _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
+        if dtype is not None or out is not None or initial is not None or where is not None:
+            _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
         return PRIMITIVES[name](a, tuple(axis) if isinstance(axis, list) else axis, keepdims)
 
+    reduce.__name__ = name
     return reduce
 
 
+implements(np.sum)(_reduction("sum"))
+implements(np.mean)(_reduction("mean"))
+implements(np.max, np.amax)(_reduction("max"))
+implements(np.min, np.amin)(_reduction("min"))
+implements(np.prod)(_reduction("prod"))
+
+
+@implements(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None):
     _refuse_arguments("cumsum", dtype=dtype, out=out)
     return PRIMITIVES["cumsum"](a, axis)
 
 
+@implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     """Vector norms (ord None, 2, 1, inf, -inf, p) and the Frobenius norm."""
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
@@ -76,28 +87,34 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
 
 # -- shapes --------------------------------------------------------------------------------
 
+@implements(np.transpose)
 def transpose(a, axes=None):
     return PRIMITIVES["transpose"](a, None if axes is None else tuple(axes))
 
 
+@implements(np.swapaxes)
 def swapaxes(a, axis1, axis2):
     axes = list(range(np.ndim(value_of(a))))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(a, axes)
 
 
+@implements(np.ravel)
 def ravel(a, order="C"):
     return np.reshape(a, (-1,))
 
 
+@implements(np.squeeze)
 def squeeze(a, axis=None):
     return np.reshape(a, _shape_after(np.squeeze, _shape(a), axis))
 
 
+@implements(np.expand_dims)
 def expand_dims(a, axis):
     return np.reshape(a, _shape_after(np.expand_dims, _shape(a), axis))
 
 
+@implements(np.broadcast_to)
 def broadcast_to(array, shape, subok=False):
     return PRIMITIVES["broadcast_to"](array, tuple(np.atleast_1d(shape)))
 
@@ -113,10 +130,12 @@ def _positions(a):
     return np.arange(int(np.prod(shape))).reshape(shape)
 
 
+@implements(np.repeat)
 def repeat(a, repeats, axis=None):
     return _take_flat(a, np.repeat(_positions(a), repeats, axis))
 
 
+@implements(np.tile)
 def tile(A, reps):  # noqa: N803  (numpy's name)
     return _take_flat(A, np.tile(_positions(A), reps))
 
@@ -129,6 +148,11 @@ def _triangle(select):
     return triangle
 
 
+implements(np.tril)(_triangle(np.tril))
+implements(np.triu)(_triangle(np.triu))
+
+
+@implements(np.trace)
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _refuse_arguments("trace", dtype=dtype, out=out)
     rows, columns = _shape(a)[axis1], _shape(a)[axis2]
@@ -140,6 +164,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 # -- joining arrays ----------------------------------------------------------------------
 
+@implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     """Each piece added into its place in zeros of the result's shape (the primitive
     "untake", whose transpose takes each piece's adjoint back out)."""
@@ -161,6 +186,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     return result
 
 
+@implements(np.stack)
 def stack(arrays, axis=0, out=None, dtype=None, casting=None):
     arrays = list(arrays)
     return concatenate([expand_dims(a, axis) for a in arrays], axis, out, dtype, casting)
@@ -173,15 +199,18 @@ def _at_least(a, ndim):
     return np.reshape(a, (1,) * (ndim - len(shape)) + shape)  # as np.atleast_1d, _2d
 
 
+@implements(np.vstack)
 def vstack(tup, dtype=None, casting=None):
     return concatenate([_at_least(a, 2) for a in tup], 0, None, dtype, casting)
 
 
+@implements(np.hstack)
 def hstack(tup, dtype=None, casting=None):
     arrays = [_at_least(a, 1) for a in tup]
     return concatenate(arrays, 0 if len(_shape(arrays[0])) == 1 else 1, None, dtype, casting)
 
 
+@implements(np.append)
 def append(arr, values, axis=None):
     if axis is None:
         return concatenate([ravel(arr), ravel(values)])
@@ -190,19 +219,20 @@ def append(arr, values, axis=None):
 
 # -- products --------------------------------------------------------------------------------
 
+@implements(np.einsum)
 def einsum(*operands, out=None, optimize=False, **kwargs):
     subscripts, operands = operands[0], operands[1:]
     if not isinstance(subscripts, str):
         raise NotImplementedError("np.einsum on Duals and Variables needs its subscripts as a "
                                   "string, e.g. np.einsum('ij,jk->ik', a, b)")
     _refuse_arguments("einsum", out=out, **{k: v for k, v in kwargs.items()})
-    if len(operands) > ad_engine.linalg_rules.MAX_EINSUM_OPERANDS:
-        raise NotImplementedError(f"np.einsum of more than "
-                                  f"{ad_engine.linalg_rules.MAX_EINSUM_OPERANDS} operands")
+    if len(operands) > MAX_EINSUM_OPERANDS:
+        raise NotImplementedError(f"np.einsum of more than {MAX_EINSUM_OPERANDS} operands")
     parse_einsum(subscripts, len(operands))  # refuses '...' with a clear message
     return PRIMITIVES["einsum"](subscripts, *operands)
 
 
+@implements(np.tensordot)
 def tensordot(a, b, axes=2):
     rank_a, rank_b = np.ndim(value_of(a)), np.ndim(value_of(b))
     if isinstance(axes, int):
@@ -220,6 +250,7 @@ def tensordot(a, b, axes=2):
     return einsum(f"{letters_a},{''.join(letters_b)}->{''.join(output)}", a, b)
 
 
+@implements(np.dot)
 def dot(a, b, out=None):
     """np.dot: a product for a scalar, a @ b up to 2-D b, else a sum over the last axis of
     a and the second-to-last of b (which is not what @ does for N-D arrays)."""
@@ -237,6 +268,7 @@ def dot(a, b, out=None):
 SlogdetResult = collections.namedtuple("SlogdetResult", "sign logabsdet")
 
 
+@implements(np.linalg.slogdet)
 def slogdet(a):
     return SlogdetResult(np.linalg.slogdet(value_of(a))[0], PRIMITIVES["logabsdet"](a))
 
@@ -265,6 +297,7 @@ class NotDifferentiable:
         return f"<not differentiable: {self.message}>"
 
 
+@implements(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values). With
     full_matrices=True and a non-square matrix, the columns of U (or rows of Vh) beyond
@@ -290,18 +323,22 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 # -- gathers: which element goes where is decided on an array of positions -------------
 
+@implements(np.flip)
 def flip(m, axis=None):
     return _take_flat(m, np.flip(_positions(m), axis))
 
 
+@implements(np.roll)
 def roll(a, shift, axis=None):
-    return _take_flat(a, np.roll(_positions(a), shift, axis))
+    return PRIMITIVES["roll"](a, shift, axis)
 
 
+@implements(np.diagonal)
 def diagonal(a, offset=0, axis1=0, axis2=1):
     return _take_flat(a, np.diagonal(_positions(a), offset, axis1, axis2))
 
 
+@implements(np.diag)
 def diag(v, k=0):
     """The k-th diagonal of a matrix (np.diag of a 1-D array builds a matrix: refused)."""
     if np.ndim(value_of(v)) != 2:
@@ -310,6 +347,7 @@ def diag(v, k=0):
     return diagonal(v, k)
 
 
+@implements(np.diff)
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """a[1:] - a[:-1] along ``axis``, n times."""
     _refuse_arguments("diff", prepend=prepend, append=append)
@@ -322,6 +360,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 # -- statistics and products written with the primitives -------------------------------
 
+@implements(np.var)
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
     """The mean squared deviation from the mean, divided by N - ddof instead of N."""
     _refuse_arguments("var", dtype=dtype, out=out, where=where)
@@ -331,15 +370,18 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
 
 
+@implements(np.std)
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
     return np.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where))
 
 
+@implements(np.outer)
 def outer(a, b, out=None):
     _refuse_arguments("outer", out=out)
     return ravel(a).reshape(-1, 1) * ravel(b).reshape(1, -1)
 
 
+@implements(np.inner)
 def inner(a, b):
     """The sum over the last axes of a and b (a product if either is a scalar)."""
     if np.ndim(value_of(a)) == 0 or np.ndim(value_of(b)) == 0:
@@ -347,33 +389,34 @@ def inner(a, b):
     return tensordot(a, b, axes=([-1], [-1]))
 
 
+@implements(np.vdot)
 def vdot(a, b):
     """sum(conj(a) * b) over the flattened arrays."""
     return np.sum(np.conjugate(ravel(a)) * ravel(b))
 
 
-def _matrix_function(name):
-    def function(a):
-        return PRIMITIVES[name](a)
+# -- one primitive each, called with numpy's arguments -----------------------------------
 
-    return function
+@implements(np.reshape)
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    _refuse_arguments("reshape", newshape=newshape, copy=copy)
+    if order != "C":
+        raise NotImplementedError("np.reshape with order= other than 'C' is not supported on "
+                                  "Duals and Variables")
+    return PRIMITIVES["reshape"](a, tuple(shape) if isinstance(shape, (tuple, list)) else (shape,))
 
 
-NUMPY_FUNCTIONS = {
-    np.max: _reduction("max"), np.amax: _reduction("max"),
-    np.min: _reduction("min"), np.amin: _reduction("min"),
-    np.prod: _reduction("prod"), np.cumsum: cumsum,
-    np.transpose: transpose, np.swapaxes: swapaxes, np.ravel: ravel, np.squeeze: squeeze,
-    np.expand_dims: expand_dims, np.broadcast_to: broadcast_to,
-    np.repeat: repeat, np.tile: tile, np.tril: _triangle(np.tril), np.triu: _triangle(np.triu),
-    np.trace: trace,
-    np.concatenate: concatenate, np.stack: stack, np.vstack: vstack, np.hstack: hstack,
-    np.append: append,
-    np.einsum: einsum, np.tensordot: tensordot, np.dot: dot,
-    np.flip: flip, np.roll: roll, np.diagonal: diagonal, np.diag: diag, np.diff: diff,
-    np.var: var, np.std: std, np.outer: outer, np.inner: inner, np.vdot: vdot,
-    np.real: lambda val: PRIMITIVES["real"](val), np.imag: lambda val: PRIMITIVES["imag"](val),
-    np.linalg.norm: norm, np.linalg.slogdet: slogdet, np.linalg.svd: svd,
-    np.linalg.inv: _matrix_function("inv"), np.linalg.det: _matrix_function("det"),
-    np.linalg.cholesky: _matrix_function("cholesky"), np.linalg.pinv: _matrix_function("pinv"),
-}
+@implements(np.where)
+def where(condition, x, y):
+    """x where the (constant) condition holds, y elsewhere."""
+    return PRIMITIVES["where"](np.asarray(value_of(condition), dtype=bool), x, y)
+
+
+@implements(np.real)
+def real(val):
+    return PRIMITIVES["real"](val)
+
+
+@implements(np.imag)
+def imag(val):
+    return PRIMITIVES["imag"](val)

@@ -19,6 +19,7 @@ from ad_engine.rules import (
     defprimitive,
     fit,
     full_tangent,
+    implements_on_values,
     plain,
     unbroadcast,
     value_of,
@@ -27,7 +28,7 @@ from ad_engine.rules import (
 
 def elementwise(name, evaluate, *partials, formula=None, partial_formulas=None):
     """Register numpy's elementwise ufunc ``np.<name>`` with its partial derivatives."""
-    return defprimitive(name, evaluate, partials=partials, ufunc=getattr(np, name),
+    return defprimitive(name, evaluate, partials=partials, numpy=getattr(np, name),
                         formula=formula, partial_formulas=partial_formulas)
 
 
@@ -153,11 +154,16 @@ elementwise("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / 
 
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).
-CONSTANT_UFUNCS = frozenset((
+implements_on_values(
     np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
     np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
     np.signbit, np.logical_and, np.logical_or, np.logical_not,
-))
+)
+# numpy functions whose result is a shape, an index, a count or a boolean
+implements_on_values(
+    np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero,
+    np.argwhere, np.count_nonzero, np.isclose, np.allclose, np.array_equal,
+)
 
 
 # -- matrix product: (A + A'd) @ (B + B'd) = A @ B + (A' @ B + A @ B')d ----------------
@@ -191,7 +197,7 @@ def _matmul_vjp_b(g, ans, a, b):
     return fit(plain(gradient), b)
 
 
-defprimitive("matmul", lambda a, b: plain(a @ b), ufunc=np.matmul,
+defprimitive("matmul", lambda a, b: plain(a @ b), numpy=np.matmul,
              jvps=[lambda t, ans, a, b: full_tangent(t, a) @ b,
                    lambda t, ans, a, b: a @ full_tangent(t, b)],
              vjps=[_matmul_vjp_a, _matmul_vjp_b])
@@ -220,6 +226,8 @@ defprimitive("where", lambda mask, a, b: _picked(np.where(mask, a, b)),
 # its transpose (see deflinear) --------------------------------------------------------
 
 def _is_basic(index):
+    if type(index) is int:  # x[0], the common case, without the loop below
+        return True
     parts = index if isinstance(index, tuple) else (index,)
     return all((isinstance(p, (int, np.integer, slice)) and not isinstance(p, bool)) or p is None
                or p is Ellipsis for p in parts)
@@ -250,6 +258,14 @@ def keep_dims(y, x, axis, keepdims):
     return y if keepdims or np.ndim(y) == 0 else np.reshape(y, kept_shape(np.shape(x), axis))
 
 
+def _broadcast(x, shape):
+    """x broadcast to ``shape``, as a new array (np.broadcast_to returns a read-only view
+    after several Python-level checks: filling an empty array is faster)."""
+    result = np.empty(shape, np.result_type(x, float))
+    result[...] = x
+    return result
+
+
 def _sum_transpose(adjoint, x, axis, keepdims):
     return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), np.shape(x))
 
@@ -276,19 +292,23 @@ def _transpose_transpose(adjoint, x, axes):
 deflinear("getitem", lambda x, index: plain(x[index]),
           lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, np.shape(x)))
 deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
-deflinear("sum", lambda x, axis, keepdims: plain(np.sum(x, axis=axis, keepdims=keepdims)),
+# np.add.reduce is what np.sum calls, without np.sum's Python layer
+deflinear("sum", lambda x, axis, keepdims: plain(np.add.reduce(x, axis=axis, keepdims=keepdims)),
           _sum_transpose)
 deflinear("mean", lambda x, axis, keepdims: plain(np.mean(x, axis=axis, keepdims=keepdims)),
           _mean_transpose)
-deflinear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+deflinear("broadcast_to", _broadcast,
           lambda adjoint, x, shape: unbroadcast(adjoint, np.shape(x)))
 deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
           lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
+# a cyclic shift: its transpose shifts back (the lattice's periodic neighbours)
+deflinear("roll", lambda x, shift, axis: np.roll(x, shift, axis),
+          lambda adjoint, x, shift, axis: np.roll(adjoint, np.negative(shift), axis))
 deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)  # reverse: x is real
 deflinear("imag", lambda x: plain(np.imag(x)), lambda adjoint, x: 0.0 * adjoint)
-defprimitive("conjugate", np.conjugate, ufunc=np.conjugate,
+defprimitive("conjugate", np.conjugate, numpy=np.conjugate,
              jvps=[lambda t, ans, x: np.conjugate(t)],
              vjps=[lambda g, ans, x: fit(np.conjugate(g), x)])
 

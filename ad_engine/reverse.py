@@ -26,7 +26,15 @@ import operator
 import numpy as np
 
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
-from ad_engine.rules import Traced, call_tagged, current_scope, new_tag, value_of
+from ad_engine.rules import (
+    BY_HAND_VARIABLE,
+    Traced,
+    by_hand_tag,
+    call_tagged,
+    new_tag,
+    plain,
+    value_of,
+)
 
 _created = itertools.count()  # numbers the nodes in the order they are made
 
@@ -57,7 +65,8 @@ class Variable(ArraySurface):
     __array_priority__ = 10
 
     def __init__(self, value, name=None, tag=None):
-        self._record(_leaf_value(value), None, (), (), current_scope() + 0.25 if tag is None else tag)
+        tag = by_hand_tag(BY_HAND_VARIABLE) if tag is None else tag
+        self._record(_leaf_value(value), None, (), (), tag)
         self.name = name
 
     def _record(self, value, primitive, args, parents, tag):
@@ -78,11 +87,18 @@ class Variable(ArraySurface):
         """Evaluate ``primitive`` on the values of ``args`` and record the new node. Only
         Variables of this graph (this tag) are parents; older Duals and Variables are
         constants here, and trace the evaluation (and later the vjps) in their own graph."""
-        tag = self.tag
-        values = tuple([a.value if type(a) is Variable and a.tag == tag else a for a in args])
-        parents = tuple([a if type(a) is Variable and a.tag == tag else None for a in args])
+        tag, nested = self.tag, False
+        values, parents = [], []
+        for a in args:  # a loop, not two comprehensions: this runs once per operation
+            mine = type(a) is Variable and a.tag == tag
+            value = a.value if mine else a
+            nested = nested or isinstance(value, Traced)
+            values.append(value)
+            parents.append(a if mine else None)
+        # plain values: evaluate; traced ones (an outer derivative): bind traces the evaluation
+        ans = bind(primitive, *values) if nested else plain(primitive.evaluate(*values))
         node = Variable.__new__(Variable)
-        node._record(bind(primitive, *values), primitive, values, parents, tag)
+        node._record(ans, primitive, tuple(values), tuple(parents), tag)
         return node
 
     def backward(self, seed=None):

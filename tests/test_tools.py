@@ -1,6 +1,5 @@
 """tools/: record leaves failing notebooks untouched, nav is idempotent, nbbuild cells."""
 
-import ast
 import hashlib
 import subprocess
 import sys
@@ -155,19 +154,3 @@ def test_building_one_course_deck_keeps_the_others_and_lists_them_all(tmp_path, 
     index = (out / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{build_slides.deck_name(p)}"' in index for p in course)
     assert "00_removed" not in index
-
-
-def test_tools_import_each_other_without_a_cycle():
-    """course.py is the shared base; a cycle would make a tool's import order matter."""
-    tools = {p.stem: p for p in (ROOT / "tools").glob("*.py")}
-    imports = {name: {n.name.split(".")[0] if isinstance(n, ast.alias) else n
-                      for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                      for n in (node.names if isinstance(node, ast.Import) else
-                                [node.module] if isinstance(node, ast.ImportFrom) else [])}
-               & set(tools) for name, path in tools.items()}
-    done: list[str] = []
-    while len(done) < len(imports):
-        ready = [n for n, deps in imports.items() if n not in done and deps <= set(done)]
-        assert ready, f"import cycle among {sorted(set(imports) - set(done))}"
-        done += ready
-    assert imports["course"] == set()

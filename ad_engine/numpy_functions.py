@@ -19,7 +19,6 @@ import numpy as np
 
 import ad_engine.linalg_rules  # noqa: F401  (registers the linear algebra primitives)
 from ad_engine.linalg_rules import parse_einsum
-from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import PRIMITIVES, value_of
 
 
@@ -266,22 +265,22 @@ class NotDifferentiable:
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values). With
-    full_matrices=True and a non-square matrix, the columns of U (or rows of Vh) beyond
-    the thin SVD are any orthonormal completion: they have no derivative."""
+    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values), each
+    numpy's own factor of ``a``. With full_matrices=True and a non-square matrix, the
+    columns of U (or rows of Vh) beyond the thin SVD are any orthonormal completion:
+    they have no derivative."""
+    if hermitian:
+        raise NotImplementedError("np.linalg.svd(x, hermitian=True) is not supported on Duals "
+                                  "and Variables; use np.linalg.eigh for a symmetric matrix")
     rows, columns = _shape(a)[-2:]
-    tall = rows >= columns
-    m = a if tall else swap_last_axes(a)  # svd(A^T) = V S U^T
-    s = PRIMITIVES["svd_s"](m)
+    s = PRIMITIVES["svd_s"](a, compute_uv)
     if not compute_uv:
         return s
-    u, vh = PRIMITIVES["svd_u"](m), PRIMITIVES["svd_vh"](m)
-    if not tall:
-        u, vh = swap_last_axes(vh), swap_last_axes(u)
+    u, vh = PRIMITIVES["svd_u"](a), PRIMITIVES["svd_vh"](a)
     if full_matrices and rows != columns:
         message = ("np.linalg.svd(x) of a non-square x: the extra singular vectors of "
                    "full_matrices=True have no derivative; use full_matrices=False")
-        if tall:
+        if rows > columns:
             u = NotDifferentiable(message)
         else:
             vh = NotDifferentiable(message)
@@ -332,7 +331,12 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
-    return np.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where))
+    """sqrt(var); over one element (a 0-d array, an axis of length 1) var is the constant 0,
+    and so is std, with derivative 0 (sqrt's partial 1/(2 sqrt 0) would make it nan)."""
+    variance = var(a, axis, dtype, out, ddof, keepdims, where=where)
+    if np.size(value_of(a)) == np.size(value_of(variance)):  # one element per group
+        return variance
+    return np.sqrt(variance)
 
 
 def outer(a, b, out=None):

@@ -91,7 +91,9 @@ class Variable(ArraySurface):
 
         A scalar output needs no seed (dy/dy = 1). For a non-scalar output, pass
         ``seed``, an array of the output's shape: the adjoint of the output, i.e.
-        the vector of a vector-Jacobian product.
+        the vector of a vector-Jacobian product. The seed may itself be traced (a Dual
+        of an outer ``jvp``, a Variable of an outer ``grad``): the gradients are then
+        traced too, and differentiable with respect to the seed.
         """
         seed = self.initial_adjoint(seed)
         order = topological_order(self)
@@ -118,11 +120,13 @@ class Variable(ArraySurface):
                     f"{shape}) to get a vector-Jacobian product"
                 )
             return 1.0
-        seed = value_of(seed)
-        if np.shape(seed) != shape:
+        if np.shape(value_of(seed)) != shape:
             raise ValueError(
-                f"seed has shape {np.shape(seed)} but the output has shape {shape}; they must match"
+                f"seed has shape {np.shape(value_of(seed))} but the output has shape {shape}; "
+                f"they must match"
             )
+        if isinstance(seed, Traced):  # a cotangent of an outer derivative: keep its tangent
+            return seed
         return float(seed) if shape == () else np.array(seed, dtype=float)
 
     def zero_grad(self):

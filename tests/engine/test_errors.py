@@ -160,6 +160,34 @@ def test_conversion_to_a_plain_number_is_refused(kind):
             convert(_make(kind))
 
 
+ENTRY_POINTS = [
+    ("grad", lambda f: ad.grad(f)(1.5), "Variable"),
+    ("derivative", lambda f: ad.derivative(f, 1.5), "Dual"),
+    ("jvp", lambda f: ad.jvp(f, (1.5,), (1.0,)), "Dual"),
+    ("grad-of-grad", lambda f: ad.grad(ad.grad(f))(1.5), "Variable"),
+    ("hessian", lambda f: ad.hessian(lambda x: f(x[0]), np.ones(1)), "Dual"),
+]
+
+
+@pytest.mark.parametrize("convert, call", [(math.sin, r"math\.sin\(x\)"), (math.exp, r"math\.sin\(x\)"),
+                                           (float, r"float\(x\)"), (int, r"int\(x\)")],
+                         ids=["math.sin", "math.exp", "float", "int"])
+@pytest.mark.parametrize("entry, differentiate, kind", ENTRY_POINTS, ids=[e[0] for e in ENTRY_POINTS])
+def test_conversion_inside_a_differentiated_function_names_the_way_out(entry, differentiate,
+                                                                       kind, convert, call):
+    """Inside grad, jvp, derivative ...: what happened and what to write instead."""
+    with pytest.raises(TypeError, match=rf"{call} was called on a {kind}") as error:
+        differentiate(lambda x: convert(x) * x)
+    message = str(error.value)
+    assert "would lose its derivative" in message
+    assert "np.sin" in message and "x.value" in message
+
+
+def test_other_type_errors_inside_a_differentiated_function_pass_unchanged():
+    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+: 'Variable' and 'str'$"):
+        ad.grad(lambda x: x + "a")(1.0)
+
+
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_indices_and_counts_are_plain_values_and_the_derivative_follows_them(mode):
     x0 = np.array([0.3, 0.6, 0.2])
@@ -285,6 +313,9 @@ def test_kinks_on_arrays():
 
 
 def test_jvp_shape_errors():
+    with pytest.raises(ValueError, match=r"x\[1\] has shape \(2,\) but its tangent v\[1\] has shape "
+                                         r"\(3,\); a tangent has the shape of its point"):
+        ad.jvp(lambda a, b: a * b, (1.0, np.ones(2)), (1.0, np.ones(3)))
     with pytest.raises(ValueError, match=r"x has shape \(2,\) but v has shape \(3,\); they must match"):
         ad.jvp(lambda v: v[0], np.ones(2), np.ones(3))
     with pytest.raises(ValueError, match="x has 2 arguments, so v must be a tuple of 2 tangents"):

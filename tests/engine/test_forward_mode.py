@@ -354,3 +354,15 @@ def test_duals_built_by_hand_inside_a_differentiated_function():
     value, tangent = ad.jvp(lambda w: w * Dual(1.0, 1.0), (3.0,), (1.0,))
     assert (value.val, value.dval, tangent.val, tangent.dval) == (3.0, 3.0, 1.0, 1.0)
     assert Dual(1.0, 1.0).tag == 0  # outside every call, hand-built duals have tag 0
+
+
+@pytest.mark.parametrize("f, x", [(np.std, np.array(2.0)), (np.std, 2.0),
+                                  (lambda x: np.std(x, axis=1), np.ones((2, 1))),
+                                  (lambda x: np.std(x, axis=0, keepdims=True), np.ones((1, 3)))],
+                         ids=["0-d", "float", "axis-of-length-1", "keepdims"])
+def test_std_over_one_element_is_constant_zero_in_both_modes(f, x):
+    """The deviation from the mean of one element is 0 whatever x: derivative 0, not nan."""
+    value, tangent = ad.jvp(f, x, np.ones_like(x))
+    np.testing.assert_array_equal(value, np.zeros(np.shape(f(np.asarray(x)))))
+    np.testing.assert_array_equal(tangent, np.zeros(np.shape(value)))
+    np.testing.assert_array_equal(ad.grad(lambda x: np.sum(f(x)))(x), np.zeros(np.shape(x)))

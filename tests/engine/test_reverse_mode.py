@@ -449,3 +449,21 @@ def test_leaf_gradients_are_writeable_arrays_of_their_own():
     (c + 0.0).backward(seed)
     c.grad[0] = 7.0
     assert seed[0] == 1.0  # the seed is not aliased either
+
+
+def _vjp(x, v):
+    """x̄ of y = 3 x**2 for the cotangent v: 6 x v."""
+    leaf = Variable(x)
+    y = leaf * leaf * 3.0
+    y.backward(seed=v)
+    return leaf.grad
+
+
+def test_a_traced_seed_keeps_its_derivative():
+    """backward(seed=v) with v traced by an outer jvp or grad: d(6 x v)/dv = 6 x."""
+    assert ad.jvp(lambda v: _vjp(1.5, v), (2.0,), (1.0,)) == (18.0, 9.0)
+    assert ad.grad(lambda v: _vjp(1.5, v))(2.0) == 9.0
+    assert ad.derivative(lambda v: _vjp(1.5, v), 2.0) == 9.0
+    v = np.array([1.0, -2.0])
+    _, tangent = ad.jvp(lambda v: _vjp(np.array([0.5, 1.0]), v), v, np.array([1.0, 1.0]))
+    np.testing.assert_array_equal(tangent, [3.0, 6.0])

@@ -356,6 +356,11 @@ LINALG = [
     ("svd-wide-u-squared", lambda a: np.linalg.svd(a)[0] ** 2, ((real, (2, 3)),), False),
     ("svd-wide-vh-squared", lambda a: np.linalg.svd(a, full_matrices=False)[2] ** 2,
      ((real, (2, 3)),), False),
+    # the singular vectors themselves, with numpy's choice of signs
+    ("svd-tall-u", lambda a: np.linalg.svd(a, full_matrices=False)[0], ((real, (5, 3)),), False),
+    ("svd-tall-vh", lambda a: np.linalg.svd(a)[2], ((real, (3, 2)),), False),
+    ("svd-wide-u", lambda a: np.linalg.svd(a)[0], ((real, (2, 3)),), False),
+    ("svd-wide-vh", lambda a: np.linalg.svd(a, full_matrices=False)[2], ((real, (2, 4)),), False),
     ("cholesky", lambda a: np.linalg.cholesky(symmetric(a)), ((spd, (3, 3)),), False),
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
 ]
@@ -442,3 +447,41 @@ def check_case(case, mode):
         first_order(case, mode)
     else:
         second_order(case, mode)
+
+
+def plain_value(x):
+    """The plain value inside every layer of Dual and Variable."""
+    while isinstance(x, (ad.Dual, ad.Variable)):
+        x = x.val if isinstance(x, ad.Dual) else x.value
+    return x
+
+
+def traced_values(case, mode):
+    """For each argument i: f(args) as computed inside the derivative of ``mode`` with
+    respect to argument i (the innermost call's output, stripped to its plain value)."""
+    args, rng = case.args()
+    values = []
+    for i, x in enumerate(args):
+        f = with_argument(case.function, args, i)
+        seen = []
+
+        def F(y, f=f, seen=seen):
+            out = f(y)
+            seen.append(out)
+            return np.sum(out)
+
+        u = random_like(rng, x)
+        if mode == "rev":
+            ad.grad(F)(x)
+        elif mode == "fwd":
+            ad.jvp(F, x, u)
+        elif mode == "rev_rev":
+            ad.grad(lambda y: np.sum(ad.grad(F)(y) * u))(x)
+        elif mode == "fwd_rev":
+            ad.jvp(ad.grad(F), x, u)
+        elif mode == "rev_fwd":
+            ad.grad(lambda y: ad.jvp(F, y, u)[1])(x)
+        else:
+            ad.jvp(lambda y: ad.jvp(F, y, u)[1], x, u)
+        values.append(plain_value(seen[-1]))
+    return values

@@ -19,7 +19,9 @@ square makes the backward sweep of f carry a traced cotangent, which a linear F
 would not; the second random weight w2 makes a wrong order of f's outputs show),
 compared with a central difference of the first derivative's reference.
 A primitive added without a correct rule fails here: its case raises or
-disagrees with the differences.
+disagrees with the differences. And in every mode the value f(x) computed under
+tracing is numpy's own (``test_tracing_never_changes_a_value``): a derivative of
+another function than the user's would be a wrong derivative.
 """
 
 import numpy as np
@@ -38,6 +40,7 @@ from numpy_cases import (
     check_case,
     second_order_objective,
     second_order_weights,
+    traced_values,
 )
 
 SUPPORTED = [(case, mode) for case in CASES for mode in MODES]
@@ -46,6 +49,34 @@ SUPPORTED = [(case, mode) for case in CASES for mode in MODES]
 @pytest.mark.parametrize("case, mode", SUPPORTED, ids=[f"{c.name}-{m}" for c, m in SUPPORTED])
 def test_derivative_matches_differences(case, mode):
     check_case(case, mode)
+
+
+# cases whose traced value is computed by another sequence of float operations than numpy's
+# own function: equal to round-off, not bit for bit
+ANOTHER_PATH = {
+    "linalg.norm-vector-ord2": "sqrt(sum(x * x)), numpy scales by the largest entry",
+    "dot-2d-3d": "einsum, numpy: BLAS", "dot-3d-3d": "einsum, numpy: BLAS",
+    "tensordot-1": "einsum, numpy: BLAS", "tensordot-2": "einsum, numpy: BLAS",
+    "tensordot-pairs": "einsum, numpy: BLAS", "inner-2d": "einsum, numpy: BLAS",
+}
+
+
+@pytest.mark.parametrize("case, mode", SUPPORTED, ids=[f"{c.name}-{m}" for c, m in SUPPORTED])
+def test_tracing_never_changes_a_value(case, mode):
+    """f(x) computed inside grad, jvp or any nesting of them is numpy's f(x): bit for bit,
+    or to round-off where the traced value is computed another way (ANOTHER_PATH)."""
+    args, _ = case.args()
+    expected = case.function(*args)
+    for i, value in enumerate(traced_values(case, mode)):
+        assert np.shape(value) == np.shape(expected), f"argument {i}: shape"
+        if case.name in ANOTHER_PATH:
+            np.testing.assert_allclose(value, expected, 1e-14, 1e-15, err_msg=f"argument {i}")
+        else:
+            np.testing.assert_array_equal(value, expected, err_msg=f"argument {i}")
+
+
+def test_another_path_names_cases():
+    assert set(ANOTHER_PATH) <= {case.name for case in CASES}
 
 
 def test_case_names_are_unique():

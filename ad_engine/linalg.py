@@ -21,7 +21,8 @@ import warnings
 import numpy as np
 
 from ad_engine.dispatch import ARRAY_FUNCTIONS
-from ad_engine.rules import PRIMITIVES, Traced, defprimitive, full_tangent, value_of
+from ad_engine.numpy_rules import swap_last_axes
+from ad_engine.rules import PRIMITIVES, Traced, defprimitive, fit, full_tangent, value_of
 
 DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count as equal
 
@@ -157,33 +158,48 @@ def eigh(a, UPLO="L"):
 # -- solve -----------------------------------------------------------------------------
 
 def _solve_value(a, b):
-    if np.ndim(a) != 2 or np.ndim(b) not in (1, 2):
+    if np.ndim(a) < 2 or np.shape(a)[-1] != np.shape(a)[-2] or np.ndim(b) < 1:
         raise ValueError(
-            f"solve needs a square matrix and a vector or matrix right-hand side, got shapes "
-            f"{np.shape(a)} and {np.shape(b)}")
+            f"solve needs square matrices (a stack of them: shape (..., n, n)) and a vector or "
+            f"matrices of right-hand sides, got shapes {np.shape(a)} and {np.shape(b)}")
     return np.linalg.solve(a, b)
 
 
-def _outer_or_matmul(u, x):
-    """u xᵀ for vectors, u @ xᵀ for matrices (the shape of A)."""
-    if np.ndim(value_of(x)) == 1:
-        return u[:, None] * x[None, :]
-    return u @ x.T
+# numpy's solve takes a 1-D b as one vector (solved against every matrix of a stack),
+# any other b as (..., n, k) matrices; the rules work on matrices: a vector is a column.
+
+def _as_columns(v, b):
+    return v[..., None] if np.ndim(b) == 1 else v
+
+
+def _from_columns(v, b):
+    return v[..., 0] if np.ndim(b) == 1 else v
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return fit(_from_columns(np.linalg.solve(swap_last_axes(a), _as_columns(g, b)), b), b)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    gb = np.linalg.solve(swap_last_axes(a), _as_columns(g, b))
+    return fit(-(gb @ swap_last_axes(_as_columns(ans, b))), a)
 
 
 defprimitive(
     "solve", _solve_value,
-    jvps=[lambda t, ans, a, b: -np.linalg.solve(a, full_tangent(t, a) @ ans),
-          lambda t, ans, a, b: np.linalg.solve(a, full_tangent(t, b))],
-    vjps=[lambda g, ans, a, b: -_outer_or_matmul(np.linalg.solve(a.T, g), ans),
-          lambda g, ans, a, b: np.linalg.solve(a.T, g)],
+    jvps=[lambda t, ans, a, b: -_from_columns(
+              np.linalg.solve(a, full_tangent(t, a) @ _as_columns(ans, b)), b),
+          lambda t, ans, a, b: _from_columns(
+              np.linalg.solve(a, _as_columns(full_tangent(t, b), b)), b)],
+    vjps=[_solve_vjp_a, _solve_vjp_b],
 )
 
 
 def solve(a, b):
     """Return x with a @ x = b (``np.linalg.solve``) for arrays, Duals and Variables.
 
-    ``a`` is one square matrix, ``b`` a vector or a matrix of right-hand sides.
+    ``a`` is a square matrix or a stack of them (shape (..., n, n)); ``b`` a vector (solved
+    against each matrix) or matrices of right-hand sides (..., n, k), broadcast as numpy does.
     Derivatives: dx = a⁻¹ (db - da x); gradients b̄ = a⁻ᵀ x̄ and ā = -b̄ xᵀ.
     """
     return PRIMITIVES["solve"](a, b)

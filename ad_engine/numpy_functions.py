@@ -19,7 +19,7 @@ import numpy as np
 
 import ad_engine.linalg_rules  # noqa: F401  (registers the linear algebra primitives)
 from ad_engine.linalg_rules import parse_einsum
-from ad_engine.rules import PRIMITIVES, value_of
+from ad_engine.rules import PRIMITIVES, Traced, value_of
 
 
 def _shape(x):
@@ -60,10 +60,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     if ord is None or ord == "fro" or (ord == 2 and not matrix):
         return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
     if matrix:
-        raise NotImplementedError(
-            f"np.linalg.norm(x, ord={ord!r}) of a matrix is not supported on Duals and "
-            f"Variables; supported: the Frobenius norm (ord=None or 'fro') and vector norms"
-        )
+        return _matrix_norm(x, ord, axis, keepdims)
     if ord == np.inf:
         return np.max(abs(x), axis=axis, keepdims=keepdims)
     if ord == -np.inf:
@@ -71,6 +68,28 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     if ord == 1:
         return np.sum(abs(x), axis=axis, keepdims=keepdims)
     return np.sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axis, keepdims):  # noqa: A002  (numpy's name)
+    """The matrix norms of np.linalg.norm, as numpy computes them: 'nuc' (the sum of the
+    singular values), 2 and -2 (the largest and smallest), 1 and -1 (column sums of |x|),
+    inf and -inf (row sums)."""
+    rows, columns = (a % np.ndim(value_of(x)) for a in (axis or (-2, -1)))
+    if ord in ("nuc", 2, -2):
+        singular = PRIMITIVES["svd_s"](np.moveaxis(x, (rows, columns), (-2, -1)), False)
+        reduce = {"nuc": np.sum, 2: np.max, -2: np.min}[ord]
+        result = reduce(singular, axis=-1)
+    elif ord in (1, -1, np.inf, -np.inf):
+        summed, other = (rows, columns) if ord in (1, -1) else (columns, rows)
+        reduce = np.max if ord in (1, np.inf) else np.min
+        result = reduce(np.sum(abs(x), axis=summed), axis=other - (other > summed))
+    else:
+        raise ValueError(f"Invalid norm order {ord!r} for matrices")
+    if keepdims:
+        shape = list(_shape(x))
+        shape[rows] = shape[columns] = 1
+        result = np.reshape(result, tuple(shape))
+    return result
 
 
 # -- shapes --------------------------------------------------------------------------------
@@ -142,8 +161,15 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     """Each piece added into its place in zeros of the result's shape (the primitive
     "untake", whose transpose takes each piece's adjoint back out)."""
-    _refuse_arguments("concatenate", out=out, dtype=dtype, casting=casting)
+    _refuse_arguments("concatenate", out=out, dtype=dtype)
     arrays = list(arrays)
+    if casting is not None:  # the check numpy makes: each piece cast to the result's type
+        values = [np.asarray(value_of(a)) for a in arrays]
+        result_type = np.result_type(*values)
+        for value in values:
+            if not np.can_cast(value.dtype, result_type, casting):
+                raise TypeError(f"Cannot cast array data from {value.dtype!r} to "
+                                f"{result_type!r} according to the rule {casting!r}")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
     shapes = [_shape(a) for a in arrays]
@@ -190,16 +216,48 @@ def append(arr, values, axis=None):
 # -- products --------------------------------------------------------------------------------
 
 def einsum(*operands, out=None, optimize=False, **kwargs):
-    subscripts, operands = operands[0], operands[1:]
-    if not isinstance(subscripts, str):
-        raise NotImplementedError("np.einsum on Duals and Variables needs its subscripts as a "
-                                  "string, e.g. np.einsum('ij,jk->ik', a, b)")
+    """np.einsum with subscripts ('ij,jk->ik', '...ij,jk', implicit output) or numpy's other
+    form, operands and their axes as lists (a, [0, 1], b, [1, 2], [0, 2]): both are written
+    as one string of letters, '...' expanded, for the primitive "einsum"."""
     _refuse_arguments("einsum", out=out, **{k: v for k, v in kwargs.items()})
-    if len(operands) > ad_engine.linalg_rules.MAX_EINSUM_OPERANDS:
+    subscripts, arrays = _explicit_subscripts(operands)
+    if len(arrays) > ad_engine.linalg_rules.MAX_EINSUM_OPERANDS:
         raise NotImplementedError(f"np.einsum of more than "
                                   f"{ad_engine.linalg_rules.MAX_EINSUM_OPERANDS} operands")
-    parse_einsum(subscripts, len(operands))  # refuses '...' with a clear message
-    return PRIMITIVES["einsum"](subscripts, *operands)
+    parse_einsum(subscripts, len(arrays))
+    return PRIMITIVES["einsum"](subscripts, *arrays)
+
+
+def _explicit_subscripts(operands):
+    """(subscripts, arrays) for einsum's two calling forms, with every axis a letter and
+    the output written after '->'."""
+    if isinstance(operands[0], str):
+        subscripts, arrays = operands[0].replace(" ", ""), list(operands[1:])
+    else:  # a, axes_a, b, axes_b, ..., [axes_out]
+        arrays = list(operands[0::2][:len(operands) // 2])
+        names = [_letters(axes) for axes in operands[1::2]]
+        subscripts = ",".join(names) + ("->" + _letters(operands[-1]) if len(operands) % 2 else "")
+    inputs, arrow, output = subscripts.partition("->")
+    terms = inputs.split(",")
+    named = [term.replace("...", "") for term in terms]
+    if not arrow:  # numpy's implicit output: '...', then the letters used once, sorted
+        letters = "".join(named)
+        output = ("..." if "..." in inputs else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "..." in subscripts + output and len(terms) == len(arrays):
+        fresh = [c for c in string.ascii_letters if c not in subscripts]
+        spans = [np.ndim(value_of(a)) - len(n) if "..." in t else 0
+                 for t, n, a in zip(terms, named, arrays)]
+        broadcast = "".join(fresh[:max(spans)])
+        terms = [t.replace("...", broadcast[len(broadcast) - k:] if k else "")
+                 for t, k in zip(terms, spans)]
+        output = output.replace("...", broadcast)
+    return ",".join(terms) + "->" + output, arrays
+
+
+def _letters(axes):
+    """Einsum's list of axes ([0, 1, Ellipsis]) as letters ('ab...')."""
+    return "".join("..." if axis is Ellipsis else string.ascii_letters[axis] for axis in axes)
 
 
 def tensordot(a, b, axes=2):
@@ -363,6 +421,70 @@ def _matrix_function(name):
     return function
 
 
+# -- splitting, turning, stacking columns: gathers and joins -----------------------------
+
+def _gathered(function):
+    """A numpy function that only moves elements (np.flipud, np.rot90 ...): decided on an
+    array of positions, then a gather of the flattened array."""
+    def gather(m, *args, **kwargs):
+        return _take_flat(m, function(_positions(m), *args, **kwargs))
+
+    gather.__name__ = function.__name__
+    return gather
+
+
+def _pieces(function):
+    """A numpy function that cuts an array into a list of pieces (np.split, np.hsplit ...):
+    each piece a gather of the positions numpy's function puts in it."""
+    def cut(ary, *args, **kwargs):
+        return [_take_flat(ary, piece) for piece in function(_positions(ary), *args, **kwargs)]
+
+    cut.__name__ = function.__name__
+    return cut
+
+
+def moveaxis(a, source, destination):
+    return transpose(a, _moved_axes(np.ndim(value_of(a)), source, destination))
+
+
+def _moved_axes(ndim, source, destination):
+    """The permutation np.moveaxis applies (numpy's own rule, on a list of axes)."""
+    source = [s % ndim for s in np.atleast_1d(source)]
+    destination = [d % ndim for d in np.atleast_1d(destination)]
+    order = [n for n in range(ndim) if n not in source]
+    for d, s in sorted(zip(destination, source)):
+        order.insert(d, s)
+    return order
+
+
+def column_stack(tup):
+    """1-D arrays become columns; 2-D arrays are joined as they are."""
+    return concatenate([np.reshape(a, (-1, 1)) if len(_shape(a)) < 2 else a for a in tup], 1)
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """np.gradient: along each axis, central differences inside and one-sided ones at the
+    ends, a linear map of f. Its matrix D (column j: np.gradient of the unit vector e_j, with
+    the same spacing) is applied with einsum, so the result is traced in every mode; the
+    spacings are constants."""
+    if any(isinstance(v, Traced) for v in varargs):
+        raise NotImplementedError("np.gradient with a traced spacing is not supported on Duals "
+                                  "and Variables; the spacing (or coordinates) must be constant")
+    ndim = np.ndim(value_of(f))
+    axes = tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis) % ndim)
+    spacings = list(varargs) if len(varargs) > 1 else [varargs[0] if varargs else 1.0] * len(axes)
+    if len(spacings) != len(axes):
+        raise TypeError("invalid number of arguments")
+    results = []
+    for ax, spacing in zip(axes, spacings):
+        size = _shape(f)[ax]
+        matrix = np.gradient(np.eye(size), spacing, axis=0, edge_order=edge_order)
+        letters = string.ascii_letters[:ndim]
+        results.append(np.einsum(f"{letters},{'z' + letters[ax]}->"
+                                 f"{letters.replace(letters[ax], 'z')}", f, matrix))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
 NUMPY_FUNCTIONS = {
     np.max: _reduction("max"), np.amax: _reduction("max"),
     np.min: _reduction("min"), np.amin: _reduction("min"),
@@ -380,4 +502,8 @@ NUMPY_FUNCTIONS = {
     np.linalg.norm: norm, np.linalg.slogdet: slogdet, np.linalg.svd: svd,
     np.linalg.inv: _matrix_function("inv"), np.linalg.det: _matrix_function("det"),
     np.linalg.cholesky: _matrix_function("cholesky"), np.linalg.pinv: _matrix_function("pinv"),
+    np.split: _pieces(np.split), np.array_split: _pieces(np.array_split),
+    np.hsplit: _pieces(np.hsplit), np.vsplit: _pieces(np.vsplit), np.dsplit: _pieces(np.dsplit),
+    np.flipud: _gathered(np.flipud), np.fliplr: _gathered(np.fliplr), np.rot90: _gathered(np.rot90),
+    np.moveaxis: moveaxis, np.column_stack: column_stack, np.gradient: gradient,
 }

@@ -361,11 +361,9 @@ def test_svd_extra_singular_vectors_are_refused_when_used(make):
 
 
 @pytest.mark.parametrize("f, names", [
-    (lambda x: np.linalg.norm(np.stack([x, x]).reshape(1, 2) @ np.ones((2, 2)), 2), "norm.*Frobenius"),
-    (lambda x: np.einsum("...i,i", np.stack([x, x]), np.ones(2)), r"einsum.*'\.\.\.'"),
     (lambda x: x.astype(int), r"astype\(int64\)"),
     (lambda x: np.prod(x * 0.0), r"np\.prod.*entry equal to 0"),
-], ids=["matrix-2-norm", "einsum-ellipsis", "astype-int", "prod-at-zero"])
+], ids=["astype-int", "prod-at-zero"])
 @pytest.mark.parametrize("mode", ["rev", "fwd"])
 def test_unsupported_uses_raise_a_clear_error(f, names, mode):
     compute = (lambda: ad.grad(lambda x: np.sum(f(x)))(3.0)) if mode == "rev" else (

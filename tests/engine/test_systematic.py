@@ -58,6 +58,8 @@ ANOTHER_PATH = {
     "dot-2d-3d": "einsum, numpy: BLAS", "dot-3d-3d": "einsum, numpy: BLAS",
     "tensordot-1": "einsum, numpy: BLAS", "tensordot-2": "einsum, numpy: BLAS",
     "tensordot-pairs": "einsum, numpy: BLAS", "inner-2d": "einsum, numpy: BLAS",
+    "gradient-spacing-edge2": "a matrix applied with einsum, numpy: differences of slices",
+    "gradient-coordinates": "a matrix applied with einsum, numpy: differences of slices",
 }
 
 

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from ad_engine.dispatch import ARRAY_FUNCTIONS
+from ad_engine.linalg_rules import real_only
 from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import PRIMITIVES, Traced, defprimitive, fit, full_tangent, value_of
 
@@ -125,7 +126,7 @@ def _eigh_vjp(adjoint, ans, a, uplo):
     return _triangle_gradient(0.5 * (gradient + gradient.T), uplo)
 
 
-defprimitive("eigh", _eigh_packed, jvps=[_eigh_jvp, None], vjps=[_eigh_vjp, None])
+defprimitive("eigh", real_only(_eigh_packed, "np.linalg.eigh"), jvps=[_eigh_jvp, None], vjps=[_eigh_vjp, None])
 
 
 def eigh(a, UPLO="L"):

@@ -17,6 +17,21 @@ import numpy as np
 from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain
 
+def real_only(function, name):
+    """``function`` refusing a complex matrix: the rules of ``name`` are written for real
+    matrices (transposes where a complex matrix needs conjugate transposes)."""
+    def evaluate(a, *args):
+        if np.iscomplexobj(a):
+            raise NotImplementedError(
+                f"{name} of a complex matrix has no derivative rule here, in either mode (its "
+                f"rule is written for real matrices); write the problem with real matrices "
+                f"(a Hermitian A + iB has the eigenvalues of the real symmetric [[A, -B], [B, A]], "
+                f"each twice)")
+        return function(a, *args)
+
+    return evaluate
+
+
 # -- einsum: linear in each operand -----------------------------------------------------
 # The derivative along operand k is einsum with the tangent in its place; the
 # adjoint of operand k is einsum of the output's adjoint with the other operands,
@@ -103,7 +118,7 @@ defprimitive("inv", np.linalg.inv,
 defprimitive("det", lambda a: plain(np.linalg.det(a)),
              jvps=[lambda t, ans, a: ans * np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
              vjps=[lambda g, ans, a: _with_matrix_axes(g * ans) * _inverse_transposed(a)])
-defprimitive("logabsdet", lambda a: plain(np.linalg.slogdet(a)[1]),
+defprimitive("logabsdet", real_only(lambda a: plain(np.linalg.slogdet(a)[1]), "np.linalg.slogdet"),
              jvps=[lambda t, ans, a: np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
              vjps=[lambda g, ans, a: _with_matrix_axes(g) * _inverse_transposed(a)])
 
@@ -211,12 +226,13 @@ def _svd_vh_vjp(g, ans, a):
 
 # svd_s(a, vectors): LAPACK computes s alone (vectors=False, np.linalg.svd(a, compute_uv=False))
 # by another path than with the vectors: each as numpy does, to the last bit
-defprimitive("svd_s", lambda a, vectors: np.linalg.svd(a, compute_uv=vectors)[1] if vectors
-             else np.linalg.svd(a, compute_uv=False),
+defprimitive("svd_s", real_only(lambda a, vectors: np.linalg.svd(a, compute_uv=vectors)[1]
+                                 if vectors else np.linalg.svd(a, compute_uv=False),
+                                 "np.linalg.svd"),
              jvps=[lambda t, ans, a, vectors: _svd_s_jvp(t, ans, a), None],
              vjps=[lambda g, ans, a, vectors: _svd_s_vjp(g, ans, a), None])
-defprimitive("svd_u", lambda a: _thin_svd(a)[0], jvps=[_svd_u_jvp], vjps=[_svd_u_vjp])
-defprimitive("svd_vh", lambda a: _thin_svd(a)[2], jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
+defprimitive("svd_u", real_only(lambda a: _thin_svd(a)[0], "np.linalg.svd"), jvps=[_svd_u_jvp], vjps=[_svd_u_vjp])
+defprimitive("svd_vh", real_only(lambda a: _thin_svd(a)[2], "np.linalg.svd"), jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
 
 
 # -- Cholesky factor L of a symmetric positive definite A = L L^T -------------------------
@@ -238,7 +254,7 @@ def _cholesky_vjp(g, ans, a):
     return 0.5 * (s + swap_last_axes(s))
 
 
-defprimitive("cholesky", np.linalg.cholesky, jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
+defprimitive("cholesky", real_only(np.linalg.cholesky, "np.linalg.cholesky"), jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
 
 
 # -- pseudo-inverse P = A^+ (constant rank; Golub and Pereyra 1973) ----------------------
@@ -260,4 +276,4 @@ def _pinv_vjp(g, ans, a):
     return -(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right
 
 
-defprimitive("pinv", np.linalg.pinv, jvps=[_pinv_jvp], vjps=[_pinv_vjp])
+defprimitive("pinv", real_only(np.linalg.pinv, "np.linalg.pinv"), jvps=[_pinv_jvp], vjps=[_pinv_vjp])

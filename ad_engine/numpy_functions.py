@@ -485,6 +485,12 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     return results[0] if len(results) == 1 else tuple(results)
 
 
+def angle(z, deg=False):
+    """The argument of z, as numpy: arctan2(Im z, Re z) (in degrees with deg=True)."""
+    result = np.arctan2(np.imag(z), np.real(z))
+    return result * (180 / np.pi) if deg else result
+
+
 NUMPY_FUNCTIONS = {
     np.max: _reduction("max"), np.amax: _reduction("max"),
     np.min: _reduction("min"), np.amin: _reduction("min"),
@@ -505,5 +511,5 @@ NUMPY_FUNCTIONS = {
     np.split: _pieces(np.split), np.array_split: _pieces(np.array_split),
     np.hsplit: _pieces(np.hsplit), np.vsplit: _pieces(np.vsplit), np.dsplit: _pieces(np.dsplit),
     np.flipud: _gathered(np.flipud), np.fliplr: _gathered(np.fliplr), np.rot90: _gathered(np.rot90),
-    np.moveaxis: moveaxis, np.column_stack: column_stack, np.gradient: gradient,
+    np.moveaxis: moveaxis, np.column_stack: column_stack, np.gradient: gradient, np.angle: angle,
 }

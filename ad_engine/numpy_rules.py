@@ -19,6 +19,7 @@ from ad_engine.rules import (
     defprimitive,
     fit,
     full_tangent,
+    is_complex,
     plain,
     unbroadcast,
     value_of,
@@ -105,7 +106,14 @@ def _absolute_jvp(tangent, ans, x):
     return np.sign(value_of(x)) * tangent
 
 
-absolute.jvps = (_absolute_jvp,)
+def _absolute_vjp(adjoint, ans, x):
+    # reverse mode (JAX's convention, see reverse.py): x̄ = ∂L/∂Re z - i ∂L/∂Im z = w̄ conj(z) / |z|
+    if is_complex(x):
+        return fit(adjoint * np.conj(x) / ans, x)
+    return fit(adjoint * np.sign(value_of(x)), x)
+
+
+absolute.jvps, absolute.vjps = (_absolute_jvp,), (_absolute_vjp,)
 elementwise("fabs", np.fabs, lambda ans, x: np.sign(value_of(x)))
 elementwise("square", np.square, lambda ans, x: 2 * x, partial_formulas=("2 {0}",))
 elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, partial_formulas=("(-{out}²)",))
@@ -286,8 +294,11 @@ deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
           lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
-deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)  # reverse: x is real
-deflinear("imag", lambda x: plain(np.imag(x)), lambda adjoint, x: 0.0 * adjoint)
+# Re z and Im z are real-linear; their transposes in JAX's convention (reverse.py): the
+# cotangent w̄ of Re z is ∂L/∂x, so z̄ = w̄; of Im z it is ∂L/∂y, so z̄ = -i w̄ (0 for a real z)
+deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)
+deflinear("imag", lambda x: plain(np.imag(x)),
+          lambda adjoint, x: -1j * adjoint if is_complex(x) else 0.0 * adjoint)
 defprimitive("conjugate", np.conjugate, ufunc=np.conjugate,
              jvps=[lambda t, ans, x: np.conjugate(t)],
              vjps=[lambda g, ans, x: fit(np.conjugate(g), x)])

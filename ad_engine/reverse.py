@@ -16,6 +16,18 @@ values, so the vjps of the inner sweep, computed from those values, are
 recorded by the outer call as any other operation (autograd works so). A
 nested grad that closes over the outer variable cannot add into the outer
 gradient either: its sweep never leaves its own tag.
+
+Complex numbers follow JAX's convention. Each vjp is the transpose of the jvp
+(no complex conjugate): for a holomorphic step w = f(z), z̄ = w̄ f'(z). For a
+real loss L of z = x + iy the gradient is
+
+    grad L = ∂L/∂x - i ∂L/∂y
+
+the complex conjugate of the direction of steepest ascent (PyTorch returns
+∂L/∂x + i ∂L/∂y; gradient descent here is z -= lr * np.conj(grad)). For a
+holomorphic f with a complex output, grad(f)(z) is the derivative f'(z) (it is
+the gradient of Re f). A real input of a complex computation gets a real
+gradient (the real part).
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ import operator
 import numpy as np
 
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
-from ad_engine.rules import Traced, call_tagged, current_scope, new_tag, value_of
+from ad_engine.rules import Traced, call_tagged, current_scope, is_complex, new_tag, plain, value_of
 
 _created = itertools.count()  # numbers the nodes in the order they are made
 
@@ -102,7 +114,7 @@ class Variable(ArraySurface):
         self.adjoint = seed
         for node in reversed(order):
             if node.primitive is None:  # a leaf: accumulate, as PyTorch does
-                node.grad = accumulate(node.grad, node.adjoint)
+                node.grad = accumulate(node.grad, real_if_real(node.adjoint, node.value))
             for i, parent in enumerate(node.parents):
                 if parent is not None:
                     gradient = node.primitive.vjps[i](node.adjoint, node.value, *node.args)
@@ -127,7 +139,9 @@ class Variable(ArraySurface):
             )
         if isinstance(seed, Traced):  # a cotangent of an outer derivative: keep its tangent
             return seed
-        return float(seed) if shape == () else np.array(seed, dtype=float)
+        seed = np.asarray(seed)
+        seed = seed.astype(np.result_type(seed, float))  # ints to floats; complex stays complex
+        return plain(seed[()]) if shape == () else seed
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""
@@ -150,13 +164,17 @@ def _leaf_value(value):
             f"Variable value must be a float or a numeric numpy array, not {type(value).__name__!r}"
         )
     if isinstance(checked, complex) or np.iscomplexobj(checked):
-        raise TypeError(
-            "Variable value must be real, not 'complex': reverse mode here is for real "
-            "functions (forward mode, Dual and jvp, accepts complex numbers)"
-        )
+        return complex(checked) if np.ndim(checked) == 0 else np.array(checked, dtype=complex)
     if np.ndim(checked) == 0:
         return checked if isinstance(checked, float) else float(checked)
     return np.array(checked, dtype=float)
+
+
+def real_if_real(adjoint, value):
+    """The adjoint of a real leaf is real: its real part (see the module docstring)."""
+    if type(adjoint) is not float and is_complex(adjoint) and not is_complex(value):
+        return np.real(adjoint)
+    return adjoint
 
 
 def accumulate(grad, adjoint):
@@ -230,6 +248,9 @@ def sweep_from(output, tag):
 
 def _gradient_of(leaf):
     if leaf.grad is not None:
+        if is_complex(leaf.value) and not is_complex(leaf.grad):
+            return leaf.grad + 0j  # a complex input has a complex gradient
         return leaf.grad
     shape = np.shape(value_of(leaf))
-    return np.zeros(shape) if shape else 0.0
+    zero = np.zeros(shape, dtype=complex if is_complex(leaf.value) else float)
+    return zero if shape else plain(zero[()])

@@ -243,10 +243,20 @@ def unbroadcast(gradient, shape):
 
 
 def fit(gradient, arg):
-    """``gradient`` unbroadcast to the shape of the argument ``arg`` it belongs to."""
+    """``gradient`` unbroadcast to the shape of the argument ``arg`` it belongs to; its real
+    part if ``arg`` is real (a real input of a complex computation: reverse.py)."""
     if type(gradient) is float:  # a float gradient can only belong to a scalar argument
         return gradient
+    if is_complex(gradient) and not is_complex(arg):
+        gradient = np.real(gradient)
     return unbroadcast(gradient, np.shape(arg))
+
+
+def is_complex(x):
+    """Whether the value inside ``x`` (any layers of Dual and Variable) is complex."""
+    x = value_of(x)
+    return isinstance(x, complex) or (isinstance(x, (np.ndarray, np.generic))
+                                      and x.dtype.kind == "c")
 
 
 def full_tangent(tangent, like):

@@ -133,6 +133,7 @@ UNARY = [
     ("radians", np.radians, real, False), ("rad2deg", np.rad2deg, real, False),
     ("degrees", np.degrees, real, False), ("conj", np.conj, real, False),
     ("real", np.real, real, False), ("imag_plus_x", lambda x: np.imag(x) + x, real, False),
+    ("angle_plus_x", lambda x: np.angle(x) + x, nonzero, False),
     ("sign", np.sign, nonzero, False), ("floor", np.floor, off_integer, False),
     ("ceil", np.ceil, off_integer, False),
     # the operators a student writes
@@ -344,6 +345,7 @@ MOVES = [
     ("array_split", lambda x: np.array_split(x, 3)[0], (5,)),
     ("hsplit", lambda x: np.hsplit(x, 2)[1], (2, 4)),
     ("vsplit", lambda x: np.vsplit(x, [1])[1], (3, 2)),
+    ("dsplit", lambda x: np.dsplit(x, 2)[0], (2, 1, 4)),
     ("flipud", np.flipud, (3, 2)), ("fliplr", np.fliplr, (2, 3)),
     ("rot90", np.rot90, (2, 3)), ("rot90-k3-axes", lambda x: np.rot90(x, 3, axes=(2, 0)), (2, 3, 2)),
     ("moveaxis", lambda x: np.moveaxis(x, 0, -1), (2, 3, 2)),

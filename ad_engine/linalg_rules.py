@@ -17,6 +17,7 @@ import numpy as np
 from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain
 
+
 def real_only(function, name):
     """``function`` refusing a complex matrix: the rules of ``name`` are written for real
     matrices (transposes where a complex matrix needs conjugate transposes)."""

@@ -44,9 +44,9 @@ from ad_engine.numerical import (
 from ad_course.finite_differences import derivative_errors, difference_error_model, optimal_step
 
 # -- 04 forward mode: ad_engine/ rules, numpy_rules, dispatch, forward.py; ad_course/shot_put.py
-from ad_engine.rules import PRIMITIVES, UFUNCS, Primitive, deflinear, defprimitive, unbroadcast
+from ad_engine.rules import PRIMITIVES, UFUNCS, Primitive, bind, deflinear, defprimitive, unbroadcast
 from ad_engine.numpy_rules import arctan, cos, exp, log, sin, sqrt, tan, tanh
-from ad_engine.dispatch import ArraySurface, bind
+from ad_engine.dispatch import ArraySurface
 from ad_engine.forward import Dual, derivative, forward_gradient, jvp
 from ad_course.shot_put import shot_put_best_angle, shot_put_range, shot_put_stationarity
 

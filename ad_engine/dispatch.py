@@ -14,21 +14,7 @@ import numbers
 
 import numpy as np
 
-from ad_engine.numpy_functions import NUMPY_FUNCTIONS
-from ad_engine.numpy_rules import CONSTANT_UFUNCS
-from ad_engine.rules import PRIMITIVES, UFUNCS, Traced, plain, value_of
-
-
-def bind(primitive, *args):
-    """Apply ``primitive`` to ``args``: the Dual or Variable with the newest tag processes
-    the call (``process``); with plain arguments only, the primitive is just evaluated."""
-    top = None
-    for a in args:
-        if isinstance(a, Traced) and (top is None or a.tag > top.tag):
-            top = a
-    if top is None:
-        return plain(primitive.evaluate(*args))
-    return top.process(primitive, args)
+from ad_engine.rules import NUMPY_FUNCTIONS, PRIMITIVES, Traced, bind, value_of
 
 
 def as_operand(x):
@@ -244,21 +230,11 @@ class ArraySurface(Traced):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """np.sin(x), np.add(x, y), ...: numpy hands its ufuncs to this method."""
         operands = _ufunc_operands(self, ufunc, method, inputs, kwargs)
-        if ufunc in CONSTANT_UFUNCS:  # sign, floor, comparisons: a constant result
-            return ufunc(*[value_of(x) for x in operands])
-        return bind(_ufunc_primitive(self, ufunc), *operands)
+        return _implementation(self, ufunc)(*operands)
 
     def __array_function__(self, func, types, args, kwargs):
-        """np.sum(x), np.where(c, x, y), ...: see ARRAY_FUNCTIONS."""
-        handler = ARRAY_FUNCTIONS.get(func)
-        if handler is None:
-            name = f"{func.__module__.replace('numpy.linalg', 'np.linalg').replace('numpy', 'np')}"
-            raise TypeError(
-                f"{name}.{func.__name__} has no derivative rule for {type(self).__name__}, so it "
-                f"cannot be differentiated; write it with the supported numpy functions (listed "
-                f"in ad_engine.dispatch.ARRAY_FUNCTIONS), or register it with ad.defprimitive"
-            )
-        return handler(*args, **kwargs)
+        """np.sum(x), np.where(c, x, y), np.linalg.eigh(x), ...: see NUMPY_FUNCTIONS."""
+        return _implementation(self, func)(*args, **kwargs)
 
 
 def _loses_derivative(what, x):
@@ -283,47 +259,16 @@ def _ufunc_operands(x, ufunc, method, inputs, kwargs):
     return operands
 
 
-def _ufunc_primitive(x, ufunc):
-    """The primitive registered for ``ufunc`` (UFUNCS); TypeError if there is none."""
-    primitive = UFUNCS.get(ufunc)
-    if primitive is None:
-        supported = ", ".join(sorted(f"np.{u.__name__}" for u in UFUNCS))
+def _implementation(x, function):
+    """What ``function`` (a numpy function or ufunc) does on Duals and Variables
+    (rules.NUMPY_FUNCTIONS); TypeError naming it if the engine has no rule for it."""
+    implementation = NUMPY_FUNCTIONS.get(function)
+    if implementation is None:
+        module = getattr(function, "__module__", None) or "numpy"
+        name = module.replace("numpy.linalg", "np.linalg").replace("numpy", "np")
         raise TypeError(
-            f"np.{ufunc.__name__} has no derivative rule for {type(x).__name__}; "
-            f"differentiable ufuncs are: {supported}"
+            f"{name}.{function.__name__} has no derivative rule for {type(x).__name__}, so it "
+            f"cannot be differentiated; write it with the supported numpy functions (listed "
+            f"in ad_engine.rules.NUMPY_FUNCTIONS), or register it with ad.defprimitive"
         )
-    return primitive
-
-
-def _method(name):
-    def handler(x, *args, **kwargs):
-        if isinstance(x, Traced):
-            return getattr(x, name)(*args, **kwargs)
-        return getattr(np.asarray(x), name)(*args, **kwargs)
-
-    return handler
-
-
-def _on_values(func):
-    """A numpy function whose result carries no derivative (a shape, an index, a count,
-    a boolean): evaluated on the plain values, as np.sign and comparisons are."""
-    def handler(*args, **kwargs):
-        return func(*[value_of(a) for a in args], **{k: value_of(v) for k, v in kwargs.items()})
-
-    return handler
-
-
-VALUE_ONLY_FUNCTIONS = (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
-                        np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero, np.isclose,
-                        np.allclose, np.array_equal)
-
-# numpy functions (not ufuncs) on Duals and Variables (and numpy_functions.py)
-ARRAY_FUNCTIONS = {
-    **{func: _on_values(func) for func in VALUE_ONLY_FUNCTIONS},
-    np.sum: _method("sum"),
-    np.mean: _method("mean"),
-    np.reshape: _method("reshape"),
-    np.where: lambda condition, a, b: bind(PRIMITIVES["where"], np.asarray(value_of(condition),
-                                                                          dtype=bool), a, b),
-    **NUMPY_FUNCTIONS,
-}
+    return implementation

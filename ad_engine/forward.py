@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
-from ad_engine.rules import Traced, call_tagged, current_scope, new_tag, plain, value_of
+from ad_engine.rules import BY_HAND_DUAL, Traced, by_hand_tag, call_tagged, new_tag, plain, value_of
 
 
 class Dual(ArraySurface):
@@ -27,9 +27,9 @@ class Dual(ArraySurface):
     numpy's own functions work on Duals (``np.sin(x)``, ``np.exp(x)``...).
 
     ``tag`` tells apart the perturbations of nested ``derivative`` calls; duals
-    built by hand all have tag 0 and mix freely (built inside a function that
-    ``derivative``/``jvp`` is differentiating, they get a tag just newer than
-    that call's, so ``derivative(lambda w: (w * Dual(1.0, 1.0) ** 2).dval, 3.0)``
+    built by hand outside every call all have one tag and mix freely (built inside
+    a function that ``derivative``/``jvp`` is differentiating, they get a tag just
+    newer than that call's, see rules.by_hand_tag, so ``derivative(lambda w: (w * Dual(1.0, 1.0) ** 2).dval, 3.0)``
     is 2, not 0).
     """
 
@@ -47,7 +47,7 @@ class Dual(ArraySurface):
                 )
             parts.append(plain(checked))
         self.val, self.dval = parts
-        self.tag = current_scope() + 0.5 if tag is None else tag
+        self.tag = by_hand_tag(BY_HAND_DUAL) if tag is None else tag
 
     @property
     def primal(self):

@@ -1,7 +1,7 @@
 """Linear algebra primitives: ``np.linalg.eigh`` and ``np.linalg.solve`` in both modes.
 
-Both are registered with ``defprimitive`` (rules.py) and reached through numpy's
-``__array_function__`` protocol, so ``np.linalg.eigh(H)`` and
+Both are registered with ``defprimitive`` and ``implements`` (rules.py) and reached
+through numpy's ``__array_function__`` protocol, so ``np.linalg.eigh(H)`` and
 ``np.linalg.solve(A, b)`` work on Duals and Variables as on arrays. Their
 derivative rules are written with numpy operations (matmul, solve itself, ...),
 so they apply to plain arrays, Duals and Variables alike.
@@ -20,10 +20,17 @@ import warnings
 
 import numpy as np
 
-from ad_engine.dispatch import ARRAY_FUNCTIONS
 from ad_engine.linalg_rules import real_only
 from ad_engine.numpy_rules import swap_last_axes
-from ad_engine.rules import PRIMITIVES, Traced, defprimitive, fit, full_tangent, value_of
+from ad_engine.rules import (
+    PRIMITIVES,
+    Traced,
+    defprimitive,
+    fit,
+    full_tangent,
+    implements,
+    value_of,
+)
 
 DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count as equal
 
@@ -126,9 +133,11 @@ def _eigh_vjp(adjoint, ans, a, uplo):
     return _triangle_gradient(0.5 * (gradient + gradient.T), uplo)
 
 
-defprimitive("eigh", real_only(_eigh_packed, "np.linalg.eigh"), jvps=[_eigh_jvp, None], vjps=[_eigh_vjp, None])
+defprimitive("eigh", real_only(_eigh_packed, "np.linalg.eigh"), jvps=[_eigh_jvp, None],
+             vjps=[_eigh_vjp, None])
 
 
+@implements(np.linalg.eigh)
 def eigh(a, UPLO="L"):
     """Return (w, V): eigenvalues (ascending) and orthonormal eigenvectors (columns) of the
     symmetric matrix ``a``, as ``np.linalg.eigh``, for arrays, Duals and Variables.
@@ -187,7 +196,7 @@ def _solve_vjp_a(g, ans, a, b):
 
 
 defprimitive(
-    "solve", _solve_value,
+    "solve", _solve_value, numpy=np.linalg.solve,
     jvps=[lambda t, ans, a, b: -_from_columns(
               np.linalg.solve(a, full_tangent(t, a) @ _as_columns(ans, b)), b),
           lambda t, ans, a, b: _from_columns(
@@ -204,7 +213,3 @@ def solve(a, b):
     Derivatives: dx = a⁻¹ (db - da x); gradients b̄ = a⁻ᵀ x̄ and ā = -b̄ xᵀ.
     """
     return PRIMITIVES["solve"](a, b)
-
-
-ARRAY_FUNCTIONS[np.linalg.eigh] = eigh
-ARRAY_FUNCTIONS[np.linalg.solve] = solve

@@ -111,12 +111,12 @@ def _inverse_transposed(a):
 
 
 # d(A^-1) = -A^-1 dA A^-1
-defprimitive("inv", np.linalg.inv,
+defprimitive("inv", np.linalg.inv, numpy=np.linalg.inv,
              jvps=[lambda t, ans, a: -(ans @ full_tangent(t, a) @ ans)],
              vjps=[lambda g, ans, a: -(swap_last_axes(ans) @ g @ swap_last_axes(ans))])
 
 # d det A = det A tr(A^-1 dA);  d log|det A| = tr(A^-1 dA)
-defprimitive("det", lambda a: plain(np.linalg.det(a)),
+defprimitive("det", lambda a: plain(np.linalg.det(a)), numpy=np.linalg.det,
              jvps=[lambda t, ans, a: ans * np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
              vjps=[lambda g, ans, a: _with_matrix_axes(g * ans) * _inverse_transposed(a)])
 defprimitive("logabsdet", real_only(lambda a: plain(np.linalg.slogdet(a)[1]), "np.linalg.slogdet"),
@@ -255,7 +255,8 @@ def _cholesky_vjp(g, ans, a):
     return 0.5 * (s + swap_last_axes(s))
 
 
-defprimitive("cholesky", real_only(np.linalg.cholesky, "np.linalg.cholesky"), jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
+defprimitive("cholesky", real_only(np.linalg.cholesky, "np.linalg.cholesky"),
+             numpy=np.linalg.cholesky, jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
 
 
 # -- pseudo-inverse P = A^+ (constant rank; Golub and Pereyra 1973) ----------------------
@@ -277,4 +278,5 @@ def _pinv_vjp(g, ans, a):
     return -(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right
 
 
-defprimitive("pinv", real_only(np.linalg.pinv, "np.linalg.pinv"), jvps=[_pinv_jvp], vjps=[_pinv_vjp])
+defprimitive("pinv", real_only(np.linalg.pinv, "np.linalg.pinv"), numpy=np.linalg.pinv,
+             jvps=[_pinv_jvp], vjps=[_pinv_vjp])

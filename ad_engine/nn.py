@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_engine.dispatch import bind
 from ad_engine.numpy_rules import tanh
 from ad_engine.reverse import Variable
-from ad_engine.rules import PRIMITIVES, defprimitive, full_tangent, plain, value_of
+from ad_engine.rules import PRIMITIVES, bind, defprimitive, full_tangent, plain, value_of
 
 # -- affine: x @ W + b as one node (PyTorch's ``linear``) -------------------------------
 

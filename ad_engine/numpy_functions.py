@@ -1,5 +1,6 @@
-"""numpy's functions (not ufuncs) on Duals and Variables: ``NUMPY_FUNCTIONS`` maps each
-to its implementation, which numpy calls through ``__array_function__`` (dispatch.py).
+"""numpy's functions (not ufuncs) on Duals and Variables, written with primitives: each
+is registered with ``@implements(np.<function>)`` (rules.py) in the one table
+``NUMPY_FUNCTIONS``, which numpy reaches through ``__array_function__`` (dispatch.py).
 
 Each is either one primitive (np.max -> "max", np.linalg.inv -> "inv") or written
 with primitives: np.concatenate places each piece with the primitive "untake",
@@ -17,9 +18,8 @@ import string
 
 import numpy as np
 
-import ad_engine.linalg_rules  # noqa: F401  (registers the linear algebra primitives)
-from ad_engine.linalg_rules import parse_einsum
-from ad_engine.rules import PRIMITIVES, Traced, value_of
+from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
+from ad_engine.rules import PRIMITIVES, Traced, implements, value_of
 
 
 def _shape(x):
@@ -46,14 +46,24 @@ def _reduction(name):
         _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
         return PRIMITIVES[name](a, tuple(axis) if isinstance(axis, list) else axis, keepdims)
 
+    reduce.__name__ = name
     return reduce
 
 
+implements(np.sum)(_reduction("sum"))
+implements(np.mean)(_reduction("mean"))
+implements(np.max, np.amax)(_reduction("max"))
+implements(np.min, np.amin)(_reduction("min"))
+implements(np.prod)(_reduction("prod"))
+
+
+@implements(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None):
     _refuse_arguments("cumsum", dtype=dtype, out=out)
     return PRIMITIVES["cumsum"](a, axis)
 
 
+@implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     """Vector norms (ord None, 2, 1, inf, -inf, p) and the Frobenius norm."""
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
@@ -94,28 +104,34 @@ def _matrix_norm(x, ord, axis, keepdims):  # noqa: A002  (numpy's name)
 
 # -- shapes --------------------------------------------------------------------------------
 
+@implements(np.transpose)
 def transpose(a, axes=None):
     return PRIMITIVES["transpose"](a, None if axes is None else tuple(axes))
 
 
+@implements(np.swapaxes)
 def swapaxes(a, axis1, axis2):
     axes = list(range(np.ndim(value_of(a))))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(a, axes)
 
 
+@implements(np.ravel)
 def ravel(a, order="C"):
     return np.reshape(a, (-1,))
 
 
+@implements(np.squeeze)
 def squeeze(a, axis=None):
     return np.reshape(a, _shape_after(np.squeeze, _shape(a), axis))
 
 
+@implements(np.expand_dims)
 def expand_dims(a, axis):
     return np.reshape(a, _shape_after(np.expand_dims, _shape(a), axis))
 
 
+@implements(np.broadcast_to)
 def broadcast_to(array, shape, subok=False):
     return PRIMITIVES["broadcast_to"](array, tuple(np.atleast_1d(shape)))
 
@@ -131,10 +147,12 @@ def _positions(a):
     return np.arange(int(np.prod(shape))).reshape(shape)
 
 
+@implements(np.repeat)
 def repeat(a, repeats, axis=None):
     return _take_flat(a, np.repeat(_positions(a), repeats, axis))
 
 
+@implements(np.tile)
 def tile(A, reps):  # noqa: N803  (numpy's name)
     return _take_flat(A, np.tile(_positions(A), reps))
 
@@ -147,6 +165,11 @@ def _triangle(select):
     return triangle
 
 
+implements(np.tril)(_triangle(np.tril))
+implements(np.triu)(_triangle(np.triu))
+
+
+@implements(np.trace)
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _refuse_arguments("trace", dtype=dtype, out=out)
     rows, columns = _shape(a)[axis1], _shape(a)[axis2]
@@ -158,6 +181,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 # -- joining arrays ----------------------------------------------------------------------
 
+@implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     """Each piece added into its place in zeros of the result's shape (the primitive
     "untake", whose transpose takes each piece's adjoint back out)."""
@@ -186,6 +210,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     return result
 
 
+@implements(np.stack)
 def stack(arrays, axis=0, out=None, dtype=None, casting=None):
     arrays = list(arrays)
     return concatenate([expand_dims(a, axis) for a in arrays], axis, out, dtype, casting)
@@ -198,15 +223,18 @@ def _at_least(a, ndim):
     return np.reshape(a, (1,) * (ndim - len(shape)) + shape)  # as np.atleast_1d, _2d
 
 
+@implements(np.vstack)
 def vstack(tup, dtype=None, casting=None):
     return concatenate([_at_least(a, 2) for a in tup], 0, None, dtype, casting)
 
 
+@implements(np.hstack)
 def hstack(tup, dtype=None, casting=None):
     arrays = [_at_least(a, 1) for a in tup]
     return concatenate(arrays, 0 if len(_shape(arrays[0])) == 1 else 1, None, dtype, casting)
 
 
+@implements(np.append)
 def append(arr, values, axis=None):
     if axis is None:
         return concatenate([ravel(arr), ravel(values)])
@@ -215,15 +243,15 @@ def append(arr, values, axis=None):
 
 # -- products --------------------------------------------------------------------------------
 
+@implements(np.einsum)
 def einsum(*operands, out=None, optimize=False, **kwargs):
     """np.einsum with subscripts ('ij,jk->ik', '...ij,jk', implicit output) or numpy's other
     form, operands and their axes as lists (a, [0, 1], b, [1, 2], [0, 2]): both are written
     as one string of letters, '...' expanded, for the primitive "einsum"."""
     _refuse_arguments("einsum", out=out, **{k: v for k, v in kwargs.items()})
     subscripts, arrays = _explicit_subscripts(operands)
-    if len(arrays) > ad_engine.linalg_rules.MAX_EINSUM_OPERANDS:
-        raise NotImplementedError(f"np.einsum of more than "
-                                  f"{ad_engine.linalg_rules.MAX_EINSUM_OPERANDS} operands")
+    if len(arrays) > MAX_EINSUM_OPERANDS:
+        raise NotImplementedError(f"np.einsum of more than {MAX_EINSUM_OPERANDS} operands")
     parse_einsum(subscripts, len(arrays))
     return PRIMITIVES["einsum"](subscripts, *arrays)
 
@@ -260,6 +288,7 @@ def _letters(axes):
     return "".join("..." if axis is Ellipsis else string.ascii_letters[axis] for axis in axes)
 
 
+@implements(np.tensordot)
 def tensordot(a, b, axes=2):
     rank_a, rank_b = np.ndim(value_of(a)), np.ndim(value_of(b))
     if isinstance(axes, int):
@@ -277,6 +306,7 @@ def tensordot(a, b, axes=2):
     return einsum(f"{letters_a},{''.join(letters_b)}->{''.join(output)}", a, b)
 
 
+@implements(np.dot)
 def dot(a, b, out=None):
     """np.dot: a product for a scalar, a @ b up to 2-D b, else a sum over the last axis of
     a and the second-to-last of b (which is not what @ does for N-D arrays)."""
@@ -294,6 +324,7 @@ def dot(a, b, out=None):
 SlogdetResult = collections.namedtuple("SlogdetResult", "sign logabsdet")
 
 
+@implements(np.linalg.slogdet)
 def slogdet(a):
     return SlogdetResult(np.linalg.slogdet(value_of(a))[0], PRIMITIVES["logabsdet"](a))
 
@@ -322,6 +353,7 @@ class NotDifferentiable:
         return f"<not differentiable: {self.message}>"
 
 
+@implements(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values), each
     numpy's own factor of ``a``. With full_matrices=True and a non-square matrix, the
@@ -347,18 +379,22 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 # -- gathers: which element goes where is decided on an array of positions -------------
 
+@implements(np.flip)
 def flip(m, axis=None):
     return _take_flat(m, np.flip(_positions(m), axis))
 
 
+@implements(np.roll)
 def roll(a, shift, axis=None):
     return _take_flat(a, np.roll(_positions(a), shift, axis))
 
 
+@implements(np.diagonal)
 def diagonal(a, offset=0, axis1=0, axis2=1):
     return _take_flat(a, np.diagonal(_positions(a), offset, axis1, axis2))
 
 
+@implements(np.diag)
 def diag(v, k=0):
     """The k-th diagonal of a matrix (np.diag of a 1-D array builds a matrix: refused)."""
     if np.ndim(value_of(v)) != 2:
@@ -367,6 +403,7 @@ def diag(v, k=0):
     return diagonal(v, k)
 
 
+@implements(np.diff)
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """a[1:] - a[:-1] along ``axis``, n times."""
     _refuse_arguments("diff", prepend=prepend, append=append)
@@ -379,6 +416,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 # -- statistics and products written with the primitives -------------------------------
 
+@implements(np.var)
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
     """The mean squared deviation from the mean, divided by N - ddof instead of N."""
     _refuse_arguments("var", dtype=dtype, out=out, where=where)
@@ -388,6 +426,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
 
 
+@implements(np.std)
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
     """sqrt(var); over one element (a 0-d array, an axis of length 1) var is the constant 0,
     and so is std, with derivative 0 (sqrt's partial 1/(2 sqrt 0) would make it nan)."""
@@ -397,11 +436,13 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     return np.sqrt(variance)
 
 
+@implements(np.outer)
 def outer(a, b, out=None):
     _refuse_arguments("outer", out=out)
     return ravel(a).reshape(-1, 1) * ravel(b).reshape(1, -1)
 
 
+@implements(np.inner)
 def inner(a, b):
     """The sum over the last axes of a and b (a product if either is a scalar)."""
     if np.ndim(value_of(a)) == 0 or np.ndim(value_of(b)) == 0:
@@ -409,16 +450,37 @@ def inner(a, b):
     return tensordot(a, b, axes=([-1], [-1]))
 
 
+@implements(np.vdot)
 def vdot(a, b):
     """sum(conj(a) * b) over the flattened arrays."""
     return np.sum(np.conjugate(ravel(a)) * ravel(b))
 
 
-def _matrix_function(name):
-    def function(a):
-        return PRIMITIVES[name](a)
+# -- one primitive each, called with numpy's arguments -----------------------------------
 
-    return function
+@implements(np.reshape)
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    _refuse_arguments("reshape", newshape=newshape, copy=copy)
+    if order != "C":
+        raise NotImplementedError("np.reshape with order= other than 'C' is not supported on "
+                                  "Duals and Variables")
+    return PRIMITIVES["reshape"](a, tuple(shape) if isinstance(shape, (tuple, list)) else (shape,))
+
+
+@implements(np.where)
+def where(condition, x, y):
+    """x where the (constant) condition holds, y elsewhere."""
+    return PRIMITIVES["where"](np.asarray(value_of(condition), dtype=bool), x, y)
+
+
+@implements(np.real)
+def real(val):
+    return PRIMITIVES["real"](val)
+
+
+@implements(np.imag)
+def imag(val):
+    return PRIMITIVES["imag"](val)
 
 
 # -- splitting, turning, stacking columns: gathers and joins -----------------------------
@@ -443,6 +505,7 @@ def _pieces(function):
     return cut
 
 
+@implements(np.moveaxis)
 def moveaxis(a, source, destination):
     return transpose(a, _moved_axes(np.ndim(value_of(a)), source, destination))
 
@@ -457,11 +520,13 @@ def _moved_axes(ndim, source, destination):
     return order
 
 
+@implements(np.column_stack)
 def column_stack(tup):
     """1-D arrays become columns; 2-D arrays are joined as they are."""
     return concatenate([np.reshape(a, (-1, 1)) if len(_shape(a)) < 2 else a for a in tup], 1)
 
 
+@implements(np.gradient)
 def gradient(f, *varargs, axis=None, edge_order=1):
     """np.gradient: along each axis, central differences inside and one-sided ones at the
     ends, a linear map of f. Its matrix D (column j: np.gradient of the unit vector e_j, with
@@ -485,31 +550,18 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     return results[0] if len(results) == 1 else tuple(results)
 
 
+@implements(np.angle)
 def angle(z, deg=False):
     """The argument of z, as numpy: arctan2(Im z, Re z) (in degrees with deg=True)."""
     result = np.arctan2(np.imag(z), np.real(z))
     return result * (180 / np.pi) if deg else result
 
 
-NUMPY_FUNCTIONS = {
-    np.max: _reduction("max"), np.amax: _reduction("max"),
-    np.min: _reduction("min"), np.amin: _reduction("min"),
-    np.prod: _reduction("prod"), np.cumsum: cumsum,
-    np.transpose: transpose, np.swapaxes: swapaxes, np.ravel: ravel, np.squeeze: squeeze,
-    np.expand_dims: expand_dims, np.broadcast_to: broadcast_to,
-    np.repeat: repeat, np.tile: tile, np.tril: _triangle(np.tril), np.triu: _triangle(np.triu),
-    np.trace: trace,
-    np.concatenate: concatenate, np.stack: stack, np.vstack: vstack, np.hstack: hstack,
-    np.append: append,
-    np.einsum: einsum, np.tensordot: tensordot, np.dot: dot,
-    np.flip: flip, np.roll: roll, np.diagonal: diagonal, np.diag: diag, np.diff: diff,
-    np.var: var, np.std: std, np.outer: outer, np.inner: inner, np.vdot: vdot,
-    np.real: lambda val: PRIMITIVES["real"](val), np.imag: lambda val: PRIMITIVES["imag"](val),
-    np.linalg.norm: norm, np.linalg.slogdet: slogdet, np.linalg.svd: svd,
-    np.linalg.inv: _matrix_function("inv"), np.linalg.det: _matrix_function("det"),
-    np.linalg.cholesky: _matrix_function("cholesky"), np.linalg.pinv: _matrix_function("pinv"),
-    np.split: _pieces(np.split), np.array_split: _pieces(np.array_split),
-    np.hsplit: _pieces(np.hsplit), np.vsplit: _pieces(np.vsplit), np.dsplit: _pieces(np.dsplit),
-    np.flipud: _gathered(np.flipud), np.fliplr: _gathered(np.fliplr), np.rot90: _gathered(np.rot90),
-    np.moveaxis: moveaxis, np.column_stack: column_stack, np.gradient: gradient, np.angle: angle,
-}
+implements(np.split)(_pieces(np.split))
+implements(np.array_split)(_pieces(np.array_split))
+implements(np.hsplit)(_pieces(np.hsplit))
+implements(np.vsplit)(_pieces(np.vsplit))
+implements(np.dsplit)(_pieces(np.dsplit))
+implements(np.flipud)(_gathered(np.flipud))
+implements(np.fliplr)(_gathered(np.fliplr))
+implements(np.rot90)(_gathered(np.rot90))

@@ -19,6 +19,7 @@ from ad_engine.rules import (
     defprimitive,
     fit,
     full_tangent,
+    implements_on_values,
     is_complex,
     plain,
     unbroadcast,
@@ -28,7 +29,7 @@ from ad_engine.rules import (
 
 def elementwise(name, evaluate, *partials, formula=None, partial_formulas=None):
     """Register numpy's elementwise ufunc ``np.<name>`` with its partial derivatives."""
-    return defprimitive(name, evaluate, partials=partials, ufunc=getattr(np, name),
+    return defprimitive(name, evaluate, partials=partials, numpy=getattr(np, name),
                         formula=formula, partial_formulas=partial_formulas)
 
 
@@ -161,11 +162,16 @@ elementwise("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / 
 
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).
-CONSTANT_UFUNCS = frozenset((
+implements_on_values(
     np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
     np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
     np.signbit, np.logical_and, np.logical_or, np.logical_not,
-))
+)
+# numpy functions whose result is a shape, an index, a count or a boolean
+implements_on_values(
+    np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero,
+    np.argwhere, np.count_nonzero, np.isclose, np.allclose, np.array_equal,
+)
 
 
 # -- matrix product: (A + A'd) @ (B + B'd) = A @ B + (A' @ B + A @ B')d ----------------
@@ -199,7 +205,7 @@ def _matmul_vjp_b(g, ans, a, b):
     return fit(plain(gradient), b)
 
 
-defprimitive("matmul", lambda a, b: plain(a @ b), ufunc=np.matmul,
+defprimitive("matmul", lambda a, b: plain(a @ b), numpy=np.matmul,
              jvps=[lambda t, ans, a, b: full_tangent(t, a) @ b,
                    lambda t, ans, a, b: a @ full_tangent(t, b)],
              vjps=[_matmul_vjp_a, _matmul_vjp_b])
@@ -299,7 +305,7 @@ deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpo
 deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)
 deflinear("imag", lambda x: plain(np.imag(x)),
           lambda adjoint, x: -1j * adjoint if is_complex(x) else 0.0 * adjoint)
-defprimitive("conjugate", np.conjugate, ufunc=np.conjugate,
+defprimitive("conjugate", np.conjugate, numpy=np.conjugate,
              jvps=[lambda t, ans, x: np.conjugate(t)],
              vjps=[lambda g, ans, x: fit(np.conjugate(g), x)])
 

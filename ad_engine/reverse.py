@@ -38,7 +38,16 @@ import operator
 import numpy as np
 
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
-from ad_engine.rules import Traced, call_tagged, current_scope, is_complex, new_tag, plain, value_of
+from ad_engine.rules import (
+    BY_HAND_VARIABLE,
+    Traced,
+    by_hand_tag,
+    call_tagged,
+    is_complex,
+    new_tag,
+    plain,
+    value_of,
+)
 
 _created = itertools.count()  # numbers the nodes in the order they are made
 
@@ -69,7 +78,8 @@ class Variable(ArraySurface):
     __array_priority__ = 10
 
     def __init__(self, value, name=None, tag=None):
-        self._record(_leaf_value(value), None, (), (), current_scope() + 0.25 if tag is None else tag)
+        tag = by_hand_tag(BY_HAND_VARIABLE) if tag is None else tag
+        self._record(_leaf_value(value), None, (), (), tag)
         self.name = name
 
     def _record(self, value, primitive, args, parents, tag):

@@ -17,20 +17,25 @@ partial derivative per argument, d ans / d arg_i = partial_i(ans, *args):
 Partials are written with operators and numpy functions, so they work on
 floats, arrays, Duals and Variables alike: that is what lets the modes nest.
 
-    defprimitive("sin", np.sin, partials=[lambda ans, x: np.cos(x)], ufunc=np.sin)
+    defprimitive("sin", np.sin, partials=[lambda ans, x: np.cos(x)], numpy=np.sin)
 
-registers np.sin for both modes. ``PRIMITIVES`` maps names to primitives and
-``UFUNCS`` numpy ufuncs to primitives; both are filled by ``defprimitive``.
+registers np.sin for both modes. Every registration fills the tables here, and
+nothing else does: ``PRIMITIVES`` maps names to primitives, and
+``NUMPY_FUNCTIONS`` maps each numpy function or ufunc the engine handles to what
+it does on Duals and Variables: a primitive (``defprimitive(..., numpy=np.sin)``),
+a function written with primitives (``@implements(np.roll)``), or an evaluation
+on the plain values for a result without a derivative (``implements_on_values``).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 
 import numpy as np
 
 PRIMITIVES = {}  # name -> Primitive
-UFUNCS = {}  # numpy ufunc -> Primitive (derived from the ufunc= of each registration)
+NUMPY_FUNCTIONS = {}  # numpy function or ufunc -> its implementation for Duals and Variables
 
 
 class Traced:
@@ -42,28 +47,38 @@ class Traced:
     tag = -1
 
 
-# -- tags: one counter for both modes, so that any mode nests in any other ------------
+# -- tags: one order for both modes, so that any mode nests in any other ---------------
+# Each derivative call (derivative, jvp, grad, hvp ...) gets a tag newer (larger) than
+# every tag before it, and ``bind`` hands an operation to its argument of the newest
+# tag. Tags are integers TAGS_PER_CALL apart, so that a Dual or Variable built by hand
+# in the function being differentiated sits just above the innermost call running:
+# newer than that call's perturbation (it was made inside it), older than any call
+# that starts later.
 
-_tags = itertools.count(1)
-# The tag of the innermost derivative/jvp/grad call running now (-0.5: none). A
-# Dual built by hand gets this + 0.5 (a Variable built by hand + 0.25): newer
-# than that call's perturbation, as it must be.
-_scope = [-0.5]
+NO_CALL = 0  # the scope outside every derivative call
+TAGS_PER_CALL = 3  # derivative calls get the tags 3, 6, 9, ...
+BY_HAND_VARIABLE = 1  # a Variable built by hand: the innermost call's tag + 1
+BY_HAND_DUAL = 2  # a Dual built by hand: + 2, above a hand-built Variable (a Dual of
+#                   Variables records its forward sweep, as hvp does)
+
+_calls = itertools.count(1)
+_scope = [NO_CALL]  # the tags of the derivative calls running now, innermost last
 
 
 def new_tag():
     """A tag newer than every tag so far: the perturbation of one derivative (forward
     mode) or the graph of one gradient (reverse mode)."""
-    return next(_tags)
+    return next(_calls) * TAGS_PER_CALL
 
 
-def current_scope():
-    """The tag of the innermost derivative call running now (-0.5 outside every call)."""
-    return _scope[-1]
+def by_hand_tag(offset):
+    """The tag of a Dual (offset BY_HAND_DUAL) or Variable (BY_HAND_VARIABLE) built by
+    hand now: just above the innermost derivative call running (NO_CALL outside)."""
+    return _scope[-1] + offset
 
 
 def call_tagged(f, tag, *args):
-    """``f(*args)`` while the derivative call of ``tag`` runs (see ``_scope``).
+    """``f(*args)`` while the derivative call of ``tag`` runs (see ``by_hand_tag``).
 
     Every entry point (derivative, jvp, grad, hvp, ...) calls the user's function here,
     so a conversion of a traced value to a plain number inside it (``math.sin(x)``,
@@ -82,12 +97,25 @@ def call_tagged(f, tag, *args):
         _scope.pop()
 
 
+def bind(primitive, *args):
+    """Apply ``primitive`` to ``args``: the Dual or Variable with the newest tag processes
+    the call (``process``); with plain arguments only, the primitive is just evaluated."""
+    top = None
+    for a in args:
+        if isinstance(a, Traced) and (top is None or a.tag > top.tag):
+            top = a
+    if top is None:
+        return plain(primitive.evaluate(*args))
+    return top.process(primitive, args)
+
+
 class LostDerivativeError(TypeError):
     """A traced value was converted to a plain number inside a differentiated function."""
 
 
 _CONVERSIONS = (("float() argument", "float(x)"), ("int() argument", "int(x)"),
-                ("complex() ", "complex(x)"), ("must be real number", "a function of the math module such as math.sin(x)"))
+                ("complex() ", "complex(x)"),
+                ("must be real number", "a function of the math module such as math.sin(x)"))
 
 
 def conversion_error(error):
@@ -114,30 +142,34 @@ class Primitive:
     """One differentiable operation: ``evaluate(*args)``, and per argument i its
     ``jvps[i]`` and ``vjps[i]`` (None for an argument that is not differentiable,
     such as an index or an axis). ``partials`` is the tuple of partial
-    derivatives of an elementwise primitive (None otherwise). ``formula`` and
+    derivatives of an elementwise primitive (None otherwise). ``numpy`` is the
+    numpy function or ufunc it stands for (None if none). ``formula`` and
     ``partial_formulas`` say how a trace prints it ({0}, {1}: the arguments;
     {out}: the output)."""
 
-    __slots__ = ("name", "evaluate", "jvps", "vjps", "partials", "ufunc", "formula",
+    __slots__ = ("name", "evaluate", "jvps", "vjps", "partials", "numpy", "formula",
                  "partial_formulas")
 
-    def __init__(self, name, evaluate, jvps, vjps, partials=None, ufunc=None, formula=None,
+    def __init__(self, name, evaluate, jvps, vjps, partials=None, numpy=None, formula=None,
                  partial_formulas=None):
         self.name, self.evaluate, self.jvps, self.vjps = name, evaluate, tuple(jvps), tuple(vjps)
-        self.partials, self.ufunc = partials, ufunc
+        self.partials, self.numpy = partials, numpy
         self.formula, self.partial_formulas = formula, partial_formulas
+
+    @property
+    def ufunc(self):
+        """The numpy ufunc this primitive stands for (None if it stands for no ufunc)."""
+        return self.numpy if isinstance(self.numpy, np.ufunc) else None
 
     def __call__(self, *args):
         """Apply the primitive to plain values, Duals or Variables."""
-        from ad_engine.dispatch import bind  # dispatch builds on this module
-
         return bind(self, *args)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
 
 
-def defprimitive(name, evaluate, *, partials=None, jvps=None, vjps=None, ufunc=None,
+def defprimitive(name, evaluate, *, partials=None, jvps=None, vjps=None, numpy=None, ufunc=None,
                  formula=None, partial_formulas=None):
     """Register the primitive ``name`` for forward and reverse mode; return it.
 
@@ -145,10 +177,15 @@ def defprimitive(name, evaluate, *, partials=None, jvps=None, vjps=None, ufunc=N
     argument, a function ``(ans, *args) -> d ans / d arg``, or the number 1 or
     -1, or None (not differentiable); or ``jvps`` and ``vjps``: one function
     per argument as described in the module docstring (None where an argument
-    is not differentiable). ``ufunc``: the numpy ufunc this primitive stands
-    for (then ``np.<ufunc>(x)`` works on Duals and Variables). Registering a
-    name again replaces the old primitive.
+    is not differentiable). ``numpy``: the numpy function or ufunc this
+    primitive stands for, taking the same arguments (then ``np.sin(x)`` or
+    ``np.linalg.inv(x)`` works on Duals and Variables); ``ufunc`` is another
+    name for it. Registering a name again replaces the old primitive.
     """
+    if ufunc is not None:
+        if numpy is not None and numpy is not ufunc:
+            raise ValueError(f"{name}: give numpy= or ufunc=, not both")
+        numpy = ufunc
     if partials is not None:
         if jvps is not None or vjps is not None:
             raise ValueError(f"{name}: give partials, or jvps and vjps, not both")
@@ -160,17 +197,73 @@ def defprimitive(name, evaluate, *, partials=None, jvps=None, vjps=None, ufunc=N
         vjps = [_vjp_from_partial(p, i) for i, p in enumerate(partials)]
     elif jvps is None or vjps is None or len(jvps) != len(vjps):
         raise ValueError(f"{name}: give partials, or one jvp and one vjp per argument")
-    primitive = Primitive(name, evaluate, jvps, vjps, partials, ufunc, formula, partial_formulas)
+    primitive = Primitive(name, evaluate, jvps, vjps, partials, numpy, formula, partial_formulas)
     register(primitive)
     return primitive
 
 
 def register(primitive):
-    """Put ``primitive`` into the tables (``PRIMITIVES``, and ``UFUNCS`` if it has a ufunc)."""
+    """Put ``primitive`` into the tables: ``PRIMITIVES``, and ``NUMPY_FUNCTIONS`` if it
+    stands for a numpy function."""
     PRIMITIVES[primitive.name] = primitive
-    if primitive.ufunc is not None:
-        UFUNCS[primitive.ufunc] = primitive
+    if primitive.numpy is not None:
+        NUMPY_FUNCTIONS[primitive.numpy] = primitive
     return primitive
+
+
+def implements(*functions):
+    """Decorator: the decorated function, written with primitives, is what each numpy
+    function in ``functions`` does on Duals and Variables (it takes numpy's arguments):
+
+        @implements(np.roll)
+        def roll(a, shift, axis=None): ...
+    """
+    def register_function(implementation):
+        for function in functions:
+            NUMPY_FUNCTIONS[function] = implementation
+        return implementation
+
+    return register_function
+
+
+def implements_on_values(*functions):
+    """Register numpy functions whose result carries no derivative (a sign, a comparison,
+    a shape, an index): on Duals and Variables they are evaluated on the plain values."""
+    for function in functions:
+        NUMPY_FUNCTIONS[function] = _on_values(function)
+
+
+def _on_values(function):
+    def on_values(*args, **kwargs):
+        return function(*[value_of(a) for a in args],
+                        **{key: value_of(v) for key, v in kwargs.items()})
+
+    on_values.__name__ = f"{function.__name__}_on_values"
+    return on_values
+
+
+class _Ufuncs(Mapping):
+    """The ufuncs in ``NUMPY_FUNCTIONS`` that are primitives: ufunc -> Primitive (a
+    read-only view of that table)."""
+
+    def _items(self):
+        return ((f, p) for f, p in NUMPY_FUNCTIONS.items()
+                if isinstance(f, np.ufunc) and isinstance(p, Primitive))
+
+    def __getitem__(self, ufunc):
+        primitive = NUMPY_FUNCTIONS[ufunc] if isinstance(ufunc, np.ufunc) else None
+        if not isinstance(primitive, Primitive):
+            raise KeyError(ufunc)
+        return primitive
+
+    def __iter__(self):
+        return (f for f, _ in self._items())
+
+    def __len__(self):
+        return sum(1 for _ in self._items())
+
+
+UFUNCS = _Ufuncs()
 
 
 def deflinear(name, evaluate, transpose, **kwargs):

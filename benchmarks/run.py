@@ -38,6 +38,8 @@ FWD_OURS = ("autodiff_helpers (ad.jvp)", "autodiff_helpers (Dual(x, 1.0))",
             "autodiff_helpers (ad.derivative, f' only)")
 OURS_GC_OFF = "autodiff_helpers (gc paused)"
 MLP_OURS = ("autodiff_helpers (ad.MLP + SGD)", "autodiff_helpers (Variable ops)")
+FORCE_FLOOR, FORCE_OURS = "numpy staple force (by hand)", "autodiff_helpers (-ad.grad)"
+STAPLE_TOLERANCE = 1e-12  # the hand-derived force must be the AD force to round-off
 
 
 class Config:
@@ -57,6 +59,7 @@ class Config:
         self.fwd_points = 10**6 if full else 10**5 if quick else 10**3
         self.mlp_sizes = w.MLP_SIZES if mode != "tiny" else {
             "small": ((2, 4, 4, 2), 8), "medium": ((8, 16, 4), 16)}
+        self.lattice_size = w.LATTICE_L if mode != "tiny" else 4
         self.budget = 2.0 if full else 0.3 if quick else 0.01  # seconds of repeats per figure
         self.min_repeats = 5 if full else 3 if quick else 1
         # collect garbage before each timing (the previous graph is freed outside the
@@ -294,6 +297,27 @@ def run_hvp(peers, cfg):
     return {"times": times, "ratios": ratios, "skipped": skipped, "agreement": worst}
 
 
+def run_force(peers, cfg):
+    print(f"\n[5] HMC force of 2-D compact U(1), L = {cfg.lattice_size}: "
+          "-grad of S = beta sum (1 - cos theta_P)")
+    theta = w.lattice_configuration(cfg.lattice_size)
+    staple = max(w.relative_error(-ad.grad(w.wilson_action)(t, w.LATTICE_BETA),
+                                  w.staple_force(t, w.LATTICE_BETA))
+                 for t in [theta] + [w.lattice_configuration(cfg.lattice_size, seed)
+                                     for seed in range(10, 15)])
+    print(f"  staple force = AD force on 6 random configurations: largest relative "
+          f"error {staple:.1e}")
+    if not staple <= STAPLE_TOLERANCE:
+        raise SystemExit(f"the staple force is not the gradient of the action ({staple:.1e})")
+    engines, skipped = w.force_engines(peers, theta)
+    worst = check(w.force_agreement(engines, theta), "the force")
+    times, ratios = paired_medians(engines, FORCE_FLOOR, cfg)
+    for name, seconds in times.items():
+        print(f"  {name:30s} {seconds * 1e6:10.1f} us  x{ratios[name]:6.2f} the staple force")
+    return {"times": times, "ratios": ratios, "skipped": skipped, "agreement": worst,
+            "staple": staple, "size": cfg.lattice_size}
+
+
 # -----------------------------------------------------------------------------
 # report
 # -----------------------------------------------------------------------------
@@ -342,6 +366,9 @@ def goals(res):
         fwd_ratio = fwd[name]
         rows.append((f"forward mode on arrays / numpy f alone: {name}", "<= 3",
                      f"{fwd_ratio:.2f}", fwd_ratio <= 3))
+    force = res["force"]["ratios"][FORCE_OURS]
+    rows.append((f"HMC force (L = {res['force']['size']}) / hand-written staple force: "
+                 f"{FORCE_OURS}", "<= 2", f"{force:.2f}", force <= 2))
     return rows
 
 
@@ -437,6 +464,17 @@ def write_results(res, info, cfg, path):
               "(forward-over-reverse: jvp of grad; ad.hvp: a forward sweep with duals holding "
               f"Variables, then one backward sweep). Agreement: {h['agreement']:.1e}.", ""]
     lines += _timing_table(h, "us", "x by hand", 1e6, ".1f", ".1f")
+
+    f = res["force"]
+    lines += ["", "## 5. The force of Hybrid Monte Carlo", "",
+              f"2-D compact U(1) lattice gauge theory, L = {f['size']}: link angles theta of "
+              "shape (2, L, L), S = beta sum_P (1 - cos theta_P) with theta_P = t1 + roll(t2, -1, "
+              "axis=0) - roll(t1, -1, axis=1) - t2, beta = 2. Each engine computes the force "
+              "F = -dS/dtheta by reverse mode from S as written; the floor is the force derived "
+              "by hand (the staples, numpy). The staple force equals the AD force to "
+              f"{f['staple']:.1e} relative on 6 random configurations. "
+              f"Agreement: {f['agreement']:.1e}.", ""]
+    lines += _timing_table(f, "us", "x staple force", 1e6, ".1f", ".2f")
     lines += ["", "![benchmark plot](results.png)", ""]
     path.write_text("\n".join(lines))
 
@@ -507,6 +545,7 @@ def main(argv=None):
     res["mlp"] = run_mlp(peers, cfg)
     res["fwd"] = run_fwd(peers, cfg)
     res["hvp"] = run_hvp(peers, cfg)
+    res["force"] = run_force(peers, cfg)
     res["elapsed"] = time.perf_counter() - start
     res["load_after"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print("\nGoals:")

@@ -670,3 +670,76 @@ def hvp_engines(peers, x, v):
 def hvp_agreement(engines, x, v):
     reference = hvp_reference(x, v)
     return {name: relative_error(run(), reference) for name, run in engines.items()}
+
+
+# =============================================================================
+# Workload 5: the force of Hybrid Monte Carlo, 2-D compact U(1) lattice gauge theory
+# =============================================================================
+# Link angles theta (2, L, L) on a periodic L x L lattice, plaquette angle
+# theta_P = theta_1(x) + theta_2(x + 1) - theta_1(x + 2) - theta_2(x), Wilson action
+# S = beta sum_P (1 - cos theta_P); the molecular-dynamics force is F = -dS/dtheta.
+# The engines compute F by reverse mode from S as written; the floor is the force
+# derived by hand (the staples). Axis 0 of theta_mu is direction 1, axis 1 direction 2.
+
+LATTICE_L = 16
+LATTICE_BETA = 2.0
+
+
+# -- the action and the hand-derived force (the same two functions as ad_course/lattice.py)
+def wilson_action(theta, beta):
+    """S = beta sum_P (1 - cos theta_P) of link angles theta (2, L, L)."""
+    t1, t2 = theta[0], theta[1]
+    plaquette = t1 + np.roll(t2, -1, axis=0) - np.roll(t1, -1, axis=1) - t2
+    return beta * np.sum(1.0 - np.cos(plaquette))
+
+
+def staple_force(theta, beta):
+    """F = -dS/dtheta derived by hand: each link is in two plaquettes, one with each sign."""
+    t1, t2 = theta[0], theta[1]
+    sin_p = np.sin(t1 + np.roll(t2, -1, axis=0) - np.roll(t1, -1, axis=1) - t2)
+    return -beta * np.stack([sin_p - np.roll(sin_p, 1, axis=1), np.roll(sin_p, 1, axis=0) - sin_p])
+# -- end of the two functions
+
+
+def lattice_configuration(size=LATTICE_L, seed=2):
+    """Random link angles, uniform in [-pi, pi) (a hot start)."""
+    return np.random.default_rng(seed).uniform(-np.pi, np.pi, (2, size, size))
+
+
+def _peer_action(cos, total, roll):
+    """wilson_action written with another library's cos, sum and roll(x, shift, axis)."""
+    def action(theta, beta):
+        t1, t2 = theta[0], theta[1]
+        plaquette = t1 + roll(t2, -1, 0) - roll(t1, -1, 1) - t2
+        return beta * total(1.0 - cos(plaquette))
+
+    return action
+
+
+def force_engines(peers, theta, beta=LATTICE_BETA):
+    engines, skipped = {}, _unavailable(peers, "autograd", "torch", "jax")
+    engines["numpy staple force (by hand)"] = lambda: staple_force(theta, beta)
+    ad_grad = ad.grad(wilson_action)
+    engines["autodiff_helpers (-ad.grad)"] = lambda: -ad_grad(theta, beta)
+    if peers["autograd"].available:
+        ag, anp = peers["autograd"].module, peers["autograd"].extra["numpy"]
+        grad_ag = ag.grad(_peer_action(anp.cos, anp.sum, lambda x, s, a: anp.roll(x, s, axis=a)))
+        engines["autograd"] = lambda: -grad_ag(theta, beta)
+    if peers["torch"].available:
+        torch, tf = peers["torch"].module, peers["torch"].extra["func"]
+        theta_t = torch.tensor(theta)
+        grad_t = tf.grad(_peer_action(torch.cos, torch.sum, torch.roll))
+        engines["torch.func.grad"] = lambda: -grad_t(theta_t, beta)
+    if peers["jax"].available:
+        jax, jnp = peers["jax"].module, peers["jax"].extra["numpy"]
+        theta_j = jnp.asarray(theta)
+        grad_j = jax.grad(_peer_action(jnp.cos, jnp.sum, lambda x, s, a: jnp.roll(x, s, axis=a)))
+        jitted = jax.jit(grad_j)
+        engines["jax.grad (eager)"] = lambda: jax.block_until_ready(-grad_j(theta_j, beta))
+        engines["jax.grad (jit)"] = lambda: jax.block_until_ready(-jitted(theta_j, beta))
+    return engines, skipped
+
+
+def force_agreement(engines, theta, beta=LATTICE_BETA):
+    reference = staple_force(theta, beta)
+    return {name: relative_error(run(), reference) for name, run in engines.items()}

@@ -10,6 +10,7 @@ the report code cannot rot either.
 import numpy as np
 import pytest
 
+import autodiff_helpers as ad
 from benchmarks import workloads as w
 from benchmarks.peers import load_peers
 
@@ -91,6 +92,25 @@ def test_hvp_engines_agree():
     assert_agree(w.hvp_agreement(engines, x, v))
 
 
+def test_hmc_force_engines_agree():
+    theta = w.lattice_configuration(4)
+    engines, _ = w.force_engines(PEERS, theta)
+    assert_agree(w.force_agreement(engines, theta))
+
+
+def test_the_staple_force_is_minus_the_gradient_of_the_action():
+    for seed in range(5):
+        theta = w.lattice_configuration(w.LATTICE_L, seed) * (1 + seed)  # also beyond [-pi, pi)
+        force = w.staple_force(theta, 1.7)
+        assert w.relative_error(-ad.grad(w.wilson_action)(theta, 1.7), force) < 1e-12
+        # and a central difference along one link, independent of both
+        h, link = 1e-5, (1, 3, 7)
+        step = np.zeros_like(theta)
+        step[link] = h
+        central = (w.wilson_action(theta + step, 1.7) - w.wilson_action(theta - step, 1.7)) / (2 * h)
+        assert abs(-central - force[link]) < 1e-7
+
+
 def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
     from benchmarks import run
 
@@ -99,7 +119,8 @@ def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
     text = output.read_text()
     assert "Dry run (`--tiny`)" in text
     for heading in ("## Goals", "## 1. Scalar graph", "## 2. MLP", "## 3. Forward mode",
-                    "## 4. Hessian-vector product", "| cores (os.cpu_count) |"):
+                    "## 4. Hessian-vector product", "## 5. The force of Hybrid Monte Carlo",
+                    "| cores (os.cpu_count) |"):
         assert heading in text
     for peer in PEER_NAMES:
         assert f"| {peer} |" in text  # a version, or SKIPPED with the reason

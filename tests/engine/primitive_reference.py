@@ -153,8 +153,9 @@ def register_wrong_partials(monkeypatch, name, *partials):
     """Register primitive ``name`` again with other ``partials`` for one test (monkeypatch
     puts the original back in both tables afterwards)."""
     import autodiff_helpers as ad
+    from ad_engine.rules import NUMPY_FUNCTIONS
 
     original = ad.PRIMITIVES[name]
     monkeypatch.setitem(ad.PRIMITIVES, name, original)
-    monkeypatch.setitem(ad.UFUNCS, original.ufunc, original)
-    ad.defprimitive(name, original.evaluate, partials=partials, ufunc=original.ufunc)
+    monkeypatch.setitem(NUMPY_FUNCTIONS, original.numpy, original)
+    ad.defprimitive(name, original.evaluate, partials=partials, numpy=original.numpy)

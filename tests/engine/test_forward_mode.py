@@ -12,7 +12,8 @@ import pytest
 import sympy
 
 import autodiff_helpers as ad
-from autodiff_helpers import Dual
+from ad_engine.rules import BY_HAND_DUAL, NO_CALL
+from autodiff_helpers import Dual, Variable
 from primitive_reference import close, exact
 
 
@@ -353,7 +354,8 @@ def test_duals_built_by_hand_inside_a_differentiated_function():
     assert (result.val, result.dval) == (1.0, 1.0)
     value, tangent = ad.jvp(lambda w: w * Dual(1.0, 1.0), (3.0,), (1.0,))
     assert (value.val, value.dval, tangent.val, tangent.dval) == (3.0, 3.0, 1.0, 1.0)
-    assert Dual(1.0, 1.0).tag == 0  # outside every call, hand-built duals have tag 0
+    # outside every call, hand-built duals share one tag, above hand-built Variables
+    assert Dual(1.0, 1.0).tag == Dual(2.0).tag == NO_CALL + BY_HAND_DUAL > Variable(1.0).tag
 
 
 @pytest.mark.parametrize("f, x", [(np.std, np.array(2.0)), (np.std, 2.0),

@@ -9,7 +9,9 @@ import math
 import numpy as np
 import pytest
 
+import ad_engine
 import autodiff_helpers as ad
+from ad_engine.rules import NUMPY_FUNCTIONS
 from autodiff_helpers import Dual, Variable
 
 
@@ -90,10 +92,36 @@ def test_a_primitive_given_by_a_jvp_and_a_vjp_per_argument(register):
 
 def test_a_primitive_registered_with_a_ufunc_is_what_numpy_calls(register, monkeypatch):
     original = ad.UFUNCS[np.sin]
-    monkeypatch.setitem(ad.UFUNCS, np.sin, original)
+    monkeypatch.setitem(NUMPY_FUNCTIONS, np.sin, original)
     register("sin", np.sin, partials=[lambda ans, x: 2.0 * np.cos(x)], ufunc=np.sin)
     assert ad.UFUNCS[np.sin] is ad.PRIMITIVES["sin"] is not original
     assert np.sin(Dual(0.0, 1.0)).dval == 2.0  # numpy reaches the new registration
+
+
+def test_a_numpy_function_is_registered_by_its_primitive_or_by_implements(register, monkeypatch):
+    # np.sinc is no ufunc and not in the table: np.sinc(Dual) is refused, naming it
+    assert np.sinc not in NUMPY_FUNCTIONS
+    with pytest.raises(TypeError, match="np.sinc has no derivative rule for Dual"):
+        np.sinc(Dual(0.5, 1.0))
+    monkeypatch.setitem(NUMPY_FUNCTIONS, np.sinc, None)  # removed again after the test
+    x0 = 0.3
+    expected = (np.cos(np.pi * x0) * np.pi * x0 - np.sin(np.pi * x0)) / (np.pi * x0**2)
+
+    # a primitive standing for it (it takes numpy's arguments)
+    primitive = register("sinc", np.sinc, numpy=np.sinc,
+                         partials=[lambda ans, x: (np.cos(np.pi * x) - ans) / x])
+    assert NUMPY_FUNCTIONS[np.sinc] is primitive and primitive.ufunc is None
+    assert np.sinc(Dual(x0, 1.0)).dval == pytest.approx(expected, rel=1e-14)
+    assert ad.grad(np.sinc)(x0) == pytest.approx(expected, rel=1e-14)
+
+    # or a function written with primitives
+    @ad_engine.implements(np.sinc)
+    def sinc(x):
+        return np.sin(np.pi * x) / (np.pi * x)
+
+    assert NUMPY_FUNCTIONS[np.sinc] is sinc
+    assert np.sinc(Dual(x0, 1.0)).dval == pytest.approx(expected, rel=1e-14)
+    assert ad.grad(np.sinc)(x0) == pytest.approx(expected, rel=1e-14)
 
 
 def test_registration_errors_say_what_is_expected():
@@ -103,4 +131,6 @@ def test_registration_errors_say_what_is_expected():
         ad.defprimitive("bad", np.sin, partials=[1], jvps=[None], vjps=[None])
     with pytest.raises(ValueError, match="one jvp and one vjp per argument"):
         ad.defprimitive("bad", np.sin, jvps=[None])
+    with pytest.raises(ValueError, match="numpy= or ufunc=, not both"):
+        ad.defprimitive("bad", np.sin, partials=[1], numpy=np.cos, ufunc=np.sin)
     assert "bad" not in ad.PRIMITIVES

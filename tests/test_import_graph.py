@@ -1,0 +1,114 @@
+"""The project's modules form layers: no module imports, directly or through others, a
+module that imports it (issue 26). Imports are read from the source with ``ast``,
+including those inside functions (a function-level import hides a cycle from Python's
+import machinery, not from a reader).
+
+``import_graph(paths, root)`` and ``find_cycle(graph)`` take any list of packages and
+modules, so another directory (tools/, ...) is one more entry in ``CHECKED``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKED = ["ad_engine", "ad_course", "autodiff_helpers.py", "benchmarks"]
+
+
+def module_name(path, root):
+    """The dotted name of the module in ``path`` (a package's __init__.py: the package)."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(tree, name, is_package, modules):
+    """The modules among ``modules`` that import statements anywhere in ``tree`` (the
+    module ``name``) refer to: ``import a.b`` gives a.b; ``from a import b`` gives a.b if
+    that is a module, else a (b is a name defined in a); relative imports are resolved
+    against ``name``."""
+    package = name.split(".") if is_package else name.split(".")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name in modules)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package[:len(package) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                target = submodule if submodule in modules else base
+                if target in modules:
+                    yield target
+
+
+def import_graph(paths, root=ROOT):
+    """{module: set of project modules it imports} for the packages (directories) and
+    single modules (.py files) in ``paths``, relative to ``root``. Only imports of
+    modules in the graph are kept (numpy, the standard library... are left out)."""
+    files = []
+    for entry in paths:
+        path = Path(root, entry)
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    names = {module_name(path, root): path for path in files}
+    graph = {}
+    for name, path in names.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        targets = imported_modules(tree, name, path.name == "__init__.py", names)
+        graph[name] = set(targets) - {name}
+    return graph
+
+
+def find_cycle(graph):
+    """A list [m1, m2, ..., m1] of modules each importing the next, or None if the graph
+    has no cycle (an iterative depth-first search: white, grey on the path, black done)."""
+    state = {}
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        path, stack = [start], [iter(sorted(graph[start]))]
+        state[start] = "grey"
+        while stack:
+            target = next(stack[-1], None)
+            if target is None:
+                state[path.pop()] = "black"
+                stack.pop()
+            elif state.get(target) == "grey":
+                return path[path.index(target):] + [target]
+            elif target not in state:
+                state[target] = "grey"
+                path.append(target)
+                stack.append(iter(sorted(graph.get(target, ()))))
+    return None
+
+
+def test_the_project_has_no_import_cycle():
+    graph = import_graph(CHECKED)
+    assert "ad_engine.rules" in graph and "ad_engine.rules" in graph["ad_engine.numpy_rules"]
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_engine_imports_nothing_from_the_course():
+    graph = import_graph(CHECKED)
+    for name, targets in graph.items():
+        if name.startswith("ad_engine"):
+            assert not {t for t in targets if not t.startswith("ad_engine")}, name
+
+
+def test_a_cycle_through_a_function_level_import_is_found(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from pkg import low  # noqa\n")
+    (package / "low.py").write_text("import numpy\n\ndef f():\n    from pkg.high import g\n")
+    (package / "high.py").write_text("from . import low\nfrom .low import f as g\n")
+    (tmp_path / "top.py").write_text("import pkg.high\n")
+    graph = import_graph(["pkg", "top.py"], tmp_path)
+    assert graph == {"pkg": {"pkg.low"}, "pkg.low": {"pkg.high"}, "pkg.high": {"pkg.low"},
+                     "top": {"pkg.high"}}
+    assert find_cycle(graph) == ["pkg.low", "pkg.high", "pkg.low"]
+    (package / "low.py").write_text("import numpy\n")
+    assert find_cycle(import_graph(["pkg", "top.py"], tmp_path)) is None

@@ -151,12 +151,14 @@ def jvp(f, x, v):
             _check_tangent(xi, vi, f"x[{i}]", f"v[{i}]")
         result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
     else:
-        if not isinstance(x, Traced):  # a Dual when jvp calls are nested
+        if not isinstance(x, Traced):  # traced when jvp is itself differentiated
             x = _numeric_array(x)
-        v = _numeric_array(v)
-        if np.shape(value_of(x)) != v.shape:
+        if not isinstance(v, Traced):
+            v = _numeric_array(v)
+        if np.shape(value_of(x)) != np.shape(value_of(v)):
             raise ValueError(
-                f"x has shape {np.shape(value_of(x))} but v has shape {v.shape}; they must match"
+                f"x has shape {np.shape(value_of(x))} but v has shape {np.shape(value_of(v))}; "
+                f"they must match"
             )
         result = call_perturbed(f, Dual(x, v, tag))
     return primal_part(result, tag), output_tangent(result, tag, result)
@@ -184,7 +186,12 @@ def forward_gradient(f, x):
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
     backward sweep in reverse mode).
     """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
-    return np.array([float(jvp(f, x, unit)[1]) for unit in np.eye(x.size)])
+    if not isinstance(x, Traced):  # traced when forward_gradient is itself differentiated
+        x = np.asarray(x, dtype=float)
+    shape = np.shape(value_of(x))
+    if len(shape) != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {shape}")
+    parts = [jvp(f, x, unit)[1] for unit in np.eye(shape[0])]
+    if any(isinstance(p, Traced) for p in parts):
+        return np.stack(parts)
+    return np.array(parts, dtype=float)

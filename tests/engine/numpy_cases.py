@@ -4,7 +4,7 @@ Each ``Case`` is a numpy function with random arguments drawn inside its domain
 (seeded from the case's name, so every run sees the same points); ``first_order``
 and ``second_order`` compare the library (public API only) with the plain-numpy
 references of derivative_checks.py. test_systematic.py runs every case in every
-mode; test_issue15_cases.py runs the cases that the issue lists as missing.
+mode.
 """
 
 import zlib
@@ -251,7 +251,7 @@ SHAPE_OPS = [
     ("broadcast_to", lambda x: np.broadcast_to(x, (2, 2, 3)), (2, 1)),
     ("method_cumsum", lambda x: x.cumsum(axis=1), (2, 3)),
     ("method_min", lambda x: x.min(axis=0), (2, 3)),
-    # (a plain array's own a.dot(x) makes x an array: refused, see test_issue15_cases.py)
+    # (a plain array's own a.dot(x) makes x an array: refused, see test_errors.py)
     ("method_dot", lambda x: x.dot(np.arange(1.0, 4.0)), (2, 3)),
     ("tril", np.tril, (3, 3)), ("tril_k", lambda x: np.tril(x, -1), (3, 3)),
     ("triu", np.triu, (3, 3)), ("triu_k", lambda x: np.triu(x, 1), (3, 4)),

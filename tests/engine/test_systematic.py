@@ -142,3 +142,9 @@ def test_every_primitive_has_a_case():
                 seen |= {node.op for node in ad.topological_order(part)}
     missing = set(ad.PRIMITIVES) - seen - NOT_CALLED_DIRECTLY - {None}
     assert not missing, f"primitives without a case in numpy_cases.py: {sorted(missing)}"
+
+
+def test_central_reference_is_accurate():
+    """The stencil the tests trust: exact for a quartic, 1e-12 for sin."""
+    assert central_directional(lambda x: x**4, 1.3, 1.0) == pytest.approx(4 * 1.3**3, rel=1e-12)
+    assert central_directional(np.sin, 0.7, 1.0) == pytest.approx(np.cos(0.7), rel=1e-11)

@@ -229,12 +229,13 @@ class ArraySurface(Traced):
     # -- numpy's protocols ---------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """np.sin(x), np.add(x, y), ...: numpy hands its ufuncs to this method."""
-        operands = _ufunc_operands(self, ufunc, method, inputs, kwargs)
-        return _implementation(self, ufunc)(*operands)
+        implementation = NUMPY_FUNCTIONS.get(ufunc) or _no_rule(self, ufunc)
+        return implementation(*_ufunc_operands(self, ufunc, method, inputs, kwargs))
 
     def __array_function__(self, func, types, args, kwargs):
         """np.sum(x), np.where(c, x, y), np.linalg.eigh(x), ...: see NUMPY_FUNCTIONS."""
-        return _implementation(self, func)(*args, **kwargs)
+        implementation = NUMPY_FUNCTIONS.get(func) or _no_rule(self, func)
+        return implementation(*args, **kwargs)
 
 
 def _loses_derivative(what, x):
@@ -252,23 +253,23 @@ def _ufunc_operands(x, ufunc, method, inputs, kwargs):
             f"np.{ufunc.__name__}.{method} with arguments {sorted(kwargs)} is not supported "
             f"on {type(x).__name__}; call np.{ufunc.__name__}(x) without out=, where= or dtype="
         )
-    operands = [as_operand(a) for a in inputs]
-    if any(a is None for a in operands):
-        names = ", ".join(type(a).__name__ for a in inputs)
-        raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
+    operands = []
+    for a in inputs:
+        operand = as_operand(a)
+        if operand is None:
+            names = ", ".join(type(a).__name__ for a in inputs)
+            raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
+        operands.append(operand)
     return operands
 
 
-def _implementation(x, function):
-    """What ``function`` (a numpy function or ufunc) does on Duals and Variables
-    (rules.NUMPY_FUNCTIONS); TypeError naming it if the engine has no rule for it."""
-    implementation = NUMPY_FUNCTIONS.get(function)
-    if implementation is None:
-        module = getattr(function, "__module__", None) or "numpy"
-        name = module.replace("numpy.linalg", "np.linalg").replace("numpy", "np")
-        raise TypeError(
-            f"{name}.{function.__name__} has no derivative rule for {type(x).__name__}, so it "
-            f"cannot be differentiated; write it with the supported numpy functions (listed "
-            f"in ad_engine.rules.NUMPY_FUNCTIONS), or register it with ad.defprimitive"
-        )
-    return implementation
+def _no_rule(x, function):
+    """Raise the TypeError for a numpy function or ufunc that is not in
+    rules.NUMPY_FUNCTIONS (the engine has no rule for it), naming it."""
+    module = getattr(function, "__module__", None) or "numpy"
+    name = module.replace("numpy.linalg", "np.linalg").replace("numpy", "np")
+    raise TypeError(
+        f"{name}.{function.__name__} has no derivative rule for {type(x).__name__}, so it "
+        f"cannot be differentiated; write it with the supported numpy functions (listed "
+        f"in ad_engine.rules.NUMPY_FUNCTIONS), or register it with ad.defprimitive"
+    )

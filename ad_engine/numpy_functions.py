@@ -4,7 +4,7 @@ is registered with ``@implements(np.<function>)`` (rules.py) in the one table
 
 Each is either one primitive (np.max -> "max", np.linalg.inv -> "inv") or written
 with primitives: np.concatenate places each piece with the primitive "untake",
-np.repeat, np.tile, np.trace, np.flip, np.roll, np.diagonal and np.diff index the
+np.repeat, np.tile, np.trace, np.flip, np.diagonal and np.diff index the
 flattened array, np.var is the mean squared deviation, np.linalg.norm is
 sqrt(sum(x * x)). So every one works in both modes and nests, with no rule of
 its own to get wrong. A function missing from the table raises numpy's
@@ -43,7 +43,8 @@ def _refuse_arguments(name, **arguments):
 
 def _reduction(name):
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-        _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
+        if dtype is not None or out is not None or initial is not None or where is not None:
+            _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
         return PRIMITIVES[name](a, tuple(axis) if isinstance(axis, list) else axis, keepdims)
 
     reduce.__name__ = name
@@ -386,7 +387,7 @@ def flip(m, axis=None):
 
 @implements(np.roll)
 def roll(a, shift, axis=None):
-    return _take_flat(a, np.roll(_positions(a), shift, axis))
+    return PRIMITIVES["roll"](a, shift, axis)
 
 
 @implements(np.diagonal)

@@ -234,6 +234,8 @@ defprimitive("where", lambda mask, a, b: _picked(np.where(mask, a, b)),
 # its transpose (see deflinear) --------------------------------------------------------
 
 def _is_basic(index):
+    if type(index) is int:  # x[0], the common case, without the loop below
+        return True
     parts = index if isinstance(index, tuple) else (index,)
     return all((isinstance(p, (int, np.integer, slice)) and not isinstance(p, bool)) or p is None
                or p is Ellipsis for p in parts)
@@ -264,6 +266,14 @@ def keep_dims(y, x, axis, keepdims):
     return y if keepdims or np.ndim(y) == 0 else np.reshape(y, kept_shape(np.shape(x), axis))
 
 
+def _broadcast(x, shape):
+    """x broadcast to ``shape``, as a new array (np.broadcast_to returns a read-only view
+    after several Python-level checks: filling an empty array is faster)."""
+    result = np.empty(shape, np.result_type(x, float))
+    result[...] = x
+    return result
+
+
 def _sum_transpose(adjoint, x, axis, keepdims):
     return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), np.shape(x))
 
@@ -290,16 +300,20 @@ def _transpose_transpose(adjoint, x, axes):
 deflinear("getitem", lambda x, index: plain(x[index]),
           lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, np.shape(x)))
 deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
-deflinear("sum", lambda x, axis, keepdims: plain(np.sum(x, axis=axis, keepdims=keepdims)),
+# np.add.reduce is what np.sum calls, without np.sum's Python layer
+deflinear("sum", lambda x, axis, keepdims: plain(np.add.reduce(x, axis=axis, keepdims=keepdims)),
           _sum_transpose)
 deflinear("mean", lambda x, axis, keepdims: plain(np.mean(x, axis=axis, keepdims=keepdims)),
           _mean_transpose)
-deflinear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+deflinear("broadcast_to", _broadcast,
           lambda adjoint, x, shape: unbroadcast(adjoint, np.shape(x)))
 deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
           lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
+# a cyclic shift: its transpose shifts back (the lattice's periodic neighbours)
+deflinear("roll", lambda x, shift, axis: np.roll(x, shift, axis),
+          lambda adjoint, x, shift, axis: np.roll(adjoint, np.negative(shift), axis))
 # Re z and Im z are real-linear; their transposes in JAX's convention (reverse.py): the
 # cotangent w̄ of Re z is ∂L/∂x, so z̄ = w̄; of Im z it is ∂L/∂y, so z̄ = -i w̄ (0 for a real z)
 deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)

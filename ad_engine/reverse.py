@@ -100,11 +100,18 @@ class Variable(ArraySurface):
         """Evaluate ``primitive`` on the values of ``args`` and record the new node. Only
         Variables of this graph (this tag) are parents; older Duals and Variables are
         constants here, and trace the evaluation (and later the vjps) in their own graph."""
-        tag = self.tag
-        values = tuple([a.value if type(a) is Variable and a.tag == tag else a for a in args])
-        parents = tuple([a if type(a) is Variable and a.tag == tag else None for a in args])
+        tag, nested = self.tag, False
+        values, parents = [], []
+        for a in args:  # a loop, not two comprehensions: this runs once per operation
+            mine = type(a) is Variable and a.tag == tag
+            value = a.value if mine else a
+            nested = nested or isinstance(value, Traced)
+            values.append(value)
+            parents.append(a if mine else None)
+        # plain values: evaluate; traced ones (an outer derivative): bind traces the evaluation
+        ans = bind(primitive, *values) if nested else plain(primitive.evaluate(*values))
         node = Variable.__new__(Variable)
-        node._record(bind(primitive, *values), primitive, values, parents, tag)
+        node._record(ans, primitive, tuple(values), tuple(parents), tag)
         return node
 
     def backward(self, seed=None):

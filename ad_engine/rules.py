@@ -161,9 +161,8 @@ class Primitive:
         """The numpy ufunc this primitive stands for (None if it stands for no ufunc)."""
         return self.numpy if isinstance(self.numpy, np.ufunc) else None
 
-    def __call__(self, *args):
-        """Apply the primitive to plain values, Duals or Variables."""
-        return bind(self, *args)
+    # primitive(*args) applies it to plain values, Duals or Variables: bind(primitive, *args)
+    __call__ = bind
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -340,6 +339,9 @@ def fit(gradient, arg):
     part if ``arg`` is real (a real input of a complex computation: reverse.py)."""
     if type(gradient) is float:  # a float gradient can only belong to a scalar argument
         return gradient
+    if type(gradient) is np.ndarray and type(arg) is np.ndarray and gradient.shape == arg.shape \
+            and (gradient.dtype.kind != "c" or arg.dtype.kind == "c"):
+        return gradient  # nothing was broadcast (checked without np.shape's two calls)
     if is_complex(gradient) and not is_complex(arg):
         gradient = np.real(gradient)
     return unbroadcast(gradient, np.shape(arg))

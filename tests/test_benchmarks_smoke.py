@@ -111,6 +111,15 @@ def test_the_staple_force_is_minus_the_gradient_of_the_action():
         assert abs(-central - force[link]) < 1e-7
 
 
+def test_force_micro_benchmark_checks_its_floor_and_prints(capsys):
+    from benchmarks import force_step
+
+    medians = force_step.main(["--repeats", "2", "--size", "4"])  # asserts floor == AD force
+    assert set(medians) == {"staple force (numpy, by hand)", "engine floor (its numpy calls)",
+                            "AD force (-ad.grad)"}
+    assert "AD force (-ad.grad)" in capsys.readouterr().out
+
+
 def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
     from benchmarks import run
 

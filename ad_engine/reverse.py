@@ -27,7 +27,9 @@ the complex conjugate of the direction of steepest ascent (PyTorch returns
 ∂L/∂x + i ∂L/∂y; gradient descent here is z -= lr * np.conj(grad)). For a
 holomorphic f with a complex output, grad(f)(z) is the derivative f'(z) (it is
 the gradient of Re f). A real input of a complex computation gets a real
-gradient (the real part).
+gradient (the real part: the adjoint a real node receives from a complex step,
+w̄ c, is cleaned where it meets a complex value again, in the vjps of Re, Im and
+|z|, and at real leaves).
 """
 
 from __future__ import annotations

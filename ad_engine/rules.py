@@ -335,15 +335,11 @@ def unbroadcast(gradient, shape):
 
 
 def fit(gradient, arg):
-    """``gradient`` unbroadcast to the shape of the argument ``arg`` it belongs to; its real
-    part if ``arg`` is real (a real input of a complex computation: reverse.py)."""
+    """``gradient`` unbroadcast to the shape of the argument ``arg`` it belongs to."""
     if type(gradient) is float:  # a float gradient can only belong to a scalar argument
         return gradient
-    if type(gradient) is np.ndarray and type(arg) is np.ndarray and gradient.shape == arg.shape \
-            and (gradient.dtype.kind != "c" or arg.dtype.kind == "c"):
+    if type(gradient) is np.ndarray and type(arg) is np.ndarray and gradient.shape == arg.shape:
         return gradient  # nothing was broadcast (checked without np.shape's two calls)
-    if is_complex(gradient) and not is_complex(arg):
-        gradient = np.real(gradient)
     return unbroadcast(gradient, np.shape(arg))
 
 

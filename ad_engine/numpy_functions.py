@@ -19,7 +19,7 @@ import string
 import numpy as np
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
-from ad_engine.rules import PRIMITIVES, Traced, implements, value_of
+from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, value_of
 
 
 def _shape(x):
@@ -69,7 +69,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     """Vector norms (ord None, 2, 1, inf, -inf, p) and the Frobenius norm."""
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
     if ord is None or ord == "fro" or (ord == 2 and not matrix):
-        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+        return np.sqrt(np.sum(_squared_modulus(x), axis=axis, keepdims=keepdims))
     if matrix:
         return _matrix_norm(x, ord, axis, keepdims)
     if ord == np.inf:
@@ -424,7 +424,12 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     mean = np.mean(a, axis=axis, keepdims=True)
     count = np.size(value_of(a)) // np.size(value_of(mean))  # elements per mean
     deviation = a - mean
-    return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
+    return np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+def _squared_modulus(x):
+    """|x|**2: x * x for real x, abs(x)**2 for complex x (as numpy's norm and var take it)."""
+    return abs(x) ** 2 if is_complex(x) else x * x
 
 
 @implements(np.std)

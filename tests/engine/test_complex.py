@@ -131,6 +131,17 @@ def test_hessian_through_a_complex_computation():
                                rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("f", [np.linalg.norm, np.var, np.std, lambda z: np.linalg.norm(z, 1)],
+                         ids=["norm", "var", "std", "norm-ord1"])
+def test_real_reductions_of_complex_arrays_are_numpys(f):
+    """The norm and the variance take |z|**2: the traced value is numpy's, and the gradient
+    follows the convention."""
+    values = []
+    gradient = ad.grad(lambda z: values.append(f(z)) or values[-1])(ZS)
+    np.testing.assert_allclose(values[0].value, f(ZS), rtol=1e-14)
+    np.testing.assert_allclose(gradient, convention(f, ZS), rtol=1e-9, atol=1e-10)
+
+
 def test_complex_matrix_products_and_solve():
     a = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3)) + 3 * np.eye(3)
     b = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)

@@ -186,12 +186,7 @@ def forward_gradient(f, x):
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
     backward sweep in reverse mode).
     """
-    if not isinstance(x, Traced):  # traced when forward_gradient is itself differentiated
-        x = np.asarray(x, dtype=float)
-    shape = np.shape(value_of(x))
-    if len(shape) != 1:
-        raise ValueError(f"x must be a 1-D array, got shape {shape}")
-    parts = [jvp(f, x, unit)[1] for unit in np.eye(shape[0])]
-    if any(isinstance(p, Traced) for p in parts):
-        return np.stack(parts)
-    return np.array(parts, dtype=float)
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
+    return np.array([float(jvp(f, x, unit)[1]) for unit in np.eye(x.size)])

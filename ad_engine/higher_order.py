@@ -45,13 +45,10 @@ def _point(x):
 def hessian(f, x):
     """Return the Hessian matrix of a scalar function of a 1-D array: column i is
     ``hvp(f, x, e_i)``, so n Hessian-vector products for n inputs."""
-    x = _point(x)
-    shape = np.shape(value_of(x))
-    if len(shape) != 1:
-        raise ValueError(f"x must be a 1-D array, got shape {shape}")
-    if not shape[0]:
-        return np.zeros((0, 0))
-    return np.column_stack([hvp(f, x, unit) for unit in np.eye(shape[0])])
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
+    return np.column_stack([hvp(f, x, unit) for unit in np.eye(x.size)]) if x.size else np.zeros((0, 0))
 
 
 def value_and_derivatives(f, t):

@@ -75,7 +75,7 @@ class Variable(ArraySurface):
                        ``zero_grad()`` before the next backward. ``None`` until then.
     """
 
-    __slots__ = ("value", "grad", "adjoint", "name", "primitive", "args", "parents", "number",
+    __slots__ = ("value", "_grad", "adjoint", "name", "primitive", "args", "parents", "number",
                  "tag", "__weakref__")
     __array_priority__ = 10
 
@@ -86,8 +86,22 @@ class Variable(ArraySurface):
 
     def _record(self, value, primitive, args, parents, tag):
         self.value, self.primitive, self.args, self.parents = value, primitive, args, parents
-        self.grad = self.adjoint = self.name = None
+        self._grad = self.adjoint = self.name = None
         self.number, self.tag = next(_created), tag
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, gradient):
+        # the gradient of a real leaf is real: an adjoint that reached it through a complex
+        # computation may carry an imaginary part that belongs to no derivative (see the
+        # module docstring), dropped here
+        if gradient is not None and type(gradient) is not float and is_complex(gradient) \
+                and not is_complex(self.value):
+            gradient = np.real(gradient)
+        self._grad = gradient
 
     @property
     def primal(self):
@@ -133,7 +147,7 @@ class Variable(ArraySurface):
         self.adjoint = seed
         for node in reversed(order):
             if node.primitive is None:  # a leaf: accumulate, as PyTorch does
-                node.grad = accumulate(node.grad, real_if_real(node.adjoint, node.value))
+                node.grad = accumulate(node.grad, node.adjoint)
             for i, parent in enumerate(node.parents):
                 if parent is not None:
                     gradient = node.primitive.vjps[i](node.adjoint, node.value, *node.args)
@@ -187,13 +201,6 @@ def _leaf_value(value):
     if np.ndim(checked) == 0:
         return checked if isinstance(checked, float) else float(checked)
     return np.array(checked, dtype=float)
-
-
-def real_if_real(adjoint, value):
-    """The adjoint of a real leaf is real: its real part (see the module docstring)."""
-    if type(adjoint) is not float and is_complex(adjoint) and not is_complex(value):
-        return np.real(adjoint)
-    return adjoint
 
 
 def accumulate(grad, adjoint):

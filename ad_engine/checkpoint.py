@@ -32,10 +32,11 @@ def checkpoint(segment, *inputs):
     its inputs (same inputs, same outputs), since it runs twice.
 
     With no Variable among the inputs (plain numbers, or Duals of forward mode)
-    this is just ``segment(*inputs)``: there is no graph to save memory on.
+    this is just ``segment(*inputs)``: there is no graph to save memory on. So it is
+    inside a derivative of a derivative (Variables whose values are traced), where
+    the outer derivative needs the segment's operations themselves.
     """
-    if not any(isinstance(x, Variable) for x in inputs) or any(
-            isinstance(x, Traced) and not isinstance(x, Variable) for x in inputs):
+    if not _one_plain_graph(inputs):
         return segment(*inputs)
     values = [x.value if isinstance(x, Variable) else x for x in inputs]
     result = segment(*values)
@@ -59,6 +60,16 @@ def checkpoint(segment, *inputs):
         parts.append(part[0] if shape == () else part.reshape(shape))
         start += size
     return parts[0] if single else tuple(parts)
+
+
+def _one_plain_graph(inputs):
+    """Whether the traced inputs are Variables of one graph holding plain values: the case
+    checkpointing is for. Otherwise (Duals, or a derivative of a derivative, whose outer
+    derivative needs the segment's own operations) the segment just runs."""
+    variables = [x for x in inputs if isinstance(x, Traced)]
+    return bool(variables) and all(
+        isinstance(x, Variable) and x.tag == variables[0].tag and not isinstance(x.value, Traced)
+        for x in variables)
 
 
 def _first_variable(inputs):

@@ -147,17 +147,30 @@ def jvp(f, x, v):
     if isinstance(x, tuple):
         if not isinstance(v, tuple) or len(v) != len(x):
             raise ValueError(f"x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents")
+        for i, (xi, vi) in enumerate(zip(x, v)):
+            _check_tangent(xi, vi, f"x[{i}]", f"v[{i}]")
         result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
     else:
-        if not isinstance(x, Traced):  # a Dual when jvp calls are nested
+        if not isinstance(x, Traced):  # traced when jvp is itself differentiated
             x = _numeric_array(x)
-        v = _numeric_array(v)
-        if np.shape(value_of(x)) != v.shape:
+        if not isinstance(v, Traced):
+            v = _numeric_array(v)
+        if np.shape(value_of(x)) != np.shape(value_of(v)):
             raise ValueError(
-                f"x has shape {np.shape(value_of(x))} but v has shape {v.shape}; they must match"
+                f"x has shape {np.shape(value_of(x))} but v has shape {np.shape(value_of(v))}; "
+                f"they must match"
             )
         result = call_perturbed(f, Dual(x, v, tag))
     return primal_part(result, tag), output_tangent(result, tag, result)
+
+
+def _check_tangent(x, v, x_name, v_name):
+    """A tangent has the shape of its point (a number stands for that number everywhere)."""
+    shape, tangent_shape = np.shape(value_of(x)), np.shape(value_of(v))
+    if tangent_shape != shape and tangent_shape != ():
+        raise ValueError(
+            f"{x_name} has shape {shape} but its tangent {v_name} has shape {tangent_shape}; "
+            f"a tangent has the shape of its point: pass an array of shape {shape}")
 
 
 def _numeric_array(x):

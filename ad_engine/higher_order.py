@@ -6,6 +6,7 @@ import numpy as np
 
 from ad_engine.forward import Dual, call_perturbed, new_tag, primal_part, tangent_part
 from ad_engine.reverse import Variable
+from ad_engine.rules import Traced, value_of
 
 
 def hvp(f, x, v):
@@ -19,20 +20,26 @@ def hvp(f, x, v):
     derivative, grad(jvp), is reverse-over-forward. JAX's cookbook recommends
     the other order, forward-over-reverse (the jvp of grad); both give H v.
     """
-    x = np.asarray(x, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if x.ndim != 1 or x.shape != v.shape:
-        raise ValueError(f"x and v must be 1-D arrays of one shape, got {x.shape} and {v.shape}")
-    point = Variable(x.copy())
+    x, v = _point(x), _point(v)
+    shape = np.shape(value_of(x))
+    if len(shape) != 1 or shape != np.shape(value_of(v)):
+        raise ValueError(f"x and v must be 1-D arrays of one shape, got {shape} and "
+                         f"{np.shape(value_of(v))}")
+    point = Variable(x)
     tag = new_tag()
     result = call_perturbed(f, Dual(point, v, tag))
     directional = tangent_part(result, tag, 0.0)
-    if not isinstance(directional, Variable):
-        return np.zeros_like(x)  # grad f · v does not depend on x: f is at most linear along v
+    if not (isinstance(directional, Variable) and directional.tag == point.tag):
+        return np.zeros(shape)  # grad f · v does not depend on x: f is at most linear along v
     if directional.shape != ():
         raise ValueError(f"f must return a scalar, it returned shape {directional.shape}")
     directional.backward()
-    return np.zeros_like(x) if point.grad is None else np.array(point.grad, dtype=float)
+    return np.zeros(shape) if point.grad is None else point.grad
+
+
+def _point(x):
+    """x as a float array of its own, or as it is if traced (hvp, hessian differentiated)."""
+    return x if isinstance(x, Traced) else np.array(x, dtype=float)
 
 
 def hessian(f, x):

@@ -20,7 +20,17 @@ import warnings
 
 import numpy as np
 
-from ad_engine.rules import PRIMITIVES, Traced, defprimitive, full_tangent, implements, value_of
+from ad_engine.linalg_rules import real_only
+from ad_engine.numpy_rules import swap_last_axes
+from ad_engine.rules import (
+    PRIMITIVES,
+    Traced,
+    defprimitive,
+    fit,
+    full_tangent,
+    implements,
+    value_of,
+)
 
 DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count as equal
 
@@ -30,13 +40,29 @@ DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count a
 # an (n + 1, n) array (row 0: w; rows 1..n: V). ``eigh`` below splits it, so the engine's
 # one-output nodes carry both results and their adjoints meet in one node.
 
-def _eigh_packed(a):
+def _eigh_packed(a, uplo):
     if isinstance(a, Traced):  # the value part of a nested derivative: one level down
-        return PRIMITIVES["eigh"](a)
+        return PRIMITIVES["eigh"](a, uplo)
     if np.ndim(a) != 2 or np.shape(a)[0] != np.shape(a)[1]:
         raise ValueError(f"eigh needs one square matrix, got shape {np.shape(a)}")
-    w, v = np.linalg.eigh(a)
+    w, v = np.linalg.eigh(a, UPLO=uplo)
     return np.concatenate([w[None, :], v], axis=0)
+
+
+def _read_triangle(m, uplo):
+    """The symmetric matrix numpy's eigh sees in ``m``: its lower (uplo 'L') or upper ('U')
+    triangle, mirrored. Linear in m, so it also maps a tangent dA to the dH eigh sees."""
+    part = np.tril(m) if uplo == "L" else np.triu(m)
+    strict = np.tril(m, -1) if uplo == "L" else np.triu(m, 1)
+    return part + strict.T
+
+
+def _triangle_gradient(g, uplo):
+    """The transpose of ``_read_triangle``: dL/dA for dL/dH = g (H symmetric): g_ij + g_ji
+    on the triangle read, g_ii on the diagonal, 0 on the triangle eigh ignores."""
+    both = g + g.T
+    diagonal = np.eye(np.shape(value_of(g))[-1]) * g
+    return (np.tril(both) if uplo == "L" else np.triu(both)) - diagonal
 
 
 def _gap_factors(w, check=None):
@@ -70,10 +96,9 @@ def _warn_degenerate(degenerate):
         "tangents are finite", RuntimeWarning, stacklevel=2)
 
 
-def _eigh_jvp(tangent, ans, a):
+def _eigh_jvp(tangent, ans, a, uplo):
     w, v = ans[0], ans[1:]
-    da = full_tangent(tangent, a)
-    da = 0.5 * (da + da.T)  # eigh reads a symmetric matrix: its symmetric perturbation
+    da = _read_triangle(full_tangent(tangent, a), uplo)  # the perturbation of what eigh reads
     projected = v.T @ da @ v  # <ψ_m| dH |ψ_n>
     dw = (v * (da @ v)).sum(axis=0)  # the diagonal of ``projected``: ψ_nᵀ dH ψ_n
     dv = v @ (_gap_factors(w, _warn_degenerate) * projected)
@@ -90,7 +115,7 @@ def _stack(dw, dv):
     return first_row * dw[None, :] + below @ dv
 
 
-def _eigh_vjp(adjoint, ans, a):
+def _eigh_vjp(adjoint, ans, a, uplo):
     w, v = ans[0], ans[1:]
     gw, gv = adjoint[0], adjoint[1:]
     inner = np.eye(len(value_of(w))) * gw[None, :]  # diag(w̄)
@@ -104,11 +129,12 @@ def _eigh_vjp(adjoint, ans, a):
             )
 
         inner = inner + _gap_factors(w, refuse) * (v.T @ gv)
-    gradient = v @ inner @ v.T
-    return 0.5 * (gradient + gradient.T)
+    gradient = v @ inner @ v.T  # dL/dH of the symmetric matrix eigh reads
+    return _triangle_gradient(0.5 * (gradient + gradient.T), uplo)
 
 
-defprimitive("eigh", _eigh_packed, jvps=[_eigh_jvp], vjps=[_eigh_vjp])
+defprimitive("eigh", real_only(_eigh_packed, "np.linalg.eigh"), jvps=[_eigh_jvp, None],
+             vjps=[_eigh_vjp, None])
 
 
 @implements(np.linalg.eigh)
@@ -116,10 +142,13 @@ def eigh(a, UPLO="L"):
     """Return (w, V): eigenvalues (ascending) and orthonormal eigenvectors (columns) of the
     symmetric matrix ``a``, as ``np.linalg.eigh``, for arrays, Duals and Variables.
 
-    Derivatives (both modes) are those of eigh((a + aᵀ)/2): a perturbation dA
-    counts through its symmetric part, and a gradient comes back symmetric.
-    ``dw_n = ψ_nᵀ dA ψ_n`` (Hellmann-Feynman) and
-    ``dψ_n = Σ_{m≠n} ψ_m (ψ_mᵀ dA ψ_n) / (w_n - w_m)``.
+    As numpy, it reads one triangle of ``a`` only (``UPLO='L'``, the default: the lower
+    one; ``'U'``: the upper one) and takes the matrix to be symmetric; the other triangle
+    is ignored, so its entries get a derivative of zero. For a symmetric ``a`` built
+    from parameters this is the same as differentiating eigh((a + aᵀ)/2).
+    ``dw_n = ψ_nᵀ dH ψ_n`` (Hellmann-Feynman) and
+    ``dψ_n = Σ_{m≠n} ψ_m (ψ_mᵀ dH ψ_n) / (w_n - w_m)``, dH the perturbation of the
+    symmetric matrix read.
 
     Degenerate eigenvalues: the eigenvectors of a degenerate level are any
     orthonormal basis of its subspace, and their derivative divides by
@@ -130,42 +159,57 @@ def eigh(a, UPLO="L"):
     over the degenerate level is right, the individual values need not be (the
     sorted eigenvalues have a kink where levels cross).
     """
-    if UPLO != "L":
-        raise ValueError("eigh on Duals and Variables reads the lower triangle (UPLO='L') only")
-    packed = PRIMITIVES["eigh"](a)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")
+    packed = PRIMITIVES["eigh"](a, UPLO)
     return packed[0], packed[1:]
 
 
 # -- solve -----------------------------------------------------------------------------
 
 def _solve_value(a, b):
-    if np.ndim(a) != 2 or np.ndim(b) not in (1, 2):
+    if np.ndim(a) < 2 or np.shape(a)[-1] != np.shape(a)[-2] or np.ndim(b) < 1:
         raise ValueError(
-            f"solve needs a square matrix and a vector or matrix right-hand side, got shapes "
-            f"{np.shape(a)} and {np.shape(b)}")
+            f"solve needs square matrices (a stack of them: shape (..., n, n)) and a vector or "
+            f"matrices of right-hand sides, got shapes {np.shape(a)} and {np.shape(b)}")
     return np.linalg.solve(a, b)
 
 
-def _outer_or_matmul(u, x):
-    """u xᵀ for vectors, u @ xᵀ for matrices (the shape of A)."""
-    if np.ndim(value_of(x)) == 1:
-        return u[:, None] * x[None, :]
-    return u @ x.T
+# numpy's solve takes a 1-D b as one vector (solved against every matrix of a stack),
+# any other b as (..., n, k) matrices; the rules work on matrices: a vector is a column.
+
+def _as_columns(v, b):
+    return v[..., None] if np.ndim(b) == 1 else v
+
+
+def _from_columns(v, b):
+    return v[..., 0] if np.ndim(b) == 1 else v
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return fit(_from_columns(np.linalg.solve(swap_last_axes(a), _as_columns(g, b)), b), b)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    gb = np.linalg.solve(swap_last_axes(a), _as_columns(g, b))
+    return fit(-(gb @ swap_last_axes(_as_columns(ans, b))), a)
 
 
 defprimitive(
     "solve", _solve_value, numpy=np.linalg.solve,
-    jvps=[lambda t, ans, a, b: -np.linalg.solve(a, full_tangent(t, a) @ ans),
-          lambda t, ans, a, b: np.linalg.solve(a, full_tangent(t, b))],
-    vjps=[lambda g, ans, a, b: -_outer_or_matmul(np.linalg.solve(a.T, g), ans),
-          lambda g, ans, a, b: np.linalg.solve(a.T, g)],
+    jvps=[lambda t, ans, a, b: -_from_columns(
+              np.linalg.solve(a, full_tangent(t, a) @ _as_columns(ans, b)), b),
+          lambda t, ans, a, b: _from_columns(
+              np.linalg.solve(a, _as_columns(full_tangent(t, b), b)), b)],
+    vjps=[_solve_vjp_a, _solve_vjp_b],
 )
 
 
 def solve(a, b):
     """Return x with a @ x = b (``np.linalg.solve``) for arrays, Duals and Variables.
 
-    ``a`` is one square matrix, ``b`` a vector or a matrix of right-hand sides.
+    ``a`` is a square matrix or a stack of them (shape (..., n, n)); ``b`` a vector (solved
+    against each matrix) or matrices of right-hand sides (..., n, k), broadcast as numpy does.
     Derivatives: dx = a⁻¹ (db - da x); gradients b̄ = a⁻ᵀ x̄ and ā = -b̄ xᵀ.
     """
     return PRIMITIVES["solve"](a, b)

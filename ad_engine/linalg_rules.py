@@ -17,6 +17,22 @@ import numpy as np
 from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain
 
+
+def real_only(function, name):
+    """``function`` refusing a complex matrix: the rules of ``name`` are written for real
+    matrices (transposes where a complex matrix needs conjugate transposes)."""
+    def evaluate(a, *args):
+        if np.iscomplexobj(a):
+            raise NotImplementedError(
+                f"{name} of a complex matrix has no derivative rule here, in either mode (its "
+                f"rule is written for real matrices); write the problem with real matrices "
+                f"(a Hermitian A + iB has the eigenvalues of the real symmetric [[A, -B], [B, A]], "
+                f"each twice)")
+        return function(a, *args)
+
+    return evaluate
+
+
 # -- einsum: linear in each operand -----------------------------------------------------
 # The derivative along operand k is einsum with the tangent in its place; the
 # adjoint of operand k is einsum of the output's adjoint with the other operands,
@@ -103,15 +119,18 @@ defprimitive("inv", np.linalg.inv, numpy=np.linalg.inv,
 defprimitive("det", lambda a: plain(np.linalg.det(a)), numpy=np.linalg.det,
              jvps=[lambda t, ans, a: ans * np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
              vjps=[lambda g, ans, a: _with_matrix_axes(g * ans) * _inverse_transposed(a)])
-defprimitive("logabsdet", lambda a: plain(np.linalg.slogdet(a)[1]),
+defprimitive("logabsdet", real_only(lambda a: plain(np.linalg.slogdet(a)[1]), "np.linalg.slogdet"),
              jvps=[lambda t, ans, a: np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
              vjps=[lambda g, ans, a: _with_matrix_axes(g) * _inverse_transposed(a)])
 
 
-# -- the thin SVD A = U diag(s) V^T of an m x n matrix with m >= n -----------------------
-# (m < n: the SVD of A^T, numpy_functions.svd). Three primitives, one per factor; each
-# rule calls the three on its argument, so that they nest. With dP = U^T dA V and
-# F_ij = 1 / (s_j^2 - s_i^2) off the diagonal (distinct singular values), 0 on it:
+# -- the thin SVD A = U diag(s) V^T, as numpy computes it -------------------------------
+# Three primitives, one per factor, each evaluated by np.linalg.svd on A itself (never on
+# A^T: the signs of the singular vectors would differ from numpy's). The rules are written
+# for a tall matrix (m >= n); a wide A is handled as its transpose A^T = V S U^T, whose
+# factors are (Vh^T, s, U). Each rule calls the three primitives on its argument, so that
+# they nest. With dP = U^T dA V and F_ij = 1 / (s_j^2 - s_i^2) off the diagonal (distinct
+# singular values), 0 on it:
 #   ds = diag(dP)
 #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1
 #   dV = V (F o (S dP + dP^T S))
@@ -122,10 +141,17 @@ def _thin_svd(a):
     return u, s, vh
 
 
-def _factors(a):
-    """U, s, V of the thin SVD of ``a`` as the primitives give them (traced if ``a`` is)."""
-    return (PRIMITIVES["svd_u"](a), PRIMITIVES["svd_s"](a),
-            swap_last_axes(PRIMITIVES["svd_vh"](a)))
+def _is_wide(a):
+    rows, columns = np.shape(a)[-2:]
+    return rows < columns
+
+
+def _tall_factors(a):
+    """(U, s, V) of the tall matrix a (or of a^T for a wide a) and whether a is wide."""
+    u, s, vh = PRIMITIVES["svd_u"](a), PRIMITIVES["svd_s"](a, True), PRIMITIVES["svd_vh"](a)
+    if _is_wide(a):
+        return swap_last_axes(vh), s, u, True
+    return u, s, swap_last_axes(vh), False
 
 
 def _gaps(s):
@@ -135,55 +161,79 @@ def _gaps(s):
     return (1.0 - eye) / (squares[..., None, :] - squares[..., :, None] + eye)
 
 
-def _svd_jvps(t, a):
-    u, s, v = _factors(a)
+def _svd_tangents(t, a):
+    """(ds, dU, dV) of the tall problem (a, or a^T if a is wide) along the tangent t."""
+    u, s, v, wide = _tall_factors(a)
     da = full_tangent(t, a)
+    if wide:
+        da = swap_last_axes(da)
     dp = swap_last_axes(u) @ da @ v
-    return u, s, v, da, dp
+    ds = np.sum(dp * np.eye(np.shape(s)[-1]), axis=-1)
+    inner_u = _gaps(s) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
+    projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
+    du = u @ inner_u + projector @ da @ v / s[..., None, :]
+    inner_v = _gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :])
+    return ds, du, v @ inner_v, wide
 
 
 def _svd_s_jvp(t, ans, a):
-    u, s, v, da, dp = _svd_jvps(t, a)
-    return np.sum(dp * np.eye(np.shape(s)[-1]), axis=-1)
+    return _svd_tangents(t, a)[0]
 
 
 def _svd_u_jvp(t, ans, a):
-    u, s, v, da, dp = _svd_jvps(t, a)
-    inner = _gaps(s) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
-    projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
-    return u @ inner + projector @ da @ v / s[..., None, :]
+    ds, du, dv, wide = _svd_tangents(t, a)
+    return dv if wide else du
 
 
 def _svd_vh_jvp(t, ans, a):
-    u, s, v, da, dp = _svd_jvps(t, a)
-    inner = _gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :])
-    return swap_last_axes(v @ inner)
+    ds, du, dv, wide = _svd_tangents(t, a)
+    return swap_last_axes(du if wide else dv)
 
 
-def _svd_s_vjp(g, ans, a):
-    u, s, v = _factors(a)
-    return (u * g[..., None, :]) @ swap_last_axes(v)
-
-
-def _svd_u_vjp(g, ans, a):
-    u, s, v = _factors(a)
-    ut_g = swap_last_axes(u) @ g
+def _u_cotangent(gu, u, s, v):
+    """dL/dA of the tall problem for dL/dU = gu."""
+    ut_g = swap_last_axes(u) @ gu
     inner = (_gaps(s) * (ut_g - swap_last_axes(ut_g))) * s[..., None, :]
     projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
-    return (u @ inner + projector @ g / s[..., None, :]) @ swap_last_axes(v)
+    return (u @ inner + projector @ gu / s[..., None, :]) @ swap_last_axes(v)
 
 
-def _svd_vh_vjp(g, ans, a):
-    u, s, v = _factors(a)
-    vt_gv = swap_last_axes(v) @ swap_last_axes(g)  # V^T dL/dV, with dL/dV = (dL/dVh)^T
+def _v_cotangent(gv, u, s, v):
+    """dL/dA of the tall problem for dL/dV = gv."""
+    vt_gv = swap_last_axes(v) @ gv
     inner = s[..., :, None] * (_gaps(s) * (vt_gv - swap_last_axes(vt_gv)))
     return u @ inner @ swap_last_axes(v)
 
 
-defprimitive("svd_s", lambda a: np.linalg.svd(a, compute_uv=False),
-             jvps=[_svd_s_jvp], vjps=[_svd_s_vjp])
-defprimitive("svd_u", lambda a: _thin_svd(a)[0], jvps=[_svd_u_jvp], vjps=[_svd_u_vjp])
-defprimitive("svd_vh", lambda a: _thin_svd(a)[2], jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
+def _svd_s_vjp(g, ans, a):
+    u, s, v, wide = _tall_factors(a)
+    gradient = (u * g[..., None, :]) @ swap_last_axes(v)
+    return swap_last_axes(gradient) if wide else gradient
+
+
+def _svd_u_vjp(g, ans, a):
+    u, s, v, wide = _tall_factors(a)
+    if wide:  # numpy's U is V of a^T
+        return swap_last_axes(_v_cotangent(g, u, s, v))
+    return _u_cotangent(g, u, s, v)
+
+
+def _svd_vh_vjp(g, ans, a):
+    u, s, v, wide = _tall_factors(a)
+    if wide:  # numpy's Vh is U^T of a^T
+        return swap_last_axes(_u_cotangent(swap_last_axes(g), u, s, v))
+    return _v_cotangent(swap_last_axes(g), u, s, v)
+
+
+# svd_s(a, vectors): LAPACK computes s alone (vectors=False, np.linalg.svd(a, compute_uv=False))
+# by another path than with the vectors: each as numpy does, to the last bit
+defprimitive("svd_s", real_only(lambda a, vectors: np.linalg.svd(a, compute_uv=vectors)[1]
+                                 if vectors else np.linalg.svd(a, compute_uv=False),
+                                 "np.linalg.svd"),
+             jvps=[lambda t, ans, a, vectors: _svd_s_jvp(t, ans, a), None],
+             vjps=[lambda g, ans, a, vectors: _svd_s_vjp(g, ans, a), None])
+defprimitive("svd_u", real_only(lambda a: _thin_svd(a)[0], "np.linalg.svd"), jvps=[_svd_u_jvp], vjps=[_svd_u_vjp])
+defprimitive("svd_vh", real_only(lambda a: _thin_svd(a)[2], "np.linalg.svd"), jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
 
 
 # -- Cholesky factor L of a symmetric positive definite A = L L^T -------------------------
@@ -205,8 +255,8 @@ def _cholesky_vjp(g, ans, a):
     return 0.5 * (s + swap_last_axes(s))
 
 
-defprimitive("cholesky", np.linalg.cholesky, numpy=np.linalg.cholesky,
-             jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
+defprimitive("cholesky", real_only(np.linalg.cholesky, "np.linalg.cholesky"),
+             numpy=np.linalg.cholesky, jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
 
 
 # -- pseudo-inverse P = A^+ (constant rank; Golub and Pereyra 1973) ----------------------
@@ -228,4 +278,5 @@ def _pinv_vjp(g, ans, a):
     return -(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right
 
 
-defprimitive("pinv", np.linalg.pinv, numpy=np.linalg.pinv, jvps=[_pinv_jvp], vjps=[_pinv_vjp])
+defprimitive("pinv", real_only(np.linalg.pinv, "np.linalg.pinv"), numpy=np.linalg.pinv,
+             jvps=[_pinv_jvp], vjps=[_pinv_vjp])

@@ -19,8 +19,7 @@ import string
 import numpy as np
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
-from ad_engine.numpy_rules import swap_last_axes
-from ad_engine.rules import PRIMITIVES, implements, value_of
+from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, value_of
 
 
 def _shape(x):
@@ -70,12 +69,9 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     """Vector norms (ord None, 2, 1, inf, -inf, p) and the Frobenius norm."""
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
     if ord is None or ord == "fro" or (ord == 2 and not matrix):
-        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+        return np.sqrt(np.sum(_squared_modulus(x), axis=axis, keepdims=keepdims))
     if matrix:
-        raise NotImplementedError(
-            f"np.linalg.norm(x, ord={ord!r}) of a matrix is not supported on Duals and "
-            f"Variables; supported: the Frobenius norm (ord=None or 'fro') and vector norms"
-        )
+        return _matrix_norm(x, ord, axis, keepdims)
     if ord == np.inf:
         return np.max(abs(x), axis=axis, keepdims=keepdims)
     if ord == -np.inf:
@@ -83,6 +79,28 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     if ord == 1:
         return np.sum(abs(x), axis=axis, keepdims=keepdims)
     return np.sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axis, keepdims):  # noqa: A002  (numpy's name)
+    """The matrix norms of np.linalg.norm, as numpy computes them: 'nuc' (the sum of the
+    singular values), 2 and -2 (the largest and smallest), 1 and -1 (column sums of |x|),
+    inf and -inf (row sums)."""
+    rows, columns = (a % np.ndim(value_of(x)) for a in (axis or (-2, -1)))
+    if ord in ("nuc", 2, -2):
+        singular = PRIMITIVES["svd_s"](np.moveaxis(x, (rows, columns), (-2, -1)), False)
+        reduce = {"nuc": np.sum, 2: np.max, -2: np.min}[ord]
+        result = reduce(singular, axis=-1)
+    elif ord in (1, -1, np.inf, -np.inf):
+        summed, other = (rows, columns) if ord in (1, -1) else (columns, rows)
+        reduce = np.max if ord in (1, np.inf) else np.min
+        result = reduce(np.sum(abs(x), axis=summed), axis=other - (other > summed))
+    else:
+        raise ValueError(f"Invalid norm order {ord!r} for matrices")
+    if keepdims:
+        shape = list(_shape(x))
+        shape[rows] = shape[columns] = 1
+        result = np.reshape(result, tuple(shape))
+    return result
 
 
 # -- shapes --------------------------------------------------------------------------------
@@ -168,8 +186,15 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     """Each piece added into its place in zeros of the result's shape (the primitive
     "untake", whose transpose takes each piece's adjoint back out)."""
-    _refuse_arguments("concatenate", out=out, dtype=dtype, casting=casting)
+    _refuse_arguments("concatenate", out=out, dtype=dtype)
     arrays = list(arrays)
+    if casting is not None:  # the check numpy makes: each piece cast to the result's type
+        values = [np.asarray(value_of(a)) for a in arrays]
+        result_type = np.result_type(*values)
+        for value in values:
+            if not np.can_cast(value.dtype, result_type, casting):
+                raise TypeError(f"Cannot cast array data from {value.dtype!r} to "
+                                f"{result_type!r} according to the rule {casting!r}")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
     shapes = [_shape(a) for a in arrays]
@@ -221,15 +246,47 @@ def append(arr, values, axis=None):
 
 @implements(np.einsum)
 def einsum(*operands, out=None, optimize=False, **kwargs):
-    subscripts, operands = operands[0], operands[1:]
-    if not isinstance(subscripts, str):
-        raise NotImplementedError("np.einsum on Duals and Variables needs its subscripts as a "
-                                  "string, e.g. np.einsum('ij,jk->ik', a, b)")
+    """np.einsum with subscripts ('ij,jk->ik', '...ij,jk', implicit output) or numpy's other
+    form, operands and their axes as lists (a, [0, 1], b, [1, 2], [0, 2]): both are written
+    as one string of letters, '...' expanded, for the primitive "einsum"."""
     _refuse_arguments("einsum", out=out, **{k: v for k, v in kwargs.items()})
-    if len(operands) > MAX_EINSUM_OPERANDS:
+    subscripts, arrays = _explicit_subscripts(operands)
+    if len(arrays) > MAX_EINSUM_OPERANDS:
         raise NotImplementedError(f"np.einsum of more than {MAX_EINSUM_OPERANDS} operands")
-    parse_einsum(subscripts, len(operands))  # refuses '...' with a clear message
-    return PRIMITIVES["einsum"](subscripts, *operands)
+    parse_einsum(subscripts, len(arrays))
+    return PRIMITIVES["einsum"](subscripts, *arrays)
+
+
+def _explicit_subscripts(operands):
+    """(subscripts, arrays) for einsum's two calling forms, with every axis a letter and
+    the output written after '->'."""
+    if isinstance(operands[0], str):
+        subscripts, arrays = operands[0].replace(" ", ""), list(operands[1:])
+    else:  # a, axes_a, b, axes_b, ..., [axes_out]
+        arrays = list(operands[0::2][:len(operands) // 2])
+        names = [_letters(axes) for axes in operands[1::2]]
+        subscripts = ",".join(names) + ("->" + _letters(operands[-1]) if len(operands) % 2 else "")
+    inputs, arrow, output = subscripts.partition("->")
+    terms = inputs.split(",")
+    named = [term.replace("...", "") for term in terms]
+    if not arrow:  # numpy's implicit output: '...', then the letters used once, sorted
+        letters = "".join(named)
+        output = ("..." if "..." in inputs else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "..." in subscripts + output and len(terms) == len(arrays):
+        fresh = [c for c in string.ascii_letters if c not in subscripts]
+        spans = [np.ndim(value_of(a)) - len(n) if "..." in t else 0
+                 for t, n, a in zip(terms, named, arrays)]
+        broadcast = "".join(fresh[:max(spans)])
+        terms = [t.replace("...", broadcast[len(broadcast) - k:] if k else "")
+                 for t, k in zip(terms, spans)]
+        output = output.replace("...", broadcast)
+    return ",".join(terms) + "->" + output, arrays
+
+
+def _letters(axes):
+    """Einsum's list of axes ([0, 1, Ellipsis]) as letters ('ab...')."""
+    return "".join("..." if axis is Ellipsis else string.ascii_letters[axis] for axis in axes)
 
 
 @implements(np.tensordot)
@@ -299,22 +356,22 @@ class NotDifferentiable:
 
 @implements(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values). With
-    full_matrices=True and a non-square matrix, the columns of U (or rows of Vh) beyond
-    the thin SVD are any orthonormal completion: they have no derivative."""
+    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values), each
+    numpy's own factor of ``a``. With full_matrices=True and a non-square matrix, the
+    columns of U (or rows of Vh) beyond the thin SVD are any orthonormal completion:
+    they have no derivative."""
+    if hermitian:
+        raise NotImplementedError("np.linalg.svd(x, hermitian=True) is not supported on Duals "
+                                  "and Variables; use np.linalg.eigh for a symmetric matrix")
     rows, columns = _shape(a)[-2:]
-    tall = rows >= columns
-    m = a if tall else swap_last_axes(a)  # svd(A^T) = V S U^T
-    s = PRIMITIVES["svd_s"](m)
+    s = PRIMITIVES["svd_s"](a, compute_uv)
     if not compute_uv:
         return s
-    u, vh = PRIMITIVES["svd_u"](m), PRIMITIVES["svd_vh"](m)
-    if not tall:
-        u, vh = swap_last_axes(vh), swap_last_axes(u)
+    u, vh = PRIMITIVES["svd_u"](a), PRIMITIVES["svd_vh"](a)
     if full_matrices and rows != columns:
         message = ("np.linalg.svd(x) of a non-square x: the extra singular vectors of "
                    "full_matrices=True have no derivative; use full_matrices=False")
-        if tall:
+        if rows > columns:
             u = NotDifferentiable(message)
         else:
             vh = NotDifferentiable(message)
@@ -367,12 +424,22 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     mean = np.mean(a, axis=axis, keepdims=True)
     count = np.size(value_of(a)) // np.size(value_of(mean))  # elements per mean
     deviation = a - mean
-    return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
+    return np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+def _squared_modulus(x):
+    """|x|**2: x * x for real x, abs(x)**2 for complex x (as numpy's norm and var take it)."""
+    return abs(x) ** 2 if is_complex(x) else x * x
 
 
 @implements(np.std)
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
-    return np.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where))
+    """sqrt(var); over one element (a 0-d array, an axis of length 1) var is the constant 0,
+    and so is std, with derivative 0 (sqrt's partial 1/(2 sqrt 0) would make it nan)."""
+    variance = var(a, axis, dtype, out, ddof, keepdims, where=where)
+    if np.size(value_of(a)) == np.size(value_of(variance)):  # one element per group
+        return variance
+    return np.sqrt(variance)
 
 
 @implements(np.outer)
@@ -420,3 +487,87 @@ def real(val):
 @implements(np.imag)
 def imag(val):
     return PRIMITIVES["imag"](val)
+
+
+# -- splitting, turning, stacking columns: gathers and joins -----------------------------
+
+def _gathered(function):
+    """A numpy function that only moves elements (np.flipud, np.rot90 ...): decided on an
+    array of positions, then a gather of the flattened array."""
+    def gather(m, *args, **kwargs):
+        return _take_flat(m, function(_positions(m), *args, **kwargs))
+
+    gather.__name__ = function.__name__
+    return gather
+
+
+def _pieces(function):
+    """A numpy function that cuts an array into a list of pieces (np.split, np.hsplit ...):
+    each piece a gather of the positions numpy's function puts in it."""
+    def cut(ary, *args, **kwargs):
+        return [_take_flat(ary, piece) for piece in function(_positions(ary), *args, **kwargs)]
+
+    cut.__name__ = function.__name__
+    return cut
+
+
+@implements(np.moveaxis)
+def moveaxis(a, source, destination):
+    return transpose(a, _moved_axes(np.ndim(value_of(a)), source, destination))
+
+
+def _moved_axes(ndim, source, destination):
+    """The permutation np.moveaxis applies (numpy's own rule, on a list of axes)."""
+    source = [s % ndim for s in np.atleast_1d(source)]
+    destination = [d % ndim for d in np.atleast_1d(destination)]
+    order = [n for n in range(ndim) if n not in source]
+    for d, s in sorted(zip(destination, source)):
+        order.insert(d, s)
+    return order
+
+
+@implements(np.column_stack)
+def column_stack(tup):
+    """1-D arrays become columns; 2-D arrays are joined as they are."""
+    return concatenate([np.reshape(a, (-1, 1)) if len(_shape(a)) < 2 else a for a in tup], 1)
+
+
+@implements(np.gradient)
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """np.gradient: along each axis, central differences inside and one-sided ones at the
+    ends, a linear map of f. Its matrix D (column j: np.gradient of the unit vector e_j, with
+    the same spacing) is applied with einsum, so the result is traced in every mode; the
+    spacings are constants."""
+    if any(isinstance(v, Traced) for v in varargs):
+        raise NotImplementedError("np.gradient with a traced spacing is not supported on Duals "
+                                  "and Variables; the spacing (or coordinates) must be constant")
+    ndim = np.ndim(value_of(f))
+    axes = tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis) % ndim)
+    spacings = list(varargs) if len(varargs) > 1 else [varargs[0] if varargs else 1.0] * len(axes)
+    if len(spacings) != len(axes):
+        raise TypeError("invalid number of arguments")
+    results = []
+    for ax, spacing in zip(axes, spacings):
+        size = _shape(f)[ax]
+        matrix = np.gradient(np.eye(size), spacing, axis=0, edge_order=edge_order)
+        letters = string.ascii_letters[:ndim]
+        results.append(np.einsum(f"{letters},{'z' + letters[ax]}->"
+                                 f"{letters.replace(letters[ax], 'z')}", f, matrix))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+@implements(np.angle)
+def angle(z, deg=False):
+    """The argument of z, as numpy: arctan2(Im z, Re z) (in degrees with deg=True)."""
+    result = np.arctan2(np.imag(z), np.real(z))
+    return result * (180 / np.pi) if deg else result
+
+
+implements(np.split)(_pieces(np.split))
+implements(np.array_split)(_pieces(np.array_split))
+implements(np.hsplit)(_pieces(np.hsplit))
+implements(np.vsplit)(_pieces(np.vsplit))
+implements(np.dsplit)(_pieces(np.dsplit))
+implements(np.flipud)(_gathered(np.flipud))
+implements(np.fliplr)(_gathered(np.fliplr))
+implements(np.rot90)(_gathered(np.rot90))

@@ -20,6 +20,7 @@ from ad_engine.rules import (
     fit,
     full_tangent,
     implements_on_values,
+    is_complex,
     plain,
     unbroadcast,
     value_of,
@@ -106,7 +107,14 @@ def _absolute_jvp(tangent, ans, x):
     return np.sign(value_of(x)) * tangent
 
 
-absolute.jvps = (_absolute_jvp,)
+def _absolute_vjp(adjoint, ans, x):
+    # reverse mode (JAX's convention, see reverse.py): x̄ = ∂L/∂Re z - i ∂L/∂Im z = w̄ conj(z) / |z|
+    if is_complex(x):
+        return fit(np.real(adjoint) * np.conj(x) / ans, x)
+    return fit(adjoint * np.sign(value_of(x)), x)
+
+
+absolute.jvps, absolute.vjps = (_absolute_jvp,), (_absolute_vjp,)
 elementwise("fabs", np.fabs, lambda ans, x: np.sign(value_of(x)))
 elementwise("square", np.square, lambda ans, x: 2 * x, partial_formulas=("2 {0}",))
 elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, partial_formulas=("(-{out}²)",))
@@ -306,8 +314,16 @@ deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpo
 # a cyclic shift: its transpose shifts back (the lattice's periodic neighbours)
 deflinear("roll", lambda x, shift, axis: np.roll(x, shift, axis),
           lambda adjoint, x, shift, axis: np.roll(adjoint, np.negative(shift), axis))
-deflinear("real", lambda x: plain(np.real(x)), lambda adjoint, x: adjoint)  # reverse: x is real
-deflinear("imag", lambda x: plain(np.imag(x)), lambda adjoint, x: 0.0 * adjoint)
+# Re z and Im z are real-linear; their transposes in JAX's convention (reverse.py): the
+# cotangent w̄ of Re z is ∂L/∂x, so z̄ = w̄; of Im z it is ∂L/∂y, so z̄ = -i w̄ (0 for a real z).
+# The adjoint of a real value (Re z, Im z, |z|) may carry an imaginary part that belongs to
+# no derivative (a real x times a complex constant sends x the complex w̄ c): only its real
+# part is used where it reaches a complex z again (here and in |z|'s vjp), and real leaves
+# keep the real part (reverse.py).
+deflinear("real", lambda x: plain(np.real(x)),
+          lambda adjoint, x: np.real(adjoint) if is_complex(x) else adjoint)
+deflinear("imag", lambda x: plain(np.imag(x)),
+          lambda adjoint, x: -1j * np.real(adjoint) if is_complex(x) else 0.0 * adjoint)
 defprimitive("conjugate", np.conjugate, numpy=np.conjugate,
              jvps=[lambda t, ans, x: np.conjugate(t)],
              vjps=[lambda g, ans, x: fit(np.conjugate(g), x)])

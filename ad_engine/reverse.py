@@ -16,6 +16,20 @@ values, so the vjps of the inner sweep, computed from those values, are
 recorded by the outer call as any other operation (autograd works so). A
 nested grad that closes over the outer variable cannot add into the outer
 gradient either: its sweep never leaves its own tag.
+
+Complex numbers follow JAX's convention. Each vjp is the transpose of the jvp
+(no complex conjugate): for a holomorphic step w = f(z), z̄ = w̄ f'(z). For a
+real loss L of z = x + iy the gradient is
+
+    grad L = ∂L/∂x - i ∂L/∂y
+
+the complex conjugate of the direction of steepest ascent (PyTorch returns
+∂L/∂x + i ∂L/∂y; gradient descent here is z -= lr * np.conj(grad)). For a
+holomorphic f with a complex output, grad(f)(z) is the derivative f'(z) (it is
+the gradient of Re f). A real input of a complex computation gets a real
+gradient (the real part: the adjoint a real node receives from a complex step,
+w̄ c, is cleaned where it meets a complex value again, in the vjps of Re, Im and
+|z|, and at real leaves).
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ from ad_engine.rules import (
     Traced,
     by_hand_tag,
     call_tagged,
+    is_complex,
     new_tag,
     plain,
     value_of,
@@ -60,7 +75,7 @@ class Variable(ArraySurface):
                        ``zero_grad()`` before the next backward. ``None`` until then.
     """
 
-    __slots__ = ("value", "grad", "adjoint", "name", "primitive", "args", "parents", "number",
+    __slots__ = ("value", "_grad", "adjoint", "name", "primitive", "args", "parents", "number",
                  "tag", "__weakref__")
     __array_priority__ = 10
 
@@ -71,8 +86,22 @@ class Variable(ArraySurface):
 
     def _record(self, value, primitive, args, parents, tag):
         self.value, self.primitive, self.args, self.parents = value, primitive, args, parents
-        self.grad = self.adjoint = self.name = None
+        self._grad = self.adjoint = self.name = None
         self.number, self.tag = next(_created), tag
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, gradient):
+        # the gradient of a real leaf is real: an adjoint that reached it through a complex
+        # computation may carry an imaginary part that belongs to no derivative (see the
+        # module docstring), dropped here
+        if gradient is not None and type(gradient) is not float and is_complex(gradient) \
+                and not is_complex(self.value):
+            gradient = np.real(gradient)
+        self._grad = gradient
 
     @property
     def primal(self):
@@ -107,7 +136,9 @@ class Variable(ArraySurface):
 
         A scalar output needs no seed (dy/dy = 1). For a non-scalar output, pass
         ``seed``, an array of the output's shape: the adjoint of the output, i.e.
-        the vector of a vector-Jacobian product.
+        the vector of a vector-Jacobian product. The seed may itself be traced (a Dual
+        of an outer ``jvp``, a Variable of an outer ``grad``): the gradients are then
+        traced too, and differentiable with respect to the seed.
         """
         seed = self.initial_adjoint(seed)
         order = topological_order(self)
@@ -134,12 +165,16 @@ class Variable(ArraySurface):
                     f"{shape}) to get a vector-Jacobian product"
                 )
             return 1.0
-        seed = value_of(seed)
-        if np.shape(seed) != shape:
+        if np.shape(value_of(seed)) != shape:
             raise ValueError(
-                f"seed has shape {np.shape(seed)} but the output has shape {shape}; they must match"
+                f"seed has shape {np.shape(value_of(seed))} but the output has shape {shape}; "
+                f"they must match"
             )
-        return float(seed) if shape == () else np.array(seed, dtype=float)
+        if isinstance(seed, Traced):  # a cotangent of an outer derivative: keep its tangent
+            return seed
+        seed = np.asarray(seed)
+        seed = seed.astype(np.result_type(seed, float))  # ints to floats; complex stays complex
+        return plain(seed[()]) if shape == () else seed
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""
@@ -162,10 +197,7 @@ def _leaf_value(value):
             f"Variable value must be a float or a numeric numpy array, not {type(value).__name__!r}"
         )
     if isinstance(checked, complex) or np.iscomplexobj(checked):
-        raise TypeError(
-            "Variable value must be real, not 'complex': reverse mode here is for real "
-            "functions (forward mode, Dual and jvp, accepts complex numbers)"
-        )
+        return complex(checked) if np.ndim(checked) == 0 else np.array(checked, dtype=complex)
     if np.ndim(checked) == 0:
         return checked if isinstance(checked, float) else float(checked)
     return np.array(checked, dtype=float)
@@ -242,6 +274,9 @@ def sweep_from(output, tag):
 
 def _gradient_of(leaf):
     if leaf.grad is not None:
+        if is_complex(leaf.value) and not is_complex(leaf.grad):
+            return leaf.grad + 0j  # a complex input has a complex gradient
         return leaf.grad
     shape = np.shape(value_of(leaf))
-    return np.zeros(shape) if shape else 0.0
+    zero = np.zeros(shape, dtype=complex if is_complex(leaf.value) else float)
+    return zero if shape else plain(zero[()])

@@ -78,10 +78,21 @@ def by_hand_tag(offset):
 
 
 def call_tagged(f, tag, *args):
-    """``f(*args)`` while the derivative call of ``tag`` runs (see ``by_hand_tag``)."""
+    """``f(*args)`` while the derivative call of ``tag`` runs (see ``by_hand_tag``).
+
+    Every entry point (derivative, jvp, grad, hvp, ...) calls the user's function here,
+    so a conversion of a traced value to a plain number inside it (``math.sin(x)``,
+    ``float(x)``) is answered here with the library's message (see ``conversion_error``):
+    nodes have no ``__float__``, which would make numpy try a conversion in every
+    operation with a numpy scalar (the MLP step of benchmarks/ got much slower)."""
     _scope.append(tag)
     try:
         return f(*args)
+    except TypeError as error:
+        better = conversion_error(error)
+        if better is None:
+            raise
+        raise better from error
     finally:
         _scope.pop()
 
@@ -96,6 +107,35 @@ def bind(primitive, *args):
     if top is None:
         return plain(primitive.evaluate(*args))
     return top.process(primitive, args)
+
+
+class LostDerivativeError(TypeError):
+    """A traced value was converted to a plain number inside a differentiated function."""
+
+
+_CONVERSIONS = (("float() argument", "float(x)"), ("int() argument", "int(x)"),
+                ("complex() ", "complex(x)"),
+                ("must be real number", "a function of the math module such as math.sin(x)"))
+
+
+def conversion_error(error):
+    """The library's TypeError for Python's message about converting a Dual or a Variable
+    to a number (``must be real number, not Variable``, ``float() argument must be ...``),
+    or None for any other error."""
+    text = str(error)
+    if isinstance(error, LostDerivativeError) or not ("Variable" in text or "Dual" in text):
+        return None
+    for phrase, call in _CONVERSIONS:
+        if phrase in text:
+            kind = "Variable" if "Variable" in text else "Dual"
+            return LostDerivativeError(
+                f"{call} was called on a {kind}, the traced value of the function being "
+                f"differentiated, and a plain number would lose its derivative. Write numpy "
+                f"instead: np.sin, np.exp, np.sqrt ... for the math module's functions, and "
+                f"keep x as it is instead of float(x) or int(x); where no derivative is "
+                f"wanted, take the plain number as x.value (a Variable) or x.val (a Dual). "
+                f"(Python said: {text})")
+    return None
 
 
 class Primitive:
@@ -301,6 +341,13 @@ def fit(gradient, arg):
     if type(gradient) is np.ndarray and type(arg) is np.ndarray and gradient.shape == arg.shape:
         return gradient  # nothing was broadcast (checked without np.shape's two calls)
     return unbroadcast(gradient, np.shape(arg))
+
+
+def is_complex(x):
+    """Whether the value inside ``x`` (any layers of Dual and Variable) is complex."""
+    x = value_of(x)
+    return isinstance(x, complex) or (isinstance(x, (np.ndarray, np.generic))
+                                      and x.dtype.kind == "c")
 
 
 def full_tangent(tangent, like):

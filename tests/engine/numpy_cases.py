@@ -4,7 +4,7 @@ Each ``Case`` is a numpy function with random arguments drawn inside its domain
 (seeded from the case's name, so every run sees the same points); ``first_order``
 and ``second_order`` compare the library (public API only) with the plain-numpy
 references of derivative_checks.py. test_systematic.py runs every case in every
-mode; test_issue15_cases.py runs the cases that the issue lists as missing.
+mode.
 """
 
 import zlib
@@ -133,6 +133,7 @@ UNARY = [
     ("radians", np.radians, real, False), ("rad2deg", np.rad2deg, real, False),
     ("degrees", np.degrees, real, False), ("conj", np.conj, real, False),
     ("real", np.real, real, False), ("imag_plus_x", lambda x: np.imag(x) + x, real, False),
+    ("angle_plus_x", lambda x: np.angle(x) + x, nonzero, False),
     ("sign", np.sign, nonzero, False), ("floor", np.floor, off_integer, False),
     ("ceil", np.ceil, off_integer, False),
     # the operators a student writes
@@ -220,6 +221,11 @@ for shape, kwargs in [((4,), {}), ((2, 3), {}), ((2, 3), {"axis": 0}), ((2, 3), 
 NORMS = [("vector", (4,), {}), ("vector-ord1", (4,), {"ord": 1}),
          ("vector-ord2", (4,), {"ord": 2}), ("frobenius", (2, 3), {}),
          ("rows", (2, 3), {"axis": 1}), ("columns-keepdims", (2, 3), {"axis": 0, "keepdims": True})]
+NORMS += [("nuclear", (3, 2), {"ord": "nuc"}), ("matrix-ord2", (2, 3), {"ord": 2}),
+          ("matrix-ord-2", (3, 3), {"ord": -2}), ("matrix-ord1", (2, 3), {"ord": 1}),
+          ("matrix-ord-inf", (3, 2), {"ord": -np.inf}),
+          ("matrix-inf-axes-keepdims", (2, 3, 2), {"ord": np.inf, "axis": (2, 0), "keepdims": True}),
+          ("nuclear-stack", (2, 3, 2), {"ord": "nuc", "axis": (1, 2)})]
 for label, shape, kwargs in NORMS:
     add(f"linalg.norm-{label}", lambda x, k=kwargs: np.linalg.norm(x, **k), (nonzero, shape))
 
@@ -245,7 +251,7 @@ SHAPE_OPS = [
     ("broadcast_to", lambda x: np.broadcast_to(x, (2, 2, 3)), (2, 1)),
     ("method_cumsum", lambda x: x.cumsum(axis=1), (2, 3)),
     ("method_min", lambda x: x.min(axis=0), (2, 3)),
-    # (a plain array's own a.dot(x) makes x an array: refused, see test_issue15_cases.py)
+    # (a plain array's own a.dot(x) makes x an array: refused, see test_errors.py)
     ("method_dot", lambda x: x.dot(np.arange(1.0, 4.0)), (2, 3)),
     ("tril", np.tril, (3, 3)), ("tril_k", lambda x: np.tril(x, -1), (3, 3)),
     ("triu", np.triu, (3, 3)), ("triu_k", lambda x: np.triu(x, 1), (3, 4)),
@@ -296,6 +302,11 @@ PRODUCTS = [
     ("einsum-outer", lambda a, b: np.einsum("i,j->ij", a, b), (3,), (2,)),
     ("einsum-batch", lambda a, b: np.einsum("bij,bjk->bik", a, b), (2, 2, 3), (2, 3, 2)),
     ("einsum-rows", lambda a, b: np.einsum("ij,ij->i", a, b), (2, 3), (2, 3)),
+    ("einsum-ellipsis", lambda a, b: np.einsum("...ij,jk->...ik", a, b), (2, 2, 3), (3, 2)),
+    ("einsum-ellipsis-implicit", lambda a, b: np.einsum("...j,j", a, b), (2, 3), (3,)),
+    ("einsum-ellipsis-broadcast", lambda a, b: np.einsum("...i,...i->...", a, b), (2, 3), (3,)),
+    ("einsum-axes-lists", lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]), (2, 3), (3, 4)),
+    ("einsum-axes-lists-ellipsis", lambda a, b: np.einsum(a, [..., 1], b, [1]), (2, 3), (3,)),
     ("tensordot-1", lambda a, b: np.tensordot(a, b, axes=1), (2, 3), (3, 4)),
     ("tensordot-2", lambda a, b: np.tensordot(a, b, axes=2), (2, 3), (2, 3)),
     ("tensordot-pairs", lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 1])), (2, 3, 4), (3, 2)),
@@ -327,6 +338,30 @@ GATHERS_AND_STATISTICS = [
 for name, function, shape, complex_step in GATHERS_AND_STATISTICS:
     add(name, function, (real, shape), complex_step=complex_step)
 
+# cutting, turning and stacking columns; np.gradient (a linear map of f)
+MOVES = [
+    ("split", lambda x: np.split(x, 2)[1], (4, 3)),
+    ("split-indices-axis1", lambda x: np.split(x, [1, 3], axis=1)[1], (2, 4)),
+    ("array_split", lambda x: np.array_split(x, 3)[0], (5,)),
+    ("hsplit", lambda x: np.hsplit(x, 2)[1], (2, 4)),
+    ("vsplit", lambda x: np.vsplit(x, [1])[1], (3, 2)),
+    ("dsplit", lambda x: np.dsplit(x, 2)[0], (2, 1, 4)),
+    ("flipud", np.flipud, (3, 2)), ("fliplr", np.fliplr, (2, 3)),
+    ("rot90", np.rot90, (2, 3)), ("rot90-k3-axes", lambda x: np.rot90(x, 3, axes=(2, 0)), (2, 3, 2)),
+    ("moveaxis", lambda x: np.moveaxis(x, 0, -1), (2, 3, 2)),
+    ("gradient-1d", np.gradient, (5,)),
+    ("gradient-spacing-edge2", lambda x: np.gradient(x, 0.5, edge_order=2), (5,)),
+    ("gradient-coordinates", lambda x: np.gradient(x, np.array([0.0, 0.5, 1.5, 2.0])), (4,)),
+    ("gradient-2d-axis1", lambda x: np.gradient(x, axis=1), (3, 4)),
+    ("gradient-2d-both", lambda x: np.stack(np.gradient(x, 2.0)), (3, 4)),
+]
+for name, function, shape in MOVES:
+    add(name, function, (real, shape), complex_step=True)
+add("column_stack", lambda a, b: np.column_stack([a, b]), (real, (3,)), (real, (3, 2)),
+    complex_step=True)
+add("concatenate-casting", lambda a, b: np.concatenate([a, b], casting="safe"), (real, (2,)),
+    (real, (3,)), complex_step=True)
+
 add("einsum-trace", lambda a: np.einsum("ii->", a), (real, (3, 3)), complex_step=True)
 add("einsum-transpose", lambda a: np.einsum("ij->ji", a), (real, (2, 3)), complex_step=True)
 
@@ -340,12 +375,22 @@ def symmetric(a):
 LINALG = [
     ("solve-vector", lambda a, b: np.linalg.solve(a, b), ((matrix, (3, 3)), (real, (3,))), True),
     ("solve-matrix", lambda a, b: np.linalg.solve(a, b), ((matrix, (3, 3)), (real, (3, 2))), True),
+    ("solve-batch-vector", lambda a, b: np.linalg.solve(a, b), ((matrix, (2, 3, 3)), (real, (3,))),
+     True),
+    ("solve-batch-matrices", lambda a, b: np.linalg.solve(a, b),
+     ((matrix, (2, 3, 3)), (real, (2, 3, 2))), True),
+    ("solve-batch-broadcast", lambda a, b: np.linalg.solve(a, b),
+     ((matrix, (3, 3)), (real, (2, 3, 1))), True),
     ("inv", np.linalg.inv, ((matrix, (3, 3)),), True),
     ("det", np.linalg.det, ((matrix, (3, 3)),), True),
     ("slogdet-logabs", lambda a: np.linalg.slogdet(a)[1], ((matrix, (3, 3)),), False),
     ("eigh-values", lambda a: np.linalg.eigh(symmetric(a))[0], ((split_spectrum, (3, 3)),),
      False),
     ("eigh-vectors-squared", lambda a: np.linalg.eigh(symmetric(a))[1] ** 2,
+     ((split_spectrum, (3, 3)),), False),
+    # eigh reads one triangle (the lower by default): a matrix that is not symmetric
+    ("eigh-lower-values", lambda a: np.linalg.eigh(a)[0], ((split_spectrum, (3, 3)),), False),
+    ("eigh-upper-vectors-squared", lambda a: np.linalg.eigh(a, UPLO="U")[1] ** 2,
      ((split_spectrum, (3, 3)),), False),
     ("svd-values", lambda a: np.linalg.svd(a, compute_uv=False), ((real, (3, 2)),), False),
     ("svd-tuple-values", lambda a: np.linalg.svd(a)[1], ((real, (2, 3)),), False),
@@ -356,6 +401,11 @@ LINALG = [
     ("svd-wide-u-squared", lambda a: np.linalg.svd(a)[0] ** 2, ((real, (2, 3)),), False),
     ("svd-wide-vh-squared", lambda a: np.linalg.svd(a, full_matrices=False)[2] ** 2,
      ((real, (2, 3)),), False),
+    # the singular vectors themselves, with numpy's choice of signs
+    ("svd-tall-u", lambda a: np.linalg.svd(a, full_matrices=False)[0], ((real, (5, 3)),), False),
+    ("svd-tall-vh", lambda a: np.linalg.svd(a)[2], ((real, (3, 2)),), False),
+    ("svd-wide-u", lambda a: np.linalg.svd(a)[0], ((real, (2, 3)),), False),
+    ("svd-wide-vh", lambda a: np.linalg.svd(a, full_matrices=False)[2], ((real, (2, 4)),), False),
     ("cholesky", lambda a: np.linalg.cholesky(symmetric(a)), ((spd, (3, 3)),), False),
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
 ]
@@ -442,3 +492,41 @@ def check_case(case, mode):
         first_order(case, mode)
     else:
         second_order(case, mode)
+
+
+def plain_value(x):
+    """The plain value inside every layer of Dual and Variable."""
+    while isinstance(x, (ad.Dual, ad.Variable)):
+        x = x.val if isinstance(x, ad.Dual) else x.value
+    return x
+
+
+def traced_values(case, mode):
+    """For each argument i: f(args) as computed inside the derivative of ``mode`` with
+    respect to argument i (the innermost call's output, stripped to its plain value)."""
+    args, rng = case.args()
+    values = []
+    for i, x in enumerate(args):
+        f = with_argument(case.function, args, i)
+        seen = []
+
+        def F(y, f=f, seen=seen):
+            out = f(y)
+            seen.append(out)
+            return np.sum(out)
+
+        u = random_like(rng, x)
+        if mode == "rev":
+            ad.grad(F)(x)
+        elif mode == "fwd":
+            ad.jvp(F, x, u)
+        elif mode == "rev_rev":
+            ad.grad(lambda y: np.sum(ad.grad(F)(y) * u))(x)
+        elif mode == "fwd_rev":
+            ad.jvp(ad.grad(F), x, u)
+        elif mode == "rev_fwd":
+            ad.grad(lambda y: ad.jvp(F, y, u)[1])(x)
+        else:
+            ad.jvp(lambda y: ad.jvp(F, y, u)[1], x, u)
+        values.append(plain_value(seen[-1]))
+    return values

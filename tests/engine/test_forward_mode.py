@@ -356,3 +356,37 @@ def test_duals_built_by_hand_inside_a_differentiated_function():
     assert (value.val, value.dval, tangent.val, tangent.dval) == (3.0, 3.0, 1.0, 1.0)
     # outside every call, hand-built duals share one tag, above hand-built Variables
     assert Dual(1.0, 1.0).tag == Dual(2.0).tag == NO_CALL + BY_HAND_DUAL > Variable(1.0).tag
+
+
+@pytest.mark.parametrize("f, x", [(np.std, np.array(2.0)), (np.std, 2.0),
+                                  (lambda x: np.std(x, axis=1), np.ones((2, 1))),
+                                  (lambda x: np.std(x, axis=0, keepdims=True), np.ones((1, 3)))],
+                         ids=["0-d", "float", "axis-of-length-1", "keepdims"])
+def test_std_over_one_element_is_constant_zero_in_both_modes(f, x):
+    """The deviation from the mean of one element is 0 whatever x: derivative 0, not nan."""
+    value, tangent = ad.jvp(f, x, np.ones_like(x))
+    np.testing.assert_array_equal(value, np.zeros(np.shape(f(np.asarray(x)))))
+    np.testing.assert_array_equal(tangent, np.zeros(np.shape(value)))
+    np.testing.assert_array_equal(ad.grad(lambda x: np.sum(f(x)))(x), np.zeros(np.shape(x)))
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((2, 3), (2, 3, 4)), ((2, 2, 3), (2, 3, 4))])
+def test_nd_dot_value_and_tangent(shape_a, shape_b):
+    rng = np.random.default_rng(15)
+    a, b, da, db = (rng.standard_normal(s) for s in (shape_a, shape_b, shape_a, shape_b))
+    value, tangent = ad.jvp(np.dot, (a, b), (da, db))
+    np.testing.assert_allclose(value, np.dot(a, b), 1e-14, 1e-14)
+    np.testing.assert_allclose(tangent, np.dot(da, b) + np.dot(a, db), 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("f, shape", [(lambda x: x + np.ones(4), (4,)),
+                                      (lambda x: np.ones((2, 3)) - x, (2, 3)),
+                                      (lambda x: np.zeros(3) + 0.0 * np.ones(3) + x, (3,))],
+                         ids=["add", "rsub", "chain"])
+@pytest.mark.parametrize("form", ["tuple", "array"])
+def test_jvp_tangent_has_the_shape_of_the_value(f, shape, form):
+    """A scalar point whose value broadcasts to an array: the tangent broadcasts with it."""
+    primals, tangents = ((2.0,), (1.0,)) if form == "tuple" else (2.0, 1.0)
+    value, tangent = ad.jvp(f, primals, tangents)
+    assert np.shape(value) == shape
+    np.testing.assert_array_equal(np.abs(tangent), np.ones(shape))

@@ -26,11 +26,13 @@ a, da, b, c = m + m.T, rng.normal(size=(4, 4)), rng.normal(size=4), rng.normal(s
 da = da + da.T
 w, v = np.linalg.eigh(a)
 x = np.linalg.solve(a, b)
-# eigh: dw_n = psi_n^T dA psi_n; the gradient of c . w is V diag(c) V^T
+# eigh: dw_n = psi_n^T dA psi_n; the gradient of c . w is G = V diag(c) V^T read, as numpy's
+# eigh reads a, from the lower triangle: 2 G below the diagonal, G on it, 0 above
 _, dw = jvp(lambda a: np.linalg.eigh(a)[0], a, da)
 np.testing.assert_allclose(dw, np.einsum("in,ij,jn->n", v, da, v), atol=1e-12)
-np.testing.assert_allclose(grad(lambda a: np.linalg.eigh(a)[0] @ c)(a), v @ np.diag(c) @ v.T,
-                           atol=1e-12)
+g = v @ np.diag(c) @ v.T
+np.testing.assert_allclose(grad(lambda a: np.linalg.eigh(a)[0] @ c)(a),
+                           np.tril(2 * g) - np.diag(np.diag(g)), atol=1e-12)
 # solve: dx = A^-1 (-dA x); the gradient of c . x with respect to b is A^-T c
 _, dx = jvp(lambda a: np.linalg.solve(a, b), a, da)
 np.testing.assert_allclose(dx, -np.linalg.solve(a, da @ x), atol=1e-12)

@@ -118,8 +118,55 @@ def test_eigh_degenerate_levels():
 def test_eigh_refuses_what_it_does_not_support():
     with pytest.raises(ValueError, match="square"):
         np.linalg.eigh(ad.Variable(np.ones((2, 3))))
-    with pytest.raises(ValueError, match="UPLO"):
-        ad.eigh(ad.Variable(np.eye(2)), UPLO="U")
+    with pytest.raises(ValueError, match="UPLO must be 'L' or 'U'"):
+        ad.eigh(ad.Variable(np.eye(2)), UPLO="X")
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_of_a_non_symmetric_matrix_reads_one_triangle_as_numpy(uplo):
+    """numpy's eigh reads one triangle: the other has no influence, so its gradient is 0,
+    and the derivative is that of numpy's function, in both modes."""
+    rng = np.random.default_rng(7)
+    a = symmetric_split(rng, 3) + np.triu(rng.normal(size=(3, 3)), 1)  # not symmetric
+    weights_w, weights_v = rng.normal(size=3), rng.normal(size=(3, 3))
+
+    def f(m):
+        w, v = np.linalg.eigh(m, UPLO=uplo)
+        return np.sum(w * weights_w) + np.sum(v**2 * weights_v)
+
+    reference = numerical_matrix_gradient(f, a)
+    ignored = np.triu(np.ones((3, 3)), 1) if uplo == "L" else np.tril(np.ones((3, 3)), -1)
+    np.testing.assert_array_equal(reference * ignored, 0.0)
+    gradient = ad.grad(f)(a)
+    np.testing.assert_allclose(gradient, reference, rtol=1e-7, atol=1e-8)
+    np.testing.assert_array_equal(gradient * ignored, 0.0)
+    direction = rng.normal(size=(3, 3))
+    _, tangent = ad.jvp(f, a, direction)
+    assert tangent == pytest.approx(np.sum(reference * direction), rel=1e-7, abs=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 3, 4)])
+def test_svd_under_tracing_gives_numpys_singular_vectors(shape):
+    """The singular vectors' signs are numpy's choice: traced, the factors are the same
+    arrays as numpy's, and the gradient is that of numpy's function (wide, tall, stacked)."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=shape)
+    u0, s0, vh0 = np.linalg.svd(a, full_matrices=False)
+    weight_u, weight_vh = rng.normal(size=u0.shape), rng.normal(size=vh0.shape)
+
+    def f(m):
+        u, s, vh = np.linalg.svd(m, full_matrices=False)
+        return np.sum(u * weight_u) + np.sum(s) + np.sum(vh * weight_vh)
+
+    for make, value in [(ad.Variable, lambda x: x.value), (lambda x: ad.Dual(x, 0 * x), ad.Dual.primal.fget)]:
+        u, s, vh = np.linalg.svd(make(a), full_matrices=False)
+        np.testing.assert_array_equal(value(u), u0)
+        np.testing.assert_array_equal(value(s), s0)
+        np.testing.assert_array_equal(value(vh), vh0)
+    reference = numerical_matrix_gradient(f, a)
+    np.testing.assert_allclose(ad.grad(f)(a), reference, rtol=1e-6, atol=1e-8)
+    direction = rng.normal(size=shape)
+    assert ad.jvp(f, a, direction)[1] == pytest.approx(np.sum(reference * direction), rel=1e-6)
 
 
 @pytest.mark.parametrize("rhs_shape", [(3,), (3, 2)])

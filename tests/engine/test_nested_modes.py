@@ -109,3 +109,48 @@ def test_sympy_reference_matches_central_differences(name, point):
                           - f(x - steps[i] + steps[j]) + f(x - steps[i] - steps[j])) / (4 * h * h)
                          for j in range(n)] for i in range(n)])
     np.testing.assert_allclose(sympy_hessian(name, point), numeric, rtol=1e-5, atol=1e-5)
+
+
+# -- a derivative inside a derivative that closes over the outer variable ----------------
+# f(x) = x * d/dy (x y) = x**2, so f'(x) = 2x: 2 at x = 1, 6 at x = 3, in every nesting.
+
+CLOSURES = {
+    "grad-over-grad": lambda x: ad.grad(lambda x: x * ad.grad(lambda y: x * y)(2.0))(x),
+    "grad-over-derivative": lambda x: ad.grad(lambda x: x * ad.derivative(lambda y: x * y, 2.0))(x),
+    "derivative-over-grad": lambda x: ad.derivative(lambda x: x * ad.grad(lambda y: x * y)(2.0), x),
+    "derivative-over-derivative":
+        lambda x: ad.derivative(lambda x: x * ad.derivative(lambda y: x * y, 2.0), x),
+}
+
+
+@pytest.mark.parametrize("nesting", CLOSURES)
+@pytest.mark.parametrize("x, expected", [(1.0, 2.0), (3.0, 6.0)])
+def test_inner_derivative_closing_over_the_outer_variable(nesting, x, expected):
+    assert CLOSURES[nesting](x) == expected
+
+
+# -- reverse over reverse -------------------------------------------------------------------
+
+def test_grad_of_grad_of_sin():
+    np.testing.assert_allclose(ad.grad(ad.grad(np.sin))(1.0), -np.sin(1.0), 1e-15, 0)
+
+
+def test_third_derivative_by_reverse_over_reverse_over_reverse():
+    np.testing.assert_allclose(ad.grad(ad.grad(ad.grad(np.sin)))(1.0), -np.cos(1.0), 1e-15, 0)
+
+
+def test_grad_of_grad_of_a_cubic():
+    assert ad.grad(ad.grad(lambda x: x**3 - 2 * x))(2.0) == 12.0
+
+
+def test_grad_of_grad_component_on_arrays():
+    """The gradient of df/dx_1 = 3 x0**2 x1**2 for f = x0**2 x1**3: (6 x0 x1**2, 6 x0**2 x1)."""
+    f = lambda x: x[0] ** 2 * x[1] ** 3  # noqa: E731
+    mixed = ad.grad(lambda x: ad.grad(f)(x)[1])(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(mixed, [24.0, 12.0], 1e-14)
+
+
+def test_second_derivative_of_a_linear_function_is_zero():
+    """The inner gradient is a constant: the outer derivative sees zeros, it does not raise."""
+    assert ad.grad(ad.grad(lambda x: 3.0 * x))(2.0) == 0.0
+    assert ad.derivative(ad.grad(lambda x: 3.0 * x), 2.0) == 0.0

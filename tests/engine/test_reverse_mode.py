@@ -449,3 +449,79 @@ def test_leaf_gradients_are_writeable_arrays_of_their_own():
     (c + 0.0).backward(seed)
     c.grad[0] = 7.0
     assert seed[0] == 1.0  # the seed is not aliased either
+
+
+def _vjp(x, v):
+    """x̄ of y = 3 x**2 for the cotangent v: 6 x v."""
+    leaf = Variable(x)
+    y = leaf * leaf * 3.0
+    y.backward(seed=v)
+    return leaf.grad
+
+
+def test_a_traced_seed_keeps_its_derivative():
+    """backward(seed=v) with v traced by an outer jvp or grad: d(6 x v)/dv = 6 x."""
+    assert ad.jvp(lambda v: _vjp(1.5, v), (2.0,), (1.0,)) == (18.0, 9.0)
+    assert ad.grad(lambda v: _vjp(1.5, v))(2.0) == 9.0
+    assert ad.derivative(lambda v: _vjp(1.5, v), 2.0) == 9.0
+    v = np.array([1.0, -2.0])
+    _, tangent = ad.jvp(lambda v: _vjp(np.array([0.5, 1.0]), v), v, np.array([1.0, 1.0]))
+    np.testing.assert_array_equal(tangent, [3.0, 6.0])
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((2, 3), (2, 3, 4)), ((2, 2, 3), (2, 3, 4))])
+def test_nd_dot_value_and_gradients(shape_a, shape_b):
+    """np.dot of N-D arrays sums over the last axis of a and the second-to-last of b."""
+    rng = np.random.default_rng(15)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    product = np.dot(Variable(a), b)
+    assert product.shape == np.dot(a, b).shape
+    np.testing.assert_allclose(product.value, np.dot(a, b), 1e-14, 1e-14)
+    weight = rng.standard_normal(np.dot(a, b).shape)
+
+    def loss(a, b):
+        return np.sum(np.dot(a, b) * weight)
+
+    grad_a, grad_b = ad.grad(loss, argnums=(0, 1))(a, b)
+    for gradient, x, partial in [(grad_a, a, lambda m: loss(m, b)), (grad_b, b, lambda m: loss(a, m))]:
+        reference = ad.numerical_gradient(lambda flat: partial(flat.reshape(x.shape)), x.ravel())
+        np.testing.assert_allclose(gradient, reference.reshape(x.shape), 1e-8, 1e-10)
+
+
+@pytest.mark.parametrize("make", [Variable, lambda x: ad.Dual(x, np.ones_like(x))],
+                         ids=["Variable", "Dual"])
+def test_dtype_attribute(make):
+    assert make(np.ones(3)).dtype == np.float64
+
+
+def test_dtype_inside_differentiated_code():
+    """A work array allocated with x.dtype: both modes still differentiate."""
+    def f(x):
+        return np.sum(x * np.arange(1.0, 3.0, dtype=x.dtype)) ** 2
+
+    x = np.array([1.0, 2.0])  # f = (x0 + 2 x1)**2 = 25, grad = 10 (1, 2)
+    np.testing.assert_allclose(ad.grad(f)(x), [10.0, 20.0], 1e-14)
+    np.testing.assert_allclose(ad.jvp(f, x, np.array([1.0, 0.0]))[1], 10.0, 1e-14)
+
+
+@pytest.mark.parametrize("f, x, expected", [
+    (lambda x: np.sum(x**2, keepdims=True), np.array([1.0, 2.0]), [2.0, 4.0]),
+    (lambda x: (x**2).reshape(1), 3.0, 6.0),
+    (lambda x: np.sum(x**2, keepdims=True), np.array([[1.0, 2.0], [3.0, 4.0]]), [[2, 4], [6, 8]]),
+    (lambda x: (x**3).reshape(1, 1), 2.0, 12.0),
+], ids=["keepdims-(1,)", "reshape-(1,)", "keepdims-(1,1)", "reshape-(1,1)"])
+def test_gradient_of_output_with_one_element(f, x, expected):
+    gradient = ad.grad(f)(x)
+    assert np.shape(gradient) == np.shape(x)
+    np.testing.assert_allclose(gradient, expected, 1e-14)
+
+
+@pytest.mark.parametrize("f, x", [(lambda x: 3.0, 2.0), (lambda x: np.ones(1).sum(), np.ones(3)),
+                                  (lambda x: np.float64(1.5), np.ones((2, 2))),
+                                  (lambda x: np.sign(x).sum(), np.array([0.5, -1.0]))],
+                         ids=["float", "array-sum", "numpy-scalar", "piecewise-constant"])
+def test_gradient_of_constant_output_is_zero(f, x):
+    """Zeros of the input's shape, as autograd and JAX return."""
+    gradient = ad.grad(f)(x)
+    assert np.shape(gradient) == np.shape(x)
+    np.testing.assert_array_equal(gradient, np.zeros(np.shape(x)))

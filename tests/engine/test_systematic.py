@@ -19,7 +19,9 @@ square makes the backward sweep of f carry a traced cotangent, which a linear F
 would not; the second random weight w2 makes a wrong order of f's outputs show),
 compared with a central difference of the first derivative's reference.
 A primitive added without a correct rule fails here: its case raises or
-disagrees with the differences.
+disagrees with the differences. And in every mode the value f(x) computed under
+tracing is numpy's own (``test_tracing_never_changes_a_value``): a derivative of
+another function than the user's would be a wrong derivative.
 """
 
 import numpy as np
@@ -38,6 +40,7 @@ from numpy_cases import (
     check_case,
     second_order_objective,
     second_order_weights,
+    traced_values,
 )
 
 SUPPORTED = [(case, mode) for case in CASES for mode in MODES]
@@ -46,6 +49,36 @@ SUPPORTED = [(case, mode) for case in CASES for mode in MODES]
 @pytest.mark.parametrize("case, mode", SUPPORTED, ids=[f"{c.name}-{m}" for c, m in SUPPORTED])
 def test_derivative_matches_differences(case, mode):
     check_case(case, mode)
+
+
+# cases whose traced value is computed by another sequence of float operations than numpy's
+# own function: equal to round-off, not bit for bit
+ANOTHER_PATH = {
+    "linalg.norm-vector-ord2": "sqrt(sum(x * x)), numpy scales by the largest entry",
+    "dot-2d-3d": "einsum, numpy: BLAS", "dot-3d-3d": "einsum, numpy: BLAS",
+    "tensordot-1": "einsum, numpy: BLAS", "tensordot-2": "einsum, numpy: BLAS",
+    "tensordot-pairs": "einsum, numpy: BLAS", "inner-2d": "einsum, numpy: BLAS",
+    "gradient-spacing-edge2": "a matrix applied with einsum, numpy: differences of slices",
+    "gradient-coordinates": "a matrix applied with einsum, numpy: differences of slices",
+}
+
+
+@pytest.mark.parametrize("case, mode", SUPPORTED, ids=[f"{c.name}-{m}" for c, m in SUPPORTED])
+def test_tracing_never_changes_a_value(case, mode):
+    """f(x) computed inside grad, jvp or any nesting of them is numpy's f(x): bit for bit,
+    or to round-off where the traced value is computed another way (ANOTHER_PATH)."""
+    args, _ = case.args()
+    expected = case.function(*args)
+    for i, value in enumerate(traced_values(case, mode)):
+        assert np.shape(value) == np.shape(expected), f"argument {i}: shape"
+        if case.name in ANOTHER_PATH:
+            np.testing.assert_allclose(value, expected, 1e-14, 1e-15, err_msg=f"argument {i}")
+        else:
+            np.testing.assert_array_equal(value, expected, err_msg=f"argument {i}")
+
+
+def test_another_path_names_cases():
+    assert set(ANOTHER_PATH) <= {case.name for case in CASES}
 
 
 def test_case_names_are_unique():
@@ -109,3 +142,9 @@ def test_every_primitive_has_a_case():
                 seen |= {node.op for node in ad.topological_order(part)}
     missing = set(ad.PRIMITIVES) - seen - NOT_CALLED_DIRECTLY - {None}
     assert not missing, f"primitives without a case in numpy_cases.py: {sorted(missing)}"
+
+
+def test_central_reference_is_accurate():
+    """The stencil the tests trust: exact for a quartic, 1e-12 for sin."""
+    assert central_directional(lambda x: x**4, 1.3, 1.0) == pytest.approx(4 * 1.3**3, rel=1e-12)
+    assert central_directional(np.sin, 0.7, 1.0) == pytest.approx(np.cos(0.7), rel=1e-11)

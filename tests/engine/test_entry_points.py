@@ -1,0 +1,153 @@
+"""Every entry point nests: each public function that differentiates (derivative, jvp,
+forward_gradient, grad, Variable.backward with a seed, hvp, hessian, value_and_derivatives,
+checkpoint) is itself differentiated with respect to every argument it takes -- the
+point, the tangent or seed, and a parameter inside the function it is given (a closure)
+-- in forward and reverse mode, against central differences of the same computation
+on plain numbers.
+
+Each ``G(θ)`` below is a scalar computed by one entry point with θ in one argument. The
+exceptions, refused with an error, are listed in ``REFUSED``.
+"""
+
+import numpy as np
+import pytest
+
+import autodiff_helpers as ad
+from derivative_checks import central_directional
+
+THETA = 0.37
+X2 = np.array([0.4, -0.9])
+D2 = np.array([0.6, 0.3])
+W2 = np.array([1.3, -0.7])
+
+
+def f2(x):
+    """A scalar function of a 2-vector with a non-constant Hessian."""
+    return np.sin(x[0]) * x[1] ** 2 + np.exp(0.3 * x[0] * x[1])
+
+
+def f2_with(theta):
+    """f2 with θ inside (a closure over θ)."""
+    return lambda x: np.sin(theta * x[0]) * x[1] ** 2 + np.exp(0.3 * x[0] * x[1]) * theta
+
+
+def backward_vjp(x, v, theta=1.0):
+    """x̄ of y = θ x**3 (elementwise) for the seed v, by Variable.backward(seed=v)."""
+    leaf = ad.Variable(x)
+    y = theta * leaf**3
+    y.backward(seed=v)
+    return leaf.grad
+
+
+def segment(x, y, k):
+    for _ in range(3):
+        x, y = x + k * np.sin(y), y - k * x * x
+    return x, y
+
+
+def checkpointed_loss(x, y, k):
+    x, y = ad.checkpoint(segment, x, y, k)
+    x, y = ad.checkpoint(segment, x, y, k)
+    return np.sum(x * y)
+
+
+# name -> G(θ): the entry point with θ in one of its arguments
+ENTRY_POINTS = {
+    # derivative(f, x)
+    "derivative/x": lambda t: ad.derivative(lambda x: np.sin(x) * x**2, 0.7 + t),
+    "derivative/f": lambda t: ad.derivative(lambda x: np.sin(t * x) * x, 0.7),
+    # jvp(f, x, v): tuple and array forms
+    "jvp/x": lambda t: sum(ad.jvp(lambda a, b: a * np.sin(b), (0.5 + t, 1.2), (0.3, -0.4))),
+    "jvp/v": lambda t: sum(ad.jvp(lambda a, b: a * np.sin(b), (0.5, 1.2), (0.3 + t, -0.4 * t))),
+    "jvp/f": lambda t: sum(ad.jvp(lambda a, b: a * np.sin(t * b), (0.5, 1.2), (0.3, -0.4))),
+    "jvp-array/x": lambda t: ad.jvp(f2, X2 + t * D2, W2)[1],
+    "jvp-array/v": lambda t: ad.jvp(f2, X2, W2 + t * D2)[1],
+    # forward_gradient(f, x)
+    "forward_gradient/x": lambda t: np.sum(ad.forward_gradient(f2, X2 + t * D2) * W2),
+    "forward_gradient/f": lambda t: np.sum(ad.forward_gradient(f2_with(t), X2) * W2),
+    # grad(f, argnums)(*args), including grad of a closure
+    "grad/x": lambda t: ad.grad(lambda a, b: a**2 * np.cos(b))(0.8 + t, 0.3),
+    "grad/argnums": lambda t: sum(ad.grad(lambda a, b: a**2 * np.cos(b), argnums=(0, 1))(0.8, 0.3 + t)),
+    "grad/closure": lambda t: ad.grad(lambda y: t * y**3 + np.sin(t * y))(2.0),
+    "grad-array/x": lambda t: np.sum(ad.grad(f2)(X2 + t * D2) * W2),
+    # Variable.backward(seed=v): a vector-Jacobian product
+    "backward/x": lambda t: np.sum(backward_vjp(X2 + t * D2, W2) * D2),
+    "backward/seed": lambda t: np.sum(backward_vjp(X2, W2 + t * D2) * D2),
+    "backward/seed-scalar": lambda t: backward_vjp(1.5, 2.0 * t),
+    "backward/f": lambda t: np.sum(backward_vjp(X2, W2, t) * D2),
+    # hvp(f, x, v), hessian(f, x)
+    "hvp/x": lambda t: np.sum(ad.hvp(f2, X2 + t * D2, W2) * D2),
+    "hvp/v": lambda t: np.sum(ad.hvp(f2, X2, W2 + t * D2) * D2),
+    "hvp/f": lambda t: np.sum(ad.hvp(f2_with(t), X2, W2) * D2),
+    "hessian/x": lambda t: W2 @ ad.hessian(f2, X2 + t * D2) @ D2,
+    "hessian/f": lambda t: W2 @ ad.hessian(f2_with(t), X2) @ D2,
+    # value_and_derivatives(f, t)
+    "value_and_derivatives/t": lambda t: sum(ad.value_and_derivatives(lambda s: np.sin(s) * s, 0.6 + t)),
+    "value_and_derivatives/f": lambda t: sum(ad.value_and_derivatives(lambda s: np.sin(t * s), 0.6)),
+    # checkpoint(segment, *inputs): the value, and a gradient through checkpoints
+    "checkpoint/inputs": lambda t: checkpointed_loss(0.3 + t, 0.5, 0.1),
+    "checkpoint/constant": lambda t: checkpointed_loss(0.3, 0.5, 0.1 + t),
+    "grad-through-checkpoint/x": lambda t: ad.grad(checkpointed_loss)(0.3 + t, 0.5, 0.1),
+    "grad-through-checkpoint/k": lambda t: ad.grad(checkpointed_loss)(0.3, 0.5, 0.1 + t),
+}
+
+
+OUTER_MODES = {
+    "derivative": lambda G, t: ad.derivative(G, t),
+    "jvp": lambda G, t: ad.jvp(G, (t,), (1.0,))[1],
+    "grad": lambda G, t: ad.grad(G)(t),
+    # second order: (G(s) s)'' / 2 = G' + G'' s / 2, reverse over reverse
+    "grad-of-grad": lambda G, t: ad.grad(ad.grad(lambda s: G(s) * s))(t) / 2,
+}
+
+
+def second_reference(G, t):
+    """(G(s) s)'' / 2 = G'(s) + G''(s) s / 2 at s = t, by central differences."""
+    first = central_directional(G, t, 1.0)
+    second = central_directional(lambda s: central_directional(G, s, 1.0, h=2e-3), t, 1.0, h=2e-3)
+    return first + second * t / 2
+
+
+# forward_gradient and hessian are the lecture's short versions (notebooks 04 and 07 print
+# their source): they make x a plain float array, so a traced x, or a traced closure of
+# forward_gradient, is refused with an error, never a silent zero
+REFUSED = {
+    "forward_gradient/x": r"np\.array \(also np\.r_, np\.c_, np\.asarray\) cannot hold a (Dual|Variable)",
+    "forward_gradient/f": r"float\(x\) was called on a (Dual|Variable)",
+    "hessian/x": r"np\.array \(also np\.r_, np\.c_, np\.asarray\) cannot hold a (Dual|Variable)",
+}
+CASES = [(name, mode) for name in ENTRY_POINTS for mode in OUTER_MODES if name not in REFUSED]
+REFUSED_CASES = [(name, mode) for name in REFUSED for mode in OUTER_MODES]
+
+
+@pytest.mark.parametrize("name, mode", REFUSED_CASES, ids=[f"{n}-{m}" for n, m in REFUSED_CASES])
+def test_entry_points_that_refuse_a_traced_argument(name, mode):
+    with pytest.raises(TypeError, match=REFUSED[name]):
+        OUTER_MODES[mode](ENTRY_POINTS[name], THETA)
+
+
+@pytest.mark.parametrize("name, mode", CASES, ids=[f"{n}-{m}" for n, m in CASES])
+def test_every_entry_point_nests(name, mode):
+    G = ENTRY_POINTS[name]
+    got = OUTER_MODES[mode](G, THETA)
+    if mode == "grad-of-grad":
+        expected, rtol = second_reference(G, THETA), 1e-6
+    else:
+        expected, rtol = central_directional(G, THETA, 1.0), 1e-8
+    assert np.shape(got) == ()
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-9)
+
+
+NOT_DIFFERENTIATING = {"topological_order"}  # a graph walk, it takes no function
+
+
+def test_every_differentiating_entry_point_is_covered():
+    """Each public function of the modules that differentiate a user's function has cases
+    above (Variable.backward: the "backward/..." cases)."""
+    modules = {"ad_engine.forward", "ad_engine.reverse", "ad_engine.higher_order",
+               "ad_engine.checkpoint"}
+    public = {name for name in ad.__all__ if getattr(getattr(ad, name), "__module__", "") in modules
+              and not isinstance(getattr(ad, name), type)}
+    covered = {name.split("/")[0].removesuffix("-array") for name in ENTRY_POINTS}
+    assert public - NOT_DIFFERENTIATING <= covered, public - NOT_DIFFERENTIATING - covered
+    assert "backward" in covered

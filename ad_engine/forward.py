@@ -186,7 +186,8 @@ def forward_gradient(f, x):
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
     backward sweep in reverse mode).
     """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
-    return np.array([float(jvp(f, x, unit)[1]) for unit in np.eye(x.size)])
+    x = x if isinstance(x, Traced) else np.asarray(x, dtype=float)  # traced: when differentiated
+    if np.ndim(x) != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
+    parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
+    return np.stack(parts) if parts else np.zeros(0)

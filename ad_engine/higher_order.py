@@ -45,10 +45,11 @@ def _point(x):
 def hessian(f, x):
     """Return the Hessian matrix of a scalar function of a 1-D array: column i is
     ``hvp(f, x, e_i)``, so n Hessian-vector products for n inputs."""
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"x must be a 1-D array, got shape {x.shape}")
-    return np.column_stack([hvp(f, x, unit) for unit in np.eye(x.size)]) if x.size else np.zeros((0, 0))
+    x = _point(x)
+    if np.ndim(x) != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
+    columns = [hvp(f, x, unit) for unit in np.eye(np.size(x))]
+    return np.column_stack(columns) if columns else np.zeros((0, 0))
 
 
 def value_and_derivatives(f, t):

@@ -16,7 +16,10 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
     at most 1, and H starts as (sᵀy / yᵀy) I after it. Stops when every
     component of the gradient is below ``gradient_tolerance`` times max(1, |f|),
     when a step no longer changes x, or after ``max_iterations``. Scale the
-    parameters to order one first: the first step is a gradient step.
+    parameters to order one first: the first step is a gradient step. Armijo's
+    test compares values of f, so a gradient below about sqrt(λmax·ε·|f|) (ε the
+    machine epsilon, λmax the largest curvature) is not reached: the decrease is
+    lost in the rounding of f and the steps shrink until x no longer moves.
     """
     x = np.array(x0, dtype=float)
     value, gradient = value_and_gradient(x)

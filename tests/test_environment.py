@@ -1,118 +1,60 @@
-"""requirements.txt (pip) and environment.yml (conda-forge) pin the same versions."""
+"""requirements.txt is the one list of exact pins; environment.yml (conda) installs it."""
 
-import re
+from pathlib import Path
 
-import nav
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
-ROOT = nav.ROOT
-
-# pip name -> conda-forge name, where they differ
-CONDA_NAMES = {"matplotlib": "matplotlib-base"}
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+ROOT = Path(__file__).resolve().parent.parent
+# the Pythons a student may have: tested (3.11-3.13) and accepted with a note (newer)
+PYTHONS = ["3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
-def requirements_pins() -> tuple[dict, list]:
-    """Return ({name: version} of the == pins, [other requirement lines])."""
-    pins, others = {}, []
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
+def requirement_lines() -> list[str]:
+    lines = [line.split(" #", 1)[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def pins_for(python: str) -> dict[str, str]:
+    """{package: version} that pip installs from requirements.txt on this Python version."""
+    pins = {}
+    for line in requirement_lines():
+        if line == "-e .":
             continue
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
-        if match:
-            pins[normalise(match.group(1))] = match.group(2)
-        else:
-            others.append(line)
-    return pins, others
-
-
-def environment_pins() -> tuple[dict, dict, list]:
-    """Return (conda pins, pip-section pins, other pip-section lines) of environment.yml.
-
-    A line parser for the simple layout of this file (a ``dependencies:`` list
-    with one nested ``pip:`` list); PyYAML is not among the pinned packages.
-    """
-    conda, pip, pip_others = {}, {}, []
-    section = None
-    for raw in (ROOT / "environment.yml").read_text().splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if not line.strip():
+        requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate({"python_version": python}):
             continue
-        if not line.startswith(" "):
-            section = line.rstrip(":")
-            continue
-        item = line.strip()
-        if section != "dependencies" or not item.startswith("- "):
-            continue
-        item = item[2:].strip()
-        indent = len(line) - len(line.lstrip())
-        if item == "pip:":
-            continue
-        if indent > 2:  # inside the pip: list
-            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", item)
-            if match:
-                pip[normalise(match.group(1))] = match.group(2)
-            else:
-                pip_others.append(item)
-        else:
-            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*={1,2}\s*(\S+)", item)
-            if match:
-                conda[normalise(match.group(1))] = match.group(2)
-            elif item != "pip":
-                raise AssertionError(f"environment.yml: unpinned conda dependency {item!r}")
-    return conda, pip, pip_others
+        (specifier,) = requirement.specifier  # exactly one specifier: the exact pin
+        assert specifier.operator == "==", f"not an exact pin: {line}"
+        name = canonicalize_name(requirement.name)
+        assert name not in pins, f"two pins of {name} for Python {python}"
+        pins[name] = specifier.version
+    return pins
 
 
-def test_environment_uses_conda_forge_and_python_311():
-    text = (ROOT / "environment.yml").read_text()
-    assert re.search(r"^name: autodiff-course$", text, re.M)
-    assert re.search(r"^channels:\n  - conda-forge$", text, re.M)
-    conda, _, _ = environment_pins()
-    assert conda.get("python") == "3.11"
+def test_environment_yml_installs_requirements_txt_on_a_tested_python():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert environment["channels"] == ["conda-forge"]
+    dependencies = environment["dependencies"]
+    assert "python=3.11" in dependencies
+    pip_sections = [entry["pip"] for entry in dependencies if isinstance(entry, dict)]
+    assert pip_sections == [["-r requirements.txt"]], "conda's pip section is requirements.txt alone"
+    assert all(isinstance(entry, dict) or entry.startswith(("python=", "pip")) for entry in dependencies), (
+        "a package pinned in environment.yml is a second list; pin it in requirements.txt")
 
 
-def test_every_requirement_pin_is_in_environment_yml():
-    pins, _ = requirements_pins()
-    conda, pip, _ = environment_pins()
-    problems = []
-    for name, version in pins.items():
-        conda_name = normalise(CONDA_NAMES.get(name, name))
-        found = pip.get(name) or conda.get(conda_name)
-        if found != version:
-            where = f"conda {conda_name!r} or pip {name!r}"
-            problems.append(f"{name}=={version}: environment.yml has {found!r} ({where})")
-    assert not problems, "requirements.txt and environment.yml disagree:\n" + "\n".join(problems)
+@pytest.mark.parametrize("python", PYTHONS)
+def test_every_python_gets_one_exact_pin_of_each_package(python):
+    assert set(pins_for(python)) == set(pins_for("3.11")), "a package pinned on one Python only"
 
 
-def test_every_environment_pin_is_in_requirements():
-    pins, _ = requirements_pins()
-    conda, pip, _ = environment_pins()
-    pip_names = {normalise(CONDA_NAMES.get(n, n)): n for n in pins}
-    problems = []
-    for conda_name, version in conda.items():
-        if conda_name == "python":
-            continue
-        name = pip_names.get(conda_name)
-        if name is None or pins[name] != version:
-            problems.append(f"conda {conda_name}={version} has no equal pin in requirements.txt")
-    for name, version in pip.items():
-        if pins.get(name) != version:
-            problems.append(f"pip {name}=={version} has no equal pin in requirements.txt")
-    assert not problems, "\n".join(problems)
-
-
-def test_editable_course_module_in_both():
-    _, others = requirements_pins()
-    _, _, pip_others = environment_pins()
-    assert others == ["-e ."], f"requirements.txt: lines that are not == pins: {others}"
-    assert pip_others == ["-e ."], f"environment.yml pip section: {pip_others}"
+def test_the_course_library_is_installed_editable():
+    assert "-e ." in requirement_lines()
 
 
 def test_pins_cover_what_the_course_imports():
-    pins, _ = requirements_pins()
     needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",
-              "pytest", "hypothesis", "nbformat", "nbclient", "nbconvert"}
-    assert needed <= set(pins), f"not pinned: {sorted(needed - set(pins))}"
+              "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert"}
+    assert needed <= set(pins_for("3.11")), f"not pinned: {sorted(needed - set(pins_for('3.11')))}"

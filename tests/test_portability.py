@@ -1,7 +1,7 @@
 """tools/portability.py: configurations side by side, reported in the table's order.
 
-The real runs (nbval on every notebook, seven times) belong to
-``make test-portability``; these tests replace the runner with a stand-in.
+The real runs (the unit tests and nbval on every notebook, once per configuration)
+belong to ``make test-portability``; these tests replace the runner with a stand-in.
 """
 
 import time
@@ -12,45 +12,63 @@ import pytest
 import portability
 
 FEATURES = np._core._multiarray_umath.__cpu_features__
+NAMES = [name for name, _ in portability.CONFIGURATIONS]
 
 
 @pytest.fixture
 def fake_runs(monkeypatch):
-    """Replace the nbval run: the first configurations finish last; 'Zen, no AVX2' fails."""
-    names = [name for name, _ in portability.CONFIGURATIONS]
+    """Replace the probe and the pytest run: every configuration a machine of its own,
+    the first ones finish last, 'Haswell, no AVX-512' fails."""
     started = []
 
-    def fake_run(name, changes, notebooks):
+    def fake_run(name, changes, described, pytest_args):
         started.append(name)
-        time.sleep(0.02 * (len(names) - names.index(name)))
-        ok = name != "Zen, no AVX2"
+        time.sleep(0.02 * (len(NAMES) - NAMES.index(name)))
+        ok = name != "Haswell, no AVX-512"
         return ok, f"{'ok' if ok else 'FAILED'} {name}"
 
+    monkeypatch.setattr(portability, "probe", lambda changes: repr(sorted(changes.items())))
+    monkeypatch.setattr(portability, "missing_instructions", lambda changes: None)
     monkeypatch.setattr(portability, "run", fake_run)
     return started
 
 
 def test_lines_come_in_the_table_order_and_one_failure_fails(fake_runs, capsys):
-    assert portability.main(["--jobs", "3", "nb.ipynb"]) == 1
+    assert portability.main(["--jobs", "3", "tests"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    names = [name for name, _ in portability.CONFIGURATIONS]
-    assert [line.split(" ", 1)[1] for line in lines[:-1]] == names
-    assert lines[-1].startswith("portability: 6 of 7 configurations passed")
+    assert [line.split(" ", 1)[1] for line in lines[:-1]] == NAMES
+    assert lines[-1].startswith(f"portability: {len(NAMES) - 1} of {len(NAMES)} configurations passed")
     assert "3 at a time" in lines[-1]
 
 
 def test_skip_this_machine_leaves_out_the_first_configuration(fake_runs, capsys):
-    portability.main(["--skip-this-machine", "nb.ipynb"])
+    portability.main(["--skip-this-machine", "tests"])
     out = capsys.readouterr().out
     assert "this machine" not in fake_runs
-    assert len(fake_runs) == len(portability.CONFIGURATIONS) - 1
+    assert len(fake_runs) == len(NAMES) - 1
     assert out.splitlines()[0].startswith("skip   this machine")
+
+
+def test_a_configuration_the_probe_finds_identical_runs_once(fake_runs, monkeypatch, capsys):
+    monkeypatch.setattr(portability, "probe", lambda changes: "BLAS kernel SkylakeX, numpy SIMD up to AVX512_ICL"
+                        if changes.get("OPENBLAS_CORETYPE") in (None, "SkylakeX") else str(changes))
+    portability.main(["tests"])
+    lines = capsys.readouterr().out.splitlines()
+    assert fake_runs[0] == "this machine" and "SkylakeX, all SIMD" not in fake_runs
+    assert "OpenBLAS autodetect" not in fake_runs
+    assert lines[2].startswith("same   SkylakeX, all SIMD") and lines[2].endswith("as 'this machine'")
+
+
+def test_by_default_each_configuration_runs_the_unit_tests_and_every_notebook():
+    assert "tests" in portability.SUITE and "--nbval" in portability.SUITE
+    notebooks = [arg for arg in portability.SUITE if arg.endswith(".ipynb")]
+    assert len(notebooks) == len(list((portability.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))) > 0
 
 
 def test_a_kernel_the_cpu_cannot_run_is_skipped_not_run(monkeypatch):
     monkeypatch.setitem(FEATURES, "AVX512F", False)
-    passed, line = portability.run("SkylakeX, all SIMD", {"OPENBLAS_CORETYPE": "SkylakeX"}, [])
-    assert passed and line.startswith("skip") and "AVX512F" in line
+    [line] = portability.plan([("SkylakeX, all SIMD", {"OPENBLAS_CORETYPE": "SkylakeX"})], False)
+    assert line.startswith("skip") and "AVX512F" in line
     assert portability.missing_instructions({"OPENBLAS_CORETYPE": "Nehalem"}) is None
     assert portability.missing_instructions({}) is None
 

@@ -1,12 +1,15 @@
-"""Run every notebook under nbval on several simulated machines (``make test-portability``).
+"""Run the suite a student runs on several simulated machines (``make test-portability``).
 
-Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [NOTEBOOK ...]``
-(default: every course notebook; N configurations at a time, default one per
-CPU core; ``--skip-this-machine`` when ``make test`` has just run the notebooks
-in this machine's own configuration, as in CI).
+Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [PYTEST ARGUMENT ...]``
+(default: what ``make test-core`` runs, the unit tests and every notebook under
+nbval, in one process per configuration; N configurations at a time, default
+one per CPU core; ``--skip-this-machine`` when ``make test`` has just run the
+suite in this machine's own configuration, as in CI).
 
-Students run the course on other CPUs, BLAS kernels and operating systems.  An
-output that differs there in its last digits fails their ``make test``.  This
+Students run the course on other CPUs, BLAS kernels and operating systems.  A
+result that differs there in its last digits fails their ``make test``: a
+printed output compared by nbval, or a unit test whose assertion depends on
+rounding (an iteration count, an exact equality after a BLAS product).  This
 script simulates other x86-64 machines on this one, with two switches that
 change the code paths of the floating-point work without changing the course:
 
@@ -16,15 +19,25 @@ change the code paths of the floating-point work without changing the course:
 - ``NPY_DISABLE_CPU_FEATURES`` switches off numpy's own SIMD code paths (AVX-512
   or AVX2), which compute ``np.exp``, ``np.sin``, sums, ... with other last bits.
 
-Each configuration runs the notebooks under nbval in a fresh process (one kernel
-at a time, BLAS on one thread, so a configuration keeps one core busy and
-several run side by side) and prints one line: the BLAS kernel and the numpy
-SIMD level it really got (read back from the libraries, so a switch that did
-nothing is seen) and pytest's summary.  Exit status 1 if any configuration
-fails.  A kernel that needs instructions this CPU lacks (SkylakeX without
-AVX-512, ...) would crash, not simulate: its configuration is skipped with a
-line saying so.  On a CPU that is not x86-64 only the machine's own
-configuration runs.
+The configurations cover three OpenBLAS kernels for double precision, from
+AVX-512 with fused multiply-add (SkylakeX) over AVX2 with FMA (Haswell) to SSE
+without FMA (Nehalem), and each numpy SIMD level (AVX-512, AVX2, baseline).  Two
+that earlier versions ran are left out, because on a 2-core machine each costs
+a whole run of the suite: Zen (OpenBLAS builds its double-precision kernels from
+the Haswell sources, and its numpy level, no AVX2, is Nehalem's) and Sandybridge
+(AVX without FMA, between Haswell and Nehalem; CPUs of 2011-2012).  A
+configuration that the probe finds identical to one listed before it (same BLAS
+kernel, same SIMD level: OpenBLAS's autodetection on a SkylakeX machine, say) is
+not run twice.
+
+Each configuration runs pytest in a fresh process (one kernel at a time, BLAS on
+one thread, so a configuration keeps one core busy and several run side by
+side) and prints one line: the BLAS kernel and the numpy SIMD level it really
+got (read back from the libraries, so a switch that did nothing is seen) and
+pytest's summary.  Exit status 1 if any configuration fails.  A kernel that
+needs instructions this CPU lacks (SkylakeX without AVX-512, ...) would crash,
+not simulate: its configuration is skipped with a line saying so.  On a CPU that
+is not x86-64 only the machine's own configuration runs.
 """
 
 from __future__ import annotations
@@ -36,11 +49,14 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-import nav
-
-NBVAL_OPTIONS = ["--nbval", "--nbval-current-env",
-                 "--nbval-sanitize-with", str(nav.ROOT / "tests" / "sanitize.cfg")]
+ROOT = Path(__file__).resolve().parent.parent
+# make test-core: the unit tests and nbval on every notebook, without the browser
+# tests of the slides and the re-run checks (neither does floating-point work of its own)
+SUITE = ["tests", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
+         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
+         "--ignore=tests/test_slides_browser.py", "--ignore=tests/test_rerun.py"]
 NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
 NO_AVX2 = NO_AVX512 + " X86_V3"
 UNSET = None  # remove the variable from the environment
@@ -51,16 +67,12 @@ CONFIGURATIONS = [
     ("OpenBLAS autodetect", {"OPENBLAS_CORETYPE": UNSET, "OPENBLAS_L2_SIZE": UNSET}),
     ("SkylakeX, all SIMD", {"OPENBLAS_CORETYPE": "SkylakeX"}),
     ("Haswell, no AVX-512", {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": NO_AVX512}),
-    ("Zen, no AVX2", {"OPENBLAS_CORETYPE": "Zen", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
-    ("Sandybridge, no AVX-512", {"OPENBLAS_CORETYPE": "Sandybridge",
-                                 "NPY_DISABLE_CPU_FEATURES": NO_AVX512}),
     ("Nehalem, no AVX2", {"OPENBLAS_CORETYPE": "Nehalem", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
 ]
 
 # The instruction set each forced OpenBLAS kernel uses (numpy's name for it):
 # OpenBLAS does not check it, so on a CPU without it the kernel dies of SIGILL.
-KERNEL_NEEDS = {"SkylakeX": "AVX512F", "Haswell": "AVX2", "Zen": "AVX2",
-                "Sandybridge": "AVX", "Nehalem": "SSE42"}
+KERNEL_NEEDS = {"SkylakeX": "AVX512F", "Haswell": "AVX2", "Nehalem": "SSE42"}
 
 # Printed by a fresh interpreter under each configuration: what it really runs.
 PROBE = r"""
@@ -106,20 +118,22 @@ def missing_instructions(changes: dict) -> str | None:
     return needed if needed and not features.get(needed) else None
 
 
-def run(name: str, changes: dict, notebooks: list[str]) -> tuple[bool, str]:
-    """Run the notebooks under one configuration; return (passed, the lines to print)."""
-    lacking = missing_instructions(changes)
-    if lacking:
-        return True, f"skip   {name:<24} this CPU has no {lacking}, which the kernel needs"
-    env = environment(changes)
-    probe = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True)
-    described = probe.stdout.strip() or f"probe failed: {probe.stderr.strip()[-200:]}"
+def probe(changes: dict) -> str:
+    """The BLAS kernel and numpy SIMD level a fresh interpreter gets under ``changes``."""
+    result = subprocess.run([sys.executable, "-c", PROBE], env=environment(changes),
+                            capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else (
+        f"probe failed: {result.stderr.strip()[-200:]}")
+
+
+def run(name: str, changes: dict, described: str, pytest_args: list[str]) -> tuple[bool, str]:
+    """Run pytest under one configuration; return (passed, the lines to print)."""
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *NBVAL_OPTIONS, *notebooks],
-        env=env, cwd=nav.ROOT, capture_output=True, text=True)
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
+        env=environment(changes), cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    ok = result.returncode == 0 and probe.returncode == 0
+    ok = result.returncode == 0 and not described.startswith("probe failed")
     lines = [f"{'ok    ' if ok else 'FAILED'} {name:<24} {described:<44} "
              f"{summary_line(result.stdout)} ({seconds:.0f} s)"]
     if not ok:
@@ -128,27 +142,50 @@ def run(name: str, changes: dict, notebooks: list[str]) -> tuple[bool, str]:
     return ok, "\n".join(lines)
 
 
+def plan(configurations: list, skip_first: bool) -> list:
+    """For each configuration in order, the line that says why it does not run, or
+    (name, changes, what the probe found) to run."""
+    entries, seen = [], {}
+    for number, (name, changes) in enumerate(configurations):
+        lacking = missing_instructions(changes)
+        if lacking:
+            entries.append(f"skip   {name:<24} this CPU has no {lacking}, which the kernel needs")
+            continue
+        described = probe(changes)
+        if described in seen:
+            entries.append(f"same   {name:<24} {described}: as {seen[described]!r}")
+        elif number == 0 and skip_first:
+            entries.append(f"skip   {name:<24} {described}: make test has run the suite here")
+        else:
+            entries.append((name, changes, described))
+        seen.setdefault(described, name)
+    return entries
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="configurations run at a time (default: one per CPU core)")
     parser.add_argument("--skip-this-machine", action="store_true",
                         help="leave out the first configuration (make test has just run it)")
-    parser.add_argument("notebooks", nargs="*", help="default: every course notebook")
+    parser.add_argument("pytest_args", nargs="*", help="default: what make test-core runs")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or [str(path) for path in nav.course_notebooks()]
     configurations = CONFIGURATIONS
     if platform.machine().lower() not in ("x86_64", "amd64"):
         print(f"{platform.machine()} is not x86-64: only this machine's own configuration runs")
         configurations = CONFIGURATIONS[:1]
-    if args.skip_this_machine:
-        print(f"skip   {CONFIGURATIONS[0][0]:<24} make test has run the notebooks as they are here")
-        configurations = [c for c in configurations if c is not CONFIGURATIONS[0]]
     start = time.perf_counter()
+    entries = plan(configurations, args.skip_this_machine)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         # each thread waits on its own pytest process; lines come in the table's order
+        runs = {id(entry): pool.submit(run, *entry, args.pytest_args or SUITE)
+                for entry in entries if isinstance(entry, tuple)}
         results = []
-        for ok, lines in pool.map(lambda configuration: run(*configuration, notebooks), configurations):
+        for entry in entries:
+            if isinstance(entry, str):
+                print(entry, flush=True)
+                continue
+            ok, lines = runs[id(entry)].result()
             print(lines, flush=True)
             results.append(ok)
     print(f"portability: {sum(results)} of {len(results)} configurations passed "

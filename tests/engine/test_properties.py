@@ -4,9 +4,16 @@ hypothesis draws a program: three inputs, a sequence of operations whose
 operands are earlier nodes (so nodes are reused: shared subexpressions), and a
 point. The same program runs on floats, on Duals (forward mode), on Variables
 (reverse mode) and on sympy symbols. Forward mode, reverse mode and sympy's
-exact derivative agree to 1e-10, central differences to 1e-6, both relative to
-the largest gradient component (and at least 1, so that a component that
-cancels to nearly zero is compared absolutely).
+exact derivative agree to 1e-10 relative to the largest gradient component (and
+at least 1, so that a component that cancels to nearly zero is compared
+absolutely). Central differences, the check of the sympy reference itself, agree
+to 1e-6 on that scale plus their own error: with step h their truncation error
+is h²f'''/6, which a steep program makes large (57.3·tanh(57.3·tanh x) has
+f''' ≈ 57.3⁴ at 0), so the test estimates it from the same difference with step
+2h (Richardson: D(2h) - D(h) ≈ 3·h²f'''/6) and allows that difference on top.
+
+hypothesis runs derandomized (conftest.py): the same examples on every machine.
+``make test-explore`` draws new ones; a failure it finds becomes an @example.
 
 Every operation keeps its arguments inside the primitive's real domain
 (log/sqrt of x*x + 1, arcsin of tanh(x)/2, ...). Points where an intermediate
@@ -20,7 +27,7 @@ import math
 import numpy as np
 import pytest
 import sympy
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import autodiff_helpers as ad
@@ -270,6 +277,8 @@ def uses_of_nodes(out):
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
+# a steep program: central differences are off by 9e-3 on a gradient of 5156 (h²f'''/6)
+@example(([0.0, 0.0, 0.0], [("degrees", 0, 0), ("degrees", 3, 0), ("arccos", 0, 0)], 4))
 def test_forward_reverse_sympy_and_central_differences_agree(program):
     inputs = program[0]
     value = run(program, NP, inputs, check=reject_bad_points)
@@ -279,6 +288,7 @@ def test_forward_reverse_sympy_and_central_differences_agree(program):
     out, reverse = reverse_gradient(program, inputs)
     exact = exact_gradient(program, inputs)
     central = central_gradient(program, inputs)
+    truncation = np.abs(central_gradient(program, inputs, h=2e-6) - central)  # ≈ 3 h²|f'''|/6
 
     # the three evaluations do the same floating-point operations
     assert all(v == value for v in values) and out.value == value
@@ -286,7 +296,7 @@ def test_forward_reverse_sympy_and_central_differences_agree(program):
     assert np.max(np.abs(forward - exact)) <= 1e-10 * scale, (forward, exact)
     assert np.max(np.abs(reverse - exact)) <= 1e-10 * scale, (reverse, exact)
     assert np.max(np.abs(forward - reverse)) <= 1e-10 * scale, (forward, reverse)
-    assert np.max(np.abs(central - exact)) <= 1e-6 * scale, (central, exact)
+    assert np.all(np.abs(central - exact) <= 1e-6 * scale + truncation), (central, exact, truncation)
     # the graph really has a node used more than once
     assert max(uses_of_nodes(out).values()) >= 2
 

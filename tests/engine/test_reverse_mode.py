@@ -85,14 +85,16 @@ def test_baydin_table_3():
     assert round(v4.value, 3) == 10.693 and round(v5.value, 3) == 11.652
     v5.backward()
     assert x1.grad == 5.5
-    assert x2.grad == 1.7163378145367738 == 2 - math.cos(5.0)
+    # 2 - cos 5 = 1.7163378145367738 where numpy's and the C library's cos round alike;
+    # to a few ulp (1e-15) on any machine
+    assert x2.grad == pytest.approx(2 - math.cos(5.0), rel=1e-15)
     # the adjoint trace of the table
     assert v5.adjoint == 1.0 and v4.adjoint == 1.0 and v3.adjoint == -1.0
     assert v1.adjoint == 1.0 and v2.adjoint == 1.0
-    assert x1.adjoint == 5.5 and x2.adjoint == 1.7163378145367738
+    assert x1.adjoint == 5.5
     # v0bar is the sum of two contributions: v3bar cos v0 = -0.284 and v2bar v-1 = 2
     assert round(-math.cos(5.0), 3) == -0.284
-    assert x2.adjoint == pytest.approx(-math.cos(5.0) + 2.0, rel=1e-16)
+    assert x2.adjoint == pytest.approx(-math.cos(5.0) + 2.0, rel=1e-15)
     # the graph knows its operations and parents
     assert v5.op == "subtract" and list(v5.parents) == [v4, v3]
     assert v2.op == "multiply" and {id(p) for p in v2.parents} == {id(x1), id(x2)}
@@ -109,9 +111,10 @@ def test_simple_product_minus_input():
 def test_grad_function():
     f = lambda x1, x2: np.log(x1) + x1 * x2 - np.sin(x2)  # noqa: E731
     assert ad.grad(f)(2.0, 5.0) == 5.5
-    assert ad.grad(f, argnums=1)(2.0, 5.0) == 1.7163378145367738
-    assert ad.grad(f, argnums=(0, 1))(2.0, 5.0) == (5.5, 1.7163378145367738)
-    assert ad.grad(f, argnums=[1, 0])(2.0, 5.0) == (1.7163378145367738, 5.5)
+    d_x2 = 2 - math.cos(5.0)
+    assert ad.grad(f, argnums=1)(2.0, 5.0) == pytest.approx(d_x2, rel=1e-15)
+    assert ad.grad(f, argnums=(0, 1))(2.0, 5.0) == pytest.approx((5.5, d_x2), rel=1e-15)
+    assert ad.grad(f, argnums=[1, 0])(2.0, 5.0) == pytest.approx((d_x2, 5.5), rel=1e-15)
     g = ad.grad(lambda w, x: np.sum(np.tanh(x @ w)), argnums=0)
     w, x = np.array([0.5, -1.0]), np.array([[1.0, 2.0], [0.3, 0.1]])
     expected = x.T @ (1 - np.tanh(x @ w) ** 2)

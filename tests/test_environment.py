@@ -56,5 +56,6 @@ def test_the_course_library_is_installed_editable():
 
 def test_pins_cover_what_the_course_imports():
     needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",
-              "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert"}
+              "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert",
+              "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "jieba"}
     assert needed <= set(pins_for("3.11")), f"not pinned: {sorted(needed - set(pins_for('3.11')))}"

@@ -91,14 +91,21 @@ from ad_engine.linalg import eigh, solve
 from ad_engine.checkpoint import checkpoint
 from ad_course.fitting import bfgs_minimize
 
-# -- exercises of every notebook: ad_course/exercises.py (checkers that name the likely mistake)
-from ad_course.exercises import (
+# -- exercises of every notebook: ad_course/checkers/ (checkers that name the likely mistake)
+from ad_course.checkers import (
+    QUESTIONS,
     Verdict,
+    check_answer,
     check_backward,
+    check_jacobian,
+    check_kappa_derivative,
     check_layer_gradient,
+    check_logsumexp_rule,
     check_optimal_step,
     check_tangent_rule,
+    check_vjp_rule,
 )
+from ad_course.solutions import FoldedOutput, folded_output
 
 __all__ = [
     # 01
@@ -129,5 +136,7 @@ __all__ = [
     # 08
     "eigh", "solve", "checkpoint", "bfgs_minimize",
     # exercises
-    "Verdict", "check_backward", "check_layer_gradient", "check_optimal_step", "check_tangent_rule",
+    "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_jacobian",
+    "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule", "check_optimal_step",
+    "check_tangent_rule", "check_vjp_rule", "FoldedOutput", "folded_output",
 ]

@@ -14,7 +14,13 @@ from collections import deque
 import numpy as np
 
 from ad_course.checkers.verdict import (
-    StudentError, Verdict, checker, close, expect_function, number, run,
+    StudentError,
+    Verdict,
+    checker,
+    close,
+    expect_function,
+    number,
+    run,
 )
 
 

@@ -75,6 +75,9 @@ def check_layer_gradient(grad_W1, X, W1, b1, W2, b2, labels):
         if not close(wrong, reference, rtol=1e-10, atol=1e-14) \
                 and close(got, wrong, rtol=1e-10, atol=1e-14):
             return Verdict(False, f"your dL/dW1 differs from the reference: {hint}")
+    if reference.shape != got.shape:
+        return Verdict(False, f"your dL/dW1 has shape {got.shape}; the reference has shape "
+                              f"{reference.shape}")
     worst = np.unravel_index(np.argmax(np.abs(got - reference)), got.shape)
     return Verdict(False, f"your dL/dW1 differs from the reference by up to "
                           f"{float(np.abs(got - reference)[worst]):.3g} at entry {tuple(map(int, worst))} "

@@ -61,7 +61,7 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=((0, 0), (0, 1
         if close(got, wrong, rtol=1e-6):
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
                                   f"dE/dkappa: {hint}")
-    i = int(np.argmax(np.abs(got - reference) / np.abs(reference)))
+    i = int(np.argmax(np.abs(got - reference)))
     return Verdict(False, f"state {i} ({states[i]}): your {got[i]:.5g}, the gradient through "
                           f"eigh {reference[i]:.5g} GeV: compute -sum(u**2 / r) with the "
                           f"normalised eigenvector u of that level")

@@ -8,7 +8,11 @@ import inspect
 import numpy as np
 
 from ad_course.checkers.verdict import (
-    StudentError, Verdict, checker, close, describe_error, number,
+    Verdict,
+    checker,
+    close,
+    describe_error,
+    number,
 )
 
 

@@ -329,7 +329,17 @@ def layer(n=7, d=3, hidden=5, k=2, seed=0):
 LAYERS = [layer(), layer(4, 2, 6, 3, seed=1), layer(9, 4, 3, 2, seed=2)]
 
 
-def by_formula(X, params, labels, slip=None):
+def by_formula(X, params, labels):
+    W1, b1, W2, b2 = params
+    h = np.tanh(X @ W1 + b1)
+    z = h @ W2 + b2
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    delta2 = (p - np.eye(W2.shape[1])[labels]) / len(labels)
+    return X.T @ ((delta2 @ W2.T) * (1 - h**2))
+
+
+def with_slip(X, params, labels, slip):
     from ad_course.checkers.layer import layer_gradient
     return layer_gradient(X, *params, labels, slip=slip)
 
@@ -369,7 +379,7 @@ LAYER_RIGHT = [
     ("a nested list", layer_case(lambda X, p, lab: by_formula(X, p, lab).tolist())),
 ]
 LAYER_WRONG = [
-    (slip, layer_case(lambda X, p, lab, slip=slip: by_formula(X, p, lab, slip)), hint_text)
+    (slip, layer_case(lambda X, p, lab, slip=slip: with_slip(X, p, lab, slip)), hint_text)
     for slip, hint_text in [
         ("no onehot", "one-hot row is missing"), ("(1 - h)^2", "(1 - h)² is not 1 - h²"),
         ("no b1", "b1 is missing"), ("no tanh'", "(1 - h²) is missing"), ("1 - h", "not (1 - h)"),

@@ -3,7 +3,6 @@ tests/course/exercise_cases.py is accepted, every wrong one rejected with the hi
 that names its mistake, and no message is a raw traceback."""
 
 import pytest
-
 from exercise_cases import CASES
 
 RIGHT = [(name, label, thunk) for name, (right, _) in CASES.items() for label, thunk in right]

@@ -62,7 +62,7 @@ def check_layer_gradient(grad_W1, X, W1, b1, W2, b2, labels):
     labels = np.asarray(labels)
     reference = layer_gradient(X, W1, b1, W2, b2, labels)
     try:
-        got = as_array(grad_W1, W1.shape, "dL/dW1, an array of W1's shape")
+        got = as_array(grad_W1, W1.shape, "dL/dW1, an array")
     except StudentError as error:
         message = error.verdict.message
         if message.endswith("transposed"):

@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from exercise_cases import CASES
 
 import ad_course.checkers.backward as backward_module
 import ad_course.checkers.jacobian as jacobian_module
@@ -16,7 +17,6 @@ import ad_course.checkers.physics as physics_module
 import ad_course.checkers.steps as steps_module
 import ad_course.checkers.tangent as tangent_module
 import ad_course.checkers.vjp as vjp_module
-from exercise_cases import CASES
 
 BREAKS = {
     "sign": lambda v: -np.asarray(v),

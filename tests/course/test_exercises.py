@@ -28,3 +28,12 @@ def test_wrong_answers_are_rejected_with_their_hint(name, label, thunk, hint):
     assert not verdict.ok, f"{label} passed: {verdict.message}"
     assert hint in verdict.message, verdict.message
     assert "Traceback" not in verdict.message and repr(verdict).startswith("not yet: ")
+
+
+def test_an_error_in_student_code_names_its_type_message_and_line():
+    from exercise_cases import BACKWARD_WRONG, TANGENT_WRONG
+    raising = dict((label, thunk) for label, thunk, _ in BACKWARD_WRONG + TANGENT_WRONG)
+    message = raising["raises KeyError"]().message
+    assert "raised KeyError" in message and "at line" in message and "return {}[y]" in message
+    message = raising["tanh: error in the rule"]().message
+    assert "NameError" in message and "undefined_name" in message and "at line" in message

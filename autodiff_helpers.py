@@ -97,10 +97,12 @@ from ad_course.checkers import (
     Verdict,
     check_answer,
     check_backward,
+    check_count_paths,
     check_jacobian,
     check_kappa_derivative,
     check_layer_gradient,
     check_logsumexp_rule,
+    check_newton_cg,
     check_optimal_step,
     check_tangent_rule,
     check_vjp_rule,
@@ -136,7 +138,7 @@ __all__ = [
     # 08
     "eigh", "solve", "checkpoint", "bfgs_minimize",
     # exercises
-    "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_jacobian",
-    "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule", "check_optimal_step",
+    "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_count_paths", "check_jacobian",
+    "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule", "check_newton_cg", "check_optimal_step",
     "check_tangent_rule", "check_vjp_rule", "FoldedOutput", "folded_output",
 ]

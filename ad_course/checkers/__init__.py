@@ -3,6 +3,7 @@ and names the typical mistake when the answer matches one; bad input and errors 
 the student's code become messages (type, message, the student's line)."""
 
 from ad_course.checkers.backward import check_backward
+from ad_course.checkers.functions import check_count_paths, check_newton_cg
 from ad_course.checkers.jacobian import check_jacobian
 from ad_course.checkers.layer import check_layer_gradient
 from ad_course.checkers.numbers import QUESTIONS, check_answer
@@ -13,7 +14,7 @@ from ad_course.checkers.verdict import Verdict
 from ad_course.checkers.vjp import check_logsumexp_rule, check_vjp_rule, logsumexp
 
 __all__ = [
-    "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_jacobian",
+    "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_count_paths", "check_jacobian",
     "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule",
-    "check_optimal_step", "check_tangent_rule", "check_vjp_rule", "logsumexp",
+    "check_newton_cg", "check_optimal_step", "check_tangent_rule", "check_vjp_rule", "logsumexp",
 ]

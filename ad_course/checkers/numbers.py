@@ -60,6 +60,30 @@ def _newton_first(tolerance=1e-15):
     return n
 
 
+def _best_step_01():
+    steps = 10.0 ** -np.arange(1, 13)
+    x = 0.5
+    exact = (1 - 2 * x * x) * np.exp(-x * x)
+    def f(t):
+        return t * np.exp(-t * t)
+
+    errors = np.abs((f(x + steps) - f(x)) / steps - exact)
+    return steps[np.argmin(errors)], errors.min()
+
+
+def _first_cheaper_n():
+    import sympy as sp
+
+    from ad_course.symbolic import count_operations
+    x = sp.Symbol("x")
+    for n in range(2, 12):
+        from ad_course.symbolic import logistic_map
+        generated = sp.lambdify(x, sp.diff(logistic_map(x, n), x), modules="math", cse=True)
+        if _logistic_forward_ops(n) < count_operations(generated, 0.1):
+            return n
+    return None
+
+
 def _logistic_forward_ops(n):
     from ad_course.symbolic import count_forward_mode_operations, logistic_map
     return count_forward_mode_operations(lambda v: logistic_map(v, n), 0.1)
@@ -103,6 +127,18 @@ QUESTIONS = {
                          (ref - 2, "the error must be below 1e-15, not 1e-5"),
                          (2 ** ref, "count steps, not correct digits"),
                      ], integer=True),
+    "01-3": Question("the step h of the grid with the smallest forward-difference error", 1,
+                     lambda: _best_step_01()[0], lambda ref: [
+                         (_best_step_01()[1], "that is the smallest error, not the step at which "
+                                              "it occurs"),
+                         (1e-12, "the smallest step is not the best: round-off grows like "
+                                 "eps |f| / h"),
+                         (np.sqrt(np.finfo(float).eps), "that is sqrt(eps), the estimate; the "
+                                                        "exercise asks for the best step of the grid"),
+                         (7.0, "that is an index (counting from 0); the step is steps[index]"),
+                         (8.0, "that is an exponent or a position; the step is 10**-8 written as "
+                               "a number"),
+                     ], rtol=1e-9),
     "01-4": Question("the four gradient-descent steps theta_0..theta_4 for eps = 1, then for "
                      "eps = 0.5 (10 numbers)", 10, _gd_paths, lambda ref: [
                          ((1, 3, 9, 27, 81, 1, 2, 4, 8, 16),
@@ -120,6 +156,14 @@ QUESTIONS = {
                          (tuple(2 ** (n - 1) + 1 for n in range(2, 7)),
                           "l_n's degree is 2^(n-1), its derivative has 2^(n-1) coefficients"),
                          (tuple(range(2, 7)), "expanded, the count grows like 2^(n-1), not n"),
+                     ], integer=True),
+    "02-2": Question("the smallest n from which forward mode needs fewer operations than "
+                     "the lambdified derivative with CSE", 1, _first_cheaper_n, lambda ref: [
+                         (ref - 1, "at that n the two counts are close, but forward mode is "
+                                   "still more: compare the columns row by row"),
+                         (ref + 1, "forward mode is already cheaper one n earlier"),
+                         (2, "at n = 2 the symbolic derivative is tiny: forward mode costs more"),
+                         (8, "that is the last n of the table, not the first where AD wins"),
                      ], integer=True),
     "02-4": Question("the forward-mode operation counts for n = 10 and n = 100", 2,
                      lambda: (_logistic_forward_ops(10), _logistic_forward_ops(100)), lambda ref: [
@@ -204,6 +248,15 @@ QUESTIONS = {
                          ((2.0, -4.0, 2.0, -4.0), "f = x^T A x / 2 has Hessian A, not 2 A"),
                          ((3.0, 2.0, 3.0, 2.0), "A v with v = (1, -1): (2 - 1, 1 - 3)"),
                      ], rtol=1e-12),
+    "08-1": Question("the number of forward-mode sweeps for the gradient of chi2", 1,
+                     lambda params: len(params), lambda ref, params: [
+                         (1, "one forward sweep gives one directional derivative, not the gradient"),
+                         (2 * len(params), "2P is the count of central differences; a forward "
+                                           "sweep is exact, one per parameter"),
+                         (len(params) + 1, "P + 1 is the count of forward differences; forward "
+                                           "mode needs no extra evaluation at x"),
+                         (len(params) ** 2, "that is the size of the Hessian"),
+                     ], integer=True, context=("params",)),
     "08-3": Question("the predicted growth of the peak memory from N = 100 to 400 without "
                      "checkpoints and with sqrt(N) segments", 2, lambda: (4.0, 2.0),
                      lambda ref: [

@@ -66,6 +66,8 @@ def describe_error(error, what):
     text = str(error)
     if isinstance(error, TypeError) and "positional argument" in text:
         hint = " (check how many arguments your function takes)"
+    elif isinstance(error, TypeError) and "ellipsis" in text:
+        hint = " (a placeholder ... is still in your code: replace it with your answer)"
     return f"{what} raised {type(error).__name__}: {text}{where}{hint}"
 
 

@@ -47,6 +47,10 @@ LOGSUMEXP_JVP_SLIPS = [
 
 def _compare(got, expected, what, slips, rtol=1e-9):
     """A verdict if ``got`` is not ``expected`` (naming a slip when it matches one), else None."""
+    if got is Ellipsis or got is None:
+        return Verdict(False, f"{what} returned {'... (the placeholder)' if got is Ellipsis else 'None'}; "
+                              f"expected {'a number' if np.ndim(expected) == 0 else 'an array of shape '}"
+                              f"{'' if np.ndim(expected) == 0 else np.shape(expected)}")
     try:
         got = np.asarray(got, dtype=float)
     except (TypeError, ValueError):

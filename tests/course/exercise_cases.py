@@ -154,6 +154,15 @@ class Node:
         other = self._node(other)
         return Node(self.value * other.value, ((self, other.value), (other, self.value)))
 
+    def __radd__(self, other):
+        return self._node(other) + self
+
+    def __rsub__(self, other):
+        return self._node(other) - self
+
+    def __rmul__(self, other):
+        return self._node(other) * self
+
 
 def reachable(y):
     nodes, seen = [y], {y}
@@ -559,7 +568,7 @@ def loss01(a, b):
     return (a - 1) ** 2 + 5 * (b - a / 2) ** 2
 
 
-CONTEXT = {"01-1": {"loss": loss01}}
+CONTEXT = {"01-1": {"loss": loss01}, "08-1": {"params": np.array([0.012, 30.0, 0.7])}}
 
 
 def answer(key, value):
@@ -591,7 +600,129 @@ def number_cases():
     return cases
 
 
+# -- functions: 05-2 count_paths, 07-3 newton_cg -------------------------------------------
+
+def paths_topological(y, x):  # notebook 05's answer
+    paths = {y: 1}
+    for node in sorted(reachable(y), key=lambda n: -n.number):
+        for parent, _ in node.parents:
+            paths[parent] = paths.get(parent, 0) + paths.get(node, 0)
+    return paths.get(x, 0)
+
+
+def paths_kahn(y, x):
+    users, stack, seen = defaultdict(int), [y], {y}
+    while stack:
+        for parent, _ in stack.pop().parents:
+            users[parent] += 1
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    paths, ready = defaultdict(int, {y: 1}), [y]
+    while ready:
+        node = ready.pop()
+        for parent, _ in node.parents:
+            paths[parent] += paths[node]
+            users[parent] -= 1
+            if users[parent] == 0:
+                ready.append(parent)
+    return paths[x]
+
+
+def paths_memo(y, x, memo=None):
+    memo = {} if memo is None else memo
+    if y is x:
+        return 1
+    if y not in memo:
+        memo[y] = sum(paths_memo(p, x, memo) for p, _ in y.parents)
+    return memo[y]
+
+
+def paths_bfs(y, x):
+    paths, order, seen = {y: 1}, [y], {y}
+    for node in order:
+        for parent, _ in node.parents:
+            paths[parent] = paths.get(parent, 0) + paths.get(node, 0)
+            if parent not in seen:
+                seen.add(parent)
+                order.append(parent)
+    return paths.get(x, 0)
+
+
+def paths_distinct(y, x):
+    if y is x:
+        return 1
+    return sum(paths_distinct(p, x) for p in {id(p): p for p, _ in y.parents}.values())
+
+
+def paths_case(count):
+    return lambda: ad.check_count_paths(count, Node, ad.logistic_map)
+
+
+PATHS_RIGHT = [("sorted, as notebook 05", paths_case(paths_topological)),
+               ("Kahn", paths_case(paths_kahn)), ("memoised recursion", paths_case(paths_memo))]
+PATHS_WRONG = [
+    ("breadth first, unsorted", paths_case(paths_bfs), "reversed topological order"),
+    ("distinct parents", paths_case(paths_distinct), "two paths"),
+    ("number of nodes", paths_case(lambda y, x: len(reachable(y))), "number of nodes"),
+    ("2^(n-1) always", paths_case(lambda y, x: 8), "you count 8 paths"),
+    ("a float answer", paths_case(lambda y, x: 2.5), "whole number"),
+    ("raises", paths_case(lambda y, x: y.parent), "raised AttributeError"),
+    ("one argument", paths_case(lambda y: 1), "count_paths(y, x)"),
+]
+
+
+def cg_solve(f, x, b, iterations):
+    p, r, d = np.zeros_like(x), b.copy(), b.copy()
+    for _ in range(iterations):
+        if np.linalg.norm(r) <= 1e-14 * np.linalg.norm(b):
+            break
+        Hd = ad.hvp(f, x, d)
+        alpha = (r @ r) / (d @ Hd)
+        p, r_new = p + alpha * d, r - alpha * Hd
+        d, r = r_new + (r_new @ r_new) / (r @ r) * d, r_new
+    return p
+
+
+def newton_cg_with(iterations=lambda n: n, sign=1.0, last_only=False, use_hessian=False):
+    def newton_cg(f, x0, n_steps):
+        x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+        for _ in range(n_steps):
+            b = -ad.grad(f)(x)
+            if use_hessian:
+                p = np.linalg.solve(ad.hessian(f, x), b)
+            else:
+                p = cg_solve(f, x, b, iterations(x.size))
+            x = x + sign * p
+            path.append(x)
+        return x if last_only else np.array(path)
+    return lambda: ad.check_newton_cg(newton_cg)
+
+
+def newton_cg_list(f, x0, n_steps):
+    x, path = np.array(x0, dtype=float), [list(x0)]
+    for _ in range(n_steps):
+        x = x + cg_solve(f, x, -ad.grad(f)(x), 2 * x.size)  # more iterations: same answer
+        path.append(x.tolist())
+    return path
+
+
+NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
+                ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list)),
+                ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3))]
+NEWTON_WRONG = [
+    ("one CG iteration (steepest descent)", newton_cg_with(iterations=lambda n: 1), "not converged"),
+    ("step with the wrong sign", newton_cg_with(sign=-1.0), "wrong sign"),
+    ("last point only", newton_cg_with(last_only=True), "returned one point"),
+    ("assembles the Hessian", newton_cg_with(use_hessian=True), "ad.hessian was called"),
+    ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),
+    ("two arguments", lambda: ad.check_newton_cg(lambda f, x0: x0), "newton_cg(f, x0, n_steps)"),
+]
+
+
 CASES = {
+    "check_count_paths (05-2)": (PATHS_RIGHT, PATHS_WRONG),
+    "check_newton_cg (07-3)": (NEWTON_RIGHT, NEWTON_WRONG),
     "check_optimal_step (03-1)": (STEP_RIGHT, STEP_WRONG),
     "check_tangent_rule (04-1)": (TANGENT_RIGHT, TANGENT_WRONG),
     "check_backward (05-4)": (BACKWARD_RIGHT, BACKWARD_WRONG),

@@ -90,6 +90,15 @@ def mutate(monkeypatch, name, kind):
         monkeypatch.setattr(physics_module, "kappa_derivative_by_ad",
                             _wrap(physics_module.kappa_derivative_by_ad,
                                   lambda v: float(np.ravel(brk(np.array([v, v + 1.0])))[0])))
+    elif name.startswith("check_count_paths"):
+        import ad_course.checkers.functions as functions_module
+        monkeypatch.setattr(functions_module, "paths_reference", _wrap(
+            functions_module.paths_reference,
+            lambda v: float(np.ravel(brk(np.array([float(v)])))[0])))
+    elif name.startswith("check_newton_cg"):
+        import ad_course.rosenbrock as rosenbrock_module
+        monkeypatch.setattr(rosenbrock_module, "newton_minimize",
+                            _wrap(rosenbrock_module.newton_minimize, brk))
     elif name.startswith("check_answer"):
         key = name.split()[-1]
         question = numbers_module.QUESTIONS[key]

@@ -102,6 +102,10 @@ def check_jacobian(jacobian_forward, jacobian_reverse):
                                     ("reverse", jacobian_reverse, m)):
             counted = _Counted(F)
             result = run(build, counted, x.copy(), what=f"jacobian_{mode}(F, x) on {name}")
+            if result is None or result is Ellipsis:
+                return Verdict(False, f"jacobian_{mode}(F, x) returned {result!r}; expected the "
+                                      f"m x n matrix J, shape {J.shape} on {name} "
+                                      f"(did your function forget to return?)")
             try:
                 got = np.asarray(result, dtype=float)
             except (TypeError, ValueError):

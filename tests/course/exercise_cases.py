@@ -517,6 +517,7 @@ JACOBIAN_WRONG = [
     ("grad of a vector output", lambda: ad.check_jacobian(forward_columns,
                                                           lambda F, x: ad.grad(F)(x)), "raised"),
     ("one argument", lambda: ad.check_jacobian(lambda F: None, reverse_grad), "jacobian_forward(F, x)"),
+    ("no return", lambda: ad.check_jacobian(lambda F, x: None, reverse_grad), "forget to return"),
 ]
 
 

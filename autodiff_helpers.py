@@ -129,14 +129,23 @@ from ad_course.lattice_exercises import (
     check_link_force,
 )
 
-# -- exercises of every notebook: ad_course/exercises.py (checkers that name the likely mistake)
-from ad_course.exercises import (
+# -- exercises of every notebook: ad_course/checkers/ (checkers that name the likely mistake)
+from ad_course.checkers import (
+    QUESTIONS,
     Verdict,
+    check_answer,
     check_backward,
+    check_count_paths,
+    check_jacobian,
+    check_kappa_derivative,
     check_layer_gradient,
+    check_logsumexp_rule,
+    check_newton_cg,
     check_optimal_step,
     check_tangent_rule,
+    check_vjp_rule,
 )
+from ad_course.solutions import FoldedOutput, folded_output
 
 __all__ = [
     # 01
@@ -175,5 +184,7 @@ __all__ = [
     "reverse_mode_force", "staple_force", "topological_charge", "total_action", "wilson_action",
     "check_curvature_estimator", "check_integrator_slope", "check_link_force",
     # exercises
-    "Verdict", "check_backward", "check_layer_gradient", "check_optimal_step", "check_tangent_rule",
+    "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_count_paths", "check_jacobian",
+    "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule", "check_newton_cg", "check_optimal_step",
+    "check_tangent_rule", "check_vjp_rule", "FoldedOutput", "folded_output",
 ]

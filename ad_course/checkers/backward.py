@@ -1,0 +1,269 @@
+"""Notebook 05, exercise 4: the backward sweep written by hand.
+
+The student's node class: ``Node(value)`` makes a leaf; ``+ - *`` work between nodes
+and numbers; every node has ``.value``, ``.parents = ((parent, local partial), ...)``
+and ``.grad``. ``backward(y)`` fills ``.grad`` of every node that y depends on with
+dy/d(node). The test graphs vary what a lucky sweep depends on: a shared node's
+users in both operand orders, and paths of unequal length into a shared node.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    checker,
+    close,
+    expect_function,
+    number,
+    run,
+)
+
+
+def _graphs(Node):
+    """Small graphs with shared nodes: [(name, leaves, output, exact gradients)]."""
+    graphs = []
+    x, w = Node(3.0), Node(-2.0)
+    graphs.append(("y = x*w + x at (3, -2)", (x, w), x * w + x, (-1.0, 3.0)))
+    x, w = Node(3.0), Node(-2.0)
+    graphs.append(("y = x + x*w at (3, -2)", (x, w), x + x * w, (-1.0, 3.0)))
+    u = Node(0.5)
+    s = u * u
+    graphs.append(("y = s*s + s, s = u*u, at u = 0.5", (u,), s * s + s, (1.5,)))
+    u = Node(0.5)
+    s = u * u
+    graphs.append(("y = s + s*s, s = u*u, at u = 0.5", (u,), s + s * s, (1.5,)))
+    a, b = Node(2.0), Node(5.0)
+    graphs.append(("y = a*b - a at (2, 5)", (a, b), a * b - a, (4.0, 2.0)))
+    u = Node(-0.7)
+    s = u * u  # s reaches y directly and through a path three operations long
+    graphs.append(("y = s + 2*(3*s*s - s), s = u*u, at u = -0.7", (u,),
+                   s + ((s * s) * 3 - s) * 2, ((12 * 0.49 - 1) * 2 * -0.7,)))
+    x, w = Node(1.5), Node(-0.4)
+    graphs.append(("y = (x*w)*w + x at (1.5, -0.4)", (x, w), (x * w) * w + x,
+                   (0.16 + 1.0, 2 * 1.5 * -0.4)))
+    return graphs
+
+
+# -- sweeps students write that are wrong (each tried on the same graph) ---------------
+
+def _all_nodes(y):
+    nodes, seen, stack = [], {id(y)}, [y]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for parent, _ in node.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return nodes
+
+
+def _topological(y):
+    order, done, stack = [], set(), [(y, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif id(node) not in done:
+            done.add(id(node))
+            stack.append((node, True))
+            stack.extend((parent, False) for parent, _ in node.parents)
+    return order
+
+
+def _start(y):
+    for node in _all_nodes(y):
+        node.grad = 0.0
+    y.grad = 1.0
+
+
+def _push(node):
+    for parent, local in node.parents:
+        parent.grad += node.grad * local
+
+
+def _breadth_first_unsorted(y):
+    """Notebook 05's topological_order without the sort: a breadth-first list from y."""
+    _start(y)
+    nodes, seen = [y], {id(y)}
+    for node in nodes:
+        for parent, _ in node.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                nodes.append(parent)
+    for node in nodes:
+        _push(node)
+
+
+def _fifo_once(y):
+    """A queue from y that visits each node once, without counting its users."""
+    _start(y)
+    queue, seen = deque([y]), {id(y)}
+    while queue:
+        node = queue.popleft()
+        _push(node)
+        for parent, _ in node.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+
+
+def _depth_first_once(y):
+    """A stack from y that visits each node once (depth first), without counting users."""
+    _start(y)
+    stack, seen = [y], {id(y)}
+    while stack:
+        node = stack.pop()
+        _push(node)
+        for parent, _ in node.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+
+
+def _overwrite(y):
+    _start(y)
+    for node in reversed(_topological(y)):
+        for parent, local in node.parents:
+            parent.grad = node.grad * local
+
+
+def _local_only(y):
+    _start(y)
+    for node in reversed(_topological(y)):
+        for parent, local in node.parents:
+            parent.grad += local
+
+
+def _inputs_first(y):
+    _start(y)
+    for node in _topological(y):
+        _push(node)
+
+
+def _recursive(y):
+    _start(y)
+
+    def push(node):
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+            push(parent)
+
+    push(y)
+
+
+_EARLY = ("a node passed its adjoint on before all the nodes that use it had added "
+          "their share: ")
+MISTAKES = [
+    (_breadth_first_unsorted, _EARLY + "a breadth-first list or queue from y that visits each "
+                                       "node once is not a topological order (a shared node can "
+                                       "sit on a short and a long path to y). Count each node's "
+                                       "users first and pass a node on only when all of them "
+                                       "have run (Kahn), or sort the nodes"),
+    (_fifo_once, _EARLY + "a queue from y that visits each node once does not wait for the "
+                          "other users. Count each node's users first and enqueue a parent only "
+                          "when all of them have run (Kahn)"),
+    (_depth_first_once, _EARLY + "depth-first, each node once, does not wait for the other "
+                                 "users. Count each node's users and pass a node on only when "
+                                 "the count reaches 0"),
+    (_overwrite, "a node used by several operations gets one contribution from each: add them "
+                 "up (parent.grad += ...), do not overwrite"),
+    (_local_only, "multiply each local partial by the adjoint of the node that uses the parent "
+                  "(chain rule: parent.grad += node.grad * local)"),
+    (_inputs_first, "the sweep must run from y back to the inputs (reversed topological order): "
+                    "a node passes its adjoint on only after all its users added theirs"),
+    (_recursive, "a node passed its adjoint on before it was complete, once per path: double "
+                 "counting. Visit every node once, after all its users"),
+]
+
+
+def _grads(backward, Node, index, what="backward(y)"):
+    name, leaves, y, exact = _graphs(Node)[index]
+    run(backward, y, what=what)
+    return name, leaves, y, exact, tuple(leaf.grad for leaf in leaves)
+
+
+def _results(backward, Node):
+    """The student's input gradients on every graph (None where it failed)."""
+    results = []
+    for index in range(len(_graphs(Node))):
+        try:
+            results.append(np.array(_grads(backward, Node, index)[-1], dtype=float))
+        except (StudentError, TypeError, ValueError):
+            results.append(None)
+    return results
+
+
+def _mistake(backward, Node, index, got, exact):
+    """The hint of the typical mistake that gives what the student's sweep gives: first
+    one that agrees on every test graph, else one that agrees on this graph."""
+    theirs = _results(backward, Node)
+    on_this_graph = None
+    for wrong, hint in MISTAKES:
+        mine = _results(wrong, Node)
+        if close(mine[index], np.array(exact)) or not close(got, mine[index]):
+            continue
+        if all(t is not None and close(t, m) for t, m in zip(theirs, mine)):
+            return hint
+        on_this_graph = on_this_graph or hint
+    return on_this_graph
+
+
+def _graph_verdict(backward, Node, index):
+    name, leaves, y, exact, got = _grads(backward, Node, index)
+    if any(g is None for g in got) or y.grad is None:
+        return Verdict(False, f"on {name}, backward(y) left .grad unset (None): give every "
+                              f"node grad 0, set y.grad = 1, then push adjoints to the parents")
+    try:
+        got = np.array(got, dtype=float)
+    except (TypeError, ValueError):
+        return Verdict(False, f"on {name} the inputs' .grad are {got!r}; expected numbers")
+    if not np.isclose(float(y.grad), 1.0):
+        return Verdict(False, f"after backward(y), y.grad is {number(y.grad)}; it must be "
+                              f"dy/dy = 1: the sweep starts from y.grad = 1")
+    if close(got, np.array(exact)):
+        return None
+    message = (f"on {name} your gradient is ({', '.join(number(g) for g in got)}); expected "
+               f"({', '.join(number(g) for g in exact)})")
+    hint = _mistake(backward, Node, index, got, exact)
+    if hint:
+        return Verdict(False, f"{message}: {hint}")
+    if np.all(got == 0.0):
+        return Verdict(False, f"{message}: every input's grad is 0, nothing reached the inputs: "
+                              f"push node.grad * local to each parent, starting from y")
+    return Verdict(False, f"{message}: look at the order in which nodes pass their adjoint on")
+
+
+@checker
+def check_backward(backward, Node):
+    """Check a hand-written ``backward(y)`` on graphs with shared nodes (users in both
+    operand orders, paths of unequal length), and that a second call gives the same
+    gradients (no adding up over calls)."""
+    expect_function(backward, 1, "a function backward(y) of one node")
+    try:
+        count = len(_graphs(Node))
+    except Exception as error:  # noqa: BLE001 - the student's Node class
+        return Verdict(False, f"could not build the test graphs with your Node class: "
+                              f"{type(error).__name__}: {error}")
+    for index in range(count):
+        verdict = _graph_verdict(backward, Node, index)
+        if verdict is not None:
+            return verdict
+    name, leaves, y, exact = _graphs(Node)[0]
+    run(backward, y, what="backward(y)")
+    first = tuple(float(leaf.grad) for leaf in leaves)
+    run(backward, y, what="backward(y), called again,")
+    second = tuple(float(leaf.grad) for leaf in leaves)
+    if not close(np.array(second), np.array(first)):
+        return Verdict(False, f"calling backward(y) twice on {name} gave {first}, then {second}: "
+                              f"set every .grad to 0 before the sweep, or the adjoints add up")
+    return Verdict(True, f"backward(y) is right on all {count} test graphs, and again on a "
+                         f"second call")
+
+
+__all__ = ["check_backward", "MISTAKES"]

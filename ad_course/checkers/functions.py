@@ -1,0 +1,203 @@
+"""Exercises whose answer is a function: notebook 05's path count (05-2) and
+notebook 07's Newton-CG (07-3). Each is run on inputs that vary what a lucky
+answer depends on and compared with a reference computed here."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from ad_course.checkers.verdict import StudentError, Verdict, checker, close, expect_function, run
+
+# -- 05-2: the number of paths from y to x in a graph ----------------------------------
+
+def paths_reference(y, x):
+    """Paths from y to x, each parent edge counted (a node used twice by one operation
+    gives two paths), by memoised depth-first search."""
+    memo = {}
+
+    def count(node):
+        if node is x:
+            return 1
+        if id(node) not in memo:
+            memo[id(node)] = sum(count(parent) for parent, _ in node.parents)
+        return memo[id(node)]
+
+    return count(y)
+
+
+def _paths_breadth_first(y, x):
+    """A typical mistake: sum path counts in breadth-first order (not topological)."""
+    paths, order, seen = {id(y): 1}, [y], {id(y)}
+    for node in order:
+        for parent, _ in node.parents:
+            paths[id(parent)] = paths.get(id(parent), 0) + paths.get(id(node), 0)
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                order.append(parent)
+    return paths.get(id(x), 0)
+
+
+def _paths_distinct_parents(y, x):
+    """A typical mistake: a node used twice by one operation counted once."""
+    memo = {}
+
+    def count(node):
+        if node is x:
+            return 1
+        if id(node) not in memo:
+            parents = {id(p): p for p, _ in node.parents}.values()
+            memo[id(node)] = sum(count(p) for p in parents)
+        return memo[id(node)]
+
+    return count(y)
+
+
+def _nodes(y, x):
+    """A typical mistake: the number of nodes, not of paths."""
+    seen, queue = {id(y)}, deque([y])
+    while queue:
+        for parent, _ in queue.popleft().parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    return len(seen)
+
+
+PATH_SLIPS = [
+    (_paths_breadth_first, "a node passed its count on before all the nodes that use it had "
+                           "added theirs: walk the nodes in reversed topological order"),
+    (_paths_distinct_parents, "an operation that uses a node twice (u*u) gives two paths: "
+                              "count every (parent, local) pair"),
+    (_nodes, "that is the number of nodes; a node's path count is the sum over the nodes "
+             "that use it"),
+]
+
+
+def _path_graphs(Node, logistic_map):
+    graphs = []
+    for n in (4, 7, 12):
+        x = Node(0.3)
+        graphs.append((f"the logistic map l_{n}", logistic_map(x, n), x))
+    u = Node(0.5)
+    s = u * u
+    graphs.append(("y = s + (s*3)*s, s = u*u", s + (s * 3) * s, u))
+    a, b = Node(2.0), Node(-1.0)
+    graphs.append(("y = (a*b)*b + a, paths to b", (a * b) * b + a, b))
+    c = Node(1.5)
+    graphs.append(("a leaf not in the graph", (a * b) + a, c))
+    return graphs
+
+
+@checker
+def check_count_paths(count_paths, Node, logistic_map):
+    """Check ``count_paths(y, x)``: the number of paths from node y back to node x
+    (each (parent, local) pair one edge), on logistic maps and graphs with shared
+    nodes on paths of unequal length."""
+    expect_function(count_paths, 2, "a function count_paths(y, x)")
+    for name, y, x in _path_graphs(Node, logistic_map):
+        expected = paths_reference(y, x)
+        got = run(count_paths, y, x, what=f"count_paths on {name}")
+        if got is None or got is Ellipsis:
+            return Verdict(False, f"count_paths returned {got!r}; expected a whole number")
+        if isinstance(got, float) and got.is_integer():
+            got = int(got)
+        if not isinstance(got, (int, np.integer)) or isinstance(got, bool):
+            return Verdict(False, f"count_paths on {name} returned {got!r:.40}; expected a whole "
+                                  f"number")
+        if got == expected:
+            continue
+        for slip, hint in PATH_SLIPS:
+            if slip(y, x) == got and slip(y, x) != expected:
+                return Verdict(False, f"on {name} you count {got} paths, there are {expected}: "
+                                      f"{hint}")
+        return Verdict(False, f"on {name} you count {got} paths, there are {expected}")
+    return Verdict(True, "count_paths is right on every test graph")
+
+
+# -- 07-3: Newton's method with conjugate-gradient steps ---------------------------------
+
+def _quadratic_5(x):
+    A = np.diag([1.0, 2.0, 5.0, 10.0, 30.0]) + 0.5
+    return 0.5 * x @ A @ x - np.arange(1.0, 6.0) @ x
+
+
+def _convex_3(x):
+    return np.sum(np.exp(x)) + (x[0] - 2 * x[1]) ** 2 + x[2] ** 2
+
+
+def _newton_cases():
+    from ad_course.rosenbrock import rosenbrock
+    return [
+        ("the 2-D Rosenbrock function from (-1.2, 1)", rosenbrock, np.array([-1.2, 1.0]), 6),
+        ("a 5-D quadratic (one Newton step is exact)", _quadratic_5, np.zeros(5), 2),
+        ("a 3-D convex function from (1, -1, 0.5)", _convex_3, np.array([1.0, -1.0, 0.5]), 4),
+    ]
+
+
+@checker
+def check_newton_cg(newton_cg):
+    """Check ``newton_cg(f, x0, n_steps)`` -> path (n_steps + 1 rows) against pure Newton
+    (``ad.newton_minimize``, the Hessian assembled) on three functions, and that it
+    never assembles the Hessian (``ad.hessian`` is not called)."""
+    import autodiff_helpers
+    from ad_course.rosenbrock import newton_minimize
+
+    expect_function(newton_cg, 3, "a function newton_cg(f, x0, n_steps)")
+    calls = {"hvp": 0, "hessian": 0}
+    hvp, hessian = autodiff_helpers.hvp, autodiff_helpers.hessian
+
+    def counted_hvp(*args):
+        calls["hvp"] += 1
+        return hvp(*args)
+
+    def counted_hessian(*args):
+        calls["hessian"] += 1
+        return hessian(*args)
+
+    autodiff_helpers.hvp, autodiff_helpers.hessian = counted_hvp, counted_hessian
+    try:
+        for name, f, x0, steps in _newton_cases():
+            reference = newton_minimize(f, x0, n_steps=steps, tol=0)
+            got = run(newton_cg, f, x0.copy(), steps, what=f"newton_cg on {name}")
+            if got is None or got is Ellipsis:
+                return Verdict(False, f"newton_cg returned {got!r}; expected the path x_0, ..., "
+                                      f"x_n_steps, an array of shape {reference.shape}")
+            try:
+                got = np.asarray(got, dtype=float)
+            except (TypeError, ValueError):
+                return Verdict(False, f"newton_cg returned {type(got).__name__}; expected the "
+                                      f"path, an array of shape {reference.shape}")
+            if got.shape == reference.shape[1:]:
+                return Verdict(False, f"newton_cg on {name} returned one point; expected the "
+                                      f"path x_0, ..., x_{steps}, shape {reference.shape}")
+            if got.shape != reference.shape:
+                return Verdict(False, f"newton_cg on {name} returned shape {got.shape}; "
+                                      f"expected the path x_0, ..., x_{steps}, shape "
+                                      f"{reference.shape}")
+            if not close(got, reference, rtol=1e-8, atol=1e-10):
+                k = int(np.argmax(np.any(~np.isclose(got, reference, rtol=1e-8, atol=1e-10),
+                                         axis=1)))
+                hint = ""
+                step = got[k] - got[k - 1] if k else None
+                right = reference[k] - reference[k - 1] if k else None
+                if k and close(step, -right, rtol=1e-6, atol=1e-12):
+                    hint = ": the step has the wrong sign, solve H p = -grad f and add p"
+                elif k:
+                    hint = (": x_{k} differs, so the CG solve of H p = -grad f is not converged "
+                            "or not right: up to n iterations, with H d from ad.hvp").format(k=k)
+                return Verdict(False, f"on {name} your x_{k} is {np.round(got[k], 6).tolist()}; "
+                                      f"Newton gives {np.round(reference[k], 6).tolist()}{hint}")
+        if calls["hessian"]:
+            return Verdict(False, "the path is right but ad.hessian was called: use only "
+                                  "Hessian-vector products, ad.hvp")
+        if calls["hvp"] == 0:
+            return Verdict(False, "the path is right but ad.hvp was never called: the exercise "
+                                  "asks for CG with Hessian-vector products")
+    except StudentError as error:
+        return error.verdict
+    finally:
+        autodiff_helpers.hvp, autodiff_helpers.hessian = hvp, hessian
+    return Verdict(True, "newton_cg follows Newton's path on all three functions with "
+                         "Hessian-vector products only")

@@ -1,0 +1,163 @@
+"""What every checker shares: the verdict it returns, and running the student's code
+so that whatever goes wrong in it becomes a message, never a raw traceback."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = float(np.finfo(float).eps)
+
+# Frames from these folders are the course's own code (or numpy's); the student's
+# line is the last frame outside them.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_OWN = (
+    os.path.dirname(os.path.dirname(os.path.abspath(np.__file__))),  # site-packages
+    os.path.join(_ROOT, "ad_course"),
+    os.path.join(_ROOT, "ad_engine"),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a check: ``ok`` and a message for the student (in English)."""
+
+    ok: bool
+    message: str
+
+    def __repr__(self):
+        return ("correct: " if self.ok else "not yet: ") + self.message
+
+    def __bool__(self):
+        return self.ok
+
+
+class StudentError(Exception):
+    """Raised inside a checker when the student's code failed; carries the verdict."""
+
+    def __init__(self, verdict):
+        super().__init__(verdict.message)
+        self.verdict = verdict
+
+
+def _student_line(error):
+    """Return 'line N: <source>' of the last frame of the traceback outside the course's
+    library and numpy (the student's own code), or '' when there is none."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        path = os.path.abspath(frame.filename) if not frame.filename.startswith("<") else ""
+        if path and path.startswith(_OWN):
+            continue
+        text = (frame.line or "").strip()
+        return f"line {frame.lineno}: {text}" if text else f"line {frame.lineno}"
+    return ""
+
+
+def describe_error(error, what):
+    """A message for an exception raised by the student's code: its type, its message
+    and the student's line."""
+    where = _student_line(error)
+    where = f" at {where}" if where else ""
+    hint = ""
+    text = str(error)
+    if isinstance(error, TypeError) and "positional argument" in text:
+        hint = " (check how many arguments your function takes)"
+    elif isinstance(error, TypeError) and "ellipsis" in text:
+        hint = " (a placeholder ... is still in your code: replace it with your answer)"
+    return f"{what} raised {type(error).__name__}: {text}{where}{hint}"
+
+
+def run(function, *args, what):
+    """Call ``function(*args)``; an exception becomes :class:`StudentError` whose
+    verdict names its type, message and the student's line."""
+    try:
+        return function(*args)
+    except StudentError:
+        raise
+    except Exception as error:  # the student's code may raise anything
+        raise StudentError(Verdict(False, describe_error(error, what))) from None
+
+
+def expect_function(function, n_args, described):
+    """Raise :class:`StudentError` unless ``function`` is callable with ``n_args``
+    positional arguments; ``described`` says what was expected, e.g. 'a function of (ans, x)'."""
+    if not callable(function):
+        raise StudentError(Verdict(False, f"expected {described}, got {_kind(function)}"))
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # builtins and ufuncs may have none: accept them
+        return
+    try:
+        signature.bind(*range(n_args))
+    except TypeError:
+        raise StudentError(Verdict(
+            False, f"expected {described}, got a function of ({', '.join(signature.parameters)})"
+        )) from None
+
+
+def as_number(value, described="a number"):
+    """``value`` as a float, or :class:`StudentError` saying a number was expected."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None or value is Ellipsis:
+        raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}"))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}")) from None
+    if not np.isfinite(number):
+        raise StudentError(Verdict(False, f"expected {described}, got {number}"))
+    return number
+
+
+def as_array(value, shape, described="an array"):
+    """``value`` as a float array of ``shape``, or :class:`StudentError` saying so."""
+    if value is None or value is Ellipsis or callable(value):
+        raise StudentError(Verdict(False, f"expected {described} of shape {shape}, "
+                                          f"got {_kind(value)}"))
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise StudentError(Verdict(False, f"expected {described} of shape {shape}, got "
+                                          f"{_kind(value)}")) from None
+    if array.shape != tuple(shape):
+        transposed = array.ndim == 2 and array.shape == tuple(shape)[::-1]
+        raise StudentError(Verdict(False, f"expected {described} of shape {tuple(shape)}, got "
+                                          f"shape {array.shape}"
+                                          + (": transposed" if transposed else "")))
+    if not np.all(np.isfinite(array)):
+        raise StudentError(Verdict(False, f"{described} contains inf or nan"))
+    return array
+
+
+def _kind(value):
+    if value is Ellipsis:
+        return "... (the placeholder: replace it with your answer)"
+    if value is None:
+        return "None (did your function forget to return?)"
+    return f"a {type(value).__name__} ({value!r:.60})"
+
+
+def close(a, b, rtol=1e-9, atol=1e-12):
+    """True when ``a`` and ``b`` have one shape and agree to ``rtol``/``atol``."""
+    return bool(np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def number(x):
+    """A number as the messages print it: 6 significant digits."""
+    return f"{float(x):.6g}"
+
+
+def checker(function):
+    """Decorate a checker so that a :class:`StudentError` raised anywhere in it is
+    returned as its verdict."""
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except StudentError as error:
+            return error.verdict
+    wrapped.__name__, wrapped.__doc__ = function.__name__, function.__doc__
+    wrapped.__wrapped__ = function
+    return wrapped

@@ -1,0 +1,155 @@
+"""Notebook 05, exercise 6: a reverse (VJP) rule written by hand for a new primitive,
+registered with ``ad.defprimitive(name, evaluate, jvps=[...], vjps=[...])``.
+
+The rule is checked where each mode uses it: called directly (its shape and value),
+in reverse mode (``ad.grad``, with an outer factor so that a rule ignoring the
+incoming adjoint fails), in forward mode (``ad.jvp``) and nested (the gradient of a
+gradient, and the Hessian), against the same function written with numpy calls the
+engine already knows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ad_course.checkers.verdict import StudentError, Verdict, checker, close, run
+from ad_engine.forward import jvp
+from ad_engine.higher_order import hessian
+from ad_engine.reverse import grad
+from ad_engine.rules import Primitive
+
+
+def logsumexp(x):
+    """log Σ exp(x_i), written with numpy calls the engine differentiates (the reference)."""
+    return np.log(np.sum(np.exp(x)))
+
+
+# Wrong vjps students write for logsumexp: (adjoint, ans, x) -> array, and the hint.
+LOGSUMEXP_VJP_SLIPS = [
+    (lambda g, ans, x: np.exp(x - ans), "the incoming adjoint is missing: the vjp returns "
+                                        "adjoint * dF/dx, here g * exp(x - ans)"),
+    (lambda g, ans, x: g * np.exp(x), "the normalisation is missing: d/dx_i log Σ e^x = "
+                                      "e^(x_i) / Σ e^x = exp(x_i - ans)"),
+    (lambda g, ans, x: g * np.exp(x) / ans, "divide by Σ e^x = exp(ans), not by ans = log Σ e^x"),
+    (lambda g, ans, x: g * np.exp(ans - x), "the exponent is upside down: exp(x - ans)"),
+    (lambda g, ans, x: g / np.exp(x), "the chain rule of log(s) is s'/s with s = Σ e^x: "
+                                      "g * exp(x) / exp(ans)"),
+]
+LOGSUMEXP_JVP_SLIPS = [
+    (lambda t, ans, x: t * np.exp(x - ans), "the jvp of a function to one number is one number: "
+                                            "sum the terms, np.sum(t * exp(x - ans))"),
+    (lambda t, ans, x: np.sum(np.exp(x - ans)), "the incoming tangent is missing: "
+                                                "np.sum(t * exp(x - ans))"),
+    (lambda t, ans, x: np.sum(t * np.exp(x)), "the normalisation is missing: "
+                                              "np.sum(t * exp(x - ans))"),
+]
+
+
+def _compare(got, expected, what, slips, rtol=1e-9):
+    """A verdict if ``got`` is not ``expected`` (naming a slip when it matches one), else None."""
+    if got is Ellipsis or got is None:
+        return Verdict(False, f"{what} returned {'... (the placeholder)' if got is Ellipsis else 'None'}; "
+                              f"expected {'a number' if np.ndim(expected) == 0 else 'an array of shape '}"
+                              f"{'' if np.ndim(expected) == 0 else np.shape(expected)}")
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return Verdict(False, f"{what} returned {type(got).__name__} {got!r:.60}; expected "
+                              f"an array of shape {np.shape(expected)}")
+    if got.shape != np.shape(expected):
+        extra = ""
+        for wrong, hint in slips:
+            if np.shape(wrong) == got.shape and close(got, wrong, rtol=rtol):
+                extra = f": {hint}"
+        return Verdict(False, f"{what} has shape {got.shape}; expected {np.shape(expected)} "
+                              f"(the shape of the argument for a vjp, of the output for a jvp)"
+                              f"{extra}")
+    if close(got, expected, rtol=rtol, atol=1e-12):
+        return None
+    generic = [(-np.asarray(expected), "the sign is wrong")]
+    for wrong, hint in list(slips) + generic:
+        if np.shape(wrong) == got.shape and close(got, wrong, rtol=rtol, atol=1e-12):
+            return Verdict(False, f"{what} is {np.array2string(got, precision=4)}; expected "
+                                  f"{np.array2string(np.asarray(expected), precision=4)}: {hint}")
+    ratio = got / np.where(np.asarray(expected) == 0, np.nan, expected)
+    hint = ""
+    if np.all(np.isfinite(ratio)) and np.ptp(ratio) < 1e-9 * abs(ratio.flat[0]):
+        hint = f": off by a constant factor {ratio.flat[0]:.4g}"
+    return Verdict(False, f"{what} is {np.array2string(got, precision=4)}; expected "
+                          f"{np.array2string(np.asarray(expected), precision=4)}{hint}")
+
+
+@checker
+def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
+                   jvp_slips=(), adjoint=2.5):
+    """Check a primitive registered with ``ad.defprimitive(..., jvps=[jvp], vjps=[vjp])``
+    against ``function``, the same map written with numpy calls the engine knows.
+
+    At each point (default: three vectors of lengths 3, 4 and 5, entries on both
+    sides of zero): the value; the vjp rule called with an adjoint of ``adjoint``
+    (not 1); ``ad.grad`` of ``adjoint * primitive``; ``ad.jvp``; the gradient of a
+    gradient (reverse over reverse) and ``ad.hessian`` (reverse over forward). The
+    slips ``(function of (adjoint or tangent, ans, x), hint)`` name typical mistakes.
+    """
+    if not isinstance(primitive, Primitive):
+        return Verdict(False, f"expected the primitive that ad.defprimitive returns, got "
+                              f"{type(primitive).__name__}: primitive = ad.defprimitive('name', "
+                              f"evaluate, jvps=[your_jvp], vjps=[your_vjp])")
+    if len(primitive.vjps) != 1 or primitive.vjps[0] is None or primitive.jvps[0] is None:
+        return Verdict(False, f"{primitive.name} needs one jvp and one vjp for its one argument: "
+                              f"jvps=[your_jvp], vjps=[your_vjp]")
+    rng = np.random.default_rng(2)
+    points = points if points is not None else [rng.normal(size=n) * 1.5 for n in (3, 4, 5)]
+    name = primitive.name
+    for x in points:
+        x = np.asarray(x, dtype=float)
+        ans_ref = function(x)
+        ans = run(primitive, x, what=f"{name}(x)")
+        if not close(np.asarray(ans, dtype=float), ans_ref):
+            return Verdict(False, f"{name}(x) = {ans!r:.40} at x = {np.round(x, 3).tolist()}; "
+                                  f"expected {float(ans_ref):.6g}: the evaluate function is wrong")
+        g = np.full(np.shape(ans_ref), adjoint) if np.shape(ans_ref) else adjoint
+        slips = [(slip(g, ans_ref, x), hint) for slip, hint in vjp_slips]
+        expected = grad(lambda v: np.sum(g * function(v)))(x)
+        got = run(primitive.vjps[0], g, ans_ref, x, what=f"your vjp({adjoint}, ans, x)")
+        verdict = _compare(got, expected, f"your vjp({adjoint}, ans, x)", slips)
+        if verdict is not None:
+            return verdict
+        tangent = np.linspace(-1, 1.5, x.size)
+        slips = [(slip(tangent, ans_ref, x), hint) for slip, hint in jvp_slips]
+        expected = jvp(function, x, tangent)[1]
+        got = run(primitive.jvps[0], tangent, ans_ref, x, what="your jvp(t, ans, x)")
+        verdict = _compare(got, expected, "your jvp(t, ans, x)", slips)
+        if verdict is not None:
+            return verdict
+        checks = [
+            ("reverse mode, ad.grad(lambda x: 2.5 * f(x))",
+             lambda f: grad(lambda v: np.sum(adjoint * f(v)))(x)),
+            ("forward mode, ad.jvp(f, x, t)", lambda f: jvp(f, x, tangent)[1]),
+            ("the gradient of a gradient, ad.grad(lambda x: ad.grad(f)(x) @ w)",
+             lambda f: grad(lambda v: grad(f)(v) @ tangent)(x)),
+            ("the Hessian, ad.hessian(f, x) (forward mode inside reverse mode)",
+             lambda f: hessian(f, x)),
+        ]
+        nested = (": write the rules with numpy functions of ans and x (np.exp, np.sum, *), "
+                  "so that they can be differentiated again")
+        for what, compute in checks:
+            expected = compute(function)
+            try:
+                got = run(compute, primitive, what=what)
+            except StudentError as error:
+                return Verdict(False, error.verdict.message + nested)
+            verdict = _compare(got, expected, what, (), rtol=1e-8)
+            if verdict is not None:
+                return Verdict(False, verdict.message + nested)
+    return Verdict(True, f"{name}'s rules are right in reverse mode, forward mode, the gradient "
+                         f"of a gradient and the Hessian, at {len(points)} points")
+
+
+def check_logsumexp_rule(primitive):
+    """Check the exercise's primitive logsumexp(x) = log Σ exp(x_i) (see check_vjp_rule)."""
+    return check_vjp_rule(primitive, logsumexp, vjp_slips=LOGSUMEXP_VJP_SLIPS,
+                          jvp_slips=LOGSUMEXP_JVP_SLIPS)
+
+
+__all__ = ["check_vjp_rule", "check_logsumexp_rule", "logsumexp"]

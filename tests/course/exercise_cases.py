@@ -1,0 +1,735 @@
+"""Right and wrong answers for every exercise checker, as students write them.
+
+Each entry of ``CASES`` is (checker name, [(label, answer thunk)] right, [(label,
+answer thunk, text the message must contain)] wrong); a thunk returns the Verdict.
+tests/course/test_exercises.py runs them all; tools/exercise_report.py prints the
+table of the closing note from them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict, deque
+
+import numpy as np
+
+import autodiff_helpers as ad
+
+EPS = float(np.finfo(float).eps)
+STEPS = np.logspace(-16, -1, 151)
+EXP_ERRORS = ad.derivative_errors(np.exp, np.e, 1.0, STEPS)["forward"]
+BEST = STEPS[np.argmin(EXP_ERRORS)]
+
+
+# -- 03: optimal step -------------------------------------------------------------------
+
+def step(h_star, h_data=None, **kw):
+    return lambda: ad.check_optimal_step(h_star, h_data, STEPS, **kw)
+
+
+SQRT_ERRORS = ad.derivative_errors(np.sqrt, 0.5, 1.0, STEPS)["forward"]
+SQRT = dict(f=np.sqrt, x=1.0, derivative=0.5, f_value=1.0, second_derivative=-0.25,
+            third_derivative=0.375)
+STEP_RIGHT = [
+    ("sqrt(2 eps) and steps[argmin]", step(np.sqrt(2 * EPS), BEST)),
+    ("ad.optimal_step, a numpy scalar", step(ad.optimal_step(np.e, np.e, method="forward"),
+                                             np.float64(BEST))),
+    ("sqrt(2 eps e / e), formula only", step(np.sqrt(2 * EPS * np.e / np.e))),
+    ("sqrt at x = 1: sqrt(8 eps)", step(np.sqrt(8 * EPS), STEPS[np.argmin(SQRT_ERRORS)], **SQRT)),
+]
+STEP_WRONG = [
+    ("h_data = the minimum error (6.6e-9)", step(np.sqrt(2 * EPS), EXP_ERRORS.min()),
+     "that is the smallest error, not the step"),
+    ("h* = sqrt(eps e)", step(np.sqrt(EPS * np.e)), "|f''| and a factor 2 are missing"),
+    ("h* = sqrt(eps)", step(np.sqrt(EPS)), "a factor sqrt(2) is missing"),
+    ("h* = 2 eps", step(2 * EPS), "the square root is missing"),
+    ("h* = (3 eps)^(1/3)", step((3 * EPS) ** (1 / 3)), "central difference"),
+    ("h* = eps", step(EPS), "round-off alone dominates"),
+    ("sqrt: |f| and |f''| swapped", step(np.sqrt(2 * EPS * 0.25), **SQRT), "swapped"),
+    ("sqrt: h* = sqrt(2 eps), |f''| dropped", step(np.sqrt(2 * EPS), **SQRT), "|f''| is missing"),
+    ("h_data = step of the largest error", step(np.sqrt(2 * EPS), STEPS[np.argmax(EXP_ERRORS)]),
+     "largest error"),
+    ("h_data = index of the minimum", step(np.sqrt(2 * EPS), int(np.argmin(EXP_ERRORS))),
+     "an index into steps"),
+    ("h_data = h* itself", step(np.sqrt(2 * EPS), np.sqrt(2 * EPS)), "not a measurement"),
+    ("h_data = central difference's best step",
+     step(np.sqrt(2 * EPS), STEPS[np.argmin(ad.derivative_errors(np.exp, np.e, 1.0, STEPS)
+                                            ["central"])]), "central difference"),
+    ("placeholder ...", step(..., ...), "the placeholder"),
+    ("a string", step("2e-8"), "expected h* as a number"),
+    ("a negative step", step(-1e-8), "positive"),
+]
+
+
+# -- 04: tangent rule -----------------------------------------------------------------------
+
+RULES = {}
+
+
+class TinyDual:
+    """A dual class as notebook 04 builds it, reduced to one rule table."""
+
+    def __init__(self, val, dval=0.0):
+        self.val, self.dval = val, dval
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or ufunc not in RULES:
+            return NotImplemented
+        return TinyDual(ufunc(self.val), RULES[ufunc](self.val) * self.dval)
+
+
+def tanh_with(rule):
+    def check():
+        RULES.clear()
+        RULES[np.tanh] = rule
+        return ad.check_tangent_rule(np.tanh, TinyDual)
+    return check
+
+
+def softplus_with(partial):
+    def check():
+        primitive = ad.defprimitive("softplus", lambda x: np.log1p(np.exp(x)), partials=[partial])
+        return ad.check_tangent_rule(primitive, ad.Dual)
+    return check
+
+
+def broken_rule(x):
+    return 1 - np.tanh(x) ** 2 + undefined_name  # noqa: F821
+
+
+TANGENT_RIGHT = [
+    ("1 - tanh²", tanh_with(lambda x: 1 - np.tanh(x) ** 2)),
+    ("1 / cosh²", tanh_with(lambda x: 1 / np.cosh(x) ** 2)),
+    ("(1 - tanh)(1 + tanh)", tanh_with(lambda x: (1 - np.tanh(x)) * (1 + np.tanh(x)))),
+    ("np.tanh on ad.Dual", lambda: ad.check_tangent_rule(np.tanh, ad.Dual)),
+    ("softplus: sigmoid(x)", softplus_with(lambda ans, x: 1 / (1 + np.exp(-x)))),
+    ("softplus: 1 - exp(-ans)", softplus_with(lambda ans, x: 1 - np.exp(-ans))),
+    ("softplus: exp(x - ans)", softplus_with(lambda ans, x: np.exp(x - ans))),
+]
+TANGENT_WRONG = [
+    ("tanh: 1/(1 + x²)", tanh_with(lambda x: 1 / (1 + x**2)), "derivative of arctan"),
+    ("tanh: 1 - tanh(x²)", tanh_with(lambda x: 1 - np.tanh(x**2)), "not its argument"),
+    ("tanh: (1 - tanh x)²", tanh_with(lambda x: (1 - np.tanh(x)) ** 2), "(1 - tanh x)²"),
+    ("tanh: 1 - tanh x", tanh_with(lambda x: 1 - np.tanh(x)), "the square is missing"),
+    ("tanh: sign", tanh_with(lambda x: np.tanh(x) ** 2 - 1), "sign of the derivative"),
+    ("tanh: the function itself", tanh_with(np.tanh), "returns the function"),
+    ("tanh: 2 (1 - tanh²)", tanh_with(lambda x: 2 * (1 - np.tanh(x) ** 2)), "constant factor 2"),
+    ("tanh: error in the rule", tanh_with(broken_rule), "raised NameError"),
+    ("tanh: placeholder ...", tanh_with(lambda x: ...), "raised TypeError"),
+    ("softplus: lambda x (signature)", softplus_with(lambda x: 1 / (1 + np.exp(-x))),
+     "a function of (ans, x)"),
+    ("softplus: exp(x)", softplus_with(lambda ans, x: np.exp(x)), "denominator is missing"),
+    ("softplus: 1/(1 + e^x)", softplus_with(lambda ans, x: 1 / (1 + np.exp(x))),
+     "sign of the exponent"),
+    ("softplus: sigmoid'", softplus_with(lambda ans, x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
+     "second derivative"),
+]
+
+
+# -- 05: backward sweep -------------------------------------------------------------------
+
+_numbers = itertools.count()
+
+
+class Node:
+    """The node class of notebook 05: value, parents with local partials, grad."""
+
+    def __init__(self, value, parents=()):
+        self.value, self.parents, self.grad = value, parents, 0.0
+        self.number = next(_numbers)
+
+    @staticmethod
+    def _node(other):
+        return other if isinstance(other, Node) else Node(other)
+
+    def __add__(self, other):
+        other = self._node(other)
+        return Node(self.value + other.value, ((self, 1.0), (other, 1.0)))
+
+    def __sub__(self, other):
+        other = self._node(other)
+        return Node(self.value - other.value, ((self, 1.0), (other, -1.0)))
+
+    def __mul__(self, other):
+        other = self._node(other)
+        return Node(self.value * other.value, ((self, other.value), (other, self.value)))
+
+    def __radd__(self, other):
+        return self._node(other) + self
+
+    def __rsub__(self, other):
+        return self._node(other) - self
+
+    def __rmul__(self, other):
+        return self._node(other) * self
+
+
+def reachable(y):
+    nodes, seen = [y], {y}
+    for node in nodes:
+        for parent, _ in node.parents:
+            if parent not in seen:
+                seen.add(parent)
+                nodes.append(parent)
+    return nodes
+
+
+def zero(y):
+    for node in reachable(y):
+        node.grad = 0.0
+    y.grad = 1.0
+
+
+def sweep_sorted(y):  # notebook 05's backward
+    zero(y)
+    for node in sorted(reachable(y), key=lambda n: -n.number):
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+
+
+def sweep_kahn(y):
+    users, stack, seen = defaultdict(int), [y], {y}
+    while stack:
+        for parent, _ in stack.pop().parents:
+            users[parent] += 1
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    zero(y)
+    ready = deque([y])
+    while ready:
+        node = ready.popleft()
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+            users[parent] -= 1
+            if users[parent] == 0:
+                ready.append(parent)
+
+
+def sweep_postorder(y):  # reversed depth-first post-order, recursive
+    order, seen = [], set()
+
+    def visit(node):
+        if node not in seen:
+            seen.add(node)
+            for parent, _ in node.parents:
+                visit(parent)
+            order.append(node)
+
+    visit(y)
+    zero(y)
+    for node in reversed(order):
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+
+
+def sweep_bfs_unsorted(y):  # notebook 05's topological_order without the sort
+    nodes = reachable(y)
+    zero(y)
+    for node in nodes:
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+
+
+def sweep_fifo_once(y):  # a queue that visits each node once, without counting users
+    zero(y)
+    queue, seen = deque([y]), {y}
+    while queue:
+        node = queue.popleft()
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+
+
+def sweep_dfs_once(y):
+    zero(y)
+    stack, seen = [y], {y}
+    while stack:
+        node = stack.pop()
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+
+
+def sweep_overwrite(y):
+    zero(y)
+    for node in sorted(reachable(y), key=lambda n: -n.number):
+        for parent, local in node.parents:
+            parent.grad = node.grad * local
+
+
+def sweep_no_chain(y):
+    zero(y)
+    for node in sorted(reachable(y), key=lambda n: -n.number):
+        for parent, local in node.parents:
+            parent.grad += local
+
+
+def sweep_inputs_first(y):
+    zero(y)
+    for node in sorted(reachable(y), key=lambda n: n.number):
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+
+
+def sweep_recursive(y):
+    zero(y)
+
+    def push(node):
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+            push(parent)
+
+    push(y)
+
+
+def sweep_no_reset(y):  # right order, but adjoints add up over calls
+    y.grad = 1.0
+    for node in sorted(reachable(y), key=lambda n: -n.number):
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+
+
+def sweep_raises(y):
+    return {}[y]
+
+
+def backward_case(sweep):
+    return lambda: ad.check_backward(sweep, Node)
+
+
+BACKWARD_RIGHT = [
+    ("sorted by creation (notebook 05)", backward_case(sweep_sorted)),
+    ("Kahn with a queue", backward_case(sweep_kahn)),
+    ("reversed depth-first post-order", backward_case(sweep_postorder)),
+]
+BACKWARD_WRONG = [
+    ("breadth-first order without the sort", backward_case(sweep_bfs_unsorted),
+     "breadth-first list or queue"),
+    ("FIFO, each node once, users not counted", backward_case(sweep_fifo_once),
+     "before all the nodes that use it"),
+    ("depth first, each node once", backward_case(sweep_dfs_once), "depth-first, each node once"),
+    ("= instead of +=", backward_case(sweep_overwrite), "do not overwrite"),
+    ("local partial only", backward_case(sweep_no_chain), "chain rule"),
+    ("inputs first", backward_case(sweep_inputs_first), "from y back to the inputs"),
+    ("recursive, once per path", backward_case(sweep_recursive), "double counting"),
+    ("no reset between calls", backward_case(sweep_no_reset), "twice"),
+    ("raises KeyError", backward_case(sweep_raises), "raised KeyError"),
+    ("two parameters", lambda: ad.check_backward(lambda y, z: None, Node), "of one node"),
+    ("not a function", lambda: ad.check_backward(..., Node), "expected a function"),
+]
+
+
+# -- 06: layer gradient -----------------------------------------------------------------------
+
+def layer(n=7, d=3, hidden=5, k=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    params = (rng.normal(size=(d, hidden)), rng.normal(size=hidden),
+              rng.normal(size=(hidden, k)), rng.normal(size=k))
+    labels = rng.integers(0, k, size=n)
+    return X, params, labels
+
+
+LAYERS = [layer(), layer(4, 2, 6, 3, seed=1), layer(9, 4, 3, 2, seed=2)]
+
+
+def by_formula(X, params, labels):
+    W1, b1, W2, b2 = params
+    h = np.tanh(X @ W1 + b1)
+    z = h @ W2 + b2
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    delta2 = (p - np.eye(W2.shape[1])[labels]) / len(labels)
+    return X.T @ ((delta2 @ W2.T) * (1 - h**2))
+
+
+def with_slip(X, params, labels, slip):
+    from ad_course.checkers.layer import layer_gradient
+    return layer_gradient(X, *params, labels, slip=slip)
+
+
+def by_reverse_mode(X, params, labels):
+    W1, b1, W2, b2 = params
+    W = ad.Variable(W1)
+    z = np.tanh(X @ W + b1) @ W2 + b2
+    ad.cross_entropy(z, labels).backward()
+    return W.grad
+
+
+def by_loop(X, params, labels):
+    W1, b1, W2, b2 = params
+    total = np.zeros_like(W1)
+    for x, label in zip(X, labels):
+        h = np.tanh(x @ W1 + b1)
+        z = h @ W2 + b2
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        p[label] -= 1
+        total += np.outer(x, (W2 @ p) * (1 - h**2))
+    return total / len(labels)
+
+
+def layer_case(answer):
+    def check():
+        verdicts = [ad.check_layer_gradient(answer(X, p, lab), X, *p, lab) for X, p, lab in LAYERS]
+        return next((v for v in verdicts if not v.ok), verdicts[0])
+    return check
+
+
+LAYER_RIGHT = [
+    ("X^T [(delta2 W2^T) * (1 - h²)]", layer_case(by_formula)),
+    ("reverse mode through ad.cross_entropy", layer_case(by_reverse_mode)),
+    ("a loop over samples with np.outer", layer_case(by_loop)),
+    ("a nested list", layer_case(lambda X, p, lab: by_formula(X, p, lab).tolist())),
+]
+LAYER_WRONG = [
+    (slip, layer_case(lambda X, p, lab, slip=slip: with_slip(X, p, lab, slip)), hint_text)
+    for slip, hint_text in [
+        ("no onehot", "one-hot row is missing"), ("(1 - h)^2", "(1 - h)² is not 1 - h²"),
+        ("no b1", "b1 is missing"), ("no tanh'", "(1 - h²) is missing"), ("1 - h", "not (1 - h)"),
+        ("1 - pre^2", "the layer's output"), ("sum", "N times too large"),
+        ("sign", "the sign is wrong"), ("no softmax", "softmax probabilities"),
+    ]
+] + [
+    ("transposed", layer_case(lambda X, p, lab: by_formula(X, p, lab).T), "transposed"),
+    ("placeholder ...", layer_case(lambda X, p, lab: ...), "the placeholder"),
+    ("a scalar", layer_case(lambda X, p, lab: 0.0), "of shape"),
+    ("half the reference", layer_case(lambda X, p, lab: by_formula(X, p, lab) / 2),
+     "differs from the reference by up to"),
+]
+
+
+# -- 05: a VJP rule ---------------------------------------------------------------------------
+
+def lse_with(vjp, jvp=lambda t, ans, x: np.sum(t * np.exp(x - ans)), name="logsumexp"):
+    def check():
+        primitive = ad.defprimitive(name, lambda x: np.log(np.sum(np.exp(x))), jvps=[jvp],
+                                    vjps=[vjp])
+        return ad.check_logsumexp_rule(primitive)
+    return check
+
+
+def softmax_shifted(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+VJP_RIGHT = [
+    ("g * exp(x - ans)", lse_with(lambda g, ans, x: g * np.exp(x - ans))),
+    ("g * shifted softmax", lse_with(lambda g, ans, x: g * softmax_shifted(x))),
+    ("g * exp(x) / sum(exp(x))", lse_with(lambda g, ans, x: g * np.exp(x) / np.sum(np.exp(x)))),
+    ("jvp as a dot product", lse_with(lambda g, ans, x: np.exp(x - ans) * g,
+                                      jvp=lambda t, ans, x: t @ np.exp(x - ans))),
+]
+VJP_WRONG = [
+    ("adjoint missing", lse_with(lambda g, ans, x: np.exp(x - ans)), "incoming adjoint is missing"),
+    ("not normalised", lse_with(lambda g, ans, x: g * np.exp(x)), "normalisation is missing"),
+    ("divided by ans", lse_with(lambda g, ans, x: g * np.exp(x) / ans), "not by ans"),
+    ("exponent upside down", lse_with(lambda g, ans, x: g * np.exp(ans - x)), "upside down"),
+    ("sign", lse_with(lambda g, ans, x: -g * np.exp(x - ans)), "the sign is wrong"),
+    ("summed to a scalar", lse_with(lambda g, ans, x: g * np.sum(np.exp(x - ans))), "has shape ()"),
+    ("float(ans): not nestable", lse_with(lambda g, ans, x: g * np.exp(x - float(ans))),
+     "differentiated again"),
+    ("jvp not summed", lse_with(lambda g, ans, x: g * np.exp(x - ans),
+                                jvp=lambda t, ans, x: t * np.exp(x - ans)), "sum the terms"),
+    ("jvp without tangent", lse_with(lambda g, ans, x: g * np.exp(x - ans),
+                                     jvp=lambda t, ans, x: np.sum(np.exp(x - ans))),
+     "incoming tangent is missing"),
+    ("error in the rule", lse_with(lambda g, ans, x: g * np.exp(x - undefined_adjoint)),  # noqa: F821
+     "raised NameError"),
+    ("a plain function", lambda: ad.check_logsumexp_rule(lambda x: np.log(np.sum(np.exp(x)))),
+     "the primitive that ad.defprimitive returns"),
+]
+
+
+# -- 07: Jacobians both ways --------------------------------------------------------------------
+
+def forward_columns(F, x):
+    return np.column_stack([ad.jvp(F, x, e)[1] for e in np.eye(x.size)])
+
+
+def forward_duals(F, x):
+    return np.array([[*F(ad.Dual(x, e)).dval] for e in np.eye(x.size)]).T
+
+
+def forward_loop(F, x):
+    columns = []
+    for j in range(x.size):
+        seed = np.zeros(x.size)
+        seed[j] = 1.0
+        columns.append(ad.jvp(F, x, seed)[1])
+    return np.stack(columns, axis=1)
+
+
+def reverse_grad(F, x):
+    m = np.size(F(x))
+    return np.vstack([ad.grad(lambda v: F(v) @ e)(x) for e in np.eye(m)])
+
+
+def reverse_seed(F, x):
+    rows = []
+    for e in np.eye(np.size(F(x))):
+        v = ad.Variable(x)
+        F(v).backward(seed=e)
+        rows.append(v.grad)
+    return np.array(rows)
+
+
+def reverse_one_graph(F, x):
+    v = ad.Variable(x)
+    y = F(v)
+    rows = []
+    for e in np.eye(np.size(y.value)):
+        v.zero_grad()
+        y.backward(seed=e)
+        rows.append(v.grad)
+    return np.array(rows)
+
+
+JACOBIAN_RIGHT = [
+    ("jvp columns, grad rows", lambda: ad.check_jacobian(forward_columns, reverse_grad)),
+    ("Duals by hand, backward(seed)", lambda: ad.check_jacobian(forward_duals, reverse_seed)),
+    ("loop with np.stack, one graph", lambda: ad.check_jacobian(forward_loop, reverse_one_graph)),
+]
+JACOBIAN_WRONG = [
+    ("forward rows (transposed)", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x).T,
+                                                            reverse_grad), "transposed"),
+    ("reverse columns (transposed)",
+     lambda: ad.check_jacobian(forward_columns, lambda F, x: reverse_grad(F, x).T), "transposed"),
+    ("one forward pass with seed 1", lambda: ad.check_jacobian(
+        lambda F, x: ad.jvp(F, x, np.ones(x.size))[1], reverse_grad), "J·1"),
+    ("one reverse pass of the sum", lambda: ad.check_jacobian(
+        forward_columns, lambda F, x: ad.grad(lambda v: np.sum(F(v)))(x)), "1ᵀJ"),
+    ("reverse built with forward passes",
+     lambda: ad.check_jacobian(forward_columns, forward_columns), "evaluated F on Duals"),
+    ("forward built with reverse passes",
+     lambda: ad.check_jacobian(reverse_grad, reverse_grad), "evaluated F on Variables"),
+    ("sign", lambda: ad.check_jacobian(lambda F, x: -forward_columns(F, x), reverse_grad),
+     "wrong sign"),
+    ("forward passes counted twice", lambda: ad.check_jacobian(
+        lambda F, x: (forward_columns(F, x), forward_columns(F, x))[1], reverse_grad),
+     "forward passes"),
+    ("grad of a vector output", lambda: ad.check_jacobian(forward_columns,
+                                                          lambda F, x: ad.grad(F)(x)), "raised"),
+    ("one argument", lambda: ad.check_jacobian(lambda F: None, reverse_grad), "jacobian_forward(F, x)"),
+    ("no return", lambda: ad.check_jacobian(lambda F, x: None, reverse_grad), "forget to return"),
+]
+
+
+# -- 08: dE/dkappa ----------------------------------------------------------------------------
+
+N, R_MAX = 160, 25.0
+R = R_MAX / (N + 1) * np.arange(1, N + 1)
+PARAMS = np.array([0.52, 1 / 2.34**2, 1.84])
+STATES = ((0, 0), (0, 1), (1, 0))
+
+
+def hamiltonian(kappa, sigma, m_c, ell):
+    h = R_MAX / (N + 1)
+    second = (np.eye(N, k=1) - 2 * np.eye(N) + np.eye(N, k=-1)) / h**2
+    return -second / m_c + np.eye(N) * (-kappa / R + sigma * R + ell * (ell + 1) / (m_c * R**2))
+
+
+def waves(level_of=lambda level: level):
+    return [np.linalg.eigh(hamiltonian(*PARAMS, ell))[1][:, level_of(level)]
+            for ell, level in STATES]
+
+
+def kappa(answer):
+    return lambda: ad.check_kappa_derivative(answer(), hamiltonian, PARAMS, R, STATES)
+
+
+KAPPA_RIGHT = [
+    ("-sum(u² / r)", kappa(lambda: [-np.sum(u**2 / R) for u in waves()])),
+    ("-u @ (u / r), a tuple", kappa(lambda: tuple(-(u @ (u / R)) for u in waves()))),
+    ("einsum, an array", kappa(lambda: -np.einsum("si,i,si->s", np.array(waves()), 1 / R,
+                                                  np.array(waves())))),
+]
+KAPPA_WRONG = [
+    ("+<1/r>", kappa(lambda: [np.sum(u**2 / R) for u in waves()]), "the sign"),
+    ("<r>", kappa(lambda: [np.sum(u**2 * R) for u in waves()]), "that is <r>"),
+    ("-<1/r²>", kappa(lambda: [-np.sum(u**2 / R**2) for u in waves()]), "1/r²"),
+    ("sum(u / r)", kappa(lambda: [-np.sum(u / R) for u in waves()]), "u_i²"),
+    ("times 0.1973", kappa(lambda: [-0.1973 * np.sum(u**2 / R) for u in waves()]), "0.1973"),
+    ("ground state for all", kappa(lambda: [-np.sum(u**2 / R) for u in waves(lambda lv: 0)]),
+     "lowest eigenvector"),
+    ("two numbers", kappa(lambda: [1.0, 2.0]), "of shape (3,)"),
+    ("placeholder", kappa(lambda: ...), "the placeholder"),
+]
+
+
+# -- numbers ------------------------------------------------------------------------------------
+
+def loss01(a, b):
+    return (a - 1) ** 2 + 5 * (b - a / 2) ** 2
+
+
+CONTEXT = {"01-1": {"loss": loss01}, "08-1": {"params": np.array([0.012, 30.0, 0.7])}}
+
+
+def answer(key, value):
+    return lambda: ad.check_answer(key, value, **CONTEXT.get(key, {}))
+
+
+def number_cases():
+    """For each question: right variants (the reference as ints, floats, a list, an array)
+    and wrong ones (each typical mistake, a shifted value, bad input)."""
+    cases = {}
+    for key, question in ad.QUESTIONS.items():
+        reference = np.asarray(question.reference(**CONTEXT.get(key, {})), dtype=float).ravel()
+        right = [("numpy array", answer(key, reference.copy())),
+                 ("list of floats", answer(key, [float(v) for v in reference])),
+                 ("tuple of numpy scalars", answer(key, tuple(np.float64(v) for v in reference)))]
+        if question.size == 1:
+            right[1] = ("a float", answer(key, float(reference[0])))
+            right[2] = ("a numpy scalar", answer(key, np.float64(reference[0])))
+        if question.integer:
+            right.append(("ints", answer(key, [int(v) for v in reference])))
+        wrong = [(hint[:40], answer(key, value), hint)
+                 for value, hint in question.mistakes(reference, **CONTEXT.get(key, {}))]
+        shifted = reference * 2 + (1 if question.integer else 0.25)
+        wrong.append(("2 x + 1 (or + 0.25)", answer(key, shifted), "recompute it step by step"))
+        wrong.append(("placeholder ...", answer(key, ...), "the placeholder"))
+        wrong.append(("a string", answer(key, "1"), "got a str"))
+        wrong.append(("too many numbers", answer(key, list(reference) + [1.0]), "number(s), got"))
+        cases[f"check_answer {key}"] = (right, wrong)
+    return cases
+
+
+# -- functions: 05-2 count_paths, 07-3 newton_cg -------------------------------------------
+
+def paths_topological(y, x):  # notebook 05's answer
+    paths = {y: 1}
+    for node in sorted(reachable(y), key=lambda n: -n.number):
+        for parent, _ in node.parents:
+            paths[parent] = paths.get(parent, 0) + paths.get(node, 0)
+    return paths.get(x, 0)
+
+
+def paths_kahn(y, x):
+    users, stack, seen = defaultdict(int), [y], {y}
+    while stack:
+        for parent, _ in stack.pop().parents:
+            users[parent] += 1
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    paths, ready = defaultdict(int, {y: 1}), [y]
+    while ready:
+        node = ready.pop()
+        for parent, _ in node.parents:
+            paths[parent] += paths[node]
+            users[parent] -= 1
+            if users[parent] == 0:
+                ready.append(parent)
+    return paths[x]
+
+
+def paths_memo(y, x, memo=None):
+    memo = {} if memo is None else memo
+    if y is x:
+        return 1
+    if y not in memo:
+        memo[y] = sum(paths_memo(p, x, memo) for p, _ in y.parents)
+    return memo[y]
+
+
+def paths_bfs(y, x):
+    paths, order, seen = {y: 1}, [y], {y}
+    for node in order:
+        for parent, _ in node.parents:
+            paths[parent] = paths.get(parent, 0) + paths.get(node, 0)
+            if parent not in seen:
+                seen.add(parent)
+                order.append(parent)
+    return paths.get(x, 0)
+
+
+def paths_distinct(y, x):
+    if y is x:
+        return 1
+    return sum(paths_distinct(p, x) for p in {id(p): p for p, _ in y.parents}.values())
+
+
+def paths_case(count):
+    return lambda: ad.check_count_paths(count, Node, ad.logistic_map)
+
+
+PATHS_RIGHT = [("sorted, as notebook 05", paths_case(paths_topological)),
+               ("Kahn", paths_case(paths_kahn)), ("memoised recursion", paths_case(paths_memo))]
+PATHS_WRONG = [
+    ("breadth first, unsorted", paths_case(paths_bfs), "reversed topological order"),
+    ("distinct parents", paths_case(paths_distinct), "two paths"),
+    ("number of nodes", paths_case(lambda y, x: len(reachable(y))), "number of nodes"),
+    ("2^(n-1) always", paths_case(lambda y, x: 8), "you count 8 paths"),
+    ("a float answer", paths_case(lambda y, x: 2.5), "whole number"),
+    ("raises", paths_case(lambda y, x: y.parent), "raised AttributeError"),
+    ("one argument", paths_case(lambda y: 1), "count_paths(y, x)"),
+]
+
+
+def cg_solve(f, x, b, iterations):
+    p, r, d = np.zeros_like(x), b.copy(), b.copy()
+    for _ in range(iterations):
+        if np.linalg.norm(r) <= 1e-14 * np.linalg.norm(b):
+            break
+        Hd = ad.hvp(f, x, d)
+        alpha = (r @ r) / (d @ Hd)
+        p, r_new = p + alpha * d, r - alpha * Hd
+        d, r = r_new + (r_new @ r_new) / (r @ r) * d, r_new
+    return p
+
+
+def newton_cg_with(iterations=lambda n: n, sign=1.0, last_only=False, use_hessian=False):
+    def newton_cg(f, x0, n_steps):
+        x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+        for _ in range(n_steps):
+            b = -ad.grad(f)(x)
+            if use_hessian:
+                p = np.linalg.solve(ad.hessian(f, x), b)
+            else:
+                p = cg_solve(f, x, b, iterations(x.size))
+            x = x + sign * p
+            path.append(x)
+        return x if last_only else np.array(path)
+    return lambda: ad.check_newton_cg(newton_cg)
+
+
+def newton_cg_list(f, x0, n_steps):
+    x, path = np.array(x0, dtype=float), [list(x0)]
+    for _ in range(n_steps):
+        x = x + cg_solve(f, x, -ad.grad(f)(x), 2 * x.size)  # more iterations: same answer
+        path.append(x.tolist())
+    return path
+
+
+NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
+                ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list)),
+                ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3))]
+NEWTON_WRONG = [
+    ("one CG iteration (steepest descent)", newton_cg_with(iterations=lambda n: 1), "not converged"),
+    ("step with the wrong sign", newton_cg_with(sign=-1.0), "wrong sign"),
+    ("last point only", newton_cg_with(last_only=True), "returned one point"),
+    ("assembles the Hessian", newton_cg_with(use_hessian=True), "ad.hessian was called"),
+    ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),
+    ("two arguments", lambda: ad.check_newton_cg(lambda f, x0: x0), "newton_cg(f, x0, n_steps)"),
+]
+
+
+CASES = {
+    "check_count_paths (05-2)": (PATHS_RIGHT, PATHS_WRONG),
+    "check_newton_cg (07-3)": (NEWTON_RIGHT, NEWTON_WRONG),
+    "check_optimal_step (03-1)": (STEP_RIGHT, STEP_WRONG),
+    "check_tangent_rule (04-1)": (TANGENT_RIGHT, TANGENT_WRONG),
+    "check_backward (05-4)": (BACKWARD_RIGHT, BACKWARD_WRONG),
+    "check_logsumexp_rule (05-6)": (VJP_RIGHT, VJP_WRONG),
+    "check_layer_gradient (06-3)": (LAYER_RIGHT, LAYER_WRONG),
+    "check_jacobian (07-5)": (JACOBIAN_RIGHT, JACOBIAN_WRONG),
+    "check_kappa_derivative (08-4)": (KAPPA_RIGHT, KAPPA_WRONG),
+    **number_cases(),
+}

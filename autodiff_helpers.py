@@ -123,7 +123,7 @@ from ad_course.lattice import (
     total_action,
     wilson_action,
 )
-from ad_course.lattice_exercises import (
+from ad_course.checkers.lattice import (
     check_curvature_estimator,
     check_integrator_slope,
     check_link_force,

@@ -1,5 +1,5 @@
 """The project's modules form layers: no module imports, directly or through others, a
-module that imports it (issue 26). Imports are read from the source with ``ast``,
+module that imports it. Imports are read from the source with ``ast``,
 including those inside functions (a function-level import hides a cycle from Python's
 import machinery, not from a reader).
 

@@ -1,5 +1,5 @@
 """The U(1) lattice model and HMC (ad_course/lattice.py) and the exercise checkers of
-notebook 09 (ad_course/lattice_exercises.py)."""
+notebook 09 (ad_course/checkers/lattice.py)."""
 
 import math
 

@@ -1,6 +1,6 @@
 """Importing any one module of the engine, alone, in a fresh interpreter gives the whole
 engine: every rule registered, np.linalg.eigh and np.linalg.solve differentiable in
-both modes, whatever is imported first (issue 26)."""
+both modes, whatever is imported first."""
 
 import subprocess
 import sys

@@ -1,5 +1,5 @@
 """Checkers for the exercises of notebook 09 (U(1) lattice gauge theory and HMC), in the
-style of ad_course/exercises.py: each returns a :class:`Verdict`, recognises a few
+style of the other checkers: each returns a :class:`Verdict`, recognises a few
 typical mistakes by computing what they would give, and never shows a raw traceback.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.exercises import Verdict
+from ad_course.checkers.verdict import Verdict
 from ad_course.lattice import plaquette_angles, staple_force
 
 # -- exercise 1: the force on one link, derived by hand ---------------------------------

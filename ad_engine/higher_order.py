@@ -20,7 +20,7 @@ def hvp(f, x, v):
     derivative, grad(jvp), is reverse-over-forward. JAX's cookbook recommends
     the other order, forward-over-reverse (the jvp of grad); both give H v.
     """
-    x, v = _point(x), _point(v)
+    x, v = as_point(x), as_point(v)
     shape = np.shape(value_of(x))
     if len(shape) != 1 or shape != np.shape(value_of(v)):
         raise ValueError(f"x and v must be 1-D arrays of one shape, got {shape} and "
@@ -37,7 +37,7 @@ def hvp(f, x, v):
     return np.zeros(shape) if point.grad is None else point.grad
 
 
-def _point(x):
+def as_point(x):
     """x as a float array of its own, or as it is if traced (hvp, hessian differentiated)."""
     return x if isinstance(x, Traced) else np.array(x, dtype=float)
 
@@ -45,7 +45,7 @@ def _point(x):
 def hessian(f, x):
     """Return the Hessian matrix of a scalar function of a 1-D array: column i is
     ``hvp(f, x, e_i)``, so n Hessian-vector products for n inputs."""
-    x = _point(x)
+    x = as_point(x)
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
     columns = [hvp(f, x, unit) for unit in np.eye(np.size(x))]

@@ -24,6 +24,8 @@ every checkout.  ``make test-explore`` draws new random examples on purpose
 ``@example`` of its test.
 """
 
+from pathlib import Path
+
 import pytest
 from hypothesis import settings
 
@@ -49,3 +51,32 @@ def pytest_collection_modifyitems(config, items):
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.filterwarnings("default::DeprecationWarning"))
             item.add_marker(pytest.mark.filterwarnings("default::PendingDeprecationWarning"))
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The one Playwright driver of this pytest process (or xdist worker), for every test
+    that drives Chromium: the sync API keeps an event loop running while a driver is
+    open, so a second ``sync_playwright()`` in the same process refuses to start."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip(f"browser tests skipped: {chromium} not found "
+                    "(apt-get install -y chromium fonts-wqy-microhei poppler-utils)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(autouse=True)
+def primitives_left_as_found():
+    """Some tests register primitives as a student would (``ad.defprimitive`` in an
+    exercise); the engine's tables are put back afterwards, so the tests that list every
+    registered primitive see the engine's own, whatever ran before them."""
+    from ad_engine import rules
+
+    saved = dict(rules.PRIMITIVES), dict(rules.NUMPY_FUNCTIONS)
+    yield
+    for table, before in zip((rules.PRIMITIVES, rules.NUMPY_FUNCTIONS), saved):
+        table.clear()
+        table.update(before)

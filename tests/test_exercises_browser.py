@@ -68,7 +68,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, playwright_driver):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium fonts-wqy-microhei")
     folder = tmp_path_factory.mktemp("lab")
@@ -107,14 +107,12 @@ def lab(tmp_path_factory):
                 os.killpg(server.pid, signal.SIGKILL)
                 pytest.fail("JupyterLab did not start:\n" + (folder / "server.log").read_text()[-2000:])
             time.sleep(0.3)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                         args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}")
-        yield page, folder
-        browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                args=["--no-sandbox", "--disable-gpu"])
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}")
+    yield page, folder
+    browser.close()
     try:
         request = urllib.request.Request(f"{url}/api/shutdown", method="POST",
                                          headers={"Authorization": f"token {token}"})

@@ -108,24 +108,6 @@ def test_deck_html_is_offline_without_solutions_and_with_notes(notebook, decks):
 # --- the browser ---------------------------------------------------------------------------
 
 
-def chromium_or_skip():
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests skipped: Chromium not found at {CHROMIUM}; {INSTALL_HINT}")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("browser tests skipped: playwright is not installed (pip install -r requirements.txt)")
-
-
-@pytest.fixture(scope="session")
-def playwright_driver():
-    chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
-
-
 def launch(driver, user_data_dir: Path, viewport=(WIDTH, HEIGHT)):
     """Start Chromium with a fresh profile; return the (persistent) browser context."""
     return driver.chromium.launch_persistent_context(

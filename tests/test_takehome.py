@@ -22,14 +22,12 @@ import tracks
 import website
 
 pytestmark = pytest.mark.skipif(
-    not Path(pdfs.CHROMIUM).exists() or shutil.which("pdffonts") is None,
-    reason="needs Chromium and poppler-utils (apt-get install -y chromium poppler-utils)",
-)
+    shutil.which("pdffonts") is None, reason="needs poppler-utils (apt-get install -y poppler-utils)")
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory) -> Path:
-    pdfs.main([])
+def kit(tmp_path_factory, playwright_driver) -> Path:
+    pdfs.build(playwright_driver)
     assert website.main() == 0
     archive = website.release()
     folder = tmp_path_factory.mktemp("usb-stick")
@@ -38,13 +36,10 @@ def kit(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=pdfs.CHROMIUM, args=pdfs.BROWSER_ARGS)
-        yield b
-        b.close()
+def browser(playwright_driver):
+    b = playwright_driver.chromium.launch(executable_path=pdfs.CHROMIUM, args=pdfs.BROWSER_ARGS)
+    yield b
+    b.close()
 
 
 def described(alt: str) -> bool:

@@ -98,26 +98,27 @@ def print_handout(browser, notebook: Path, pdf: Path) -> None:
     html_file.unlink()
 
 
-def main(argv: list[str]) -> None:
-    from playwright.sync_api import sync_playwright
-
-    notebooks = [Path(a) for a in argv] or course.course_notebooks()
+def build(driver, notebooks: list[Path] | None = None) -> None:
+    """Print the lecture deck (all notebooks only), each notebook's deck and its handout."""
+    decks = [SLIDES_DIR / build_slides.LECTURE_DECK] if notebooks is None else []
+    notebooks = notebooks or course.course_notebooks()
     build_slides.build()
     PDF_DIR.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        decks = [SLIDES_DIR / build_slides.LECTURE_DECK] if not argv else []
-        decks += [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]
-        for deck in decks:
-            out = PDF_DIR / deck.name.replace(".html", ".pdf")
-            print_deck(browser, deck, out)
-            print(f"wrote {out.relative_to(ROOT)}")
-        for nb in notebooks:
-            out = PDF_DIR / f"{nb.stem}.handout.pdf"
-            print_handout(browser, nb, out)
-            print(f"wrote {out.relative_to(ROOT)}")
-        browser.close()
+    browser = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    decks += [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]
+    for deck in decks:
+        out = PDF_DIR / deck.name.replace(".html", ".pdf")
+        print_deck(browser, deck, out)
+        print(f"wrote {out.relative_to(ROOT)}")
+    for nb in notebooks:
+        out = PDF_DIR / f"{nb.stem}.handout.pdf"
+        print_handout(browser, nb, out)
+        print(f"wrote {out.relative_to(ROOT)}")
+    browser.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright_driver:
+        build(playwright_driver, [Path(a) for a in sys.argv[1:]] or None)

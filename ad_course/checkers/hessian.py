@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, as_array, checker, close, expect_function, run
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    as_array,
+    checker,
+    close,
+    expect_function,
+    run,
+)
 from ad_engine.higher_order import hessian
 
 # x = rng(0).normal(5) (the exercise's point), a point of another size, and one with

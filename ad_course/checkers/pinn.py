@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, as_array, checker, close, expect_function, run
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    as_array,
+    checker,
+    close,
+    expect_function,
+    run,
+)
 
 # (omega, gamma): the exercise's values and two more, so hard-coded constants show
 PARAMETERS = ((2.0, 0.3), (3.0, 0.5), (1.5, 0.1))

@@ -96,7 +96,8 @@ def check_sgd_training(train_sgd):
                                       f"{s0.shape}: update p.value in place with an array of its shape")
         where = f"on MLP({sizes}) after {n_steps} steps"
         if _same(got, start):
-            return Verdict(False, f"{where} the parameters have not changed: call "
+            return Verdict(False, f"{where} the parameters have not changed (is ... still the "
+                                  f"function's body?): call "
                                   f"optimizer.step() after loss.backward() in every step "
                                   f"(zero_grad() between them sets .grad to None and step() "
                                   f"then skips every parameter)")

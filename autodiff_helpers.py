@@ -136,12 +136,15 @@ from ad_course.checkers import (
     check_answer,
     check_backward,
     check_count_paths,
+    check_damped_oscillator,
     check_jacobian,
     check_kappa_derivative,
     check_layer_gradient,
+    check_logsumexp_hessian,
     check_logsumexp_rule,
     check_newton_cg,
     check_optimal_step,
+    check_sgd_training,
     check_tangent_rule,
     check_vjp_rule,
 )
@@ -186,5 +189,5 @@ __all__ = [
     # exercises
     "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_count_paths", "check_jacobian",
     "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule", "check_newton_cg", "check_optimal_step",
-    "check_tangent_rule", "check_vjp_rule", "FoldedOutput", "folded_output",
+    "check_damped_oscillator", "check_logsumexp_hessian", "check_sgd_training", "check_tangent_rule", "check_vjp_rule", "FoldedOutput", "folded_output",
 ]

@@ -721,6 +721,240 @@ NEWTON_WRONG = [
 ]
 
 
+
+# -- 06-1: a training loop with SGD and momentum ----------------------------------------
+
+def sgd_loop(net, inputs, labels, n_steps):
+    optimizer = ad.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        loss = ad.cross_entropy(net(inputs), labels)
+        loss.backward()
+        optimizer.step()
+
+
+def sgd_by_hand(net, inputs, labels, n_steps):
+    velocity = [np.zeros_like(p.value) for p in net.parameters()]
+    for _ in range(n_steps):
+        for p in net.parameters():
+            p.zero_grad()
+        ad.cross_entropy(net(inputs), labels).backward()
+        for i, p in enumerate(net.parameters()):
+            velocity[i] = 0.9 * velocity[i] + p.grad
+            p.value = p.value - 0.1 * velocity[i]
+
+
+def sgd_lr_in_velocity(net, inputs, labels, n_steps):
+    # v <- mu v + lr g, theta <- theta - v: the same steps for a constant lr
+    velocity = {}
+    for _ in range(n_steps):
+        optimizer = ad.SGD(net.parameters(), lr=1.0)  # only for zero_grad
+        optimizer.zero_grad()
+        ad.cross_entropy(net(inputs), labels).backward()
+        for p in net.parameters():
+            velocity[id(p)] = 0.9 * velocity.get(id(p), 0.0) + 0.1 * p.grad
+            p.value -= velocity[id(p)]
+
+
+def sgd_zero_after_step(net, inputs, labels, n_steps):
+    optimizer = ad.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    step = 0
+    while step < n_steps:
+        ad.cross_entropy(net(inputs), labels).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        step += 1
+
+
+def sgd_variant(zero=True, sign=-1.0, lr=0.1, momentum=0.9, ema=False, steps=None, order="normal"):
+    def train(net, inputs, labels, n_steps):
+        velocity = [0.0] * len(net.parameters())
+        for _ in range(n_steps if steps is None else steps(n_steps)):
+            if zero:
+                for p in net.parameters():
+                    p.zero_grad()
+            ad.cross_entropy(net(inputs), labels).backward()
+            for i, p in enumerate(net.parameters()):
+                g = (1 - momentum) * p.grad if ema else p.grad
+                velocity[i] = momentum * velocity[i] + g
+                p.value = p.value + sign * lr * velocity[i]
+    return lambda: ad.check_sgd_training(train)
+
+
+def sgd_step_before_backward(net, inputs, labels, n_steps):
+    optimizer = ad.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        optimizer.step()
+        ad.cross_entropy(net(inputs), labels).backward()
+
+
+def sgd_raises(net, inputs, labels, n_steps):
+    optimizer = ad.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    loss = ad.cross_entropy(net(inputs), labels.reshape(-1, 1, 1))
+    loss.backward()
+    optimizer.step()
+
+
+def sgd_summed(net, inputs, labels, n_steps):
+    sgd_loop(net, inputs, labels, n_steps)
+    for p in net.parameters():
+        p.value = p.value.sum()
+
+
+def sgd_adam(net, inputs, labels, n_steps):
+    optimizer = ad.Adam(net.parameters(), lr=0.1)
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        ad.cross_entropy(net(inputs), labels).backward()
+        optimizer.step()
+
+
+SGD_RIGHT = [
+    ("ad.SGD loop as in notebook 05", lambda: ad.check_sgd_training(sgd_loop)),
+    ("update by hand, velocity list", lambda: ad.check_sgd_training(sgd_by_hand)),
+    ("lr inside the velocity, dict of velocities", lambda: ad.check_sgd_training(sgd_lr_in_velocity)),
+    ("zero_grad after step, while loop", lambda: ad.check_sgd_training(sgd_zero_after_step)),
+]
+SGD_WRONG = [
+    ("gradient not zeroed", sgd_variant(zero=False), "the gradients add up"),
+    ("step added", sgd_variant(sign=+1.0), "goes uphill"),
+    ("lr applied twice", sgd_variant(lr=0.01), "applied twice"),
+    ("no momentum", sgd_variant(momentum=0.0), "momentum is missing"),
+    ("running mean (1 - mu) g", sgd_variant(ema=True), "(1 - mu) g"),
+    ("one step only", sgd_variant(steps=lambda n: 1), "only one step"),
+    ("range(n_steps - 1)", sgd_variant(steps=lambda n: n - 1), "one step too few"),
+    ("lr = 0.05", sgd_variant(lr=0.05), "differ from SGD's (largest change"),
+    ("step before backward", lambda: ad.check_sgd_training(sgd_step_before_backward),
+     "have not changed"),
+    ("Adam instead of SGD", lambda: ad.check_sgd_training(sgd_adam), "differ from SGD's"),
+    ("raises", lambda: ad.check_sgd_training(sgd_raises), "raised"),
+    ("parameters replaced by their sum", lambda: ad.check_sgd_training(sgd_summed), "now has shape"),
+    ("placeholder ...", lambda: ad.check_sgd_training(...), "expected a function"),
+    ("three arguments", lambda: ad.check_sgd_training(lambda net, x, y: None),
+     "expected a function of (net, inputs, labels, n_steps)"),
+]
+
+
+# -- 07-1: the closed-form Hessian of log-sum-exp ----------------------------------------
+
+def lse_hessian(p_of, form):
+    def hessian_closed(x):
+        p = p_of(x)
+        return form(p, x)
+    return lambda: ad.check_logsumexp_hessian(hessian_closed)
+
+
+def softmax_plain(x):
+    return np.exp(x) / np.exp(x).sum()
+
+
+def hessian_loops(x):
+    p = ad.softmax(x)
+    n = len(x)
+    return np.array([[p[i] * ((i == j) - p[j]) for j in range(n)] for i in range(n)])
+
+
+HESSIAN_RIGHT = [
+    ("np.diag(p) - np.outer(p, p)", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - np.outer(p, p))),
+    ("shifted softmax, p[:, None] * p[None, :]",
+     lse_hessian(softmax_shifted, lambda p, x: np.diag(p) - p[:, None] * p[None, :])),
+    ("loops with ad.softmax, a nested list", lambda: ad.check_logsumexp_hessian(
+        lambda x: hessian_loops(x).tolist())),
+    ("eye * p - einsum", lse_hessian(softmax_plain,
+                                     lambda p, x: np.eye(x.size) * p - np.einsum("i,j->ij", p, p))),
+]
+HESSIAN_WRONG = [
+    ("the gradient p", lse_hessian(softmax_plain, lambda p, x: p), "the gradient of g"),
+    ("sign: p p^T - diag(p)", lse_hessian(softmax_plain, lambda p, x: np.outer(p, p) - np.diag(p)),
+     "the sign is wrong"),
+    ("diag(p) only", lse_hessian(softmax_plain, lambda p, x: np.diag(p)), "- p p^T is missing"),
+    ("diag(p) + p p^T", lse_hessian(softmax_plain, lambda p, x: np.diag(p) + np.outer(p, p)),
+     "the sign of p p^T"),
+    ("p * p instead of outer", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - np.diag(p * p)),
+     "outer product"),
+    ("p = exp(x), not normalised", lse_hessian(np.exp, lambda p, x: np.diag(p) - np.outer(p, p)),
+     "not normalised"),
+    ("factor 2", lse_hessian(softmax_plain, lambda p, x: 2 * (np.diag(p) - np.outer(p, p))),
+     "constant factor 2"),
+    ("hard-coded 5 x 5 matrix", lambda: ad.check_logsumexp_hessian(
+        lambda x: np.diag(softmax_plain(HESSIAN_X)) - np.outer(softmax_plain(HESSIAN_X),
+                                                               softmax_plain(HESSIAN_X))),
+     "of shape (3, 3), got shape (5, 5)"),
+    ("unsymmetrised: lower triangle only", lse_hessian(
+        softmax_plain, lambda p, x: np.tril(np.diag(p) - np.outer(p, p))), "not symmetric"),
+    ("raises", lambda: ad.check_logsumexp_hessian(lambda x: np.diag(x, k=undefined_hessian)),  # noqa: F821
+     "raised NameError"),
+    ("placeholder ...", lambda: ad.check_logsumexp_hessian(lambda x: ...), "the placeholder"),
+]
+HESSIAN_X = np.random.default_rng(0).normal(size=5)
+
+
+# -- 07-2: the damped oscillator ------------------------------------------------------------
+
+def damped_formula(t, omega, gamma):
+    omega_d = np.sqrt(omega**2 - gamma**2)
+    return np.exp(-gamma * t) * (np.cos(omega_d * t) + gamma / omega_d * np.sin(omega_d * t))
+
+
+def damped_complex(t, omega, gamma):
+    root = -gamma + 1j * np.sqrt(omega**2 - gamma**2)
+    other = np.conj(root)  # u = (r2 e^{r1 t} - r1 e^{r2 t}) / (r2 - r1): u(0) = 1, u'(0) = 0
+    return np.real((other * np.exp(root * t) - root * np.exp(other * t)) / (other - root))
+
+
+def damped_phase(t, omega, gamma):
+    omega_d = np.sqrt(omega**2 - gamma**2)
+    return omega / omega_d * np.exp(-gamma * t) * np.cos(omega_d * t - np.arctan2(gamma, omega_d))
+
+
+def damped_wrong(form):
+    def exact(t, omega, gamma):
+        w = np.sqrt(omega**2 - gamma**2)
+        return form(t, omega, gamma, w)
+    return exact
+
+
+DAMPED_U = lambda t: ad.Variable(damped_formula(t, 2.0, 0.3) + 1e-3 * np.sin(t))  # noqa: E731
+DAMPED_RIGHT = [
+    ("the formula", lambda: ad.check_damped_oscillator(damped_formula)),
+    ("complex roots", lambda: ad.check_damped_oscillator(damped_complex)),
+    ("amplitude and phase, with a network-like Variable u",
+     lambda: ad.check_damped_oscillator(damped_phase, DAMPED_U)),
+    ("formula and a plain array u", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: damped_formula(t, 2.0, 0.3) - 5e-3 * t / 7)),
+]
+DAMPED_WRONG = [
+    ("omega instead of omega_d", lambda: ad.check_damped_oscillator(damped_wrong(
+        lambda t, o, g, w: np.exp(-g * t) * (np.cos(o * t) + g / o * np.sin(o * t)))),
+     "not omega"),
+    ("sine term missing", lambda: ad.check_damped_oscillator(damped_wrong(
+        lambda t, o, g, w: np.exp(-g * t) * np.cos(w * t))), "the sine term is missing"),
+    ("gamma / omega", lambda: ad.check_damped_oscillator(damped_wrong(
+        lambda t, o, g, w: np.exp(-g * t) * (np.cos(w * t) + g / o * np.sin(w * t)))),
+     "not gamma / omega"),
+    ("exp(+gamma t)", lambda: ad.check_damped_oscillator(damped_wrong(
+        lambda t, o, g, w: np.exp(g * t) * (np.cos(w * t) + g / w * np.sin(w * t)))),
+     "the solution grows"),
+    ("minus sine", lambda: ad.check_damped_oscillator(damped_wrong(
+        lambda t, o, g, w: np.exp(-g * t) * (np.cos(w * t) - g / w * np.sin(w * t)))),
+     "the sign of the sine term"),
+    ("hard-coded omega = 2, gamma = 0.3", lambda: ad.check_damped_oscillator(
+        lambda t, omega, gamma: damped_formula(t, 2.0, 0.3)), "not fixed numbers"),
+    ("a scalar", lambda: ad.check_damped_oscillator(lambda t, omega, gamma: 1.0),
+     "of shape (41,)"),
+    ("raises", lambda: ad.check_damped_oscillator(lambda t, omega, gamma: np.exp(-gamma * t) @ t[:3]),
+     "raised ValueError"),
+    ("two arguments", lambda: ad.check_damped_oscillator(lambda t, omega: t), "(t, omega, gamma)"),
+    ("network trained without gamma", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: np.cos(2.0 * t) + 1e-3), "pass gamma"),
+    ("network with omega = 1", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: damped_formula(t, 1.0, 0.3)), "omega=2.0"),
+    ("network not trained enough", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: damped_formula(t, 2.0, 0.3) + 0.05 * np.sin(3 * t)), "train longer"),
+    ("network placeholder", lambda: ad.check_damped_oscillator(damped_formula, ...), "placeholder"),
+]
+
 CASES = {
     "check_count_paths (05-2)": (PATHS_RIGHT, PATHS_WRONG),
     "check_newton_cg (07-3)": (NEWTON_RIGHT, NEWTON_WRONG),
@@ -731,5 +965,8 @@ CASES = {
     "check_layer_gradient (06-3)": (LAYER_RIGHT, LAYER_WRONG),
     "check_jacobian (07-5)": (JACOBIAN_RIGHT, JACOBIAN_WRONG),
     "check_kappa_derivative (08-4)": (KAPPA_RIGHT, KAPPA_WRONG),
+    "check_sgd_training (06-1)": (SGD_RIGHT, SGD_WRONG),
+    "check_logsumexp_hessian (07-1)": (HESSIAN_RIGHT, HESSIAN_WRONG),
+    "check_damped_oscillator (07-2)": (DAMPED_RIGHT, DAMPED_WRONG),
     **number_cases(),
 }

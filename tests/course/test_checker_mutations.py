@@ -10,12 +10,15 @@ import pytest
 from exercise_cases import CASES
 
 import ad_course.checkers.backward as backward_module
+import ad_course.checkers.hessian as hessian_module
 import ad_course.checkers.jacobian as jacobian_module
 import ad_course.checkers.layer as layer_module
 import ad_course.checkers.numbers as numbers_module
 import ad_course.checkers.physics as physics_module
+import ad_course.checkers.pinn as pinn_module
 import ad_course.checkers.steps as steps_module
 import ad_course.checkers.tangent as tangent_module
+import ad_course.checkers.training as training_module
 import ad_course.checkers.vjp as vjp_module
 
 BREAKS = {
@@ -99,6 +102,15 @@ def mutate(monkeypatch, name, kind):
         import ad_course.rosenbrock as rosenbrock_module
         monkeypatch.setattr(rosenbrock_module, "newton_minimize",
                             _wrap(rosenbrock_module.newton_minimize, brk))
+    elif name.startswith("check_sgd_training"):
+        original = training_module.sgd_reference
+        monkeypatch.setattr(training_module, "sgd_reference",
+                            lambda *args, **kwargs: [brk(v) for v in original(*args, **kwargs)])
+    elif name.startswith("check_logsumexp_hessian"):
+        monkeypatch.setattr(hessian_module, "hessian_reference",
+                            _wrap(hessian_module.hessian_reference, brk))
+    elif name.startswith("check_damped_oscillator"):
+        monkeypatch.setattr(pinn_module, "damped_reference", _wrap(pinn_module.damped_reference, brk))
     elif name.startswith("check_answer"):
         key = name.split()[-1]
         question = numbers_module.QUESTIONS[key]

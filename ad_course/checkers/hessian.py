@@ -1,0 +1,87 @@
+"""Notebook 07, exercise 1: the closed form H = diag(p) - p p^T of log-sum-exp's Hessian,
+compared with ``ad.hessian`` at points of several sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    as_array,
+    checker,
+    close,
+    expect_function,
+    run,
+)
+from ad_engine.higher_order import hessian
+
+# x = rng(0).normal(5) (the exercise's point), a point of another size, and one with
+# large entries and both signs (a softmax that is not normalised shows there)
+POINTS = (
+    np.random.default_rng(0).normal(size=5),
+    np.array([0.4, -1.3, 2.1]),
+    np.array([3.0, -2.0, 0.5, 4.0]),
+)
+
+
+def _logsumexp(x):
+    return np.log(np.exp(x).sum())
+
+
+def hessian_reference(x):
+    """log-sum-exp's Hessian at ``x`` by automatic differentiation (forward over reverse)."""
+    return np.asarray(hessian(_logsumexp, x), dtype=float)
+
+
+def _mistakes(x):
+    e = np.exp(x)
+    p = e / e.sum()
+    return [
+        (np.outer(p, p) - np.diag(p), "the sign is wrong: H = diag(p) - p p^T"),
+        (np.diag(p), "the term - p p^T is missing: H = diag(p) - p p^T"),
+        (-np.outer(p, p), "diag(p) is missing: H = diag(p) - p p^T"),
+        (np.diag(p) + np.outer(p, p), "the sign of p p^T is wrong: H = diag(p) - p p^T"),
+        (np.diag(p - p**2), "p p^T is an outer product (np.outer(p, p)), not p * p on the diagonal"),
+        (np.diag(e) - np.outer(e, e), "p is not normalised: p = exp(x) / sum(exp(x)) (softmax)"),
+        (np.diag(p) - np.outer(e, e), "p is not normalised in p p^T: p = exp(x) / sum(exp(x))"),
+        (np.diag(e) - np.outer(p, p), "p is not normalised in diag(p): p = exp(x) / sum(exp(x))"),
+    ]
+
+
+@checker
+def check_logsumexp_hessian(hessian_closed):
+    """Check ``hessian_closed(x)``, the closed-form Hessian of g(x) = log sum exp(x_i), an
+    n x n array for x of size n, against ``ad.hessian`` at three points (n = 5, 3, 4),
+    to a relative 1e-9."""
+    expect_function(hessian_closed, 1, "a function of x returning the n x n Hessian")
+    for x in POINTS:
+        n = x.size
+        got = run(hessian_closed, x.copy(), what=f"hessian_closed(x) with n = {n}")
+        expected = hessian_reference(x)
+        p = np.exp(x) / np.exp(x).sum()
+        if np.shape(got) == (n,) and close(np.asarray(got, dtype=float), p):
+            return Verdict(False, f"at n = {n} your function returned p = softmax(x), the "
+                                  f"gradient of g; the Hessian is the n x n matrix diag(p) - p p^T")
+        try:
+            got = as_array(got, (n, n), f"the Hessian at n = {n}")
+        except StudentError as error:
+            return error.verdict
+        if close(got, expected):
+            continue
+        where = f"at x = {np.array2string(x, precision=2)}"
+        for wrong, hint in _mistakes(x):
+            if close(got, wrong):
+                return Verdict(False, f"{where}: {hint}")
+        if not close(got, got.T):
+            return Verdict(False, f"{where}: your matrix is not symmetric, and a Hessian is "
+                                  f"(H_ij = H_ji): fill both triangles, or check the order of "
+                                  f"the factors")
+        i, j = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+        ratio = got / np.where(expected == 0, np.nan, expected)
+        hint = ""
+        if np.nanmax(ratio) - np.nanmin(ratio) < 1e-9 * abs(np.nanmax(ratio)):
+            hint = f": off by a constant factor {np.nanmax(ratio):.6g}"
+        return Verdict(False, f"{where}: H[{i}, {j}] is {got[i, j]:.6g}; ad.hessian gives "
+                              f"{expected[i, j]:.6g}{hint}")
+    return Verdict(True, "diag(p) - p p^T agrees with ad.hessian at n = 5, 3 and 4")

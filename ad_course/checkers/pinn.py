@@ -1,0 +1,102 @@
+"""Notebook 07, exercise 2: the damped oscillator u'' + 2 gamma u' + omega^2 u = 0,
+u(0) = 1, u'(0) = 0: the exact solution written by the student, and optionally the
+trained network compared with it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    as_array,
+    checker,
+    close,
+    expect_function,
+    run,
+)
+
+# (omega, gamma): the exercise's values and two more, so hard-coded constants show
+PARAMETERS = ((2.0, 0.3), (3.0, 0.5), (1.5, 0.1))
+T = np.linspace(0.0, 2 * np.pi, 41)
+
+
+def damped_reference(t, omega, gamma):
+    """The underdamped solution: the real part of the root pair -gamma +- i omega_d fitted
+    to u(0) = 1, u'(0) = 0."""
+    omega_d = np.sqrt(omega**2 - gamma**2)
+    return np.exp(-gamma * t) * (np.cos(omega_d * t) + gamma / omega_d * np.sin(omega_d * t))
+
+
+def _mistakes(t, omega, gamma):
+    w = np.sqrt(omega**2 - gamma**2)
+    decay = np.exp(-gamma * t)
+    return [
+        (decay * (np.cos(omega * t) + gamma / omega * np.sin(omega * t)),
+         "the frequency is omega_d = sqrt(omega² - gamma²), not omega"),
+        (decay * (np.cos(w * t) + gamma / omega * np.sin(w * t)),
+         "the coefficient of the sine is gamma / omega_d, not gamma / omega"),
+        (decay * np.cos(w * t), "the sine term is missing: without it u'(0) = -gamma, not 0"),
+        (decay * (np.cos(w * t) - gamma / w * np.sin(w * t)),
+         "the sign of the sine term: u'(0) = 0 needs + gamma / omega_d sin(omega_d t)"),
+        (np.exp(gamma * t) * (np.cos(w * t) + gamma / w * np.sin(w * t)),
+         "the solution grows: the damping factor is exp(-gamma t)"),
+        (np.cos(omega * t), "that is the undamped oscillator cos(omega t): the damping is missing"),
+        (np.exp(-gamma * t / 2) * (np.cos(w * t) + gamma / w * np.sin(w * t)),
+         "the damping factor is exp(-gamma t) for u'' + 2 gamma u' + omega² u = 0"),
+    ]
+
+
+def _values(u, t, what):
+    got = run(u, t.copy(), what=what)
+    got = getattr(got, "value", got)  # a network returns a Variable
+    return as_array(got, t.shape, f"{what}'s values")
+
+
+@checker
+def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi, tol=1e-2):
+    """Check ``exact(t, omega, gamma)`` (the exact solution on an array ``t``) against
+    ``damped_reference`` for three (omega, gamma) to a relative 1e-9; then, if given,
+    ``u(t)`` (the trained network, returning an array or a Variable) against the
+    exact solution on 2001 points of [0, t_end]: its largest error must be below ``tol``."""
+    expect_function(exact, 3, "a function of (t, omega, gamma)")
+    for w0, g0 in PARAMETERS:
+        got = _values(lambda s, w0=w0, g0=g0: exact(s, w0, g0), T, f"exact(t, {w0:g}, {g0:g})")
+        if close(got, damped_reference(T, w0, g0)):
+            continue
+        where = f"for omega = {w0:g}, gamma = {g0:g}"
+        if close(got, damped_reference(T, *PARAMETERS[0])) and (w0, g0) != PARAMETERS[0]:
+            return Verdict(False, f"{where} your function gives the curve of omega = 2, "
+                                  f"gamma = 0.3: use the arguments omega and gamma, not fixed numbers")
+        for wrong, hint in _mistakes(T, w0, g0):
+            if close(got, wrong):
+                return Verdict(False, f"{where}: {hint}")
+        if abs(got[0] - 1.0) > 1e-9:
+            return Verdict(False, f"{where}: u(0) is {got[0]:.6g}, not 1")
+        i = int(np.argmax(np.abs(got - damped_reference(T, w0, g0))))
+        return Verdict(False, f"{where}: u({T[i]:.3g}) is {got[i]:.6g}; expected "
+                              f"{damped_reference(T[i], w0, g0):.6g}")
+    if u is None:
+        return Verdict(True, "the exact solution is right for three (omega, gamma)")
+    t = np.linspace(0.0, t_end, 2001)
+    try:
+        got = _values(u, t, "u(t)")
+    except StudentError as error:
+        return error.verdict
+    error = float(np.max(np.abs(got - damped_reference(t, omega, gamma))))
+    if error < tol:
+        return Verdict(True, f"the exact solution is right, and the network's largest error "
+                             f"on [0, {t_end:.3g}] is {error:.1e} (< {tol:g})")
+    others = [
+        (np.cos(omega * t), "it follows the undamped cos(omega t): pass gamma to "
+                            "ad.oscillator_loss (train(..., omega=2.0, gamma=0.3))"),
+        (np.cos(t), "it follows cos(t): pass omega and gamma to ad.oscillator_loss"),
+        (damped_reference(t, 1.0, gamma), "it solves omega = 1: pass omega=2.0 to ad.oscillator_loss"),
+        (np.exp(gamma * t) * np.cos(np.sqrt(omega**2 - gamma**2) * t),
+         "it grows: gamma must be +0.3 in the loss"),
+    ]
+    for curve, hint in others:
+        if np.max(np.abs(got - curve)) < max(tol, error / 3):
+            return Verdict(False, f"the network's largest error is {error:.2g}: {hint}")
+    return Verdict(False, f"the network's largest error is {error:.2g} (want < {tol:g}): train "
+                          f"longer, or check the equation's parameters")

@@ -115,4 +115,5 @@ def test_every_notebook_has_a_deck_pdf_and_a_handout_without_solutions(kit):
         for kind in ("slides", "handout"):
             assert (kit / "pdf" / f"{notebook.stem}.{kind}.pdf").stat().st_size > 10_000
         handout = pdfs.handout_html(notebook)
-        assert "参考答案" not in handout and "<!--NAVIGATION-->" not in handout
+        assert "<summary>参考答案</summary>" not in handout, notebook.name  # written answers
+        assert "folded_output" not in handout and "<!--NAVIGATION-->" not in handout

@@ -79,6 +79,9 @@ def print_deck(browser, deck: Path, pdf: Path) -> None:
     page.goto(deck.resolve().as_uri() + "?print-pdf", wait_until="load")
     page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=120_000)
     wait_for_math(page)
+    # reveal.js 4 breaks the page after every slide, the last one too: a blank last page
+    page.evaluate("() => { const p = document.querySelectorAll('.pdf-page');"
+                  " p[p.length - 1].style.pageBreakAfter = 'avoid'; }")
     page.wait_for_timeout(500)
     page.pdf(path=str(pdf), width=f"{build_slides.SLIDE_WIDTH}px",
              height=f"{build_slides.SLIDE_HEIGHT}px", print_background=True,

@@ -171,7 +171,9 @@ def text_outputs(cell) -> str:
 
 
 def has_figure(cell) -> bool:
-    return any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+    """A PNG output, or one inside HTML (a solution's figure folded by ad.folded_output)."""
+    return any("image/png" in o.get("data", {}) or "<img " in str(o.get("data", {}).get("text/html", ""))
+               for o in cell.get("outputs", []))
 
 
 def private_names(text: str) -> list[str]:

@@ -58,6 +58,7 @@ ANOTHER_PATH = {
     "dot-2d-3d": "einsum, numpy: BLAS", "dot-3d-3d": "einsum, numpy: BLAS",
     "tensordot-1": "einsum, numpy: BLAS", "tensordot-2": "einsum, numpy: BLAS",
     "tensordot-pairs": "einsum, numpy: BLAS", "inner-2d": "einsum, numpy: BLAS",
+    "inner-1d": "multiply and sum, numpy: BLAS dot (another kernel sums in another order)",
     "gradient-spacing-edge2": "a matrix applied with einsum, numpy: differences of slices",
     "gradient-coordinates": "a matrix applied with einsum, numpy: differences of slices",
 }

@@ -9,7 +9,15 @@ from collections import deque
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, checker, close, expect_function, run
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    checker,
+    close,
+    expect_function,
+    returned_floats,
+    run,
+)
 
 # -- 05-2: the number of paths from y to x in a graph ----------------------------------
 
@@ -165,14 +173,8 @@ def check_newton_cg(newton_cg):
         for name, f, x0, steps in _newton_cases():
             reference = newton_minimize(f, x0, n_steps=steps, tol=0)
             got = run(newton_cg, f, x0.copy(), steps, what=f"newton_cg on {name}")
-            if got is None or got is Ellipsis:
-                return Verdict(False, f"newton_cg returned {got!r}; expected the path x_0, ..., "
-                                      f"x_n_steps, an array of shape {reference.shape}")
-            try:
-                got = np.asarray(got, dtype=float)
-            except (TypeError, ValueError):
-                return Verdict(False, f"newton_cg returned {type(got).__name__}; expected the "
-                                      f"path, an array of shape {reference.shape}")
+            got = returned_floats(got, "newton_cg", f"the path x_0, ..., x_n_steps, "
+                                  f"an array of shape {reference.shape}")
             if got.shape == reference.shape[1:]:
                 return Verdict(False, f"newton_cg on {name} returned one point; expected the "
                                       f"path x_0, ..., x_{steps}, shape {reference.shape}")

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import Verdict, as_array, checker, close, expect_function, run
+from ad_course.checkers.verdict import (
+    Verdict,
+    as_array,
+    checker,
+    close,
+    expect_function,
+    returned_floats,
+    run,
+)
 from ad_engine.forward import Dual
 from ad_engine.reverse import Variable
 
@@ -102,16 +110,8 @@ def check_jacobian(jacobian_forward, jacobian_reverse):
                                     ("reverse", jacobian_reverse, m)):
             counted = _Counted(F)
             result = run(build, counted, x.copy(), what=f"jacobian_{mode}(F, x) on {name}")
-            if result is None or result is Ellipsis:
-                return Verdict(False, f"jacobian_{mode}(F, x) returned {result!r}; expected the "
-                                      f"m x n matrix J, shape {J.shape} on {name} "
-                                      f"(did your function forget to return?)")
-            try:
-                got = np.asarray(result, dtype=float)
-            except (TypeError, ValueError):
-                return Verdict(False, f"jacobian_{mode}(F, x) on {name} returned "
-                                      f"{type(result).__name__}; expected an array of shape "
-                                      f"{J.shape}")
+            got = returned_floats(result, f"jacobian_{mode}(F, x) on {name}",
+                                  f"the m x n matrix J, shape {J.shape}")
             hint = _diagnose(got, J, x, name, mode)
             if hint:
                 return Verdict(False, hint)

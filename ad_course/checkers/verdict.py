@@ -132,6 +132,19 @@ def as_array(value, shape, described="an array"):
     return array
 
 
+def returned_floats(value, what, expected):
+    """What ``what`` returned as a float array of any shape (the caller checks the
+    shape with its own words), or :class:`StudentError` saying it returned something
+    else where ``expected`` was expected."""
+    if value is None or value is Ellipsis or callable(value):
+        raise StudentError(Verdict(False, f"{what} returned {_kind(value)}; expected {expected}"))
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise StudentError(Verdict(False, f"{what} returned {_kind(value)}; "
+                                          f"expected {expected}")) from None
+
+
 def _kind(value):
     if value is Ellipsis:
         return "... (the placeholder: replace it with your answer)"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, checker, close, run
+from ad_course.checkers.verdict import StudentError, Verdict, checker, close, returned_floats, run
 from ad_engine.forward import jvp
 from ad_engine.higher_order import hessian
 from ad_engine.reverse import grad
@@ -47,15 +47,8 @@ LOGSUMEXP_JVP_SLIPS = [
 
 def _compare(got, expected, what, slips, rtol=1e-9):
     """A verdict if ``got`` is not ``expected`` (naming a slip when it matches one), else None."""
-    if got is Ellipsis or got is None:
-        return Verdict(False, f"{what} returned {'... (the placeholder)' if got is Ellipsis else 'None'}; "
-                              f"expected {'a number' if np.ndim(expected) == 0 else 'an array of shape '}"
-                              f"{'' if np.ndim(expected) == 0 else np.shape(expected)}")
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return Verdict(False, f"{what} returned {type(got).__name__} {got!r:.60}; expected "
-                              f"an array of shape {np.shape(expected)}")
+    got = returned_floats(got, what, "a number" if np.ndim(expected) == 0
+                          else f"an array of shape {np.shape(expected)}")
     if got.shape != np.shape(expected):
         extra = ""
         for wrong, hint in slips:

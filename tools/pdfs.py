@@ -19,6 +19,7 @@ Usage: ``python tools/pdfs.py [NOTEBOOK ...]`` (all notebooks by default).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ ROOT = course.ROOT
 PDF_DIR = ROOT / "build" / "pdf"
 SLIDES_DIR = build_slides.BUILD_DIR
 HANDOUT_TAGS = ("navigation", "check", "solution")
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")  # Debian's
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 HANDOUT_CSS = """

@@ -1,23 +1,12 @@
-"""The course website (``make site``): Sphinx + MyST-NB + the Sphinx Book Theme.
+"""The course website (``make site``): Sphinx + MyST-NB + the Sphinx Book Theme, offline.
 
-Pages are written into ``build/site-src/`` and built into ``build/site/``:
-every notebook rendered from its stored outputs (nothing is executed), the
-README's sections on the course, the lecture plan and running it locally
-(included, not copied, so they cannot drift), the glossary from
-``docs/glossary.csv``, and a page of downloads (decks and PDFs). Notebook cells
-are tagged for MyST-NB on the way: navigation and check cells are removed, the
-exercises' solutions are folded behind a toggle, as in JupyterLab. Each figure's
-``alt`` (cell metadata, the sentence that explains it) becomes the image's alt
-text. MathJax is the vendored copy of the slide decks, search is Sphinx's
-Chinese search (jieba, with the glossary's terms as its dictionary), so the
-site works from a folder with no network.
-
-``--release`` then puts the website, the decks, the PDFs, the notebooks and the
-library into ``build/release/autodiff-course-VERSION/`` with an ``index.html``
-that opens the website, and zips it (``make release``): a kit for a lecture
-hall with no network.
-
-Usage: ``python tools/website.py [--release]``.
+Pages go to build/site-src/, the site to build/site/: each notebook from its stored outputs
+(navigation and check cells removed, solutions folded as in JupyterLab, a figure's ``alt``
+as its alt text), README's course sections included (not copied, so they cannot drift),
+the glossary and the downloads.  MathJax is the decks' vendored copy; search is Sphinx's
+Chinese search (jieba, the glossary's terms its dictionary).  ``--release`` zips the site,
+decks, PDFs, notebooks and library into build/release/ (``make release``): a lecture hall's
+kit.  Usage: ``python tools/website.py [--release]``.
 """
 
 from __future__ import annotations

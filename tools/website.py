@@ -11,7 +11,6 @@ kit.  Usage: ``python tools/website.py [--release]``.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
@@ -23,32 +22,24 @@ import nbformat
 
 import build_slides
 import course
+import prose
 
 ROOT = course.ROOT
 SRC = ROOT / "build" / "site-src"
 OUT = ROOT / "build" / "site"
 CONF_DIR = ROOT / "docs" / "site"
-GLOSSARY = ROOT / "docs" / "glossary.csv"
 ANSWER = "<details><summary>参考答案</summary>\n\n{}\n\n</details>"
 
 
 def include(start: str | None, end: str | None) -> str:
-    """Return a MyST directive that includes README.md from heading ``start`` to ``end``."""
-    lines = ["```{include} README.md"]
-    if start:
-        lines.append(f':start-line: {readme_line(start)}')
-    if end:
-        lines.append(f':end-line: {readme_line(end)}')
-    return "\n".join(lines + ["```", ""])
-
-
-def readme_line(heading: str) -> int:
-    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines) if line.strip() == heading)
+    """A MyST directive that includes README.md from heading ``start`` to ``end``."""
+    lines = [line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()]
+    return "\n".join(["```{include} README.md", *[f":{key}-line: {lines.index(heading)}"
+                      for key, heading in (("start", start), ("end", end)) if heading], "```", ""])
 
 
 def web_notebook(path: Path) -> nbformat.NotebookNode:
-    """Return ``path`` tagged for MyST-NB, with a line of links under its title."""
+    """``path`` tagged for MyST-NB, with a line of links under its title."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
@@ -75,18 +66,11 @@ def web_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def glossary_rows() -> list[dict[str, str]]:
-    with GLOSSARY.open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def glossary_page() -> str:
-    rows = glossary_rows()
-    lines = ["# 术语表 (Glossary)", "",
-             "全课程统一使用的术语，按首次出现的讲次排列。", "",
+    lines = ["# 术语表 (Glossary)", "", "全课程统一使用的术语，按首次出现的讲次排列。", "",
              "| 中文 | English | 首次出现 |", "|---|---|---|"]
-    for row in sorted(rows, key=lambda r: (r["introduced_in"], r["chinese"])):
-        lines.append(f"| {row['chinese']} | {row['english']} | {row['introduced_in']} |")
+    lines += [f"| {t.chinese} | {t.english} | {t.introduced_in} |"
+              for t in sorted(prose.glossary(), key=lambda t: (t.introduced_in, t.chinese))]
     return "\n".join(lines) + "\n"
 
 
@@ -127,8 +111,8 @@ def write_sources(notebooks: list[Path]) -> None:
     }
     for name, text in pages.items():
         (SRC / name).write_text(text, encoding="utf-8")
-    terms = [row["chinese"] for row in glossary_rows()]
-    (SRC / "jieba_dict.txt").write_text("".join(f"{t} 100000\n" for t in terms), encoding="utf-8")
+    (SRC / "jieba_dict.txt").write_text("".join(f"{t.chinese} 100000\n" for t in prose.glossary()),
+                                        encoding="utf-8")
 
 
 RELEASE_FILES = ["README.md", "LICENSE", "LICENSE-CC-BY-4.0.txt", "CITATION.cff", "Makefile",

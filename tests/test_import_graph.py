@@ -4,6 +4,7 @@ read with ``ast``, function-level ones too: they hide a cycle from Python, not f
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,24 +52,11 @@ def import_graph(paths, root=ROOT):
 
 
 def find_cycle(graph):
-    """[m1, m2, ..., m1], each importing the next, or None (depth-first: grey on the path)."""
-    state = {}
-    for start in sorted(graph):
-        if state.get(start):
-            continue
-        path, stack = [start], [iter(sorted(graph[start]))]
-        state[start] = "grey"
-        while stack:
-            target = next(stack[-1], None)
-            if target is None:
-                state[path.pop()] = "black"
-                stack.pop()
-            elif state.get(target) == "grey":
-                return path[path.index(target):] + [target]
-            elif target not in state:
-                state[target] = "grey"
-                path.append(target)
-                stack.append(iter(sorted(graph.get(target, ()))))
+    """[m1, m2, ..., m1], each importing the next, or None."""
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as error:
+        return error.args[1][::-1]  # graphlib lists each module after the one it imports
     return None
 
 

@@ -152,7 +152,6 @@ def exporter():
         "reveal_transition": RISE["transition"], "reveal_number": RISE["slideNumber"],
         "reveal_width": str(SLIDE_WIDTH), "reveal_height": str(SLIDE_HEIGHT),
         "mathjax_url": MATHJAX_URL, "require_js_url": REQUIRE_URL, "jquery_url": JQUERY_URL,
-        "mermaid_js_url": "",  # the template drops the block that would load it
         "embed_images": True, "exclude_input_prompt": True, "exclude_output_prompt": True,
         "language_code": "zh"},
         "TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": set(REMOVED_TAGS)}}))

@@ -70,21 +70,19 @@ def free_port() -> int:
 def processes_mentioning(text: str) -> list[str]:
     """'pid: command line' of every other process whose command line contains ``text``."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if text in command:
-                found.append(f"{entry.name}: {command[:160]}")
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # it has ended
+            continue
+        if text in command and int(entry.name) != os.getpid():
+            found.append(f"{entry.name}: {command[:160]}")
     return found
 
 
 class LabServer:
-    """JupyterLab on 127.0.0.1 with a random token, in a scratch folder with its own
-    settings (no news, no windowing: every cell is in the page), serving copies of
-    ``files`` in root/notebooks, so the repository stays untouched."""
+    """JupyterLab on 127.0.0.1 with a random token serving copies of ``files`` (root/notebooks)
+    from a scratch folder with its own settings (no news; no windowing: every cell in the page)."""
 
     def __init__(self, folder: Path, files: list[Path]):
         self.folder, self.root = folder, folder / "root"

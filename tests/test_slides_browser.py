@@ -1,14 +1,14 @@
 """The slides in headless Chromium: the offline reveal.js decks (make slides) with no
 network, and live RISE in JupyterLab; screenshots go to build/slides/screenshots/
-(every slide with COURSE_SLIDES_SCREENSHOTS=all)."""
+(every slide with COURSE_SLIDES_SCREENSHOTS=all).  And the exercises' answers stay
+hidden in JupyterLab."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import shutil
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -17,7 +17,7 @@ import pytest
 import build_slides
 import tracks
 from browser import TIMEOUT_MS, LabServer, OfflinePage, launch
-from course import CONFIG, course_notebooks, slide_type
+from course import CONFIG, NOTEBOOK_DIR, course_notebooks, slide_type
 from nbbuild import code, md, solution, write_notebook
 
 WIDTH, HEIGHT = build_slides.SLIDE_WIDTH, build_slides.SLIDE_HEIGHT
@@ -335,23 +335,17 @@ def lab(tmp_path_factory, playwright_driver):
     assert not left, "processes left behind after the JupyterLab shutdown:\n" + "\n".join(left)
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def test_jupyterlab_refuses_requests_without_the_token(lab):
-    def status(url):  # (HTTP status, Location) of a GET without credentials, no redirects
-        try:
-            with urllib.request.build_opener(NoRedirect).open(url, timeout=10) as response:
-                return response.status, ""
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers.get("Location", "")
+    def status(path):  # (HTTP status, Location) of a GET without credentials (no redirects)
+        connection = http.client.HTTPConnection("127.0.0.1", lab[0].port, timeout=10)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        connection.close()
+        return response.status, response.getheader("Location", "")
 
-    url = lab[0].url
-    assert status(f"{url}/api/contents")[0] == status(f"{url}/api/kernels")[0] == 403
-    assert status(f"{url}/api/contents?token=wrong")[0] == 403
-    code, location = status(f"{url}/lab")
+    assert status("/api/contents")[0] == status("/api/kernels")[0] == 403
+    assert status("/api/contents?token=wrong")[0] == 403
+    code, location = status("/lab")
     assert code == 302 and location.startswith("/login"), (code, location)
 
 
@@ -459,3 +453,86 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
     assert presented.startswith("例子") and "F(X)" not in presented, presented
     assert not outside, f"JupyterLab tried the network: {outside}"
     assert not errors, errors
+
+
+# --- answers stay hidden where students meet them: JupyterLab, before and after Run All ---
+# (screenshots of the first exercise go to $COURSE_EXERCISE_SCREENSHOTS, default a scratch folder)
+
+EXERCISES = NOTEBOOK_DIR / "03_finite_difference_error.ipynb"
+EXERCISES_PATH = f"notebooks/{EXERCISES.name}"
+
+
+def answer_snippets(nb) -> list[str]:
+    """A run of Chinese text from each written answer (markdown tagged solution), a printed
+    line from each solution cell's output: read from the notebook itself."""
+    snippets = []
+    for cell in nb.cells:
+        if "solution" not in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            text = re.sub(r"<[^>]+>|\$[^$]*\$|`[^`]*`|\*\*", " ", cell.source)
+            runs = [r for r in re.findall(r"[\u4e00-\u9fff，、]{8,}", text) if "参考答案" not in r]
+            snippets.extend(runs[:2])
+        else:
+            for output in cell.get("outputs", []):
+                text = output.get("text") or output.get("data", {}).get("text/plain", "")
+                snippets.extend([s for line in str(text).splitlines()
+                                 if len(s := line.strip()) >= 12][:2])
+    return snippets
+
+
+def test_every_solution_of_the_notebook_yields_an_answer_snippet():
+    nb = nbformat.read(EXERCISES, as_version=4)
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert solutions and len(answer_snippets(nb)) >= len(solutions)
+
+
+ALL_RUN = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+    return cells.every(c => c.model.executionCount !== null)
+        && panel.sessionContext.session.kernel.status === 'idle';
+}"""
+
+
+def visible_answers(page, snippets) -> list[str]:
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    return [s for s in snippets if any(m.is_visible() for m in notebook.get_by_text(s).all())]
+
+
+def screenshot(page, folder, name):
+    target = Path(os.environ.get("COURSE_EXERCISE_SCREENSHOTS", folder)) / name
+    page.locator(".jp-MarkdownCell h2", has_text="练习 1").first.scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) "
+                  ".jp-WindowedPanel-outer').scrollBy(0, -20)")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(target))
+    return target
+
+
+def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(lab):
+    server, context, _ = lab
+    page, _ = server.open(context, EXERCISES_PATH, "exercises")  # runs last: it saves the notebook
+    snippets = answer_snippets(nbformat.read(EXERCISES, as_version=4))
+    page.wait_for_selector(".jp-MarkdownCell h2:has-text('练习 1')", timeout=TIMEOUT_MS)
+    assert page.locator(".jp-MarkdownCell h2", has_text="练习 1").first.is_visible()
+    assert not visible_answers(page, snippets), "answers visible when the notebook opens"
+    before = screenshot(page, server.folder, "exercises-before.png")
+
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(ALL_RUN, timeout=2 * TIMEOUT_MS, polling=500)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1000)
+    saved = nbformat.read(server.root / EXERCISES_PATH, as_version=4)
+    student_check = [c for c in saved.cells if c.cell_type == "code"
+                     and "ad.check_optimal_step(h_star, h_data, steps)" in c.source
+                     and "solution" not in c.metadata.get("tags", [])]
+    assert student_check and "not yet" in str(student_check[0].outputs)  # it did run
+    assert not visible_answers(page, snippets), "answers visible after Run All"
+    after = screenshot(page, server.folder, "exercises-after.png")
+    assert before.exists() and after.exists()
+    # the folded output is there: opening it shows the answer (so the check above can fail)
+    page.locator(".jp-OutputArea-output details summary").first.click()
+    page.wait_for_timeout(300)
+    assert visible_answers(page, snippets)
+    page.close()

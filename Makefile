@@ -1,27 +1,11 @@
-# Course build.  Every target that runs course code first makes sure .venv
-# exists and is up to date with requirements.txt and pyproject.toml, so a
-# newcomer types one command:  make lab   or   make test
-#
-#   make venv                      only create/refresh the virtual environment
-#   make lab                       JupyterLab on 127.0.0.1 (token auth on), opens notebooks/
-#   make lab LAB_OPTS=--no-browser   ... without opening a browser
-#   make test                      unit tests (tests/) + nbval on every notebook + re-run check,
-#                                  on every CPU core (PARALLEL= runs them in one process)
-#   make test-core                 the same without the browser and re-run checks (quick)
-#   make test-explore              the property tests with new random examples (not part of make test)
-#   make test-portability          make test-core under simulated CPUs/BLAS kernels
-#   make test PYTHON=python3.13 VENV=.venv-3.13   ... with another Python (3.11 or newer)
-#   make lint                      ruff over code and notebooks (make test runs it too)
-#   make record [NB=notebooks/01_x.ipynb]   re-execute notebooks, store outputs, refresh nav
-#   make nav                       refresh navigation cells and the README notebook table
-#   make slides                    offline slide decks in build/slides/ (index.html)
-#   make bench                     benchmarks vs micrograd/autograd/torch/jax -> benchmarks/RESULTS.md
-#   make clean                     remove caches and build output (keeps .venv)
+# Course build: every target that runs course code first brings .venv up to date with
+# requirements.txt and pyproject.toml, so a newcomer types one command (make lab, make test).
+# Targets: venv, lab (LAB_OPTS=--no-browser), test (PARALLEL= for one process; PYTHON=python3.13
+# VENV=.venv-3.13 for another Python), test-core, test-explore, test-portability, lint,
+# record [NB=notebooks/01_x.ipynb], nav, slides, pdf, site, release, bench, clean.
 
 SHELL := /bin/bash
-# Python 3.11 or newer (tested on 3.11, 3.12 and 3.13); the first that runs, 3.11
-# preferred (pyenv shims of an installed but inactive version exist and fail, so
-# each candidate is tried).
+# the first Python of 3.11 (preferred) to 3.13 that runs (an inactive pyenv shim exists but fails)
 PYTHON ?= $(firstword $(foreach v,3.11 3.12 3.13,$(shell python$(v) -c 'import sys; print(sys.executable)' 2>/dev/null)) $(shell command -v python3))
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -44,15 +28,12 @@ export OMP_NUM_THREADS ?= 1
 
 .PHONY: venv lab test test-core test-explore test-portability lint record nav slides bench clean pdf site release
 
-# Python 3.10 and older cannot run the course (its code uses 3.11's language and
-# library): an error naming the version.  3.14 and newer are accepted with a note:
-# requirements.txt pins packages with wheels for them, but the suite has not run there.
+# 3.10 and older: an error naming the version; 3.14 and newer: a note (untested there)
 CHECK_VERSION := import sys; v = sys.version_info[:2]; \
 	sys.exit(f"error: {sys.argv[1]} Python {sys.version.split()[0]} {sys.argv[2]}") if v < (3, 11) else \
 	print(f"note: Python {sys.version.split()[0]} is newer than the versions tested here (3.11 to 3.13); \
 	if a test fails, please report it with this version") if v > (3, 13) else None
 
-# (Re)build the environment when it is missing or older than the pins.
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11, python3.12, python3.13 or python3 on PATH; the course needs Python 3.11 or newer" >&2; exit 1; }
 	@$(PYTHON) -c '$(CHECK_VERSION)' "the course needs Python 3.11 or newer, but $(PYTHON) is" "(set PYTHON=/path/to/python3.11)"
@@ -61,7 +42,6 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# the virtual environment alone (every target below builds it when needed)
 venv: $(STAMP)
 
 lab: $(STAMP)
@@ -93,7 +73,6 @@ PORTABILITY_OPTS ?=
 test-portability: $(STAMP)
 	$(BIN)/python tools/portability.py $(PORTABILITY_OPTS)
 
-# ruff over the module, tests, tools, benchmarks and notebooks (also part of make test)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 
@@ -103,14 +82,10 @@ record: $(STAMP)
 nav: $(STAMP)
 	$(BIN)/python tools/nav.py
 
-# Benchmarks against the peer AD engines (micrograd, autograd, torch CPU, jax CPU)
-# run in their own .venv-bench (requirements.txt + benchmarks/requirements-peers.txt,
-# ~2 GB), so .venv stays small. Every engine runs on one thread (BLAS, OpenMP,
-# XLA): on a shared 2-core machine multi-threaded BLAS on these small matrices
-# mostly measures the neighbours' load. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are
-# unset for the run alone: the machine-wide values select a slower numpy kernel
-# (RESULTS.md records the kernel and threads used).
-# Writes benchmarks/RESULTS.md and benchmarks/results.png.
+# Benchmarks against micrograd, autograd, torch and jax (CPU) in their own .venv-bench (~2 GB),
+# -> benchmarks/RESULTS.md and results.png.  One thread per engine: multi-threaded BLAS on
+# these small matrices mostly measures the neighbours' load; the machine-wide OPENBLAS_CORETYPE
+# and OPENBLAS_L2_SIZE select a slower numpy kernel, so they are unset for the run.
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_ENV ?= env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
@@ -126,10 +101,7 @@ $(BENCH_STAMP): requirements.txt pyproject.toml benchmarks/requirements-peers.tx
 bench: $(BENCH_STAMP)
 	$(BENCH_ENV) $(BENCH_VENV)/bin/python -m benchmarks.run
 
-# Offline reveal.js decks, one per notebook, in build/slides/ (open index.html).
-# reveal.js and MathJax come from npm (slides/package-lock.json, npm ci into
-# build/npm/). Only stale decks are rebuilt; make test builds them itself too
-# (tests/test_slides_browser.py checks them in headless Chromium).
+# Offline reveal.js decks in build/slides/ (open index.html); only stale ones are rebuilt.
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
 
@@ -138,10 +110,8 @@ clean:
 	find . \( -path ./$(VENV) -o -path ./$(BENCH_VENV) \) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
 		| xargs -0 rm -rf
 
-# What students take home: PDFs of every deck and a handout per notebook
-# (build/pdf), the course website (build/site), and the offline kit for a lecture
-# hall (build/release/autodiff-course-VERSION.zip: website, decks, PDFs, notebooks,
-# library; unpack it and open index.html). See tools/pdfs.py and tools/website.py.
+# What students take home: PDFs of the decks and handouts (build/pdf), the website
+# (build/site) and the offline kit, build/release/autodiff-course-VERSION.zip.
 pdf: $(STAMP)
 	$(BIN)/python tools/pdfs.py
 

@@ -1,11 +1,6 @@
-"""The benchmark workloads at tiny sizes, for correctness only (no timing assertions).
-
-Every engine that the benchmarks time must agree with the reference answers to
-1e-8 relative; peers that are not installed (the course environment has none of
-them; `make bench` installs them into .venv-bench) are skipped, and the skip is
-reported, never silent. The last test runs the whole runner at its "tiny" size so
-the report code cannot rot either.
-"""
+"""The benchmark workloads at tiny sizes, for correctness only: every engine agrees with the
+reference answers to 1e-8 relative; a peer not installed (make bench installs them into
+.venv-bench) is skipped with the reason; the runner writes its report at the "tiny" size."""
 
 import numpy as np
 import pytest

@@ -50,11 +50,8 @@ def test_every_python_gets_one_exact_pin_of_each_package(python):
     assert set(pins_for(python)) == set(pins_for("3.11")), "a package pinned on one Python only"
 
 
-def test_the_course_library_is_installed_editable():
+def test_pins_cover_what_the_course_imports_and_install_the_course_editable():
     assert "-e ." in requirement_lines()
-
-
-def test_pins_cover_what_the_course_imports():
     needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",
               "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert",
               "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "jieba"}

@@ -1,23 +1,17 @@
-"""The project's modules form layers: no module imports, directly or through others, a
-module that imports it. Imports are read from the source with ``ast``,
-including those inside functions (a function-level import hides a cycle from Python's
-import machinery, not from a reader).
-
-``import_graph(paths, root)`` and ``find_cycle(graph)`` take any list of packages and
-modules; the tools in tools/ import each other by file name, so they are their own root.
-"""
+"""No project module imports, directly or through others, a module that imports it (imports
+read with ``ast``, function-level ones too: they hide a cycle from Python, not from a reader)."""
 
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED = ["ad_engine", "ad_course", "autodiff_helpers.py", "benchmarks"]
 
 
-def module_name(path, root):
-    """The dotted name of the module in ``path`` (a package's __init__.py: the package)."""
+def module_name(path, root):  # a package's __init__.py: the package
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -25,10 +19,8 @@ def module_name(path, root):
 
 
 def imported_modules(tree, name, is_package, modules):
-    """The modules among ``modules`` that import statements anywhere in ``tree`` (the
-    module ``name``) refer to: ``import a.b`` gives a.b; ``from a import b`` gives a.b if
-    that is a module, else a (b is a name defined in a); relative imports are resolved
-    against ``name``."""
+    """The ``modules`` that the imports anywhere in ``tree`` (module ``name``) refer to:
+    ``from a import b`` gives a.b if that is a module, else a; relative ones resolved."""
     package = name.split(".") if is_package else name.split(".")[:-1]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -46,9 +38,7 @@ def imported_modules(tree, name, is_package, modules):
 
 
 def import_graph(paths, root=ROOT):
-    """{module: set of project modules it imports} for the packages (directories) and
-    single modules (.py files) in ``paths``, relative to ``root``. Only imports of
-    modules in the graph are kept (numpy, the standard library... are left out)."""
+    """{module: the modules of the graph it imports} for the packages and modules in ``paths``."""
     files = []
     for entry in paths:
         path = Path(root, entry)
@@ -57,46 +47,26 @@ def import_graph(paths, root=ROOT):
     graph = {}
     for name, path in names.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        targets = imported_modules(tree, name, path.name == "__init__.py", names)
-        graph[name] = set(targets) - {name}
+        graph[name] = set(imported_modules(tree, name, path.name == "__init__.py", names)) - {name}
     return graph
 
 
 def find_cycle(graph):
-    """A list [m1, m2, ..., m1] of modules each importing the next, or None if the graph
-    has no cycle (an iterative depth-first search: white, grey on the path, black done)."""
-    state = {}
-    for start in sorted(graph):
-        if state.get(start):
-            continue
-        path, stack = [start], [iter(sorted(graph[start]))]
-        state[start] = "grey"
-        while stack:
-            target = next(stack[-1], None)
-            if target is None:
-                state[path.pop()] = "black"
-                stack.pop()
-            elif state.get(target) == "grey":
-                return path[path.index(target):] + [target]
-            elif target not in state:
-                state[target] = "grey"
-                path.append(target)
-                stack.append(iter(sorted(graph.get(target, ()))))
+    """[m1, m2, ..., m1], each importing the next, or None."""
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as error:
+        return error.args[1][::-1]  # graphlib lists each module after the one it imports
     return None
 
 
-def test_the_project_has_no_import_cycle():
+def test_the_project_has_no_import_cycle_and_the_engine_imports_nothing_from_the_course():
     graph = import_graph(CHECKED)
     assert "ad_engine.rules" in graph and "ad_engine.rules" in graph["ad_engine.numpy_rules"]
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
-
-
-def test_the_engine_imports_nothing_from_the_course():
-    graph = import_graph(CHECKED)
-    for name, targets in graph.items():
-        if name.startswith("ad_engine"):
-            assert not {t for t in targets if not t.startswith("ad_engine")}, name
+    assert not {(name, t) for name, targets in graph.items() if name.startswith("ad_engine")
+                for t in targets if not t.startswith("ad_engine")}
 
 
 def test_a_cycle_through_a_function_level_import_is_found(tmp_path):

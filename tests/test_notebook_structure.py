@@ -1,10 +1,5 @@
-"""Rules every notebook in notebooks/ follows (see CONTRIBUTING.md).
-
-Each rule is a test parametrized over the notebooks, so a new notebook is checked
-as soon as it exists; a failure names the notebook, the rule and every cell that
-breaks it.  What ``make nav`` generates (navigation cells, RISE settings, the
-README's tables) must be current.
-"""
+"""Rules every notebook in notebooks/ follows (see CONTRIBUTING.md), each a test over the
+notebooks, naming every cell that breaks it; what ``make nav`` generates is current."""
 
 import re
 

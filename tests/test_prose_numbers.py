@@ -1,28 +1,20 @@
-"""Every number the prose states as a result is printed by the same notebook or is a quoted constant.
+"""Every number the prose states is printed by the same notebook or is a quoted constant.
 
-For each markdown cell of each notebook in ``notebooks/``, the numbers it states
-(decimals, percentages, powers of ten written as ``a \\times 10^{b}``, integers of
-two or more digits) must be found, to the precision the prose gives them:
-
-1. in the stored text output of a code cell of the same notebook that nbval
-   compares (not tagged ``nbval-ignore-output``), or
-2. as a literal in the code of the same notebook (a parameter the code sets), or
-3. in ``tests/prose_constants.csv``: a quoted constant with its source.
-
-A number found only in the output of an ``nbval-ignore-output`` cell (a timing,
-a figure that changes from run to run) is reported unless a ``check`` cell of
-the notebook asserts a range containing it, i.e. the number also appears as a
-literal in a check cell.  Numbers qualified as approximate ("约", "左右", "~",
-"≈") are a measurement, never matched against code literals; an approximate
-whole number ("30 左右") is matched within 10 % against the outputs of the code
-cells near it only (8 cells before, 3 after).  Headings, inline code, single
-digits and names such as "第 05 讲", "练习 2", "表 3" are not results.
+A number in a markdown cell (decimals, percentages, ``a \\times 10^{b}``, integers of two or
+more digits; not headings, inline code, single digits or names like "第 05 讲") must be,
+to the precision stated: in the text output of a code cell nbval compares, a literal in
+the notebook's code, or in tests/prose_constants.csv with its source.  A number found only
+in an ``nbval-ignore-output`` output needs a check cell asserting its range (the number
+as a literal there).  An approximate number ("约", "左右", "≈") is a measurement, never a
+code literal; an approximate whole number ("30 左右") matches within 10 % an output of
+the code cells near it (8 before, 3 after).
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -31,117 +23,73 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CONSTANTS = ROOT / "tests" / "prose_constants.csv"
-
 APPROXIMATE = re.compile(r"(约|大约|左右|近|\\approx|≈|~|\\sim)")
+HALF = 0.5 * (1 + 1e-9)  # half the last digit's place, and round-off
 
 
 def _text_outputs(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type in ("execute_result", "display_data"):
-            parts.append(output.get("data", {}).get("text/plain", ""))
-    return "\n".join(parts)
+    return "\n".join(o.text if o.output_type == "stream" else o.get("data", {}).get("text/plain", "")
+                     for o in cell.get("outputs", []) if o.output_type != "error")
 
 
 def _numbers_in_text(text: str) -> list[float]:
-    found = []
-    for match in re.finditer(r"[-+]?\d+(?:_\d+)*(?:\.\d*)?(?:[eE][-+]?\d+)?", text):
-        try:
-            found.append(float(match.group().replace("_", "")))
-        except ValueError:
-            continue
-    return found
+    return [float(m.replace("_", ""))
+            for m in re.findall(r"[-+]?\d+(?:_\d+)*(?:\.\d*)?(?:[eE][-+]?\d+)?", text)]
 
 
 def _strip_markdown(source: str) -> str:
-    source = re.sub(r"```.*?```", " ", source, flags=re.S)  # code blocks
-    source = re.sub(r"`[^`]*`", " ", source)  # inline code
-    source = re.sub(r"\]\([^)]*\)", "]", source)  # link targets
-    source = re.sub(r"<!--.*?-->", " ", source, flags=re.S)
-    source = re.sub(
-        r"^#+ .*$", " ", source, flags=re.M
-    )  # headings name things, they do not measure
-    source = re.sub(r"(?<=[_^])\{[^{}]*\}", "{}", source)  # indices and exponents in formulas ...
-    source = re.sub(r"(?<=[_^])[\w-]", "", source)
+    for pattern, repl in ((r"```.*?```", " "), (r"`[^`]*`", " "), (r"\]\([^)]*\)", "]"),
+                          (r"<!--.*?-->", " "),
+                          (r"(?m)^#+ [^\n]*$", " "),  # headings name things, they do not measure
+                          (r"(?<=[_^])\{[^{}]*\}", "{}"),  # indices and exponents in formulas
+                          (r"(?<=[_^])[\w-]", "")):
+        source = re.sub(pattern, repl, source, flags=re.S)
     return source
 
 
+@dataclass
 class Stated:
-    def __init__(self, value: float, decimals: int, approximate: bool, percent: bool, text: str):
-        self.value, self.decimals, self.approximate = value, decimals, approximate
-        self.percent, self.text = percent, text
-
-    def tolerance(self) -> float:
-        if self.decimals > 0:
-            step = 10.0**-self.decimals
-        elif self.approximate:  # "30 左右": within 5 %
-            step = max(1.0, 0.2 * abs(self.value))
-        else:
-            step = 1.0
-        return 0.5 * step * (1 + 1e-9)
-
-    def local(self) -> bool:
-        """An approximate whole number ("30 左右") reads an output near it."""
-        return self.approximate and self.decimals == 0 and not self.exponent_scaled
+    value: float
+    tolerance: float
+    approximate: bool
+    percent: bool
+    text: str
+    local: bool = False  # an approximate whole number ("30 左右") reads an output near it
 
     def matches(self, value: float) -> bool:
-        tolerance = self.tolerance() * (abs(self.value) if self.exponent_scaled else 1)
-        candidates = [value, abs(value)]
-        if self.percent:
-            candidates += [100 * value, 100 * abs(value)]
-        return any(abs(c - self.value) <= tolerance for c in candidates)
+        candidates = [value, abs(value)] + ([100 * value, 100 * abs(value)] if self.percent else [])
+        return any(abs(c - self.value) <= self.tolerance for c in candidates)
 
-    exponent_scaled = False
+
+def decimals(number: str) -> int:
+    return len(number.split(".")[1]) if "." in number else 0
 
 
 def stated_numbers(source: str) -> list[Stated]:
     """The numbers a markdown cell states, with the precision it gives."""
+    powers = []  # a \\times 10^{k} (a bare 10^{k} is a size, not a result), and 1e-08 as printed
+    for match in re.finditer(r"(?P<m>\d+(?:\.\d+)?)\s*(?:\\times|×|\\cdot)\s*10\^\{?(?P<e>[-−]?\d+)\}?"
+                             r"|(?<![\w.])(?P<m2>\d+(?:\.\d+)?)e(?P<e2>[-+]?\d+)\b", source):
+        mantissa = match["m"] or match["m2"]
+        value = float(mantissa) * 10.0 ** int((match["e"] or match["e2"]).replace("−", "-"))
+        tolerance = HALF * 10.0 ** -decimals(mantissa) / float(mantissa) * abs(value)
+        powers.append(Stated(value, tolerance, False, False, match.group()))
+    text = _strip_markdown(re.sub(r"(?:\d+(?:\.\d+)?\s*(?:\\times|×|\\cdot)\s*)?10\^\{?[-−]?\d+\}?"
+                                  r"|(?<![\w.])\d+(?:\.\d+)?e[-+]?\d+\b", " ", source))
     found = []
-    powers = []
-    # a \times 10^{k} and 10^{k} first, before exponents are stripped
-    for match in re.finditer(
-        r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:\\times|×|\\cdot)\s*)?10\^\{?(?P<e>[-−]?\d+)\}?", source
-    ):
-        exponent = int(match.group("e").replace("−", "-"))
-        mantissa = match.group("m")
-        if mantissa is None:
-            continue  # a bare power of ten is an order of magnitude or a size, not a result
-        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        stated = Stated(float(mantissa) * 10.0**exponent, 0, False, False, match.group())
-        stated.exponent_scaled = True
-        stated.tolerance = lambda d=decimals, m=float(mantissa): 0.5 * 10.0**-d / m * (1 + 1e-9)
-        powers.append(stated)
-    for match in re.finditer(r"(?<![\w.])(?P<m>\d+(?:\.\d+)?)e(?P<e>[-+]?\d+)\b", source):
-        mantissa = match.group("m")  # 1e-08, as code prints it
-        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        stated = Stated(float(match.group()), 0, False, False, match.group())
-        stated.exponent_scaled = True
-        stated.tolerance = lambda d=decimals, m=float(mantissa): 0.5 * 10.0**-d / m * (1 + 1e-9)
-        powers.append(stated)
-    text = re.sub(
-        r"(?:\d+(?:\.\d+)?\s*(?:\\times|×|\\cdot)\s*)?10\^\{?[-−]?\d+\}?"
-        r"|(?<![\w.])\d+(?:\.\d+)?e[-+]?\d+\b",
-        " ",
-        source,
-    )
-    text = _strip_markdown(text)
     for match in re.finditer(
         r"(?<![\w.\\])(?P<number>\d+(?:\.\d+)?)(?P<percent>\s*(?:\\%|%|％))?(?![\w.]*\d)", text
     ):
-        number = match.group("number")
-        decimals = len(number.split(".")[1]) if "." in number else 0
-        if decimals == 0 and len(number) < 2:
+        number, places = match["number"], decimals(match["number"])
+        if places == 0 and len(number) < 2:
             continue  # single digits: counts of things on the slide, indices, small factors
-        before = text[max(0, match.start() - 6) : match.start()]
-        after = text[match.end() : match.end() + 4]
+        before, after = text[max(0, match.start() - 6):match.start()], text[match.end():match.end() + 4]
         if re.search(r"(第|练习|表|图|Table|Eq)\s*$", before):
             continue  # 第 05 讲, 练习 2, 表 3: names, not results
         approximate = bool(APPROXIMATE.search(before + after))
-        found.append(
-            Stated(float(number), decimals, approximate, bool(match.group("percent")), number)
-        )
+        step = 10.0 ** -places if places else max(1.0, 0.2 * float(number)) if approximate else 1.0
+        found.append(Stated(float(number), HALF * step, approximate, bool(match["percent"]), number,
+                            local=approximate and places == 0))
     return powers + found
 
 
@@ -177,14 +125,14 @@ def problems(path: Path, constants: dict[str, list[float]] | None = None) -> lis
         for stated in stated_numbers(cell.source):
             where = f"{path.name} c{index} ({cell.get('id')}): {stated.text}"
             near = range(index - 8, index + 4)  # an approximate figure reads a nearby output
-            if any(stated.matches(v) for i, v in compared if not stated.local() or i in near):
+            if any(stated.matches(v) for i, v in compared if not stated.local or i in near):
                 continue
             if not stated.approximate and any(stated.matches(v) for v in literals):
                 continue
             if any(stated.matches(v) for v in quoted):
                 continue
             sources = sorted(
-                {i for i, v in ignored if stated.matches(v) and (not stated.local() or i in near)}
+                {i for i, v in ignored if stated.matches(v) and (not stated.local or i in near)}
             )
             if sources:
                 if any(stated.matches(v) for v in checked):

@@ -1,8 +1,4 @@
-"""Every notebook survives being re-run as students re-run it (tools/rerun_check.py).
-
-In one kernel: Run All, Run All again, then every code cell twice in a row; each
-execution must reproduce the stored outputs as nbval compares them.
-"""
+"""Every notebook gives its stored outputs when re-run as students re-run it (tools/rerun_check.py)."""
 
 import nbformat
 import pytest

@@ -1,11 +1,5 @@
-"""What students take home: the release kit (website, decks, PDFs) opened offline in Chromium.
-
-The module builds the kit once (``make release`` does the same), unpacks its zip
-into a scratch folder and opens it there with every request outside that folder
-refused: the website's pages load with no failed request, its Chinese search
-finds the notebooks, every image on the site and in the decks has alt text, and
-the PDFs have one page per planned slide and an embedded CJK font.
-"""
+"""The release kit (make release: website, decks, PDFs), unzipped and opened in Chromium
+with every request outside it refused."""
 
 from __future__ import annotations
 
@@ -20,6 +14,7 @@ import pytest
 import pdfs
 import tracks
 import website
+from browser import OfflinePage, launch
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdffonts") is None, reason="needs poppler-utils (apt-get install -y poppler-utils)")
@@ -36,10 +31,10 @@ def kit(tmp_path_factory, playwright_driver) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(playwright_driver):
-    b = playwright_driver.chromium.launch(executable_path=pdfs.CHROMIUM, args=pdfs.BROWSER_ARGS)
-    yield b
-    b.close()
+def browser(playwright_driver, tmp_path_factory):
+    context = launch(playwright_driver, tmp_path_factory.mktemp("chromium-kit"))
+    yield context
+    context.close()
 
 
 def described(alt: str) -> bool:
@@ -48,23 +43,13 @@ def described(alt: str) -> bool:
 
 
 def open_offline(browser, kit: Path, relative: str, query: str = ""):
-    """Open ``relative`` in ``kit``; return the page and the list of refused/failed requests."""
-    page, failed = browser.new_page(), []
-
-    def route(r):
-        url = r.request.url
-        inside = url.startswith("file://") and Path(url[7:].split("?")[0]).resolve().is_relative_to(kit)
-        if inside or url.startswith("data:"):
-            r.continue_()
-        else:
-            failed.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("requestfailed", lambda request: failed.append(request.url))
-    page.goto((kit / relative).as_uri() + query, wait_until="load")
-    page.wait_for_function("() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0")
-    return page, failed
+    """Open ``relative`` in ``kit``; return the page and a function listing refused or failed
+    requests."""
+    offline = OfflinePage(browser, kit)
+    offline.page.goto((kit / relative).as_uri() + query, wait_until="load")
+    offline.page.wait_for_function(
+        "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0")
+    return offline.page, lambda: offline.problems(script_errors=False)
 
 
 def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(kit, browser):
@@ -75,7 +60,7 @@ def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(ki
         page, failed = open_offline(browser, kit, relative)
         alts = page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('alt') || '')")
         page.close()
-        assert failed == [], f"{relative}: {failed}"
+        assert failed() == [], f"{relative}: {failed()}"
         assert all(described(alt) for alt in alts), f"{relative}: {alts}"
 
 
@@ -85,7 +70,7 @@ def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, browser, t
     page.wait_for_selector("#search-results li", timeout=30_000)
     hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
     page.close()
-    assert failed == []
+    assert failed() == []
     assert any(notebook in hit for hit in hits[:3]), hits
 
 

@@ -7,6 +7,7 @@ import sys
 import nbformat
 import pytest
 
+import course
 import nav
 import tracks
 from course import ROOT, course_notebooks, is_nav_cell
@@ -99,7 +100,7 @@ def test_nav_updates_titles_and_removes_stray_navigation_cells(tmp_path):
     nav.refresh(tmp_path, readme=None)
     nb = nbformat.read(second, as_version=4)
     nb.cells[1].source = "# B renamed"
-    nb.cells.insert(2, nbformat.v4.new_markdown_cell(nav.MARKER + "\nstale copy"))
+    nb.cells.insert(2, nbformat.v4.new_markdown_cell(course.MARKER + "\nstale copy"))
     nb.metadata.rise.update(theme="simple", autolaunch=True)  # a theme of its own: reset
     nbformat.write(nb, second)
     assert nav.refresh(tmp_path, readme=None) == [first, second]

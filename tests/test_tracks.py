@@ -1,17 +1,10 @@
-"""Core/extended badges, the lecturer's clock, the lecture plan and notebook (tools/tracks.py).
-
-The course: every section carries a badge, the core path fits the slot on the
-clock of course.toml and ends with the PyTorch training loop, and the lecture
-notebook, run top to bottom in one kernel as "Run All" would before a live RISE
-lecture, reproduces the notebooks' stored outputs.  (That README's plan is the
-one the badges give is part of tests/test_notebook_structure.py's check that
-``make nav`` would change nothing.)  The tool itself is checked on small
-notebooks made here.
-"""
+"""Tracks (tools/tracks.py): every section carries a badge, the core path fits the slot on
+course.toml's clock and ends with a network trained by hand, and the lecture notebook, run
+in one kernel as "Run All" before a RISE lecture, gives the notebooks' stored outputs.  The
+tool itself is checked on small notebooks made here."""
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import build_slides
 import course
@@ -19,7 +12,7 @@ import nav
 import tracks
 from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type
 from nbbuild import code, md, solution, write_notebook
-from record import CurrentEnvKernelManager
+from record import notebook_client
 from rerun_check import comparable
 
 NOTEBOOKS = course_notebooks()
@@ -33,22 +26,17 @@ def test_every_section_carries_a_badge(path):
     assert tracks.problems(nb) == [], path.name
 
 
-def test_the_core_path_fits_the_slot_on_the_lecturers_clock():
-    minutes, slides = tracks.plan().minutes, tracks.plan().slide_count
-    assert minutes <= CONFIG["lecture"]["minutes"], (
-        f"the core path takes {minutes:g} minutes on the clock of course.toml")
-    assert slides <= CONFIG["lecture"]["max_slides"], slides
-
-
-def test_the_core_path_covers_the_original_plan_and_ends_with_a_network_trained_by_hand():
+def test_the_core_path_fits_the_slot_and_ends_with_a_network_trained_by_hand():
     plan = tracks.plan()
+    assert plan.minutes <= CONFIG["lecture"]["minutes"], (
+        f"the core path takes {plan.minutes:g} minutes on the clock of course.toml")
+    assert plan.slide_count <= CONFIG["lecture"]["max_slides"], plan.slide_count
     numbers = [p.path.name[:2] for p in plan.lecture_parts]
     assert numbers[:6] == ["01", "02", "03", "04", "05", "06"], numbers
     last = plan.lecture_parts[-1]
     nb = read(last.path)
-    core_code = [
-        nb.cells[i].source for s in last.core_slides for i in s.cells if nb.cells[i].cell_type == "code"
-    ]
+    core_code = [nb.cells[i].source for s in last.core_slides for i in s.cells
+                 if nb.cells[i].cell_type == "code"]
     # the fifth goal, a network trained by hand: a gradient step written out (leaves, loss,
     # backward, theta - lr * grad) and a loop of such steps, on the core slides themselves
     steps = [src for src in core_code if ".backward()" in src and "- lr *" in src]
@@ -56,13 +44,10 @@ def test_the_core_path_covers_the_original_plan_and_ends_with_a_network_trained_
     assert steps and loops, f"no core code cell of {last.path.name} trains the network by hand"
 
 
-
 def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
     lecture = tracks.lecture_notebook()
     stored = nbformat.reads(course.notebook_text(lecture), as_version=4)
-    NotebookClient(lecture, timeout=600, kernel_name="python3",
-                   kernel_manager_class=CurrentEnvKernelManager,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook_client(lecture, tmp_path / "lecture.ipynb").execute()
     rules = course.sanitize_rules()
     differ = [  # compared as nbval compares them
         f"{old.id}: {was!r:.120} -> {now!r:.120}"
@@ -72,8 +57,6 @@ def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
     ]
     assert not differ, "outputs differ from the notebooks':\n  " + "\n  ".join(differ)
 
-
-# --- the tool, on small notebooks ------------------------------------------------------------
 
 SETUP = "%matplotlib inline\nimport autodiff_helpers as ad\nad.use_course_style()"
 
@@ -166,7 +149,7 @@ def test_readme_plan_and_core_description_come_from_the_badges(tmp_path):
     folder.mkdir()
     first, _ = two_notebooks(folder)
     with pytest.raises(ValueError, match="LECTURE PLAN"):
-        tracks.readme_with_plan("no markers", tracks.plan(course_notebooks(folder)), tmp_path)
+        course.between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
     readme = tmp_path / "README.md"
     readme.write_text(f"{nav.TABLE_BEGIN}\n{nav.TABLE_END}\n{tracks.PLAN_BEGIN}\nold\n{tracks.PLAN_END}\n")
     nav.refresh(folder, readme)

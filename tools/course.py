@@ -1,10 +1,5 @@
-"""What every tool reads: the course settings (course.toml) and the notebooks' cells.
-
-A notebook's title is its first ``# `` heading and its one-line English summary
-is ``metadata.course.summary``; navigation cells carry the ``<!--NAVIGATION-->``
-marker; the slides are cut where a cell's ``slideshow.slide_type`` is ``slide``
-or ``subslide``.
-"""
+"""What every tool reads: course.toml, the notebooks' cells (a title is the first ``# ``
+heading, a summary ``metadata.course.summary``), nbval's sanitize rules."""
 
 from __future__ import annotations
 
@@ -25,7 +20,7 @@ HEADING = re.compile(r"#{1,2}\s")  # a # or ## heading: such a cell starts a sli
 
 
 def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
-    """Return the notebooks of ``folder`` in course order (sorted by file name)."""
+    """The notebooks of ``folder`` in course order (sorted by file name)."""
     return sorted(p for p in Path(folder).glob("*.ipynb") if not p.name.startswith("."))
 
 
@@ -34,7 +29,7 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 
 def notebook_text(nb: nbformat.NotebookNode) -> str:
-    """Return the exact text ``nbformat.write`` would store for ``nb``."""
+    """The exact text ``nbformat.write`` would store for ``nb``."""
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
@@ -57,7 +52,7 @@ def first_line(cell) -> str:
 
 
 def title(path: Path, nb: nbformat.NotebookNode | None = None) -> str:
-    """Return the text of the notebook's first ``# `` heading (the file stem if none)."""
+    """The text of the notebook's first ``# `` heading (the file stem if none)."""
     nb = read(path) if nb is None else nb
     for cell in nb.cells:
         if cell.cell_type == "markdown" and not is_nav_cell(cell):
@@ -72,7 +67,7 @@ def summary(nb: nbformat.NotebookNode) -> str:
 
 
 def sanitize_rules(path: Path = SANITIZE_FILE) -> list[tuple[re.Pattern, str]]:
-    """Return the (regex, replacement) pairs of the nbval sanitize file, parsed by nbval."""
+    """The (regex, replacement) pairs of the nbval sanitize file, parsed by nbval."""
     return [(re.compile(r), s) for r, s in get_sanitize_patterns(path.read_text(encoding="utf-8"))]
 
 
@@ -80,3 +75,11 @@ def sanitize(text: str, rules) -> str:
     for pattern, replacement in rules:
         text = pattern.sub(replacement, text)
     return text
+
+
+def between(text: str, begin: str, end: str, body: str) -> str:
+    """``text`` with ``body`` between the marker lines ``begin`` and ``end``."""
+    first, last = text.find(begin), text.find(end)
+    if first < 0 or last < first:
+        raise ValueError(f"README needs the markers {begin!r} and {end!r}")
+    return f"{text[:first + len(begin)]}\n{body}\n{text[last:]}"

@@ -1,18 +1,8 @@
-"""Refresh what is generated from the notebooks: navigation, RISE settings, README tables.
+"""Refresh what is generated from the notebooks (``make nav``): each notebook's navigation
+cells (found by their marker, so a second run changes nothing) and its RISE settings
+(course.toml), and README.md's table of notebooks and lecture plan.
 
-Every notebook ``notebooks/NN_slug.ipynb`` gets a markdown cell at the top and at
-the bottom::
-
-    <!--NAVIGATION-->
-    < [previous title](prev.ipynb) | [目录 (Contents)](../README.md#notebooks) | [next title](next.ipynb) >
-
-found by the marker and rewritten in place, so running this again changes
-nothing; and the RISE settings of course.toml in ``metadata.rise``.  README.md
-gets the table of notebooks (each notebook's first ``#`` heading and its
-``metadata.course.summary``) and the lecture plan of ``tools/tracks.py``.
-
-Usage: ``python tools/nav.py`` (refresh), ``python tools/nav.py --check`` (exit 1
-and list the files that a refresh would change).
+Usage: ``python tools/nav.py`` (refresh) or ``--check`` (list the stale files, exit 1).
 """
 
 from __future__ import annotations
@@ -25,9 +15,7 @@ import nbformat
 
 import course
 import tracks
-from course import CONFIG, MARKER, NOTEBOOK_DIR, README, course_notebooks, notebook_text, title
-
-ROOT = course.ROOT  # where other tools and tests find the repository
+from course import CONFIG, NOTEBOOK_DIR, README, ROOT, course_notebooks, notebook_text, title
 
 CONTENTS_LINK = "[目录 (Contents)](../README.md#notebooks)"
 NAV_IDS = ("navigation-top", "navigation-bottom")
@@ -47,7 +35,7 @@ def nav_source(previous: Path | None, following: Path | None) -> str:
     parts = [f"< [{title(previous)}]({previous.name})"] if previous else []
     parts.append(CONTENTS_LINK)
     parts += [f"[{title(following)}]({following.name}) >"] if following else []
-    return MARKER + "\n" + " | ".join(parts)
+    return course.MARKER + "\n" + " | ".join(parts)
 
 
 def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
@@ -62,12 +50,7 @@ def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNo
     bottom = cells.pop() if cells and course.is_nav_cell(cells[-1]) else None
     cells[:] = [c for c in cells if not course.is_nav_cell(c)]  # stray copies in the middle
     for position, (cell, cell_id) in enumerate(zip((top, bottom), NAV_IDS)):
-        if cell is None:
-            cell = nbformat.v4.new_markdown_cell()
-            if nb.get("nbformat_minor", 5) >= 5:  # cell ids exist from nbformat 4.5 on
-                cell.id = cell_id
-            else:
-                cell.pop("id", None)
+        cell = cell or nbformat.v4.new_markdown_cell(id=cell_id)
         cell.source = source
         cell.metadata = nbformat.from_dict(NAV_METADATA)
         cell.pop("attachments", None)
@@ -85,21 +68,11 @@ def contents_table(folder: Path = NOTEBOOK_DIR) -> str:
     return "\n".join(rows)
 
 
-def readme_with_contents(text: str, folder: Path = NOTEBOOK_DIR) -> str:
-    begin, end = text.find(TABLE_BEGIN), text.find(TABLE_END)
-    if begin < 0 or end < begin:
-        raise ValueError(f"README needs the markers {TABLE_BEGIN!r} and {TABLE_END!r}")
-    return f"{text[:begin + len(TABLE_BEGIN)]}\n{contents_table(folder)}\n{text[end:]}"
-
-
 def pending_changes(
     folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=()
 ) -> dict[Path, str]:
-    """Return {file: new text} for every file that a refresh would change.
-
-    Notebooks in ``exclude`` are left out (``make record`` leaves a notebook whose
-    execution failed untouched).
-    """
+    """{file: new text} for every file a refresh would change, but the notebooks in
+    ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
     changes = {}
     excluded = {Path(p).resolve() for p in exclude}
     for path in course_notebooks(folder):
@@ -109,9 +82,10 @@ def pending_changes(
             changes[path] = new
     if readme is not None and readme.exists():
         old = readme.read_text(encoding="utf-8")
-        new = readme_with_contents(old, folder)
+        new = course.between(old, TABLE_BEGIN, TABLE_END, contents_table(folder))
         if tracks.PLAN_BEGIN in new:
-            new = tracks.readme_with_plan(new, tracks.plan(course_notebooks(folder)), folder.parent)
+            plan = tracks.plan_markdown(tracks.plan(course_notebooks(folder)), folder.parent)
+            new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)
         if new != old:
             changes[readme] = new
     return changes

@@ -1,10 +1,6 @@
-"""Write course notebooks from a throwaway Python build script (see CONTRIBUTING.md).
-
-``write_notebook(path, [md(...), code(...), solution(...)], summary=...)`` writes a
-notebook without outputs; ``make record`` then executes it, stores the outputs and
-adds the navigation cells.  Each cell gets ``slideshow.slide_type`` metadata:
-``slide``, ``subslide``, ``fragment`` (next click), ``-`` (continue the slide),
-``skip`` (not on the slides) or ``notes`` (speaker notes).
+"""Write course notebooks from a throwaway build script (see CONTRIBUTING.md): cells with
+their slide type (slide, subslide, fragment, ``-`` continue, skip, notes); ``make record``
+then executes the notebook and adds its navigation.
 """
 
 from __future__ import annotations
@@ -27,7 +23,7 @@ def _slide_metadata(slide: str) -> dict:
 
 
 def md(text: str, slide: str = "slide") -> nbformat.NotebookNode:
-    """Return a markdown cell; a heading ``#``/``##`` must start a slide or subslide."""
+    """A markdown cell; a heading ``#``/``##`` must start a slide or subslide."""
     text = text.strip("\n")
     if HEADING.match(text) and slide not in ("slide", "subslide"):
         raise ValueError(f"a heading cell must use slide='slide' or 'subslide': {text[:40]!r}")
@@ -35,7 +31,7 @@ def md(text: str, slide: str = "slide") -> nbformat.NotebookNode:
 
 
 def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.NotebookNode:
-    """Return a code cell with the given slide type and cell tags (e.g. ``raises-exception``)."""
+    """A code cell with the given slide type and cell tags (e.g. ``raises-exception``)."""
     metadata = _slide_metadata(slide)
     if tags:
         metadata["tags"] = list(tags)
@@ -43,31 +39,18 @@ def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.Noteb
 
 
 def solution(src: str, slide: str = "skip") -> nbformat.NotebookNode:
-    """Return a solution code cell: tagged ``solution``, source and outputs collapsed in
-    JupyterLab, off the slides (slide type ``skip``).
-
-    nbval and ``make record`` still execute it, so a solution should ``assert``
-    its result.
-    """
+    """A solution: tagged ``solution``, collapsed in JupyterLab, off the slides; nbval still
+    runs it, so it should ``assert`` its result."""
     cell = code(src, slide=slide, tags=("solution",))
     cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
     return cell
 
 
 def write_notebook(path: str | Path, cells: list, summary: str) -> Path:
-    """Write ``cells`` as an nbformat-4 notebook with the python3 kernel; return the path.
-
-    ``summary`` is a one-line English description, used for the notebook table
-    in README.md (``tools/nav.py``).
-    """
-    nb = new_notebook(cells=list(cells))
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-        "name": "python3",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.metadata["course"] = {"summary": summary}
+    """Write ``cells`` as a python3 notebook; ``summary`` (one line, English) is its README row."""
+    nb = new_notebook(cells=list(cells), metadata={
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}, "course": {"summary": summary}})
     nbformat.validate(nb)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

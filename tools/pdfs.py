@@ -1,30 +1,19 @@
-"""PDFs of the course for students to take home (``make pdf``).
-
-* ``build/pdf/lecture.slides.pdf`` and one ``NN_slug.slides.pdf`` per notebook:
-  the offline reveal.js decks of ``make slides`` printed by Chromium in
-  reveal's print mode, one 1280x720 page per slide (fragments are not split).
-* ``build/pdf/NN_slug.handout.pdf``: the notebook as a reader sees it (prose,
-  code, outputs, figures), A4, without the navigation lines, the hidden check
-  cells and the exercises' solutions (those stay in the notebooks, where they
-  are hidden until a student opens them).
-
-Chromium is Debian's ``/usr/bin/chromium``, driven by Playwright from PyPI;
-every request that leaves the build folder is refused, so a PDF that needs the
-network fails here instead of printing an empty formula. MathJax 2 typesets the
-formulas (the copy ``make slides`` vendors); the CJK glyphs come from the
-system's fonts (fonts-wqy-microhei) and are embedded by Chromium.
-
+"""PDFs to take home (``make pdf``), printed by Debian's Chromium (Playwright) into build/pdf/:
+each deck of ``make slides`` in reveal's print mode (a 1280x720 page per slide) and each
+notebook's A4 handout without navigation, checks and solutions.  Every request outside the
+build folder is refused, so a PDF that needs the network fails here instead of printing an
+empty formula; the CJK font (fonts-wqy-microhei) is embedded.
 Usage: ``python tools/pdfs.py [NOTEBOOK ...]`` (all notebooks by default).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
 import build_slides
@@ -34,7 +23,7 @@ ROOT = course.ROOT
 PDF_DIR = ROOT / "build" / "pdf"
 SLIDES_DIR = build_slides.BUILD_DIR
 HANDOUT_TAGS = ("navigation", "check", "solution")
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")  # Debian's
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 HANDOUT_CSS = """
@@ -47,15 +36,11 @@ img { max-width: 100%; height: auto; }
 
 
 def handout_html(notebook: Path) -> str:
-    """Return the handout of ``notebook`` as HTML, with MathJax loaded from the vendored copy."""
-    config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = set(HANDOUT_TAGS)
-    config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=config, template_name="classic")  # reads cell metadata "alt"
-    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    exporter.mathjax_url = build_slides.MATHJAX_URL
-    nb = nbformat.read(notebook, as_version=4)
-    body, _ = exporter.from_notebook_node(nb)
+    """The handout of ``notebook`` as HTML, with MathJax loaded from the vendored copy."""
+    exporter = HTMLExporter(template_name="classic", mathjax_url=build_slides.MATHJAX_URL,
+                            config=Config({"TagRemovePreprocessor": {  # classic reads metadata alt
+                                "enabled": True, "remove_cell_tags": set(HANDOUT_TAGS)}}))
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
     return body.replace("</head>", f"<style>{HANDOUT_CSS}</style></head>", 1)
 
 

@@ -1,33 +1,14 @@
-"""Lecture prose and what the slides show: the course's writing rules, as a tool and a test.
+"""The course's writing rules for prose and for what the slides show (a tool and a test).
 
-Prose (markdown cells, navigation cells left out; math, inline code and link
-targets removed first):
+Prose (markdown, math, code and link targets removed): one Chinese term per concept
+(docs/glossary.csv; a forbidden variant may be named once, beside the chosen term, in the
+notebook that introduces it), an English gloss only at its first use, Chinese quotes and
+brackets around Chinese text, no meta-talk (META_WORDS), no telegraphic "=" or "→".
+Shown cells (not ``skip``/``notes``): no assert, no private name, at most MAX_CODE_LINES
+lines; a figure has a sentence on its slide and alt text (metadata ``alt``) everywhere,
+which the decks, handouts and website give to the image; no slide holds a heading alone.
 
-- glossary: one Chinese term per concept (docs/glossary.csv). A forbidden variant
-  may be named once, in the notebook that introduces the term and in a cell that
-  also names the chosen term ("后向模式（也叫反向模式）"); anywhere else it fails;
-- an English gloss in parentheses after Chinese text, e.g. "自动微分（automatic
-  differentiation）", only at its first use in a notebook (the ``#`` title line,
-  which the navigation cells copy, is not counted);
-- Chinese text in ASCII quotes "..." or in half-width brackets ( ... );
-- meta-talk a lecturer does not say to students (META_WORDS);
-- telegraphic "=" or "→" between words of a sentence (outside math and code).
-
-Shown cells (slide type other than ``skip`` and ``notes``):
-
-- no ``assert`` in a shown code cell (checks go into cells tagged ``check``,
-  slide type ``skip``, source hidden);
-- no private name (``_op``, ``node._parents``, ``ad._metropolis_update``) in a
-  shown code cell's source or text output;
-- no shown code cell longer than MAX_CODE_LINES lines;
-- every figure (a shown code cell with an image output) has a sentence of prose
-  on its slide (a shown markdown cell of the same slide with text beyond the
-  heading); no slide that holds a heading alone;
-- every figure, shown or not, has alt text: one sentence in its cell's metadata
-  ``alt``, which the decks, the handouts and the website give to the image.
-
-Usage: ``python tools/prose.py [notebook ...]`` prints every violation and a
-count per notebook and rule; exit status 1 if there is any.
+Usage: ``python tools/prose.py [notebook ...]``: every violation, counts; exit 1 if any.
 """
 
 from __future__ import annotations
@@ -41,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+import tracks
 from course import ROOT, course_notebooks, is_nav_cell
 from course import slide_type as stored_slide_type
 
@@ -85,12 +67,9 @@ class Problem:
 
 def glossary(path: Path = GLOSSARY) -> list[Term]:
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return [
-        Term(r["chinese"], r["english"], r["introduced_in"],
-             tuple(v.strip() for v in r["forbidden_variants"].split(";") if v.strip()))
-        for r in rows
-    ]
+        return [Term(r["chinese"], r["english"], r["introduced_in"],
+                     tuple(v.strip() for v in r["forbidden_variants"].split(";") if v.strip()))
+                for r in csv.DictReader(handle)]
 
 
 def slide_type(cell) -> str:
@@ -100,18 +79,13 @@ def slide_type(cell) -> str:
 def prose(source: str) -> str:
     """The sentences of a markdown cell: math, code, link targets and comments removed."""
     for pattern, repl in ((HTML_COMMENT, " "), (FENCED_CODE, " "), (MATH, " $ "),
-                          (INLINE_CODE, " `code` "),
-                          (LINK_TARGET, "]")):
+                          (INLINE_CODE, " `code` "), (LINK_TARGET, "]")):
         source = pattern.sub(repl, source)
     return source
 
 
-def notebook_number(path: Path) -> str:
-    return path.name[:2]
-
-
 def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
-    name, number = path.name, notebook_number(path)
+    name, number = path.name, path.name[:2]
     found: list[Problem] = []
     seen_glosses: dict[str, int] = {}
     named_once: set[str] = set()
@@ -131,8 +105,7 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
                 found.append(Problem(name, index, "glossary",
                                      f"{variant!r} ({hits}x): use {term.chinese!r} ({term.english})"))
         for line in text.splitlines():
-            counted = not re.match(r"#\s", line)       # the title line is the notebook's name
-            if counted:
+            if not re.match(r"#\s", line):  # the title line is the notebook's name
                 for match in GLOSS.finditer(line):
                     gloss = " ".join(match[1].split()).lower()
                     if gloss in seen_glosses:
@@ -161,13 +134,8 @@ def shown(cell) -> bool:
 
 
 def text_outputs(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if "text" in output:
-            parts.append(output["text"])
-        elif "data" in output:
-            parts.extend(str(output["data"][key]) for key in ("text/plain",) if key in output["data"])
-    return "".join(parts)
+    return "".join(o.get("text") or str(o.get("data", {}).get("text/plain", ""))
+                   for o in cell.get("outputs", []))
 
 
 def has_figure(cell) -> bool:
@@ -189,17 +157,6 @@ def sentence(cell) -> bool:
     return bool(HAS_CJK.search(prose("\n".join(body))))
 
 
-def slides(nb) -> list[list[int]]:
-    groups: list[list[int]] = []
-    for index, cell in enumerate(nb.cells):
-        if not shown(cell):
-            continue
-        if not groups or slide_type(cell) in ("slide", "subslide"):
-            groups.append([])
-        groups[-1].append(index)
-    return groups
-
-
 def slide_problems(path: Path, nb) -> list[Problem]:
     name = path.name
     found: list[Problem] = []
@@ -207,18 +164,18 @@ def slide_problems(path: Path, nb) -> list[Problem]:
         if cell.cell_type != "code" or not shown(cell):
             continue
         lines = cell.source.splitlines()
-        for line in lines:
-            if re.match(r"\s*assert\b", line):
-                found.append(Problem(name, index, "assert", line.strip()[:70]))
+        found += [Problem(name, index, "assert", line.strip()[:70])
+                  for line in lines if re.match(r"\s*assert\b", line)]
         code_only = "\n".join(line.split("#", 1)[0] for line in lines)   # comments may say _x
-        for private in private_names(code_only) + private_names(text_outputs(cell)):
-            found.append(Problem(name, index, "private name", private))
+        found += [Problem(name, index, "private name", private)
+                  for private in private_names(code_only) + private_names(text_outputs(cell))]
         if len(lines) > MAX_CODE_LINES:
             found.append(Problem(name, index, "long code", f"{len(lines)} lines > {MAX_CODE_LINES}"))
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and has_figure(cell) and not cell.metadata.get("alt", "").strip():
             found.append(Problem(name, index, "figure without alt text", "set metadata alt"))
-    for group in slides(nb):
+    for slide in tracks.slides(nb):  # without its speaker notes
+        group = [i for i in slide.cells if shown(nb.cells[i])]
         cells = [nb.cells[i] for i in group]
         explained = any(c.cell_type == "markdown" and sentence(c) for c in cells)
         for index, cell in zip(group, cells):

@@ -1,14 +1,9 @@
 """Re-execute notebooks top to bottom and store their outputs (``make record``).
 
-Usage: ``python tools/record.py [NOTEBOOK ...]`` (default: every notebook in
-notebooks/).  Each notebook runs in a fresh kernel of this interpreter, with
-its own folder as the working directory, so execution counts run 1, 2, 3, ...
-Cells tagged ``raises-exception`` may raise; any other error stops that
-notebook, prints the cell (index and first source line) and the error, and
-leaves the file byte-identical.  On success the notebook is written to a
-temporary file that then replaces the original, and ``tools/nav.py`` refreshes
-the navigation cells, RISE settings and README tables.  Exit status 1 if any
-notebook failed.
+Each runs in a fresh kernel of this interpreter in its own folder; cells tagged
+``raises-exception`` may raise.  A failing notebook stays byte-identical (the cell and the
+error are printed; exit 1); otherwise its file is replaced whole and ``make nav`` refreshed.
+Usage: ``python tools/record.py [NOTEBOOK ...]`` (default: every notebook).
 """
 
 from __future__ import annotations
@@ -27,30 +22,21 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from traitlets import default
 
 import nav
-from course import first_line, notebook_text
+from course import NOTEBOOK_DIR, ROOT, course_notebooks, first_line, notebook_text
 
 CELL_TIMEOUT = 300  # seconds
 
 
 class CurrentEnvSpecs(KernelSpecManager):
-    """Kernel specs that always start this interpreter, like nbval's --nbval-current-env.
-
-    A user-wide ``python3`` kernelspec pointing to another Python would
-    otherwise shadow the course environment's one.
-    """
+    """Kernel specs that start this interpreter, like nbval's --nbval-current-env (a user's
+    ``python3`` kernelspec pointing to another Python would shadow the course's)."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name="Python 3 (ipykernel)",
-            language="python",
-            name=kernel_name,
-            resource_dir="",
-        )
+        return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                          display_name="Python 3 (ipykernel)", language="python", name=kernel_name)
 
 
 class CurrentEnvKernelManager(AsyncKernelManager):
-    """A kernel manager that runs kernels in this interpreter."""
 
     @default("kernel_spec_manager")
     def _kernel_spec_manager_default(self) -> KernelSpecManager:
@@ -58,22 +44,17 @@ class CurrentEnvKernelManager(AsyncKernelManager):
 
 
 def failing_lines(traceback: str) -> list[str]:
-    """Return the ``---->`` lines (the line that raised, per frame) of an IPython traceback."""
+    """The ``---->`` lines (the line that raised, per frame) of an IPython traceback."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", traceback)
     return [line.strip() for line in plain.splitlines() if line.lstrip().startswith("---->")]
 
 
 def notebook_client(nb, path: Path, **options) -> NotebookClient:
-    """Return a client that runs ``nb`` in a kernel of this interpreter, in the notebook's folder."""
-    return NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        kernel_manager_class=CurrentEnvKernelManager,
-        resources={"metadata": {"path": str(Path(path).parent.resolve())}},
-        record_timing=False,
-        **options,
-    )
+    """A client that runs ``nb`` in a kernel of this interpreter, in the notebook's folder."""
+    return NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", record_timing=False,
+                          kernel_manager_class=CurrentEnvKernelManager,
+                          resources={"metadata": {"path": str(Path(path).parent.resolve())}},
+                          **options)
 
 
 def record(path: Path) -> bool:
@@ -106,15 +87,12 @@ def record(path: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or nav.course_notebooks()
-    if not paths:
-        print("no notebooks to record")
-        return 0
+    paths = [Path(a) for a in argv] or course_notebooks()
     failed = [p for p in paths if not record(p)]
     # neighbours' navigation cells and the README table may name a new notebook
-    if all(p.resolve().parent == nav.NOTEBOOK_DIR for p in paths):
+    if all(p.resolve().parent == NOTEBOOK_DIR for p in paths):
         for changed in nav.refresh(exclude=failed):
-            print(f"refreshed navigation: {changed.relative_to(nav.ROOT)}")
+            print(f"refreshed navigation: {changed.relative_to(ROOT)}")
     return 1 if failed else 0
 
 

@@ -1,19 +1,8 @@
-"""Run notebooks the way students re-run them, and check nothing changes.
-
-Usage: ``python tools/rerun_check.py [NOTEBOOK ...]`` (default: every course notebook).
-
-In one kernel per notebook, as a student does in JupyterLab:
-
-1. "Run All";
-2. "Run All" again (no restart);
-3. every code cell twice in a row (Shift+Enter, Shift+Enter), top to bottom.
-
-Every one of these executions must give the outputs stored in the notebook,
-compared as nbval compares them (text outputs only, after the sanitize rules
-of tests/sanitize.cfg; cells tagged ``nbval-ignore-output`` are not compared),
-and may raise only in cells tagged ``raises-exception``.  A cell that counts
-up, draws from a random generator made in an earlier cell, or accumulates
-gradients across runs fails here.  Exit status 1 if any notebook failed.
+"""Re-run notebooks as students do, in one kernel: Run All, Run All again, then every code
+cell twice in a row.  Each execution must give the stored outputs as nbval compares them
+(text outputs after tests/sanitize.cfg; ``nbval-ignore-output`` cells are not compared) and
+raise only where tagged ``raises-exception``: a cell that counts up, draws from a generator
+made earlier or accumulates gradients fails.  Usage: ``python tools/rerun_check.py [NB ...]``.
 """
 
 from __future__ import annotations
@@ -32,11 +21,8 @@ COMPARED_MIME_TYPES = ("text/plain", "text/html", "text/latex")
 
 
 def comparable(outputs, rules) -> list[str]:
-    """Return the parts of a cell's outputs that nbval compares, sanitized.
-
-    Streams are joined per stream name (the kernel may split them), rich
-    outputs contribute their text MIME types, errors their exception name.
-    """
+    """The parts of a cell's outputs that nbval compares, sanitized: streams joined per
+    name (the kernel may split them), rich outputs' text types, errors' exception names."""
     streams: dict[str, str] = {}
     parts = []
     for output in outputs:
@@ -53,14 +39,13 @@ def comparable(outputs, rules) -> list[str]:
 
 
 def execution_plan(code_cells: list[int]) -> list[tuple[str, int]]:
-    """Return (pass name, cell index) in the order a re-running student executes them."""
+    """(pass name, cell index) in the order a re-running student executes them."""
     return ([("run all", i) for i in code_cells] + [("run all again", i) for i in code_cells]
             + [(name, i) for i in code_cells for name in ("cell run", "cell run again")])
 
 
 def check(path: Path) -> list[str]:
     """Re-run the notebook at ``path`` as described above; return the problems found."""
-    path = Path(path)
     stored = nbformat.read(path, as_version=4)
     working = copy.deepcopy(stored)
     rules = sanitize_rules()

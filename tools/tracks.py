@@ -1,23 +1,12 @@
-"""Core and extended tracks: which slides make the two-hour lecture, and its clock.
+"""Core and extended tracks: which slides make the two-hour lecture, its plan and clock.
 
-Every section of a notebook (a cell of slide type ``slide`` after the title, with
-the cells up to the next such cell) belongs to one of two tracks, marked by a
-badge at the end of its heading, which students see in JupyterLab and on the
-slides: ``core`` 【核心】, the two-hour lecture; ``extended`` 【选讲】, optional in
-the lecture, for self-study.  A subsection heading (a ``subslide`` cell opening
-with ``##`` or ``###``) may carry a badge of its own, which holds until the next
-heading; unmarked subsections follow their section.  An unmarked section is
-extended, so a new notebook never lengthens the lecture by accident (the course
-tests still ask for every section to be marked).
-
-From the badges and the clock of course.toml come the lecture plan (written into
-README.md between the LECTURE PLAN markers by ``tools/nav.py``) and the lecture
-notebook: the course notebooks in order behind a title slide, a title slide per
-part, every extended cell turned into a ``skip`` cell, so its slides show the core
-path while "Run All" still executes every cell in order (``tools/build_slides.py``
-builds ``lecture.slides.html`` from it and writes it to build/lecture/ for RISE).
-
-Usage: ``python tools/tracks.py`` prints the plan.
+A section (a ``slide`` cell after the title, up to the next) is ``core`` 【核心】 (the
+lecture) or ``extended`` 【选讲】 (self-study) by the badge ending its heading, which
+students see too; a ``##``/``###`` subslide heading may carry its own badge until the
+next heading.  Unmarked means extended, so a new notebook never lengthens the lecture by
+accident.  From the badges and course.toml's clock come the README's lecture plan and
+the lecture notebook (extended cells become ``skip``: its slides show the core path
+while "Run All" still runs every cell).  ``python tools/tracks.py`` prints the plan.
 """
 
 from __future__ import annotations
@@ -46,25 +35,18 @@ HEADING_LINE = re.compile(
 
 
 def heading(cell) -> re.Match | None:
-    """Return the match of a markdown cell's first line if it is a #, ## or ### heading."""
-    if cell.cell_type != "markdown" or not cell.source:
-        return None
-    return HEADING_LINE.match(cell.source.split("\n", 1)[0])
+    """The match of a markdown cell's first line if it is a #, ## or ### heading."""
+    return cell.cell_type == "markdown" and HEADING_LINE.match(cell.source.split("\n", 1)[0]) or None
 
 
 def title_index(nb) -> int | None:
-    """Return the index of the notebook's title cell (its first ``# `` heading)."""
-    for index, cell in enumerate(nb.cells):
-        match = heading(cell)
-        if match and match["hashes"] == "#" and not is_nav_cell(cell):
-            return index
-    return None
+    """The index of the notebook's title cell (its first ``# `` heading)."""
+    return next((i for i, cell in enumerate(nb.cells) if (match := heading(cell))
+                 and match["hashes"] == "#" and not is_nav_cell(cell)), None)
 
 
 @dataclass
-class Unit:
-    """A section or a subsection heading: its head cell, title and track."""
-
+class Unit:  # a section or a subsection heading: its head cell, title and track
     index: int
     level: str  # "section" or "subsection"
     title: str
@@ -73,7 +55,7 @@ class Unit:
 
 
 def units(nb) -> list[Unit]:
-    """Return the notebook's sections and subsection headings, in order, with their tracks."""
+    """The notebook's sections and subsection headings, in order, with their tracks."""
     found, section_track, start = [], DEFAULT_TRACK, title_index(nb)
     for index, cell in enumerate(nb.cells):
         match = heading(cell)
@@ -93,7 +75,7 @@ def units(nb) -> list[Unit]:
 
 
 def problems(nb) -> list[str]:
-    """Return the sections that carry no badge or cannot show one."""
+    """The sections that carry no badge or cannot show one."""
     return [
         f"cell {u.index}: section {u.title!r} " + (
             "is not a markdown heading, so it cannot show a track badge"
@@ -103,7 +85,7 @@ def problems(nb) -> list[str]:
 
 
 def cell_tracks(nb) -> list[str | None]:
-    """Return each cell's track; None for the title, the cells before it and navigation."""
+    """Each cell's track; None for the title, the cells before it and navigation."""
     heads = {unit.index: unit.track for unit in units(nb)}
     tracks, current = [], None
     for index, cell in enumerate(nb.cells):
@@ -134,7 +116,7 @@ class Slide:
 
 
 def slides(nb) -> list[Slide]:
-    """Return the slides of ``nb`` as nbconvert and RISE cut them (slide or subslide starts one)."""
+    """The slides of ``nb`` as nbconvert and RISE cut them (slide or subslide starts one)."""
     tracks = cell_tracks(nb)
     found: list[Slide] = []
     for index, cell in enumerate(nb.cells):
@@ -151,13 +133,8 @@ def slides(nb) -> list[Slide]:
     return found
 
 
-# --- the lecture plan ---------------------------------------------------------------------
-
-
 @dataclass
-class Part:
-    """One notebook's share of the lecture (core) and of self-study (extended)."""
-
+class Part:  # one notebook's share of the lecture (core) and of self-study (extended)
     path: Path
     title: str
     core: list[str]
@@ -260,21 +237,8 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
         "</details>", "", *study])
 
 
-def readme_with_plan(text: str, the_plan: Plan, root: Path) -> str:
-    """Return README ``text`` with the plan between the markers regenerated."""
-    begin, end = text.find(PLAN_BEGIN), text.find(PLAN_END)
-    if begin < 0 or end < begin:
-        raise ValueError(f"README needs the markers {PLAN_BEGIN!r} and {PLAN_END!r}")
-    return f"{text[:begin + len(PLAN_BEGIN)]}\n{plan_markdown(the_plan, root)}\n{text[end:]}"
-
-
-# --- the lecture notebook -------------------------------------------------------------------
-
-
 def _md(source: str, cell_id: str) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_markdown_cell(source, metadata={"slideshow": {"slide_type": "slide"}})
-    cell.id = cell_id
-    return cell
+    return nbformat.v4.new_markdown_cell(source, id=cell_id, metadata={"slideshow": {"slide_type": "slide"}})
 
 
 def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
@@ -300,13 +264,8 @@ def part_title_cell(number: int, p: Part, folder: Path) -> nbformat.NotebookNode
 
 
 def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNode:
-    """Return the lecture notebook: the core slides of every notebook, in course order.
-
-    Every cell of a notebook with core slides is kept, except the navigation
-    cells and the notebook's title (replaced by a title slide for the part);
-    extended cells become ``skip``, so RISE and nbconvert show the core path,
-    and "Run All" runs the code of each notebook in order.
-    """
+    """The lecture notebook: every cell of each notebook with core slides, in course order,
+    but its navigation and its title (a part's title slide instead); extended cells skip."""
     notebooks = course_notebooks() if notebooks is None else [Path(p) for p in notebooks]
     the_plan = plan(notebooks)
     cells = [lecture_title_cell(the_plan)]
@@ -330,9 +289,7 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
                 # a core subsection of an extended section starts a slide of its own
                 cell.metadata["slideshow"] = {"slide_type": "slide"}
             cells.append(cell)
-    lecture = nbformat.v4.new_notebook(cells=cells)
-    if notebooks:
-        lecture.metadata = copy.deepcopy(read(notebooks[0]).metadata)
+    lecture = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(read(notebooks[0]).metadata))
     lecture.metadata["course"] = {"summary": "The two-hour lecture: the core slides of every notebook"}
     lecture.metadata["title"] = LECTURE["title"]
     nbformat.validate(lecture)

@@ -1,28 +1,16 @@
-"""The course website (``make site``): Sphinx + MyST-NB + the Sphinx Book Theme.
+"""The course website (``make site``): Sphinx + MyST-NB + the Sphinx Book Theme, offline.
 
-Pages are written into ``build/site-src/`` and built into ``build/site/``:
-every notebook rendered from its stored outputs (nothing is executed), the
-README's sections on the course, the lecture plan and running it locally
-(included, not copied, so they cannot drift), the glossary from
-``docs/glossary.csv``, and a page of downloads (decks and PDFs). Notebook cells
-are tagged for MyST-NB on the way: navigation and check cells are removed, the
-exercises' solutions are folded behind a toggle, as in JupyterLab. Each figure's
-``alt`` (cell metadata, the sentence that explains it) becomes the image's alt
-text. MathJax is the vendored copy of the slide decks, search is Sphinx's
-Chinese search (jieba, with the glossary's terms as its dictionary), so the
-site works from a folder with no network.
-
-``--release`` then puts the website, the decks, the PDFs, the notebooks and the
-library into ``build/release/autodiff-course-VERSION/`` with an ``index.html``
-that opens the website, and zips it (``make release``): a kit for a lecture
-hall with no network.
-
-Usage: ``python tools/website.py [--release]``.
+Pages go to build/site-src/, the site to build/site/: each notebook from its stored outputs
+(navigation and check cells removed, solutions folded as in JupyterLab, a figure's ``alt``
+as its alt text), README's course sections included (not copied, so they cannot drift),
+the glossary and the downloads.  MathJax is the decks' vendored copy; search is Sphinx's
+Chinese search (jieba, the glossary's terms its dictionary).  ``--release`` zips the site,
+decks, PDFs, notebooks and library into build/release/ (``make release``): a lecture hall's
+kit.  Usage: ``python tools/website.py [--release]``.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
@@ -34,32 +22,24 @@ import nbformat
 
 import build_slides
 import course
+import prose
 
 ROOT = course.ROOT
 SRC = ROOT / "build" / "site-src"
 OUT = ROOT / "build" / "site"
 CONF_DIR = ROOT / "docs" / "site"
-GLOSSARY = ROOT / "docs" / "glossary.csv"
 ANSWER = "<details><summary>参考答案</summary>\n\n{}\n\n</details>"
 
 
 def include(start: str | None, end: str | None) -> str:
-    """Return a MyST directive that includes README.md from heading ``start`` to ``end``."""
-    lines = ["```{include} README.md"]
-    if start:
-        lines.append(f':start-line: {readme_line(start)}')
-    if end:
-        lines.append(f':end-line: {readme_line(end)}')
-    return "\n".join(lines + ["```", ""])
-
-
-def readme_line(heading: str) -> int:
-    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines) if line.strip() == heading)
+    """A MyST directive that includes README.md from heading ``start`` to ``end``."""
+    lines = [line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()]
+    return "\n".join(["```{include} README.md", *[f":{key}-line: {lines.index(heading)}"
+                      for key, heading in (("start", start), ("end", end)) if heading], "```", ""])
 
 
 def web_notebook(path: Path) -> nbformat.NotebookNode:
-    """Return ``path`` tagged for MyST-NB, with a line of links under its title."""
+    """``path`` tagged for MyST-NB, with a line of links under its title."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
@@ -86,18 +66,11 @@ def web_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def glossary_rows() -> list[dict[str, str]]:
-    with GLOSSARY.open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def glossary_page() -> str:
-    rows = glossary_rows()
-    lines = ["# 术语表 (Glossary)", "",
-             "全课程统一使用的术语，按首次出现的讲次排列。", "",
+    lines = ["# 术语表 (Glossary)", "", "全课程统一使用的术语，按首次出现的讲次排列。", "",
              "| 中文 | English | 首次出现 |", "|---|---|---|"]
-    for row in sorted(rows, key=lambda r: (r["introduced_in"], r["chinese"])):
-        lines.append(f"| {row['chinese']} | {row['english']} | {row['introduced_in']} |")
+    lines += [f"| {t.chinese} | {t.english} | {t.introduced_in} |"
+              for t in sorted(prose.glossary(), key=lambda t: (t.introduced_in, t.chinese))]
     return "\n".join(lines) + "\n"
 
 
@@ -138,8 +111,8 @@ def write_sources(notebooks: list[Path]) -> None:
     }
     for name, text in pages.items():
         (SRC / name).write_text(text, encoding="utf-8")
-    terms = [row["chinese"] for row in glossary_rows()]
-    (SRC / "jieba_dict.txt").write_text("".join(f"{t} 100000\n" for t in terms), encoding="utf-8")
+    (SRC / "jieba_dict.txt").write_text("".join(f"{t.chinese} 100000\n" for t in prose.glossary()),
+                                        encoding="utf-8")
 
 
 RELEASE_FILES = ["README.md", "LICENSE", "LICENSE-CC-BY-4.0.txt", "CITATION.cff", "Makefile",

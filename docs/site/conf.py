@@ -1,6 +1,5 @@
-# Sphinx configuration of the course website (``make site``; tools/website.py writes the
-# pages into build/site-src/ and runs sphinx-build with this folder as its -c).
-# Notebooks are rendered from their stored outputs: nbval already checks them.
+# Sphinx configuration of the course website (make site: tools/website.py writes the pages
+# into build/site-src/); notebooks are rendered from their stored outputs, which nbval checks.
 import os
 
 project = "自动微分 (Automatic differentiation)"
@@ -37,8 +36,7 @@ html_search_options = {"dict": f"{SRC}/jieba_dict.txt"}
 
 
 # Sphinx 9.0's Chinese search loads the English stemmer's script but assigns
-# `window.Stemmer = ChineseStemmer`, a name that script does not define, so the
-# search page stops with a ReferenceError; the stemmer it means is the English one.
+# `window.Stemmer = ChineseStemmer`, undefined there (a ReferenceError): it means the English one.
 from sphinx import search  # noqa: E402
 from sphinx.search.zh import SearchChinese  # noqa: E402
 

@@ -1,0 +1,164 @@
+"""The browser tests' harness: Debian's Chromium offline, and JupyterLab on copies of notebooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pdfs
+
+TIMEOUT_MS = 60_000
+# the current notebook panel's kernel, connected and idle (exposed by --LabApp.expose_app_in_browser)
+KERNEL_IDLE = """(path) => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.context && panel.context.path === path
+        && panel.sessionContext && panel.sessionContext.session
+        && panel.sessionContext.session.kernel;
+    return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}"""
+
+
+def launch(driver, profile: Path, viewport=(1280, 720)):
+    """Chromium with a fresh profile; return its (persistent) browser context."""
+    return driver.chromium.launch_persistent_context(
+        str(profile), executable_path=pdfs.CHROMIUM, args=pdfs.BROWSER_ARGS, headless=True,
+        viewport={"width": viewport[0], "height": viewport[1]})
+
+
+class OfflinePage:
+    """A page that may load file: URLs (inside ``root`` if given) and data: URLs only; it
+    records what else it tried, what failed to load and every script error."""
+
+    def __init__(self, context, root: Path | None = None):
+        self.root, self.blocked, self.failed, self.errors = root, [], [], []
+        self.page = context.new_page()
+        self.page.route("**/*", self._route)
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+
+    def _route(self, route):
+        url = route.request.url
+        inside = url.startswith("file:") and (self.root is None or Path(
+            url[7:].split("?")[0].split("#")[0]).resolve().is_relative_to(self.root))
+        if inside or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def problems(self, script_errors: bool = True) -> list[str]:
+        return ([f"tried the network: {u}" for u in self.blocked]
+                + [f"failed to load: {u}" for u in self.failed if not u.startswith("http")]
+                + [f"script error: {e}" for e in self.errors if script_errors])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """'pid: command line' of every other process whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # it has ended
+            continue
+        if text in command and int(entry.name) != os.getpid():
+            found.append(f"{entry.name}: {command[:160]}")
+    return found
+
+
+class LabServer:
+    """JupyterLab on 127.0.0.1 with a random token serving copies of ``files`` (root/notebooks)
+    from a scratch folder with its own settings (no news; no windowing: every cell in the page)."""
+
+    def __init__(self, folder: Path, files: list[Path]):
+        self.folder, self.root = folder, folder / "root"
+        (self.root / "notebooks").mkdir(parents=True)
+        for path in files:
+            shutil.copy(path, self.root / "notebooks" / path.name)
+        for extension, name, values in (
+            ("notebook-extension", "tracker", {"windowingMode": "none"}),
+            ("apputils-extension", "notification", {"fetchNews": "false", "checkForUpdates": False}),
+        ):
+            settings = folder / "settings" / "@jupyterlab" / extension
+            settings.mkdir(parents=True, exist_ok=True)
+            (settings / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
+        self.token, self.port = secrets.token_hex(24), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, **{name: str(folder / sub) for name, sub in [
+            ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+            ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "matplotlib")]})
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            "--ServerApp.allow_root=True", "--LabApp.news_url=",
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.expose_app_in_browser=True"]
+        self.log = (folder / "server.log").open("w")
+        self.process = subprocess.Popen(command, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("JupyterLab did not start:\n"
+                                       + (folder / "server.log").read_text()[-2000:]) from None
+                time.sleep(0.3)
+
+    def api(self, path: str, method: str = "GET"):
+        request = urllib.request.Request(f"{self.url}{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def open(self, context, path: str, workspace: str):
+        """Open ``path`` in a workspace of its own, reset (nothing restored from another
+        notebook); return the page once the notebook's kernel is idle, and its script errors."""
+        page, errors = context.new_page(), []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
+        page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
+        return page, errors
+
+    def close_sessions(self) -> None:
+        for session in self.api("/api/sessions"):  # one kernel at a time
+            self.api(f"/api/sessions/{session['id']}", method="DELETE")
+
+    def stop(self) -> list[str]:
+        """Shut the server down (kernels first); return the processes left behind (none)."""
+        if self.process.poll() is None:
+            try:
+                self.api("/api/shutdown", method="POST")
+            except OSError:
+                pass
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(timeout=10)
+        self.log.close()
+        deadline = time.monotonic() + 10
+        while (left := processes_mentioning(str(self.folder))) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return left

@@ -459,7 +459,6 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
 # (screenshots of the first exercise go to $COURSE_EXERCISE_SCREENSHOTS, default a scratch folder)
 
 EXERCISES = NOTEBOOK_DIR / "03_finite_difference_error.ipynb"
-EXERCISES_PATH = f"notebooks/{EXERCISES.name}"
 
 
 def answer_snippets(nb) -> list[str]:
@@ -512,7 +511,10 @@ def screenshot(page, folder, name):
 
 def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(lab):
     server, context, _ = lab
-    page, _ = server.open(context, EXERCISES_PATH, "exercises")  # runs last: it saves the notebook
+    # Run All and save on a copy of its own, so the other tests see the notebook as it is
+    path = f"notebooks/run-all-{EXERCISES.name}"
+    shutil.copy(EXERCISES, server.root / path)
+    page, _ = server.open(context, path, "exercises")
     snippets = answer_snippets(nbformat.read(EXERCISES, as_version=4))
     page.wait_for_selector(".jp-MarkdownCell h2:has-text('练习 1')", timeout=TIMEOUT_MS)
     assert page.locator(".jp-MarkdownCell h2", has_text="练习 1").first.is_visible()
@@ -523,7 +525,7 @@ def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(lab):
     page.wait_for_function(ALL_RUN, timeout=2 * TIMEOUT_MS, polling=500)
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_timeout(1000)
-    saved = nbformat.read(server.root / EXERCISES_PATH, as_version=4)
+    saved = nbformat.read(server.root / path, as_version=4)
     student_check = [c for c in saved.cells if c.cell_type == "code"
                      and "ad.check_optimal_step(h_star, h_data, steps)" in c.source
                      and "solution" not in c.metadata.get("tags", [])]

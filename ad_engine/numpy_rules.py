@@ -205,7 +205,7 @@ def _matmul_vjp_b(g, ans, a, b):
     return fit(plain(gradient), b)
 
 
-defprimitive("matmul", lambda a, b: plain(a @ b), numpy=np.matmul,
+defprimitive("matmul", operator.matmul, numpy=np.matmul,
              jvps=[lambda t, ans, a, b: full_tangent(t, a) @ b,
                    lambda t, ans, a, b: a @ full_tangent(t, b)],
              vjps=[_matmul_vjp_a, _matmul_vjp_b])
@@ -297,13 +297,13 @@ def _transpose_transpose(adjoint, x, axes):
     return np.transpose(adjoint, tuple(np.argsort([a % np.ndim(x) for a in axes])))
 
 
-deflinear("getitem", lambda x, index: plain(x[index]),
+deflinear("getitem", operator.getitem,
           lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, np.shape(x)))
 deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
 # np.add.reduce is what np.sum calls, without np.sum's Python layer
-deflinear("sum", lambda x, axis, keepdims: plain(np.add.reduce(x, axis=axis, keepdims=keepdims)),
+deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
           _sum_transpose)
-deflinear("mean", lambda x, axis, keepdims: plain(np.mean(x, axis=axis, keepdims=keepdims)),
+deflinear("mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
           _mean_transpose)
 deflinear("broadcast_to", _broadcast,
           lambda adjoint, x, shape: unbroadcast(adjoint, np.shape(x)))
@@ -311,18 +311,30 @@ deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
           lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
+def _roll(x, shift, axis):
+    """np.roll(x, shift, axis). One integer shift along one axis is the array's two pieces
+    swapped, joined by np.concatenate: numpy's np.roll is written in Python for any shifts
+    and axes, and on a 16 x 16 lattice it costs several times the copy it makes."""
+    if type(x) is not np.ndarray or type(shift) is not int or type(axis) is not int \
+            or not -x.ndim <= axis < x.ndim or x.shape[axis] == 0:
+        return np.roll(x, shift, axis)
+    cut = x.shape[axis] - shift % x.shape[axis]
+    before = (slice(None),) * (axis % x.ndim)
+    return np.concatenate((x[(*before, slice(cut, None))], x[(*before, slice(None, cut))]), axis)
+
+
 # a cyclic shift: its transpose shifts back (the lattice's periodic neighbours)
-deflinear("roll", lambda x, shift, axis: np.roll(x, shift, axis),
-          lambda adjoint, x, shift, axis: np.roll(adjoint, np.negative(shift), axis))
+deflinear("roll", _roll, lambda adjoint, x, shift, axis: _roll(adjoint, -shift, axis)
+          if type(shift) is int else np.roll(adjoint, np.negative(shift), axis))
 # Re z and Im z are real-linear; their transposes in JAX's convention (reverse.py): the
 # cotangent w̄ of Re z is ∂L/∂x, so z̄ = w̄; of Im z it is ∂L/∂y, so z̄ = -i w̄ (0 for a real z).
 # The adjoint of a real value (Re z, Im z, |z|) may carry an imaginary part that belongs to
 # no derivative (a real x times a complex constant sends x the complex w̄ c): only its real
 # part is used where it reaches a complex z again (here and in |z|'s vjp), and real leaves
 # keep the real part (reverse.py).
-deflinear("real", lambda x: plain(np.real(x)),
+deflinear("real", np.real,
           lambda adjoint, x: np.real(adjoint) if is_complex(x) else adjoint)
-deflinear("imag", lambda x: plain(np.imag(x)),
+deflinear("imag", np.imag,
           lambda adjoint, x: -1j * np.real(adjoint) if is_complex(x) else 0.0 * adjoint)
 defprimitive("conjugate", np.conjugate, numpy=np.conjugate,
              jvps=[lambda t, ans, x: np.conjugate(t)],
@@ -340,7 +352,7 @@ def _extremum(name, reduce):
         return hits / np.sum(hits, axis=axis, keepdims=True)
 
     defprimitive(
-        name, lambda x, axis, keepdims: plain(reduce(x, axis=axis, keepdims=keepdims)),
+        name, lambda x, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),
         jvps=[lambda t, ans, x, axis, keepdims: np.sum(full_tangent(t, x) * share(x, axis),
                                                        axis=axis, keepdims=keepdims), None, None],
         vjps=[lambda g, ans, x, axis, keepdims: keep_dims(g, x, axis, keepdims) * share(x, axis),
@@ -360,7 +372,7 @@ def _prod_partial(ans, x, axis, keepdims):
 
 
 defprimitive(
-    "prod", lambda x, axis, keepdims: plain(np.prod(x, axis=axis, keepdims=keepdims)),
+    "prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     jvps=[lambda t, ans, x, axis, keepdims: np.sum(
         _prod_partial(ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims), None, None],
     vjps=[lambda g, ans, x, axis, keepdims: keep_dims(g, x, axis, keepdims)

@@ -35,6 +35,7 @@ w̄ c, is cleaned where it meets a complex value again, in the vjps of Re, Im an
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 
 import numpy as np
@@ -186,9 +187,9 @@ class Variable(ArraySurface):
 
 
 def _leaf_value(value):
-    """The value of a Variable made by hand: a float, a float array, or a traced value
-    (a Dual or an older Variable: derivatives of derivatives). Complex numbers are
-    refused (reverse mode here is for real functions), never truncated."""
+    """The value of a Variable made by hand: a float or a float array (complex ones stay
+    complex, never truncated), or a traced value (a Dual or an older Variable:
+    derivatives of derivatives)."""
     checked = as_operand(value)
     if isinstance(checked, Traced):
         return checked
@@ -196,11 +197,11 @@ def _leaf_value(value):
         raise TypeError(
             f"Variable value must be a float or a numeric numpy array, not {type(value).__name__!r}"
         )
+    if isinstance(checked, np.ndarray) and checked.ndim:  # a copy, so that x.value is its own
+        return np.array(checked, dtype=complex if checked.dtype.kind == "c" else float)
     if isinstance(checked, complex) or np.iscomplexobj(checked):
-        return complex(checked) if np.ndim(checked) == 0 else np.array(checked, dtype=complex)
-    if np.ndim(checked) == 0:
-        return checked if isinstance(checked, float) else float(checked)
-    return np.array(checked, dtype=float)
+        return complex(checked)
+    return checked if isinstance(checked, float) else float(checked)
 
 
 def accumulate(grad, adjoint):
@@ -259,12 +260,12 @@ def sweep_from(output, tag):
     """The backward sweep of ``grad``: from the scalar (or one-element) ``output`` of f
     through the graph ``tag``. An output that does not depend on the inputs (a
     number, or a value of an outer derivative) has gradient zero: no sweep."""
-    size = np.size(value_of(output))
-    if size != 1:
+    shape = np.shape(value_of(output))
+    if math.prod(shape) != 1:
         raise ValueError(f"grad needs a scalar output (or one element), but f returned shape "
-                         f"{np.shape(value_of(output))}")
+                         f"{shape}")
     if isinstance(output, Variable) and output.tag == tag:
-        output.backward(None if output.shape == () else np.ones(output.shape))
+        output.backward(np.ones(shape) if shape else None)
     elif isinstance(output, Traced) and output.tag > tag:
         raise TypeError(
             f"f returned a {type(output).__name__} made inside f by hand; return a value "

@@ -139,7 +139,8 @@ def conversion_error(error):
 
 
 class Primitive:
-    """One differentiable operation: ``evaluate(*args)``, and per argument i its
+    """One differentiable operation: ``evaluate(*args)`` (a numpy scalar it returns becomes a
+    Python number in ``bind``, see ``plain``), and per argument i its
     ``jvps[i]`` and ``vjps[i]`` (None for an argument that is not differentiable,
     such as an index or an axis). ``partials`` is the tuple of partial
     derivatives of an elementwise primitive (None otherwise). ``numpy`` is the

@@ -21,6 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
 import numpy as np  # noqa: E402
 
 import autodiff_helpers as ad  # noqa: E402
+from ad_engine.numpy_rules import _roll as roll  # noqa: E402  (np.roll as the engine evaluates it)
 from benchmarks import workloads as w  # noqa: E402
 from benchmarks.run import Config, interleaved_medians  # noqa: E402
 
@@ -28,13 +29,13 @@ from benchmarks.run import Config, interleaved_medians  # noqa: E402
 def engine_floor(theta, beta):
     """-dS/dtheta from the numpy calls the engine makes for it, in its order."""
     t1, t2 = theta[0], theta[1]
-    p = t1 + np.roll(t2, -1, 0) - np.roll(t1, -1, 1) - t2  # forward: the values
+    p = t1 + roll(t2, -1, 0) - roll(t1, -1, 1) - t2  # forward: the values
     np.add.reduce(1.0 - np.cos(p), axis=None)
     g_sum = np.empty(p.shape)  # the sum's transpose
     g_sum[...] = beta
     g_p = -g_sum * -np.sin(p)  # 1 - cos, cos
-    g_t1 = g_p + np.roll(-g_p, 1, 1)  # the plaquette's four terms, rolled back
-    g_t2 = -g_p + np.roll(g_p, 1, 0)
+    g_t1 = g_p + roll(-g_p, 1, 1)  # the plaquette's four terms, rolled back
+    g_t2 = -g_p + roll(g_p, 1, 0)
     g_theta = np.zeros(theta.shape)  # the transposes of theta[0] and theta[1]
     g_theta[0] += g_t1
     other = np.zeros(theta.shape)

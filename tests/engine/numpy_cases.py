@@ -327,6 +327,10 @@ GATHERS_AND_STATISTICS = [
     ("flip-all", np.flip, (2, 3), True),
     ("roll", lambda x: np.roll(x, 1, axis=1), (2, 3), True),
     ("roll-flat", lambda x: np.roll(x, -2), (2, 3), True),
+    # one integer shift along one axis is evaluated as two slices joined: a shift longer
+    # than the axis, a negative axis, and several axes at once (numpy's own np.roll)
+    ("roll-long-negative-axis", lambda x: np.roll(x, -7, axis=-2), (3, 4, 2), True),
+    ("roll-two-axes", lambda x: np.roll(x, (1, -1), axis=(0, 1)), (2, 3), True),
     ("diagonal", lambda x: np.diagonal(x, 1), (3, 4), True),
     ("diag", np.diag, (3, 3), True),
     ("diff", np.diff, (2, 4), True),

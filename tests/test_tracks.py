@@ -135,7 +135,7 @@ def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
     assert ids == ["lecture-title", "part-01"] + [f"01-{c.id}" for c in kept]  # 02: no core
     shown = [c.source.split("\n")[0] for c in lecture.cells if tracks.visible(c)]
     assert shown == [
-        f"# {CONFIG['lecture']['title']}", "# 第 1 部分：01 First", "## Alpha 【核心】",
+        f"# {CONFIG['lecture']['title']}", "# 第 01 讲：First", "## Alpha 【核心】",
         "print(1)", "## Alpha detail", "a = 1", "## Beta 【核心】",
         "### Delta core part 【核心】", "print(5)"]
     types = {c.source.split("\n")[0]: slide_type(c) for c in lecture.cells}

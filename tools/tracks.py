@@ -254,8 +254,10 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
         "", *rows]), "lecture-title")
 
 
-def part_title_cell(number: int, p: Part, folder: Path) -> nbformat.NotebookNode:
-    lines = [f"# 第 {number} 部分：{p.title}", "", f"{BADGES[CORE]}约 {p.minutes:g} 分钟："]
+def part_title_cell(p: Part, folder: Path) -> nbformat.NotebookNode:
+    # "第 05 讲" as the prose says it: the notebook's number, its title without the number
+    name = re.sub(r"^\d+\s*", "", p.title)
+    lines = [f"# 第 {p.path.stem[:2]} 讲：{name}", "", f"{BADGES[CORE]}约 {p.minutes:g} 分钟："]
     lines += [f"{i}. {t}" for i, t in enumerate(p.core, start=1)]
     if p.extended:  # the link from build/lecture/lecture.ipynb to the notebook
         link = f"[{p.path.stem}](../../{folder.name}/{p.path.name})"
@@ -269,12 +271,12 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
     notebooks = course_notebooks() if notebooks is None else [Path(p) for p in notebooks]
     the_plan = plan(notebooks)
     cells = [lecture_title_cell(the_plan)]
-    for number, p in enumerate(the_plan.lecture_parts, start=1):
+    for p in the_plan.lecture_parts:
         nb = read(p.path)
         tracks, start = cell_tracks(nb), title_index(nb)
         heads = {u.index: u for u in units(nb)}
         section_track = None
-        cells.append(part_title_cell(number, p, p.path.parent))
+        cells.append(part_title_cell(p, p.path.parent))
         for index, cell in enumerate(nb.cells):
             if is_nav_cell(cell) or index == start:
                 continue

@@ -139,14 +139,14 @@ QUESTIONS = {
                          (8.0, "that is an exponent or a position; the step is 10**-8 written as "
                                "a number"),
                      ], rtol=1e-9),
-    "01-4": Question("the four gradient-descent steps theta_0..theta_4 for eps = 1, then for "
-                     "eps = 0.5 (10 numbers)", 10, _gd_paths, lambda ref: [
+    "01-4": Question("the four gradient-descent steps theta_0..theta_4 for eta = 1, then for "
+                     "eta = 0.5 (10 numbers)", 10, _gd_paths, lambda ref: [
                          ((1, 3, 9, 27, 81, 1, 2, 4, 8, 16),
-                          "the step goes against the gradient: theta - eps * 2 theta"),
+                          "the step goes against the gradient: theta - eta * 2 theta"),
                          ((1, 0, 0, 0, 0, 1, 0.5, 0.25, 0.125, 0.0625),
                           "the gradient of theta² is 2 theta, not theta"),
-                         ((1, -1, 1, -1, 1, 1, -1, 1, -1, 1), "with eps = 0.5, 1 - 2 eps = 0"),
-                         ((1, 1, 1, 1, 1, 1, 0, 0, 0, 0), "with eps = 1, 1 - 2 eps = -1"),
+                         ((1, -1, 1, -1, 1, 1, -1, 1, -1, 1), "with eta = 0.5, 1 - 2 eta = 0"),
+                         ((1, 1, 1, 1, 1, 1, 0, 0, 0, 0), "with eta = 1, 1 - 2 eta = -1"),
                      ]),
     "02-1": Question("the number of terms of the expanded dl_n/dx for n = 2..6", 5,
                      lambda: tuple(2 ** (n - 1) for n in range(2, 7)), lambda ref: [
@@ -200,11 +200,11 @@ QUESTIONS = {
                          (ref / 4, "the map is 4 l (1 - l): the factor 4 is part of it"),
                          (ref * 4, "one factor 4 too many"),
                      ], rtol=1e-10),
-    "04-3": Question("the best angle at h = 0, in radians", 1, _shot_put_flat, lambda ref: [
+    "04-3": Question("the best angle at H0 = 0, in radians", 1, _shot_put_flat, lambda ref: [
                          (45.0, "in radians, please: 45 degrees = pi/4"),
                          (np.pi / 2, "sin 2 theta is largest at 2 theta = pi/2, so theta = pi/4"),
-                         (0.7440667050778138, "that is the angle for h = 1.8 m"),
-                         (0.6847192030022829, "that is the angle for h = 5 m"),
+                         (0.7440667050778138, "that is the angle for H0 = 1.8 m"),
+                         (0.6847192030022829, "that is the angle for H0 = 5 m"),
                      ], rtol=1e-9),
     "04-4": Question("the d-part of absolute(MiniDual(0.0, 1.0))", 1, lambda: -1.0, lambda ref: [
                          (1.0, "x > 0 is False at x = 0: the program takes the -x branch"),

@@ -61,13 +61,16 @@ SUITE = ["tests", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks")
          "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
          "--ignore=tests/test_slides_browser.py", "--ignore=tests/test_rerun.py",
          "--ignore=tests/test_exercises_browser.py", "--ignore=tests/test_takehome.py"]
-# Test files that do no floating-point work whose result a BLAS kernel or a SIMD level
-# could change: they read the notebooks' text and stored outputs (prose, structure,
-# tracks, the prose's numbers), the pins, the import graph, or run the tools on
-# notebooks of plain text.  The simulated machines (same Python, other kernels) leave
-# them out; make test runs them, and so does every other Python (its run is the whole
-# suite).  Every unit test of the engine and the course, the benchmarks' smoke tests
-# and every notebook still run under every configuration.
+# Test files whose result no BLAS kernel or SIMD level can change: they read the
+# notebooks' text and stored outputs (prose, structure, badges, the prose's numbers),
+# the pins or the import graph, or run the tools on notebooks of plain text.  One runs
+# course code: test_tracks.py runs the lecture notebook, the core cells of every
+# notebook in one kernel; nbval runs each of those cells under every configuration,
+# and what the lecture run adds (no name or seed of one notebook disturbs the next)
+# does not depend on the machine.  The simulated machines (same Python, other
+# kernels) leave these files out; make test runs them, and so does every other Python
+# (its run is the whole suite).  Every unit test of the engine and the course, the
+# benchmarks' smoke tests and every notebook run under every configuration.
 NO_FLOATING_POINT = ["tests/test_tools.py", "tests/test_notebook_structure.py", "tests/test_prose.py",
                      "tests/test_tracks.py", "tests/test_prose_numbers.py", "tests/test_import_graph.py",
                      "tests/test_environment.py", "tests/test_portability.py"]

@@ -15,19 +15,29 @@ FEATURES = np._core._multiarray_umath.__cpu_features__
 NAMES = [name for name, _ in portability.CONFIGURATIONS]
 
 
+class Started(list):
+    """The configurations in the order they started; the pytest arguments and
+    interpreter each was given."""
+
+    def __init__(self):
+        super().__init__()
+        self.arguments = {}
+
+
 @pytest.fixture
 def fake_runs(monkeypatch):
     """Replace the probe and the pytest run: every configuration a machine of its own,
     the first ones finish last, 'Haswell, no AVX-512' fails."""
-    started = []
+    started = Started()
 
-    def fake_run(name, changes, described, pytest_args):
+    def fake_run(name, changes, described, pytest_args, python):
         started.append(name)
-        time.sleep(0.02 * (len(NAMES) - NAMES.index(name)))
+        started.arguments[name] = (pytest_args, python)
+        time.sleep(0.02 * (len(NAMES) - NAMES.index(name)) if name in NAMES else 0)
         ok = name != "Haswell, no AVX-512"
         return ok, f"{'ok' if ok else 'FAILED'} {name}"
 
-    monkeypatch.setattr(portability, "probe", lambda changes: repr(sorted(changes.items())))
+    monkeypatch.setattr(portability, "probe", lambda changes, python: repr((python, sorted(changes.items()))))
     monkeypatch.setattr(portability, "missing_instructions", lambda changes: None)
     monkeypatch.setattr(portability, "run", fake_run)
     return started
@@ -50,7 +60,7 @@ def test_skip_this_machine_leaves_out_the_first_configuration(fake_runs, capsys)
 
 
 def test_a_configuration_the_probe_finds_identical_runs_once(fake_runs, monkeypatch, capsys):
-    monkeypatch.setattr(portability, "probe", lambda changes: "BLAS kernel SkylakeX, numpy SIMD up to AVX512_ICL"
+    monkeypatch.setattr(portability, "probe", lambda changes, python: "BLAS kernel SkylakeX, numpy SIMD up to AVX512_ICL"
                         if changes.get("OPENBLAS_CORETYPE") in (None, "SkylakeX") else str(changes))
     portability.main(["tests"])
     lines = capsys.readouterr().out.splitlines()
@@ -77,3 +87,23 @@ def test_summary_line_is_pytests_last_summary():
     output = "....\n=== 3 failed, 155 passed in 40.2s ===\n"
     assert portability.summary_line(output) == "3 failed, 155 passed in 40.2s"
     assert portability.summary_line("crashed") == "no pytest summary"
+
+
+def test_other_pythons_run_the_whole_suite_in_the_same_pool_and_start_first(fake_runs, capsys):
+    portability.main(["--jobs", "1", "--skip-this-machine", "--python", "3.12=/venv/bin/python"])
+    lines = capsys.readouterr().out.splitlines()
+    assert fake_runs[0] == "Python 3.12"  # the longest run starts first ...
+    assert lines[-2] == "ok Python 3.12"  # ... and its line comes last, in the table's order
+    assert fake_runs.arguments["Python 3.12"] == (portability.SUITE, "/venv/bin/python")
+    assert fake_runs.arguments["Haswell, no AVX-512"] == (portability.SIMULATED_SUITE, portability.sys.executable)
+
+
+def test_simulated_machines_leave_out_only_files_without_floating_point_work():
+    left_out = [arg.removeprefix("--ignore=") for arg in portability.SIMULATED_SUITE
+                if arg not in portability.SUITE]
+    assert left_out == portability.NO_FLOATING_POINT
+    for path in left_out:
+        assert (portability.ROOT / path).is_file(), path  # a renamed file would run again
+        assert not path.startswith(("tests/engine", "tests/course")) and "benchmarks" not in path
+    assert [arg for arg in portability.SIMULATED_SUITE if arg.endswith(".ipynb")] == [
+        arg for arg in portability.SUITE if arg.endswith(".ipynb")]

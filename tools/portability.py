@@ -1,10 +1,12 @@
 """Run the suite a student runs on several simulated machines (``make test-portability``).
 
-Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [PYTEST ARGUMENT ...]``
-(default: what ``make test-core`` runs, the unit tests and every notebook under
-nbval, in one process per configuration; N configurations at a time, default
-one per CPU core; ``--skip-this-machine`` when ``make test`` has just run the
-suite in this machine's own configuration, as in CI).
+Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [--python LABEL=PATH ...]
+[PYTEST ARGUMENT ...]`` (default: what ``make test-core`` runs, the unit tests and
+every notebook under nbval, in one process per configuration; N configurations at
+a time, default one per CPU core; ``--skip-this-machine`` when ``make test`` has
+just run the suite in this machine's own configuration, as in CI; each
+``--python 3.12=.venv-3.12/bin/python`` adds a line that runs the whole suite
+with that interpreter, in this machine's configuration).
 
 Students run the course on other CPUs, BLAS kernels and operating systems.  A
 result that differs there in its last digits fails their ``make test``: a
@@ -32,7 +34,8 @@ not run twice.
 
 Each configuration runs pytest in a fresh process (one kernel at a time, BLAS on
 one thread, so a configuration keeps one core busy and several run side by
-side) and prints one line: the BLAS kernel and the numpy SIMD level it really
+side; in CI the other Pythons' runs share the same pool, so no core waits for
+the slowest run of a stage) and prints one line: the BLAS kernel and the numpy SIMD level it really
 got (read back from the libraries, so a switch that did nothing is seen) and
 pytest's summary.  Exit status 1 if any configuration fails.  A kernel that
 needs instructions this CPU lacks (SkylakeX without AVX-512, ...) would crash,
@@ -58,6 +61,20 @@ SUITE = ["tests", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks")
          "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
          "--ignore=tests/test_slides_browser.py", "--ignore=tests/test_rerun.py",
          "--ignore=tests/test_exercises_browser.py", "--ignore=tests/test_takehome.py"]
+# Test files whose result no BLAS kernel or SIMD level can change: they read the
+# notebooks' text and stored outputs (prose, structure, badges, the prose's numbers),
+# the pins or the import graph, or run the tools on notebooks of plain text.  One runs
+# course code: test_tracks.py runs the lecture notebook, the core cells of every
+# notebook in one kernel; nbval runs each of those cells under every configuration,
+# and what the lecture run adds (no name or seed of one notebook disturbs the next)
+# does not depend on the machine.  The simulated machines (same Python, other
+# kernels) leave these files out; make test runs them, and so does every other Python
+# (its run is the whole suite).  Every unit test of the engine and the course, the
+# benchmarks' smoke tests and every notebook run under every configuration.
+NO_FLOATING_POINT = ["tests/test_tools.py", "tests/test_notebook_structure.py", "tests/test_prose.py",
+                     "tests/test_tracks.py", "tests/test_prose_numbers.py", "tests/test_import_graph.py",
+                     "tests/test_environment.py", "tests/test_portability.py"]
+SIMULATED_SUITE = SUITE + [f"--ignore={path}" for path in NO_FLOATING_POINT]
 NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
 NO_AVX2 = NO_AVX512 + " X86_V3"
 UNSET = None  # remove the variable from the environment
@@ -77,7 +94,7 @@ KERNEL_NEEDS = {"SkylakeX": "AVX512F", "Haswell": "AVX2", "Nehalem": "SSE42"}
 
 # Printed by a fresh interpreter under each configuration: what it really runs.
 PROBE = r"""
-import ctypes, glob, os, numpy
+import ctypes, glob, os, platform, numpy
 from numpy._core._multiarray_umath import __cpu_features__ as features
 libs = glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas*"))
 core = "?"
@@ -89,7 +106,7 @@ for lib in libs:
             core = function().decode()
             break
 level = next((name for name in ("AVX512_ICL", "X86_V4", "X86_V3") if features.get(name)), "X86_V2")
-print(f"BLAS kernel {core}, numpy SIMD up to {level}")
+print(f"Python {platform.python_version()}, numpy {numpy.__version__}, BLAS {core}, SIMD up to {level}")
 """
 
 
@@ -119,23 +136,25 @@ def missing_instructions(changes: dict) -> str | None:
     return needed if needed and not features.get(needed) else None
 
 
-def probe(changes: dict) -> str:
-    """The BLAS kernel and numpy SIMD level a fresh interpreter gets under ``changes``."""
-    result = subprocess.run([sys.executable, "-c", PROBE], env=environment(changes),
+def probe(changes: dict, python: str = sys.executable) -> str:
+    """The Python and numpy versions, BLAS kernel and numpy SIMD level a fresh
+    interpreter ``python`` gets under ``changes``."""
+    result = subprocess.run([python, "-c", PROBE], env=environment(changes),
                             capture_output=True, text=True)
     return result.stdout.strip() if result.returncode == 0 else (
         f"probe failed: {result.stderr.strip()[-200:]}")
 
 
-def run(name: str, changes: dict, described: str, pytest_args: list[str]) -> tuple[bool, str]:
-    """Run pytest under one configuration; return (passed, the lines to print)."""
+def run(name: str, changes: dict, described: str, pytest_args: list[str],
+        python: str = sys.executable) -> tuple[bool, str]:
+    """Run pytest with ``python`` under one configuration; return (passed, the lines to print)."""
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
         env=environment(changes), cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     ok = result.returncode == 0 and not described.startswith("probe failed")
-    lines = [f"{'ok    ' if ok else 'FAILED'} {name:<24} {described:<44} "
+    lines = [f"{'ok    ' if ok else 'FAILED'} {name:<24} {described:<66} "
              f"{summary_line(result.stdout)} ({seconds:.0f} s)"]
     if not ok:
         failures = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
@@ -144,21 +163,23 @@ def run(name: str, changes: dict, described: str, pytest_args: list[str]) -> tup
 
 
 def plan(configurations: list, skip_first: bool) -> list:
-    """For each configuration in order, the line that says why it does not run, or
-    (name, changes, what the probe found) to run."""
+    """For each configuration in order ((name, changes) or (name, changes, python)),
+    the line that says why it does not run, or (name, changes, what the probe found,
+    python) to run."""
     entries, seen = [], {}
-    for number, (name, changes) in enumerate(configurations):
+    for number, (name, changes, *other) in enumerate(configurations):
+        python = other[0] if other else sys.executable
         lacking = missing_instructions(changes)
         if lacking:
             entries.append(f"skip   {name:<24} this CPU has no {lacking}, which the kernel needs")
             continue
-        described = probe(changes)
+        described = probe(changes, python)
         if described in seen:
             entries.append(f"same   {name:<24} {described}: as {seen[described]!r}")
         elif number == 0 and skip_first:
             entries.append(f"skip   {name:<24} {described}: make test has run the suite here")
         else:
-            entries.append((name, changes, described))
+            entries.append((name, changes, described, python))
         seen.setdefault(described, name)
     return entries
 
@@ -169,18 +190,32 @@ def main(argv: list[str]) -> int:
                         help="configurations run at a time (default: one per CPU core)")
     parser.add_argument("--skip-this-machine", action="store_true",
                         help="leave out the first configuration (make test has just run it)")
+    parser.add_argument("--python", action="append", default=[], metavar="LABEL=PATH",
+                        help="also run the whole suite with this interpreter (its own "
+                             "virtual environment) in this machine's configuration")
     parser.add_argument("pytest_args", nargs="*", help="default: what make test-core runs")
     args = parser.parse_args(argv)
     configurations = CONFIGURATIONS
     if platform.machine().lower() not in ("x86_64", "amd64"):
         print(f"{platform.machine()} is not x86-64: only this machine's own configuration runs")
         configurations = CONFIGURATIONS[:1]
+    others = [(f"Python {label}", {}, path) for label, _, path in
+              (option.partition("=") for option in args.python)]
     start = time.perf_counter()
-    entries = plan(configurations, args.skip_this_machine)
+    entries = plan(configurations + others, args.skip_this_machine)
+
+    def arguments(entry) -> list[str]:
+        """The user's pytest arguments, else the whole suite for this machine's own
+        configuration and the other Pythons, the simulated suite for the others."""
+        changes = entry[1]
+        return args.pytest_args or (SIMULATED_SUITE if changes else SUITE)
+
+    to_run = [entry for entry in entries if isinstance(entry, tuple)]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        # each thread waits on its own pytest process; lines come in the table's order
-        runs = {id(entry): pool.submit(run, *entry, args.pytest_args or SUITE)
-                for entry in entries if isinstance(entry, tuple)}
+        # each thread waits on its own pytest process; the longest runs (the whole
+        # suite) start first, the lines come in the table's order
+        runs = {id(entry): pool.submit(run, *entry[:3], arguments(entry), entry[3])
+                for entry in sorted(to_run, key=lambda entry: arguments(entry) != SUITE)}
         results = []
         for entry in entries:
             if isinstance(entry, str):

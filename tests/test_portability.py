@@ -95,15 +95,4 @@ def test_other_pythons_run_the_whole_suite_in_the_same_pool_and_start_first(fake
     assert fake_runs[0] == "Python 3.12"  # the longest run starts first ...
     assert lines[-2] == "ok Python 3.12"  # ... and its line comes last, in the table's order
     assert fake_runs.arguments["Python 3.12"] == (portability.SUITE, "/venv/bin/python")
-    assert fake_runs.arguments["Haswell, no AVX-512"] == (portability.SIMULATED_SUITE, portability.sys.executable)
-
-
-def test_simulated_machines_leave_out_only_files_without_floating_point_work():
-    left_out = [arg.removeprefix("--ignore=") for arg in portability.SIMULATED_SUITE
-                if arg not in portability.SUITE]
-    assert left_out == portability.NO_FLOATING_POINT
-    for path in left_out:
-        assert (portability.ROOT / path).is_file(), path  # a renamed file would run again
-        assert not path.startswith(("tests/engine", "tests/course")) and "benchmarks" not in path
-    assert [arg for arg in portability.SIMULATED_SUITE if arg.endswith(".ipynb")] == [
-        arg for arg in portability.SUITE if arg.endswith(".ipynb")]
+    assert fake_runs.arguments["Haswell, no AVX-512"] == (portability.SUITE, portability.sys.executable)

@@ -61,20 +61,6 @@ SUITE = ["tests", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks")
          "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
          "--ignore=tests/test_slides_browser.py", "--ignore=tests/test_rerun.py",
          "--ignore=tests/test_exercises_browser.py", "--ignore=tests/test_takehome.py"]
-# Test files whose result no BLAS kernel or SIMD level can change: they read the
-# notebooks' text and stored outputs (prose, structure, badges, the prose's numbers),
-# the pins or the import graph, or run the tools on notebooks of plain text.  One runs
-# course code: test_tracks.py runs the lecture notebook, the core cells of every
-# notebook in one kernel; nbval runs each of those cells under every configuration,
-# and what the lecture run adds (no name or seed of one notebook disturbs the next)
-# does not depend on the machine.  The simulated machines (same Python, other
-# kernels) leave these files out; make test runs them, and so does every other Python
-# (its run is the whole suite).  Every unit test of the engine and the course, the
-# benchmarks' smoke tests and every notebook run under every configuration.
-NO_FLOATING_POINT = ["tests/test_tools.py", "tests/test_notebook_structure.py", "tests/test_prose.py",
-                     "tests/test_tracks.py", "tests/test_prose_numbers.py", "tests/test_import_graph.py",
-                     "tests/test_environment.py", "tests/test_portability.py"]
-SIMULATED_SUITE = SUITE + [f"--ignore={path}" for path in NO_FLOATING_POINT]
 NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
 NO_AVX2 = NO_AVX512 + " X86_V3"
 UNSET = None  # remove the variable from the environment
@@ -204,18 +190,13 @@ def main(argv: list[str]) -> int:
     start = time.perf_counter()
     entries = plan(configurations + others, args.skip_this_machine)
 
-    def arguments(entry) -> list[str]:
-        """The user's pytest arguments, else the whole suite for this machine's own
-        configuration and the other Pythons, the simulated suite for the others."""
-        changes = entry[1]
-        return args.pytest_args or (SIMULATED_SUITE if changes else SUITE)
-
     to_run = [entry for entry in entries if isinstance(entry, tuple)]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        # each thread waits on its own pytest process; the longest runs (the whole
-        # suite) start first, the lines come in the table's order
-        runs = {id(entry): pool.submit(run, *entry[:3], arguments(entry), entry[3])
-                for entry in sorted(to_run, key=lambda entry: arguments(entry) != SUITE)}
+        # each thread waits on its own pytest process; the other Pythons' runs, the
+        # longest (their modules compile on first import), start first; the lines
+        # come in the table's order
+        runs = {id(entry): pool.submit(run, *entry[:3], args.pytest_args or SUITE, entry[3])
+                for entry in sorted(to_run, key=lambda entry: entry[3] == sys.executable)}
         results = []
         for entry in entries:
             if isinstance(entry, str):

@@ -432,8 +432,8 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
         title = frame.locator(".reveal .slides h1").first.inner_text(timeout=TIMEOUT_MS)
         slides.locator("mjx-container").first.wait_for(state="attached", timeout=TIMEOUT_MS)
         math_headings = slides.evaluate(MATH_HEADINGS)
-        # present 03's first heading with math, as a lecturer would, and keep a picture of it
-        heading = slides.locator("h2:has(mjx-container)", has_text="例子：").first
+        # present 03's first core heading with math, as a lecturer would, and keep a picture of it
+        heading = slides.locator("h2:has(mjx-container)", has_text="误差难以控制").first
         for _ in range(plan.slide_count):
             if heading.evaluate("h => h.closest('section').classList.contains('present')"):
                 break
@@ -450,7 +450,7 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
     assert shown == sum(slide_type(c) not in ("skip", "notes") for c in lecture_nb.cells), shown
     assert title.startswith(CONFIG["lecture"]["title"]), title  # as written, not in capitals
     assert math_headings and all(h["capitals"] == 0 for h in math_headings), math_headings
-    assert presented.startswith("例子") and "F(X)" not in presented, presented
+    assert presented.startswith("误差难以控制") and "X" not in presented, presented
     assert not outside, f"JupyterLab tried the network: {outside}"
     assert not errors, errors
 

@@ -54,11 +54,12 @@ lab: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS)
 
-# The same without the browser and re-run checks: what CI runs under Python 3.12 and 3.13.
+# The same without the browser and re-run checks: the suite tools/portability.py (SUITE)
+# runs under the simulated machines and the other Pythons.
 test-core: $(STAMP)
 	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS) \
 		--ignore=tests/test_slides_browser.py --ignore=tests/test_rerun.py \
-		--ignore=tests/test_exercises_browser.py --ignore=tests/test_takehome.py
+		--ignore=tests/test_takehome.py
 
 # Property tests with new random examples on each run (make test replays fixed
 # ones): a failure prints the example, which then becomes an @example of the test.

@@ -60,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SUITE = ["tests", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
          "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
          "--ignore=tests/test_slides_browser.py", "--ignore=tests/test_rerun.py",
-         "--ignore=tests/test_exercises_browser.py", "--ignore=tests/test_takehome.py"]
+         "--ignore=tests/test_takehome.py"]
 NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
 NO_AVX2 = NO_AVX512 + " X86_V3"
 UNSET = None  # remove the variable from the environment

@@ -50,10 +50,9 @@ def _operator(name, reflected=False):
     operand first, for 2 * x, 1 - x, 2 ** x). NotImplemented for an operand that is
     not a number, so Python raises its usual TypeError naming both types."""
     def method(self, other):
-        if not isinstance(other, (Traced, float, int)):  # those are operands as they are
-            other = as_operand(other)
-            if other is None:
-                return NotImplemented
+        other = as_operand(other)
+        if other is None:
+            return NotImplemented
         primitive = PRIMITIVES[name]
         return bind(primitive, other, self) if reflected else bind(primitive, self, other)
 

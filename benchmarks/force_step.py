@@ -21,9 +21,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
 import numpy as np  # noqa: E402
 
 import autodiff_helpers as ad  # noqa: E402
-from ad_engine.numpy_rules import _roll as roll  # noqa: E402  (np.roll as the engine evaluates it)
 from benchmarks import workloads as w  # noqa: E402
 from benchmarks.run import Config, interleaved_medians  # noqa: E402
+
+roll = ad.PRIMITIVES["roll"].evaluate  # np.roll as the engine evaluates it
 
 
 def engine_floor(theta, beta):

@@ -82,12 +82,18 @@ def add_terms(total, term, ans, values, args):
     with the operation's values, tangents or answer (a jvp that passes a tangent
     through, a view) is never written into."""
     for into, other in ((total, term), (term, total)):
-        if (type(into) is np.ndarray and type(other) is np.ndarray and into.flags.owndata
-                and into.flags.writeable and np.result_type(into, other) == into.dtype
-                and np.broadcast_shapes(into.shape, other.shape) == into.shape
-                and not _shares_memory(into, ans, values, args)):
+        if _can_hold_sum(into, other) and not _shares_memory(into, ans, values, args):
             return np.add(into, other, out=into)
     return total + term
+
+
+def _can_hold_sum(into, other):
+    """into is an array with its own data, of the sum's shape and dtype (not 0-d: a sum
+    of 0-d arrays is a number)."""
+    return (type(into) is np.ndarray and type(other) is np.ndarray and into.ndim > 0
+            and into.flags.owndata and into.flags.writeable
+            and np.result_type(into, other) == into.dtype
+            and np.broadcast_shapes(into.shape, other.shape) == into.shape)
 
 
 def _shares_memory(array, ans, values, args):

@@ -28,7 +28,6 @@ import numpy as np
 import pytest
 
 import autodiff_helpers as ad
-
 from derivative_checks import (
     central_directional,
     directional,

@@ -64,7 +64,7 @@ class Dual(ArraySurface):
         for jvp, a in zip(primitive.jvps, args):
             if isinstance(a, Dual) and a.tag == tag:
                 term = jvp(a.dval, ans, *values)
-                tangent = term if tangent is None else tangent + term
+                tangent = term if tangent is None else add_terms(tangent, term, ans, values, args)
         return make_dual(ans, plain(tangent), tag)
 
     def __repr__(self):
@@ -73,6 +73,32 @@ class Dual(ArraySurface):
         if isinstance(tangent, numbers.Real) and tangent < 0:
             sign, tangent = "-", -tangent
         return f"{format_part(self.val)} {sign} {format_part(tangent)}·d"
+
+
+def add_terms(total, term, ans, values, args):
+    """``total + term``, two jvp terms of one operation. A product such as ``b·a'`` is a
+    new array, which the sum may overwrite: one array fewer to allocate and to fault in,
+    the larger part of forward mode's cost on big arrays. An array that shares memory
+    with the operation's values, tangents or answer (a jvp that passes a tangent
+    through, a view) is never written into."""
+    for into, other in ((total, term), (term, total)):
+        if _can_hold_sum(into, other) and not _shares_memory(into, ans, values, args):
+            return np.add(into, other, out=into)
+    return total + term
+
+
+def _can_hold_sum(into, other):
+    """into is an array with its own data, of the sum's shape and dtype (not 0-d: a sum
+    of 0-d arrays is a number)."""
+    return (type(into) is np.ndarray and type(other) is np.ndarray and into.ndim > 0
+            and into.flags.owndata and into.flags.writeable
+            and np.result_type(into, other) == into.dtype
+            and np.broadcast_shapes(into.shape, other.shape) == into.shape)
+
+
+def _shares_memory(array, ans, values, args):
+    inputs = [ans, *values, *(a.dval for a in args if isinstance(a, Dual))]
+    return any(type(x) is np.ndarray and np.may_share_memory(array, x) for x in inputs)
 
 
 def make_dual(val, dval, tag):

@@ -27,6 +27,7 @@ another function than the user's would be a wrong derivative.
 import numpy as np
 import pytest
 
+import autodiff_helpers as ad
 from derivative_checks import (
     central_directional,
     directional,
@@ -71,11 +72,15 @@ def test_tracing_never_changes_a_value(case, mode):
     args, _ = case.args()
     expected = case.function(*args)
     for i, value in enumerate(traced_values(case, mode)):
-        assert np.shape(value) == np.shape(expected), f"argument {i}: shape"
-        if case.name in ANOTHER_PATH:
-            np.testing.assert_allclose(value, expected, 1e-14, 1e-15, err_msg=f"argument {i}")
-        else:
-            np.testing.assert_array_equal(value, expected, err_msg=f"argument {i}")
+        assert_numpy_value(case, value, expected, f"argument {i}")
+
+
+def assert_numpy_value(case, value, expected, message):
+    assert np.shape(value) == np.shape(expected), f"{message}: shape"
+    if case.name in ANOTHER_PATH:
+        np.testing.assert_allclose(value, expected, 1e-14, 1e-15, err_msg=message)
+    else:
+        np.testing.assert_array_equal(value, expected, err_msg=message)
 
 
 def test_another_path_names_cases():
@@ -149,3 +154,24 @@ def test_central_reference_is_accurate():
     """The stencil the tests trust: exact for a quartic, 1e-12 for sin."""
     assert central_directional(lambda x: x**4, 1.3, 1.0) == pytest.approx(4 * 1.3**3, rel=1e-12)
     assert central_directional(np.sin, 0.7, 1.0) == pytest.approx(np.cos(0.7), rel=1e-11)
+
+
+MULTI_ARGUMENT = [case for case in CASES if len(case.args()[0]) > 1]
+
+
+@pytest.mark.parametrize("case", MULTI_ARGUMENT, ids=lambda case: case.name)
+def test_every_argument_perturbed_at_once(case):
+    """One jvp along all the arguments: the tangent is the sum of each argument's
+    directional derivative, and neither the arguments nor their tangents change (the
+    tangent's terms are summed in place into arrays the operation made, never into a
+    tangent passed in or a view of one)."""
+    args, rng = case.args()
+    tangents = tuple(random_like(rng, x) for x in args)
+    kept = [np.copy(a) for a in args + tangents]
+    value, tangent = ad.jvp(case.function, args, tangents)
+    for before, after in zip(kept, args + tangents):
+        np.testing.assert_array_equal(after, before, err_msg="an argument or a tangent changed")
+    shifted = lambda t: case.function(*(x + t * v for x, v in zip(args, tangents)))  # noqa: E731
+    expected = central_directional(shifted, 0.0, 1.0)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
+    assert_numpy_value(case, value, case.function(*args), "the value")

@@ -8,12 +8,11 @@ with the course footer and ``window.Reveal`` for the browser tests.  Web links b
 their text and address, links to notebooks point to their decks.  A deck is rebuilt only
 when its notebook or the build's own files changed (hashes in build/slides/manifest.json).
 
-Usage: ``python tools/build_slides.py [--force] [--out DIR] [NOTEBOOK ...]``.
+Usage: ``python tools/build_slides.py [NOTEBOOK ...]`` (default: every notebook).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import html
 import json
@@ -224,7 +223,7 @@ Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
 
 
 def build(
-    notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR, force: bool = False
+    notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR
 ) -> list[Path]:
     """Build the missing or stale decks of ``notebooks`` (default: the course's, which
     also get the lecture deck, and lose the decks of removed notebooks); write the index;
@@ -240,7 +239,7 @@ def build(
     def stale(deck: Path, sources: list[Path]) -> str | None:
         """The sources' hash if ``deck`` needs building, else None."""
         key = sha256(*(p.read_bytes() for p in sources), tools.encode())
-        return key if force or not deck.exists() or manifest.get(deck.name) != key else None
+        return key if not deck.exists() or manifest.get(deck.name) != key else None
 
     decks = [out_dir / deck_name(p) for p in notebooks]
     for notebook, deck in zip(notebooks, decks):
@@ -277,16 +276,6 @@ def build(
     return decks
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
-    parser.add_argument("--out", type=Path, default=BUILD_DIR, help="default: build/slides")
-    parser.add_argument("--force", action="store_true", help="rebuild every deck")
-    args = parser.parse_args(argv)
-    decks = build(args.notebooks, args.out, args.force)
-    print(f"{len(decks)} deck(s) in {args.out}; open {args.out / 'index.html'}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    decks = build([Path(a) for a in sys.argv[1:]])
+    print(f"{len(decks)} deck(s) in {BUILD_DIR}; open {BUILD_DIR / 'index.html'}")

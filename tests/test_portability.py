@@ -83,12 +83,6 @@ def test_a_kernel_the_cpu_cannot_run_is_skipped_not_run(monkeypatch):
     assert portability.missing_instructions({}) is None
 
 
-def test_summary_line_is_pytests_last_summary():
-    output = "....\n=== 3 failed, 155 passed in 40.2s ===\n"
-    assert portability.summary_line(output) == "3 failed, 155 passed in 40.2s"
-    assert portability.summary_line("crashed") == "no pytest summary"
-
-
 def test_other_pythons_run_the_whole_suite_in_the_same_pool_and_start_first(fake_runs, capsys):
     portability.main(["--jobs", "1", "--skip-this-machine", "--python", "3.12=/venv/bin/python"])
     lines = capsys.readouterr().out.splitlines()

@@ -134,7 +134,7 @@ def shown(cell) -> bool:
 
 
 def text_outputs(cell) -> str:
-    return "".join(o.get("text") or str(o.get("data", {}).get("text/plain", ""))
+    return "\n".join(o.get("text") or str(o.get("data", {}).get("text/plain", ""))
                    for o in cell.get("outputs", []))
 
 

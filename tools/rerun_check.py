@@ -20,7 +20,7 @@ import nbformat
 from course import ROOT, SANITIZE_FILE, course_notebooks, first_line, read
 
 # a failure's section in pytest's report: "____ 05_reverse_mode.ipynb::Cell 4 ____"
-FAILURE = re.compile(r"^_{3,} (\S*?)::Cell (\d+) _{3,}$", re.M)
+FAILURE = re.compile(r"^_+ (\S*?)::Cell (\d+) _+$", re.M)
 
 
 def nbval(folder: Path) -> subprocess.CompletedProcess:

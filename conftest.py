@@ -46,6 +46,16 @@ def playwright_driver():
         yield driver
 
 
+@pytest.fixture(scope="session")
+def chromium(playwright_driver, tmp_path_factory):
+    """Chromium with a fresh profile and a 1280x720 window (tests/browser.py's launch)."""
+    from browser import launch
+
+    context = launch(playwright_driver, tmp_path_factory.mktemp("chromium"))
+    yield context
+    context.close()
+
+
 @pytest.fixture(autouse=True)
 def primitives_left_as_found():
     """Put back the engine's primitive tables after a test that registers primitives as a

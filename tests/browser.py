@@ -46,13 +46,10 @@ class OfflinePage:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
 
     def _route(self, route):
-        url = route.request.url
-        inside = url.startswith("file:") and (self.root is None or Path(
-            url[7:].split("?")[0].split("#")[0]).resolve().is_relative_to(self.root))
-        if inside or url.startswith(("data:", "blob:", "about:")):
+        if pdfs.offline(route.request.url, self.root):
             route.continue_()
         else:
-            self.blocked.append(url)
+            self.blocked.append(route.request.url)
             route.abort()
 
     def problems(self, script_errors: bool = True) -> list[str]:

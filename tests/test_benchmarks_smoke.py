@@ -1,6 +1,7 @@
-"""The benchmark workloads at tiny sizes, for correctness only: every engine agrees with the
-reference answers to 1e-8 relative; a peer not installed (make bench installs them into
-.venv-bench) is skipped with the reason; the runner writes its report at the "tiny" size."""
+"""The benchmark workloads at tiny sizes, for correctness only: the runner at the "tiny" size
+checks every engine against the reference answers to 1e-8 relative before it times them (it
+stops on a disagreement) and writes its report; a peer not installed (make bench installs
+them into .venv-bench) is skipped with the reason."""
 
 import numpy as np
 import pytest
@@ -13,12 +14,6 @@ PEERS = load_peers()
 # torch.func's first call warns that torch.jit.script is deprecated (torch's own use of it)
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
 PEER_NAMES = ("micrograd", "autograd", "torch", "jax")
-
-
-def assert_agree(errors):
-    assert errors, "no engine ran"
-    bad = {name: error for name, error in errors.items() if not error <= w.TOLERANCE}
-    assert not bad, f"engines disagree with the reference: {bad}"
 
 
 @pytest.mark.parametrize("peer", PEER_NAMES)
@@ -43,28 +38,11 @@ def test_scalar_map_gradient_stays_order_one():
     assert abs(central - w.scalar_map_reference(50)[1]) < 1e-8
 
 
-def test_scalar_graph_engines_agree():
-    engines, _ = w.scalar_engines(PEERS)
-    assert_agree(w.scalar_agreement(engines, 60))
-
-
 def test_autodiff_helpers_handles_a_deep_scalar_graph():
     forward, backward = w.scalar_engines(PEERS)[0]["autodiff_helpers"]
     steps = w.steps_for_depth(30_000)  # far beyond Python's recursion limit
     gradient = backward(forward(steps))
     assert w.relative_error(gradient, w.scalar_map_reference(steps)[1]) <= w.TOLERANCE
-
-
-def test_lecture_path_sum_engine_agrees():
-    assert_agree(w.logistic_agreement(8))
-
-
-@pytest.mark.parametrize("layers, batch", [((2, 4, 4, 2), 8), ((8, 16, 4), 16)])
-def test_mlp_step_engines_agree(layers, batch):
-    problem = w.mlp_problem(layers, batch)
-    engines, _ = w.mlp_engines(PEERS, problem)
-    assert {"numpy (hand-written)", "autodiff_helpers (Variable ops)"} <= set(engines)
-    assert_agree(w.mlp_agreement(engines, problem))
 
 
 def test_mlp_step_updates_parameters_like_sgd():
@@ -73,24 +51,6 @@ def test_mlp_step_updates_parameters_like_sgd():
     grads = w.numpy_mlp_step(params, problem["x"], problem["onehot"])
     for before, after, g in zip(problem["params"], params, grads):
         np.testing.assert_allclose(after, before - w.LEARNING_RATE * g, rtol=0, atol=1e-15)
-
-
-def test_forward_mode_engines_agree():
-    x = w.fwd_grid(101)
-    engines, _ = w.fwd_engines(PEERS, x)
-    assert_agree(w.fwd_agreement(engines, x))
-
-
-def test_hvp_engines_agree():
-    x, v = w.hvp_point(dim=10)
-    engines, _ = w.hvp_engines(PEERS, x, v)
-    assert_agree(w.hvp_agreement(engines, x, v))
-
-
-def test_hmc_force_engines_agree():
-    theta = w.lattice_configuration(4)
-    engines, _ = w.force_engines(PEERS, theta)
-    assert_agree(w.force_agreement(engines, theta))
 
 
 def test_the_staple_force_is_minus_the_gradient_of_the_action():
@@ -128,6 +88,8 @@ def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
         assert heading in text
     for peer in PEER_NAMES:
         assert f"| {peer} |" in text  # a version, or SKIPPED with the reason
+    # both MLP sizes timed (after their agreement check) against the numpy floor
+    assert text.count("| autodiff_helpers (Variable ops) |") == text.count("| numpy (hand-written) |") == 2
     assert (tmp_path / "results.png").stat().st_size > 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from graphlib import CycleError, TopologicalSorter
+from importlib.util import resolve_name
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,15 +22,12 @@ def module_name(path, root):  # a package's __init__.py: the package
 def imported_modules(tree, name, is_package, modules):
     """The ``modules`` that the imports anywhere in ``tree`` (module ``name``) refer to:
     ``from a import b`` gives a.b if that is a module, else a; relative ones resolved."""
-    package = name.split(".") if is_package else name.split(".")[:-1]
+    package = name if is_package else name.rpartition(".")[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names if alias.name in modules)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package[:len(package) - (node.level - 1)]
-                base = ".".join(anchor + ([base] if base else []))
+            base = resolve_name("." * node.level + (node.module or ""), package)
             for alias in node.names:
                 submodule = f"{base}.{alias.name}"
                 target = submodule if submodule in modules else base

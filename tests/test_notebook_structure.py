@@ -12,9 +12,6 @@ from nbbuild import SLIDE_TYPES
 
 NOTEBOOKS = course_notebooks()
 notebooks = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-# cell tags and the nbval comment markers that mean the same
-MARKERS = {"raises-exception": "NBVAL_RAISES_EXCEPTION", "nbval-ignore-output": "NBVAL_IGNORE_OUTPUT",
-           "nbval-skip": "NBVAL_SKIP", "nbval-check-output": "NBVAL_CHECK_OUTPUT"}
 
 
 def broken(path, rule, problems):
@@ -30,12 +27,9 @@ def collapsed(cell):
     return jupyter.get("source_hidden") is True and jupyter.get("outputs_hidden") is True
 
 
-def doubled(cell):
-    return "; ".join(f"tag {tag!r} and comment {marker}" for tag, marker in MARKERS.items()
-                     if tag in tags(cell) and re.search(rf"^\s*#\s*{marker}\b", cell.source, re.M))
-
-
-# id: (rule, what is wrong with a cell: "" or False when nothing)
+# id: (rule, what is wrong with a cell: "" or False when nothing).  A cell tag and the nbval
+# comment marker that means the same, both on one cell, make nbval warn while collecting the
+# notebook, an error under pyproject.toml's filterwarnings.
 CELL_RULES = {
     "errors": ("no error outputs except in cells tagged raises-exception",
                lambda c: "raises-exception" not in tags(c) and errors(c)),
@@ -48,7 +42,6 @@ CELL_RULES = {
                   "and off the slides (slide_type skip)",
                   lambda c: "solution" in tags(c) and not (collapsed(c) and slide_type(c) == "skip")
                   and f"jupyter {dict(c.metadata.get('jupyter', {}))}, slide_type {slide_type(c)!r}"),
-    "markers": ("use a cell tag or an nbval comment marker, not both", doubled),
 }
 
 

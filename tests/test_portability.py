@@ -15,24 +15,14 @@ FEATURES = np._core._multiarray_umath.__cpu_features__
 NAMES = [name for name, _ in portability.CONFIGURATIONS]
 
 
-class Started(list):
-    """The configurations in the order they started; the pytest arguments and
-    interpreter each was given."""
-
-    def __init__(self):
-        super().__init__()
-        self.arguments = {}
-
-
 @pytest.fixture
 def fake_runs(monkeypatch):
     """Replace the probe and the pytest run: every configuration a machine of its own,
     the first ones finish last, 'Haswell, no AVX-512' fails."""
-    started = Started()
+    started = {}  # configuration: (pytest arguments, interpreter), in the order they started
 
     def fake_run(name, changes, described, pytest_args, python):
-        started.append(name)
-        started.arguments[name] = (pytest_args, python)
+        started[name] = (pytest_args, python)
         time.sleep(0.02 * (len(NAMES) - NAMES.index(name)) if name in NAMES else 0)
         ok = name != "Haswell, no AVX-512"
         return ok, f"{'ok' if ok else 'FAILED'} {name}"
@@ -64,7 +54,7 @@ def test_a_configuration_the_probe_finds_identical_runs_once(fake_runs, monkeypa
                         if changes.get("OPENBLAS_CORETYPE") in (None, "SkylakeX") else str(changes))
     portability.main(["tests"])
     lines = capsys.readouterr().out.splitlines()
-    assert fake_runs[0] == "this machine" and "SkylakeX, all SIMD" not in fake_runs
+    assert next(iter(fake_runs)) == "this machine" and "SkylakeX, all SIMD" not in fake_runs
     assert "OpenBLAS autodetect" not in fake_runs
     assert lines[2].startswith("same   SkylakeX, all SIMD") and lines[2].endswith("as 'this machine'")
 
@@ -83,16 +73,10 @@ def test_a_kernel_the_cpu_cannot_run_is_skipped_not_run(monkeypatch):
     assert portability.missing_instructions({}) is None
 
 
-def test_summary_line_is_pytests_last_summary():
-    output = "....\n=== 3 failed, 155 passed in 40.2s ===\n"
-    assert portability.summary_line(output) == "3 failed, 155 passed in 40.2s"
-    assert portability.summary_line("crashed") == "no pytest summary"
-
-
 def test_other_pythons_run_the_whole_suite_in_the_same_pool_and_start_first(fake_runs, capsys):
     portability.main(["--jobs", "1", "--skip-this-machine", "--python", "3.12=/venv/bin/python"])
     lines = capsys.readouterr().out.splitlines()
-    assert fake_runs[0] == "Python 3.12"  # the longest run starts first ...
+    assert next(iter(fake_runs)) == "Python 3.12"  # the longest run starts first ...
     assert lines[-2] == "ok Python 3.12"  # ... and its line comes last, in the table's order
-    assert fake_runs.arguments["Python 3.12"] == (portability.SUITE, "/venv/bin/python")
-    assert fake_runs.arguments["Haswell, no AVX-512"] == (portability.SUITE, portability.sys.executable)
+    assert fake_runs["Python 3.12"] == (portability.SUITE, "/venv/bin/python")
+    assert fake_runs["Haswell, no AVX-512"] == (portability.SUITE, portability.sys.executable)

@@ -20,16 +20,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from course import ROOT, course_notebooks, tags
+from prose import text_outputs
+
+NOTEBOOKS = course_notebooks()
 CONSTANTS = ROOT / "tests" / "prose_constants.csv"
 APPROXIMATE = re.compile(r"(约|大约|左右|近|\\approx|≈|~|\\sim)")
 HALF = 0.5 * (1 + 1e-9)  # half the last digit's place, and round-off
-
-
-def _text_outputs(cell) -> str:
-    return "\n".join(o.text if o.output_type == "stream" else o.get("data", {}).get("text/plain", "")
-                     for o in cell.get("outputs", []) if o.output_type != "error")
 
 
 def _numbers_in_text(text: str) -> list[float]:
@@ -112,15 +109,14 @@ def problems(path: Path, constants: dict[str, list[float]] | None = None) -> lis
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        tags = cell.metadata.get("tags", [])
-        numbers = _numbers_in_text(_text_outputs(cell))
-        (ignored if "nbval-ignore-output" in tags else compared).extend((index, v) for v in numbers)
+        numbers = _numbers_in_text(text_outputs(cell))
+        (ignored if "nbval-ignore-output" in tags(cell) else compared).extend((index, v) for v in numbers)
         code = re.sub(r"#.*", "", cell.source)
-        (checked if "check" in tags else literals).extend(_numbers_in_text(code))
+        (checked if "check" in tags(cell) else literals).extend(_numbers_in_text(code))
     quoted = constants.get(path.stem[:2], []) + constants.get("*", [])
     found = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or "navigation" in cell.metadata.get("tags", []):
+        if cell.cell_type != "markdown" or "navigation" in tags(cell):
             continue
         for stated in stated_numbers(cell.source):
             where = f"{path.name} c{index} ({cell.get('id')}): {stated.text}"

@@ -31,24 +31,15 @@ def decks():
     """Build missing or stale decks (and the lecture deck) into build/slides."""
     if shutil.which("npm") is None:
         pytest.skip("npm not found: the decks need it (apt-get install -y npm), see README")
-    return dict(zip(NOTEBOOKS, build_slides.build(NOTEBOOKS)))
+    return dict(zip(NOTEBOOKS, build_slides.build()))
 
 
 @pytest.fixture(scope="session")
 def lecture(decks):
     """(lecture deck, lecture notebook, plan), built with the decks."""
-    plan = tracks.plan(NOTEBOOKS)
-    if not plan.lecture_parts:
-        pytest.skip("no notebook has core slides: no lecture deck")
     out = build_slides.BUILD_DIR
-    return out / build_slides.LECTURE_DECK, out.parent / build_slides.LECTURE_NOTEBOOK, plan
-
-
-@pytest.fixture(scope="session")
-def deck_browser(playwright_driver, tmp_path_factory):
-    context = launch(playwright_driver, tmp_path_factory.mktemp("chromium-decks"))
-    yield context
-    context.close()
+    return (out / build_slides.LECTURE_DECK, out.parent / build_slides.LECTURE_NOTEBOOK,
+            tracks.plan(NOTEBOOKS))
 
 
 def links(text):
@@ -231,16 +222,16 @@ def check_deck_in_browser(context, deck: Path, screenshots: bool = False):
 
 
 @notebooks
-def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, decks, deck_browser):
+def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, decks, chromium):
     deck = decks[notebook]
     problems = check_deck_html(deck.read_text(encoding="utf-8"), nbformat.read(notebook, as_version=4))
-    result, in_browser = check_deck_in_browser(deck_browser, deck, screenshots=True)
+    result, in_browser = check_deck_in_browser(chromium, deck, screenshots=True)
     assert result["measured"], f"{deck.name}: no slides"
     assert (result["width"], result["height"]) == (WIDTH, HEIGHT)
     assert not problems + in_browser, f"{deck.name}:\n  " + "\n  ".join(problems + in_browser)
 
 
-def test_lecture_deck_has_the_core_cells_and_the_planned_slides_and_fits(lecture, deck_browser):
+def test_lecture_deck_has_the_core_cells_and_the_planned_slides_and_fits(lecture, chromium):
     deck, notebook, plan = lecture
     text = deck.read_text(encoding="utf-8")
     # extended cells are skip cells of the lecture notebook: check_deck_html finds them
@@ -251,7 +242,7 @@ def test_lecture_deck_has_the_core_cells_and_the_planned_slides_and_fits(lecture
                      for cell, track in zip(nb.cells, tracks.cell_tracks(nb))
                      if track == tracks.CORE and tracks.visible(cell)
                      and f'id="cell-id={path.stem[:2]}-{cell.id}"' not in text]
-    result, in_browser = check_deck_in_browser(deck_browser, deck, screenshots=True)
+    result, in_browser = check_deck_in_browser(chromium, deck, screenshots=True)
     assert not problems + in_browser, f"{deck.name}:\n  " + "\n  ".join(problems + in_browser)
     hrefs = [value for tag, _, value in links((deck.parent / "index.html").read_text()) if tag == "a"]
     assert hrefs == [deck.name] + [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
@@ -267,7 +258,7 @@ SPEAKER_NOTE = "SPEAKER-NOTE-7f3a: say the formula slowly"
 
 
 def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
-        tmp_path, deck_browser):
+        tmp_path, chromium):
     tall = "\n".join(f"print({i})" for i in range(40))
     wide = "x = " + " + ".join(f"value_{i}" for i in range(40))
     notebook = write_notebook(tmp_path / "notebooks" / "98_slide_check.ipynb", [
@@ -287,13 +278,13 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
     assert '<span class="link-address">(example.org/cookbook)</span>' in text
     assert 'href="97_other.slides.html"' in text
 
-    result, problems = check_deck_in_browser(deck_browser, deck)
+    result, problems = check_deck_in_browser(chromium, deck)
     assert len(result["measured"]) == 4
     assert [line.split(" (")[0] for line in problems] == [
         "does not fit 1280x720: slide 3", "does not fit 1280x720: slide 4"], problems
     assert "height" in problems[0] and "text \"x = value_0" in problems[1], problems
 
-    offline = open_deck(deck_browser, deck)
+    offline = open_deck(chromium, deck)
     offline.page.evaluate(
         "() => { const p = document.createElement('p'); p.textContent = 'left: $y^2$';"
         " document.querySelector('.reveal .slides section section').appendChild(p); }")
@@ -301,7 +292,7 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
     note = offline.page.locator("aside.notes").first
     assert SPEAKER_NOTE in note.text_content()
     assert not note.is_visible()
-    with deck_browser.expect_page(timeout=TIMEOUT_MS) as popup:
+    with chromium.expect_page(timeout=TIMEOUT_MS) as popup:
         offline.page.keyboard.press("s")
     popup.value.wait_for_function(
         "text => document.body.innerText.includes(text)", arg=SPEAKER_NOTE, timeout=TIMEOUT_MS)

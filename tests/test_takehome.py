@@ -14,7 +14,7 @@ import pytest
 import pdfs
 import tracks
 import website
-from browser import OfflinePage, launch
+from browser import OfflinePage
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdffonts") is None, reason="needs poppler-utils (apt-get install -y poppler-utils)")
@@ -30,34 +30,27 @@ def kit(tmp_path_factory, playwright_driver) -> Path:
     return folder / archive.stem
 
 
-@pytest.fixture(scope="module")
-def browser(playwright_driver, tmp_path_factory):
-    context = launch(playwright_driver, tmp_path_factory.mktemp("chromium-kit"))
-    yield context
-    context.close()
-
-
 def described(alt: str) -> bool:
     """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
     return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
 
 
-def open_offline(browser, kit: Path, relative: str, query: str = ""):
+def open_offline(chromium, kit: Path, relative: str, query: str = ""):
     """Open ``relative`` in ``kit``; return the page and a function listing refused or failed
     requests."""
-    offline = OfflinePage(browser, kit)
+    offline = OfflinePage(chromium, kit)
     offline.page.goto((kit / relative).as_uri() + query, wait_until="load")
     offline.page.wait_for_function(
         "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0")
     return offline.page, lambda: offline.problems(script_errors=False)
 
 
-def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(kit, browser):
+def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(kit, chromium):
     pages = sorted(p.relative_to(kit).as_posix() for p in (kit / "site").rglob("*.html")
                    if "_static" not in p.parts)
     assert any(p.endswith("04_dual_numbers.html") for p in pages)
     for relative in ["index.html"] + pages:
-        page, failed = open_offline(browser, kit, relative)
+        page, failed = open_offline(chromium, kit, relative)
         alts = page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('alt') || '')")
         page.close()
         assert failed() == [], f"{relative}: {failed()}"
@@ -65,8 +58,8 @@ def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(ki
 
 
 @pytest.mark.parametrize("term, notebook", [("对偶数", "04_dual_numbers"), ("伴随", "05_reverse_mode")])
-def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, browser, term, notebook):
-    page, failed = open_offline(browser, kit, "site/search.html", f"?q={term}")
+def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, term, notebook):
+    page, failed = open_offline(chromium, kit, "site/search.html", f"?q={term}")
     page.wait_for_selector("#search-results li", timeout=30_000)
     hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
     page.close()

@@ -5,11 +5,9 @@ import subprocess
 import sys
 
 import nbformat
-import pytest
 
 import course
 import nav
-import tracks
 from course import ROOT, course_notebooks, is_nav_cell
 from nbbuild import code, md, solution, write_notebook
 
@@ -125,33 +123,27 @@ def test_nbbuild_cells():
     assert hidden.metadata.tags == ["solution"]
     assert code("x", tags=("raises-exception",)).metadata.tags == ["raises-exception"]
     assert md("text", slide="fragment").metadata.slideshow.slide_type == "fragment"
-    with pytest.raises(ValueError, match="heading cell"):
-        md("## A heading", slide="-")
-    with pytest.raises(ValueError, match="slide type"):
-        code("x", slide="page")
 
 
-def test_building_one_course_deck_keeps_the_others_and_lists_them_all(tmp_path, monkeypatch):
+def test_a_course_build_lists_every_deck_removes_old_ones_and_rebuilds_only_stale_ones(
+        tmp_path, monkeypatch):
     import build_slides
 
+    built = []
     monkeypatch.setattr(build_slides, "npm_install", lambda: None)
     monkeypatch.setattr(build_slides, "copy_vendor", lambda vendor, out_dir: None)
     monkeypatch.setattr(build_slides, "exporter", lambda: None)
-    monkeypatch.setattr(build_slides, "convert", lambda notebook, exporter, **_: "<html></html>")
-    course = course_notebooks()
+    monkeypatch.setattr(build_slides, "convert", lambda notebook, _, **__: built.append(notebook) or "")
     out = tmp_path / "slides"  # the lecture notebook goes to tmp_path / "lecture"
     out.mkdir()
-    for notebook in course[1:]:  # decks built earlier
-        (out / build_slides.deck_name(notebook)).write_text("earlier")
     (out / "00_removed.slides.html").write_text("notebook no longer exists")
 
-    (deck,) = build_slides.build([course[0]], out_dir=out)
+    decks = build_slides.build(out_dir=out)
 
-    lecture = [build_slides.LECTURE_DECK] if tracks.plan(course).lecture_parts else []
+    course = course_notebooks()
     assert sorted(p.name for p in out.glob("*.slides.html")) == sorted(
-        [build_slides.deck_name(p) for p in course] + lecture)
-    assert all((out / build_slides.deck_name(p)).read_text() == "earlier" for p in course[1:])
-    assert (tmp_path / build_slides.LECTURE_NOTEBOOK).exists() == bool(lecture)
+        [build_slides.deck_name(p) for p in course] + [build_slides.LECTURE_DECK])
+    assert (tmp_path / build_slides.LECTURE_NOTEBOOK).exists() and len(built) == len(course) + 1
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert all(f'href="{build_slides.deck_name(p)}"' in index for p in course)
-    assert "00_removed" not in index
+    assert all(f'href="{deck.name}"' in index for deck in decks) and "00_removed" not in index
+    assert build_slides.build(out_dir=out) == decks and len(built) == len(course) + 1

@@ -8,19 +8,17 @@ with the course footer and ``window.Reveal`` for the browser tests.  Web links b
 their text and address, links to notebooks point to their decks.  A deck is rebuilt only
 when its notebook or the build's own files changed (hashes in build/slides/manifest.json).
 
-Usage: ``python tools/build_slides.py [--force] [--out DIR] [NOTEBOOK ...]``.
+Usage: ``python tools/build_slides.py`` (``make slides``).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import html
 import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -223,13 +221,12 @@ Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
 """, encoding="utf-8")
 
 
-def build(
-    notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR, force: bool = False
-) -> list[Path]:
-    """Build the missing or stale decks of ``notebooks`` (default: the course's, which
-    also get the lecture deck, and lose the decks of removed notebooks); write the index;
-    return the decks' paths."""
-    notebooks = [Path(p).resolve() for p in (notebooks or course_notebooks())]
+def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> list[Path]:
+    """Build the missing or stale decks of ``notebooks`` (default: the course's, which also
+    get the lecture deck and lose the decks of removed notebooks); write the index; return
+    the decks' paths."""
+    course = notebooks is None
+    notebooks = course_notebooks() if course else [Path(p).resolve() for p in notebooks]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     copy_vendor(npm_install(), out_dir)
@@ -240,7 +237,7 @@ def build(
     def stale(deck: Path, sources: list[Path]) -> str | None:
         """The sources' hash if ``deck`` needs building, else None."""
         key = sha256(*(p.read_bytes() for p in sources), tools.encode())
-        return key if force or not deck.exists() or manifest.get(deck.name) != key else None
+        return key if not deck.exists() or manifest.get(deck.name) != key else None
 
     decks = [out_dir / deck_name(p) for p in notebooks]
     for notebook, deck in zip(notebooks, decks):
@@ -249,44 +246,26 @@ def build(
             deck.write_text(convert(notebook, slides_exporter), encoding="utf-8")
             manifest[deck.name] = key
             print(f"built {deck}")
-    listed, plan = notebooks, None
-    if all(p.parent == NOTEBOOK_DIR for p in notebooks):  # the course (one notebook or all)
-        course = course_notebooks()
-        for old in out_dir.glob("*.slides.html"):
-            if old.name not in {deck_name(p) for p in course} | {LECTURE_DECK}:
-                old.unlink()
-                manifest.pop(old.name, None)
-        listed, plan = [p for p in course if (out_dir / deck_name(p)).exists()], tracks.plan(course)
+    plan = tracks.plan(notebooks) if course else None
+    if course:
+        for old in set(out_dir.glob("*.slides.html")) - {*decks, out_dir / LECTURE_DECK}:
+            old.unlink()
+            manifest.pop(old.name, None)
         deck, lecture_path = out_dir / LECTURE_DECK, out_dir.parent / LECTURE_NOTEBOOK
-        key = stale(deck, course)
-        if not plan.lecture_parts:
-            deck.unlink(missing_ok=True)
-            manifest.pop(deck.name, None)
-            plan = None
-        elif key or not lecture_path.exists():
-            lecture = tracks.lecture_notebook(course)
+        if (key := stale(deck, notebooks)) or not lecture_path.exists():
+            lecture = tracks.lecture_notebook(notebooks)
             lecture_path.parent.mkdir(parents=True, exist_ok=True)
             lecture_path.write_text(notebook_text(lecture), encoding="utf-8")
             shutil.copyfile(RISE_CSS, lecture_path.parent / RISE_CSS.name)
             source = NOTEBOOK_DIR / "lecture.ipynb"  # links and images resolve from here
             deck.write_text(convert(source, exporter(), nb=lecture, name="lecture"), encoding="utf-8")
-            manifest[deck.name] = sha256(*(p.read_bytes() for p in course), tools.encode())
+            manifest[deck.name] = key or sha256(*(p.read_bytes() for p in notebooks), tools.encode())
             print(f"built {deck} and {lecture_path}")
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    write_index(out_dir, listed, plan)
+    write_index(out_dir, notebooks, plan)
     return decks
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
-    parser.add_argument("--out", type=Path, default=BUILD_DIR, help="default: build/slides")
-    parser.add_argument("--force", action="store_true", help="rebuild every deck")
-    args = parser.parse_args(argv)
-    decks = build(args.notebooks, args.out, args.force)
-    print(f"{len(decks)} deck(s) in {args.out}; open {args.out / 'index.html'}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    decks = build()
+    print(f"{len(decks)} decks and the lecture deck in {BUILD_DIR}; open {BUILD_DIR / 'index.html'}")

@@ -1,5 +1,5 @@
 """What every tool reads: course.toml, the notebooks' cells (a title is the first ``# ``
-heading, a summary ``metadata.course.summary``), nbval's sanitize rules."""
+heading, a summary ``metadata.course.summary``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import tomllib
 from pathlib import Path
 
 import nbformat
-from nbval.plugin import get_sanitize_patterns
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -64,17 +63,6 @@ def title(path: Path, nb: nbformat.NotebookNode | None = None) -> str:
 
 def summary(nb: nbformat.NotebookNode) -> str:
     return nb.metadata.get("course", {}).get("summary", "")
-
-
-def sanitize_rules(path: Path = SANITIZE_FILE) -> list[tuple[re.Pattern, str]]:
-    """The (regex, replacement) pairs of the nbval sanitize file, parsed by nbval."""
-    return [(re.compile(r), s) for r, s in get_sanitize_patterns(path.read_text(encoding="utf-8"))]
-
-
-def sanitize(text: str, rules) -> str:
-    for pattern, replacement in rules:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def between(text: str, begin: str, end: str, body: str) -> str:

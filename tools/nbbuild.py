@@ -11,28 +11,18 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course import HEADING
-
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 
 
-def _slide_metadata(slide: str) -> dict:
-    if slide not in SLIDE_TYPES:
-        raise ValueError(f"slide type {slide!r} is not one of {SLIDE_TYPES}")
-    return {"slideshow": {"slide_type": slide}}
-
-
 def md(text: str, slide: str = "slide") -> nbformat.NotebookNode:
-    """A markdown cell; a heading ``#``/``##`` must start a slide or subslide."""
-    text = text.strip("\n")
-    if HEADING.match(text) and slide not in ("slide", "subslide"):
-        raise ValueError(f"a heading cell must use slide='slide' or 'subslide': {text[:40]!r}")
-    return new_markdown_cell(text, metadata=_slide_metadata(slide))
+    """A markdown cell; a heading ``#``/``##`` must start a slide or subslide (the slide types
+    and this rule are checked on every notebook by tests/test_notebook_structure.py)."""
+    return new_markdown_cell(text.strip("\n"), metadata={"slideshow": {"slide_type": slide}})
 
 
 def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.NotebookNode:
     """A code cell with the given slide type and cell tags (e.g. ``raises-exception``)."""
-    metadata = _slide_metadata(slide)
+    metadata = {"slideshow": {"slide_type": slide}}
     if tags:
         metadata["tags"] = list(tags)
     return new_code_cell(src.strip("\n"), metadata=metadata)

@@ -44,32 +44,36 @@ def handout_html(notebook: Path) -> str:
     return body.replace("</head>", f"<style>{HANDOUT_CSS}</style></head>", 1)
 
 
-def offline_only(route, root: Path) -> None:
-    """Let a request through only when it reads a file inside ``root``."""
-    url = route.request.url
-    ok = url.startswith("file://") and Path(url[7:].split("?")[0].split("#")[0]).resolve().is_relative_to(root)
-    route.continue_() if ok or url.startswith("data:") else route.abort()
+def offline(url: str, root: Path | None = None) -> bool:
+    """True for a request that reads a file inside ``root`` (any file if None) or inline data."""
+    path = Path(url[7:].split("?")[0].split("#")[0]).resolve() if url.startswith("file:") else None
+    return url.startswith(("data:", "blob:", "about:")) or bool(
+        path and (root is None or path.is_relative_to(root)))
 
 
-def wait_for_math(page) -> None:
+def open_offline(browser, path: Path, query: str = "", ready: str = "() => true", **options):
+    """A page showing ``path`` that may read the decks' folder only, once ``ready`` (a
+    JavaScript condition) holds and MathJax is done."""
+    page = browser.new_page(**options)
+    page.route("**/*", lambda route: route.continue_()
+               if offline(route.request.url, SLIDES_DIR.resolve()) else route.abort())
+    page.goto(path.resolve().as_uri() + query, wait_until="load")
+    page.wait_for_function(ready, timeout=120_000)
     page.wait_for_function(
         "() => !window.MathJax || !MathJax.Hub || "
         "(MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)", timeout=120_000)
+    return page
 
 
 def print_deck(browser, deck: Path, pdf: Path) -> None:
-    page = browser.new_page(viewport={"width": build_slides.SLIDE_WIDTH,
-                                      "height": build_slides.SLIDE_HEIGHT})
-    page.route("**/*", lambda route: offline_only(route, SLIDES_DIR.resolve()))
-    page.goto(deck.resolve().as_uri() + "?print-pdf", wait_until="load")
-    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=120_000)
-    wait_for_math(page)
+    width, height = build_slides.SLIDE_WIDTH, build_slides.SLIDE_HEIGHT
+    page = open_offline(browser, deck, "?print-pdf", "() => window.Reveal && Reveal.isReady()",
+                        viewport={"width": width, "height": height})
     # reveal.js 4 breaks the page after every slide, the last one too: a blank last page
     page.evaluate("() => { const p = document.querySelectorAll('.pdf-page');"
                   " p[p.length - 1].style.pageBreakAfter = 'avoid'; }")
     page.wait_for_timeout(500)
-    page.pdf(path=str(pdf), width=f"{build_slides.SLIDE_WIDTH}px",
-             height=f"{build_slides.SLIDE_HEIGHT}px", print_background=True,
+    page.pdf(path=str(pdf), width=f"{width}px", height=f"{height}px", print_background=True,
              prefer_css_page_size=True)
     page.close()
 
@@ -77,10 +81,7 @@ def print_deck(browser, deck: Path, pdf: Path) -> None:
 def print_handout(browser, notebook: Path, pdf: Path) -> None:
     html_file = SLIDES_DIR / f"{notebook.stem}.handout.html"  # next to vendor/, for MathJax
     html_file.write_text(handout_html(notebook), encoding="utf-8")
-    page = browser.new_page()
-    page.route("**/*", lambda route: offline_only(route, SLIDES_DIR.resolve()))
-    page.goto(html_file.resolve().as_uri(), wait_until="load")
-    wait_for_math(page)
+    page = open_offline(browser, html_file)
     page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     page.close()
     html_file.unlink()

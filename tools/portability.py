@@ -1,46 +1,20 @@
-"""Run the suite a student runs on several simulated machines (``make test-portability``).
+"""Run the suite a student runs on several simulated machines (``make test-portability``;
+CONTRIBUTING.md, section 4, says what it runs and prints).
 
 Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [--python LABEL=PATH ...]
-[PYTEST ARGUMENT ...]`` (default: what ``make test-core`` runs, the unit tests and
-every notebook under nbval, in one process per configuration; N configurations at
-a time, default one per CPU core; ``--skip-this-machine`` when ``make test`` has
-just run the suite in this machine's own configuration, as in CI; each
-``--python 3.12=.venv-3.12/bin/python`` adds a line that runs the whole suite
-with that interpreter, in this machine's configuration).
+[PYTEST ARGUMENT ...]`` (default: SUITE, the suite of ``make test-core``; N runs at a time,
+one per CPU core by default).
 
-Students run the course on other CPUs, BLAS kernels and operating systems.  A
-result that differs there in its last digits fails their ``make test``: a
-printed output compared by nbval, or a unit test whose assertion depends on
-rounding (an iteration count, an exact equality after a BLAS product).  This
-script simulates other x86-64 machines on this one, with two switches that
-change the code paths of the floating-point work without changing the course:
-
-- ``OPENBLAS_CORETYPE`` selects the kernels numpy's bundled OpenBLAS uses for
-  matrix products and LAPACK (``np.linalg.solve``, ``@``): another blocking and
-  summation order, so other last bits;
-- ``NPY_DISABLE_CPU_FEATURES`` switches off numpy's own SIMD code paths (AVX-512
-  or AVX2), which compute ``np.exp``, ``np.sin``, sums, ... with other last bits.
-
-The configurations cover three OpenBLAS kernels for double precision, from
-AVX-512 with fused multiply-add (SkylakeX) over AVX2 with FMA (Haswell) to SSE
-without FMA (Nehalem), and each numpy SIMD level (AVX-512, AVX2, baseline).  Two
-that earlier versions ran are left out, because on a 2-core machine each costs
-a whole run of the suite: Zen (OpenBLAS builds its double-precision kernels from
-the Haswell sources, and its numpy level, no AVX2, is Nehalem's) and Sandybridge
-(AVX without FMA, between Haswell and Nehalem; CPUs of 2011-2012).  A
-configuration that the probe finds identical to one listed before it (same BLAS
-kernel, same SIMD level: OpenBLAS's autodetection on a SkylakeX machine, say) is
-not run twice.
-
-Each configuration runs pytest in a fresh process (one kernel at a time, BLAS on
-one thread, so a configuration keeps one core busy and several run side by
-side; in CI the other Pythons' runs share the same pool, so no core waits for
-the slowest run of a stage) and prints one line: the BLAS kernel and the numpy SIMD level it really
-got (read back from the libraries, so a switch that did nothing is seen) and
-pytest's summary.  Exit status 1 if any configuration fails.  A kernel that
-needs instructions this CPU lacks (SkylakeX without AVX-512, ...) would crash,
-not simulate: its configuration is skipped with a line saying so.  On a CPU that
-is not x86-64 only the machine's own configuration runs.
+A result that differs in its last digits on another CPU or BLAS fails a student's ``make
+test``.  Two switches change the code paths of the floating-point work on this machine
+without changing the course: ``OPENBLAS_CORETYPE`` selects the kernels of numpy's OpenBLAS
+(another blocking and summation order in ``@`` and LAPACK), ``NPY_DISABLE_CPU_FEATURES``
+switches off numpy's own SIMD paths (``np.exp``, sums, ...).  Zen (its double-precision
+kernels are Haswell's, its numpy level Nehalem's) and Sandybridge (AVX without FMA, between
+Haswell and Nehalem) are left out: on a 2-core machine each costs a whole run of the suite.
+Each configuration runs pytest in a fresh process (BLAS on one thread, so runs go side by
+side, the other Pythons' runs in the same pool) and prints the BLAS kernel and SIMD level
+the process really got (read back from the libraries, so a switch that did nothing is seen).
 """
 
 from __future__ import annotations
@@ -107,13 +81,6 @@ def environment(changes: dict) -> dict:
     return env
 
 
-def summary_line(output: str) -> str:
-    """Return pytest's closing summary line ("158 passed in 25.1s") from its output."""
-    lines = [line.strip("= ") for line in output.splitlines() if " in " in line and (
-        "passed" in line or "failed" in line or "error" in line)]
-    return lines[-1] if lines else "no pytest summary"
-
-
 def missing_instructions(changes: dict) -> str | None:
     """The instruction set this CPU lacks for the configuration's kernel, or None."""
     from numpy._core._multiarray_umath import __cpu_features__ as features
@@ -141,7 +108,7 @@ def run(name: str, changes: dict, described: str, pytest_args: list[str],
     seconds = time.perf_counter() - start
     ok = result.returncode == 0 and not described.startswith("probe failed")
     lines = [f"{'ok    ' if ok else 'FAILED'} {name:<24} {described:<66} "
-             f"{summary_line(result.stdout)} ({seconds:.0f} s)"]
+             f"{(result.stdout.strip().splitlines() or ['no output'])[-1]} ({seconds:.0f} s)"]
     if not ok:
         failures = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
         lines += [f"       {line}" for line in failures or result.stdout.splitlines()[-20:]]

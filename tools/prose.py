@@ -23,8 +23,7 @@ from pathlib import Path
 import nbformat
 
 import tracks
-from course import ROOT, course_notebooks, is_nav_cell
-from course import slide_type as stored_slide_type
+from course import ROOT, course_notebooks, is_nav_cell, slide_type
 
 GLOSSARY = ROOT / "docs" / "glossary.csv"
 MAX_CODE_LINES = 12
@@ -70,10 +69,6 @@ def glossary(path: Path = GLOSSARY) -> list[Term]:
         return [Term(r["chinese"], r["english"], r["introduced_in"],
                      tuple(v.strip() for v in r["forbidden_variants"].split(";") if v.strip()))
                 for r in csv.DictReader(handle)]
-
-
-def slide_type(cell) -> str:
-    return stored_slide_type(cell) or "-"
 
 
 def prose(source: str) -> str:
@@ -134,7 +129,7 @@ def shown(cell) -> bool:
 
 
 def text_outputs(cell) -> str:
-    return "".join(o.get("text") or str(o.get("data", {}).get("text/plain", ""))
+    return "\n".join(o.get("text") or str(o.get("data", {}).get("text/plain", ""))
                    for o in cell.get("outputs", []))
 
 

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import nbformat
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 from traitlets import default
 
 import nav
@@ -27,20 +27,13 @@ from course import NOTEBOOK_DIR, ROOT, course_notebooks, first_line, notebook_te
 CELL_TIMEOUT = 300  # seconds
 
 
-class CurrentEnvSpecs(KernelSpecManager):
-    """Kernel specs that start this interpreter, like nbval's --nbval-current-env (a user's
+class CurrentEnvKernelManager(AsyncKernelManager):
+    """Kernels of this interpreter, as nbval's --nbval-current-env starts them (a user's
     ``python3`` kernelspec pointing to another Python would shadow the course's)."""
 
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                          display_name="Python 3 (ipykernel)", language="python", name=kernel_name)
-
-
-class CurrentEnvKernelManager(AsyncKernelManager):
-
     @default("kernel_spec_manager")
-    def _kernel_spec_manager_default(self) -> KernelSpecManager:
-        return CurrentEnvSpecs(parent=self)
+    def _kernel_spec_manager_default(self) -> NbvalKernelspecManager:
+        return NbvalKernelspecManager(parent=self)
 
 
 def failing_lines(traceback: str) -> list[str]:
@@ -49,22 +42,17 @@ def failing_lines(traceback: str) -> list[str]:
     return [line.strip() for line in plain.splitlines() if line.lstrip().startswith("---->")]
 
 
-def notebook_client(nb, path: Path, **options) -> NotebookClient:
-    """A client that runs ``nb`` in a kernel of this interpreter, in the notebook's folder."""
-    return NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", record_timing=False,
-                          kernel_manager_class=CurrentEnvKernelManager,
-                          resources={"metadata": {"path": str(Path(path).parent.resolve())}},
-                          **options)
-
-
 def record(path: Path) -> bool:
     """Execute the notebook at ``path`` and store it; return False (file untouched) on failure."""
     path = Path(path)
     original = path.read_text(encoding="utf-8")
     nb = nbformat.reads(original, as_version=4)
     current = {}
-    client = notebook_client(
-        nb, path, on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index))
+    client = NotebookClient(  # in the notebook's folder; no timings, so recordings diff cleanly
+        nb, timeout=CELL_TIMEOUT, kernel_name=CURRENT_ENV_KERNEL_NAME, record_timing=False,
+        kernel_manager_class=CurrentEnvKernelManager,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+        on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index))
     start = time.perf_counter()
     try:
         client.execute()

@@ -1,41 +1,37 @@
 """Re-run notebooks as students do, in one kernel: Run All, Run All again, then every code
-cell twice in a row.  Each execution must give the stored outputs as nbval compares them
-(text outputs after tests/sanitize.cfg; ``nbval-ignore-output`` cells are not compared) and
-raise only where tagged ``raises-exception``: a cell that counts up, draws from a generator
-made earlier or accumulates gradients fails.  Usage: ``python tools/rerun_check.py [NB ...]``.
+cell twice in a row.  The code cells are laid out in that order, each with its stored
+outputs and tags, in a scratch notebook that nbval runs as ``make test`` runs a notebook:
+each execution must give the stored outputs and raise only where tagged
+``raises-exception``, so a cell that counts up, draws from a generator made earlier or
+accumulates gradients fails.  Usage: ``python tools/rerun_check.py [NB ...]``.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from course import course_notebooks, first_line, sanitize, sanitize_rules, tags
-from record import notebook_client
+from course import ROOT, SANITIZE_FILE, course_notebooks, first_line, read
 
-COMPARED_MIME_TYPES = ("text/plain", "text/html", "text/latex")
+# a failure's section in pytest's report: "____ 05_reverse_mode.ipynb::Cell 4 ____"
+FAILURE = re.compile(r"^_+ (\S*?)::Cell (\d+) _+$", re.M)
 
 
-def comparable(outputs, rules) -> list[str]:
-    """The parts of a cell's outputs that nbval compares, sanitized: streams joined per
-    name (the kernel may split them), rich outputs' text types, errors' exception names."""
-    streams: dict[str, str] = {}
-    parts = []
-    for output in outputs:
-        kind = output["output_type"]
-        if kind == "stream":
-            streams[output["name"]] = streams.get(output["name"], "") + output["text"]
-        elif kind in ("execute_result", "display_data"):
-            parts += [f"{mime}: {output['data'][mime]}" for mime in COMPARED_MIME_TYPES
-                      if mime in output["data"]]
-        elif kind == "error":
-            parts.append(f"error: {output['ename']}")
-    parts = [f"{name}: {text}" for name, text in sorted(streams.items())] + parts
-    return [sanitize(part, rules) for part in parts]
+def nbval(folder: Path) -> subprocess.CompletedProcess:
+    """Run nbval on the notebooks in ``folder`` (a kernel for each) as make test does:
+    warnings are errors but those of the plugin stack, as in conftest.py."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no",
+         f"--rootdir={folder}", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
+         str(SANITIZE_FILE), "-W", "error", "-W", "default::DeprecationWarning",
+         "-W", "default::PendingDeprecationWarning", str(folder)],
+        cwd=ROOT, capture_output=True, text=True)
 
 
 def execution_plan(code_cells: list[int]) -> list[tuple[str, int]]:
@@ -44,41 +40,36 @@ def execution_plan(code_cells: list[int]) -> list[tuple[str, int]]:
             + [(name, i) for i in code_cells for name in ("cell run", "cell run again")])
 
 
-def check(path: Path) -> list[str]:
-    """Re-run the notebook at ``path`` as described above; return the problems found."""
-    stored = nbformat.read(path, as_version=4)
-    working = copy.deepcopy(stored)
-    rules = sanitize_rules()
-    code_cells = [i for i, cell in enumerate(stored.cells) if cell.cell_type == "code"]
-    client = notebook_client(working, path)
-    problems = []
-    with client.setup_kernel():
-        for name, index in execution_plan(code_cells):
-            cell = working.cells[index]
-            where = f"{path.name} cell {index} ({first_line(cell)!r}), {name}"
-            try:
-                client.execute_cell(cell, index)
-            except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-                message = str(error).strip().splitlines()[-1] if str(error).strip() else ""
-                problems.append(f"{where}: raised {type(error).__name__} {message}")
-                if isinstance(error, DeadKernelError):
-                    break
-                continue
-            if "nbval-ignore-output" in tags(stored.cells[index]):
-                continue
-            expected = comparable(stored.cells[index].outputs, rules)
-            got = comparable(cell.outputs, rules)
-            if got != expected:
-                problems.append(f"{where}: output differs from the stored one\n"
-                                f"    stored: {expected!r:.300}\n    got:    {got!r:.300}")
+def check(paths: list[Path]) -> dict[Path, list[str]]:
+    """Re-run the notebooks at ``paths`` as described above; return each one's problems."""
+    plans = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for path in paths:
+            stored = read(path)
+            plan = execution_plan([i for i, c in enumerate(stored.cells) if c.cell_type == "code"])
+            cells = [copy.deepcopy(stored.cells[index]) for _, index in plan]
+            for number, cell in enumerate(cells):
+                cell.id = f"run-{number}"
+            scratch = nbformat.v4.new_notebook(cells=cells, metadata=stored.metadata)
+            nbformat.write(scratch, Path(folder) / path.name)
+            plans[path.name] = path, plan, cells
+        result = nbval(Path(folder))
+    problems = {path: [] for path in paths}
+    sections = FAILURE.split(result.stdout.split("short test summary info")[0])
+    for name, k, report in zip(sections[1::3], sections[2::3], sections[3::3]):
+        path, plan, cells = plans[name]
+        (what, index), cell = plan[int(k)], cells[int(k)]
+        problems[path].append(f"{name} cell {index} ({first_line(cell)!r}), {what}: "
+                              + report.strip().rstrip("=").strip()[:600])
+    if result.returncode and not any(problems.values()):  # no kernel, a crash, ...
+        problems = {path: [result.stdout[-2000:] + result.stderr[-2000:]] for path in paths}
     return problems
 
 
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or course_notebooks()
     failed = 0
-    for path in paths:
-        problems = check(path)
+    for path, problems in check(paths).items():
         print(f"{'ok    ' if not problems else 'FAILED'} {path}: run all twice, "
               f"then every cell twice in a row ({len(problems)} problems)")
         for problem in problems:

@@ -561,20 +561,6 @@ def fwd_reference(x):
     return x * e, (1 - 2 * x * x) * e
 
 
-def fwd_jvp_floor(x, v):
-    """(f, J v) by the numpy calls that ``ad.jvp(fwd_f, x, v)`` makes, in its order, without
-    the engine: the value and tangent of -x, of -x * x (the product rule's two terms summed
-    into the first), of exp, and of x * exp. ad.jvp minus this is the engine's own cost."""
-    a, ta = -x, -v
-    b, tb = a * x, ta * x
-    np.add(tb, a * v, out=tb)
-    e = np.exp(b)
-    te = e * tb
-    y, ty = x * e, v * e
-    np.add(ty, x * te, out=ty)
-    return y, ty
-
-
 def fwd_grid(points):
     return np.linspace(-4.0, 4.0, points)
 
@@ -587,7 +573,6 @@ def fwd_engines(peers, x):
     engines["numpy f alone"] = lambda: (fwd_f(x), None)
     engines["numpy f and f' by hand"] = lambda: fwd_reference(x)
     engines["autodiff_helpers (ad.jvp)"] = lambda: ad.jvp(fwd_f, x, ones)
-    engines["engine floor (ad.jvp's numpy calls)"] = lambda: fwd_jvp_floor(x, ones)
 
     def dual_seed():
         result = fwd_f(ad.Dual(x, 1.0))  # a scalar tangent 1.0 stands for all ones

@@ -22,6 +22,7 @@ from ad_engine.rules import (
     implements_on_values,
     is_complex,
     plain,
+    shape_of,
     unbroadcast,
     value_of,
 )
@@ -242,14 +243,22 @@ def _is_basic(index):
 
 
 def _untake(values, index, shape):
-    """The transpose of x[index]: an array of zeros of ``shape`` with ``values`` added at
+    """The transpose of x[index]: an array of zeros of ``shape`` with ``values`` put at
     ``index`` (repeated fancy indices accumulate)."""
-    result = np.zeros(shape, dtype=np.result_type(values, float))
+    result = np.zeros(shape, dtype=_float_type(values))
     if _is_basic(index):
-        result[index] += values  # basic indexing selects each element at most once
+        result[index] = values  # basic indexing selects each element at most once
     else:
         np.add.at(result, index, values)
     return result
+
+
+def _float_type(x):
+    """The dtype of the plain value ``x`` promoted to float, as np.result_type(x, float)
+    (without its dispatch for an array or a float)."""
+    if type(x) is np.ndarray:
+        return np.promote_types(x.dtype, float)
+    return float if type(x) is float else np.result_type(x, float)
 
 
 def kept_shape(shape, axis):
@@ -263,19 +272,19 @@ def kept_shape(shape, axis):
 def keep_dims(y, x, axis, keepdims):
     """The result ``y`` of a reduction of ``x`` over ``axis``, reshaped as with keepdims=True
     (so that it broadcasts against x)."""
-    return y if keepdims or np.ndim(y) == 0 else np.reshape(y, kept_shape(np.shape(x), axis))
+    return y if keepdims or shape_of(y) == () else np.reshape(y, kept_shape(shape_of(x), axis))
 
 
 def _broadcast(x, shape):
     """x broadcast to ``shape``, as a new array (np.broadcast_to returns a read-only view
     after several Python-level checks: filling an empty array is faster)."""
-    result = np.empty(shape, np.result_type(x, float))
+    result = np.empty(shape, _float_type(x))
     result[...] = x
     return result
 
 
 def _sum_transpose(adjoint, x, axis, keepdims):
-    return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), np.shape(x))
+    return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), shape_of(x))
 
 
 def _mean_transpose(adjoint, x, axis, keepdims):
@@ -298,7 +307,7 @@ def _transpose_transpose(adjoint, x, axes):
 
 
 deflinear("getitem", operator.getitem,
-          lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, np.shape(x)))
+          lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, shape_of(x)))
 deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
 # np.add.reduce is what np.sum calls, without np.sum's Python layer
 deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
@@ -306,10 +315,10 @@ deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=
 deflinear("mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
           _mean_transpose)
 deflinear("broadcast_to", _broadcast,
-          lambda adjoint, x, shape: unbroadcast(adjoint, np.shape(x)))
+          lambda adjoint, x, shape: unbroadcast(adjoint, shape_of(x)))
 deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
-          lambda adjoint, x, shape: np.reshape(adjoint, np.shape(x)))
+          lambda adjoint, x, shape: np.reshape(adjoint, shape_of(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
 def _roll(x, shift, axis):
     """np.roll(x, shift, axis). One integer shift along one axis is the array's two pieces

@@ -49,7 +49,7 @@ from ad_engine.rules import (
     is_complex,
     new_tag,
     plain,
-    value_of,
+    shape_of,
 )
 
 _created = itertools.count()  # numbers the nodes in the order they are made
@@ -157,7 +157,7 @@ class Variable(ArraySurface):
     def initial_adjoint(self, seed):
         """Return the adjoint a backward sweep from this node starts with: 1.0 for a
         scalar output, else ``seed`` checked to have the output's shape."""
-        shape = np.shape(self.value)
+        shape = shape_of(self.value)
         if seed is None:
             if shape != ():
                 raise ValueError(
@@ -166,9 +166,9 @@ class Variable(ArraySurface):
                     f"{shape}) to get a vector-Jacobian product"
                 )
             return 1.0
-        if np.shape(value_of(seed)) != shape:
+        if shape_of(seed) != shape:
             raise ValueError(
-                f"seed has shape {np.shape(value_of(seed))} but the output has shape {shape}; "
+                f"seed has shape {shape_of(seed)} but the output has shape {shape}; "
                 f"they must match"
             )
         if isinstance(seed, Traced):  # a cotangent of an outer derivative: keep its tangent
@@ -260,7 +260,7 @@ def sweep_from(output, tag):
     """The backward sweep of ``grad``: from the scalar (or one-element) ``output`` of f
     through the graph ``tag``. An output that does not depend on the inputs (a
     number, or a value of an outer derivative) has gradient zero: no sweep."""
-    shape = np.shape(value_of(output))
+    shape = shape_of(output)
     if math.prod(shape) != 1:
         raise ValueError(f"grad needs a scalar output (or one element), but f returned shape "
                          f"{shape}")
@@ -278,6 +278,6 @@ def _gradient_of(leaf):
         if is_complex(leaf.value) and not is_complex(leaf.grad):
             return leaf.grad + 0j  # a complex input has a complex gradient
         return leaf.grad
-    shape = np.shape(value_of(leaf))
+    shape = shape_of(leaf)
     zero = np.zeros(shape, dtype=complex if is_complex(leaf.value) else float)
     return zero if shape else plain(zero[()])

@@ -316,6 +316,16 @@ def value_of(x):
     return x
 
 
+def shape_of(x):
+    """The shape of the value inside ``x``: np.shape(value_of(x)), without np.shape's
+    dispatch (several Python calls) for the engine's usual values, arrays and floats."""
+    if type(x) is np.ndarray:
+        return x.shape
+    if type(x) is float:
+        return ()
+    return np.shape(value_of(x))
+
+
 def plain(x):
     """numpy scalars (np.float64 ...) become Python scalars; everything else is kept."""
     return x.item() if isinstance(x, np.generic) else x
@@ -325,7 +335,7 @@ def unbroadcast(gradient, shape):
     """Sum ``gradient`` over the axes that numpy broadcasting added or stretched,
     so that it gets the operand's ``shape`` back (a float for shape ()). The
     gradient may be traced (a second derivative): np.sum and np.reshape dispatch."""
-    current = np.shape(gradient)
+    current = shape_of(gradient)
     if current == shape:
         return plain(gradient)  # np.float64 -> float: grads print as 0.28..., not np.float64(...)
     extra = len(current) - len(shape)
@@ -340,8 +350,8 @@ def fit(gradient, arg):
     if type(gradient) is float:  # a float gradient can only belong to a scalar argument
         return gradient
     if type(gradient) is np.ndarray and type(arg) is np.ndarray and gradient.shape == arg.shape:
-        return gradient  # nothing was broadcast (checked without np.shape's two calls)
-    return unbroadcast(gradient, np.shape(arg))
+        return gradient  # nothing was broadcast (checked without a call)
+    return unbroadcast(gradient, shape_of(arg))
 
 
 def is_complex(x):
@@ -353,7 +363,7 @@ def is_complex(x):
 
 def full_tangent(tangent, like):
     """The tangent with the shape of ``like`` (a scalar seed 1.0 may stand for all ones)."""
-    shape = np.shape(value_of(like))
-    if shape and np.shape(value_of(tangent)) != shape:
+    shape = shape_of(like)
+    if shape and shape_of(tangent) != shape:
         return tangent * np.ones(shape)
     return tangent

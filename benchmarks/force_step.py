@@ -38,9 +38,9 @@ def engine_floor(theta, beta):
     g_t1 = g_p + roll(-g_p, 1, 1)  # the plaquette's four terms, rolled back
     g_t2 = -g_p + roll(g_p, 1, 0)
     g_theta = np.zeros(theta.shape)  # the transposes of theta[0] and theta[1]
-    g_theta[0] += g_t1
+    g_theta[0] = g_t1
     other = np.zeros(theta.shape)
-    other[1] += g_t2
+    other[1] = g_t2
     return -(g_theta + other)
 
 

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ad_engine.rules import NUMPY_FUNCTIONS, PRIMITIVES, Traced, bind, value_of
+from ad_engine.rules import NUMPY_FUNCTIONS, PRIMITIVES, Traced, bind, shape_of, value_of
 
 
 def as_operand(x):
@@ -117,7 +117,7 @@ class ArraySurface(Traced):
     # -- the array surface: each method is a linear primitive of numpy_rules -------------
     @property
     def shape(self):
-        return np.shape(value_of(self))
+        return shape_of(self)
 
     @property
     def ndim(self):

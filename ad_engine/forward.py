@@ -12,7 +12,15 @@ import numbers
 import numpy as np
 
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
-from ad_engine.rules import BY_HAND_DUAL, Traced, by_hand_tag, call_tagged, new_tag, plain, value_of
+from ad_engine.rules import (
+    BY_HAND_DUAL,
+    Traced,
+    by_hand_tag,
+    call_tagged,
+    new_tag,
+    plain,
+    shape_of,
+)
 
 
 class Dual(ArraySurface):
@@ -124,7 +132,7 @@ def tangent_part(result, tag, like):
     if isinstance(result, Dual) and result.tag > tag:  # a dual built by hand inside f
         return make_dual(tangent_part(result.val, tag, like), tangent_part(result.dval, tag, like),
                      result.tag)
-    shape = np.shape(value_of(like))
+    shape = shape_of(like)
     return np.zeros(shape) if shape else 0.0
 
 
@@ -156,8 +164,8 @@ def output_tangent(result, tag, like):
     if f did not use it), with the shape of the value (f(x) = x + c with c an array:
     the tangent is still the scalar seed)."""
     tangent = tangent_part(result, tag, like)
-    shape = np.shape(value_of(result))
-    if shape and np.shape(value_of(tangent)) != shape:
+    shape = shape_of(result)
+    if shape and shape_of(tangent) != shape:
         tangent = tangent * np.ones(shape)
     return tangent
 
@@ -181,9 +189,9 @@ def jvp(f, x, v):
             x = _numeric_array(x)
         if not isinstance(v, Traced):
             v = _numeric_array(v)
-        if np.shape(value_of(x)) != np.shape(value_of(v)):
+        if shape_of(x) != shape_of(v):
             raise ValueError(
-                f"x has shape {np.shape(value_of(x))} but v has shape {np.shape(value_of(v))}; "
+                f"x has shape {shape_of(x)} but v has shape {shape_of(v)}; "
                 f"they must match"
             )
         result = call_perturbed(f, Dual(x, v, tag))
@@ -192,7 +200,7 @@ def jvp(f, x, v):
 
 def _check_tangent(x, v, x_name, v_name):
     """A tangent has the shape of its point (a number stands for that number everywhere)."""
-    shape, tangent_shape = np.shape(value_of(x)), np.shape(value_of(v))
+    shape, tangent_shape = shape_of(x), shape_of(v)
     if tangent_shape != shape and tangent_shape != ():
         raise ValueError(
             f"{x_name} has shape {shape} but its tangent {v_name} has shape {tangent_shape}; "

@@ -6,7 +6,7 @@ import numpy as np
 
 from ad_engine.forward import Dual, call_perturbed, new_tag, primal_part, tangent_part
 from ad_engine.reverse import Variable
-from ad_engine.rules import Traced, value_of
+from ad_engine.rules import Traced, shape_of
 
 
 def hvp(f, x, v):
@@ -21,10 +21,10 @@ def hvp(f, x, v):
     the other order, forward-over-reverse (the jvp of grad); both give H v.
     """
     x, v = as_point(x), as_point(v)
-    shape = np.shape(value_of(x))
-    if len(shape) != 1 or shape != np.shape(value_of(v)):
+    shape = shape_of(x)
+    if len(shape) != 1 or shape != shape_of(v):
         raise ValueError(f"x and v must be 1-D arrays of one shape, got {shape} and "
-                         f"{np.shape(value_of(v))}")
+                         f"{shape_of(v)}")
     point = Variable(x)
     tag = new_tag()
     result = call_perturbed(f, Dual(point, v, tag))

@@ -29,6 +29,7 @@ from ad_engine.rules import (
     fit,
     full_tangent,
     implements,
+    shape_of,
     value_of,
 )
 
@@ -61,7 +62,7 @@ def _triangle_gradient(g, uplo):
     """The transpose of ``_read_triangle``: dL/dA for dL/dH = g (H symmetric): g_ij + g_ji
     on the triangle read, g_ii on the diagonal, 0 on the triangle eigh ignores."""
     both = g + g.T
-    diagonal = np.eye(np.shape(value_of(g))[-1]) * g
+    diagonal = np.eye(shape_of(g)[-1]) * g
     return (np.tril(both) if uplo == "L" else np.triu(both)) - diagonal
 
 
@@ -108,7 +109,7 @@ def _eigh_jvp(tangent, ans, a, uplo):
 def _stack(dw, dv):
     """[dw; dV] as one (n + 1, n) array, written with operations that also act on
     Duals and Variables (a nested derivative): a padded sum, no concatenate."""
-    n = np.shape(value_of(dv))[1]
+    n = shape_of(dv)[1]
     first_row = np.zeros((n + 1, 1))
     first_row[0, 0] = 1.0
     below = np.eye(n + 1, n, k=-1)  # (n + 1, n): row m + 1 of ``below @ dv`` is row m of dv

@@ -11,7 +11,7 @@ import numpy as np
 
 from ad_engine.numpy_rules import tanh
 from ad_engine.reverse import Variable
-from ad_engine.rules import PRIMITIVES, bind, defprimitive, full_tangent, plain, value_of
+from ad_engine.rules import PRIMITIVES, bind, defprimitive, full_tangent, plain, shape_of, value_of
 
 # -- affine: x @ W + b as one node (PyTorch's ``linear``) -------------------------------
 
@@ -79,7 +79,7 @@ def _cross_entropy_value(logits, labels):
 
 def _cross_entropy_partial(logits, labels):
     # d/dz_nk of -(1/N) sum_n log softmax(z_n)[y_n] is (softmax(z_n)_k - [k == y_n]) / N
-    onehot = np.zeros(np.shape(value_of(logits)))
+    onehot = np.zeros(shape_of(logits))
     onehot[np.arange(len(labels)), labels] = 1.0
     return (softmax(logits) - onehot) / len(labels)
 
@@ -156,13 +156,13 @@ def cross_entropy(logits, labels):
     derivative is dL/dz = (softmax(z) - onehot(y)) / N. Returns a float (or a
     scalar Variable / Dual).
     """
-    labels = check_labels(labels, np.shape(value_of(logits)))
+    labels = check_labels(labels, shape_of(logits))
     return bind(PRIMITIVES["cross_entropy"], logits, labels)
 
 
 def mse_loss(prediction, target):
     """Mean squared error (1/n) sum_i (prediction_i - target_i)**2 over all elements."""
-    shape, target_shape = np.shape(value_of(prediction)), np.shape(value_of(target))
+    shape, target_shape = shape_of(prediction), shape_of(target)
     if shape != target_shape:
         raise ValueError(
             f"mse_loss needs prediction and target of one shape, got {shape} and {target_shape}"
@@ -236,10 +236,10 @@ class Module:
                 f"{type(self).__name__} has {len(own)} parameters, got {len(parameters)}"
             )
         for mine, given in zip(own, parameters):
-            if np.shape(value_of(given)) != mine.shape:
+            if shape_of(given) != mine.shape:
                 raise ValueError(
                     f"parameter of shape {mine.shape} replaced by one of shape "
-                    f"{np.shape(value_of(given))}"
+                    f"{shape_of(given)}"
                 )
         replacement = {id(mine): given for mine, given in zip(own, parameters)}
         return _substitute_parameters(self, replacement).forward(x)
@@ -268,7 +268,7 @@ class Linear(Module):
         self.bias = Variable(rng.uniform(-bound, bound, self.n_out), name="bias")
 
     def forward(self, x):
-        shape = np.shape(value_of(x))
+        shape = shape_of(x)
         if not shape or shape[-1] != self.n_in:
             raise ValueError(
                 f"Linear({self.n_in}, {self.n_out}) expects input of shape (batch, {self.n_in}), "

@@ -19,11 +19,7 @@ import string
 import numpy as np
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
-from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, value_of
-
-
-def _shape(x):
-    return np.shape(value_of(x))
+from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, shape_of, value_of
 
 
 def _shape_after(function, shape, *args):
@@ -97,7 +93,7 @@ def _matrix_norm(x, ord, axis, keepdims):  # noqa: A002  (numpy's name)
     else:
         raise ValueError(f"Invalid norm order {ord!r} for matrices")
     if keepdims:
-        shape = list(_shape(x))
+        shape = list(shape_of(x))
         shape[rows] = shape[columns] = 1
         result = np.reshape(result, tuple(shape))
     return result
@@ -124,12 +120,12 @@ def ravel(a, order="C"):
 
 @implements(np.squeeze)
 def squeeze(a, axis=None):
-    return np.reshape(a, _shape_after(np.squeeze, _shape(a), axis))
+    return np.reshape(a, _shape_after(np.squeeze, shape_of(a), axis))
 
 
 @implements(np.expand_dims)
 def expand_dims(a, axis):
-    return np.reshape(a, _shape_after(np.expand_dims, _shape(a), axis))
+    return np.reshape(a, _shape_after(np.expand_dims, shape_of(a), axis))
 
 
 @implements(np.broadcast_to)
@@ -144,7 +140,7 @@ def _take_flat(a, index):
 
 
 def _positions(a):
-    shape = _shape(a)
+    shape = shape_of(a)
     return np.arange(int(np.prod(shape))).reshape(shape)
 
 
@@ -160,7 +156,7 @@ def tile(A, reps):  # noqa: N803  (numpy's name)
 
 def _triangle(select):
     def triangle(m, k=0):
-        mask = select(np.ones(_shape(m)[-2:], dtype=bool), k)
+        mask = select(np.ones(shape_of(m)[-2:], dtype=bool), k)
         return np.where(mask, m, 0.0)
 
     return triangle
@@ -173,7 +169,7 @@ implements(np.triu)(_triangle(np.triu))
 @implements(np.trace)
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _refuse_arguments("trace", dtype=dtype, out=out)
-    rows, columns = _shape(a)[axis1], _shape(a)[axis2]
+    rows, columns = shape_of(a)[axis1], shape_of(a)[axis2]
     first = np.arange(max(0, -offset), min(rows, columns - offset))
     index = [slice(None)] * np.ndim(value_of(a))
     index[axis1], index[axis2] = first, first + offset
@@ -197,7 +193,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
                                 f"{result_type!r} according to the rule {casting!r}")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
-    shapes = [_shape(a) for a in arrays]
+    shapes = [shape_of(a) for a in arrays]
     if any(len(s) == 0 for s in shapes):
         raise ValueError("zero-dimensional arrays cannot be concatenated")
     axis %= len(shapes[0])
@@ -218,7 +214,7 @@ def stack(arrays, axis=0, out=None, dtype=None, casting=None):
 
 
 def _at_least(a, ndim):
-    shape = _shape(a)
+    shape = shape_of(a)
     if len(shape) >= ndim:
         return a
     return np.reshape(a, (1,) * (ndim - len(shape)) + shape)  # as np.atleast_1d, _2d
@@ -232,7 +228,7 @@ def vstack(tup, dtype=None, casting=None):
 @implements(np.hstack)
 def hstack(tup, dtype=None, casting=None):
     arrays = [_at_least(a, 1) for a in tup]
-    return concatenate(arrays, 0 if len(_shape(arrays[0])) == 1 else 1, None, dtype, casting)
+    return concatenate(arrays, 0 if len(shape_of(arrays[0])) == 1 else 1, None, dtype, casting)
 
 
 @implements(np.append)
@@ -363,7 +359,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if hermitian:
         raise NotImplementedError("np.linalg.svd(x, hermitian=True) is not supported on Duals "
                                   "and Variables; use np.linalg.eigh for a symmetric matrix")
-    rows, columns = _shape(a)[-2:]
+    rows, columns = shape_of(a)[-2:]
     s = PRIMITIVES["svd_s"](a, compute_uv)
     if not compute_uv:
         return s
@@ -529,7 +525,7 @@ def _moved_axes(ndim, source, destination):
 @implements(np.column_stack)
 def column_stack(tup):
     """1-D arrays become columns; 2-D arrays are joined as they are."""
-    return concatenate([np.reshape(a, (-1, 1)) if len(_shape(a)) < 2 else a for a in tup], 1)
+    return concatenate([np.reshape(a, (-1, 1)) if len(shape_of(a)) < 2 else a for a in tup], 1)
 
 
 @implements(np.gradient)
@@ -548,7 +544,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
         raise TypeError("invalid number of arguments")
     results = []
     for ax, spacing in zip(axes, spacings):
-        size = _shape(f)[ax]
+        size = shape_of(f)[ax]
         matrix = np.gradient(np.eye(size), spacing, axis=0, edge_order=edge_order)
         letters = string.ascii_letters[:ndim]
         results.append(np.einsum(f"{letters},{'z' + letters[ax]}->"

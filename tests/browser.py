@@ -33,31 +33,6 @@ def launch(driver, profile: Path, viewport=(1280, 720)):
         viewport={"width": viewport[0], "height": viewport[1]})
 
 
-class OfflinePage:
-    """A page that may load file: URLs (inside ``root`` if given) and data: URLs only; it
-    records what else it tried, what failed to load and every script error."""
-
-    def __init__(self, context, root: Path | None = None):
-        self.root, self.blocked, self.failed, self.errors = root, [], [], []
-        self.page = context.new_page()
-        self.page.route("**/*", self._route)
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-
-    def _route(self, route):
-        if pdfs.offline(route.request.url, self.root):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def problems(self, script_errors: bool = True) -> list[str]:
-        return ([f"tried the network: {u}" for u in self.blocked]
-                + [f"failed to load: {u}" for u in self.failed if not u.startswith("http")]
-                + [f"script error: {e}" for e in self.errors if script_errors])
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

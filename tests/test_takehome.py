@@ -14,7 +14,7 @@ import pytest
 import pdfs
 import tracks
 import website
-from browser import OfflinePage
+from pdfs import OfflinePage
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdffonts") is None, reason="needs poppler-utils (apt-get install -y poppler-utils)")
@@ -36,13 +36,9 @@ def described(alt: str) -> bool:
 
 
 def open_offline(chromium, kit: Path, relative: str, query: str = ""):
-    """Open ``relative`` in ``kit``; return the page and a function listing refused or failed
-    requests."""
+    """Open ``relative`` in ``kit``; return the page and the refused or failed requests."""
     offline = OfflinePage(chromium, kit)
-    offline.page.goto((kit / relative).as_uri() + query, wait_until="load")
-    offline.page.wait_for_function(
-        "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0")
-    return offline.page, lambda: offline.problems(script_errors=False)
+    return offline.open(kit / relative, query), lambda: offline.problems(script_errors=False)
 
 
 def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(kit, chromium):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -13,15 +14,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 import pdfs
 
 TIMEOUT_MS = 60_000
 # the current notebook panel's kernel, connected and idle (exposed by --LabApp.expose_app_in_browser)
 KERNEL_IDLE = """(path) => {
-    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const kernel = panel && panel.context && panel.context.path === path
-        && panel.sessionContext && panel.sessionContext.session
-        && panel.sessionContext.session.kernel;
+    const panel = window.jupyterapp?.shell.currentWidget;
+    const kernel = panel?.context?.path === path && panel.sessionContext?.session?.kernel;
     return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
 }"""
 
@@ -41,15 +42,9 @@ def free_port() -> int:
 
 def processes_mentioning(text: str) -> list[str]:
     """'pid: command line' of every other process whose command line contains ``text``."""
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:  # it has ended
-            continue
-        if text in command and int(entry.name) != os.getpid():
-            found.append(f"{entry.name}: {command[:160]}")
-    return found
+    commands = {p.pid: " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])}
+    return [f"{pid}: {command[:160]}" for pid, command in commands.items()
+            if text in command and pid != os.getpid()]
 
 
 class LabServer:
@@ -120,10 +115,8 @@ class LabServer:
     def stop(self) -> list[str]:
         """Shut the server down (kernels first); return the processes left behind (none)."""
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(OSError):
                 self.api("/api/shutdown", method="POST")
-            except OSError:
-                pass
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -1,14 +1,8 @@
 """Offline reveal.js decks (``make slides``): one per notebook, the lecture deck of the core
 slides (tools/tracks.py; its notebook also goes to build/lecture/ for RISE) and index.html.
-
-reveal.js and MathJax 2 come from npm (slides/package-lock.json) into build/slides/vendor/,
-so a deck works in a lecture hall with no network; ``slides/template/course_reveal`` is
-nbconvert's reveal template without the mermaid import (its url cannot be configured),
-with the course footer and ``window.Reveal`` for the browser tests.  Web links become
-their text and address, links to notebooks point to their decks.  A deck is rebuilt only
-when its notebook or the build's own files changed (hashes in build/slides/manifest.json).
-
-Usage: ``python tools/build_slides.py`` (``make slides``).
+reveal.js and MathJax 2 come from npm (slides/package-lock.json) into build/slides/vendor/, so
+a deck needs no network; web links become their text and address, links to notebooks point to
+their decks.  A deck is rebuilt only when its notebook or the build's own files changed.
 """
 
 from __future__ import annotations
@@ -39,7 +33,6 @@ LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent o
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 THEME = RISE["theme"]
-REMOVED_TAGS = ("solution", "navigation")
 
 # Files copied from node_modules to <out>/vendor/: what the template loads and
 # what MathJax (TeX input, CommonHTML output, TeX web fonts) loads on demand.
@@ -52,10 +45,7 @@ VENDOR_FILES = {
     "requirejs": ["require.js"],
     "jquery": ["dist/jquery.min.js", "LICENSE.txt"],
 }
-REVEAL_URL = "vendor/reveal.js"
 MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
-REQUIRE_URL = "vendor/requirejs/require.js"
-JQUERY_URL = "vendor/jquery/dist/jquery.min.js"
 
 DECK_CSS = """
 .reveal .link-address { font-size: 70%; color: #777; }
@@ -146,13 +136,14 @@ def exporter():
 
     return SlidesExporter(config=Config({"SlidesExporter": {
         "template_name": TEMPLATE_NAME, "extra_template_basedirs": [str(TEMPLATE_DIR)],
-        "reveal_url_prefix": REVEAL_URL, "reveal_theme": THEME,
+        "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": THEME,
         "reveal_transition": RISE["transition"], "reveal_number": RISE["slideNumber"],
         "reveal_width": str(SLIDE_WIDTH), "reveal_height": str(SLIDE_HEIGHT),
-        "mathjax_url": MATHJAX_URL, "require_js_url": REQUIRE_URL, "jquery_url": JQUERY_URL,
+        "mathjax_url": MATHJAX_URL, "require_js_url": "vendor/requirejs/require.js",
+        "jquery_url": "vendor/jquery/dist/jquery.min.js",
         "embed_images": True, "exclude_input_prompt": True, "exclude_output_prompt": True,
         "language_code": "zh"},
-        "TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": set(REMOVED_TAGS)}}))
+        "TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": set(tracks.REMOVED_TAGS)}}))
 
 
 def offline_links(text: str) -> str:

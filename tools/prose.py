@@ -1,14 +1,11 @@
-"""The course's writing rules for prose and for what the slides show (a tool and a test).
+"""The course's writing rules for prose and for what the slides show.
 
-Prose (markdown, math, code and link targets removed): one Chinese term per concept
-(docs/glossary.csv; a forbidden variant may be named once, beside the chosen term, in the
-notebook that introduces it), an English gloss only at its first use, Chinese quotes and
-brackets around Chinese text, no meta-talk (META_WORDS), no telegraphic "=" or "→".
-Shown cells (not ``skip``/``notes``): no assert, no private name, at most MAX_CODE_LINES
-lines; a figure has a sentence on its slide and alt text (metadata ``alt``) everywhere,
-which the decks, handouts and website give to the image; no slide holds a heading alone.
-
-Usage: ``python tools/prose.py [notebook ...]``: every violation, counts; exit 1 if any.
+Prose (math, code and link targets removed): one Chinese term per concept (docs/glossary.csv;
+a forbidden variant may be named once beside the chosen term, where it is introduced), an
+English gloss at its first use only, Chinese quotes and brackets around Chinese text, no
+meta-talk, no telegraphic "=" or "→".  Shown cells: no assert, no private name, at most
+MAX_CODE_LINES lines; a figure has alt text and a sentence on its slide; no heading alone.
+Usage: ``python tools/prose.py [notebook ...]``; exit 1 on any violation.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
 """Core and extended tracks: which slides make the two-hour lecture, its plan and clock.
 
-A section (a ``slide`` cell after the title, up to the next) is ``core`` 【核心】 (the
-lecture) or ``extended`` 【选讲】 (self-study) by the badge ending its heading, which
-students see too; a ``##``/``###`` subslide heading may carry its own badge until the
-next heading.  Unmarked means extended, so a new notebook never lengthens the lecture by
-accident.  From the badges and course.toml's clock come the README's lecture plan and
-the lecture notebook (extended cells become ``skip``: its slides show the core path
-while "Run All" still runs every cell).  ``python tools/tracks.py`` prints the plan.
+A section (a ``slide`` cell after the title, up to the next) is core 【核心】 or extended
+【选讲】 by the badge ending its heading; a ``##``/``###`` subslide heading may carry its own.
+Unmarked means extended, so a new notebook never lengthens the lecture by accident.  The
+badges and course.toml's clock give the README's lecture plan and the lecture notebook
+(extended cells ``skip``).  ``python tools/tracks.py`` prints the plan.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from nbformat.v4 import new_notebook, new_output
 
 from course import ROOT, course_notebooks, tags
 from nbbuild import code, md
-from prose import text_outputs
+from prose import prose, text_outputs
 
 NOTEBOOKS = course_notebooks()
 CONSTANTS = ROOT / "tests" / "prose_constants.csv"
@@ -37,13 +37,11 @@ def _numbers_in_text(text: str) -> list[float]:
 
 
 def _strip_markdown(source: str) -> str:
-    for pattern, repl in ((r"```.*?```", " "), (r"`[^`]*`", " "), (r"\]\([^)]*\)", "]"),
-                          (r"<!--.*?-->", " "),
-                          (r"(?m)^#+ [^\n]*$", " "),  # headings name things, they do not measure
+    for pattern, repl in ((r"(?m)^#+ [^\n]*$", " "),  # headings name things, they do not measure
                           (r"(?<=[_^])\{[^{}]*\}", "{}"),  # indices and exponents in formulas
                           (r"(?<=[_^])[\w-]", "")):
-        source = re.sub(pattern, repl, source, flags=re.S)
-    return source
+        source = re.sub(pattern, repl, source)
+    return prose(source, math=True)
 
 
 @dataclass

@@ -28,11 +28,9 @@ META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格"
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK}]")
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
-FENCED_CODE = re.compile(r"^```.*?^```", re.S | re.M)
-INLINE_CODE = re.compile(r"``.*?``|`[^`\n]*`")
-LINK_TARGET = re.compile(r"\]\([^)]*\)")
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+MATH = (r"(?s)\$\$.*?\$\$|\$[^$\n]+\$", " $ ")
+MARKUP = [(r"(?s)<!--.*?-->", " "), (r"(?ms)^```.*?^```", " "),  # comments and code, link targets
+          (r"``.*?``|`[^`\n]*`", " `code` "), (r"\]\([^)]*\)", "]")]
 # a gloss: Chinese text, then a bracket holding Latin text
 GLOSS = re.compile(f"[{CJK}]\\s*[（(]([A-Za-z][^（）()]*?)[）)]")
 ASCII_QUOTED = re.compile(r'"([^"\n]*)"')
@@ -68,11 +66,10 @@ def glossary(path: Path = GLOSSARY) -> list[Term]:
                 for r in csv.DictReader(handle)]
 
 
-def prose(source: str) -> str:
-    """The sentences of a markdown cell: math, code, link targets and comments removed."""
-    for pattern, repl in ((HTML_COMMENT, " "), (FENCED_CODE, " "), (MATH, " $ "),
-                          (INLINE_CODE, " `code` "), (LINK_TARGET, "]")):
-        source = pattern.sub(repl, source)
+def prose(source: str, math: bool = False) -> str:
+    """The sentences of a markdown cell: code, link targets, comments (and math) removed."""
+    for pattern, repl in MARKUP + ([] if math else [MATH]):
+        source = re.sub(pattern, repl, source)
     return source
 
 

@@ -1,12 +1,9 @@
 """The course website (``make site``): Sphinx + MyST-NB + the Sphinx Book Theme, offline.
 
 Pages go to build/site-src/, the site to build/site/: each notebook from its stored outputs
-(navigation and check cells removed, solutions folded as in JupyterLab, a figure's ``alt``
-as its alt text), README's course sections included (not copied, so they cannot drift),
-the glossary and the downloads.  MathJax is the decks' vendored copy; search is Sphinx's
-Chinese search (jieba, the glossary's terms its dictionary).  ``--release`` zips the site,
-decks, PDFs, notebooks and library into build/release/ (``make release``): a lecture hall's
-kit.  Usage: ``python tools/website.py [--release]``.
+(navigation and checks removed, solutions folded), README's course sections included, the
+glossary and the downloads; MathJax is the decks' copy, search Sphinx's Chinese search.
+``--release`` zips site, decks, PDFs, notebooks and library into build/release/.
 """
 
 from __future__ import annotations

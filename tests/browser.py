@@ -101,12 +101,21 @@ class LabServer:
 
     def open(self, context, path: str, workspace: str):
         """Open ``path`` in a workspace of its own, reset (nothing restored from another
-        notebook); return the page once the notebook's kernel is idle, and its script errors."""
-        page, errors = context.new_page(), []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        notebook); return the page once the notebook's kernel is idle, and a list that
+        collects the page's script errors and requests to anything but this server."""
+        page, problems = context.new_page(), []
+        page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+
+        def route(route):
+            if route.request.url.startswith((self.url, "data:", "blob:", "about:")):
+                return route.continue_()
+            problems.append(f"tried the network: {route.request.url}")
+            route.abort()
+
+        page.route("**/*", route)
         page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
         page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
-        return page, errors
+        return page, problems
 
     def close_sessions(self) -> None:
         for session in self.api("/api/sessions"):  # one kernel at a time

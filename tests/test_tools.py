@@ -118,8 +118,7 @@ def test_a_course_build_lists_every_deck_removes_old_ones_and_rebuilds_only_stal
     import build_slides
 
     built = []
-    monkeypatch.setattr(build_slides, "npm_install", lambda: None)
-    monkeypatch.setattr(build_slides, "copy_vendor", lambda vendor, out_dir: None)
+    monkeypatch.setattr(build_slides, "vendor", lambda out_dir: None)
     monkeypatch.setattr(build_slides, "exporter", lambda: None)
     monkeypatch.setattr(build_slides, "convert", lambda notebook, _, **__: built.append(notebook) or "")
     out = tmp_path / "slides"  # the lecture notebook goes to tmp_path / "lecture"

@@ -34,6 +34,11 @@ def launch(driver, profile: Path, viewport=(1280, 720)):
         viewport={"width": viewport[0], "height": viewport[1]})
 
 
+def described(alt: str) -> bool:
+    """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
+    return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

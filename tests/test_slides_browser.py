@@ -16,7 +16,7 @@ import pytest
 
 import build_slides
 import tracks
-from browser import TIMEOUT_MS, LabServer, launch
+from browser import TIMEOUT_MS, LabServer, described, launch
 from course import CONFIG, NOTEBOOK_DIR, course_notebooks, slide_type
 from nbbuild import code, md, solution, write_notebook
 from pdfs import OfflinePage
@@ -54,7 +54,8 @@ def links(text):
 
 
 def check_deck_html(text: str, nb) -> list[str]:
-    """Network references, solution or skip cells in the deck, notes outside speaker notes."""
+    """Network references, solution or skip cells in the deck, notes outside speaker notes,
+    images without alt text."""
     problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
                 if re.match(r"\s*(https?:)?//", value, re.I)]
     if re.search(r"@import\s+url\(\s*['\"]?(https?:)?//", text, re.I):
@@ -68,6 +69,10 @@ def check_deck_html(text: str, nb) -> list[str]:
             problems.append(f"skip cell {cell.id} is in the deck")
         if kind == "notes" and marker not in asides:
             problems.append(f"notes cell {cell.id} is not inside <aside class='notes'>")
+    for image in re.findall(r"<img\b[^>]*>", text):
+        alt = re.search(r'\balt="([^"]*)"', image)
+        if not (alt and described(alt[1])):
+            problems.append(f"image without alt text: {image[:60]}")
     return problems
 
 
@@ -182,12 +187,14 @@ def open_deck(context, deck: Path) -> OfflinePage:
     return offline
 
 
-def check_deck_in_browser(context, deck: Path, screenshots: bool = False):
-    """Open ``deck`` offline and measure every slide; return (measurements, problems)."""
+def check_deck(context, deck: Path, nb, screenshots: bool = False):
+    """Check the HTML of ``deck`` (made from ``nb``), open it offline and measure every slide;
+    return (measurements, problems)."""
+    problems = check_deck_html(deck.read_text(encoding="utf-8"), nb)
     offline = open_deck(context, deck)
     page = offline.page
     result = page.evaluate(MEASURE_SLIDES)
-    problems = [f"raw TeX: {t!r}" for t in page.evaluate(RAW_TEX)]
+    problems += [f"raw TeX: {t!r}" for t in page.evaluate(RAW_TEX)]
     problems += [f"slide {m['index'] + 1}: formulas not typeset again within 10 s of showing it"
                  for m in result["measured"] if not m["typeset"]]
     problems += [f"does not fit {WIDTH}x{HEIGHT}: slide {m['index'] + 1} (h={m['h']}, v={m['v']}, "
@@ -209,26 +216,24 @@ def check_deck_in_browser(context, deck: Path, screenshots: bool = False):
 @notebooks
 def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, decks, chromium):
     deck = decks[notebook]
-    problems = check_deck_html(deck.read_text(encoding="utf-8"), nbformat.read(notebook, as_version=4))
-    result, in_browser = check_deck_in_browser(chromium, deck, screenshots=True)
+    result, problems = check_deck(chromium, deck, nbformat.read(notebook, as_version=4), True)
     assert result["measured"], f"{deck.name}: no slides"
     assert (result["width"], result["height"]) == (WIDTH, HEIGHT)
-    assert not problems + in_browser, f"{deck.name}:\n  " + "\n  ".join(problems + in_browser)
+    assert not problems, f"{deck.name}:\n  " + "\n  ".join(problems)
 
 
 def test_lecture_deck_has_the_core_cells_and_the_planned_slides_and_fits(lecture, chromium):
     deck, notebook, plan = lecture
     text = deck.read_text(encoding="utf-8")
     # extended cells are skip cells of the lecture notebook: check_deck_html finds them
-    problems = check_deck_html(text, nbformat.read(notebook, as_version=4))
+    result, problems = check_deck(chromium, deck, nbformat.read(notebook, as_version=4), True)
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         problems += [f"core cell {path.stem[:2]}-{cell.id} is missing"
                      for cell, track in zip(nb.cells, tracks.cell_tracks(nb))
                      if track == tracks.CORE and tracks.visible(cell)
                      and f'id="cell-id={path.stem[:2]}-{cell.id}"' not in text]
-    result, in_browser = check_deck_in_browser(chromium, deck, screenshots=True)
-    assert not problems + in_browser, f"{deck.name}:\n  " + "\n  ".join(problems + in_browser)
+    assert not problems, f"{deck.name}:\n  " + "\n  ".join(problems)
     hrefs = [value for tag, _, value in links((deck.parent / "index.html").read_text()) if tag == "a"]
     assert hrefs == [deck.name] + [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
     titles = [m["title"] for m in result["measured"]]
@@ -257,13 +262,12 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
     ], summary="checks of the slide tests")
     (deck,) = build_slides.build([notebook], out_dir=tmp_path / "slides")
     text = deck.read_text(encoding="utf-8")
-    assert check_deck_html(text, nbformat.read(notebook, as_version=4)) == []
     assert "SOLUTION_7f3a" not in text
     assert "https://" not in "".join(v for _, _, v in links(text))
     assert '<span class="link-address">(example.org/cookbook)</span>' in text
     assert 'href="97_other.slides.html"' in text
 
-    result, problems = check_deck_in_browser(chromium, deck)
+    result, problems = check_deck(chromium, deck, nbformat.read(notebook, as_version=4))
     assert len(result["measured"]) == 4
     assert [line.split(" (")[0] for line in problems] == [
         "does not fit 1280x720: slide 3", "does not fit 1280x720: slide 4"], problems

@@ -14,6 +14,7 @@ import pytest
 import pdfs
 import tracks
 import website
+from browser import described
 from pdfs import OfflinePage
 
 pytestmark = pytest.mark.skipif(
@@ -28,11 +29,6 @@ def kit(tmp_path_factory, playwright_driver) -> Path:
     folder = tmp_path_factory.mktemp("usb-stick")
     zipfile.ZipFile(archive).extractall(folder)
     return folder / archive.stem
-
-
-def described(alt: str) -> bool:
-    """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
-    return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
 
 
 def open_offline(chromium, kit: Path, relative: str, query: str = ""):
@@ -61,14 +57,6 @@ def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, 
     page.close()
     assert failed() == []
     assert any(notebook in hit for hit in hits[:3]), hits
-
-
-def test_every_image_in_the_decks_has_alt_text(kit):
-    for deck in (kit / "slides").glob("*.slides.html"):
-        images = re.findall(r"<img\b[^>]*>", deck.read_text(encoding="utf-8"))
-        alts = [re.search(r'\balt="([^"]*)"', img) for img in images]
-        missing = [img[:60] for img, alt in zip(images, alts) if not alt or not described(alt[1])]
-        assert not missing, f"{deck.name}: {len(missing)} of {len(images)} images without alt"
 
 
 def pdf_info(path: Path) -> str:

@@ -37,6 +37,7 @@ ASCII_QUOTED = re.compile(r'"([^"\n]*)"')
 HALF_BRACKETS = re.compile(r"\(([^()\n]*)\)")
 TELEGRAPH = re.compile(f"[{CJK}A-Za-z）)]\\s*(=|→|->)\\s*[{CJK}A-Za-z（(]")
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
+STRING_LITERAL = re.compile(r"(?<!\w)[rfb]?(\"[^\"\n]*\"|'[^'\n]*')")  # may say _x
 SHOWN_EXCLUDED = ("skip", "notes")
 
 
@@ -102,19 +103,13 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
                                              f"({match[1]}) again; first at c{seen_glosses[gloss]}"))
                     else:
                         seen_glosses[gloss] = index
-            for match in ASCII_QUOTED.finditer(line):
-                if HAS_CJK.search(match[1]):
-                    found.append(Problem(name, index, "ascii quotes", f'"{match[1]}": use “…”'))
-            for match in HALF_BRACKETS.finditer(line):
-                if HAS_CJK.search(match[1]):
-                    found.append(Problem(name, index, "half-width brackets",
-                                         f"({match[1]}): use （…）"))
-            for match in TELEGRAPH.finditer(line):
-                found.append(Problem(name, index, "telegraphic",
-                                     f"{match[1]!r} in a sentence: {line.strip()[:60]!r}"))
-        for word in META_WORDS:
-            if word in text:
-                found.append(Problem(name, index, "meta", f"{word!r}"))
+            for pattern, rule, advice in ((ASCII_QUOTED, "ascii quotes", '"{}": use “…”'),
+                                          (HALF_BRACKETS, "half-width brackets", "({}): use （…）")):
+                found += [Problem(name, index, rule, advice.format(match[1]))
+                          for match in pattern.finditer(line) if HAS_CJK.search(match[1])]
+            found += [Problem(name, index, "telegraphic", f"{m[1]!r} in a sentence: {line.strip()[:60]!r}")
+                      for m in TELEGRAPH.finditer(line)]
+        found += [Problem(name, index, "meta", repr(word)) for word in META_WORDS if word in text]
     return found
 
 
@@ -134,10 +129,7 @@ def has_figure(cell) -> bool:
 
 
 def private_names(text: str) -> list[str]:
-    return [m.group(0) for m in PRIVATE.finditer(INLINE_STRINGS.sub("''", text))]
-
-
-INLINE_STRINGS = re.compile(r"(?<![\w])[rfb]?\"[^\"\n]*\"|(?<![\w])[rfb]?'[^'\n]*'")
+    return [m.group(0) for m in PRIVATE.finditer(STRING_LITERAL.sub("''", text))]
 
 
 def sentence(cell) -> bool:
@@ -183,10 +175,8 @@ def problems(path: Path, terms: list[Term] | None = None) -> list[Problem]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(p) for p in argv] or course_notebooks()
-    terms = glossary()
-    total = 0
-    for path in paths:
+    terms, total = glossary(), 0
+    for path in [Path(p) for p in argv] or course_notebooks():
         found = problems(path, terms)
         total += len(found)
         for problem in found:

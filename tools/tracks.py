@@ -165,8 +165,8 @@ def section_titles(nb, track: str) -> list[str]:
     return merged
 
 
-def part(path: Path, nb=None) -> Part:
-    nb = read(path) if nb is None else nb
+def part(path: Path) -> Part:
+    nb = read(path)
     all_slides = slides(nb)
     return Part(Path(path), title(Path(path), nb), section_titles(nb, CORE),
                 section_titles(nb, EXTENDED), [s for s in all_slides if s.track == CORE],

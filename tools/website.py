@@ -46,12 +46,10 @@ def web_notebook(path: Path) -> nbformat.NotebookNode:
             tags.append("hide-cell")
         elif "solution" in tags and "<details" not in cell.source:
             cell.source = ANSWER.format(cell.source)
-        if cell.metadata.get("alt"):
-            alt = cell.metadata["alt"]
+        if alt := cell.metadata.get("alt"):
             cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alt}
             for output in cell.get("outputs", []):  # a figure folded into a solution's HTML
-                html = output.get("data", {}).get("text/html")
-                if html:
+                if html := output.get("data", {}).get("text/html"):
                     output["data"]["text/html"] = html.replace("<img ", f'<img alt="{alt}" ')
     stem = path.stem
     links = (f"[笔记本 (.ipynb)]({stem}.ipynb) · "

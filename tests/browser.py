@@ -104,10 +104,12 @@ class LabServer:
             body = response.read()
         return json.loads(body) if body else None
 
+    @contextlib.contextmanager
     def open(self, context, path: str, workspace: str):
         """Open ``path`` in a workspace of its own, reset (nothing restored from another
-        notebook); return the page once the notebook's kernel is idle, and a list that
-        collects the page's script errors and requests to anything but this server."""
+        notebook); give the page once the notebook's kernel is idle, and a list that collects
+        the page's script errors and requests to anything but this server.  On leaving, the
+        page closes and every kernel shuts down (one kernel at a time)."""
         page, problems = context.new_page(), []
         page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
 
@@ -119,12 +121,13 @@ class LabServer:
 
         page.route("**/*", route)
         page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
-        page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
-        return page, problems
-
-    def close_sessions(self) -> None:
-        for session in self.api("/api/sessions"):  # one kernel at a time
-            self.api(f"/api/sessions/{session['id']}", method="DELETE")
+        try:
+            page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
+            yield page, problems
+        finally:
+            page.close()
+            for session in self.api("/api/sessions"):
+                self.api(f"/api/sessions/{session['id']}", method="DELETE")
 
     def stop(self) -> list[str]:
         """Shut the server down (kernels first); return the processes left behind (none)."""

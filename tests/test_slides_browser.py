@@ -348,8 +348,7 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, lab):
                  and not c.metadata.get("jupyter", {}).get("outputs_hidden") for o in c.outputs
                  if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}))
     path = f"notebooks/{notebook.name}"
-    page, problems = server.open(context, path, notebook.stem)
-    try:
+    with server.open(context, path, notebook.stem) as (page, problems):
         page.wait_for_function(f"""() => {{ const r = ({RENDERED})();
             return r.math >= {min(math, 1)} && r.images >= {images} && r.loaded === r.images; }}""",
                                timeout=TIMEOUT_MS)
@@ -360,9 +359,6 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, lab):
         footer = frame.locator("#rise-footer").text_content(timeout=TIMEOUT_MS)
         number = frame.locator(".slide-number").inner_text(timeout=TIMEOUT_MS)
         theme = frame.locator(".reveal").evaluate("e => getComputedStyle(e).fontFamily")
-    finally:
-        page.close()
-        server.close_sessions()
     assert rendered["images"] == images, rendered
     assert not math or rendered["math"] > 0, rendered
     assert CONFIG["rise"]["footer"] in footer
@@ -386,8 +382,7 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
     for source in (notebook, notebook.parent / build_slides.RISE_CSS.name):
         shutil.copy(source, server.root / "lecture" / source.name)
     path = f"lecture/{notebook.name}"
-    page, problems = server.open(context, path, "lecture")
-    try:
+    with server.open(context, path, "lecture") as (page, problems):
         # every cell of the notebooks: RISE takes longer to lay them out than one notebook
         frame = rise_preview(page, path, timeout=3 * TIMEOUT_MS)
         number = frame.locator(".slide-number").inner_text(timeout=TIMEOUT_MS)
@@ -406,9 +401,6 @@ def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab
         heading.wait_for(state="visible", timeout=TIMEOUT_MS)
         screenshot(page, "rise-lecture-03-math-heading.png")
         presented = heading.inner_text()
-    finally:
-        page.close()
-        server.close_sessions()
     lecture_nb = nbformat.read(notebook, as_version=4)
     assert re.fullmatch(rf"1\s*/\s*{plan.slide_count}", number.strip()), number
     assert shown == sum(slide_type(c) not in ("skip", "notes") for c in lecture_nb.cells), shown
@@ -468,29 +460,28 @@ def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(lab):
     # Run All and save on a copy of its own, so the other tests see the notebook as it is
     path = f"notebooks/run-all-{EXERCISES.name}"
     shutil.copy(EXERCISES, server.root / path)
-    page, problems = server.open(context, path, "exercises")
     nb = nbformat.read(EXERCISES, as_version=4)
     snippets = answer_snippets(nb)  # at least one for each solution
     assert len(snippets) >= sum("solution" in c.metadata.get("tags", []) for c in nb.cells) > 0
-    page.wait_for_selector(".jp-MarkdownCell h2:has-text('练习 1')", timeout=TIMEOUT_MS)
-    assert page.locator(".jp-MarkdownCell h2", has_text="练习 1").first.is_visible()
-    assert not visible_answers(page, snippets), "answers visible when the notebook opens"
-    exercise_screenshot(page, "exercises-before.png")
+    with server.open(context, path, "exercises") as (page, problems):
+        page.wait_for_selector(".jp-MarkdownCell h2:has-text('练习 1')", timeout=TIMEOUT_MS)
+        assert page.locator(".jp-MarkdownCell h2", has_text="练习 1").first.is_visible()
+        assert not visible_answers(page, snippets), "answers visible when the notebook opens"
+        exercise_screenshot(page, "exercises-before.png")
 
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(ALL_RUN, timeout=2 * TIMEOUT_MS, polling=500)
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_timeout(1000)
-    saved = nbformat.read(server.root / path, as_version=4)
-    student_check = [c for c in saved.cells if c.cell_type == "code"
-                     and "ad.check_optimal_step(h_star, h_data, steps)" in c.source
-                     and "solution" not in c.metadata.get("tags", [])]
-    assert student_check and "not yet" in str(student_check[0].outputs)  # it did run
-    assert not visible_answers(page, snippets), "answers visible after Run All"
-    exercise_screenshot(page, "exercises-after.png")
-    # the folded output is there: opening it shows the answer (so the check above can fail)
-    page.locator(".jp-OutputArea-output details summary").first.click()
-    page.wait_for_timeout(300)
-    assert visible_answers(page, snippets)
-    page.close()
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(ALL_RUN, timeout=2 * TIMEOUT_MS, polling=500)
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_timeout(1000)
+        saved = nbformat.read(server.root / path, as_version=4)
+        student_check = [c for c in saved.cells if c.cell_type == "code"
+                         and "ad.check_optimal_step(h_star, h_data, steps)" in c.source
+                         and "solution" not in c.metadata.get("tags", [])]
+        assert student_check and "not yet" in str(student_check[0].outputs)  # it did run
+        assert not visible_answers(page, snippets), "answers visible after Run All"
+        exercise_screenshot(page, "exercises-after.png")
+        # the folded output is there: opening it shows the answer (so the check above can fail)
+        page.locator(".jp-OutputArea-output details summary").first.click()
+        page.wait_for_timeout(300)
+        assert visible_answers(page, snippets)
     assert not problems, problems

@@ -1,9 +1,7 @@
-"""PDFs to take home (``make pdf``), printed by Debian's Chromium (Playwright) into build/pdf/:
-each deck of ``make slides`` in reveal's print mode (a 1280x720 page per slide) and each
-notebook's A4 handout without navigation, checks and solutions.  Every request outside the
-build folder is refused, so a PDF that needs the network fails here instead of printing an
-empty formula; the CJK font (fonts-wqy-microhei) is embedded.
-Usage: ``python tools/pdfs.py [NOTEBOOK ...]`` (all notebooks by default).
+"""PDFs to take home (``make pdf``), printed by Debian's Chromium into build/pdf/: each deck
+(a 1280x720 page per slide) and each notebook's A4 handout without navigation, checks and
+solutions.  Every request outside the build folder is refused, so a PDF that needs the
+network fails instead of printing an empty formula.  ``python tools/pdfs.py [NOTEBOOK ...]``
 """
 
 from __future__ import annotations
@@ -112,13 +110,10 @@ def build(driver, notebooks: list[Path] | None = None) -> None:
     PDF_DIR.mkdir(parents=True, exist_ok=True)
     browser = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
     decks += [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]
-    for deck in decks:
-        out = PDF_DIR / deck.name.replace(".html", ".pdf")
-        print_deck(browser, deck, out)
-        print(f"wrote {out.relative_to(ROOT)}")
-    for nb in notebooks:
-        out = PDF_DIR / f"{nb.stem}.handout.pdf"
-        print_handout(browser, nb, out)
+    jobs = [(print_deck, deck, PDF_DIR / deck.name.replace(".html", ".pdf")) for deck in decks]
+    jobs += [(print_handout, nb, PDF_DIR / f"{nb.stem}.handout.pdf") for nb in notebooks]
+    for printer, source, out in jobs:
+        printer(browser, source, out)
         print(f"wrote {out.relative_to(ROOT)}")
     browser.close()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type, tags, title
+from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type, tags, title, title_index
 
 CORE, EXTENDED = "core", "extended"
 BADGES = {CORE: "【核心】", EXTENDED: "【选讲】"}
@@ -35,12 +35,6 @@ HEADING_LINE = re.compile(
 def heading(cell) -> re.Match | None:
     """The match of a markdown cell's first line if it is a #, ## or ### heading."""
     return cell.cell_type == "markdown" and HEADING_LINE.match(cell.source.split("\n", 1)[0]) or None
-
-
-def title_index(nb) -> int | None:
-    """The index of the notebook's title cell (its first ``# `` heading)."""
-    return next((i for i, cell in enumerate(nb.cells) if (match := heading(cell))
-                 and match["hashes"] == "#" and not is_nav_cell(cell)), None)
 
 
 @dataclass

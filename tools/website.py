@@ -56,7 +56,7 @@ def web_notebook(path: Path) -> nbformat.NotebookNode:
              f"<a href=\"../../slides/{stem}.slides.html\">幻灯片 (slides)</a> · "
              f"<a href=\"../../pdf/{stem}.slides.pdf\">幻灯片 PDF</a> · "
              f"<a href=\"../../pdf/{stem}.handout.pdf\">讲义 PDF (handout)</a>")
-    title = next(i for i, c in enumerate(nb.cells) if c.source.lstrip().startswith("# "))
+    title = course.title_index(nb)
     nb.cells.insert(title + 1, nbformat.v4.new_markdown_cell(links, id=f"links-{stem[:2]}"))
     return nb
 

@@ -1,8 +1,5 @@
-# Course build: every target that runs course code first brings .venv up to date with
-# requirements.txt and pyproject.toml, so a newcomer types one command (make lab, make test).
-# Targets: venv, lab (LAB_OPTS=--no-browser), test (PARALLEL= for one process; PYTHON=python3.13
-# VENV=.venv-3.13 for another Python), test-core, test-explore, test-portability, lint,
-# record [NB=notebooks/01_x.ipynb], nav, slides, pdf, site, release, bench, clean.
+# Every target that runs course code first brings .venv up to date with requirements.txt
+# and pyproject.toml, so a newcomer types one command (make lab, make test).
 
 SHELL := /bin/bash
 # the first Python of 3.11 (preferred) to 3.13 that runs (an inactive pyenv shim exists but fails)
@@ -16,13 +13,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
-# pytest-xdist: one worker per CPU core; pyproject.toml's `--dist loadfile` gives
-# each file to one worker: a notebook's cells share one kernel, a test module's
-# fixtures are built once.
+# pytest-xdist, one worker per core (PARALLEL= for one process)
 PARALLEL ?= -n auto
-# One BLAS thread for notebooks and tests: the course's matrices are small (two
-# threads on a shared 2-core machine were up to 100x slower for them), and one
-# fixed thread count keeps the recorded floating-point outputs reproducible.
+# One BLAS thread: the course's matrices are small, and a fixed thread count keeps the
+# recorded floating-point outputs reproducible.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
@@ -48,28 +42,23 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/notebooks $(ALLOW_ROOT) $(LAB_OPTS)
 
-# One pytest run: the helpers' unit tests and tool tests, every notebook
-# re-executed by nbval and compared with its stored outputs, the slide decks in a
-# browser, and every notebook re-run as students re-run it (tests/test_rerun.py).
+# Unit and tool tests, every notebook re-run by nbval against its stored outputs, the
+# slides in a browser, every notebook re-run as students re-run it (tests/test_rerun.py).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS)
 
-# The same without the browser and re-run checks: the suite tools/portability.py (SUITE)
-# runs under the simulated machines and the other Pythons.
+# The same without the browser and re-run checks (tools/portability.py's SUITE).
 test-core: $(STAMP)
 	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS) \
 		--ignore=tests/test_slides_browser.py --ignore=tests/test_rerun.py \
 		--ignore=tests/test_takehome.py
 
-# Property tests with new random examples on each run (make test replays fixed
-# ones): a failure prints the example, which then becomes an @example of the test.
+# Property tests with new random examples (make test replays fixed ones).
 test-explore: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile explore \
 		--hypothesis-show-statistics tests/engine/test_properties.py tests/course/test_style_and_utils.py
 
-# make test-core (unit tests and nbval on every notebook) under several simulated
-# machines (BLAS kernels x numpy SIMD levels), one line per configuration; see
-# tools/portability.py.
+# make test-core under simulated machines (BLAS kernels x SIMD levels): tools/portability.py
 PORTABILITY_OPTS ?=
 test-portability: $(STAMP)
 	$(BIN)/python tools/portability.py $(PORTABILITY_OPTS)
@@ -83,10 +72,9 @@ record: $(STAMP)
 nav: $(STAMP)
 	$(BIN)/python tools/nav.py
 
-# Benchmarks against micrograd, autograd, torch and jax (CPU) in their own .venv-bench (~2 GB),
-# -> benchmarks/RESULTS.md and results.png.  One thread per engine: multi-threaded BLAS on
-# these small matrices mostly measures the neighbours' load; the machine-wide OPENBLAS_CORETYPE
-# and OPENBLAS_L2_SIZE select a slower numpy kernel, so they are unset for the run.
+# Benchmarks against micrograd, autograd, torch and jax in .venv-bench (~2 GB) ->
+# benchmarks/RESULTS.md.  One thread per engine; the machine-wide OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE select a slower numpy kernel, so they are unset.
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_ENV ?= env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
@@ -102,7 +90,7 @@ $(BENCH_STAMP): requirements.txt pyproject.toml benchmarks/requirements-peers.tx
 bench: $(BENCH_STAMP)
 	$(BENCH_ENV) $(BENCH_VENV)/bin/python -m benchmarks.run
 
-# Offline reveal.js decks in build/slides/ (open index.html); only stale ones are rebuilt.
+# Offline reveal.js decks in build/slides/; only stale ones are rebuilt.
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
 
@@ -111,8 +99,7 @@ clean:
 	find . \( -path ./$(VENV) -o -path ./$(BENCH_VENV) \) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
 		| xargs -0 rm -rf
 
-# What students take home: PDFs of the decks and handouts (build/pdf), the website
-# (build/site) and the offline kit, build/release/autodiff-course-VERSION.zip.
+# What students take home: build/pdf, build/site, build/release/autodiff-course-VERSION.zip
 pdf: $(STAMP)
 	$(BIN)/python tools/pdfs.py
 

@@ -1,19 +1,16 @@
-"""Shared pytest setup for tests/ and notebooks/ (at the root, so it also applies to
-notebooks alone): the warnings policy, the files' start order, hypothesis's profiles."""
+"""Pytest setup for tests/ and notebooks/: warnings, the files' start order, hypothesis."""
 
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-# Derandomized property tests give the same verdict on every machine; make test-explore
-# draws new examples on purpose, and one that fails becomes an @example of its test.
+# the same verdict on every machine; make test-explore draws new examples
 settings.register_profile("default", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
 settings.load_profile("default")
 
-# Files of minutes, longest first: with --no-loadscope-reorder (pyproject.toml) xdist hands
-# them out first, so the many short files fill the gaps at the end.
+# Files of minutes, longest first: xdist hands them out first (--no-loadscope-reorder)
 LONG_RUNNING = ["tests/test_slides_browser.py", "tests/test_rerun.py", "tests/test_tracks.py"]
 
 
@@ -24,9 +21,7 @@ def start_order(item) -> int:
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=start_order)  # stable: each file's tests keep their order
-    for item in items:
-        # warnings are errors (pyproject.toml); in an nbval item they come from the plugin
-        # stack (the cells' own warnings are output text that nbval compares)
+    for item in items:  # an nbval item's warnings come from the plugin stack, not the cells
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.filterwarnings("default::DeprecationWarning"))
             item.add_marker(pytest.mark.filterwarnings("default::PendingDeprecationWarning"))
@@ -58,8 +53,7 @@ def chromium(playwright_driver, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def primitives_left_as_found():
-    """Put back the engine's primitive tables after a test that registers primitives as a
-    student would, so tests that list every primitive see the engine's own."""
+    """Put back the engine's primitive tables after a test that registers primitives."""
     from ad_engine import rules
 
     saved = dict(rules.PRIMITIVES), dict(rules.NUMPY_FUNCTIONS)

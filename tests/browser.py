@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -13,15 +14,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 import pdfs
 
 TIMEOUT_MS = 60_000
 # the current notebook panel's kernel, connected and idle (exposed by --LabApp.expose_app_in_browser)
 KERNEL_IDLE = """(path) => {
-    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const kernel = panel && panel.context && panel.context.path === path
-        && panel.sessionContext && panel.sessionContext.session
-        && panel.sessionContext.session.kernel;
+    const panel = window.jupyterapp?.shell.currentWidget;
+    const kernel = panel?.context?.path === path && panel.sessionContext?.session?.kernel;
     return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
 }"""
 
@@ -33,29 +34,9 @@ def launch(driver, profile: Path, viewport=(1280, 720)):
         viewport={"width": viewport[0], "height": viewport[1]})
 
 
-class OfflinePage:
-    """A page that may load file: URLs (inside ``root`` if given) and data: URLs only; it
-    records what else it tried, what failed to load and every script error."""
-
-    def __init__(self, context, root: Path | None = None):
-        self.root, self.blocked, self.failed, self.errors = root, [], [], []
-        self.page = context.new_page()
-        self.page.route("**/*", self._route)
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-
-    def _route(self, route):
-        if pdfs.offline(route.request.url, self.root):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def problems(self, script_errors: bool = True) -> list[str]:
-        return ([f"tried the network: {u}" for u in self.blocked]
-                + [f"failed to load: {u}" for u in self.failed if not u.startswith("http")]
-                + [f"script error: {e}" for e in self.errors if script_errors])
+def described(alt: str) -> bool:
+    """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
+    return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
 
 
 def free_port() -> int:
@@ -66,15 +47,9 @@ def free_port() -> int:
 
 def processes_mentioning(text: str) -> list[str]:
     """'pid: command line' of every other process whose command line contains ``text``."""
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:  # it has ended
-            continue
-        if text in command and int(entry.name) != os.getpid():
-            found.append(f"{entry.name}: {command[:160]}")
-    return found
+    commands = {p.pid: " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])}
+    return [f"{pid}: {command[:160]}" for pid, command in commands.items()
+            if text in command and pid != os.getpid()]
 
 
 class LabServer:
@@ -129,26 +104,36 @@ class LabServer:
             body = response.read()
         return json.loads(body) if body else None
 
+    @contextlib.contextmanager
     def open(self, context, path: str, workspace: str):
         """Open ``path`` in a workspace of its own, reset (nothing restored from another
-        notebook); return the page once the notebook's kernel is idle, and its script errors."""
-        page, errors = context.new_page(), []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
-        page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
-        return page, errors
+        notebook); give the page once the notebook's kernel is idle, and a list that collects
+        the page's script errors and requests to anything but this server.  On leaving, the
+        page closes and every kernel shuts down (one kernel at a time)."""
+        page, problems = context.new_page(), []
+        page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
 
-    def close_sessions(self) -> None:
-        for session in self.api("/api/sessions"):  # one kernel at a time
-            self.api(f"/api/sessions/{session['id']}", method="DELETE")
+        def route(route):
+            if route.request.url.startswith((self.url, "data:", "blob:", "about:")):
+                return route.continue_()
+            problems.append(f"tried the network: {route.request.url}")
+            route.abort()
+
+        page.route("**/*", route)
+        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
+        try:
+            page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
+            yield page, problems
+        finally:
+            page.close()
+            for session in self.api("/api/sessions"):
+                self.api(f"/api/sessions/{session['id']}", method="DELETE")
 
     def stop(self) -> list[str]:
         """Shut the server down (kernels first); return the processes left behind (none)."""
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(OSError):
                 self.api("/api/shutdown", method="POST")
-            except OSError:
-                pass
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

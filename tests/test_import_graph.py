@@ -13,10 +13,7 @@ CHECKED = ["ad_engine", "ad_course", "autodiff_helpers.py", "benchmarks"]
 
 
 def module_name(path, root):  # a package's __init__.py: the package
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+    return ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
 
 
 def imported_modules(tree, name, is_package, modules):

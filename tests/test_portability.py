@@ -41,14 +41,6 @@ def test_lines_come_in_the_table_order_and_one_failure_fails(fake_runs, capsys):
     assert "3 at a time" in lines[-1]
 
 
-def test_skip_this_machine_leaves_out_the_first_configuration(fake_runs, capsys):
-    portability.main(["--skip-this-machine", "tests"])
-    out = capsys.readouterr().out
-    assert "this machine" not in fake_runs
-    assert len(fake_runs) == len(NAMES) - 1
-    assert out.splitlines()[0].startswith("skip   this machine")
-
-
 def test_a_configuration_the_probe_finds_identical_runs_once(fake_runs, monkeypatch, capsys):
     monkeypatch.setattr(portability, "probe", lambda changes, python: "BLAS kernel SkylakeX, numpy SIMD up to AVX512_ICL"
                         if changes.get("OPENBLAS_CORETYPE") in (None, "SkylakeX") else str(changes))
@@ -57,12 +49,6 @@ def test_a_configuration_the_probe_finds_identical_runs_once(fake_runs, monkeypa
     assert next(iter(fake_runs)) == "this machine" and "SkylakeX, all SIMD" not in fake_runs
     assert "OpenBLAS autodetect" not in fake_runs
     assert lines[2].startswith("same   SkylakeX, all SIMD") and lines[2].endswith("as 'this machine'")
-
-
-def test_by_default_each_configuration_runs_the_unit_tests_and_every_notebook():
-    assert "tests" in portability.SUITE and "--nbval" in portability.SUITE
-    notebooks = [arg for arg in portability.SUITE if arg.endswith(".ipynb")]
-    assert len(notebooks) == len(list((portability.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))) > 0
 
 
 def test_a_kernel_the_cpu_cannot_run_is_skipped_not_run(monkeypatch):
@@ -76,7 +62,12 @@ def test_a_kernel_the_cpu_cannot_run_is_skipped_not_run(monkeypatch):
 def test_other_pythons_run_the_whole_suite_in_the_same_pool_and_start_first(fake_runs, capsys):
     portability.main(["--jobs", "1", "--skip-this-machine", "--python", "3.12=/venv/bin/python"])
     lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("skip   this machine") and "this machine" not in fake_runs
     assert next(iter(fake_runs)) == "Python 3.12"  # the longest run starts first ...
     assert lines[-2] == "ok Python 3.12"  # ... and its line comes last, in the table's order
+    # by default each run is the unit tests and nbval on every notebook
+    notebooks = [arg for arg in portability.SUITE if arg.endswith(".ipynb")]
+    assert "tests" in portability.SUITE and "--nbval" in portability.SUITE
+    assert len(notebooks) == len(list((portability.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))) > 0
     assert fake_runs["Python 3.12"] == (portability.SUITE, "/venv/bin/python")
     assert fake_runs["Haswell, no AVX-512"] == (portability.SUITE, portability.sys.executable)

@@ -14,20 +14,11 @@ NOTEBOOKS = course_notebooks()
 notebooks = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 
 
-def listing(problems):
-    return "\n".join(str(p) for p in problems)
-
-
 @notebooks
-def test_prose_follows_the_glossary_and_the_typography(path):
-    found = prose.prose_problems(path, nbformat.read(path, as_version=4), prose.glossary())
-    assert not found, f"{len(found)} prose problems (python tools/prose.py {path.name}):\n{listing(found)}"
-
-
-@notebooks
-def test_shown_cells_show_the_lesson_not_its_checks(path):
-    found = prose.slide_problems(path, nbformat.read(path, as_version=4))
-    assert not found, f"{len(found)} slide problems (python tools/prose.py {path.name}):\n{listing(found)}"
+def test_prose_and_shown_cells_follow_the_writing_rules(path):
+    found = prose.problems(path)
+    assert not found, (f"{len(found)} problems (python tools/prose.py {path.name}):\n"
+                       + "\n".join(map(str, found)))
 
 
 def test_glossary_is_well_formed():

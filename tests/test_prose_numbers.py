@@ -19,9 +19,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbformat.v4 import new_notebook, new_output
 
 from course import ROOT, course_notebooks, tags
-from prose import text_outputs
+from nbbuild import code, md
+from prose import prose, text_outputs
 
 NOTEBOOKS = course_notebooks()
 CONSTANTS = ROOT / "tests" / "prose_constants.csv"
@@ -35,13 +37,11 @@ def _numbers_in_text(text: str) -> list[float]:
 
 
 def _strip_markdown(source: str) -> str:
-    for pattern, repl in ((r"```.*?```", " "), (r"`[^`]*`", " "), (r"\]\([^)]*\)", "]"),
-                          (r"<!--.*?-->", " "),
-                          (r"(?m)^#+ [^\n]*$", " "),  # headings name things, they do not measure
+    for pattern, repl in ((r"(?m)^#+ [^\n]*$", " "),  # headings name things, they do not measure
                           (r"(?<=[_^])\{[^{}]*\}", "{}"),  # indices and exponents in formulas
                           (r"(?<=[_^])[\w-]", "")):
-        source = re.sub(pattern, repl, source, flags=re.S)
-    return source
+        source = re.sub(pattern, repl, source)
+    return prose(source, math=True)
 
 
 @dataclass
@@ -92,12 +92,9 @@ def stated_numbers(source: str) -> list[Stated]:
 
 def _constants() -> dict[str, list[float]]:
     table: dict[str, list[float]] = {}
-    with CONSTANTS.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            assert row["source"].strip(), (
-                f"constant {row['number']} in {row['notebook']} needs a source"
-            )
-            table.setdefault(row["notebook"], []).append(float(row["number"]))
+    for row in csv.DictReader(CONSTANTS.read_text(encoding="utf-8").splitlines()):
+        assert row["source"].strip(), f"constant {row['number']} in {row['notebook']} needs a source"
+        table.setdefault(row["notebook"], []).append(float(row["number"]))
     return table
 
 
@@ -127,21 +124,14 @@ def problems(path: Path, constants: dict[str, list[float]] | None = None) -> lis
                 continue
             if any(stated.matches(v) for v in quoted):
                 continue
-            sources = sorted(
-                {i for i, v in ignored if stated.matches(v) and (not stated.local or i in near)}
-            )
-            if sources:
-                if any(stated.matches(v) for v in checked):
-                    continue
-                found.append(
-                    f"{where} is quoted from the nbval-ignore-output cell(s) "
-                    f"{', '.join(f'c{i}' for i in sources)} and no check asserts its range"
-                )
-            else:
-                found.append(
-                    f"{where} is not printed by the notebook, not set by its code "
-                    f"and not a quoted constant in {CONSTANTS.name}"
-                )
+            sources = sorted({i for i, v in ignored
+                              if stated.matches(v) and (not stated.local or i in near)})
+            if not sources:
+                found.append(f"{where} is not printed by the notebook, not set by its code "
+                             f"and not a quoted constant in {CONSTANTS.name}")
+            elif not any(stated.matches(v) for v in checked):
+                found.append(f"{where} is quoted from the nbval-ignore-output cell(s) "
+                             f"{', '.join(f'c{i}' for i in sources)} and no check asserts its range")
     return found
 
 
@@ -151,22 +141,15 @@ def test_stated_numbers_are_printed_or_quoted(path):
 
 
 def test_the_check_finds_a_planted_number(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(
-            "print(4 * 10 + 2)",
-            outputs=[nbformat.v4.new_output("stream", name="stdout", text="42\n")],
-        ),
-        nbformat.v4.new_markdown_cell("网络有 57 个参数。"),
-        nbformat.v4.new_markdown_cell("网络有 42 个参数，比值约 0.93。"),
-    ]
-    timing = nbformat.v4.new_code_cell(
-        "print(t)",
-        outputs=[nbformat.v4.new_output("stream", name="stdout", text="ratio 46.7, 31.6, 25.0\n")],
-    )
-    timing.metadata["tags"] = ["nbval-ignore-output"]
-    nb.cells.append(timing)
-    nb.cells.append(nbformat.v4.new_markdown_cell("比值从 30 左右降到 20 左右。"))
+    def printed(source, text, tags=()):
+        cell = code(source, tags=tags)
+        cell.outputs = [new_output("stream", name="stdout", text=text)]
+        return cell
+
+    nb = new_notebook(cells=[
+        printed("print(4 * 10 + 2)", "42\n"), md("网络有 57 个参数。"), md("网络有 42 个参数，比值约 0.93。"),
+        printed("print(t)", "ratio 46.7, 31.6, 25.0\n", tags=["nbval-ignore-output"]),
+        md("比值从 30 左右降到 20 左右。")])
     path = tmp_path / "99_planted.ipynb"
     nbformat.write(nb, path)
     found = problems(path, constants={})

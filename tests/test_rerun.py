@@ -37,23 +37,14 @@ def test_check_accepts_cells_that_start_from_fresh_state(tmp_path):
     assert rerun_check.check([path])[path] == []
 
 
-def test_check_finds_a_cell_that_accumulates(tmp_path):
-    # passes "Run All" twice (cell 0 resets), fails when cell 1 runs twice in a row,
-    # as a gradient that is not zeroed before backward() does
-    path = stored_notebook(tmp_path, [
-        ("grad = 0.0", None),
-        ("grad += 5.5\nprint(grad)", "5.5\n"),
-    ])
-    problems = rerun_check.check([path])[path]
-    assert len(problems) == 1
-    assert "cell 1" in problems[0] and "cell run again" in problems[0] and "11.0" in problems[0]
-
-
-def test_check_finds_a_cell_that_fails_the_second_time(tmp_path):
-    path = stored_notebook(tmp_path, [
-        ("items = [1, 2]", None),
-        ("items.pop()\nassert len(items) == 1\nprint('ok')", "ok\n"),
-    ])
-    problems = rerun_check.check([path])[path]
-    assert len(problems) == 1
-    assert "cell run again" in problems[0] and "caused an exception" in problems[0]
+@pytest.mark.parametrize("cells, message", [
+    # passes "Run All" twice (cell 0 resets), fails when cell 1 runs twice in a row, as a
+    # gradient that is not zeroed before backward() does
+    ([("grad = 0.0", None), ("grad += 5.5\nprint(grad)", "5.5\n")], "11.0"),
+    ([("items = [1, 2]", None), ("items.pop()\nassert len(items) == 1\nprint('ok')", "ok\n")],
+     "caused an exception"),
+], ids=["accumulates", "fails-the-second-time"])
+def test_check_finds_a_cell_that_changes_when_run_again(tmp_path, cells, message):
+    path = stored_notebook(tmp_path, cells)
+    [problem] = rerun_check.check([path])[path]
+    assert "cell 1" in problem and "cell run again" in problem and message in problem, problem

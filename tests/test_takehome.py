@@ -14,7 +14,8 @@ import pytest
 import pdfs
 import tracks
 import website
-from browser import OfflinePage
+from browser import described
+from pdfs import OfflinePage
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdffonts") is None, reason="needs poppler-utils (apt-get install -y poppler-utils)")
@@ -30,19 +31,10 @@ def kit(tmp_path_factory, playwright_driver) -> Path:
     return folder / archive.stem
 
 
-def described(alt: str) -> bool:
-    """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
-    return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
-
-
 def open_offline(chromium, kit: Path, relative: str, query: str = ""):
-    """Open ``relative`` in ``kit``; return the page and a function listing refused or failed
-    requests."""
+    """Open ``relative`` in ``kit``; return the page and the refused or failed requests."""
     offline = OfflinePage(chromium, kit)
-    offline.page.goto((kit / relative).as_uri() + query, wait_until="load")
-    offline.page.wait_for_function(
-        "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0")
-    return offline.page, lambda: offline.problems(script_errors=False)
+    return offline.open(kit / relative, query), lambda: offline.problems(script_errors=False)
 
 
 def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(kit, chromium):
@@ -65,14 +57,6 @@ def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, 
     page.close()
     assert failed() == []
     assert any(notebook in hit for hit in hits[:3]), hits
-
-
-def test_every_image_in_the_decks_has_alt_text(kit):
-    for deck in (kit / "slides").glob("*.slides.html"):
-        images = re.findall(r"<img\b[^>]*>", deck.read_text(encoding="utf-8"))
-        alts = [re.search(r'\balt="([^"]*)"', img) for img in images]
-        missing = [img[:60] for img, alt in zip(images, alts) if not alt or not described(alt[1])]
-        assert not missing, f"{deck.name}: {len(missing)} of {len(images)} images without alt"
 
 
 def pdf_info(path: Path) -> str:

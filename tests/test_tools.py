@@ -1,6 +1,5 @@
 """tools/: record leaves failing notebooks untouched, nav is idempotent, nbbuild cells."""
 
-import hashlib
 import subprocess
 import sys
 
@@ -12,10 +11,6 @@ from course import ROOT, course_notebooks, is_nav_cell
 from nbbuild import code, md, solution, write_notebook
 
 SETUP = "%matplotlib inline\nimport autodiff_helpers as ah\nah.use_course_style()"
-
-
-def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def run_record(*paths):
@@ -32,10 +27,10 @@ def test_record_leaves_a_failing_notebook_byte_identical_and_names_the_cell(tmp_
         code("y = 1 / 0  # the failing cell\nprint(y)"),
         code("print('never reached')"),
     ], summary="a notebook that fails")
-    before = sha256(path)
+    before = path.read_bytes()
     result = run_record(path)
     assert result.returncode == 1
-    assert sha256(path) == before
+    assert path.read_bytes() == before
     assert "FAILED" in result.stderr
     assert "cell 2 ('y = 1 / 0  # the failing cell')" in result.stderr
     assert "----> 1 y = 1 / 0  # the failing cell" in result.stderr
@@ -50,18 +45,25 @@ def test_record_stores_outputs_counts_and_navigation(tmp_path):
         code("import os\nprint(os.path.basename(os.getcwd()))"),
         code("raise ValueError('allowed here')", tags=("raises-exception",)),
         code("1 + 1"),
+        md("## Answer", slide="fragment"),
+        solution("assert True"),
     ], summary="a notebook that runs")
     result = run_record(path)
     assert result.returncode == 0, result.stderr
     nb = nbformat.read(path, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    assert [c.execution_count for c in code_cells] == [1, 2, 3, 4]
+    assert [c.execution_count for c in code_cells] == [1, 2, 3, 4, 5]
     assert code_cells[1].outputs[0].text == f"{tmp_path.name}\n"  # cwd is the notebook's folder
     assert code_cells[2].outputs[0].ename == "ValueError"
     assert code_cells[3].outputs[0].data["text/plain"] == "2"
     assert is_nav_cell(nb.cells[0]) and is_nav_cell(nb.cells[-1])
     assert nav.pending_changes(tmp_path, readme=None) == {}
     assert "execution" not in code_cells[0].metadata  # no timings: recordings diff cleanly
+    # nbbuild's cells keep their metadata: a solution is collapsed, tagged and off the slides
+    assert code_cells[2].metadata.tags == ["raises-exception"]
+    assert nb.cells[-3].metadata.slideshow.slide_type == "fragment"
+    assert code_cells[4].metadata == {"jupyter": {"source_hidden": True, "outputs_hidden": True},
+                                      "slideshow": {"slide_type": "skip"}, "tags": ["solution"]}
 
 
 def test_nav_refresh_is_idempotent_and_links_neighbours(tmp_path):
@@ -74,9 +76,9 @@ def test_nav_refresh_is_idempotent_and_links_neighbours(tmp_path):
 
     changed = nav.refresh(folder, readme)
     assert len(changed) == 4
-    hashes = {p: sha256(p) for p in [*folder.iterdir(), readme]}
+    texts = {p: p.read_bytes() for p in [*folder.iterdir(), readme]}
     assert nav.refresh(folder, readme) == []
-    assert {p: sha256(p) for p in hashes} == hashes
+    assert {p: p.read_bytes() for p in texts} == texts
 
     middle = nbformat.read(folder / "02_n02.ipynb", as_version=4)
     assert middle.cells[0].source == middle.cells[-1].source == (
@@ -92,9 +94,12 @@ def test_nav_refresh_is_idempotent_and_links_neighbours(tmp_path):
     assert text.endswith(f"{nav.TABLE_END}\nend\n") and "old" not in text
 
 
-def test_nav_updates_titles_and_removes_stray_navigation_cells(tmp_path):
+def test_nav_updates_titles_removes_stray_navigation_cells_and_skips_excluded_notebooks(tmp_path):
     first = write_notebook(tmp_path / "01_a.ipynb", [md("# A"), code("1")], summary="a")
     second = write_notebook(tmp_path / "02_b.ipynb", [md("# B"), code("2")], summary="b")
+    before = second.read_bytes()  # as make record leaves a notebook that failed
+    assert nav.refresh(tmp_path, readme=None, exclude=[second]) == [first]
+    assert second.read_bytes() == before
     nav.refresh(tmp_path, readme=None)
     nb = nbformat.read(second, as_version=4)
     nb.cells[1].source = "# B renamed"
@@ -108,30 +113,12 @@ def test_nav_updates_titles_and_removes_stray_navigation_cells(tmp_path):
     assert nb.metadata.rise == {**nav.rise_settings(), "autolaunch": True}  # other keys kept
 
 
-def test_nav_refresh_leaves_excluded_notebooks_alone(tmp_path):
-    first = write_notebook(tmp_path / "01_a.ipynb", [md("# A")], summary="a")
-    second = write_notebook(tmp_path / "02_b.ipynb", [md("# B")], summary="b")
-    before = sha256(second)
-    assert nav.refresh(tmp_path, readme=None, exclude=[second]) == [first]
-    assert sha256(second) == before
-
-
-def test_nbbuild_cells():
-    hidden = solution("assert True")
-    assert hidden.metadata.jupyter == {"source_hidden": True, "outputs_hidden": True}
-    assert hidden.metadata.slideshow.slide_type == "skip"
-    assert hidden.metadata.tags == ["solution"]
-    assert code("x", tags=("raises-exception",)).metadata.tags == ["raises-exception"]
-    assert md("text", slide="fragment").metadata.slideshow.slide_type == "fragment"
-
-
 def test_a_course_build_lists_every_deck_removes_old_ones_and_rebuilds_only_stale_ones(
         tmp_path, monkeypatch):
     import build_slides
 
     built = []
-    monkeypatch.setattr(build_slides, "npm_install", lambda: None)
-    monkeypatch.setattr(build_slides, "copy_vendor", lambda vendor, out_dir: None)
+    monkeypatch.setattr(build_slides, "vendor", lambda out_dir: None)
     monkeypatch.setattr(build_slides, "exporter", lambda: None)
     monkeypatch.setattr(build_slides, "convert", lambda notebook, _, **__: built.append(notebook) or "")
     out = tmp_path / "slides"  # the lecture notebook goes to tmp_path / "lecture"

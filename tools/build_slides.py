@@ -1,14 +1,8 @@
 """Offline reveal.js decks (``make slides``): one per notebook, the lecture deck of the core
 slides (tools/tracks.py; its notebook also goes to build/lecture/ for RISE) and index.html.
-
-reveal.js and MathJax 2 come from npm (slides/package-lock.json) into build/slides/vendor/,
-so a deck works in a lecture hall with no network; ``slides/template/course_reveal`` is
-nbconvert's reveal template without the mermaid import (its url cannot be configured),
-with the course footer and ``window.Reveal`` for the browser tests.  Web links become
-their text and address, links to notebooks point to their decks.  A deck is rebuilt only
-when its notebook or the build's own files changed (hashes in build/slides/manifest.json).
-
-Usage: ``python tools/build_slides.py`` (``make slides``).
+reveal.js and MathJax 2 come from npm (slides/package-lock.json) into build/slides/vendor/, so
+a deck needs no network; web links become their text and address, links to notebooks point to
+their decks.  A deck is rebuilt only when its notebook or the build's own files changed.
 """
 
 from __future__ import annotations
@@ -39,7 +33,6 @@ LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent o
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 THEME = RISE["theme"]
-REMOVED_TAGS = ("solution", "navigation")
 
 # Files copied from node_modules to <out>/vendor/: what the template loads and
 # what MathJax (TeX input, CommonHTML output, TeX web fonts) loads on demand.
@@ -52,10 +45,7 @@ VENDOR_FILES = {
     "requirejs": ["require.js"],
     "jquery": ["dist/jquery.min.js", "LICENSE.txt"],
 }
-REVEAL_URL = "vendor/reveal.js"
 MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
-REQUIRE_URL = "vendor/requirejs/require.js"
-JQUERY_URL = "vendor/jquery/dist/jquery.min.js"
 
 DECK_CSS = """
 .reveal .link-address { font-size: 70%; color: #777; }
@@ -100,43 +90,35 @@ def tools_hash() -> str:
     return sha256(*(f.read_bytes() for f in files if f.is_file()))
 
 
-def npm_install(npm_dir: Path = NPM_DIR) -> Path:
-    """Install the pinned npm packages with ``npm ci`` unless done already; return node_modules."""
+def vendor(out_dir: Path) -> None:
+    """Install the pinned npm packages (``npm ci`` in build/npm) and copy what the decks load
+    into ``out_dir/vendor``, each unless done for this lock file already."""
     lock = (SLIDES_SOURCE / "package-lock.json").read_bytes()
-    stamp = npm_dir / ".installed"
-    modules = npm_dir / "node_modules"
-    if stamp.exists() and stamp.read_text() == sha256(lock) and modules.is_dir():
-        return modules
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SystemExit("error: npm not found; the slide decks need it to install reveal.js "
-                         "and MathJax (Debian: apt-get install -y npm)")
-    npm_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(SLIDES_SOURCE / name, npm_dir / name)
-    print(f"npm ci in {npm_dir}")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=npm_dir, check=True)
-    stamp.write_text(sha256(lock))
-    return modules
-
-
-def copy_vendor(modules: Path, out_dir: Path) -> None:
-    """Copy the front-end files the decks load into ``out_dir/vendor`` (once per lock file)."""
-    vendor = out_dir / "vendor"
-    stamp = vendor / ".copied"
-    key = sha256((SLIDES_SOURCE / "package-lock.json").read_bytes(), repr(VENDOR_FILES).encode())
-    if stamp.exists() and stamp.read_text() == key:
+    key, modules = sha256(lock, repr(VENDOR_FILES).encode()), NPM_DIR / "node_modules"
+    installed, copied = NPM_DIR / ".installed", out_dir / "vendor" / ".copied"
+    if copied.exists() and copied.read_text() == key:
         return
-    shutil.rmtree(vendor, ignore_errors=True)
+    if not (installed.exists() and installed.read_text() == sha256(lock)):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("error: npm not found; the slide decks need it to install reveal.js "
+                             "and MathJax (Debian: apt-get install -y npm)")
+        NPM_DIR.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(SLIDES_SOURCE / name, NPM_DIR / name)
+        print(f"npm ci in {NPM_DIR}")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NPM_DIR, check=True)
+        installed.write_text(sha256(lock))
+    shutil.rmtree(copied.parent, ignore_errors=True)
     for package, paths in VENDOR_FILES.items():
         for relative in paths:
-            source, target = modules / package / relative, vendor / package / relative
+            source, target = modules / package / relative, copied.parent / package / relative
             if source.is_dir():
                 shutil.copytree(source, target)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
-    stamp.write_text(key)
+    copied.write_text(key)
 
 
 def exporter():
@@ -146,13 +128,14 @@ def exporter():
 
     return SlidesExporter(config=Config({"SlidesExporter": {
         "template_name": TEMPLATE_NAME, "extra_template_basedirs": [str(TEMPLATE_DIR)],
-        "reveal_url_prefix": REVEAL_URL, "reveal_theme": THEME,
+        "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": THEME,
         "reveal_transition": RISE["transition"], "reveal_number": RISE["slideNumber"],
         "reveal_width": str(SLIDE_WIDTH), "reveal_height": str(SLIDE_HEIGHT),
-        "mathjax_url": MATHJAX_URL, "require_js_url": REQUIRE_URL, "jquery_url": JQUERY_URL,
+        "mathjax_url": MATHJAX_URL, "require_js_url": "vendor/requirejs/require.js",
+        "jquery_url": "vendor/jquery/dist/jquery.min.js",
         "embed_images": True, "exclude_input_prompt": True, "exclude_output_prompt": True,
         "language_code": "zh"},
-        "TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": set(REMOVED_TAGS)}}))
+        "TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": set(tracks.REMOVED_TAGS)}}))
 
 
 def offline_links(text: str) -> str:
@@ -229,7 +212,7 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
     notebooks = course_notebooks() if course else [Path(p).resolve() for p in notebooks]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    copy_vendor(npm_install(), out_dir)
+    vendor(out_dir)
     manifest_path = out_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     tools, slides_exporter = tools_hash(), None

@@ -50,15 +50,17 @@ def first_line(cell) -> str:
     return lines[0] if lines else "<empty cell>"
 
 
+def title_index(nb: nbformat.NotebookNode) -> int | None:
+    """The index of the notebook's title: the first markdown cell that opens with ``# ``."""
+    return next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+                 and cell.source.startswith("# ") and not is_nav_cell(cell)), None)
+
+
 def title(path: Path, nb: nbformat.NotebookNode | None = None) -> str:
-    """The text of the notebook's first ``# `` heading (the file stem if none)."""
+    """The text of the notebook's title heading (the file stem if none)."""
     nb = read(path) if nb is None else nb
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and not is_nav_cell(cell):
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return Path(path).stem
+    index = title_index(nb)
+    return Path(path).stem if index is None else first_line(nb.cells[index])[2:].strip()
 
 
 def summary(nb: nbformat.NotebookNode) -> str:

@@ -1,8 +1,6 @@
 """Refresh what is generated from the notebooks (``make nav``): each notebook's navigation
-cells (found by their marker, so a second run changes nothing) and its RISE settings
-(course.toml), and README.md's table of notebooks and lecture plan.
-
-``tests/test_notebook_structure.py`` fails while a file is stale.
+cells (found by their marker) and RISE settings, README.md's table of notebooks and lecture
+plan.  ``tests/test_notebook_structure.py`` fails while a file is stale.
 """
 
 from __future__ import annotations
@@ -67,9 +65,8 @@ def contents_table(folder: Path = NOTEBOOK_DIR) -> str:
     return "\n".join(rows)
 
 
-def pending_changes(
-    folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=()
-) -> dict[Path, str]:
+def pending_changes(folder: Path = NOTEBOOK_DIR, readme: Path | None = README,
+                    exclude=()) -> dict[Path, str]:
     """{file: new text} for every file a refresh would change, but the notebooks in
     ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
     changes = {}
@@ -79,7 +76,7 @@ def pending_changes(
         new = notebook_text(add_navigation(nbformat.reads(old, as_version=4), path))
         if new != old and path.resolve() not in excluded:
             changes[path] = new
-    if readme is not None and readme.exists():
+    if readme is not None:
         old = readme.read_text(encoding="utf-8")
         new = course.between(old, TABLE_BEGIN, TABLE_END, contents_table(folder))
         if tracks.PLAN_BEGIN in new:

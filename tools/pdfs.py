@@ -1,9 +1,7 @@
-"""PDFs to take home (``make pdf``), printed by Debian's Chromium (Playwright) into build/pdf/:
-each deck of ``make slides`` in reveal's print mode (a 1280x720 page per slide) and each
-notebook's A4 handout without navigation, checks and solutions.  Every request outside the
-build folder is refused, so a PDF that needs the network fails here instead of printing an
-empty formula; the CJK font (fonts-wqy-microhei) is embedded.
-Usage: ``python tools/pdfs.py [NOTEBOOK ...]`` (all notebooks by default).
+"""PDFs to take home (``make pdf``), printed by Debian's Chromium into build/pdf/: each deck
+(a 1280x720 page per slide) and each notebook's A4 handout without navigation, checks and
+solutions.  Every request outside the build folder is refused, so a PDF that needs the
+network fails instead of printing an empty formula.  ``python tools/pdfs.py [NOTEBOOK ...]``
 """
 
 from __future__ import annotations
@@ -44,31 +42,48 @@ def handout_html(notebook: Path) -> str:
     return body.replace("</head>", f"<style>{HANDOUT_CSS}</style></head>", 1)
 
 
-def offline(url: str, root: Path | None = None) -> bool:
-    """True for a request that reads a file inside ``root`` (any file if None) or inline data."""
-    path = Path(url[7:].split("?")[0].split("#")[0]).resolve() if url.startswith("file:") else None
-    return url.startswith(("data:", "blob:", "about:")) or bool(
-        path and (root is None or path.is_relative_to(root)))
+MATHJAX_IDLE = ("() => !window.MathJax || !MathJax.Hub || "
+                "(MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)")
 
 
-def open_offline(browser, path: Path, query: str = "", ready: str = "() => true", **options):
-    """A page showing ``path`` that may read the decks' folder only, once ``ready`` (a
-    JavaScript condition) holds and MathJax is done."""
-    page = browser.new_page(**options)
-    page.route("**/*", lambda route: route.continue_()
-               if offline(route.request.url, SLIDES_DIR.resolve()) else route.abort())
-    page.goto(path.resolve().as_uri() + query, wait_until="load")
-    page.wait_for_function(ready, timeout=120_000)
-    page.wait_for_function(
-        "() => !window.MathJax || !MathJax.Hub || "
-        "(MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)", timeout=120_000)
-    return page
+class OfflinePage:
+    """A page that may read the files inside ``root`` and inline data only; it records what
+    else it tried, what failed to load and every script error."""
+
+    def __init__(self, browser, root: Path, **options):
+        self.root, self.blocked, self.failed, self.errors = root.resolve(), [], [], []
+        self.page = browser.new_page(**options)
+        self.page.route("**/*", self._route)
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+
+    def _route(self, route):
+        url = route.request.url
+        path = Path(url[7:].split("?")[0].split("#")[0]).resolve() if url.startswith("file:") else None
+        if url.startswith(("data:", "blob:", "about:")) or (path and path.is_relative_to(self.root)):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def open(self, path: Path, query: str = "", ready: str = "() => true"):
+        """Show ``path``; return the page once ``ready`` (JavaScript) holds and MathJax is idle."""
+        self.page.goto(path.resolve().as_uri() + query, wait_until="load")
+        self.page.wait_for_function(ready, timeout=120_000)
+        self.page.wait_for_function(MATHJAX_IDLE, timeout=120_000)
+        return self.page
+
+    def problems(self, script_errors: bool = True) -> list[str]:
+        return ([f"tried the network: {u}" for u in self.blocked]
+                + [f"failed to load: {u}" for u in self.failed if not u.startswith("http")]
+                + [f"script error: {e}" for e in self.errors if script_errors])
 
 
 def print_deck(browser, deck: Path, pdf: Path) -> None:
     width, height = build_slides.SLIDE_WIDTH, build_slides.SLIDE_HEIGHT
-    page = open_offline(browser, deck, "?print-pdf", "() => window.Reveal && Reveal.isReady()",
-                        viewport={"width": width, "height": height})
+    page = OfflinePage(browser, SLIDES_DIR, viewport={"width": width, "height": height}).open(
+        deck, "?print-pdf", "() => window.Reveal && Reveal.isReady()")
     # reveal.js 4 breaks the page after every slide, the last one too: a blank last page
     page.evaluate("() => { const p = document.querySelectorAll('.pdf-page');"
                   " p[p.length - 1].style.pageBreakAfter = 'avoid'; }")
@@ -81,7 +96,7 @@ def print_deck(browser, deck: Path, pdf: Path) -> None:
 def print_handout(browser, notebook: Path, pdf: Path) -> None:
     html_file = SLIDES_DIR / f"{notebook.stem}.handout.html"  # next to vendor/, for MathJax
     html_file.write_text(handout_html(notebook), encoding="utf-8")
-    page = open_offline(browser, html_file)
+    page = OfflinePage(browser, SLIDES_DIR).open(html_file)
     page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     page.close()
     html_file.unlink()
@@ -95,13 +110,10 @@ def build(driver, notebooks: list[Path] | None = None) -> None:
     PDF_DIR.mkdir(parents=True, exist_ok=True)
     browser = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
     decks += [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]
-    for deck in decks:
-        out = PDF_DIR / deck.name.replace(".html", ".pdf")
-        print_deck(browser, deck, out)
-        print(f"wrote {out.relative_to(ROOT)}")
-    for nb in notebooks:
-        out = PDF_DIR / f"{nb.stem}.handout.pdf"
-        print_handout(browser, nb, out)
+    jobs = [(print_deck, deck, PDF_DIR / deck.name.replace(".html", ".pdf")) for deck in decks]
+    jobs += [(print_handout, nb, PDF_DIR / f"{nb.stem}.handout.pdf") for nb in notebooks]
+    for printer, source, out in jobs:
+        printer(browser, source, out)
         print(f"wrote {out.relative_to(ROOT)}")
     browser.close()
 

@@ -1,20 +1,12 @@
 """Run the suite a student runs on several simulated machines (``make test-portability``;
-CONTRIBUTING.md, section 4, says what it runs and prints).
+CONTRIBUTING.md, section 4).  ``OPENBLAS_CORETYPE`` selects numpy's OpenBLAS kernels (another
+summation order in ``@`` and LAPACK), ``NPY_DISABLE_CPU_FEATURES`` switches off numpy's SIMD
+paths; each configuration runs pytest in a fresh process, side by side with the other
+Pythons' runs, and prints the BLAS kernel and SIMD level the process really got (so a switch
+that did nothing is seen).  Zen and Sandybridge are left out: each costs a whole run.
 
 Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [--python LABEL=PATH ...]
-[PYTEST ARGUMENT ...]`` (default: SUITE, the suite of ``make test-core``; N runs at a time,
-one per CPU core by default).
-
-A result that differs in its last digits on another CPU or BLAS fails a student's ``make
-test``.  Two switches change the code paths of the floating-point work on this machine
-without changing the course: ``OPENBLAS_CORETYPE`` selects the kernels of numpy's OpenBLAS
-(another blocking and summation order in ``@`` and LAPACK), ``NPY_DISABLE_CPU_FEATURES``
-switches off numpy's own SIMD paths (``np.exp``, sums, ...).  Zen (its double-precision
-kernels are Haswell's, its numpy level Nehalem's) and Sandybridge (AVX without FMA, between
-Haswell and Nehalem) are left out: on a 2-core machine each costs a whole run of the suite.
-Each configuration runs pytest in a fresh process (BLAS on one thread, so runs go side by
-side, the other Pythons' runs in the same pool) and prints the BLAS kernel and SIMD level
-the process really got (read back from the libraries, so a switch that did nothing is seen).
+[PYTEST ARGUMENT ...]`` (default: SUITE, the suite of ``make test-core``).
 """
 
 from __future__ import annotations
@@ -29,27 +21,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# make test-core: the unit tests and nbval on every notebook, without the browser
-# tests of the slides and the re-run checks (neither does floating-point work of its own)
+# make test-core: without the browser and re-run tests (no floating-point work of their own)
 SUITE = ["tests", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
          "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
          "--ignore=tests/test_slides_browser.py", "--ignore=tests/test_rerun.py",
          "--ignore=tests/test_takehome.py"]
 NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
 NO_AVX2 = NO_AVX512 + " X86_V3"
-UNSET = None  # remove the variable from the environment
 
-# (name, environment changes); the first is this machine as it is.
+# (name, environment changes: None removes a variable); the first is this machine as it is.
 CONFIGURATIONS = [
     ("this machine", {}),
-    ("OpenBLAS autodetect", {"OPENBLAS_CORETYPE": UNSET, "OPENBLAS_L2_SIZE": UNSET}),
+    ("OpenBLAS autodetect", {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}),
     ("SkylakeX, all SIMD", {"OPENBLAS_CORETYPE": "SkylakeX"}),
     ("Haswell, no AVX-512", {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": NO_AVX512}),
     ("Nehalem, no AVX2", {"OPENBLAS_CORETYPE": "Nehalem", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
 ]
 
-# The instruction set each forced OpenBLAS kernel uses (numpy's name for it):
-# OpenBLAS does not check it, so on a CPU without it the kernel dies of SIGILL.
+# The instruction set each forced OpenBLAS kernel uses: on a CPU without it, SIGILL.
 KERNEL_NEEDS = {"SkylakeX": "AVX512F", "Haswell": "AVX2", "Nehalem": "SSE42"}
 
 # Printed by a fresh interpreter under each configuration: what it really runs.
@@ -71,14 +60,7 @@ print(f"Python {platform.python_version()}, numpy {numpy.__version__}, BLAS {cor
 
 
 def environment(changes: dict) -> dict:
-    """Return this process's environment with ``changes`` applied (None removes a variable)."""
-    env = dict(os.environ)
-    for name, value in changes.items():
-        if value is UNSET:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+    return {k: v for k, v in {**os.environ, **changes}.items() if v is not None}
 
 
 def missing_instructions(changes: dict) -> str | None:
@@ -90,8 +72,7 @@ def missing_instructions(changes: dict) -> str | None:
 
 
 def probe(changes: dict, python: str = sys.executable) -> str:
-    """The Python and numpy versions, BLAS kernel and numpy SIMD level a fresh
-    interpreter ``python`` gets under ``changes``."""
+    """What a fresh interpreter ``python`` gets under ``changes`` (versions, BLAS, SIMD)."""
     result = subprocess.run([python, "-c", PROBE], env=environment(changes),
                             capture_output=True, text=True)
     return result.stdout.strip() if result.returncode == 0 else (
@@ -116,9 +97,8 @@ def run(name: str, changes: dict, described: str, pytest_args: list[str],
 
 
 def plan(configurations: list, skip_first: bool) -> list:
-    """For each configuration in order ((name, changes) or (name, changes, python)),
-    the line that says why it does not run, or (name, changes, what the probe found,
-    python) to run."""
+    """For each (name, changes[, python]) in order, the line saying why it does not run,
+    or (name, changes, what the probe found, python) to run."""
     entries, seen = [], {}
     for number, (name, changes, *other) in enumerate(configurations):
         python = other[0] if other else sys.executable
@@ -159,9 +139,7 @@ def main(argv: list[str]) -> int:
 
     to_run = [entry for entry in entries if isinstance(entry, tuple)]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        # each thread waits on its own pytest process; the other Pythons' runs, the
-        # longest (their modules compile on first import), start first; the lines
-        # come in the table's order
+        # the other Pythons' runs, the longest, start first; the lines come in the table's order
         runs = {id(entry): pool.submit(run, *entry[:3], args.pytest_args or SUITE, entry[3])
                 for entry in sorted(to_run, key=lambda entry: entry[3] == sys.executable)}
         results = []

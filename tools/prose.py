@@ -1,14 +1,11 @@
-"""The course's writing rules for prose and for what the slides show (a tool and a test).
+"""The course's writing rules for prose and for what the slides show.
 
-Prose (markdown, math, code and link targets removed): one Chinese term per concept
-(docs/glossary.csv; a forbidden variant may be named once, beside the chosen term, in the
-notebook that introduces it), an English gloss only at its first use, Chinese quotes and
-brackets around Chinese text, no meta-talk (META_WORDS), no telegraphic "=" or "→".
-Shown cells (not ``skip``/``notes``): no assert, no private name, at most MAX_CODE_LINES
-lines; a figure has a sentence on its slide and alt text (metadata ``alt``) everywhere,
-which the decks, handouts and website give to the image; no slide holds a heading alone.
-
-Usage: ``python tools/prose.py [notebook ...]``: every violation, counts; exit 1 if any.
+Prose (math, code and link targets removed): one Chinese term per concept (docs/glossary.csv;
+a forbidden variant may be named once beside the chosen term, where it is introduced), an
+English gloss at its first use only, Chinese quotes and brackets around Chinese text, no
+meta-talk, no telegraphic "=" or "→".  Shown cells: no assert, no private name, at most
+MAX_CODE_LINES lines; a figure has alt text and a sentence on its slide; no heading alone.
+Usage: ``python tools/prose.py [notebook ...]``; exit 1 on any violation.
 """
 
 from __future__ import annotations
@@ -31,17 +28,16 @@ META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格"
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK}]")
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
-FENCED_CODE = re.compile(r"^```.*?^```", re.S | re.M)
-INLINE_CODE = re.compile(r"``.*?``|`[^`\n]*`")
-LINK_TARGET = re.compile(r"\]\([^)]*\)")
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+MATH = (r"(?s)\$\$.*?\$\$|\$[^$\n]+\$", " $ ")
+MARKUP = [(r"(?s)<!--.*?-->", " "), (r"(?ms)^```.*?^```", " "),  # comments and code, link targets
+          (r"``.*?``|`[^`\n]*`", " `code` "), (r"\]\([^)]*\)", "]")]
 # a gloss: Chinese text, then a bracket holding Latin text
 GLOSS = re.compile(f"[{CJK}]\\s*[（(]([A-Za-z][^（）()]*?)[）)]")
 ASCII_QUOTED = re.compile(r'"([^"\n]*)"')
 HALF_BRACKETS = re.compile(r"\(([^()\n]*)\)")
 TELEGRAPH = re.compile(f"[{CJK}A-Za-z）)]\\s*(=|→|->)\\s*[{CJK}A-Za-z（(]")
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
+STRING_LITERAL = re.compile(r"(?<!\w)[rfb]?(\"[^\"\n]*\"|'[^'\n]*')")  # may say _x
 SHOWN_EXCLUDED = ("skip", "notes")
 
 
@@ -71,11 +67,10 @@ def glossary(path: Path = GLOSSARY) -> list[Term]:
                 for r in csv.DictReader(handle)]
 
 
-def prose(source: str) -> str:
-    """The sentences of a markdown cell: math, code, link targets and comments removed."""
-    for pattern, repl in ((HTML_COMMENT, " "), (FENCED_CODE, " "), (MATH, " $ "),
-                          (INLINE_CODE, " `code` "), (LINK_TARGET, "]")):
-        source = pattern.sub(repl, source)
+def prose(source: str, math: bool = False) -> str:
+    """The sentences of a markdown cell: code, link targets, comments (and math) removed."""
+    for pattern, repl in MARKUP + ([] if math else [MATH]):
+        source = re.sub(pattern, repl, source)
     return source
 
 
@@ -108,19 +103,13 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
                                              f"({match[1]}) again; first at c{seen_glosses[gloss]}"))
                     else:
                         seen_glosses[gloss] = index
-            for match in ASCII_QUOTED.finditer(line):
-                if HAS_CJK.search(match[1]):
-                    found.append(Problem(name, index, "ascii quotes", f'"{match[1]}": use “…”'))
-            for match in HALF_BRACKETS.finditer(line):
-                if HAS_CJK.search(match[1]):
-                    found.append(Problem(name, index, "half-width brackets",
-                                         f"({match[1]}): use （…）"))
-            for match in TELEGRAPH.finditer(line):
-                found.append(Problem(name, index, "telegraphic",
-                                     f"{match[1]!r} in a sentence: {line.strip()[:60]!r}"))
-        for word in META_WORDS:
-            if word in text:
-                found.append(Problem(name, index, "meta", f"{word!r}"))
+            for pattern, rule, advice in ((ASCII_QUOTED, "ascii quotes", '"{}": use “…”'),
+                                          (HALF_BRACKETS, "half-width brackets", "({}): use （…）")):
+                found += [Problem(name, index, rule, advice.format(match[1]))
+                          for match in pattern.finditer(line) if HAS_CJK.search(match[1])]
+            found += [Problem(name, index, "telegraphic", f"{m[1]!r} in a sentence: {line.strip()[:60]!r}")
+                      for m in TELEGRAPH.finditer(line)]
+        found += [Problem(name, index, "meta", repr(word)) for word in META_WORDS if word in text]
     return found
 
 
@@ -140,10 +129,7 @@ def has_figure(cell) -> bool:
 
 
 def private_names(text: str) -> list[str]:
-    return [m.group(0) for m in PRIVATE.finditer(INLINE_STRINGS.sub("''", text))]
-
-
-INLINE_STRINGS = re.compile(r"(?<![\w])[rfb]?\"[^\"\n]*\"|(?<![\w])[rfb]?'[^'\n]*'")
+    return [m.group(0) for m in PRIVATE.finditer(STRING_LITERAL.sub("''", text))]
 
 
 def sentence(cell) -> bool:
@@ -189,10 +175,8 @@ def problems(path: Path, terms: list[Term] | None = None) -> list[Problem]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(p) for p in argv] or course_notebooks()
-    terms = glossary()
-    total = 0
-    for path in paths:
+    terms, total = glossary(), 0
+    for path in [Path(p) for p in argv] or course_notebooks():
         found = problems(path, terms)
         total += len(found)
         for problem in found:

@@ -19,21 +19,11 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
-from traitlets import default
 
 import nav
 from course import NOTEBOOK_DIR, ROOT, course_notebooks, first_line, notebook_text
 
 CELL_TIMEOUT = 300  # seconds
-
-
-class CurrentEnvKernelManager(AsyncKernelManager):
-    """Kernels of this interpreter, as nbval's --nbval-current-env starts them (a user's
-    ``python3`` kernelspec pointing to another Python would shadow the course's)."""
-
-    @default("kernel_spec_manager")
-    def _kernel_spec_manager_default(self) -> NbvalKernelspecManager:
-        return NbvalKernelspecManager(parent=self)
 
 
 def failing_lines(traceback: str) -> list[str]:
@@ -48,14 +38,17 @@ def record(path: Path) -> bool:
     original = path.read_text(encoding="utf-8")
     nb = nbformat.reads(original, as_version=4)
     current = {}
-    client = NotebookClient(  # in the notebook's folder; no timings, so recordings diff cleanly
-        nb, timeout=CELL_TIMEOUT, kernel_name=CURRENT_ENV_KERNEL_NAME, record_timing=False,
-        kernel_manager_class=CurrentEnvKernelManager,
+    # a kernel of this interpreter, as nbval's --nbval-current-env starts it (a user's python3
+    # kernelspec may point to another Python); in the notebook's folder; no timings
+    kernel = AsyncKernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME,
+                                kernel_spec_manager=NbvalKernelspecManager())
+    client = NotebookClient(
+        nb, km=kernel, timeout=CELL_TIMEOUT, record_timing=False,
         resources={"metadata": {"path": str(path.parent.resolve())}},
         on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index))
     start = time.perf_counter()
     try:
-        client.execute()
+        client.execute(cleanup_kc=True)  # shut the kernel down though the client did not make it
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         cell = current.get("cell")
         where = f"cell {current['index']} ({first_line(cell)!r})" if cell else "kernel start"

@@ -8,7 +8,6 @@ accumulates gradients fails.  Usage: ``python tools/rerun_check.py [NB ...]``.
 
 from __future__ import annotations
 
-import copy
 import re
 import subprocess
 import sys
@@ -47,9 +46,8 @@ def check(paths: list[Path]) -> dict[Path, list[str]]:
         for path in paths:
             stored = read(path)
             plan = execution_plan([i for i, c in enumerate(stored.cells) if c.cell_type == "code"])
-            cells = [copy.deepcopy(stored.cells[index]) for _, index in plan]
-            for number, cell in enumerate(cells):
-                cell.id = f"run-{number}"
+            cells = [nbformat.from_dict({**stored.cells[index], "id": f"run-{number}"})
+                     for number, (_, index) in enumerate(plan)]
             scratch = nbformat.v4.new_notebook(cells=cells, metadata=stored.metadata)
             nbformat.write(scratch, Path(folder) / path.name)
             plans[path.name] = path, plan, cells
@@ -67,15 +65,13 @@ def check(paths: list[Path]) -> dict[Path, list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or course_notebooks()
-    failed = 0
-    for path, problems in check(paths).items():
+    results = check([Path(a) for a in argv] or course_notebooks())
+    for path, problems in results.items():
         print(f"{'ok    ' if not problems else 'FAILED'} {path}: run all twice, "
               f"then every cell twice in a row ({len(problems)} problems)")
         for problem in problems:
             print(f"  {problem}")
-        failed += bool(problems)
-    return 1 if failed else 0
+    return 1 if any(results.values()) else 0
 
 
 if __name__ == "__main__":

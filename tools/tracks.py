@@ -1,12 +1,10 @@
 """Core and extended tracks: which slides make the two-hour lecture, its plan and clock.
 
-A section (a ``slide`` cell after the title, up to the next) is ``core`` 【核心】 (the
-lecture) or ``extended`` 【选讲】 (self-study) by the badge ending its heading, which
-students see too; a ``##``/``###`` subslide heading may carry its own badge until the
-next heading.  Unmarked means extended, so a new notebook never lengthens the lecture by
-accident.  From the badges and course.toml's clock come the README's lecture plan and
-the lecture notebook (extended cells become ``skip``: its slides show the core path
-while "Run All" still runs every cell).  ``python tools/tracks.py`` prints the plan.
+A section (a ``slide`` cell after the title, up to the next) is core 【核心】 or extended
+【选讲】 by the badge ending its heading; a ``##``/``###`` subslide heading may carry its own.
+Unmarked means extended, so a new notebook never lengthens the lecture by accident.  The
+badges and course.toml's clock give the README's lecture plan and the lecture notebook
+(extended cells ``skip``).  ``python tools/tracks.py`` prints the plan.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type, tags, title
+from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type, tags, title, title_index
 
 CORE, EXTENDED = "core", "extended"
 BADGES = {CORE: "【核心】", EXTENDED: "【选讲】"}
@@ -37,12 +35,6 @@ HEADING_LINE = re.compile(
 def heading(cell) -> re.Match | None:
     """The match of a markdown cell's first line if it is a #, ## or ### heading."""
     return cell.cell_type == "markdown" and HEADING_LINE.match(cell.source.split("\n", 1)[0]) or None
-
-
-def title_index(nb) -> int | None:
-    """The index of the notebook's title cell (its first ``# `` heading)."""
-    return next((i for i, cell in enumerate(nb.cells) if (match := heading(cell))
-                 and match["hashes"] == "#" and not is_nav_cell(cell)), None)
 
 
 @dataclass
@@ -167,8 +159,8 @@ def section_titles(nb, track: str) -> list[str]:
     return merged
 
 
-def part(path: Path, nb=None) -> Part:
-    nb = read(path) if nb is None else nb
+def part(path: Path) -> Part:
+    nb = read(path)
     all_slides = slides(nb)
     return Part(Path(path), title(Path(path), nb), section_titles(nb, CORE),
                 section_titles(nb, EXTENDED), [s for s in all_slides if s.track == CORE],

@@ -1,12 +1,9 @@
 """The course website (``make site``): Sphinx + MyST-NB + the Sphinx Book Theme, offline.
 
 Pages go to build/site-src/, the site to build/site/: each notebook from its stored outputs
-(navigation and check cells removed, solutions folded as in JupyterLab, a figure's ``alt``
-as its alt text), README's course sections included (not copied, so they cannot drift),
-the glossary and the downloads.  MathJax is the decks' vendored copy; search is Sphinx's
-Chinese search (jieba, the glossary's terms its dictionary).  ``--release`` zips the site,
-decks, PDFs, notebooks and library into build/release/ (``make release``): a lecture hall's
-kit.  Usage: ``python tools/website.py [--release]``.
+(navigation and checks removed, solutions folded), README's course sections included, the
+glossary and the downloads; MathJax is the decks' copy, search Sphinx's Chinese search.
+``--release`` zips site, decks, PDFs, notebooks and library into build/release/.
 """
 
 from __future__ import annotations
@@ -49,19 +46,17 @@ def web_notebook(path: Path) -> nbformat.NotebookNode:
             tags.append("hide-cell")
         elif "solution" in tags and "<details" not in cell.source:
             cell.source = ANSWER.format(cell.source)
-        if cell.metadata.get("alt"):
-            alt = cell.metadata["alt"]
+        if alt := cell.metadata.get("alt"):
             cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alt}
             for output in cell.get("outputs", []):  # a figure folded into a solution's HTML
-                html = output.get("data", {}).get("text/html")
-                if html:
+                if html := output.get("data", {}).get("text/html"):
                     output["data"]["text/html"] = html.replace("<img ", f'<img alt="{alt}" ')
     stem = path.stem
     links = (f"[笔记本 (.ipynb)]({stem}.ipynb) · "
              f"<a href=\"../../slides/{stem}.slides.html\">幻灯片 (slides)</a> · "
              f"<a href=\"../../pdf/{stem}.slides.pdf\">幻灯片 PDF</a> · "
              f"<a href=\"../../pdf/{stem}.handout.pdf\">讲义 PDF (handout)</a>")
-    title = next(i for i, c in enumerate(nb.cells) if c.source.lstrip().startswith("# "))
+    title = course.title_index(nb)
     nb.cells.insert(title + 1, nbformat.v4.new_markdown_cell(links, id=f"links-{stem[:2]}"))
     return nb
 

@@ -1,5 +1,4 @@
-# Sphinx configuration of the course website (make site: tools/website.py writes the pages
-# into build/site-src/); notebooks are rendered from their stored outputs, which nbval checks.
+# Sphinx configuration of the course website (make site: tools/website.py writes the pages).
 import os
 
 project = "自动微分 (Automatic differentiation)"
@@ -16,11 +15,8 @@ html_extra_path = [f"{SRC}/_extra"]  # the original .ipynb files next to their p
 
 html_theme = "sphinx_book_theme"
 html_title = project
-html_theme_options = {
-    "show_toc_level": 2,
-    "use_download_button": False,  # each page links its notebook, deck and PDFs itself
-    "navigation_with_keys": True,
-}
+# each page links its notebook, deck and PDFs itself
+html_theme_options = {"show_toc_level": 2, "use_download_button": False, "navigation_with_keys": True}
 html_static_path = [f"{SRC}/_static"]
 html_last_updated_fmt = None
 html_show_search_summary = False  # summaries are fetched, which file:// pages may not do
@@ -35,8 +31,8 @@ html_search_language = "zh"
 html_search_options = {"dict": f"{SRC}/jieba_dict.txt"}
 
 
-# Sphinx 9.0's Chinese search loads the English stemmer's script but assigns
-# `window.Stemmer = ChineseStemmer`, undefined there (a ReferenceError): it means the English one.
+# Sphinx 9.0's Chinese search assigns `window.Stemmer = ChineseStemmer`, undefined in the
+# English stemmer's script it loads (a ReferenceError): name the English one.
 from sphinx import search  # noqa: E402
 from sphinx.search.zh import SearchChinese  # noqa: E402
 

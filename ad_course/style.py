@@ -88,35 +88,53 @@ def plot_loss_surface(
     levels=15,
     resolution: int = 200,
     labels: tuple = (r"$\theta_1$", r"$\theta_2$"),
+    minimum=None,
+    equal_aspect: bool = False,
+    legend_beside: bool = False,
+    figsize=None,
 ):
     """Draw contour lines of ``loss(x, y)`` over a rectangle, with optional 2-D paths.
 
     ``loss`` must accept numpy arrays (it is called on a meshgrid).  ``paths``
-    maps a legend label to an array of points of shape (n, 2), e.g. from
-    :func:`gradient_descent`; each is drawn as a line with markers, its start
-    as a circle and its end as a star.  ``levels`` is passed to ``contour``.
-    Returns the matplotlib Axes.
+    maps a legend label to points of shape (n, 2) (an array or a list of
+    points), e.g. from :func:`gradient_descent`; each is drawn as a line with
+    markers, its start as a circle and its end as a star, the first path on
+    top (a later path with longer steps would otherwise hide its first step).
+    ``levels`` is passed to ``contour``.  ``minimum``: a point (x, y) drawn as
+    a black plus labelled "minimum".  ``equal_aspect``: one unit is as long
+    on both axes (contours keep their true shape); ``legend_beside``: the
+    legend right of the axes instead of on the data; ``figsize``: inches of a
+    new figure (without ``ax``).  Returns the matplotlib Axes.
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        ax = plt.figure().add_subplot()
+        ax = plt.figure(figsize=figsize).add_subplot()
     x = np.linspace(*xlim, resolution)
     y = np.linspace(*ylim, resolution)
     grid_x, grid_y = np.meshgrid(x, y)
     contours = ax.contour(grid_x, grid_y, loss(grid_x, grid_y), levels=levels, cmap="viridis")
     ax.clabel(contours, fontsize=13, fmt="%.2g")
-    for label, path in (paths or {}).items():
+    paths = paths or {}
+    for rank, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=float)
-        (line,) = ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=label)
-        ax.plot(*path[0], "o", color=line.get_color(), markersize=10)
-        ax.plot(*path[-1], "*", color=line.get_color(), markersize=16)
+        on_top = {"zorder": 3 + len(paths) - rank}  # above the contours, the first path highest
+        (line,) = ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=label, **on_top)
+        ax.plot(*path[0], "o", color=line.get_color(), markersize=10, **on_top)
+        ax.plot(*path[-1], "*", color=line.get_color(), markersize=16, **on_top)
+    if minimum is not None:
+        ax.plot(*minimum, "P", color="black", markersize=14, label="minimum", zorder=4 + len(paths))
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
-    if paths:
-        ax.legend(loc="upper left")
+    if equal_aspect:
+        ax.set_aspect("equal")
+    if paths or minimum is not None:
+        if legend_beside:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        else:
+            ax.legend(loc="upper left")
     return ax
 
 

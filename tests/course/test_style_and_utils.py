@@ -150,6 +150,29 @@ def test_plot_loss_surface_draws_paths_labels_and_limits():
         plt.close(ax.figure)
 
 
+def test_plot_loss_surface_marks_the_minimum_keeps_the_aspect_and_draws_the_first_path_on_top():
+    first = [np.array([0.0, 0.0]), np.array([0.5, 0.5])]  # a list of points, as a loop builds it
+    second = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]])
+    ax = ad.plot_loss_surface(
+        lambda x, y: x**2 + y**2, (-1, 2), (-1, 1), paths={"a": first, "b": second}, resolution=20,
+        minimum=(0.5, 0.5), equal_aspect=True, legend_beside=True, figsize=(6, 2.5)
+    )
+    try:
+        assert tuple(ax.figure.get_size_inches()) == (6, 2.5)
+        assert ax.get_aspect() == 1.0
+        lines = {line.get_label(): line for line in ax.lines}
+        np.testing.assert_array_equal(lines["a"].get_xydata(), np.array(first))
+        assert lines["a"].get_zorder() > lines["b"].get_zorder() > ax.collections[0].get_zorder()
+        assert lines["minimum"].get_xydata().tolist() == [[0.5, 0.5]]
+        assert lines["minimum"].get_marker() == "P" and lines["minimum"].get_color() == "black"
+        legend = ax.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == ["a", "b", "minimum"]
+        ax.figure.canvas.draw()  # the legend starts right of the axes, not on the data
+        assert legend.get_window_extent().x0 > ax.get_window_extent().x1
+    finally:
+        plt.close(ax.figure)
+
+
 def test_plot_loss_surface_contour_levels_follow_the_function():
     ax = ad.plot_loss_surface(
         lambda x, y: x + 0 * y, (0, 1), (0, 1), levels=[0.25, 0.5, 0.75], resolution=11

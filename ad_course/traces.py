@@ -308,7 +308,7 @@ def draw_graph(y, ax=None, decimals=3, edge_labels=True):
                 dx, dy = end[0] - start[0], end[1] - start[1]
                 middle = (0.5 * (start[0] + end[0]) + 0.5 * bend * dy,
                           0.5 * (start[1] + end[1]) - 0.5 * bend * dx)
-                ax.text(*middle, format_number(partial, decimals), fontsize=11 * scale, color="tab:blue",
+                ax.text(*middle, format_number(partial, decimals), fontsize=12 * scale, color="tab:blue",
                         ha="center", va="center", gid="edge label", zorder=5,
                         bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     xs = [p[0] for p in position.values()]

@@ -287,3 +287,14 @@ def test_draw_graph_shrinks_text_to_fit_the_axes():
     small = ad.logistic_map(ad.Variable(0.3, name="x"), 2)
     assert {t.get_fontsize() for t in ad.draw_graph(small, ax=big).texts if t.get_gid() == "node"} == {13}
     plt.close("all")
+
+
+def test_draw_graph_edge_labels_are_nearly_as_large_as_the_boxes_text():
+    *_, y = table3_graph()  # shrunk to fit, as on a slide: the partials must stay readable
+    ax = plt.figure(figsize=(10, 4.0)).add_subplot()
+    texts = ad.draw_graph(y, ax=ax).texts
+    node = {t.get_fontsize() for t in texts if t.get_gid() == "node"}
+    edge = {t.get_fontsize() for t in texts if t.get_gid() == "edge label"}
+    assert len(node) == len(edge) == 1 and node.pop() < 13
+    assert edge.pop() >= 10  # points; at 8 the partials on the arrows could not be read in a hall
+    plt.close("all")

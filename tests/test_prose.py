@@ -39,6 +39,7 @@ PLANTED = [
     ("half-width brackets", "见练习 (参考答案在下面)。"),
     ("meta", "原讲义没有这一段。"),
     ("telegraphic", "训练 = 梯度下降。"),
+    ("line break", "第一句话。\n第二句话。"),
 ]
 
 
@@ -69,6 +70,7 @@ def test_a_clean_cell_passes(tmp_path):
     write_notebook(path, [
         md("# 09 标题 (Title)\n\n后向模式（reverse mode，也叫反向模式）只需要一次反向扫描。"),
         md("## 图\n\n图中的曲线是损失函数“找”到的路径（见第 01 讲）；$f(x) = x$ 与 `a = b` 不算。"),
+        md("## 三步 【选讲】\n四步之一：\n- 第一步；\n- 第二步。\n\n$$x = 1$$\n公式之后。"),
         md("## 代码块\n\n代码块里的等号不算：\n\n```python\nloss = criterion(outputs, labels)\n```"),
         code("print(1)", slide="-"),
     ], summary="clean")

@@ -3,8 +3,9 @@
 Prose (math, code and link targets removed): one Chinese term per concept (docs/glossary.csv;
 a forbidden variant may be named once beside the chosen term, where it is introduced), an
 English gloss at its first use only, Chinese quotes and brackets around Chinese text, no
-meta-talk, no telegraphic "=" or "→".  Shown cells: no assert, no private name, at most
-MAX_CODE_LINES lines; a figure has alt text and a sentence on its slide; no heading alone.
+meta-talk, no telegraphic "=" or "→", no line break inside a Chinese paragraph.  Shown cells:
+no assert, no private name, at most MAX_CODE_LINES lines; a figure has alt text and a sentence
+on its slide; no heading alone.
 Usage: ``python tools/prose.py [notebook ...]``; exit 1 on any violation.
 """
 
@@ -35,6 +36,9 @@ MARKUP = [(r"(?s)<!--.*?-->", " "), (r"(?ms)^```.*?^```", " "),  # comments and 
 GLOSS = re.compile(f"[{CJK}]\\s*[（(]([A-Za-z][^（）()]*?)[）)]")
 ASCII_QUOTED = re.compile(r'"([^"\n]*)"')
 HALF_BRACKETS = re.compile(r"\(([^()\n]*)\)")
+# a line break inside a paragraph renders as a space between two Chinese characters
+WIDE = f"[{CJK}\u3000-\u303f\uff00-\uffef“”‘’]"
+BROKEN_LINE = re.compile(f"{WIDE}[ \\t]*\\n[ \\t]*{WIDE}")
 TELEGRAPH = re.compile(f"[{CJK}A-Za-z）)]\\s*(=|→|->)\\s*[{CJK}A-Za-z（(]")
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
 STRING_LITERAL = re.compile(r"(?<!\w)[rfb]?(\"[^\"\n]*\"|'[^'\n]*')")  # may say _x
@@ -109,6 +113,11 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
                           for match in pattern.finditer(line) if HAS_CJK.search(match[1])]
             found += [Problem(name, index, "telegraphic", f"{m[1]!r} in a sentence: {line.strip()[:60]!r}")
                       for m in TELEGRAPH.finditer(line)]
+        lines = text.splitlines()
+        found += [Problem(name, index, "line break", f"{a.strip()[-10:]!r} / {b.strip()[:10]!r}: "
+                          "a paragraph is one line (a break shows as a space)")
+                  for a, b in zip(lines, lines[1:])
+                  if not a.startswith("#") and BROKEN_LINE.search(f"{a}\n{b}")]
         found += [Problem(name, index, "meta", repr(word)) for word in META_WORDS if word in text]
     return found
 

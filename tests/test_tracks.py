@@ -114,7 +114,7 @@ def test_slides_and_minutes_follow_the_lecturers_clock(tmp_path):
     plan = tracks.plan([first, second])
     assert [p.path.name for p in plan.lecture_parts] == ["01_first.ipynb"]
     assert plan.slide_count == 1 + part.slide_count
-    assert plan.minutes == CLOCK["part_title"] + part.minutes + CLOCK["questions"]
+    assert plan.minutes == CLOCK["part_title"] + part.minutes + CLOCK["questions"] + CLOCK["break"]
 
 
 def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):

@@ -185,7 +185,8 @@ def write_index(out_dir: Path, notebooks: list[Path], lecture: tracks.Plan | Non
                  f"{html.escape(tracks.LECTURE['title'])}</strong></a><br>"
                  f"<small>the two-hour lecture: the core slides {tracks.BADGES[tracks.CORE]} of "
                  f"every notebook in order, {lecture.slide_count} slides, about {lecture.minutes:g} "
-                 f"minutes with {tracks.CLOCK['questions']} for questions</small></p>\n"
+                 f"minutes with {tracks.CLOCK['questions']} for questions and {tracks.CLOCK['break']} for a "
+                 "break</small></p>\n"
                  "<p>完整幻灯片 (full decks), with the extended sections "
                  f"{tracks.BADGES[tracks.EXTENDED]} for self-study:</p>\n")
     (out_dir / "index.html").write_text(f"""<!DOCTYPE html>

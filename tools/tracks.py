@@ -181,7 +181,8 @@ class Plan:
 
     @property
     def minutes(self) -> float:
-        return CLOCK["part_title"] + sum(p.minutes for p in self.lecture_parts) + CLOCK["questions"]
+        return (CLOCK["part_title"] + sum(p.minutes for p in self.lecture_parts)
+                + CLOCK["questions"] + CLOCK["break"])
 
 
 def plan(notebooks: list[Path] | None = None) -> Plan:
@@ -204,7 +205,7 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
     rows += [f"| {n} | {link(p)} | {'; '.join(map(_cell, p.core))} | {p.slide_count} "
              f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |"
              for n, p in enumerate(parts, start=1)]
-    rows += [f"| | Questions | | | | {CLOCK['questions']} |",
+    rows += [f"| | Questions | | | | {CLOCK['questions']} |", f"| | Break | | | | {CLOCK['break']} |",
              f"| | **Total** | | **{the_plan.slide_count}** "
              f"| **{sum(s.code for p in parts for s in p.core_slides)}** "
              f"| **{the_plan.minutes:g}** |"]
@@ -223,7 +224,7 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
         f"The core path, in order: {core}.", "",
         f"Clock: {CLOCK['slide']} minutes a slide, {CLOCK['code_slide']} for a slide that shows "
         f"more than {CLOCK['code_lines']} lines of code, {CLOCK['part_title']} for a title slide "
-        f"(the lecture's and each part's), {CLOCK['questions']} for questions; the slot is "
+        f"(the lecture's and each part's), {CLOCK['questions']} for questions, {CLOCK['break']} for a break; the slot is "
         f"{LECTURE['minutes']} minutes.", "",
         *rows, "", "<details><summary>The core path slide by slide</summary>", "", *detail, "",
         "</details>", "", *study])
@@ -238,7 +239,7 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
             f"| 0 | 本页：标题与计划 (this slide) | 1 | {CLOCK['part_title']} |"]
     rows += [f"| {n} | {p.title} | {p.slide_count} | {p.minutes:g} |"
              for n, p in enumerate(the_plan.lecture_parts, start=1)]
-    rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
+    rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |", f"| | 休息 (break) | | {CLOCK['break']} |",
              f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes:g} |"]
     return _md("\n".join([
         f"# {LECTURE['title']}", "",

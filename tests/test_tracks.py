@@ -30,6 +30,10 @@ def test_the_core_path_fits_the_slot_and_ends_with_a_network_trained_by_hand():
     assert plan.minutes <= CONFIG["lecture"]["minutes"], (
         f"the core path takes {plan.minutes:g} minutes on the clock of course.toml")
     assert plan.slide_count <= CONFIG["lecture"]["max_slides"], plan.slide_count
+    # the break falls at the end of a part, the one nearest to half of the talk
+    ends = [sum(p.minutes for p in plan.lecture_parts[:n]) for n in range(1, len(plan.lecture_parts))]
+    half = sum(p.minutes for p in plan.lecture_parts) / 2
+    assert abs(ends[plan.break_after - 1] - half) == min(abs(end - half) for end in ends)
     numbers = [p.path.name[:2] for p in plan.lecture_parts]
     assert numbers[:6] == ["01", "02", "03", "04", "05", "06"], numbers
     last = plan.lecture_parts[-1]

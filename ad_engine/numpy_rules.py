@@ -8,6 +8,7 @@ prints it; forward and reverse mode both read it (see rules.py).
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -283,16 +284,18 @@ def _broadcast(x, shape):
     return result
 
 
-def _sum_transpose(adjoint, x, axis, keepdims):
+def _sum_transpose(adjoint, ans, x, axis, keepdims):
     return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), shape_of(x))
 
 
-def _mean_transpose(adjoint, x, axis, keepdims):
-    count = np.size(value_of(x)) / np.size(np.sum(value_of(x), axis=axis))
-    return _sum_transpose(adjoint, x, axis, keepdims) / count
+def _mean_transpose(adjoint, ans, x, axis, keepdims):
+    shape = shape_of(x)  # count: how many elements each mean is taken over
+    count = math.prod(shape) if axis is None else math.prod(
+        shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+    return _sum_transpose(adjoint, ans, x, axis, keepdims) / count
 
 
-def _cumsum_transpose(adjoint, x, axis):
+def _cumsum_transpose(adjoint, ans, x, axis):
     # sum over j >= i of adjoint_j: a cumulative sum from the other end
     if axis is None:
         return np.reshape(np.cumsum(adjoint[::-1])[::-1], np.shape(x))
@@ -300,25 +303,25 @@ def _cumsum_transpose(adjoint, x, axis):
     return np.cumsum(adjoint[backwards], axis=axis)[backwards]
 
 
-def _transpose_transpose(adjoint, x, axes):
+def _transpose_transpose(adjoint, ans, x, axes):
     if axes is None:
         return np.transpose(adjoint)
     return np.transpose(adjoint, tuple(np.argsort([a % np.ndim(x) for a in axes])))
 
 
 deflinear("getitem", operator.getitem,
-          lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, shape_of(x)))
-deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
+          lambda adjoint, ans, x, index: PRIMITIVES["untake"](adjoint, index, shape_of(x)))
+deflinear("untake", _untake, lambda adjoint, ans, values, index, shape: plain(adjoint[index]))
 # np.add.reduce is what np.sum calls, without np.sum's Python layer
 deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
           _sum_transpose)
 deflinear("mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
           _mean_transpose)
 deflinear("broadcast_to", _broadcast,
-          lambda adjoint, x, shape: unbroadcast(adjoint, shape_of(x)))
+          lambda adjoint, ans, x, shape: unbroadcast(adjoint, shape_of(x)))
 deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
-          lambda adjoint, x, shape: np.reshape(adjoint, shape_of(x)))
+          lambda adjoint, ans, x, shape: np.reshape(adjoint, shape_of(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
 def _roll(x, shift, axis):
     """np.roll(x, shift, axis). One integer shift along one axis is the array's two pieces
@@ -333,7 +336,7 @@ def _roll(x, shift, axis):
 
 
 # a cyclic shift: its transpose shifts back (the lattice's periodic neighbours)
-deflinear("roll", _roll, lambda adjoint, x, shift, axis: _roll(adjoint, -shift, axis)
+deflinear("roll", _roll, lambda adjoint, ans, x, shift, axis: _roll(adjoint, -shift, axis)
           if type(shift) is int else np.roll(adjoint, np.negative(shift), axis))
 # Re z and Im z are real-linear; their transposes in JAX's convention (reverse.py): the
 # cotangent w̄ of Re z is ∂L/∂x, so z̄ = w̄; of Im z it is ∂L/∂y, so z̄ = -i w̄ (0 for a real z).
@@ -342,9 +345,9 @@ deflinear("roll", _roll, lambda adjoint, x, shift, axis: _roll(adjoint, -shift, 
 # part is used where it reaches a complex z again (here and in |z|'s vjp), and real leaves
 # keep the real part (reverse.py).
 deflinear("real", np.real,
-          lambda adjoint, x: np.real(adjoint) if is_complex(x) else adjoint)
+          lambda adjoint, ans, x: np.real(adjoint) if is_complex(x) else adjoint)
 deflinear("imag", np.imag,
-          lambda adjoint, x: -1j * np.real(adjoint) if is_complex(x) else 0.0 * adjoint)
+          lambda adjoint, ans, x: -1j * np.real(adjoint) if is_complex(x) else 0.0 * adjoint)
 defprimitive("conjugate", np.conjugate, numpy=np.conjugate,
              jvps=[lambda t, ans, x: np.conjugate(t)],
              vjps=[lambda g, ans, x: fit(np.conjugate(g), x)])

@@ -268,15 +268,13 @@ UFUNCS = _Ufuncs()
 
 def deflinear(name, evaluate, transpose, **kwargs):
     """Register a primitive that is linear in its first argument, ``evaluate(x, *params)``
-    (sum, reshape, indexing...): its jvp is ``evaluate`` applied to the tangent, its
-    vjp ``transpose(adjoint, x, *params)``. The other arguments are constants."""
+    (sum, reshape, indexing...): its jvp is ``evaluate`` applied to the tangent, and its
+    vjp is ``transpose(adjoint, ans, x, *params)``, the transposed map, called by the
+    backward sweep as it is. The other arguments are constants."""
     def jvp(tangent, ans, x, *params):
         return primitive(full_tangent(tangent, x), *params)  # the tangent may be traced too
 
-    def vjp(adjoint, ans, x, *params):
-        return transpose(adjoint, x, *params)
-
-    primitive = defprimitive(name, evaluate, jvps=[jvp], vjps=[vjp], **kwargs)
+    primitive = defprimitive(name, evaluate, jvps=[jvp], vjps=[transpose], **kwargs)
     return primitive
 
 

@@ -41,7 +41,7 @@ def affine(x, weight, bias):
     ``linear``); its vjp is dx = g @ W^T, dW = x^T @ g, db = sum of g over the batch.
     Other shapes give ``x @ weight + bias`` from the matmul and add primitives.
     """
-    if (np.ndim(value_of(x)), np.ndim(value_of(weight)), np.ndim(value_of(bias))) != (2, 2, 1):
+    if (len(shape_of(x)), len(shape_of(weight)), len(shape_of(bias))) != (2, 2, 1):
         return x @ weight + bias
     return bind(PRIMITIVES["affine"], x, weight, bias)
 

@@ -73,7 +73,7 @@ def _real_domain(partial):
         except ZeroDivisionError:
             result = partial(*[np.float64(a) if type(a) in (float, int) else a for a in (ans, *args)])
         outside = np.isnan(value_of(ans))
-        return result * np.where(outside, np.nan, 1.0) if np.any(outside) else result
+        return result * np.where(outside, np.nan, 1.0) if outside.any() else result
 
     return checked
 
@@ -180,16 +180,16 @@ implements_on_values(
 
 def swap_last_axes(x):
     """x with its last two axes swapped (the matrix transpose of a stack of matrices)."""
-    return np.swapaxes(x, -1, -2)
+    return x.swapaxes(-1, -2)
 
 
-# The vjps are written with numpy calls that dispatch (@, *, indexing, np.swapaxes), so
+# The vjps are written with operations that dispatch (@, *, indexing, .swapaxes), so
 # that a traced adjoint or argument (a second derivative) is traced through them.
 
 def _matmul_vjp_a(g, ans, a, b):
-    if np.ndim(b) == 1:
-        gradient = g[..., None] * b if np.ndim(a) > 1 else g * b
-    elif np.ndim(a) == 1:
+    if len(shape_of(b)) == 1:
+        gradient = g[..., None] * b if len(shape_of(a)) > 1 else g * b
+    elif len(shape_of(a)) == 1:
         gradient = (b @ g[..., None])[..., 0]
     else:
         gradient = g @ swap_last_axes(b)
@@ -197,10 +197,10 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    if np.ndim(a) == 1:
+    if len(shape_of(a)) == 1:
         # a[:, None] * g[..., None, :], not outer(a, g): g may carry batch axes
-        gradient = a[:, None] * g[..., None, :] if np.ndim(b) > 1 else g * a
-    elif np.ndim(b) == 1:
+        gradient = a[:, None] * g[..., None, :] if len(shape_of(b)) > 1 else g * a
+    elif len(shape_of(b)) == 1:
         gradient = (swap_last_axes(a) @ g[..., None])[..., 0]
     else:
         gradient = swap_last_axes(a) @ g
@@ -273,7 +273,7 @@ def kept_shape(shape, axis):
 def keep_dims(y, x, axis, keepdims):
     """The result ``y`` of a reduction of ``x`` over ``axis``, reshaped as with keepdims=True
     (so that it broadcasts against x)."""
-    return y if keepdims or shape_of(y) == () else np.reshape(y, kept_shape(shape_of(x), axis))
+    return y if keepdims or shape_of(y) == () else y.reshape(kept_shape(shape_of(x), axis))
 
 
 def _broadcast(x, shape):

@@ -53,6 +53,7 @@ from ad_engine.rules import (
 )
 
 _created = itertools.count()  # numbers the nodes in the order they are made
+_new = object.__new__  # a node made by an operation: no __init__, _record fills it
 
 
 class Variable(ArraySurface):
@@ -120,14 +121,22 @@ class Variable(ArraySurface):
         tag, nested = self.tag, False
         values, parents = [], []
         for a in args:  # a loop, not two comprehensions: this runs once per operation
-            mine = type(a) is Variable and a.tag == tag
-            value = a.value if mine else a
-            nested = nested or isinstance(value, Traced)
+            if type(a) is Variable and a.tag == tag:
+                value = a.value
+                parents.append(a)
+            else:
+                value = a
+                parents.append(None)
+            if isinstance(value, Traced):
+                nested = True
             values.append(value)
-            parents.append(a if mine else None)
-        # plain values: evaluate; traced ones (an outer derivative): bind traces the evaluation
-        ans = bind(primitive, *values) if nested else plain(primitive.evaluate(*values))
-        node = Variable.__new__(Variable)
+        if nested:  # an outer derivative's values: bind traces the evaluation
+            ans = bind(primitive, *values)
+        else:  # plain values: evaluate (a numpy scalar becomes a Python number, as in plain)
+            ans = primitive.evaluate(*values)
+            if isinstance(ans, np.generic):
+                ans = ans.item()
+        node = _new(Variable)
         node._record(ans, primitive, tuple(values), tuple(parents), tag)
         return node
 

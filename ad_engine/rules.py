@@ -339,7 +339,10 @@ def unbroadcast(gradient, shape):
     extra = len(current) - len(shape)
     axes = tuple(range(extra)) + tuple(extra + axis for axis, size in enumerate(shape)
                                        if size == 1 and current[extra + axis] != 1)
-    gradient = np.reshape(np.sum(gradient, axis=axes), shape)
+    if isinstance(gradient, Traced):
+        gradient = np.reshape(np.sum(gradient, axis=axes), shape)
+    else:  # what np.sum and np.reshape do on plain values, without their Python layers
+        gradient = np.add.reduce(gradient, axis=axes).reshape(shape)
     return plain(gradient[()]) if shape == () and isinstance(gradient, np.ndarray) else gradient
 
 
@@ -354,6 +357,8 @@ def fit(gradient, arg):
 
 def is_complex(x):
     """Whether the value inside ``x`` (any layers of Dual and Variable) is complex."""
+    if type(x) is np.ndarray:
+        return x.dtype.kind == "c"
     x = value_of(x)
     return isinstance(x, complex) or (isinstance(x, (np.ndarray, np.generic))
                                       and x.dtype.kind == "c")

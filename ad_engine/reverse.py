@@ -105,9 +105,9 @@ class Variable(ArraySurface):
             gradient = np.real(gradient)
         self._grad = gradient
 
-    @property
-    def primal(self):
-        return self.value
+    # the value inside, under the name every Traced has (read by value_of and shape_of on
+    # every operation: a getter in C, no Python frame)
+    primal = property(operator.attrgetter("value"))
 
     @property
     def op(self):

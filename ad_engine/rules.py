@@ -317,11 +317,13 @@ def value_of(x):
 def shape_of(x):
     """The shape of the value inside ``x``: np.shape(value_of(x)), without np.shape's
     dispatch (several Python calls) for the engine's usual values, arrays and floats."""
+    if isinstance(x, Traced):
+        x = value_of(x)
     if type(x) is np.ndarray:
         return x.shape
     if type(x) is float:
         return ()
-    return np.shape(value_of(x))
+    return np.shape(x)
 
 
 def plain(x):

@@ -266,8 +266,10 @@ def kept_shape(shape, axis):
     """The shape of a reduction over ``axis`` with keepdims=True."""
     if axis is None:
         return (1,) * len(shape)
-    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
-    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+    kept = list(shape)
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        kept[a] = 1  # a negative axis counts from the end, in numpy as in a list
+    return tuple(kept)
 
 
 def keep_dims(y, x, axis, keepdims):
@@ -292,7 +294,7 @@ def _mean_transpose(adjoint, ans, x, axis, keepdims):
     shape = shape_of(x)  # count: how many elements each mean is taken over
     count = math.prod(shape) if axis is None else math.prod(
         shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
-    return _sum_transpose(adjoint, ans, x, axis, keepdims) / count
+    return _sum_transpose(adjoint / count, ans, x, axis, keepdims)  # divided before it is spread
 
 
 def _cumsum_transpose(adjoint, ans, x, axis):

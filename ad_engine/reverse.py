@@ -91,12 +91,7 @@ class Variable(ArraySurface):
         self._grad = self.adjoint = self.name = None
         self.number, self.tag = next(_created), tag
 
-    @property
-    def grad(self):
-        return self._grad
-
-    @grad.setter
-    def grad(self, gradient):
+    def _set_grad(self, gradient):
         # the gradient of a real leaf is real: an adjoint that reached it through a complex
         # computation may carry an imaginary part that belongs to no derivative (see the
         # module docstring), dropped here
@@ -104,6 +99,9 @@ class Variable(ArraySurface):
                 and not is_complex(self.value):
             gradient = np.real(gradient)
         self._grad = gradient
+
+    # .grad reads _grad with a getter in C (no Python frame); setting it goes through _set_grad
+    grad = property(operator.attrgetter("_grad"), _set_grad)
 
     # the value inside, under the name every Traced has (read by value_of and shape_of on
     # every operation: a getter in C, no Python frame)
@@ -218,7 +216,7 @@ def accumulate(grad, adjoint):
     read-only broadcast view, or shared by several leaves: x + y passes one to both)."""
     if grad is not None:
         return grad + adjoint
-    return np.array(adjoint) if isinstance(adjoint, np.ndarray) else adjoint
+    return adjoint.copy() if isinstance(adjoint, np.ndarray) else adjoint
 
 
 def topological_order(output):

@@ -339,12 +339,16 @@ def unbroadcast(gradient, shape):
     if current == shape:
         return plain(gradient)  # np.float64 -> float: grads print as 0.28..., not np.float64(...)
     extra = len(current) - len(shape)
-    axes = tuple(range(extra)) + tuple(extra + axis for axis, size in enumerate(shape)
-                                       if size == 1 and current[extra + axis] != 1)
+    axes = list(range(extra))  # the leading axes that broadcasting added, and the stretched ones
+    for axis, size in enumerate(shape):
+        if size == 1 and current[extra + axis] != 1:
+            axes.append(extra + axis)
     if isinstance(gradient, Traced):
-        gradient = np.reshape(np.sum(gradient, axis=axes), shape)
+        gradient = np.reshape(np.sum(gradient, axis=tuple(axes)), shape)
     else:  # what np.sum and np.reshape do on plain values, without their Python layers
-        gradient = np.add.reduce(gradient, axis=axes).reshape(shape)
+        gradient = np.add.reduce(gradient, axis=tuple(axes))
+        if gradient.shape != shape:  # stretched axes: put back their length 1
+            gradient = gradient.reshape(shape)
     return plain(gradient[()]) if shape == () and isinstance(gradient, np.ndarray) else gradient
 
 

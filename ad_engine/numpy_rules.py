@@ -73,7 +73,8 @@ def _real_domain(partial):
         except ZeroDivisionError:
             result = partial(*[np.float64(a) if type(a) in (float, int) else a for a in (ans, *args)])
         outside = np.isnan(value_of(ans))
-        return result * np.where(outside, np.nan, 1.0) if outside.any() else result
+        return result * np.where(outside, np.nan, 1.0) if np.logical_or.reduce(outside, axis=None) \
+            else result
 
     return checked
 

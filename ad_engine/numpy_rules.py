@@ -291,10 +291,29 @@ def _sum_transpose(adjoint, ans, x, axis, keepdims):
     return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), shape_of(x))
 
 
+def _count(shape, axis):
+    """How many elements each mean over ``axis`` of an array of ``shape`` is taken over."""
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+_SUMMED_AS_THEY_ARE = (np.dtype(float), np.dtype(complex))  # np.mean sums no others so
+
+
+def _mean(x, axis, keepdims):
+    """np.mean(x, axis, keepdims): for a float64 or complex128 array, its sum divided by the
+    count, as np.mean computes it but without its Python layers (other dtypes, which np.mean
+    sums in another precision, and empty means go to np.mean itself)."""
+    if type(x) is np.ndarray and x.dtype in _SUMMED_AS_THEY_ARE:
+        count = _count(x.shape, axis)
+        if count:
+            return np.add.reduce(x, axis=axis, keepdims=keepdims) / count
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
 def _mean_transpose(adjoint, ans, x, axis, keepdims):
-    shape = shape_of(x)  # count: how many elements each mean is taken over
-    count = math.prod(shape) if axis is None else math.prod(
-        shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+    count = _count(shape_of(x), axis)
     return _sum_transpose(adjoint / count, ans, x, axis, keepdims)  # divided before it is spread
 
 
@@ -318,7 +337,7 @@ deflinear("untake", _untake, lambda adjoint, ans, values, index, shape: plain(ad
 # np.add.reduce is what np.sum calls, without np.sum's Python layer
 deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
           _sum_transpose)
-deflinear("mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+deflinear("mean", _mean,
           _mean_transpose)
 deflinear("broadcast_to", _broadcast,
           lambda adjoint, ans, x, shape: unbroadcast(adjoint, shape_of(x)))

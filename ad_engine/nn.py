@@ -136,7 +136,8 @@ def check_labels(labels, logits_shape):
                 f"values such as {labels.ravel()[:3]}"
             )
         labels = labels.astype(np.intp)
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+    # the ufuncs' reductions themselves (labels is 1-D): ndarray.min adds a Python layer
+    if labels.size and (np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= n_classes):
         raise ValueError(
             f"labels must lie in 0..{n_classes - 1} for logits of shape {logits_shape}, got "
             f"values from {labels.min()} to {labels.max()}"

@@ -105,7 +105,8 @@ def bind(primitive, *args):
         if isinstance(a, Traced) and (top is None or a.tag > top.tag):
             top = a
     if top is None:
-        return plain(primitive.evaluate(*args))
+        ans = primitive.evaluate(*args)
+        return ans.item() if isinstance(ans, np.generic) else ans  # as plain(ans)
     return top.process(primitive, args)
 
 
@@ -194,7 +195,7 @@ def defprimitive(name, evaluate, *, partials=None, jvps=None, vjps=None, numpy=N
             if not (p is None or callable(p) or p in (1, -1)):
                 raise ValueError(f"{name}: a partial is a function, 1, -1 or None, not {p!r}")
         jvps = [_jvp_from_partial(p) for p in partials]
-        vjps = [_vjp_from_partial(p, i) for i, p in enumerate(partials)]
+        vjps = [_vjp_from_partial(p, i, len(partials)) for i, p in enumerate(partials)]
     elif jvps is None or vjps is None or len(jvps) != len(vjps):
         raise ValueError(f"{name}: give partials, or one jvp and one vjp per argument")
     primitive = Primitive(name, evaluate, jvps, vjps, partials, numpy, formula, partial_formulas)
@@ -291,13 +292,15 @@ def _jvp_from_partial(partial):
     return lambda tangent, ans, *args: partial(ans, *args) * tangent
 
 
-def _vjp_from_partial(partial, i):
+def _vjp_from_partial(partial, i, arity):
     if partial is None:
         return None
     if _is_number(partial, 1):
         return lambda adjoint, ans, *args: fit(adjoint, args[i])
     if _is_number(partial, -1):
         return lambda adjoint, ans, *args: fit(-adjoint, args[i])
+    if arity == 1:  # sin, exp, tanh ...: no tuple of arguments to pack and unpack per call
+        return lambda adjoint, ans, x: fit(adjoint * partial(ans, x), x)
     return lambda adjoint, ans, *args: fit(adjoint * partial(ans, *args), args[i])
 
 

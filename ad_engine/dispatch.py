@@ -53,8 +53,10 @@ def _operator(name, reflected=False):
         other = as_operand(other)
         if other is None:
             return NotImplemented
-        primitive = PRIMITIVES[name]
-        return bind(primitive, other, self) if reflected else bind(primitive, self, other)
+        args = (other, self) if reflected else (self, other)
+        # bind's rule for two operands, one of them self: the newer tag processes the call
+        top = other if isinstance(other, Traced) and other.tag > self.tag else self
+        return top.process(PRIMITIVES[name], args)
 
     return method
 
@@ -149,6 +151,10 @@ class ArraySurface(Traced):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return bind(PRIMITIVES["reshape"], self, shape)
+
+    def swapaxes(self, axis1, axis2):
+        """The axes ``axis1`` and ``axis2`` interchanged."""
+        return np.swapaxes(self, axis1, axis2)
 
     def transpose(self, *axes):
         """Axes permuted (reversed by default)."""

@@ -41,7 +41,7 @@ def affine(x, weight, bias):
     ``linear``); its vjp is dx = g @ W^T, dW = x^T @ g, db = sum of g over the batch.
     Other shapes give ``x @ weight + bias`` from the matmul and add primitives.
     """
-    if (np.ndim(value_of(x)), np.ndim(value_of(weight)), np.ndim(value_of(bias))) != (2, 2, 1):
+    if (len(shape_of(x)), len(shape_of(weight)), len(shape_of(bias))) != (2, 2, 1):
         return x @ weight + bias
     return bind(PRIMITIVES["affine"], x, weight, bias)
 
@@ -136,7 +136,8 @@ def check_labels(labels, logits_shape):
                 f"values such as {labels.ravel()[:3]}"
             )
         labels = labels.astype(np.intp)
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+    # the ufuncs' reductions themselves (labels is 1-D): ndarray.min adds a Python layer
+    if labels.size and (np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= n_classes):
         raise ValueError(
             f"labels must lie in 0..{n_classes - 1} for logits of shape {logits_shape}, got "
             f"values from {labels.min()} to {labels.max()}"

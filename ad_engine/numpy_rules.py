@@ -8,6 +8,7 @@ prints it; forward and reverse mode both read it (see rules.py).
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -72,7 +73,8 @@ def _real_domain(partial):
         except ZeroDivisionError:
             result = partial(*[np.float64(a) if type(a) in (float, int) else a for a in (ans, *args)])
         outside = np.isnan(value_of(ans))
-        return result * np.where(outside, np.nan, 1.0) if np.any(outside) else result
+        return result * np.where(outside, np.nan, 1.0) if np.logical_or.reduce(outside, axis=None) \
+            else result
 
     return checked
 
@@ -179,16 +181,16 @@ implements_on_values(
 
 def swap_last_axes(x):
     """x with its last two axes swapped (the matrix transpose of a stack of matrices)."""
-    return np.swapaxes(x, -1, -2)
+    return x.swapaxes(-1, -2)
 
 
-# The vjps are written with numpy calls that dispatch (@, *, indexing, np.swapaxes), so
+# The vjps are written with operations that dispatch (@, *, indexing, .swapaxes), so
 # that a traced adjoint or argument (a second derivative) is traced through them.
 
 def _matmul_vjp_a(g, ans, a, b):
-    if np.ndim(b) == 1:
-        gradient = g[..., None] * b if np.ndim(a) > 1 else g * b
-    elif np.ndim(a) == 1:
+    if len(shape_of(b)) == 1:
+        gradient = g[..., None] * b if len(shape_of(a)) > 1 else g * b
+    elif len(shape_of(a)) == 1:
         gradient = (b @ g[..., None])[..., 0]
     else:
         gradient = g @ swap_last_axes(b)
@@ -196,10 +198,10 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    if np.ndim(a) == 1:
+    if len(shape_of(a)) == 1:
         # a[:, None] * g[..., None, :], not outer(a, g): g may carry batch axes
-        gradient = a[:, None] * g[..., None, :] if np.ndim(b) > 1 else g * a
-    elif np.ndim(b) == 1:
+        gradient = a[:, None] * g[..., None, :] if len(shape_of(b)) > 1 else g * a
+    elif len(shape_of(b)) == 1:
         gradient = (swap_last_axes(a) @ g[..., None])[..., 0]
     else:
         gradient = swap_last_axes(a) @ g
@@ -265,14 +267,16 @@ def kept_shape(shape, axis):
     """The shape of a reduction over ``axis`` with keepdims=True."""
     if axis is None:
         return (1,) * len(shape)
-    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
-    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+    kept = list(shape)
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        kept[a] = 1  # a negative axis counts from the end, in numpy as in a list
+    return tuple(kept)
 
 
 def keep_dims(y, x, axis, keepdims):
     """The result ``y`` of a reduction of ``x`` over ``axis``, reshaped as with keepdims=True
     (so that it broadcasts against x)."""
-    return y if keepdims or shape_of(y) == () else np.reshape(y, kept_shape(shape_of(x), axis))
+    return y if keepdims or shape_of(y) == () else y.reshape(kept_shape(shape_of(x), axis))
 
 
 def _broadcast(x, shape):
@@ -283,16 +287,37 @@ def _broadcast(x, shape):
     return result
 
 
-def _sum_transpose(adjoint, x, axis, keepdims):
+def _sum_transpose(adjoint, ans, x, axis, keepdims):
     return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), shape_of(x))
 
 
-def _mean_transpose(adjoint, x, axis, keepdims):
-    count = np.size(value_of(x)) / np.size(np.sum(value_of(x), axis=axis))
-    return _sum_transpose(adjoint, x, axis, keepdims) / count
+def _count(shape, axis):
+    """How many elements each mean over ``axis`` of an array of ``shape`` is taken over."""
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
 
 
-def _cumsum_transpose(adjoint, x, axis):
+_SUMMED_AS_THEY_ARE = (np.dtype(float), np.dtype(complex))  # np.mean sums no others so
+
+
+def _mean(x, axis, keepdims):
+    """np.mean(x, axis, keepdims): for a float64 or complex128 array, its sum divided by the
+    count, as np.mean computes it but without its Python layers (other dtypes, which np.mean
+    sums in another precision, and empty means go to np.mean itself)."""
+    if type(x) is np.ndarray and x.dtype in _SUMMED_AS_THEY_ARE:
+        count = _count(x.shape, axis)
+        if count:
+            return np.add.reduce(x, axis=axis, keepdims=keepdims) / count
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _mean_transpose(adjoint, ans, x, axis, keepdims):
+    count = _count(shape_of(x), axis)
+    return _sum_transpose(adjoint / count, ans, x, axis, keepdims)  # divided before it is spread
+
+
+def _cumsum_transpose(adjoint, ans, x, axis):
     # sum over j >= i of adjoint_j: a cumulative sum from the other end
     if axis is None:
         return np.reshape(np.cumsum(adjoint[::-1])[::-1], np.shape(x))
@@ -300,25 +325,25 @@ def _cumsum_transpose(adjoint, x, axis):
     return np.cumsum(adjoint[backwards], axis=axis)[backwards]
 
 
-def _transpose_transpose(adjoint, x, axes):
+def _transpose_transpose(adjoint, ans, x, axes):
     if axes is None:
         return np.transpose(adjoint)
     return np.transpose(adjoint, tuple(np.argsort([a % np.ndim(x) for a in axes])))
 
 
 deflinear("getitem", operator.getitem,
-          lambda adjoint, x, index: PRIMITIVES["untake"](adjoint, index, shape_of(x)))
-deflinear("untake", _untake, lambda adjoint, values, index, shape: plain(adjoint[index]))
+          lambda adjoint, ans, x, index: PRIMITIVES["untake"](adjoint, index, shape_of(x)))
+deflinear("untake", _untake, lambda adjoint, ans, values, index, shape: plain(adjoint[index]))
 # np.add.reduce is what np.sum calls, without np.sum's Python layer
 deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
           _sum_transpose)
-deflinear("mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+deflinear("mean", _mean,
           _mean_transpose)
 deflinear("broadcast_to", _broadcast,
-          lambda adjoint, x, shape: unbroadcast(adjoint, shape_of(x)))
+          lambda adjoint, ans, x, shape: unbroadcast(adjoint, shape_of(x)))
 deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
-          lambda adjoint, x, shape: np.reshape(adjoint, shape_of(x)))
+          lambda adjoint, ans, x, shape: np.reshape(adjoint, shape_of(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)
 def _roll(x, shift, axis):
     """np.roll(x, shift, axis). One integer shift along one axis is the array's two pieces
@@ -333,7 +358,7 @@ def _roll(x, shift, axis):
 
 
 # a cyclic shift: its transpose shifts back (the lattice's periodic neighbours)
-deflinear("roll", _roll, lambda adjoint, x, shift, axis: _roll(adjoint, -shift, axis)
+deflinear("roll", _roll, lambda adjoint, ans, x, shift, axis: _roll(adjoint, -shift, axis)
           if type(shift) is int else np.roll(adjoint, np.negative(shift), axis))
 # Re z and Im z are real-linear; their transposes in JAX's convention (reverse.py): the
 # cotangent w̄ of Re z is ∂L/∂x, so z̄ = w̄; of Im z it is ∂L/∂y, so z̄ = -i w̄ (0 for a real z).
@@ -342,9 +367,9 @@ deflinear("roll", _roll, lambda adjoint, x, shift, axis: _roll(adjoint, -shift, 
 # part is used where it reaches a complex z again (here and in |z|'s vjp), and real leaves
 # keep the real part (reverse.py).
 deflinear("real", np.real,
-          lambda adjoint, x: np.real(adjoint) if is_complex(x) else adjoint)
+          lambda adjoint, ans, x: np.real(adjoint) if is_complex(x) else adjoint)
 deflinear("imag", np.imag,
-          lambda adjoint, x: -1j * np.real(adjoint) if is_complex(x) else 0.0 * adjoint)
+          lambda adjoint, ans, x: -1j * np.real(adjoint) if is_complex(x) else 0.0 * adjoint)
 defprimitive("conjugate", np.conjugate, numpy=np.conjugate,
              jvps=[lambda t, ans, x: np.conjugate(t)],
              vjps=[lambda g, ans, x: fit(np.conjugate(g), x)])

@@ -53,6 +53,7 @@ from ad_engine.rules import (
 )
 
 _created = itertools.count()  # numbers the nodes in the order they are made
+_new = object.__new__  # a node made by an operation: no __init__, _record fills it
 
 
 class Variable(ArraySurface):
@@ -90,12 +91,7 @@ class Variable(ArraySurface):
         self._grad = self.adjoint = self.name = None
         self.number, self.tag = next(_created), tag
 
-    @property
-    def grad(self):
-        return self._grad
-
-    @grad.setter
-    def grad(self, gradient):
+    def _set_grad(self, gradient):
         # the gradient of a real leaf is real: an adjoint that reached it through a complex
         # computation may carry an imaginary part that belongs to no derivative (see the
         # module docstring), dropped here
@@ -104,9 +100,12 @@ class Variable(ArraySurface):
             gradient = np.real(gradient)
         self._grad = gradient
 
-    @property
-    def primal(self):
-        return self.value
+    # .grad reads _grad with a getter in C (no Python frame); setting it goes through _set_grad
+    grad = property(operator.attrgetter("_grad"), _set_grad)
+
+    # the value inside, under the name every Traced has (read by value_of and shape_of on
+    # every operation: a getter in C, no Python frame)
+    primal = property(operator.attrgetter("value"))
 
     @property
     def op(self):
@@ -120,14 +119,22 @@ class Variable(ArraySurface):
         tag, nested = self.tag, False
         values, parents = [], []
         for a in args:  # a loop, not two comprehensions: this runs once per operation
-            mine = type(a) is Variable and a.tag == tag
-            value = a.value if mine else a
-            nested = nested or isinstance(value, Traced)
+            if type(a) is Variable and a.tag == tag:
+                value = a.value
+                parents.append(a)
+            else:
+                value = a
+                parents.append(None)
+            if isinstance(value, Traced):
+                nested = True
             values.append(value)
-            parents.append(a if mine else None)
-        # plain values: evaluate; traced ones (an outer derivative): bind traces the evaluation
-        ans = bind(primitive, *values) if nested else plain(primitive.evaluate(*values))
-        node = Variable.__new__(Variable)
+        if nested:  # an outer derivative's values: bind traces the evaluation
+            ans = bind(primitive, *values)
+        else:  # plain values: evaluate (a numpy scalar becomes a Python number, as in plain)
+            ans = primitive.evaluate(*values)
+            if isinstance(ans, np.generic):
+                ans = ans.item()
+        node = _new(Variable)
         node._record(ans, primitive, tuple(values), tuple(parents), tag)
         return node
 
@@ -209,7 +216,7 @@ def accumulate(grad, adjoint):
     read-only broadcast view, or shared by several leaves: x + y passes one to both)."""
     if grad is not None:
         return grad + adjoint
-    return np.array(adjoint) if isinstance(adjoint, np.ndarray) else adjoint
+    return adjoint.copy() if isinstance(adjoint, np.ndarray) else adjoint
 
 
 def topological_order(output):

@@ -105,7 +105,8 @@ def bind(primitive, *args):
         if isinstance(a, Traced) and (top is None or a.tag > top.tag):
             top = a
     if top is None:
-        return plain(primitive.evaluate(*args))
+        ans = primitive.evaluate(*args)
+        return ans.item() if isinstance(ans, np.generic) else ans  # as plain(ans)
     return top.process(primitive, args)
 
 
@@ -194,7 +195,7 @@ def defprimitive(name, evaluate, *, partials=None, jvps=None, vjps=None, numpy=N
             if not (p is None or callable(p) or p in (1, -1)):
                 raise ValueError(f"{name}: a partial is a function, 1, -1 or None, not {p!r}")
         jvps = [_jvp_from_partial(p) for p in partials]
-        vjps = [_vjp_from_partial(p, i) for i, p in enumerate(partials)]
+        vjps = [_vjp_from_partial(p, i, len(partials)) for i, p in enumerate(partials)]
     elif jvps is None or vjps is None or len(jvps) != len(vjps):
         raise ValueError(f"{name}: give partials, or one jvp and one vjp per argument")
     primitive = Primitive(name, evaluate, jvps, vjps, partials, numpy, formula, partial_formulas)
@@ -268,15 +269,13 @@ UFUNCS = _Ufuncs()
 
 def deflinear(name, evaluate, transpose, **kwargs):
     """Register a primitive that is linear in its first argument, ``evaluate(x, *params)``
-    (sum, reshape, indexing...): its jvp is ``evaluate`` applied to the tangent, its
-    vjp ``transpose(adjoint, x, *params)``. The other arguments are constants."""
+    (sum, reshape, indexing...): its jvp is ``evaluate`` applied to the tangent, and its
+    vjp is ``transpose(adjoint, ans, x, *params)``, the transposed map, called by the
+    backward sweep as it is. The other arguments are constants."""
     def jvp(tangent, ans, x, *params):
         return primitive(full_tangent(tangent, x), *params)  # the tangent may be traced too
 
-    def vjp(adjoint, ans, x, *params):
-        return transpose(adjoint, x, *params)
-
-    primitive = defprimitive(name, evaluate, jvps=[jvp], vjps=[vjp], **kwargs)
+    primitive = defprimitive(name, evaluate, jvps=[jvp], vjps=[transpose], **kwargs)
     return primitive
 
 
@@ -293,13 +292,15 @@ def _jvp_from_partial(partial):
     return lambda tangent, ans, *args: partial(ans, *args) * tangent
 
 
-def _vjp_from_partial(partial, i):
+def _vjp_from_partial(partial, i, arity):
     if partial is None:
         return None
     if _is_number(partial, 1):
         return lambda adjoint, ans, *args: fit(adjoint, args[i])
     if _is_number(partial, -1):
         return lambda adjoint, ans, *args: fit(-adjoint, args[i])
+    if arity == 1:  # sin, exp, tanh ...: no tuple of arguments to pack and unpack per call
+        return lambda adjoint, ans, x: fit(adjoint * partial(ans, x), x)
     return lambda adjoint, ans, *args: fit(adjoint * partial(ans, *args), args[i])
 
 
@@ -319,11 +320,13 @@ def value_of(x):
 def shape_of(x):
     """The shape of the value inside ``x``: np.shape(value_of(x)), without np.shape's
     dispatch (several Python calls) for the engine's usual values, arrays and floats."""
+    if isinstance(x, Traced):
+        x = value_of(x)
     if type(x) is np.ndarray:
         return x.shape
     if type(x) is float:
         return ()
-    return np.shape(value_of(x))
+    return np.shape(x)
 
 
 def plain(x):
@@ -339,9 +342,16 @@ def unbroadcast(gradient, shape):
     if current == shape:
         return plain(gradient)  # np.float64 -> float: grads print as 0.28..., not np.float64(...)
     extra = len(current) - len(shape)
-    axes = tuple(range(extra)) + tuple(extra + axis for axis, size in enumerate(shape)
-                                       if size == 1 and current[extra + axis] != 1)
-    gradient = np.reshape(np.sum(gradient, axis=axes), shape)
+    axes = list(range(extra))  # the leading axes that broadcasting added, and the stretched ones
+    for axis, size in enumerate(shape):
+        if size == 1 and current[extra + axis] != 1:
+            axes.append(extra + axis)
+    if isinstance(gradient, Traced):
+        gradient = np.reshape(np.sum(gradient, axis=tuple(axes)), shape)
+    else:  # what np.sum and np.reshape do on plain values, without their Python layers
+        gradient = np.add.reduce(gradient, axis=tuple(axes))
+        if gradient.shape != shape:  # stretched axes: put back their length 1
+            gradient = gradient.reshape(shape)
     return plain(gradient[()]) if shape == () and isinstance(gradient, np.ndarray) else gradient
 
 
@@ -356,6 +366,8 @@ def fit(gradient, arg):
 
 def is_complex(x):
     """Whether the value inside ``x`` (any layers of Dual and Variable) is complex."""
+    if type(x) is np.ndarray:
+        return x.dtype.kind == "c"
     x = value_of(x)
     return isinstance(x, complex) or (isinstance(x, (np.ndarray, np.generic))
                                       and x.dtype.kind == "c")

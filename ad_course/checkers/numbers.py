@@ -174,7 +174,7 @@ QUESTIONS = {
                                                "grows like n, not 2^n"),
                          ((72, 720), "n = 100 has 99 steps"),
                      ], integer=True),
-    "03-2": Question("the calls of a central-difference gradient for N = 1000, and the hours "
+    "03-2": Question("the calls of a central-difference gradient for n = 1000, and the hours "
                      "for 1e7 parameters at 10 ms a call", 2,
                      lambda: (2000, 2 * 1e7 * 0.01 / 3600), lambda ref: [
                          ((1000, 1e7 * 0.01 / 3600), "central differences need two calls per "

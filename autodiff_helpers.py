@@ -122,6 +122,7 @@ from ad_course.lattice import (
     topological_charge,
     total_action,
     wilson_action,
+    wrap_angle,
 )
 from ad_course.checkers.lattice import (
     check_curvature_estimator,
@@ -185,6 +186,7 @@ __all__ = [
     "hmc", "kinetic_energy", "leapfrog", "mean_plaquette", "plaquette_angles",
     "plaquette_curvature_exact", "plaquette_exact", "plaquette_slope_exact", "plaquette_torus",
     "reverse_mode_force", "staple_force", "topological_charge", "total_action", "wilson_action",
+    "wrap_angle",
     "check_curvature_estimator", "check_integrator_slope", "check_link_force",
     # exercises
     "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_count_paths", "check_jacobian",

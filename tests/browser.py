@@ -114,14 +114,14 @@ class LabServer:
         page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
 
         def route(route):
-            if route.request.url.startswith((self.url, "data:", "blob:", "about:")):
+            if route.request.url.startswith((self.url, *pdfs.INLINE_SCHEMES)):
                 return route.continue_()
             problems.append(f"tried the network: {route.request.url}")
             route.abort()
 
         page.route("**/*", route)
-        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
         try:
+            page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
             page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
             yield page, problems
         finally:

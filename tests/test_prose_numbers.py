@@ -41,7 +41,7 @@ def _strip_markdown(source: str) -> str:
                           (r"(?<=[_^])\{[^{}]*\}", "{}"),  # indices and exponents in formulas
                           (r"(?<=[_^])[\w-]", "")):
         source = re.sub(pattern, repl, source)
-    return prose(source, math=True)
+    return prose(source, keep_math=True)
 
 
 @dataclass

@@ -51,9 +51,10 @@ def first_line(cell) -> str:
 
 
 def title_index(nb: nbformat.NotebookNode) -> int | None:
-    """The index of the notebook's title: the first markdown cell that opens with ``# ``."""
+    """The index of the notebook's title: the first markdown cell that opens with a ``#``
+    heading (as tracks.HEADING_LINE reads headings)."""
     return next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
-                 and cell.source.startswith("# ") and not is_nav_cell(cell)), None)
+                 and re.match(r"#\s", cell.source) and not is_nav_cell(cell)), None)
 
 
 def title(path: Path, nb: nbformat.NotebookNode | None = None) -> str:

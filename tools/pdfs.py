@@ -1,7 +1,8 @@
 """PDFs to take home (``make pdf``), printed by Debian's Chromium into build/pdf/: each deck
 (a 1280x720 page per slide) and each notebook's A4 handout without navigation, checks and
-solutions.  Every request outside the build folder is refused, so a PDF that needs the
-network fails instead of printing an empty formula.  ``python tools/pdfs.py [NOTEBOOK ...]``
+solutions.  Every request outside the build folder is refused, so a PDF prints only what a
+student has offline (the handout template's CDN scripts are refused and not needed).
+``python tools/pdfs.py [NOTEBOOK ...]``
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ MATHJAX_IDLE = ("() => !window.MathJax || !MathJax.Hub || "
                 "(MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)")
 
 
+INLINE_SCHEMES = ("data:", "blob:", "about:")  # what a page makes itself, no network
+
+
 class OfflinePage:
     """A page that may read the files inside ``root`` and inline data only; it records what
     else it tried, what failed to load and every script error."""
@@ -61,7 +65,7 @@ class OfflinePage:
     def _route(self, route):
         url = route.request.url
         path = Path(url[7:].split("?")[0].split("#")[0]).resolve() if url.startswith("file:") else None
-        if url.startswith(("data:", "blob:", "about:")) or (path and path.is_relative_to(self.root)):
+        if url.startswith(INLINE_SCHEMES) or (path and path.is_relative_to(self.root)):
             route.continue_()
         else:
             self.blocked.append(url)

@@ -71,9 +71,9 @@ def glossary(path: Path = GLOSSARY) -> list[Term]:
                 for r in csv.DictReader(handle)]
 
 
-def prose(source: str, math: bool = False) -> str:
+def prose(source: str, keep_math: bool = False) -> str:
     """The sentences of a markdown cell: code, link targets, comments (and math) removed."""
-    for pattern, repl in MARKUP + ([] if math else [MATH]):
+    for pattern, repl in MARKUP + ([] if keep_math else [MATH]):
         source = re.sub(pattern, repl, source)
     return source
 

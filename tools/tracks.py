@@ -185,14 +185,15 @@ class Plan:
         return (CLOCK["part_title"] + sum(p.minutes for p in self.lecture_parts)
                 + CLOCK["questions"] + CLOCK["break"])
 
-
     @property
     def break_after(self) -> int:
-        """The number of the part after which the break falls: the end of a part nearest to
-        half of the talk."""
-        ends = itertools.accumulate(p.minutes for p in self.lecture_parts)
-        talk = self.minutes - CLOCK["questions"] - CLOCK["break"] - CLOCK["part_title"]
-        return min(enumerate(ends, start=1), key=lambda end: abs(end[1] - talk / 2))[0]
+        """The number of the part after which the break falls: the end of a part (not the
+        last) nearest to half of the talk."""
+        minutes = [p.minutes for p in self.lecture_parts]
+        ends = itertools.accumulate(minutes[:-1])
+        nearest = min(enumerate(ends, start=1), key=lambda end: abs(end[1] - sum(minutes) / 2),
+                      default=(len(minutes), 0))  # one part: after it
+        return nearest[0]
 
 
 def plan(notebooks: list[Path] | None = None) -> Plan:
@@ -212,10 +213,11 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
     rows = ["| Part | Notebook | Core sections 【核心】 | Slides | Code slides | Minutes |",
             "|---|---|---|--:|--:|--:|",
             f"| 0 | Title slide: the plan | | 1 | 0 | {CLOCK['part_title']} |"]
+    break_after = the_plan.break_after
     for n, p in enumerate(parts, start=1):
         rows.append(f"| {n} | {link(p)} | {'; '.join(map(_cell, p.core))} | {p.slide_count} "
                     f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |")
-        if n == the_plan.break_after:
+        if n == break_after:
             rows.append(f"| | Break | | | | {CLOCK['break']} |")
     rows += [f"| | Questions | | | | {CLOCK['questions']} |",
              f"| | **Total** | | **{the_plan.slide_count}** "
@@ -249,9 +251,10 @@ def _md(source: str, cell_id: str) -> nbformat.NotebookNode:
 def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     rows = ["| | 部分 (part) | 幻灯片 | 分钟 |", "|--:|---|--:|--:|",
             f"| 0 | 本页：标题与计划 (this slide) | 1 | {CLOCK['part_title']} |"]
+    break_after = the_plan.break_after
     for n, p in enumerate(the_plan.lecture_parts, start=1):
         rows.append(f"| {n} | {p.title} | {p.slide_count} | {p.minutes:g} |")
-        if n == the_plan.break_after:
+        if n == break_after:
             rows.append(f"| | 休息 (break) | | {CLOCK['break']} |")
     rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
              f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes:g} |"]

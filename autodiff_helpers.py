@@ -107,6 +107,7 @@ from ad_course.lattice import (
     HMCRun,
     autocorrelation,
     bessel_i,
+    charge_variance_exact,
     gamma_method,
     hmc,
     kinetic_energy,
@@ -182,7 +183,8 @@ __all__ = [
     "eigh", "solve", "checkpoint", "bfgs_minimize", "correlation_matrix", "least_squares_covariance",
     "richardson_extrapolate", "spin_weighted_centre",
     # 09
-    "STORED_RESOLUTION", "Estimate", "HMCRun", "autocorrelation", "bessel_i", "gamma_method",
+    "STORED_RESOLUTION", "Estimate", "HMCRun", "autocorrelation", "bessel_i", "charge_variance_exact",
+    "gamma_method",
     "hmc", "kinetic_energy", "leapfrog", "mean_plaquette", "plaquette_angles",
     "plaquette_curvature_exact", "plaquette_exact", "plaquette_slope_exact", "plaquette_torus",
     "reverse_mode_force", "staple_force", "topological_charge", "total_action", "wilson_action",

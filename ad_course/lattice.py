@@ -226,6 +226,18 @@ def plaquette_torus(beta, size, n_max=20):
     return numerator / denominator
 
 
+
+def charge_variance_exact(beta, size, n_max=60):
+    """<Q^2> on a size x size torus: the wrapped plaquette angles phi are independent with
+    weight exp(beta cos phi), apart from the constraint that their sum is 2 pi Q, which
+    changes <Q^2> = V <phi^2> / (4 pi^2) only by terms of order (I_1/I_0)^V. From the
+    Fourier series phi^2 = pi^2/3 + 4 sum_n (-1)^n cos(n phi) / n^2 on [-pi, pi]:
+    <phi^2> = pi^2/3 + 4 sum_n (-1)^n I_n(beta) / (n^2 I_0(beta))."""
+    i0 = bessel_i(0, beta)
+    phi2 = math.pi**2 / 3 + 4 * sum((-1) ** n * bessel_i(n, beta) / (n * n * i0)
+                                    for n in range(1, n_max + 1))
+    return size * size * phi2 / (4 * math.pi**2)
+
 # -- statistics with autocorrelation ----------------------------------------------------
 
 @dataclass(frozen=True)

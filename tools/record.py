@@ -39,11 +39,12 @@ def record(path: Path) -> bool:
     nb = nbformat.reads(original, as_version=4)
     current = {}
     # a kernel of this interpreter, as nbval's --nbval-current-env starts it (a user's python3
-    # kernelspec may point to another Python); in the notebook's folder; no timings
+    # kernelspec may point to another Python); in the notebook's folder; no timings; a cell's
+    # printed text as one stream however the kernel's messages split it (diffs stay clean)
     kernel = AsyncKernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME,
                                 kernel_spec_manager=NbvalKernelspecManager())
     client = NotebookClient(
-        nb, km=kernel, timeout=CELL_TIMEOUT, record_timing=False,
+        nb, km=kernel, timeout=CELL_TIMEOUT, record_timing=False, coalesce_streams=True,
         resources={"metadata": {"path": str(path.parent.resolve())}},
         on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index))
     start = time.perf_counter()

@@ -5,6 +5,8 @@ typical mistakes by computing what they would give, and never shows a raw traceb
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ad_course.checkers.verdict import Verdict
@@ -104,6 +106,10 @@ def check_integrator_slope(predicted, measured=None):
     except (TypeError, ValueError):
         return Verdict(False, f"the exponent and the measured slope must be numbers, got "
                               f"{predicted!r} and {measured!r}")
+    if not math.isfinite(k) or not (slope is None or math.isfinite(slope)):
+        return Verdict(False, f"the exponent and the measured slope must be finite numbers, got "
+                              f"{k} and {slope}: fit log|Delta H| against log eps where "
+                              f"|Delta H| is above round-off")
     if abs(k - 4) > 1e-9:
         hints = {
             2: "that is the leapfrog's exponent; the composition cancels the eps^3 error "
@@ -118,12 +124,17 @@ def check_integrator_slope(predicted, measured=None):
         hint = hints.get(int(round(k)), "") if abs(k - round(k)) < 1e-9 else ""
         return Verdict(False, f"your exponent is {k:g}; expected 4" + (f": {hint}" if hint else ""))
     if slope is None:
-        return Verdict(True, "|Delta H| ~ eps^4 for a fourth-order symplectic integrator")
+        return Verdict(True, "|Delta H| ~ eps^4 for a fourth-order symplectic integrator; "
+                             "now measure the slope and pass it as measured=...")
     if abs(slope / 4 - 1) > 0.1:
-        hint = (": that is second order; check the weights w1 = 1 / (2 - 2^(1/3)) and "
-                "w0 = 1 - 2 w1 and that each substep uses its weight times eps"
-                if abs(slope - 2) < 0.4 else ": fit the small step sizes only, where "
-                "|Delta H| is a clean power law above round-off")
+        if slope < 4:
+            hint = (": the composition does not cancel the eps^3 error of each leapfrog step "
+                    "(a slope near 2 is second order); check the weights w1 = 1 / (2 - 2^(1/3)) "
+                    "and w0 = 1 - 2 w1, that the substeps run w1, w0, w1 and that each uses its "
+                    "weight times eps")
+        else:
+            hint = (": fit the step sizes where |Delta H| is a clean power law, above "
+                    "round-off and below the largest steps")
         return Verdict(False, f"the prediction 4 is right, but your measured slope is "
                               f"{slope:.2f}, more than 10 % from 4{hint}")
     return Verdict(True, f"|Delta H| ~ eps^4; your measured slope {slope:.2f} is within 10 % "

@@ -272,8 +272,15 @@ def test_integrator_slope_checker():
                         (3, "local error"), (6, "expected 4")):
         verdict = ad.check_integrator_slope(wrong)
         assert not verdict.ok and hint in verdict.message
-    assert "second order" in ad.check_integrator_slope(4, 2.05).message
-    assert "small step sizes" in ad.check_integrator_slope(4, 3.2).message
+    for too_low in (2.05, 2.6, 3.2):  # wrong weights or substeps: the eps^3 errors do not cancel
+        verdict = ad.check_integrator_slope(4, too_low)
+        assert not verdict.ok and "check the weights" in verdict.message
+    assert "clean power law" in ad.check_integrator_slope(4, 4.8).message
+    for not_a_slope in (float("nan"), float("inf"), -float("inf")):
+        verdict = ad.check_integrator_slope(4, not_a_slope)
+        assert not verdict.ok and "finite" in verdict.message
+    assert not ad.check_integrator_slope(float("nan")).ok
+    assert "now measure" in ad.check_integrator_slope(4).message
     assert "must be numbers" in ad.check_integrator_slope("four").message
 
 
@@ -308,3 +315,14 @@ def test_hmc_accepts_with_probability_exp_minus_delta_h():
     expected = np.mean(np.minimum(1, np.exp(-run.delta_h)))
     assert 0.2 < expected < 0.8  # Delta H of order 1: the rule matters
     assert abs(run.acceptance - expected) < 4 * np.sqrt(expected * (1 - expected) / 4000)
+
+
+def test_charge_variance_is_the_volume_times_the_plaquette_angle_variance():
+    # <phi^2> under exp(beta cos phi) on [-pi, pi], by quadrature; at beta = 0 phi is uniform
+    assert ad.charge_variance_exact(0.0, 16) == pytest.approx(256 / 12, rel=1e-14)
+    phi = np.linspace(-np.pi, np.pi, 200_001)
+    for beta in (0.5, 2.0, 4.0):
+        weight = np.exp(beta * np.cos(phi))
+        phi2 = np.trapezoid(phi**2 * weight, phi) / np.trapezoid(weight, phi)
+        assert ad.charge_variance_exact(beta, 16) == pytest.approx(256 * phi2 / (4 * np.pi**2), rel=1e-9)
+    assert ad.charge_variance_exact(2.0, 8) == pytest.approx(ad.charge_variance_exact(2.0, 16) / 4)

@@ -1,7 +1,5 @@
 """The browser tests' harness: Debian's Chromium offline, and JupyterLab on copies of notebooks."""
 
-from __future__ import annotations
-
 import contextlib
 import json
 import os

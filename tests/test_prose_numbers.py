@@ -10,8 +10,6 @@ code literal; an approximate whole number ("30 左右") matches within 10 % an o
 the code cells near it (8 before, 3 after).
 """
 
-from __future__ import annotations
-
 import csv
 import re
 from dataclasses import dataclass

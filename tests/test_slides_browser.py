@@ -3,8 +3,6 @@ network, and live RISE in JupyterLab; screenshots go to build/slides/screenshots
 (every slide with COURSE_SLIDES_SCREENSHOTS=all).  And the exercises' answers stay
 hidden in JupyterLab."""
 
-from __future__ import annotations
-
 import http.client
 import os
 import re

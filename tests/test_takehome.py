@@ -1,8 +1,6 @@
 """The release kit (make release: website, decks, PDFs), unzipped and opened in Chromium
 with every request outside it refused."""
 
-from __future__ import annotations
-
 import re
 import shutil
 import subprocess

@@ -2,14 +2,10 @@
 slides (tools/tracks.py; its notebook also goes to build/lecture/ for RISE) and index.html.
 reveal.js and MathJax 2 come from npm (slides/package-lock.json) into build/slides/vendor/, so
 a deck needs no network; web links become their text and address, links to notebooks point to
-their decks.  A deck is rebuilt only when its notebook or the build's own files changed.
+their decks.  A deck is rebuilt only when its notebook or the build's own files are newer.
 """
 
-from __future__ import annotations
-
-import hashlib
 import html
-import json
 import re
 import shutil
 import subprocess
@@ -27,7 +23,6 @@ TEMPLATE_DIR = SLIDES_SOURCE / "template"
 TEMPLATE_NAME = "course_reveal"
 BUILD_DIR = ROOT / "build" / "slides"
 NPM_DIR = ROOT / "build" / "npm"
-MANIFEST = "manifest.json"
 LECTURE_DECK = "lecture.slides.html"
 LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent of the decks' folder
 
@@ -76,29 +71,20 @@ def deck_name(notebook: Path) -> str:
     return f"{Path(notebook).stem}.slides.html"
 
 
-def sha256(*parts: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()
-
-
-def tools_hash() -> str:
-    """The hash of the files whose change invalidates every deck."""
-    files = [Path(__file__), Path(tracks.__file__), RISE_CSS, ROOT / "course.toml",
-             *sorted(TEMPLATE_DIR.rglob("*")), SLIDES_SOURCE / "package-lock.json"]
-    return sha256(*(f.read_bytes() for f in files if f.is_file()))
+def up_to_date(target: Path, sources) -> bool:
+    """True if ``target`` exists and is newer than each of the ``sources`` files (as make decides)."""
+    return target.exists() and target.stat().st_mtime >= max(
+        p.stat().st_mtime for p in sources if p.is_file())
 
 
 def vendor(out_dir: Path) -> None:
     """Install the pinned npm packages (``npm ci`` in build/npm) and copy what the decks load
-    into ``out_dir/vendor``, each unless done for this lock file already."""
-    lock = (SLIDES_SOURCE / "package-lock.json").read_bytes()
-    key, modules = sha256(lock, repr(VENDOR_FILES).encode()), NPM_DIR / "node_modules"
+    into ``out_dir/vendor``, each unless done since the lock file (or VENDOR_FILES) changed."""
+    lock, modules = SLIDES_SOURCE / "package-lock.json", NPM_DIR / "node_modules"
     installed, copied = NPM_DIR / ".installed", out_dir / "vendor" / ".copied"
-    if copied.exists() and copied.read_text() == key:
+    if up_to_date(copied, [lock, Path(__file__)]):
         return
-    if not (installed.exists() and installed.read_text() == sha256(lock)):
+    if not up_to_date(installed, [lock]):
         npm = shutil.which("npm")
         if npm is None:
             raise SystemExit("error: npm not found; the slide decks need it to install reveal.js "
@@ -108,7 +94,7 @@ def vendor(out_dir: Path) -> None:
             shutil.copyfile(SLIDES_SOURCE / name, NPM_DIR / name)
         print(f"npm ci in {NPM_DIR}")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NPM_DIR, check=True)
-        installed.write_text(sha256(lock))
+        installed.touch()
     shutil.rmtree(copied.parent, ignore_errors=True)
     for package, paths in VENDOR_FILES.items():
         for relative in paths:
@@ -118,7 +104,7 @@ def vendor(out_dir: Path) -> None:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
-    copied.write_text(key)
+    copied.touch()
 
 
 def exporter():
@@ -214,38 +200,29 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor(out_dir)
-    manifest_path = out_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    tools, slides_exporter = tools_hash(), None
-
-    def stale(deck: Path, sources: list[Path]) -> str | None:
-        """The sources' hash if ``deck`` needs building, else None."""
-        key = sha256(*(p.read_bytes() for p in sources), tools.encode())
-        return key if not deck.exists() or manifest.get(deck.name) != key else None
-
+    # a deck is stale once its notebook or a file of the build is newer
+    build_files = [Path(__file__), Path(tracks.__file__), RISE_CSS, ROOT / "course.toml",
+                   SLIDES_SOURCE / "package-lock.json", *TEMPLATE_DIR.rglob("*")]
+    slides_exporter = None
     decks = [out_dir / deck_name(p) for p in notebooks]
     for notebook, deck in zip(notebooks, decks):
-        if key := stale(deck, [notebook]):
+        if not up_to_date(deck, [notebook, *build_files]):
             slides_exporter = slides_exporter or exporter()
             deck.write_text(convert(notebook, slides_exporter), encoding="utf-8")
-            manifest[deck.name] = key
             print(f"built {deck}")
     plan = tracks.plan(notebooks) if course else None
     if course:
         for old in set(out_dir.glob("*.slides.html")) - {*decks, out_dir / LECTURE_DECK}:
             old.unlink()
-            manifest.pop(old.name, None)
         deck, lecture_path = out_dir / LECTURE_DECK, out_dir.parent / LECTURE_NOTEBOOK
-        if (key := stale(deck, notebooks)) or not lecture_path.exists():
+        if not (up_to_date(deck, [*notebooks, *build_files]) and lecture_path.exists()):
             lecture = tracks.lecture_notebook(notebooks)
             lecture_path.parent.mkdir(parents=True, exist_ok=True)
             lecture_path.write_text(notebook_text(lecture), encoding="utf-8")
             shutil.copyfile(RISE_CSS, lecture_path.parent / RISE_CSS.name)
             source = NOTEBOOK_DIR / "lecture.ipynb"  # links and images resolve from here
             deck.write_text(convert(source, exporter(), nb=lecture, name="lecture"), encoding="utf-8")
-            manifest[deck.name] = key or sha256(*(p.read_bytes() for p in notebooks), tools.encode())
             print(f"built {deck} and {lecture_path}")
-    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     write_index(out_dir, notebooks, plan)
     return decks
 

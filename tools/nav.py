@@ -3,8 +3,6 @@ cells (found by their marker) and RISE settings, README.md's table of notebooks 
 plan.  ``tests/test_notebook_structure.py`` fails while a file is stale.
 """
 
-from __future__ import annotations
-
 import html
 from pathlib import Path
 

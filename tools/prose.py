@@ -9,8 +9,6 @@ on its slide; no heading alone.
 Usage: ``python tools/prose.py [notebook ...]``; exit 1 on any violation.
 """
 
-from __future__ import annotations
-
 import csv
 import re
 import sys

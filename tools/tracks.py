@@ -7,8 +7,6 @@ badges and course.toml's clock give the README's lecture plan and the lecture no
 (extended cells ``skip``).  ``python tools/tracks.py`` prints the plan.
 """
 
-from __future__ import annotations
-
 import copy
 import itertools
 import re

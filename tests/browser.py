@@ -43,13 +43,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def processes_mentioning(text: str) -> list[str]:
-    """'pid: command line' of every other process whose command line contains ``text``."""
-    commands = {p.pid: " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])}
-    return [f"{pid}: {command[:160]}" for pid, command in commands.items()
-            if text in command and pid != os.getpid()]
-
-
 class LabServer:
     """JupyterLab on 127.0.0.1 with a random token serving copies of ``files`` (root/notebooks)
     from a scratch folder with its own settings (no news; no windowing: every cell in the page)."""
@@ -128,8 +121,10 @@ class LabServer:
                 self.api(f"/api/sessions/{session['id']}", method="DELETE")
 
     def stop(self) -> list[str]:
-        """Shut the server down (kernels first); return the processes left behind (none)."""
+        """Shut the server down (kernels first); return its processes left behind (none)."""
+        family = []
         if self.process.poll() is None:
+            family = psutil.Process(self.process.pid).children(recursive=True)
             with contextlib.suppress(OSError):
                 self.api("/api/shutdown", method="POST")
             try:
@@ -138,7 +133,5 @@ class LabServer:
                 os.killpg(self.process.pid, 9)
                 self.process.wait(timeout=10)
         self.log.close()
-        deadline = time.monotonic() + 10
-        while (left := processes_mentioning(str(self.folder))) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        return left
+        _, left = psutil.wait_procs(family, timeout=10)
+        return [f"{p.pid}: {' '.join(p.cmdline())[:160]}" for p in left]

@@ -42,21 +42,6 @@ VENDOR_FILES = {
 }
 MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 
-DECK_CSS = """
-.reveal .link-address { font-size: 70%; color: #777; }
-/* less white space between cells than nbconvert's defaults, same font sizes */
-.reveal .slides section { padding-top: 8px; padding-bottom: 8px; }
-.reveal .slides .jp-Cell { padding-top: 2px; padding-bottom: 2px; }
-.reveal .slides .highlight { margin: 0.2em 0.4em; }
-/* the track badge at the end of a heading: 【核心】 core, 【选讲】 extended */
-.reveal .track { font-weight: bold; }
-.reveal h1 .track, .reveal h2 .track, .reveal h3 .track {
-    font-size: 55%; font-weight: normal; vertical-align: middle;
-}
-.reveal .track-core { color: #1a7f37; }
-.reveal .track-extended { color: #9a6700; }
-"""
-
 EXTERNAL_LINK = re.compile(
     r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL
 )
@@ -155,7 +140,7 @@ def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -
         nb.metadata["title"] = title(notebook, nb)
     resources = {"metadata": {"name": name or notebook.stem, "path": str(notebook.parent)},
                  "course_footer": html.escape(RISE["footer"]),
-                 "course_css": RISE_CSS.read_text(encoding="utf-8") + DECK_CSS}
+                 "course_css": RISE_CSS.read_text(encoding="utf-8")}
     body, _ = slides_exporter.from_notebook_node(nb, resources=resources)
     return styled_badges(offline_links(body))
 

@@ -37,10 +37,11 @@ def described(alt: str) -> bool:
     return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def processes_mentioning(text: str) -> list[str]:
+    """'pid: command line' of every other process whose command line contains ``text``."""
+    commands = {p.pid: " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])}
+    return [f"{pid}: {command[:160]}" for pid, command in commands.items()
+            if text in command and pid != os.getpid()]
 
 
 class LabServer:
@@ -59,7 +60,9 @@ class LabServer:
             settings = folder / "settings" / "@jupyterlab" / extension
             settings.mkdir(parents=True, exist_ok=True)
             (settings / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
-        self.token, self.port = secrets.token_hex(24), free_port()
+        with socket.socket() as free:  # a port nothing listens on
+            free.bind(("127.0.0.1", 0))
+            self.token, self.port = secrets.token_hex(24), free.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, **{name: str(folder / sub) for name, sub in [
             ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
@@ -121,10 +124,8 @@ class LabServer:
                 self.api(f"/api/sessions/{session['id']}", method="DELETE")
 
     def stop(self) -> list[str]:
-        """Shut the server down (kernels first); return its processes left behind (none)."""
-        family = []
+        """Shut the server down (kernels first); return the processes left behind (none)."""
         if self.process.poll() is None:
-            family = psutil.Process(self.process.pid).children(recursive=True)
             with contextlib.suppress(OSError):
                 self.api("/api/shutdown", method="POST")
             try:
@@ -133,5 +134,7 @@ class LabServer:
                 os.killpg(self.process.pid, 9)
                 self.process.wait(timeout=10)
         self.log.close()
-        _, left = psutil.wait_procs(family, timeout=10)
-        return [f"{p.pid}: {' '.join(p.cmdline())[:160]}" for p in left]
+        deadline = time.monotonic() + 10
+        while (left := processes_mentioning(str(self.folder))) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return left

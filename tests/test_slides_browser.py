@@ -52,29 +52,6 @@ def links(text):
     return re.findall(r"""<(\w+)\b[^>]*?\b(src|href)\s*=\s*["']?([^"'\s>]*)""", text)
 
 
-def check_deck_html(text: str, nb) -> list[str]:
-    """Network references, solution or skip cells in the deck, notes outside speaker notes,
-    images without alt text."""
-    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
-                if re.match(r"\s*(https?:)?//", value, re.I)]
-    if re.search(r"@import\s+url\(\s*['\"]?(https?:)?//", text, re.I):
-        problems.append("a style sheet @imports from the network")
-    asides = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', text, re.S))
-    for cell in nb.cells:
-        marker, kind = f'id="cell-id={cell.id}"', slide_type(cell)
-        if "solution" in cell.metadata.get("tags", []) and marker in text:
-            problems.append(f"solution cell {cell.id} is in the deck (it must be removed)")
-        if kind == "skip" and marker in text:
-            problems.append(f"skip cell {cell.id} is in the deck")
-        if kind == "notes" and marker not in asides:
-            problems.append(f"notes cell {cell.id} is not inside <aside class='notes'>")
-    for image in re.findall(r"<img\b[^>]*>", text):
-        alt = re.search(r'\balt="([^"]*)"', image)
-        if not (alt and described(alt[1])):
-            problems.append(f"image without alt text: {image[:60]}")
-    return problems
-
-
 WAIT_READY = """() => window.Reveal && window.Reveal.isReady() && window.MathJax
     && window.MathJax.isReady && Reveal.getCurrentSlide().getAttribute('data-typeset') === 'done'"""
 
@@ -187,9 +164,27 @@ def open_deck(context, deck: Path) -> OfflinePage:
 
 
 def check_deck(context, deck: Path, nb, screenshots: bool = False):
-    """Check the HTML of ``deck`` (made from ``nb``), open it offline and measure every slide;
-    return (measurements, problems)."""
-    problems = check_deck_html(deck.read_text(encoding="utf-8"), nb)
+    """Check the HTML of ``deck`` (made from ``nb``): no network references, no solution or skip
+    cells, notes inside speaker notes, alt text on every image; open it offline and measure every
+    slide; return (measurements, problems)."""
+    text = deck.read_text(encoding="utf-8")
+    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
+                if re.match(r"\s*(https?:)?//", value, re.I)]
+    if re.search(r"@import\s+url\(\s*['\"]?(https?:)?//", text, re.I):
+        problems.append("a style sheet @imports from the network")
+    asides = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', text, re.S))
+    for cell in nb.cells:
+        marker, kind = f'id="cell-id={cell.id}"', slide_type(cell)
+        if "solution" in cell.metadata.get("tags", []) and marker in text:
+            problems.append(f"solution cell {cell.id} is in the deck (it must be removed)")
+        if kind == "skip" and marker in text:
+            problems.append(f"skip cell {cell.id} is in the deck")
+        if kind == "notes" and marker not in asides:
+            problems.append(f"notes cell {cell.id} is not inside <aside class='notes'>")
+    for image in re.findall(r"<img\b[^>]*>", text):
+        alt = re.search(r'\balt="([^"]*)"', image)
+        if not (alt and described(alt[1])):
+            problems.append(f"image without alt text: {image[:60]}")
     offline = open_deck(context, deck)
     page = offline.page
     result = page.evaluate(MEASURE_SLIDES)
@@ -224,7 +219,7 @@ def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, 
 def test_lecture_deck_has_the_core_cells_and_the_planned_slides_and_fits(lecture, chromium):
     deck, notebook, plan = lecture
     text = deck.read_text(encoding="utf-8")
-    # extended cells are skip cells of the lecture notebook: check_deck_html finds them
+    # extended cells are skip cells of the lecture notebook: check_deck finds them
     result, problems = check_deck(chromium, deck, nbformat.read(notebook, as_version=4), True)
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)

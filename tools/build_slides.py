@@ -11,10 +11,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import jinja2
 import nbformat
 
 import tracks
-from course import CONFIG, NOTEBOOK_DIR, ROOT, course_notebooks, notebook_text, summary, title
+from course import CONFIG, NOTEBOOK_DIR, ROOT, course_notebooks, notebook_text, read, summary, title
 
 RISE = CONFIG["rise"]
 RISE_CSS = ROOT / "notebooks" / "rise.css"  # the course's styles, live (RISE) and offline
@@ -145,35 +146,15 @@ def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -
     return styled_badges(offline_links(body))
 
 
-def write_index(out_dir: Path, notebooks: list[Path], lecture: tracks.Plan | None = None) -> None:
-    """Write ``out_dir/index.html`` linking the lecture deck first, then every deck in order."""
-    rows = "\n".join(f'<li><a href="{deck_name(p)}">{html.escape(title(p, nb))}</a>'
-                     f"<br><small>{html.escape(summary(nb))}</small></li>"
-                     for p, nb in ((p, nbformat.read(p, as_version=4)) for p in notebooks))
-    course_title, first = html.escape(RISE["footer"]), ""
-    if lecture is not None:
-        first = (f'<p class="lecture"><a href="{LECTURE_DECK}"><strong>'
-                 f"{html.escape(tracks.LECTURE['title'])}</strong></a><br>"
-                 f"<small>the two-hour lecture: the core slides {tracks.BADGES[tracks.CORE]} of "
-                 f"every notebook in order, {lecture.slide_count} slides, about {lecture.minutes:g} "
-                 f"minutes with {tracks.CLOCK['questions']} for questions and {tracks.CLOCK['break']} for a "
-                 "break</small></p>\n"
-                 "<p>完整幻灯片 (full decks), with the extended sections "
-                 f"{tracks.BADGES[tracks.EXTENDED]} for self-study:</p>\n")
-    (out_dir / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="zh"><head><meta charset="utf-8"><title>{course_title}: slides</title>
-<style>
-body {{ font-family: sans-serif; max-width: 48em; margin: 2em auto; line-height: 1.5; }}
-li {{ margin: 0.6em 0; }} small {{ color: #555; }} kbd {{ border: 1px solid #aaa; padding: 0 0.3em; }}
-</style></head>
-<body><h1>{course_title}</h1>
-<p>幻灯片 (slides), one deck per notebook; they work with no network.
-Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
-<kbd>S</kbd> speaker view (speaker notes), <kbd>Esc</kbd> overview.</p>
-{first}<ol>
-{rows}
-</ol></body></html>
-""", encoding="utf-8")
+def write_index(out_dir: Path, notebooks: list[Path], plan: tracks.Plan | None = None) -> None:
+    """Write ``out_dir/index.html`` (slides/index.html.j2): the lecture deck first (with a
+    ``plan``), then every deck in order."""
+    template = jinja2.Template((SLIDES_SOURCE / "index.html.j2").read_text(encoding="utf-8"),
+                               autoescape=True)
+    decks = [(deck_name(p), title(p, nb), summary(nb)) for p, nb in ((p, read(p)) for p in notebooks)]
+    (out_dir / "index.html").write_text(template.render(
+        course_title=RISE["footer"], plan=plan, lecture=tracks.LECTURE, lecture_deck=LECTURE_DECK,
+        badges=tracks.BADGES, clock=tracks.CLOCK, decks=decks), encoding="utf-8")
 
 
 def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> list[Path]:

@@ -25,13 +25,6 @@ KERNEL_IDLE = """(path) => {
 }"""
 
 
-def launch(driver, profile: Path, viewport=(1280, 720)):
-    """Chromium with a fresh profile; return its (persistent) browser context."""
-    return driver.chromium.launch_persistent_context(
-        str(profile), executable_path=pdfs.CHROMIUM, args=pdfs.BROWSER_ARGS, headless=True,
-        viewport={"width": viewport[0], "height": viewport[1]})
-
-
 def described(alt: str) -> bool:
     """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
     return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
@@ -105,6 +98,7 @@ class LabServer:
         the page's script errors and requests to anything but this server.  On leaving, the
         page closes and every kernel shuts down (one kernel at a time)."""
         page, problems = context.new_page(), []
+        page.set_viewport_size({"width": 1280, "height": 800})
         page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
 
         def route(route):

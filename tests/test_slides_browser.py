@@ -15,7 +15,7 @@ import pytest
 
 import build_slides
 import tracks
-from browser import TIMEOUT_MS, LabServer, described, launch
+from browser import TIMEOUT_MS, LabServer, described
 from course import CONFIG, NOTEBOOK_DIR, course_notebooks, slide_type
 from nbbuild import code, md, solution, write_notebook
 from pdfs import OfflinePage
@@ -288,12 +288,9 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, playwright_driver):
-    folder = tmp_path_factory.mktemp("jupyterlab")
-    server = LabServer(folder, [*NOTEBOOKS, build_slides.RISE_CSS])
-    context = launch(playwright_driver, folder / "chromium", viewport=(1280, 800))
-    yield server, context
-    context.close()
+def lab(tmp_path_factory, chromium):
+    server = LabServer(tmp_path_factory.mktemp("jupyterlab"), [*NOTEBOOKS, build_slides.RISE_CSS])
+    yield server, chromium
     left = server.stop()
     assert server.process.returncode is not None
     assert not left, "processes left behind after the JupyterLab shutdown:\n" + "\n".join(left)

@@ -11,8 +11,12 @@ LAB_OPTS ?=
 # Jupyter refuses to run as root without --allow-root (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+# Unit and tool tests, and every notebook re-run by nbval against its stored outputs;
+# CORE leaves out the browser and re-run tests (no floating-point work of their own)
+SUITE := tests --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
+	$(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+CORE := $(SUITE) --ignore=tests/test_slides_browser.py --ignore=tests/test_rerun.py \
+	--ignore=tests/test_takehome.py
 # pytest-xdist, one worker per core (PARALLEL= for one process)
 PARALLEL ?= -n auto
 # One BLAS thread: the course's matrices are small, and a fixed thread count keeps the
@@ -42,16 +46,12 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/notebooks $(ALLOW_ROOT) $(LAB_OPTS)
 
-# Unit and tool tests, every notebook re-run by nbval against its stored outputs, the
-# slides in a browser, every notebook re-run as students re-run it (tests/test_rerun.py).
+# SUITE: also the slides in a browser, every notebook re-run as students re-run it
 test: $(STAMP) lint
-	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS)
+	$(BIN)/python -m pytest $(PARALLEL) $(SUITE)
 
-# The same without the browser and re-run checks (tools/portability.py's SUITE).
 test-core: $(STAMP)
-	$(BIN)/python -m pytest $(PARALLEL) tests $(NBVAL_OPTS) $(NOTEBOOKS) \
-		--ignore=tests/test_slides_browser.py --ignore=tests/test_rerun.py \
-		--ignore=tests/test_takehome.py
+	$(BIN)/python -m pytest $(PARALLEL) $(CORE)
 
 # Property tests with new random examples (make test replays fixed ones).
 test-explore: $(STAMP)
@@ -61,7 +61,7 @@ test-explore: $(STAMP)
 # make test-core under simulated machines (BLAS kernels x SIMD levels): tools/portability.py
 PORTABILITY_OPTS ?=
 test-portability: $(STAMP)
-	$(BIN)/python tools/portability.py $(PORTABILITY_OPTS)
+	$(BIN)/python tools/portability.py $(PORTABILITY_OPTS) -- $(CORE)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -43,10 +43,12 @@ def playwright_driver():
 
 @pytest.fixture(scope="session")
 def chromium(playwright_driver, tmp_path_factory):
-    """Chromium with a fresh profile and a 1280x720 window (tests/browser.py's launch)."""
-    from browser import launch
+    """Debian's Chromium with a fresh profile and a 1280x720 window."""
+    import pdfs
 
-    context = launch(playwright_driver, tmp_path_factory.mktemp("chromium"))
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium")), executable_path=pdfs.CHROMIUM,
+        args=pdfs.BROWSER_ARGS, headless=True, viewport={"width": 1280, "height": 720})
     yield context
     context.close()
 

@@ -1,7 +1,5 @@
 """The browser tests' harness: Debian's Chromium offline, and JupyterLab on copies of notebooks."""
 
-from __future__ import annotations
-
 import contextlib
 import json
 import os
@@ -27,22 +25,9 @@ KERNEL_IDLE = """(path) => {
 }"""
 
 
-def launch(driver, profile: Path, viewport=(1280, 720)):
-    """Chromium with a fresh profile; return its (persistent) browser context."""
-    return driver.chromium.launch_persistent_context(
-        str(profile), executable_path=pdfs.CHROMIUM, args=pdfs.BROWSER_ARGS, headless=True,
-        viewport={"width": viewport[0], "height": viewport[1]})
-
-
 def described(alt: str) -> bool:
     """True for alt text that says something (not empty, a file name or nbconvert's stand-in)."""
     return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def processes_mentioning(text: str) -> list[str]:
@@ -68,7 +53,9 @@ class LabServer:
             settings = folder / "settings" / "@jupyterlab" / extension
             settings.mkdir(parents=True, exist_ok=True)
             (settings / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
-        self.token, self.port = secrets.token_hex(24), free_port()
+        with socket.socket() as free:  # a port nothing listens on
+            free.bind(("127.0.0.1", 0))
+            self.token, self.port = secrets.token_hex(24), free.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, **{name: str(folder / sub) for name, sub in [
             ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
@@ -111,6 +98,7 @@ class LabServer:
         the page's script errors and requests to anything but this server.  On leaving, the
         page closes and every kernel shuts down (one kernel at a time)."""
         page, problems = context.new_page(), []
+        page.set_viewport_size({"width": 1280, "height": 800})
         page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
 
         def route(route):

@@ -1,8 +1,6 @@
 """No project module imports, directly or through others, a module that imports it (imports
 read with ``ast``, function-level ones too: they hide a cycle from Python, not from a reader)."""
 
-from __future__ import annotations
-
 import ast
 from graphlib import CycleError, TopologicalSorter
 from importlib.util import resolve_name

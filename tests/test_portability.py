@@ -4,6 +4,7 @@ The real runs (the unit tests and nbval on every notebook, once per configuratio
 belong to ``make test-portability``; these tests replace the runner with a stand-in.
 """
 
+import subprocess
 import time
 
 import numpy as np
@@ -60,14 +61,20 @@ def test_a_kernel_the_cpu_cannot_run_is_skipped_not_run(monkeypatch):
 
 
 def test_other_pythons_run_the_whole_suite_in_the_same_pool_and_start_first(fake_runs, capsys):
-    portability.main(["--jobs", "1", "--skip-this-machine", "--python", "3.12=/venv/bin/python"])
+    portability.main(["--jobs", "1", "--skip-this-machine", "--python", "3.12=/venv/bin/python",
+                      "--", "tests", "--nbval"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("skip   this machine") and "this machine" not in fake_runs
     assert next(iter(fake_runs)) == "Python 3.12"  # the longest run starts first ...
     assert lines[-2] == "ok Python 3.12"  # ... and its line comes last, in the table's order
-    # by default each run is the unit tests and nbval on every notebook
-    notebooks = [arg for arg in portability.SUITE if arg.endswith(".ipynb")]
-    assert "tests" in portability.SUITE and "--nbval" in portability.SUITE
-    assert len(notebooks) == len(list((portability.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))) > 0
-    assert fake_runs["Python 3.12"] == (portability.SUITE, "/venv/bin/python")
-    assert fake_runs["Haswell, no AVX-512"] == (portability.SUITE, portability.sys.executable)
+    assert fake_runs["Python 3.12"] == (["tests", "--nbval"], "/venv/bin/python")
+    assert fake_runs["Haswell, no AVX-512"] == (["tests", "--nbval"], portability.sys.executable)
+
+
+def test_make_runs_the_unit_tests_and_every_notebook_under_each_configuration():
+    dry_run = subprocess.run(["make", "-n", "test-portability"], cwd=portability.ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    command = next(line for line in dry_run.splitlines() if "tools/portability.py" in line)
+    notebooks = sorted((portability.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert " -- tests --nbval " in command and "--ignore=tests/test_slides_browser.py" in command
+    assert notebooks and all(f" notebooks/{p.name}" in command for p in notebooks), command

@@ -1,5 +1,5 @@
-"""Lecture prose and shown slides (tools/prose.py) on every notebook, and the checker
-catching each kind of violation planted in a small notebook."""
+"""Lecture prose, shown slides and stated numbers (tools/prose.py) on every notebook, and the
+checker catching each kind of violation planted in a small notebook."""
 
 import re
 
@@ -83,3 +83,20 @@ def test_a_clean_cell_passes(tmp_path):
     # ... but only once in that notebook
     nb.cells.append(nbformat.v4.new_markdown_cell("后向模式又叫反向模式。"))
     assert [p.rule for p in prose.prose_problems(path, nb, terms)] == ["glossary"]
+
+
+def test_the_number_check_finds_a_planted_number(tmp_path):
+    def printed(source, text, tags=()):
+        cell = code(source, tags=tags)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        return cell
+
+    nb = nbformat.v4.new_notebook(cells=[
+        printed("print(4 * 10 + 2)", "42\n"), md("网络有 57 个参数。"), md("网络有 42 个参数，比值约 0.93。"),
+        printed("print(t)", "ratio 46.7, 31.6, 25.0\n", tags=["nbval-ignore-output"]),
+        md("比值从 30 左右降到 20 左右。")])
+    found = [p.detail for p in prose.number_problems(tmp_path / "99_planted.ipynb", nb, {})]
+    assert len(found) == 4, found
+    assert found[0].startswith("57 is not printed") and found[1].startswith("0.93 is not printed")
+    assert found[2].startswith("30 is quoted from the nbval-ignore-output cell(s) c3"), found
+    assert found[3].startswith("20 is not printed"), found

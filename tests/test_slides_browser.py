@@ -3,12 +3,11 @@ network, and live RISE in JupyterLab; screenshots go to build/slides/screenshots
 (every slide with COURSE_SLIDES_SCREENSHOTS=all).  And the exercises' answers stay
 hidden in JupyterLab."""
 
-from __future__ import annotations
-
-import http.client
 import os
 import re
 import shutil
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -16,7 +15,7 @@ import pytest
 
 import build_slides
 import tracks
-from browser import TIMEOUT_MS, LabServer, described, launch
+from browser import TIMEOUT_MS, LabServer, described
 from course import CONFIG, NOTEBOOK_DIR, course_notebooks, slide_type
 from nbbuild import code, md, solution, write_notebook
 from pdfs import OfflinePage
@@ -51,29 +50,6 @@ def lecture(decks):
 def links(text):
     """(tag, attribute, value) of every src and href in an HTML page."""
     return re.findall(r"""<(\w+)\b[^>]*?\b(src|href)\s*=\s*["']?([^"'\s>]*)""", text)
-
-
-def check_deck_html(text: str, nb) -> list[str]:
-    """Network references, solution or skip cells in the deck, notes outside speaker notes,
-    images without alt text."""
-    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
-                if re.match(r"\s*(https?:)?//", value, re.I)]
-    if re.search(r"@import\s+url\(\s*['\"]?(https?:)?//", text, re.I):
-        problems.append("a style sheet @imports from the network")
-    asides = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', text, re.S))
-    for cell in nb.cells:
-        marker, kind = f'id="cell-id={cell.id}"', slide_type(cell)
-        if "solution" in cell.metadata.get("tags", []) and marker in text:
-            problems.append(f"solution cell {cell.id} is in the deck (it must be removed)")
-        if kind == "skip" and marker in text:
-            problems.append(f"skip cell {cell.id} is in the deck")
-        if kind == "notes" and marker not in asides:
-            problems.append(f"notes cell {cell.id} is not inside <aside class='notes'>")
-    for image in re.findall(r"<img\b[^>]*>", text):
-        alt = re.search(r'\balt="([^"]*)"', image)
-        if not (alt and described(alt[1])):
-            problems.append(f"image without alt text: {image[:60]}")
-    return problems
 
 
 WAIT_READY = """() => window.Reveal && window.Reveal.isReady() && window.MathJax
@@ -188,9 +164,27 @@ def open_deck(context, deck: Path) -> OfflinePage:
 
 
 def check_deck(context, deck: Path, nb, screenshots: bool = False):
-    """Check the HTML of ``deck`` (made from ``nb``), open it offline and measure every slide;
-    return (measurements, problems)."""
-    problems = check_deck_html(deck.read_text(encoding="utf-8"), nb)
+    """Check the HTML of ``deck`` (made from ``nb``): no network references, no solution or skip
+    cells, notes inside speaker notes, alt text on every image; open it offline and measure every
+    slide; return (measurements, problems)."""
+    text = deck.read_text(encoding="utf-8")
+    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
+                if re.match(r"\s*(https?:)?//", value, re.I)]
+    if re.search(r"@import\s+url\(\s*['\"]?(https?:)?//", text, re.I):
+        problems.append("a style sheet @imports from the network")
+    asides = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', text, re.S))
+    for cell in nb.cells:
+        marker, kind = f'id="cell-id={cell.id}"', slide_type(cell)
+        if "solution" in cell.metadata.get("tags", []) and marker in text:
+            problems.append(f"solution cell {cell.id} is in the deck (it must be removed)")
+        if kind == "skip" and marker in text:
+            problems.append(f"skip cell {cell.id} is in the deck")
+        if kind == "notes" and marker not in asides:
+            problems.append(f"notes cell {cell.id} is not inside <aside class='notes'>")
+    for image in re.findall(r"<img\b[^>]*>", text):
+        alt = re.search(r'\balt="([^"]*)"', image)
+        if not (alt and described(alt[1])):
+            problems.append(f"image without alt text: {image[:60]}")
     offline = open_deck(context, deck)
     page = offline.page
     result = page.evaluate(MEASURE_SLIDES)
@@ -225,7 +219,7 @@ def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, 
 def test_lecture_deck_has_the_core_cells_and_the_planned_slides_and_fits(lecture, chromium):
     deck, notebook, plan = lecture
     text = deck.read_text(encoding="utf-8")
-    # extended cells are skip cells of the lecture notebook: check_deck_html finds them
+    # extended cells are skip cells of the lecture notebook: check_deck finds them
     result, problems = check_deck(chromium, deck, nbformat.read(notebook, as_version=4), True)
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
@@ -294,29 +288,20 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, playwright_driver):
-    folder = tmp_path_factory.mktemp("jupyterlab")
-    server = LabServer(folder, [*NOTEBOOKS, build_slides.RISE_CSS])
-    context = launch(playwright_driver, folder / "chromium", viewport=(1280, 800))
-    yield server, context
-    context.close()
+def lab(tmp_path_factory, chromium):
+    server = LabServer(tmp_path_factory.mktemp("jupyterlab"), [*NOTEBOOKS, build_slides.RISE_CSS])
+    yield server, chromium
     left = server.stop()
     assert server.process.returncode is not None
     assert not left, "processes left behind after the JupyterLab shutdown:\n" + "\n".join(left)
 
 
 def test_jupyterlab_refuses_requests_without_the_token(lab):
-    def status(path):  # (HTTP status, Location) of a GET without credentials (no redirects)
-        connection = http.client.HTTPConnection("127.0.0.1", lab[0].port, timeout=10)
-        connection.request("GET", path)
-        response = connection.getresponse()
-        connection.close()
-        return response.status, response.getheader("Location", "")
-
-    assert status("/api/contents")[0] == status("/api/kernels")[0] == 403
-    assert status("/api/contents?token=wrong")[0] == 403
-    code, location = status("/lab")
-    assert code == 302 and location.startswith("/login"), (code, location)
+    for path in ("/api/contents", "/api/kernels", "/api/contents?token=wrong"):
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(lab[0].url + path, timeout=10)
+    login = urllib.request.urlopen(lab[0].url + "/lab", timeout=10).url  # redirected
+    assert login.startswith(f"{lab[0].url}/login"), login
 
 
 RENDERED = """() => {

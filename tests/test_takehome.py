@@ -1,8 +1,6 @@
 """The release kit (make release: website, decks, PDFs), unzipped and opened in Chromium
 with every request outside it refused."""
 
-from __future__ import annotations
-
 import re
 import shutil
 import subprocess
@@ -31,41 +29,34 @@ def kit(tmp_path_factory, playwright_driver) -> Path:
     return folder / archive.stem
 
 
-def open_offline(chromium, kit: Path, relative: str, query: str = ""):
-    """Open ``relative`` in ``kit``; return the page and the refused or failed requests."""
-    offline = OfflinePage(chromium, kit)
-    return offline.open(kit / relative, query), lambda: offline.problems(script_errors=False)
-
-
 def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(kit, chromium):
     pages = sorted(p.relative_to(kit).as_posix() for p in (kit / "site").rglob("*.html")
                    if "_static" not in p.parts)
     assert any(p.endswith("04_dual_numbers.html") for p in pages)
     for relative in ["index.html"] + pages:
-        page, failed = open_offline(chromium, kit, relative)
-        alts = page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('alt') || '')")
-        page.close()
-        assert failed() == [], f"{relative}: {failed()}"
+        offline = OfflinePage(chromium, kit)
+        alts = offline.open(kit / relative).eval_on_selector_all(
+            "img", "els => els.map(e => e.getAttribute('alt') || '')")
+        offline.page.close()
+        assert offline.problems(script_errors=False) == [], relative
         assert all(described(alt) for alt in alts), f"{relative}: {alts}"
 
 
 @pytest.mark.parametrize("term, notebook", [("对偶数", "04_dual_numbers"), ("伴随", "05_reverse_mode")])
 def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, term, notebook):
-    page, failed = open_offline(chromium, kit, "site/search.html", f"?q={term}")
+    offline = OfflinePage(chromium, kit)
+    page = offline.open(kit / "site" / "search.html", f"?q={term}")
     page.wait_for_selector("#search-results li", timeout=30_000)
     hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
     page.close()
-    assert failed() == []
+    assert offline.problems(script_errors=False) == []
     assert any(notebook in hit for hit in hits[:3]), hits
-
-
-def pdf_info(path: Path) -> str:
-    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
 
 
 def test_lecture_pdf_has_a_page_per_planned_slide_and_embeds_a_cjk_font(kit):
     lecture = kit / "pdf" / "lecture.slides.pdf"
-    pages = int(re.search(r"Pages:\s+(\d+)", pdf_info(lecture)).group(1))
+    info = subprocess.run(["pdfinfo", str(lecture)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert pages == tracks.plan().slide_count
     fonts = subprocess.run(["pdffonts", str(lecture)], capture_output=True, text=True).stdout
     cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line or "Noto" in line]

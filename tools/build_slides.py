@@ -2,23 +2,20 @@
 slides (tools/tracks.py; its notebook also goes to build/lecture/ for RISE) and index.html.
 reveal.js and MathJax 2 come from npm (slides/package-lock.json) into build/slides/vendor/, so
 a deck needs no network; web links become their text and address, links to notebooks point to
-their decks.  A deck is rebuilt only when its notebook or the build's own files changed.
+their decks.  A deck is rebuilt only when its notebook or the build's own files are newer.
 """
 
-from __future__ import annotations
-
-import hashlib
 import html
-import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import jinja2
 import nbformat
 
 import tracks
-from course import CONFIG, NOTEBOOK_DIR, ROOT, course_notebooks, notebook_text, summary, title
+from course import CONFIG, NOTEBOOK_DIR, ROOT, course_notebooks, notebook_text, read, summary, title
 
 RISE = CONFIG["rise"]
 RISE_CSS = ROOT / "notebooks" / "rise.css"  # the course's styles, live (RISE) and offline
@@ -27,7 +24,6 @@ TEMPLATE_DIR = SLIDES_SOURCE / "template"
 TEMPLATE_NAME = "course_reveal"
 BUILD_DIR = ROOT / "build" / "slides"
 NPM_DIR = ROOT / "build" / "npm"
-MANIFEST = "manifest.json"
 LECTURE_DECK = "lecture.slides.html"
 LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent of the decks' folder
 
@@ -47,21 +43,6 @@ VENDOR_FILES = {
 }
 MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 
-DECK_CSS = """
-.reveal .link-address { font-size: 70%; color: #777; }
-/* less white space between cells than nbconvert's defaults, same font sizes */
-.reveal .slides section { padding-top: 8px; padding-bottom: 8px; }
-.reveal .slides .jp-Cell { padding-top: 2px; padding-bottom: 2px; }
-.reveal .slides .highlight { margin: 0.2em 0.4em; }
-/* the track badge at the end of a heading: 【核心】 core, 【选讲】 extended */
-.reveal .track { font-weight: bold; }
-.reveal h1 .track, .reveal h2 .track, .reveal h3 .track {
-    font-size: 55%; font-weight: normal; vertical-align: middle;
-}
-.reveal .track-core { color: #1a7f37; }
-.reveal .track-extended { color: #9a6700; }
-"""
-
 EXTERNAL_LINK = re.compile(
     r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL
 )
@@ -76,29 +57,20 @@ def deck_name(notebook: Path) -> str:
     return f"{Path(notebook).stem}.slides.html"
 
 
-def sha256(*parts: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()
-
-
-def tools_hash() -> str:
-    """The hash of the files whose change invalidates every deck."""
-    files = [Path(__file__), Path(tracks.__file__), RISE_CSS, ROOT / "course.toml",
-             *sorted(TEMPLATE_DIR.rglob("*")), SLIDES_SOURCE / "package-lock.json"]
-    return sha256(*(f.read_bytes() for f in files if f.is_file()))
+def up_to_date(target: Path, sources) -> bool:
+    """True if ``target`` exists and is newer than each of the ``sources`` files (as make decides)."""
+    return target.exists() and target.stat().st_mtime >= max(
+        p.stat().st_mtime for p in sources if p.is_file())
 
 
 def vendor(out_dir: Path) -> None:
     """Install the pinned npm packages (``npm ci`` in build/npm) and copy what the decks load
-    into ``out_dir/vendor``, each unless done for this lock file already."""
-    lock = (SLIDES_SOURCE / "package-lock.json").read_bytes()
-    key, modules = sha256(lock, repr(VENDOR_FILES).encode()), NPM_DIR / "node_modules"
+    into ``out_dir/vendor``, each unless done since the lock file (or VENDOR_FILES) changed."""
+    lock, modules = SLIDES_SOURCE / "package-lock.json", NPM_DIR / "node_modules"
     installed, copied = NPM_DIR / ".installed", out_dir / "vendor" / ".copied"
-    if copied.exists() and copied.read_text() == key:
+    if up_to_date(copied, [lock, Path(__file__)]):
         return
-    if not (installed.exists() and installed.read_text() == sha256(lock)):
+    if not up_to_date(installed, [lock]):
         npm = shutil.which("npm")
         if npm is None:
             raise SystemExit("error: npm not found; the slide decks need it to install reveal.js "
@@ -108,7 +80,7 @@ def vendor(out_dir: Path) -> None:
             shutil.copyfile(SLIDES_SOURCE / name, NPM_DIR / name)
         print(f"npm ci in {NPM_DIR}")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NPM_DIR, check=True)
-        installed.write_text(sha256(lock))
+        installed.touch()
     shutil.rmtree(copied.parent, ignore_errors=True)
     for package, paths in VENDOR_FILES.items():
         for relative in paths:
@@ -118,7 +90,7 @@ def vendor(out_dir: Path) -> None:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
-    copied.write_text(key)
+    copied.touch()
 
 
 def exporter():
@@ -169,40 +141,20 @@ def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -
         nb.metadata["title"] = title(notebook, nb)
     resources = {"metadata": {"name": name or notebook.stem, "path": str(notebook.parent)},
                  "course_footer": html.escape(RISE["footer"]),
-                 "course_css": RISE_CSS.read_text(encoding="utf-8") + DECK_CSS}
+                 "course_css": RISE_CSS.read_text(encoding="utf-8")}
     body, _ = slides_exporter.from_notebook_node(nb, resources=resources)
     return styled_badges(offline_links(body))
 
 
-def write_index(out_dir: Path, notebooks: list[Path], lecture: tracks.Plan | None = None) -> None:
-    """Write ``out_dir/index.html`` linking the lecture deck first, then every deck in order."""
-    rows = "\n".join(f'<li><a href="{deck_name(p)}">{html.escape(title(p, nb))}</a>'
-                     f"<br><small>{html.escape(summary(nb))}</small></li>"
-                     for p, nb in ((p, nbformat.read(p, as_version=4)) for p in notebooks))
-    course_title, first = html.escape(RISE["footer"]), ""
-    if lecture is not None:
-        first = (f'<p class="lecture"><a href="{LECTURE_DECK}"><strong>'
-                 f"{html.escape(tracks.LECTURE['title'])}</strong></a><br>"
-                 f"<small>the two-hour lecture: the core slides {tracks.BADGES[tracks.CORE]} of "
-                 f"every notebook in order, {lecture.slide_count} slides, about {lecture.minutes:g} "
-                 f"minutes with {tracks.CLOCK['questions']} for questions and {tracks.CLOCK['break']} for a "
-                 "break</small></p>\n"
-                 "<p>完整幻灯片 (full decks), with the extended sections "
-                 f"{tracks.BADGES[tracks.EXTENDED]} for self-study:</p>\n")
-    (out_dir / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="zh"><head><meta charset="utf-8"><title>{course_title}: slides</title>
-<style>
-body {{ font-family: sans-serif; max-width: 48em; margin: 2em auto; line-height: 1.5; }}
-li {{ margin: 0.6em 0; }} small {{ color: #555; }} kbd {{ border: 1px solid #aaa; padding: 0 0.3em; }}
-</style></head>
-<body><h1>{course_title}</h1>
-<p>幻灯片 (slides), one deck per notebook; they work with no network.
-Keys: <kbd>→</kbd>/<kbd>Space</kbd> next, <kbd>F</kbd> full screen,
-<kbd>S</kbd> speaker view (speaker notes), <kbd>Esc</kbd> overview.</p>
-{first}<ol>
-{rows}
-</ol></body></html>
-""", encoding="utf-8")
+def write_index(out_dir: Path, notebooks: list[Path], plan: tracks.Plan | None = None) -> None:
+    """Write ``out_dir/index.html`` (slides/index.html.j2): the lecture deck first (with a
+    ``plan``), then every deck in order."""
+    template = jinja2.Template((SLIDES_SOURCE / "index.html.j2").read_text(encoding="utf-8"),
+                               autoescape=True)
+    decks = [(deck_name(p), title(p, nb), summary(nb)) for p, nb in ((p, read(p)) for p in notebooks)]
+    (out_dir / "index.html").write_text(template.render(
+        course_title=RISE["footer"], plan=plan, lecture=tracks.LECTURE, lecture_deck=LECTURE_DECK,
+        badges=tracks.BADGES, clock=tracks.CLOCK, decks=decks), encoding="utf-8")
 
 
 def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> list[Path]:
@@ -214,38 +166,29 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor(out_dir)
-    manifest_path = out_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    tools, slides_exporter = tools_hash(), None
-
-    def stale(deck: Path, sources: list[Path]) -> str | None:
-        """The sources' hash if ``deck`` needs building, else None."""
-        key = sha256(*(p.read_bytes() for p in sources), tools.encode())
-        return key if not deck.exists() or manifest.get(deck.name) != key else None
-
+    # a deck is stale once its notebook or a file of the build is newer
+    build_files = [Path(__file__), Path(tracks.__file__), RISE_CSS, ROOT / "course.toml",
+                   SLIDES_SOURCE / "package-lock.json", *TEMPLATE_DIR.rglob("*")]
+    slides_exporter = None
     decks = [out_dir / deck_name(p) for p in notebooks]
     for notebook, deck in zip(notebooks, decks):
-        if key := stale(deck, [notebook]):
+        if not up_to_date(deck, [notebook, *build_files]):
             slides_exporter = slides_exporter or exporter()
             deck.write_text(convert(notebook, slides_exporter), encoding="utf-8")
-            manifest[deck.name] = key
             print(f"built {deck}")
     plan = tracks.plan(notebooks) if course else None
     if course:
         for old in set(out_dir.glob("*.slides.html")) - {*decks, out_dir / LECTURE_DECK}:
             old.unlink()
-            manifest.pop(old.name, None)
         deck, lecture_path = out_dir / LECTURE_DECK, out_dir.parent / LECTURE_NOTEBOOK
-        if (key := stale(deck, notebooks)) or not lecture_path.exists():
+        if not (up_to_date(deck, [*notebooks, *build_files]) and lecture_path.exists()):
             lecture = tracks.lecture_notebook(notebooks)
             lecture_path.parent.mkdir(parents=True, exist_ok=True)
             lecture_path.write_text(notebook_text(lecture), encoding="utf-8")
             shutil.copyfile(RISE_CSS, lecture_path.parent / RISE_CSS.name)
             source = NOTEBOOK_DIR / "lecture.ipynb"  # links and images resolve from here
             deck.write_text(convert(source, exporter(), nb=lecture, name="lecture"), encoding="utf-8")
-            manifest[deck.name] = key or sha256(*(p.read_bytes() for p in notebooks), tools.encode())
             print(f"built {deck} and {lecture_path}")
-    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     write_index(out_dir, notebooks, plan)
     return decks
 

@@ -1,8 +1,6 @@
 """What every tool reads: course.toml, the notebooks' cells (a title is the first ``# ``
 heading, a summary ``metadata.course.summary``)."""
 
-from __future__ import annotations
-
 import re
 import tomllib
 from pathlib import Path

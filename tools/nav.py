@@ -3,8 +3,6 @@ cells (found by their marker) and RISE settings, README.md's table of notebooks 
 plan.  ``tests/test_notebook_structure.py`` fails while a file is stale.
 """
 
-from __future__ import annotations
-
 import html
 from pathlib import Path
 
@@ -28,20 +26,15 @@ def rise_settings() -> dict:
     return rise
 
 
-def nav_source(previous: Path | None, following: Path | None) -> str:
-    parts = [f"< [{title(previous)}]({previous.name})"] if previous else []
-    parts.append(CONTENTS_LINK)
-    parts += [f"[{title(following)}]({following.name}) >"] if following else []
-    return course.MARKER + "\n" + " | ".join(parts)
-
-
 def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
     """Insert or refresh the navigation cells (keeping their ids) and the RISE settings."""
     path = Path(path)
     others = [p for p in course_notebooks(path.parent) if p.name != path.name]
-    previous = [p for p in others if p.name < path.name]
-    following = [p for p in others if p.name > path.name]
-    source = nav_source(previous[-1] if previous else None, following[0] if following else None)
+    previous = [p for p in others if p.name < path.name][-1:]  # the neighbours, if any
+    following = [p for p in others if p.name > path.name][:1]
+    links = [f"< [{title(p)}]({p.name})" for p in previous] + [CONTENTS_LINK]
+    links += [f"[{title(p)}]({p.name}) >" for p in following]
+    source = course.MARKER + "\n" + " | ".join(links)
     cells = nb.cells
     top = cells.pop(0) if cells and course.is_nav_cell(cells[0]) else None
     bottom = cells.pop() if cells and course.is_nav_cell(cells[-1]) else None

@@ -3,8 +3,6 @@ their slide type (slide, subslide, fragment, ``-`` continue, skip, notes); ``mak
 then executes the notebook and adds its navigation.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from pathlib import Path
 

@@ -5,8 +5,6 @@ student has offline (the handout template's CDN scripts are refused and not need
 ``python tools/pdfs.py [NOTEBOOK ...]``
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path

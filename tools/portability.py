@@ -6,10 +6,8 @@ Pythons' runs, and prints the BLAS kernel and SIMD level the process really got 
 that did nothing is seen).  Zen and Sandybridge are left out: each costs a whole run.
 
 Usage: ``python tools/portability.py [--jobs N] [--skip-this-machine] [--python LABEL=PATH ...]
-[PYTEST ARGUMENT ...]`` (default: SUITE, the suite of ``make test-core``).
+-- PYTEST ARGUMENT ...`` (the Makefile passes the suite of ``make test-core``).
 """
-
-from __future__ import annotations
 
 import argparse
 import os
@@ -21,11 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# make test-core: without the browser and re-run tests (no floating-point work of their own)
-SUITE = ["tests", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
-         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
-         "--ignore=tests/test_slides_browser.py", "--ignore=tests/test_rerun.py",
-         "--ignore=tests/test_takehome.py"]
 NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
 NO_AVX2 = NO_AVX512 + " X86_V3"
 
@@ -126,7 +119,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--python", action="append", default=[], metavar="LABEL=PATH",
                         help="also run the whole suite with this interpreter (its own "
                              "virtual environment) in this machine's configuration")
-    parser.add_argument("pytest_args", nargs="*", help="default: what make test-core runs")
+    parser.add_argument("pytest_args", nargs="+", help="the suite (make test-core's)")
     args = parser.parse_args(argv)
     configurations = CONFIGURATIONS
     if platform.machine().lower() not in ("x86_64", "amd64"):
@@ -140,7 +133,7 @@ def main(argv: list[str]) -> int:
     to_run = [entry for entry in entries if isinstance(entry, tuple)]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         # the other Pythons' runs, the longest, start first; the lines come in the table's order
-        runs = {id(entry): pool.submit(run, *entry[:3], args.pytest_args or SUITE, entry[3])
+        runs = {id(entry): pool.submit(run, *entry[:3], args.pytest_args, entry[3])
                 for entry in sorted(to_run, key=lambda entry: entry[3] == sys.executable)}
         results = []
         for entry in entries:

@@ -6,10 +6,16 @@ English gloss at its first use only, Chinese quotes and brackets around Chinese 
 meta-talk, no telegraphic "=" or "→", no line break inside a Chinese paragraph.  Shown cells:
 no assert, no private name, at most MAX_CODE_LINES lines; a figure has alt text and a sentence
 on its slide; no heading alone.
+Numbers (decimals, percentages, ``a \\times 10^{b}``, integers of two or more digits; not
+headings, inline code, single digits or names like "第 05 讲") must be, to the precision
+stated: in the text output of a code cell nbval compares, a literal in the notebook's code, or
+in tests/prose_constants.csv with its source.  A number found only in an
+``nbval-ignore-output`` output needs a check cell asserting its range (the number as a literal
+there).  An approximate number ("约", "左右", "≈") is a measurement, never a code literal; an
+approximate whole number ("30 左右") matches within 10 % an output of the code cells near it
+(8 before, 3 after).
 Usage: ``python tools/prose.py [notebook ...]``; exit 1 on any violation.
 """
-
-from __future__ import annotations
 
 import csv
 import re
@@ -21,9 +27,10 @@ from pathlib import Path
 import nbformat
 
 import tracks
-from course import ROOT, course_notebooks, is_nav_cell, slide_type
+from course import ROOT, course_notebooks, is_nav_cell, slide_type, tags
 
 GLOSSARY = ROOT / "docs" / "glossary.csv"
+CONSTANTS = ROOT / "tests" / "prose_constants.csv"
 MAX_CODE_LINES = 12
 META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格", "不做比较", "课程库", "本讲义")
 
@@ -43,6 +50,8 @@ TELEGRAPH = re.compile(f"[{CJK}A-Za-z）)]\\s*(=|→|->)\\s*[{CJK}A-Za-z（(]")
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
 STRING_LITERAL = re.compile(r"(?<!\w)[rfb]?(\"[^\"\n]*\"|'[^'\n]*')")  # may say _x
 SHOWN_EXCLUDED = ("skip", "notes")
+APPROXIMATE = re.compile(r"(约|大约|左右|近|\\approx|≈|~|\\sim)")
+HALF = 0.5 * (1 + 1e-9)  # half the last digit's place, and round-off
 
 
 @dataclass(frozen=True)
@@ -177,16 +186,119 @@ def slide_problems(path: Path, nb) -> list[Problem]:
     return found
 
 
-def problems(path: Path, terms: list[Term] | None = None) -> list[Problem]:
+def numbers_in_text(text: str) -> list[float]:
+    return [float(m.replace("_", ""))
+            for m in re.findall(r"[-+]?\d+(?:_\d+)*(?:\.\d*)?(?:[eE][-+]?\d+)?", text)]
+
+
+@dataclass
+class Stated:
+    value: float
+    tolerance: float
+    approximate: bool
+    percent: bool
+    text: str
+    local: bool = False  # an approximate whole number ("30 左右") reads an output near it
+
+    def matches(self, value: float) -> bool:
+        candidates = [value, abs(value)] + ([100 * value, 100 * abs(value)] if self.percent else [])
+        return any(abs(c - self.value) <= self.tolerance for c in candidates)
+
+
+def decimals(number: str) -> int:
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+def stated_numbers(source: str) -> list[Stated]:
+    """The numbers a markdown cell states, with the precision it gives."""
+    powers = []  # a \\times 10^{k} (a bare 10^{k} is a size, not a result), and 1e-08 as printed
+    for match in re.finditer(r"(?P<m>\d+(?:\.\d+)?)\s*(?:\\times|×|\\cdot)\s*10\^\{?(?P<e>[-−]?\d+)\}?"
+                             r"|(?<![\w.])(?P<m2>\d+(?:\.\d+)?)e(?P<e2>[-+]?\d+)\b", source):
+        mantissa = match["m"] or match["m2"]
+        value = float(mantissa) * 10.0 ** int((match["e"] or match["e2"]).replace("−", "-"))
+        tolerance = HALF * 10.0 ** -decimals(mantissa) / float(mantissa) * abs(value)
+        powers.append(Stated(value, tolerance, False, False, match.group()))
+    text = re.sub(r"(?:\d+(?:\.\d+)?\s*(?:\\times|×|\\cdot)\s*)?10\^\{?[-−]?\d+\}?"
+                  r"|(?<![\w.])\d+(?:\.\d+)?e[-+]?\d+\b", " ", source)
+    for pattern, repl in ((r"(?m)^#+ [^\n]*$", " "),  # headings name things, they do not measure
+                          (r"(?<=[_^])\{[^{}]*\}", "{}"),  # indices and exponents in formulas
+                          (r"(?<=[_^])[\w-]", "")):
+        text = re.sub(pattern, repl, text)
+    text = prose(text, keep_math=True)
+    found = []
+    for match in re.finditer(
+        r"(?<![\w.\\])(?P<number>\d+(?:\.\d+)?)(?P<percent>\s*(?:\\%|%|％))?(?![\w.]*\d)", text
+    ):
+        number, places = match["number"], decimals(match["number"])
+        if places == 0 and len(number) < 2:
+            continue  # single digits: counts of things on the slide, indices, small factors
+        before, after = text[max(0, match.start() - 6):match.start()], text[match.end():match.end() + 4]
+        if re.search(r"(第|练习|表|图|Table|Eq)\s*$", before):
+            continue  # 第 05 讲, 练习 2, 表 3: names, not results
+        approximate = bool(APPROXIMATE.search(before + after))
+        step = 10.0 ** -places if places else max(1.0, 0.2 * float(number)) if approximate else 1.0
+        found.append(Stated(float(number), HALF * step, approximate, bool(match["percent"]), number,
+                            local=approximate and places == 0))
+    return powers + found
+
+
+def constants() -> dict[str, list[float]]:
+    table: dict[str, list[float]] = {}
+    for row in csv.DictReader(CONSTANTS.read_text(encoding="utf-8").splitlines()):
+        if not row["source"].strip():
+            raise ValueError(f"constant {row['number']} in {row['notebook']} of {CONSTANTS.name} needs a source")
+        table.setdefault(row["notebook"], []).append(float(row["number"]))
+    return table
+
+
+def number_problems(path: Path, nb, quoted_constants: dict[str, list[float]]) -> list[Problem]:
+    """Each stated number that is neither printed, set by the code, nor a quoted constant."""
+    compared, ignored, literals, checked = [], [], [], []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        numbers = numbers_in_text(text_outputs(cell))
+        (ignored if "nbval-ignore-output" in tags(cell) else compared).extend((index, v) for v in numbers)
+        code = re.sub(r"#.*", "", cell.source)
+        (checked if "check" in tags(cell) else literals).extend(numbers_in_text(code))
+    quoted = quoted_constants.get(path.stem[:2], []) + quoted_constants.get("*", [])
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or is_nav_cell(cell):
+            continue
+        for stated in stated_numbers(cell.source):
+            near = range(index - 8, index + 4)  # an approximate figure reads a nearby output
+            if any(stated.matches(v) for i, v in compared if not stated.local or i in near):
+                continue
+            if not stated.approximate and any(stated.matches(v) for v in literals):
+                continue
+            if any(stated.matches(v) for v in quoted):
+                continue
+            sources = sorted({i for i, v in ignored
+                              if stated.matches(v) and (not stated.local or i in near)})
+            if not sources:
+                found.append(Problem(path.name, index, "number", f"{stated.text} is not printed by "
+                                     f"the notebook, not set by its code and not in {CONSTANTS.name}"))
+            elif not any(stated.matches(v) for v in checked):
+                found.append(Problem(path.name, index, "number", f"{stated.text} is quoted from the "
+                                     f"nbval-ignore-output cell(s) {', '.join(f'c{i}' for i in sources)}"
+                                     " and no check asserts its range"))
+    return found
+
+
+def problems(path: Path, terms: list[Term] | None = None,
+             quoted_constants: dict[str, list[float]] | None = None) -> list[Problem]:
     nb = nbformat.read(path, as_version=4)
     terms = glossary() if terms is None else terms
-    return prose_problems(path, nb, terms) + slide_problems(path, nb)
+    quoted_constants = constants() if quoted_constants is None else quoted_constants
+    return prose_problems(path, nb, terms) + slide_problems(path, nb) + number_problems(
+        path, nb, quoted_constants)
 
 
 def main(argv: list[str]) -> int:
-    terms, total = glossary(), 0
+    terms, quoted, total = glossary(), constants(), 0
     for path in [Path(p) for p in argv] or course_notebooks():
-        found = problems(path, terms)
+        found = problems(path, terms, quoted)
         total += len(found)
         for problem in found:
             print(problem)

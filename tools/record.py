@@ -6,8 +6,6 @@ error are printed; exit 1); otherwise its file is replaced whole and ``make nav`
 Usage: ``python tools/record.py [NOTEBOOK ...]`` (default: every notebook).
 """
 
-from __future__ import annotations
-
 import os
 import re
 import sys

@@ -6,8 +6,6 @@ each execution must give the stored outputs and raise only where tagged
 accumulates gradients fails.  Usage: ``python tools/rerun_check.py [NB ...]``.
 """
 
-from __future__ import annotations
-
 import re
 import subprocess
 import sys

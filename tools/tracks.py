@@ -4,10 +4,8 @@ A section (a ``slide`` cell after the title, up to the next) is core 【核心�
 【选讲】 by the badge ending its heading; a ``##``/``###`` subslide heading may carry its own.
 Unmarked means extended, so a new notebook never lengthens the lecture by accident.  The
 badges and course.toml's clock give the README's lecture plan and the lecture notebook
-(extended cells ``skip``).  ``python tools/tracks.py`` prints the plan.
+(extended cells ``skip``).
 """
-
-from __future__ import annotations
 
 import copy
 import itertools
@@ -307,8 +305,3 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
     nbformat.validate(lecture)
     return lecture
 
-
-if __name__ == "__main__":
-    from course import ROOT
-
-    print(plan_markdown(plan(), ROOT))

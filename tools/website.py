@@ -6,8 +6,6 @@ glossary and the downloads; MathJax is the decks' copy, search Sphinx's Chinese 
 ``--release`` zips site, decks, PDFs, notebooks and library into build/release/.
 """
 
-from __future__ import annotations
-
 import os
 import shutil
 import subprocess
@@ -132,8 +130,7 @@ def release() -> Path:
     kit.mkdir(parents=True)
     for folder, target in [(OUT, "site"), (build_slides.BUILD_DIR, "slides"),
                            (ROOT / "build" / "pdf", "pdf")]:
-        shutil.copytree(folder, kit / target, ignore=shutil.ignore_patterns(".*", "manifest.json",
-                                                                            "screenshots"))
+        shutil.copytree(folder, kit / target, ignore=shutil.ignore_patterns(".*", "screenshots"))
     for folder in RELEASE_DIRS:
         shutil.copytree(ROOT / folder, kit / folder,
                         ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "site"))

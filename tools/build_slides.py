@@ -167,7 +167,7 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor(out_dir)
     # a deck is stale once its notebook or a file of the build is newer
-    build_files = [Path(__file__), Path(tracks.__file__), RISE_CSS, ROOT / "course.toml",
+    build_files = [*Path(__file__).parent.glob("*.py"), ROOT / "requirements.txt", RISE_CSS, ROOT / "course.toml",
                    SLIDES_SOURCE / "package-lock.json", *TEMPLATE_DIR.rglob("*")]
     slides_exporter = None
     decks = [out_dir / deck_name(p) for p in notebooks]

@@ -34,5 +34,5 @@ def plot_decision_boundary(probability, x, y, *, extent=2.6, ax=None):
         ax.scatter(*x[y == k].T, s=10, color=color, ec="k", lw=0.3, label=f"class {k}")
     ax.figure.colorbar(filled, ax=ax, label="P(class 1)")
     ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
-    ax.legend(loc="upper right", fontsize=11)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.5, 1.0), fontsize=11)  # right of the colour bar
     return ax

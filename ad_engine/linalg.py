@@ -16,6 +16,7 @@ solve, x = A⁻¹ b:   dx = A⁻¹ (db - dA x);   b̄ = A⁻ᵀ x̄,   Ā = -b̄
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy as np
@@ -165,6 +166,33 @@ def eigh(a, UPLO="L"):
     packed = PRIMITIVES["eigh"](a, UPLO)
     return packed[0], packed[1:]
 
+
+
+@implements(np.linalg.eigvalsh)
+def eigvalsh(a, UPLO="L"):
+    """The eigenvalues of eigh (ascending), with eigh's derivatives. numpy computes them with
+    another LAPACK routine (no eigenvectors), so they can differ from numpy's in the last bits."""
+    return eigh(a, UPLO)[0]
+
+
+@implements(np.linalg.matrix_power)
+def matrix_power(a, n):
+    """a to the integer power n (inv(a) ** -n for n < 0), by numpy's own sequence of
+    matrix products, so the value is numpy's bit for bit; n = 0 gives the identity."""
+    n = operator.index(n)
+    if n == 0:
+        return np.broadcast_to(np.eye(shape_of(a)[-1]), shape_of(a)).copy()
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    if n <= 3:
+        return a if n == 1 else a @ a if n == 2 else (a @ a) @ a
+    power = result = None
+    while n > 0:  # the bits of n from the lowest: a, a², a⁴, ... multiplied in where set
+        power = a if power is None else power @ power
+        n, bit = divmod(n, 2)
+        if bit:
+            result = power if result is None else result @ power
+    return result
 
 # -- solve -----------------------------------------------------------------------------
 

@@ -559,6 +559,72 @@ def angle(z, deg=False):
     return result * (180 / np.pi) if deg else result
 
 
+# -- sorting, picking, clipping, polynomials: gathers and primitives --------------------
+
+@implements(np.sort)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """The elements in increasing order: a gather by numpy's stable argsort of the values
+    (at a tie the derivative follows one of the equal elements, the first in ``a``)."""
+    _refuse_arguments("sort", order=order)
+    if axis is None:
+        a, axis = ravel(a), -1
+    ranks = np.argsort(value_of(a), axis=axis, kind="stable")
+    return _take_flat(a, np.take_along_axis(_positions(a), ranks, axis=axis))
+
+
+@implements(np.take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    _refuse_arguments("take", out=out)
+    return _take_flat(a, np.take(_positions(a), indices, axis=axis, mode=mode))
+
+
+@implements(np.take_along_axis)
+def take_along_axis(arr, indices, axis=-1):
+    return _take_flat(arr, np.take_along_axis(_positions(arr), indices, axis=axis))
+
+
+@implements(np.median)
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The mean of the one or two middle elements of the sorted values along ``axis``
+    (numpy's own rule); nan wherever a nan is among them, as numpy gives."""
+    _refuse_arguments("median", out=out)
+    values = value_of(a)
+    ordered = sort(a, axis=axis)
+    along = -1 if axis is None else axis
+    size = shape_of(ordered)[along]
+    result = np.mean(take(ordered, [(size - 1) // 2, size // 2], axis=along), axis=along)
+    if keepdims:
+        result = reshape(result, np.sum(values, axis=axis, keepdims=True).shape)
+    has_nan = np.isnan(np.sum(values, axis=axis, keepdims=keepdims))
+    return np.where(has_nan, np.nan, result) if np.any(has_nan) else result
+
+
+_NOT_GIVEN = object()
+
+
+@implements(np.clip)
+def clip(a, a_min=_NOT_GIVEN, a_max=_NOT_GIVEN, out=None, *, min=_NOT_GIVEN,  # noqa: A002
+         max=_NOT_GIVEN, **kwargs):  # noqa: A002  (numpy's names)
+    """min(max(a, lower), upper), as numpy computes it; either bound may be None (or traced)."""
+    _refuse_arguments("clip", out=out, **kwargs)
+    lower = min if a_min is _NOT_GIVEN else a_min
+    upper = max if a_max is _NOT_GIVEN else a_max
+    if lower is not None and lower is not _NOT_GIVEN:
+        a = np.maximum(a, lower)
+    if upper is not None and upper is not _NOT_GIVEN:
+        a = np.minimum(a, upper)
+    return a
+
+
+@implements(np.polyval)
+def polyval(p, x):
+    """Horner's rule, y = y * x + p[k] from the highest power down, as numpy evaluates it."""
+    y = np.zeros(shape_of(x))
+    for k in range(shape_of(p)[0]):
+        y = y * x + p[k]
+    return y
+
+
 implements(np.split)(_pieces(np.split))
 implements(np.array_split)(_pieces(np.array_split))
 implements(np.hsplit)(_pieces(np.hsplit))

@@ -366,6 +366,24 @@ add("column_stack", lambda a, b: np.column_stack([a, b]), (real, (3,)), (real, (
 add("concatenate-casting", lambda a, b: np.concatenate([a, b], casting="safe"), (real, (2,)),
     (real, (3,)), complex_step=True)
 
+# sorting and picking (gathers), clipping (maximum and minimum), Horner's rule
+add("sort", np.sort, (real, (2, 4)))
+add("sort-axis0", lambda x: np.sort(x, axis=0), (real, (3, 2)))
+add("sort-flat", lambda x: np.sort(x, axis=None), (real, (2, 3)))
+add("median-odd", np.median, (real, (5,)))
+add("median-even-axis-keepdims", lambda x: np.median(x, axis=1, keepdims=True), (real, (2, 4)))
+add("take", lambda x: np.take(x, [0, 2, 2]), (real, (2, 3)), complex_step=True)
+add("take-axis-wrap", lambda x: np.take(x, [1, -1, 4], axis=1, mode="wrap"), (real, (2, 3)),
+    complex_step=True)
+add("take_along_axis", lambda x: np.take_along_axis(x, np.array([[2, 0], [1, 1]]), axis=1),
+    (real, (2, 3)), complex_step=True)
+add("clip", lambda x: np.clip(x, -0.9, 0.9), (real, (6,)))
+add("clip-upper-keyword", lambda x: np.clip(x, max=0.25), (real, (5,)))
+add("clip-traced-bounds", lambda x, lo, hi: np.clip(x, lo, hi), (real, (5,)),
+    (lambda rng, shape: rng.uniform(-2.5, -1.8, shape), (5,)),
+    (lambda rng, shape: rng.uniform(0.2, 0.6, shape), ()))
+add("polyval", np.polyval, (real, (4,)), (real, (3,)), complex_step=True)
+
 add("einsum-trace", lambda a: np.einsum("ii->", a), (real, (3, 3)), complex_step=True)
 add("einsum-transpose", lambda a: np.einsum("ij->ji", a), (real, (2, 3)), complex_step=True)
 
@@ -410,6 +428,12 @@ LINALG = [
     ("svd-tall-vh", lambda a: np.linalg.svd(a)[2], ((real, (3, 2)),), False),
     ("svd-wide-u", lambda a: np.linalg.svd(a)[0], ((real, (2, 3)),), False),
     ("svd-wide-vh", lambda a: np.linalg.svd(a, full_matrices=False)[2], ((real, (2, 4)),), False),
+    ("eigvalsh", lambda a: np.linalg.eigvalsh(symmetric(a)), ((split_spectrum, (3, 3)),), False),
+    ("matrix_power-2", lambda a: np.linalg.matrix_power(a, 2), ((matrix, (3, 3)),), True),
+    ("matrix_power-3", lambda a: np.linalg.matrix_power(a, 3), ((matrix, (3, 3)),), True),
+    ("matrix_power-5", lambda a: np.linalg.matrix_power(a, 5), ((matrix, (3, 3)),), True),
+    ("matrix_power-negative-batch", lambda a: np.linalg.matrix_power(a, -2), ((matrix, (2, 3, 3)),),
+     True),
     ("cholesky", lambda a: np.linalg.cholesky(symmetric(a)), ((spd, (3, 3)),), False),
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
 ]

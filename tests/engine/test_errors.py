@@ -136,8 +136,8 @@ def test_ufunc_methods_other_than_call(kind):
 
 
 def test_numpy_function_without_a_handler():
-    with pytest.raises(TypeError, match="sort"):
-        np.sort(Variable(np.ones(2)))
+    with pytest.raises(TypeError, match="cumprod"):
+        np.cumprod(Variable(np.ones(2)))
 
 
 def test_constant_ufuncs_give_plain_values():
@@ -392,7 +392,7 @@ def test_unsupported_uses_raise_a_clear_error(f, error, message, mode):
             ad.jvp(f, (3.0,), (1.0,))
 
 
-@pytest.mark.parametrize("function, name", [(np.sort, "np.sort"), (np.linalg.qr, "np.linalg.qr"),
+@pytest.mark.parametrize("function, name", [(np.cumprod, "np.cumprod"), (np.linalg.qr, "np.linalg.qr"),
                                             (np.linalg.eig, "np.linalg.eig")])
 @pytest.mark.parametrize("make", [Variable, lambda x: Dual(x, np.ones_like(x))],
                          ids=["Variable", "Dual"])

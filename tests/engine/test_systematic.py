@@ -62,6 +62,7 @@ ANOTHER_PATH = {
     "inner-1d": "multiply and sum, numpy: BLAS dot (another kernel sums in another order)",
     "gradient-spacing-edge2": "a matrix applied with einsum, numpy: differences of slices",
     "gradient-coordinates": "a matrix applied with einsum, numpy: differences of slices",
+    "eigvalsh": "eigh's eigenvalues, numpy: LAPACK's eigenvalues-only routine",
 }
 
 

@@ -144,7 +144,7 @@ MEASUREMENT_COLORS = ("#d55e00", "#0072b2", "#009e73", "black", "#cc79a7", "#e69
 
 def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: str, ylabel: str,
                       logx: bool = False, connect: bool = False, floor: float | None = None,
-                      colors=None, ylim=None, ax=None, legend_beside: bool = False,
+                      colors=None, ylim=None, yticks=None, ax=None, legend_beside: bool = False,
                       figsize=(8.0, 4.5)):
     """Plot measured series as markers and model curves as black lines, on a log y axis.
 
@@ -157,8 +157,9 @@ def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: 
     ``floor``: values below it (an error of exactly 0, which a log axis cannot
     show) are drawn at ``floor`` and the label says so.  ``colors``: one per
     measured series (default ``MEASUREMENT_COLORS``).  ``logx`` makes the x
-    axis logarithmic too.  ``legend_beside``: the legend right of the axes
-    instead of on the data.  Returns the matplotlib Axes.
+    axis logarithmic too.  ``yticks``: the labelled values of the y axis (a flat figure
+    over many decades gets only two from matplotlib).  ``legend_beside``: the legend right
+    of the axes instead of on the data.  Returns the matplotlib Axes.
     """
     import matplotlib.pyplot as plt
 
@@ -184,6 +185,8 @@ def plot_measurements(x, measured: dict, theory: dict | None = None, *, xlabel: 
     ax.set_ylabel(ylabel)
     if ylim is not None:
         ax.set_ylim(*ylim)
+    if yticks is not None:
+        ax.set_yticks(yticks)
     entries = len(measured) + len(theory or {})
     columns = 2 if entries > 4 and not legend_beside else 1  # two columns only for short labels
     if legend_beside:

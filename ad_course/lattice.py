@@ -226,7 +226,6 @@ def plaquette_torus(beta, size, n_max=20):
     return numerator / denominator
 
 
-
 def charge_variance_exact(beta, size, n_max=60):
     """<Q^2> on a size x size torus: the wrapped plaquette angles phi are independent with
     weight exp(beta cos phi), apart from the constraint that their sum is 2 pi Q, which
@@ -237,6 +236,7 @@ def charge_variance_exact(beta, size, n_max=60):
     phi2 = math.pi**2 / 3 + 4 * sum((-1) ** n * bessel_i(n, beta) / (n * n * i0)
                                     for n in range(1, n_max + 1))
     return size * size * phi2 / (4 * math.pi**2)
+
 
 # -- statistics with autocorrelation ----------------------------------------------------
 

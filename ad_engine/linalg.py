@@ -167,7 +167,6 @@ def eigh(a, UPLO="L"):
     return packed[0], packed[1:]
 
 
-
 @implements(np.linalg.eigvalsh)
 def eigvalsh(a, UPLO="L"):
     """The eigenvalues of eigh (ascending), with eigh's derivatives. numpy computes them with
@@ -193,6 +192,7 @@ def matrix_power(a, n):
         if bit:
             result = power if result is None else result @ power
     return result
+
 
 # -- solve -----------------------------------------------------------------------------
 

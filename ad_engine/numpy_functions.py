@@ -599,19 +599,15 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return np.where(has_nan, np.nan, result) if np.any(has_nan) else result
 
 
-_NOT_GIVEN = object()
-
-
 @implements(np.clip)
-def clip(a, a_min=_NOT_GIVEN, a_max=_NOT_GIVEN, out=None, *, min=_NOT_GIVEN,  # noqa: A002
-         max=_NOT_GIVEN, **kwargs):  # noqa: A002  (numpy's names)
-    """min(max(a, lower), upper), as numpy computes it; either bound may be None (or traced)."""
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs):  # noqa: A002
+    """min(max(a, lower), upper), as numpy computes it; either bound may be None (or traced),
+    given by position or as numpy 2's min= and max= keywords."""
     _refuse_arguments("clip", out=out, **kwargs)
-    lower = min if a_min is _NOT_GIVEN else a_min
-    upper = max if a_max is _NOT_GIVEN else a_max
-    if lower is not None and lower is not _NOT_GIVEN:
+    lower, upper = (min if a_min is None else a_min), (max if a_max is None else a_max)
+    if lower is not None:
         a = np.maximum(a, lower)
-    if upper is not None and upper is not _NOT_GIVEN:
+    if upper is not None:
         a = np.minimum(a, upper)
     return a
 

@@ -56,7 +56,7 @@ class Dual(ArraySurface):
                 )
             parts.append(plain(checked))
         self.val, self.dval = parts
-        self.tag = by_hand_tag(BY_HAND_DUAL) if tag is None else tag
+        self.tag = by_hand_tag(BY_HAND_DUAL, *parts) if tag is None else tag
 
     # the value inside, under the name every Traced has (read by value_of and shape_of on
     # every operation: a getter in C, no Python frame)

@@ -82,7 +82,7 @@ class Variable(ArraySurface):
     __array_priority__ = 10
 
     def __init__(self, value, name=None, tag=None):
-        tag = by_hand_tag(BY_HAND_VARIABLE) if tag is None else tag
+        tag = by_hand_tag(BY_HAND_VARIABLE, value) if tag is None else tag
         self._record(_leaf_value(value), None, (), (), tag)
         self.name = name
 

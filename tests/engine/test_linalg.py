@@ -113,6 +113,12 @@ def test_eigh_degenerate_levels():
         _, tangent = ad.jvp(lambda a: np.linalg.eigh(a)[1], h, np.ones((3, 3)))
     assert any("degenerate" in str(w.message) for w in caught)
     assert np.isnan(tangent[:, :2]).all() and np.isfinite(tangent[:, 2]).all()
+    # ... and still finite tangents for the eigenvalues, the same as reverse mode's
+    level = lambda a: np.linalg.eigh(a)[0][0] + np.linalg.eigh(a)[0][1]  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert ad.jvp(level, h, np.ones((3, 3)))[1] == 2.0
+        assert ad.derivative(lambda x: np.sum(np.linalg.eigh(np.eye(2) * x)[0] ** 2), 1.0) == 4.0
 
 
 def test_eigh_refuses_what_it_does_not_support():

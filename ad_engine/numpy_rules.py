@@ -159,9 +159,11 @@ elementwise("minimum", np.minimum,
             lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b))
 elementwise("fmax", np.fmax, *PRIMITIVES["maximum"].partials)  # as maximum, nan aside
 elementwise("fmin", np.fmin, *PRIMITIVES["minimum"].partials)
-elementwise("arctan2", np.arctan2, lambda ans, y, x: x / (x * x + y * y),
-            lambda ans, y, x: -y / (x * x + y * y))
-elementwise("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans)
+# at the origin, where neither is differentiable, the partials divide 0 by 0: nan, as numpy
+elementwise("arctan2", np.arctan2, _real_domain(lambda ans, y, x: x / (x * x + y * y)),
+            _real_domain(lambda ans, y, x: -y / (x * x + y * y)))
+elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: a / ans),
+            _real_domain(lambda ans, a, b: b / ans))
 
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).

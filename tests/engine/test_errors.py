@@ -248,6 +248,22 @@ def test_at_the_edge_of_the_domain_the_derivative_is_inf_as_numpy(f, x0, value):
     assert x.grad == np.inf
 
 
+@pytest.mark.parametrize("f", [lambda x: np.hypot(x, 0.0), lambda x: np.arctan2(x, 0.0),
+                               lambda x: np.hypot(0.0, x), lambda x: np.arctan2(0.0, x)],
+                         ids=["hypot(x, 0)", "arctan2(x, 0)", "hypot(0, x)", "arctan2(0, x)"])
+def test_at_the_origin_hypot_and_arctan2_follow_numpy_not_python_floats(f):
+    """Their partials divide 0 by 0 at the origin (no derivative there): nan with numpy's
+    warning, as for an array; the value is numpy's. Python's ZeroDivisionError would come
+    from inside the rule, not from anything the user wrote."""
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        forward = f(Dual(0.0, 1.0))
+    assert forward.val == f(np.float64(0.0)) and np.isnan(forward.dval)
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        x = Variable(0.0)
+        f(x).backward()
+    assert np.isnan(x.grad)
+
+
 def test_division_by_zero_follows_python_floats_for_scalars_and_numpy_for_arrays():
     with pytest.raises(ZeroDivisionError, match="division by zero"):
         Dual(1.0, 1.0) / 0.0

@@ -138,6 +138,26 @@ class ArraySurface(Traced):
     def __getitem__(self, index):
         return bind(PRIMITIVES["getitem"], self, index)
 
+    def __setitem__(self, index, value):
+        raise TypeError(
+            f"x[...] = value on a {type(self).__name__}: a traced array cannot be changed in "
+            f"place (the operations recorded so far used its old values); build the new array "
+            f"instead: np.where(mask, value, x), np.concatenate([x[:i], value, x[i + 1:]]) or "
+            f"x + value * np.eye(n)[i] - x[i] * np.eye(n)[i]")
+
+    def __round__(self, ndigits=None):
+        """round(x): piecewise constant, so a plain number (its derivative is zero wherever
+        it exists), as np.round and np.floor give on Duals and Variables."""
+        return round(value_of(self), ndigits)
+
+    def copy(self):
+        """np.copy(self)."""
+        return np.copy(self)
+
+    def clip(self, min=None, max=None):  # noqa: A002  (numpy's names)
+        """np.clip(self, min, max)."""
+        return np.clip(self, min, max)
+
     def sum(self, axis=None, keepdims=False):
         """Sum of the elements over ``axis`` (all of them by default)."""
         return bind(PRIMITIVES["sum"], self, axis, keepdims)

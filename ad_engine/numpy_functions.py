@@ -118,6 +118,12 @@ def ravel(a, order="C"):
     return np.reshape(a, (-1,))
 
 
+@implements(np.copy)
+def copy(a, order="K", subok=False):
+    """A new node with a's value (np.copy(x), x.copy()): the derivative passes unchanged."""
+    return PRIMITIVES["positive"](a)
+
+
 @implements(np.squeeze)
 def squeeze(a, axis=None):
     return np.reshape(a, _shape_after(np.squeeze, shape_of(a), axis))

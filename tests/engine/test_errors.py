@@ -433,3 +433,16 @@ def test_power_of_a_traced_zero_base():
     """The base's partial y x**(y-1) at x = 0."""
     assert ad.grad(lambda x: x**2.0)(0.0) == 0.0
     assert ad.derivative(lambda x: x**3.0, 0.0) == 0.0
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_assigning_into_a_traced_array_names_the_way_out(kind):
+    x = kind(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"cannot be changed in place.*np\.where"):
+        x[0] = 3.0
+
+
+def test_builtin_round_of_a_traced_value_is_a_constant():
+    """round(x) is piecewise constant, as np.round and np.floor: derivative 0 where it exists."""
+    assert ad.derivative(lambda x: x * round(x), 1.2) == 1.0
+    assert ad.grad(lambda x: x * round(x, 1))(1.26) == pytest.approx(1.3)

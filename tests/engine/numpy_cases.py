@@ -220,7 +220,8 @@ for shape, kwargs in [((4,), {}), ((2, 3), {}), ((2, 3), {"axis": 0}), ((2, 3), 
         (real, shape), complex_step=True)
 
 NORMS = [("vector", (4,), {}), ("vector-ord1", (4,), {"ord": 1}),
-         ("vector-ord2", (4,), {"ord": 2}), ("frobenius", (2, 3), {}),
+         ("vector-ord2", (4,), {"ord": 2}), ("vector-ord0", (4,), {"ord": 0}),
+         ("frobenius", (2, 3), {}),
          ("rows", (2, 3), {"axis": 1}), ("columns-keepdims", (2, 3), {"axis": 0, "keepdims": True})]
 NORMS += [("nuclear", (3, 2), {"ord": "nuc"}), ("matrix-ord2", (2, 3), {"ord": 2}),
           ("matrix-ord-2", (3, 3), {"ord": -2}), ("matrix-ord1", (2, 3), {"ord": 1}),

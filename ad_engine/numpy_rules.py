@@ -335,9 +335,17 @@ def _transpose_transpose(adjoint, ans, x, axes):
     return np.transpose(adjoint, tuple(np.argsort([a % np.ndim(x) for a in axes])))
 
 
-deflinear("getitem", operator.getitem,
+def _getitem(x, index):
+    """x[index] as numpy indexes: a 0-d array kept as a Python number (a Variable's value)
+    is indexed as the array it stands for (x[None], x[()], x[...])."""
+    if isinstance(x, (float, complex)):
+        return plain(np.asarray(x)[index])
+    return x[index]
+
+
+deflinear("getitem", _getitem,
           lambda adjoint, ans, x, index: PRIMITIVES["untake"](adjoint, index, shape_of(x)))
-deflinear("untake", _untake, lambda adjoint, ans, values, index, shape: plain(adjoint[index]))
+deflinear("untake", _untake, lambda adjoint, ans, values, index, shape: _getitem(adjoint, index))
 # np.add.reduce is what np.sum calls, without np.sum's Python layer
 deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
           _sum_transpose)

@@ -192,3 +192,15 @@ def test_hvp_with_a_hand_built_traced_point_or_direction(by_hand):
     s = by_hand(0.3)  # H v = 6 x * v = (6 * 0.7 s, 6 s): d(sum)/ds = 10.2
     h = ad.hvp(lambda x: np.sum(x**3), np.array([0.7, 1.0]), np.stack([s, s]))
     np.testing.assert_allclose(outer_derivative(np.sum(h), s), 10.2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("index", [None, (), Ellipsis, (None, None)], ids=repr)
+def test_indexing_a_0d_array_in_every_nesting(index):
+    """x[None], x[()], x[...] of a 0-d array, whose value the engine keeps as a number:
+    indexed as numpy indexes the array, first and second derivatives of sum(x[index]**3)."""
+    f = lambda x: np.sum(x[index] ** 3)  # noqa: E731
+    x = np.array(0.7)
+    assert ad.grad(f)(x) == pytest.approx(3 * 0.49) and ad.derivative(f, x) == pytest.approx(1.47)
+    for second in (ad.grad(ad.grad(f))(x), ad.derivative(ad.grad(f), x),
+                   ad.grad(lambda y: ad.derivative(f, y))(x)):
+        assert second == pytest.approx(6 * 0.7)

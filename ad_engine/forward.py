@@ -18,6 +18,7 @@ from ad_engine.rules import (
     Traced,
     by_hand_tag,
     call_tagged,
+    is_complex,
     new_tag,
     plain,
     shape_of,
@@ -219,10 +220,15 @@ def forward_gradient(f, x):
 
     Pass i evaluates f on duals with tangent e_i (the i-th unit vector) and
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
-    backward sweep in reverse mode).
+    backward sweep in reverse mode). For a complex x, two passes per input give
+    the gradient in reverse mode's convention (reverse.py), Re df(e_i) - i Re df(i e_i).
     """
-    x = x if isinstance(x, Traced) else np.asarray(x, dtype=float)  # traced: when differentiated
+    x = x if isinstance(x, Traced) else _numeric_array(x)  # traced: when differentiated
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
-    parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
+    if is_complex(x):
+        parts = [np.real(jvp(f, x, unit + 0j)[1]) - 1j * np.real(jvp(f, x, 1j * unit)[1])
+                 for unit in np.eye(np.size(x))]
+    else:
+        parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
     return np.stack(parts) if parts else np.zeros(0)

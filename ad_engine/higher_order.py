@@ -40,8 +40,11 @@ def hvp(f, x, v):
 
 
 def as_point(x):
-    """x as a float array of its own, or as it is if traced (hvp, hessian differentiated)."""
-    return x if isinstance(x, Traced) else np.array(x, dtype=float)
+    """x as a float array of its own (a complex one stays complex), or as it is if traced
+    (hvp, hessian differentiated)."""
+    if isinstance(x, Traced):
+        return x
+    return np.array(x, dtype=complex if np.iscomplexobj(x) else float)
 
 
 def hessian(f, x):

@@ -77,6 +77,16 @@ class Dual(ArraySurface):
                 tangent = term if tangent is None else add_terms(tangent, term, ans, values, args)
         return make_dual(ans, plain(tangent), tag)
 
+    def backward(self, seed=None):
+        """Refused: a backward sweep starts from a Variable (reverse mode); this is a Dual."""
+        raise TypeError(
+            f"backward() was called on a Dual ({self!r}): a result that involves a Dual is a "
+            f"Dual, and reverse mode's sweep starts from a Variable. A Dual and a Variable "
+            f"both made by hand nest as forward over reverse (the Dual's parts are Variables: "
+            f"call .val.backward() or .dval.backward()); for a Variable's gradient inside a "
+            f"Dual's function use ad.grad (or ad.jvp outside it), which order the two "
+            f"derivatives themselves")
+
     def __repr__(self):
         tangent = self.dval
         sign = "+"

@@ -446,3 +446,13 @@ def test_builtin_round_of_a_traced_value_is_a_constant():
     """round(x) is piecewise constant, as np.round and np.floor: derivative 0 where it exists."""
     assert ad.derivative(lambda x: x * round(x), 1.2) == 1.0
     assert ad.grad(lambda x: x * round(x, 1))(1.26) == pytest.approx(1.3)
+
+
+def test_backward_of_a_dual_names_the_way_out():
+    """A Dual made by hand times a Variable made by hand is a Dual of Variables (forward over
+    reverse, as hvp builds it): backward() on it says so instead of an AttributeError."""
+    x, y = Dual(2.0, 1.0), Variable(1.0)
+    with pytest.raises(TypeError, match=r"called on a Dual.*\.dval\.backward\(\).*ad\.grad"):
+        (x * y).backward()
+    (x * y).dval.backward()
+    assert y.grad == 1.0

@@ -34,6 +34,25 @@ def as_operand(x):
     return None
 
 
+def numeric_output(result, f):
+    """``result``, what the user's function ``f`` returned to a derivative call, checked to be
+    a number, a numeric array or a traced value. Anything else (None, a tuple of results, a
+    dict) would otherwise count as a constant and get a derivative of zero: refused."""
+    if isinstance(result, Traced) or as_operand(result) is not None:
+        return result
+    name = getattr(f, "__name__", type(f).__name__)
+    raise TypeError(
+        f"{name} returned {type(result).__name__} {_shortened(result)}, which has no "
+        f"derivative: the function being differentiated must return a number or a numeric "
+        f"array; for several results, stack them (np.stack([a, b])) or differentiate each "
+        f"in its own call")
+
+
+def _shortened(x):
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def format_part(part):
     """A float, an array or a nested dual as printed inside a Dual or Variable."""
     if isinstance(part, Traced):

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
+from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
 from ad_engine.rules import (
     BY_HAND_DUAL,
     Traced,
@@ -132,8 +132,9 @@ def make_dual(val, dval, tag):
 
 def call_perturbed(f, *duals):
     """``f(*duals)`` for duals made with a fresh tag (``new_tag()``): while f runs,
-    duals built by hand inside f get a newer tag than those."""
-    return call_tagged(f, max(d.tag for d in duals), *duals)
+    duals built by hand inside f get a newer tag than those. What f returns must be a
+    number or an array (see dispatch.numeric_output)."""
+    return numeric_output(call_tagged(f, max(d.tag for d in duals), *duals), f)
 
 
 def tangent_part(result, tag, like):

@@ -456,3 +456,30 @@ def test_backward_of_a_dual_names_the_way_out():
         (x * y).backward()
     (x * y).dval.backward()
     assert y.grad == 1.0
+
+
+ENTRY_POINTS = {
+    "derivative": lambda f: ad.derivative(f, 2.0),
+    "jvp": lambda f: ad.jvp(f, (2.0,), (1.0,)),
+    "grad": lambda f: ad.grad(f)(2.0),
+    "value_and_derivatives": lambda f: ad.value_and_derivatives(f, 2.0),
+    "hvp": lambda f: ad.hvp(lambda x: f(x[0]), np.array([2.0]), np.array([1.0])),
+    "hessian": lambda f: ad.hessian(lambda x: f(x[0]), np.array([2.0])),
+    "forward_gradient": lambda f: ad.forward_gradient(lambda x: f(x[0]), np.array([2.0])),
+}
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize("returned", [lambda x: (x**2, x**3), lambda x: {"square": x**2},
+                                      lambda x: None], ids=["tuple", "dict", "None"])
+def test_a_result_that_is_not_a_number_or_an_array_is_refused(entry, returned):
+    """Not counted as a constant with derivative zero (hvp of a 1-tuple gave [0.], a dict's
+    derivative 0.0, value_and_derivatives of a tuple 0.0 and 0.0): refused, naming f."""
+    def returns_the_wrong_thing(x):
+        return returned(x)
+
+    with pytest.raises(TypeError, match=r"returned (tuple|dict|NoneType) .* must return a "
+                                         r"number or a numeric array"):
+        ENTRY_POINTS[entry](returns_the_wrong_thing)
+    with pytest.raises(TypeError, match=r"^returns_the_wrong_thing returned"):
+        ad.grad(returns_the_wrong_thing)(2.0)

@@ -133,9 +133,19 @@ def _cofactors(ans, a):
 defprimitive("det", lambda a: plain(np.linalg.det(a)), numpy=np.linalg.det,
              jvps=[lambda t, ans, a: np.sum(_cofactors(ans, a) * t, axis=(-2, -1))],
              vjps=[lambda g, ans, a: _with_matrix_axes(g) * _cofactors(ans, a)])
+def _log_det_gradient(ans, a):
+    """d log|det A| / dA = A^-T, which has no finite value at a singular A (log|det A| = -inf)."""
+    if np.any(np.isneginf(value_of(ans))):
+        raise np.linalg.LinAlgError(
+            "np.linalg.slogdet: log|det A| is -inf at a singular matrix, and its derivative "
+            "A^-T does not exist there; differentiate np.linalg.det (its derivative, the "
+            "cofactor matrix, exists at a singular matrix) or move away from the singular point")
+    return _inverse_transposed(a)
+
+
 defprimitive("logabsdet", real_only(lambda a: plain(np.linalg.slogdet(a)[1]), "np.linalg.slogdet"),
-             jvps=[lambda t, ans, a: np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
-             vjps=[lambda g, ans, a: _with_matrix_axes(g) * _inverse_transposed(a)])
+             jvps=[lambda t, ans, a: np.sum(_log_det_gradient(ans, a) * t, axis=(-2, -1))],
+             vjps=[lambda g, ans, a: _with_matrix_axes(g) * _log_det_gradient(ans, a)])
 
 
 # -- the thin SVD A = U diag(s) V^T, as numpy computes it -------------------------------

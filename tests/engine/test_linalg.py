@@ -231,3 +231,11 @@ def test_det_at_a_singular_matrix_has_the_cofactors_as_derivative(a):
                   lambda: ad.grad(lambda t: ad.derivative(f, t))(0.0),
                   lambda: ad.derivative(lambda s: ad.derivative(f, s), 0.0)):
         np.testing.assert_allclose(route(), second, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_slogdet_at_a_singular_matrix_is_refused_with_the_way_out(mode):
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    logabsdet = lambda m: np.linalg.slogdet(m)[1]  # noqa: E731
+    with pytest.raises(np.linalg.LinAlgError, match=r"slogdet.*singular.*np\.linalg\.det"):
+        ad.grad(logabsdet)(a) if mode == "reverse" else ad.jvp(logabsdet, a, np.eye(2))

@@ -61,6 +61,13 @@ def _tie_half(a, b):
     return 0.5 * (value_of(a) == value_of(b))
 
 
+def _picked_over_nan(a, b, beats):
+    # 1 where fmax/fmin (``beats``: np.greater/np.less) takes a: a beats b, or b is nan and a
+    # is not; 1/2 at a tie, as maximum
+    a, b = value_of(a), value_of(b)
+    return (beats(a, b) | (np.isnan(b) & ~np.isnan(a))) + _tie_half(a, b)
+
+
 def _real_domain(partial):
     # Wraps the partial of a function with a limited real domain (log, sqrt, ...)
     # so that the derivative follows numpy as the value does: at the edge of the
@@ -157,8 +164,13 @@ elementwise("maximum", np.maximum,
 elementwise("minimum", np.minimum,
             lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b),
             lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b))
-elementwise("fmax", np.fmax, *PRIMITIVES["maximum"].partials)  # as maximum, nan aside
-elementwise("fmin", np.fmin, *PRIMITIVES["minimum"].partials)
+# fmax and fmin pick as maximum and minimum, except that they skip a nan: fmax(x, nan) = x
+elementwise("fmax", np.fmax,
+            lambda ans, a, b: _picked_over_nan(a, b, np.greater),
+            lambda ans, a, b: _picked_over_nan(b, a, np.greater))
+elementwise("fmin", np.fmin,
+            lambda ans, a, b: _picked_over_nan(a, b, np.less),
+            lambda ans, a, b: _picked_over_nan(b, a, np.less))
 # at the origin, where neither is differentiable, the partials divide 0 by 0: nan, as numpy
 elementwise("arctan2", np.arctan2, _real_domain(lambda ans, y, x: x / (x * x + y * y)),
             _real_domain(lambda ans, y, x: -y / (x * x + y * y)))

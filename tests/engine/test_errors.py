@@ -483,3 +483,15 @@ def test_a_result_that_is_not_a_number_or_an_array_is_refused(entry, returned):
         ENTRY_POINTS[entry](returns_the_wrong_thing)
     with pytest.raises(TypeError, match=r"^returns_the_wrong_thing returned"):
         ad.grad(returns_the_wrong_thing)(2.0)
+
+
+@pytest.mark.parametrize("f", [lambda x: np.fmax(x, np.nan), lambda x: np.fmax(np.nan, x),
+                               lambda x: np.fmin(x, np.nan), lambda x: np.fmin(np.nan, x)],
+                         ids=["fmax(x, nan)", "fmax(nan, x)", "fmin(x, nan)", "fmin(nan, x)"])
+def test_fmax_and_fmin_skip_a_nan_in_the_derivative_as_in_the_value(f):
+    """fmax(x, nan) = x, so its derivative is 1 (it was 0: maximum's partials, x > nan being
+    False), in both modes, elementwise on arrays too."""
+    g = lambda x: f(x) * x  # noqa: E731  (x**2 where the nan is skipped)
+    assert ad.derivative(g, -1.3) == ad.grad(g)(-1.3) == pytest.approx(-2.6)
+    x = np.array([-1.3, 0.4])
+    np.testing.assert_allclose(ad.grad(lambda x: np.sum(g(x)))(x), 2 * x)

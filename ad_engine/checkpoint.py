@@ -44,7 +44,8 @@ def checkpoint(segment, *inputs):
     outputs = [result] if single else list(result)
     shapes = [np.shape(plain(o)) for o in outputs]
     sizes = [int(np.prod(s)) for s in shapes]
-    packed = np.concatenate([np.ravel(np.asarray(o, dtype=float)) for o in outputs])
+    flat = [np.ravel(np.asarray(o)) for o in outputs]
+    packed = np.concatenate(flat).astype(np.result_type(float, *flat))  # complex stays complex
     recompute = _Recompute(segment, shapes, sizes)
     primitive = Primitive(
         f"checkpoint({getattr(segment, '__name__', 'segment')})",
@@ -117,9 +118,9 @@ class _Recompute:
 
 
 def _differentiable(x):
-    """Floats and float arrays become leaves of the recomputed graph; ints (counts such
-    as a number of steps), booleans and everything else stay constants."""
+    """Floats and float or complex arrays become leaves of the recomputed graph; ints (counts
+    such as a number of steps), booleans and everything else stay constants."""
     if isinstance(x, (bool, int, np.bool_, np.integer)):
         return False
     operand = as_operand(x)
-    return operand is not None and not isinstance(operand, (complex, Traced))
+    return operand is not None and not isinstance(operand, Traced)

@@ -34,6 +34,25 @@ def as_operand(x):
     return None
 
 
+def numeric_output(result, f):
+    """``result``, what the user's function ``f`` returned to a derivative call, checked to be
+    a number, a numeric array or a traced value. Anything else (None, a tuple of results, a
+    dict) would otherwise count as a constant and get a derivative of zero: refused."""
+    if isinstance(result, Traced) or as_operand(result) is not None:
+        return result
+    name = getattr(f, "__name__", type(f).__name__)
+    raise TypeError(
+        f"{name} returned {type(result).__name__} {_shortened(result)}, which has no "
+        f"derivative: the function being differentiated must return a number or a numeric "
+        f"array; for several results, stack them (np.stack([a, b])) or differentiate each "
+        f"in its own call")
+
+
+def _shortened(x):
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def format_part(part):
     """A float, an array or a nested dual as printed inside a Dual or Variable."""
     if isinstance(part, Traced):
@@ -137,6 +156,26 @@ class ArraySurface(Traced):
 
     def __getitem__(self, index):
         return bind(PRIMITIVES["getitem"], self, index)
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            f"x[...] = value on a {type(self).__name__}: a traced array cannot be changed in "
+            f"place (the operations recorded so far used its old values); build the new array "
+            f"instead: np.where(mask, value, x), np.concatenate([x[:i], value, x[i + 1:]]) or "
+            f"x + value * np.eye(n)[i] - x[i] * np.eye(n)[i]")
+
+    def __round__(self, ndigits=None):
+        """round(x): piecewise constant, so a plain number (its derivative is zero wherever
+        it exists), as np.round and np.floor give on Duals and Variables."""
+        return round(value_of(self), ndigits)
+
+    def copy(self):
+        """np.copy(self)."""
+        return np.copy(self)
+
+    def clip(self, min=None, max=None):  # noqa: A002  (numpy's names)
+        """np.clip(self, min, max)."""
+        return np.clip(self, min, max)
 
     def sum(self, axis=None, keepdims=False):
         """Sum of the elements over ``axis`` (all of them by default)."""

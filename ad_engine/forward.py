@@ -12,12 +12,13 @@ import operator
 
 import numpy as np
 
-from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
+from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
 from ad_engine.rules import (
     BY_HAND_DUAL,
     Traced,
     by_hand_tag,
     call_tagged,
+    is_complex,
     new_tag,
     plain,
     shape_of,
@@ -56,7 +57,7 @@ class Dual(ArraySurface):
                 )
             parts.append(plain(checked))
         self.val, self.dval = parts
-        self.tag = by_hand_tag(BY_HAND_DUAL) if tag is None else tag
+        self.tag = by_hand_tag(BY_HAND_DUAL, *parts) if tag is None else tag
 
     # the value inside, under the name every Traced has (read by value_of and shape_of on
     # every operation: a getter in C, no Python frame)
@@ -75,6 +76,16 @@ class Dual(ArraySurface):
                 term = jvp(a.dval, ans, *values)
                 tangent = term if tangent is None else add_terms(tangent, term, ans, values, args)
         return make_dual(ans, plain(tangent), tag)
+
+    def backward(self, seed=None):
+        """Refused: a backward sweep starts from a Variable (reverse mode); this is a Dual."""
+        raise TypeError(
+            f"backward() was called on a Dual ({self!r}): a result that involves a Dual is a "
+            f"Dual, and reverse mode's sweep starts from a Variable. A Dual and a Variable "
+            f"both made by hand nest as forward over reverse (the Dual's parts are Variables: "
+            f"call .val.backward() or .dval.backward()); for a Variable's gradient inside a "
+            f"Dual's function use ad.grad (or ad.jvp outside it), which order the two "
+            f"derivatives themselves")
 
     def __repr__(self):
         tangent = self.dval
@@ -121,8 +132,9 @@ def make_dual(val, dval, tag):
 
 def call_perturbed(f, *duals):
     """``f(*duals)`` for duals made with a fresh tag (``new_tag()``): while f runs,
-    duals built by hand inside f get a newer tag than those."""
-    return call_tagged(f, max(d.tag for d in duals), *duals)
+    duals built by hand inside f get a newer tag than those. What f returns must be a
+    number or an array (see dispatch.numeric_output)."""
+    return numeric_output(call_tagged(f, max(d.tag for d in duals), *duals), f)
 
 
 def tangent_part(result, tag, like):
@@ -219,10 +231,15 @@ def forward_gradient(f, x):
 
     Pass i evaluates f on duals with tangent e_i (the i-th unit vector) and
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
-    backward sweep in reverse mode).
+    backward sweep in reverse mode). For a complex x, two passes per input give
+    the gradient in reverse mode's convention (reverse.py), Re df(e_i) - i Re df(i e_i).
     """
-    x = x if isinstance(x, Traced) else np.asarray(x, dtype=float)  # traced: when differentiated
+    x = x if isinstance(x, Traced) else _numeric_array(x)  # traced: when differentiated
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
-    parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
+    if is_complex(x):
+        parts = [np.real(jvp(f, x, unit + 0j)[1]) - 1j * np.real(jvp(f, x, 1j * unit)[1])
+                 for unit in np.eye(np.size(x))]
+    else:
+        parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
     return np.stack(parts) if parts else np.zeros(0)

@@ -25,7 +25,9 @@ def hvp(f, x, v):
     if len(shape) != 1 or shape != shape_of(v):
         raise ValueError(f"x and v must be 1-D arrays of one shape, got {shape} and "
                          f"{shape_of(v)}")
-    point = Variable(x)
+    # the graph of x and the perturbation along v, both newer than every traced value that
+    # x, v or f hold (a Variable made by hand would share a graph with the caller's)
+    point = Variable(x, tag=new_tag())
     tag = new_tag()
     result = call_perturbed(f, Dual(point, v, tag))
     directional = tangent_part(result, tag, 0.0)
@@ -38,8 +40,11 @@ def hvp(f, x, v):
 
 
 def as_point(x):
-    """x as a float array of its own, or as it is if traced (hvp, hessian differentiated)."""
-    return x if isinstance(x, Traced) else np.array(x, dtype=float)
+    """x as a float array of its own (a complex one stays complex), or as it is if traced
+    (hvp, hessian differentiated)."""
+    if isinstance(x, Traced):
+        return x
+    return np.array(x, dtype=complex if np.iscomplexobj(x) else float)
 
 
 def hessian(f, x):

@@ -108,13 +108,10 @@ def _eigh_jvp(tangent, ans, a, uplo):
 
 
 def _stack(dw, dv):
-    """[dw; dV] as one (n + 1, n) array, written with operations that also act on
-    Duals and Variables (a nested derivative): a padded sum, no concatenate."""
-    n = shape_of(dv)[1]
-    first_row = np.zeros((n + 1, 1))
-    first_row[0, 0] = 1.0
-    below = np.eye(n + 1, n, k=-1)  # (n + 1, n): row m + 1 of ``below @ dv`` is row m of dv
-    return first_row * dw[None, :] + below @ dv
+    """[dw; dV] as one (n + 1, n) array. Each part is put in its place (np.concatenate, which
+    also acts on Duals and Variables: a nested derivative), never multiplied by a zero: at a
+    degeneracy dV holds nan, and 0 * nan in a padded product would make dw nan too."""
+    return np.concatenate([dw[None, :], dv], axis=0)
 
 
 def _eigh_vjp(adjoint, ans, a, uplo):

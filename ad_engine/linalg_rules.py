@@ -15,7 +15,7 @@ import string
 import numpy as np
 
 from ad_engine.numpy_rules import swap_last_axes
-from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain
+from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain, shape_of, value_of
 
 
 def real_only(function, name):
@@ -115,13 +115,37 @@ defprimitive("inv", np.linalg.inv, numpy=np.linalg.inv,
              jvps=[lambda t, ans, a: -(ans @ full_tangent(t, a) @ ans)],
              vjps=[lambda g, ans, a: -(swap_last_axes(ans) @ g @ swap_last_axes(ans))])
 
-# d det A = det A tr(A^-1 dA);  d log|det A| = tr(A^-1 dA)
+def _cofactors(ans, a):
+    """The cofactor matrix C of each matrix a (ans = det a): d det A = sum(C * dA).
+    C = det A · A^-T where every A is invertible; at a singular matrix, where A^-1 does not
+    exist but the derivative does, C_ij = (-1)^(i+j) det(A without row i and column j)."""
+    if np.all(value_of(ans) != 0):
+        return _with_matrix_axes(ans) * _inverse_transposed(a)
+    n = shape_of(a)[-1]
+    if n == 1:
+        return np.ones(shape_of(a))
+    others = [[k for k in range(n) if k != i] for i in range(n)]
+    return np.stack([np.stack([(-1) ** (i + j) * np.linalg.det(a[..., others[i], :][..., others[j]])
+                               for j in range(n)], axis=-1) for i in range(n)], axis=-2)
+
+
+# d det A = sum(C * dA) = det A tr(A^-1 dA);  d log|det A| = tr(A^-1 dA)
 defprimitive("det", lambda a: plain(np.linalg.det(a)), numpy=np.linalg.det,
-             jvps=[lambda t, ans, a: ans * np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
-             vjps=[lambda g, ans, a: _with_matrix_axes(g * ans) * _inverse_transposed(a)])
+             jvps=[lambda t, ans, a: np.sum(_cofactors(ans, a) * t, axis=(-2, -1))],
+             vjps=[lambda g, ans, a: _with_matrix_axes(g) * _cofactors(ans, a)])
+def _log_det_gradient(ans, a):
+    """d log|det A| / dA = A^-T, which has no finite value at a singular A (log|det A| = -inf)."""
+    if np.any(np.isneginf(value_of(ans))):
+        raise np.linalg.LinAlgError(
+            "np.linalg.slogdet: log|det A| is -inf at a singular matrix, and its derivative "
+            "A^-T does not exist there; differentiate np.linalg.det (its derivative, the "
+            "cofactor matrix, exists at a singular matrix) or move away from the singular point")
+    return _inverse_transposed(a)
+
+
 defprimitive("logabsdet", real_only(lambda a: plain(np.linalg.slogdet(a)[1]), "np.linalg.slogdet"),
-             jvps=[lambda t, ans, a: np.sum(_inverse_transposed(a) * t, axis=(-2, -1))],
-             vjps=[lambda g, ans, a: _with_matrix_axes(g) * _inverse_transposed(a)])
+             jvps=[lambda t, ans, a: np.sum(_log_det_gradient(ans, a) * t, axis=(-2, -1))],
+             vjps=[lambda g, ans, a: _with_matrix_axes(g) * _log_det_gradient(ans, a)])
 
 
 # -- the thin SVD A = U diag(s) V^T, as numpy computes it -------------------------------

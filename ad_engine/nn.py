@@ -11,7 +11,16 @@ import numpy as np
 
 from ad_engine.numpy_rules import tanh
 from ad_engine.reverse import Variable
-from ad_engine.rules import PRIMITIVES, bind, defprimitive, full_tangent, plain, shape_of, value_of
+from ad_engine.rules import (
+    PRIMITIVES,
+    Traced,
+    bind,
+    defprimitive,
+    full_tangent,
+    plain,
+    shape_of,
+    value_of,
+)
 
 # -- affine: x @ W + b as one node (PyTorch's ``linear``) -------------------------------
 
@@ -88,7 +97,9 @@ def cross_entropy_vjp(adjoint, ans, logits, labels):
     """dL/dz times the adjoint: (softmax(z) - onehot(y)) * adjoint / N, with the softmax
     that the forward pass saved on its output ``ans`` (a Loss)."""
     saved = getattr(ans, "softmax", None)
-    gradient = softmax(logits) if saved is None else saved.copy()
+    if saved is None or isinstance(adjoint, Traced):  # a derivative of this derivative:
+        return _cross_entropy_partial(logits, labels) * adjoint  # operations that trace
+    gradient = saved.copy()
     gradient[np.arange(len(labels)), labels] -= 1.0
     gradient *= adjoint / len(labels)
     return gradient

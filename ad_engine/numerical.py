@@ -49,24 +49,33 @@ def numerical_gradient(f, x, h=None, method="central"):
     (N + 1 calls of ``f``) or ``(f(x + h e_i) - f(x - h e_i)) / (2 h)`` for
     ``method="central"`` (2 N calls). ``h`` defaults to the step that balances
     truncation and round-off: sqrt(eps) for forward, eps**(1/3) for central,
-    scaled by max(1, |x_i|).
+    scaled by max(1, |x_i|). A complex-valued f keeps its complex differences.
+
+    For a complex x = a + ib the gradient follows the library's convention (JAX's, see
+    reverse.py): ∂Re f/∂a - i ∂Re f/∂b, differences along the real and the imaginary
+    directions (f'(x) for a holomorphic f).
     """
     if method not in ("forward", "central"):
         raise ValueError(f"method must be 'forward' or 'central', got {method!r}")
+    if np.iscomplexobj(x):
+        x = np.asarray(x)
+        along_real = numerical_gradient(lambda a: np.real(f(a + 1j * x.imag)), x.real, h, method)
+        along_imag = numerical_gradient(lambda b: np.real(f(x.real + 1j * b)), x.imag, h, method)
+        return along_real - 1j * along_imag
     x = np.array(x, dtype=float)
     if h is None:
         h = np.finfo(float).eps ** (0.5 if method == "forward" else 1 / 3)
     steps = h * np.maximum(1.0, np.abs(x))
-    gradient = np.empty_like(x)
+    differences = []
     f0 = f(x) if method == "forward" else None
     for i in np.ndindex(x.shape):
         step = np.zeros_like(x)
         step[i] = steps[i]
         if method == "forward":
-            gradient[i] = (f(x + step) - f0) / steps[i]
+            differences.append((f(x + step) - f0) / steps[i])
         else:
-            gradient[i] = (f(x + step) - f(x - step)) / (2 * steps[i])
-    return gradient
+            differences.append((f(x + step) - f(x - step)) / (2 * steps[i]))
+    return np.array(differences, dtype=np.result_type(float, *differences)).reshape(x.shape)
 
 
 class GradCheck:
@@ -100,24 +109,35 @@ def check_grad(f, *args, h=1e-6):
     component with a unit tangent. Central differences with step
     h * max(1, |x_i|).
     """
-    args = [np.array(a, dtype=float) if np.ndim(a) else float(a) for a in args]
+    args = [_point(a) for a in args]
     reverse = grad(f, argnums=tuple(range(len(args))))(*args)
-    reverse = [np.asarray(g, dtype=float) for g in reverse]
+    reverse = [np.asarray(g) for g in reverse]
     zeros = [0.0 * np.asarray(a) for a in args]
     forward, central = [], []
     for k, arg in enumerate(args):
         shape = np.shape(arg)
-        fwd = np.zeros(shape)
+        # the directions of one component: the real one, and the imaginary one of a complex
+        # argument, whose derivative of Re f enters as -i times (the convention of reverse.py)
+        directions = (1.0, -1j) if np.iscomplexobj(arg) else (1.0,)
+        fwd = np.zeros(shape, dtype=complex if len(directions) == 2 else float)
         for i in np.ndindex(shape):
-            unit = np.zeros(shape)
-            unit[i] = 1.0
-            unit = plain(unit[()]) if shape == () else unit
-            fwd[i] = jvp(f, tuple(args), tuple(zeros[:k] + [unit] + zeros[k + 1:]))[1]
+            for direction in directions:
+                unit = np.zeros(shape, dtype=type(direction))
+                unit[i] = np.conj(direction)
+                unit = plain(unit[()]) if shape == () else unit
+                tangent = jvp(f, tuple(args), tuple(zeros[:k] + [unit] + zeros[k + 1:]))[1]
+                fwd[i] += direction * np.real(tangent)
         forward.append(fwd)
 
-        def along_k(a, k=k):  # f as a function of argument k alone
+        def along_k(a, k=k):  # Re f as a function of argument k alone
             a = plain(a[()]) if a.ndim == 0 else a
-            return value_of(f(*args[:k], a, *args[k + 1:]))
+            return np.real(value_of(f(*args[:k], a, *args[k + 1:])))
 
         central.append(numerical_gradient(along_k, arg, h=h, method="central"))
     return GradCheck(reverse, forward, central)
+
+
+def _point(a):
+    """An argument of check_grad as a float or float array (a complex one stays complex)."""
+    kind = complex if np.iscomplexobj(a) else float
+    return np.array(a, dtype=kind) if np.ndim(a) else kind(a)

@@ -62,7 +62,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
 
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
-    """Vector norms (ord None, 2, 1, inf, -inf, p) and the Frobenius norm."""
+    """Vector norms (ord None, 2, 1, inf, -inf, 0, p) and the matrix norms."""
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
     if ord is None or ord == "fro" or (ord == 2 and not matrix):
         return np.sqrt(np.sum(_squared_modulus(x), axis=axis, keepdims=keepdims))
@@ -74,6 +74,8 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
         return np.min(abs(x), axis=axis, keepdims=keepdims)
     if ord == 1:
         return np.sum(abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:  # the number of nonzero entries: piecewise constant, derivative 0
+        return np.linalg.norm(value_of(x), 0, axis, keepdims)
     return np.sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
@@ -116,6 +118,12 @@ def swapaxes(a, axis1, axis2):
 @implements(np.ravel)
 def ravel(a, order="C"):
     return np.reshape(a, (-1,))
+
+
+@implements(np.copy)
+def copy(a, order="K", subok=False):
+    """A new node with a's value (np.copy(x), x.copy()): the derivative passes unchanged."""
+    return PRIMITIVES["positive"](a)
 
 
 @implements(np.squeeze)

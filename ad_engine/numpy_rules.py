@@ -61,6 +61,13 @@ def _tie_half(a, b):
     return 0.5 * (value_of(a) == value_of(b))
 
 
+def _picked_over_nan(a, b, beats):
+    # 1 where fmax/fmin (``beats``: np.greater/np.less) takes a: a beats b, or b is nan and a
+    # is not; 1/2 at a tie, as maximum
+    a, b = value_of(a), value_of(b)
+    return (beats(a, b) | (np.isnan(b) & ~np.isnan(a))) + _tie_half(a, b)
+
+
 def _real_domain(partial):
     # Wraps the partial of a function with a limited real domain (log, sqrt, ...)
     # so that the derivative follows numpy as the value does: at the edge of the
@@ -157,23 +164,32 @@ elementwise("maximum", np.maximum,
 elementwise("minimum", np.minimum,
             lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b),
             lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b))
-elementwise("fmax", np.fmax, *PRIMITIVES["maximum"].partials)  # as maximum, nan aside
-elementwise("fmin", np.fmin, *PRIMITIVES["minimum"].partials)
-elementwise("arctan2", np.arctan2, lambda ans, y, x: x / (x * x + y * y),
-            lambda ans, y, x: -y / (x * x + y * y))
-elementwise("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans)
+# fmax and fmin pick as maximum and minimum, except that they skip a nan: fmax(x, nan) = x
+elementwise("fmax", np.fmax,
+            lambda ans, a, b: _picked_over_nan(a, b, np.greater),
+            lambda ans, a, b: _picked_over_nan(b, a, np.greater))
+elementwise("fmin", np.fmin,
+            lambda ans, a, b: _picked_over_nan(a, b, np.less),
+            lambda ans, a, b: _picked_over_nan(b, a, np.less))
+# at the origin, where neither is differentiable, the partials divide 0 by 0: nan, as numpy
+elementwise("arctan2", np.arctan2, _real_domain(lambda ans, y, x: x / (x * x + y * y)),
+            _real_domain(lambda ans, y, x: -y / (x * x + y * y)))
+elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: a / ans),
+            _real_domain(lambda ans, a, b: b / ans))
 
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).
 implements_on_values(
     np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
     np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
-    np.signbit, np.logical_and, np.logical_or, np.logical_not,
+    np.signbit, np.logical_and, np.logical_or, np.logical_not, np.round,
 )
-# numpy functions whose result is a shape, an index, a count or a boolean
+# numpy functions whose result is a shape, an index, a count, a boolean, or constants
+# of the argument's shape (np.zeros_like, np.ones_like)
 implements_on_values(
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero,
     np.argwhere, np.count_nonzero, np.isclose, np.allclose, np.array_equal,
+    np.zeros_like, np.ones_like,
 )
 
 
@@ -331,9 +347,17 @@ def _transpose_transpose(adjoint, ans, x, axes):
     return np.transpose(adjoint, tuple(np.argsort([a % np.ndim(x) for a in axes])))
 
 
-deflinear("getitem", operator.getitem,
+def _getitem(x, index):
+    """x[index] as numpy indexes: a 0-d array kept as a Python number (a Variable's value)
+    is indexed as the array it stands for (x[None], x[()], x[...])."""
+    if isinstance(x, (float, complex)):
+        return plain(np.asarray(x)[index])
+    return x[index]
+
+
+deflinear("getitem", _getitem,
           lambda adjoint, ans, x, index: PRIMITIVES["untake"](adjoint, index, shape_of(x)))
-deflinear("untake", _untake, lambda adjoint, ans, values, index, shape: plain(adjoint[index]))
+deflinear("untake", _untake, lambda adjoint, ans, values, index, shape: _getitem(adjoint, index))
 # np.add.reduce is what np.sum calls, without np.sum's Python layer
 deflinear("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
           _sum_transpose)

@@ -40,7 +40,7 @@ import operator
 
 import numpy as np
 
-from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part
+from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
 from ad_engine.rules import (
     BY_HAND_VARIABLE,
     Traced,
@@ -82,7 +82,7 @@ class Variable(ArraySurface):
     __array_priority__ = 10
 
     def __init__(self, value, name=None, tag=None):
-        tag = by_hand_tag(BY_HAND_VARIABLE) if tag is None else tag
+        tag = by_hand_tag(BY_HAND_VARIABLE, value) if tag is None else tag
         self._record(_leaf_value(value), None, (), (), tag)
         self.name = name
 
@@ -255,7 +255,7 @@ def grad(f, argnums=0):
             if i >= len(args):
                 raise ValueError(f"argnums={argnums} but f was called with {len(args)} arguments")
             inputs[i] = Variable(args[i], tag=tag)
-        output = call_tagged(f, tag, *inputs)
+        output = numeric_output(call_tagged(f, tag, *inputs), f)
         sweep_from(output, tag)
         grads = tuple(_gradient_of(inputs[i]) for i in positions)
         return grads[0] if single else grads

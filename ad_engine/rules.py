@@ -71,10 +71,18 @@ def new_tag():
     return next(_calls) * TAGS_PER_CALL
 
 
-def by_hand_tag(offset):
+def by_hand_tag(offset, *parts):
     """The tag of a Dual (offset BY_HAND_DUAL) or Variable (BY_HAND_VARIABLE) built by
-    hand now: just above the innermost derivative call running (NO_CALL outside)."""
-    return _scope[-1] + offset
+    hand now around ``parts``: just above the innermost derivative call running (NO_CALL
+    outside). One made around a traced part of that tag or a newer one (``Variable(x)``
+    for a hand-built Variable ``x``, a Dual of hand-built Duals) is the inner derivative of
+    the two, so it gets a tag newer than every tag so far: with the same tag, its graph or
+    perturbation would be mixed up with the one it holds, and the derivative be wrong."""
+    tag = _scope[-1] + offset
+    for part in parts:
+        if isinstance(part, Traced) and part.tag >= tag:
+            return new_tag() + offset
+    return tag
 
 
 def call_tagged(f, tag, *args):

@@ -136,6 +136,7 @@ UNARY = [
     ("angle_plus_x", lambda x: np.angle(x) + x, nonzero, False),
     ("sign", np.sign, nonzero, False), ("floor", np.floor, off_integer, False),
     ("ceil", np.ceil, off_integer, False),
+    ("round", lambda x: np.round(x + 0.5), off_integer, False),  # steps at the integers
     # the operators a student writes
     ("op_neg", lambda x: -x, real, True), ("op_abs", abs, nonzero, False),
     ("op_pow_int", lambda x: x**3, real, True), ("op_pow_half", lambda x: x**0.5, positive, True),
@@ -219,7 +220,8 @@ for shape, kwargs in [((4,), {}), ((2, 3), {}), ((2, 3), {"axis": 0}), ((2, 3), 
         (real, shape), complex_step=True)
 
 NORMS = [("vector", (4,), {}), ("vector-ord1", (4,), {"ord": 1}),
-         ("vector-ord2", (4,), {"ord": 2}), ("frobenius", (2, 3), {}),
+         ("vector-ord2", (4,), {"ord": 2}), ("vector-ord0", (4,), {"ord": 0}),
+         ("frobenius", (2, 3), {}),
          ("rows", (2, 3), {"axis": 1}), ("columns-keepdims", (2, 3), {"axis": 0, "keepdims": True})]
 NORMS += [("nuclear", (3, 2), {"ord": "nuc"}), ("matrix-ord2", (2, 3), {"ord": 2}),
           ("matrix-ord-2", (3, 3), {"ord": -2}), ("matrix-ord1", (2, 3), {"ord": 1}),
@@ -245,6 +247,9 @@ SHAPE_OPS = [
     ("flatten", lambda x: x.flatten(), (2, 3)),
     ("squeeze", lambda x: x.squeeze(), (1, 3, 1)),
     ("astype", lambda x: x.astype(float), (2, 3)),
+    ("method_copy", lambda x: x.copy(), (2, 3)), ("np_copy", np.copy, (2, 3)),
+    ("method_clip", lambda x: x.clip(-2.0, 0.25), (2, 3)),
+    ("ones_like_times_x", lambda x: np.ones_like(x) * x, (2, 3)),
     ("np_ravel", np.ravel, (2, 3)), ("np_squeeze", lambda x: np.squeeze(x, 0), (1, 3, 1)),
     ("expand_dims", lambda x: np.expand_dims(x, 1), (2, 3)),
     ("swapaxes", lambda x: np.swapaxes(x, 0, 2), (2, 3, 2)),
@@ -269,7 +274,7 @@ SHAPE_OPS = [
 ]
 for name, function, shape in SHAPE_OPS:
     add(name, function, (separated if name == "method_min" else nonzero, shape),
-        complex_step=name not in ("where", "astype", "method_min"))
+        complex_step=name not in ("where", "astype", "method_min", "method_clip"))
 
 JOINS = [
     ("concatenate-axis0", lambda a, b: np.concatenate([a, b]), (2, 3), (1, 3)),

@@ -90,3 +90,19 @@ def test_integer_arguments_stay_constants():
     y.backward()
     reference = ad.derivative(lambda z: steps_of(z, 0.2, 4), 0.3)
     assert x.grad == pytest.approx(reference, rel=1e-14)
+
+
+@pytest.mark.parametrize("z", [np.array([0.8 + 0.5j, 0.1 - 0.3j]), 0.8 + 0.5j, np.array([0.7, 0.2])],
+                         ids=["complex-array", "complex-number", "real-array"])
+def test_complex_values_keep_their_imaginary_part(z):
+    """A segment with complex values: the same value and gradient (JAX's convention, as the
+    rest of reverse mode) as without the checkpoint."""
+    def segment(u):
+        return u * u * (1 + 2j)
+
+    def loss(segment_of):
+        return lambda u: np.sum(np.abs(segment_of(u)) ** 2 + np.imag(segment_of(u)))
+
+    checkpointed = loss(lambda u: ad.checkpoint(segment, u))
+    np.testing.assert_array_equal(ad.checkpoint(segment, ad.Variable(z)).value, segment(z))
+    np.testing.assert_allclose(ad.grad(checkpointed)(z), ad.grad(loss(segment))(z), rtol=1e-14)

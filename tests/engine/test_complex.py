@@ -6,6 +6,8 @@ z = x + iy, grad L = ∂L/∂x - i ∂L/∂y; for a holomorphic f, grad(f)(z) = 
 real input of a complex computation gets a real gradient.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -199,3 +201,21 @@ def test_linear_algebra_of_complex_matrices_is_refused_with_the_way_out(f, name,
             ad.grad(lambda m: np.real(np.sum(f(m))))(a)
         else:
             ad.jvp(f, a, np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("name, f", [("holomorphic", lambda z: np.sum(z**3 * W)),
+                                     ("real-loss", lambda z: np.sum(np.abs(z**2 + W * z) ** 2))])
+def test_every_gradient_entry_point_keeps_a_complex_point(name, f):
+    """forward_gradient, numerical_gradient, check_grad, hvp and hessian at a complex point:
+    the point's imaginary part is never dropped (numpy's ComplexWarning is an error here), and
+    each gives reverse mode's gradient (or its jvp, for the second order) in its convention."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        gradient = ad.grad(f)(ZS)
+        np.testing.assert_allclose(gradient, convention(lambda z: np.real(f(z)), ZS), rtol=1e-8)
+        np.testing.assert_allclose(ad.forward_gradient(f, ZS), gradient, rtol=1e-13)
+        np.testing.assert_allclose(ad.numerical_gradient(f, ZS), gradient, rtol=1e-8)
+        assert ad.check_grad(f, ZS).max_relative_error < 1e-8
+        columns = np.column_stack([ad.jvp(ad.grad(f), ZS, e)[1] for e in np.eye(3)])
+        np.testing.assert_allclose(ad.hessian(f, ZS), columns, rtol=1e-12)
+        np.testing.assert_allclose(ad.hvp(f, ZS, np.eye(3)[1]), columns[:, 1], rtol=1e-12)

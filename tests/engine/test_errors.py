@@ -248,6 +248,22 @@ def test_at_the_edge_of_the_domain_the_derivative_is_inf_as_numpy(f, x0, value):
     assert x.grad == np.inf
 
 
+@pytest.mark.parametrize("f", [lambda x: np.hypot(x, 0.0), lambda x: np.arctan2(x, 0.0),
+                               lambda x: np.hypot(0.0, x), lambda x: np.arctan2(0.0, x)],
+                         ids=["hypot(x, 0)", "arctan2(x, 0)", "hypot(0, x)", "arctan2(0, x)"])
+def test_at_the_origin_hypot_and_arctan2_follow_numpy_not_python_floats(f):
+    """Their partials divide 0 by 0 at the origin (no derivative there): nan with numpy's
+    warning, as for an array; the value is numpy's. Python's ZeroDivisionError would come
+    from inside the rule, not from anything the user wrote."""
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        forward = f(Dual(0.0, 1.0))
+    assert forward.val == f(np.float64(0.0)) and np.isnan(forward.dval)
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        x = Variable(0.0)
+        f(x).backward()
+    assert np.isnan(x.grad)
+
+
 def test_division_by_zero_follows_python_floats_for_scalars_and_numpy_for_arrays():
     with pytest.raises(ZeroDivisionError, match="division by zero"):
         Dual(1.0, 1.0) / 0.0
@@ -417,3 +433,65 @@ def test_power_of_a_traced_zero_base():
     """The base's partial y x**(y-1) at x = 0."""
     assert ad.grad(lambda x: x**2.0)(0.0) == 0.0
     assert ad.derivative(lambda x: x**3.0, 0.0) == 0.0
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_assigning_into_a_traced_array_names_the_way_out(kind):
+    x = kind(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"cannot be changed in place.*np\.where"):
+        x[0] = 3.0
+
+
+def test_builtin_round_of_a_traced_value_is_a_constant():
+    """round(x) is piecewise constant, as np.round and np.floor: derivative 0 where it exists."""
+    assert ad.derivative(lambda x: x * round(x), 1.2) == 1.0
+    assert ad.grad(lambda x: x * round(x, 1))(1.26) == pytest.approx(1.3)
+
+
+def test_backward_of_a_dual_names_the_way_out():
+    """A Dual made by hand times a Variable made by hand is a Dual of Variables (forward over
+    reverse, as hvp builds it): backward() on it says so instead of an AttributeError."""
+    x, y = Dual(2.0, 1.0), Variable(1.0)
+    with pytest.raises(TypeError, match=r"called on a Dual.*\.dval\.backward\(\).*ad\.grad"):
+        (x * y).backward()
+    (x * y).dval.backward()
+    assert y.grad == 1.0
+
+
+ENTRY_POINTS = {
+    "derivative": lambda f: ad.derivative(f, 2.0),
+    "jvp": lambda f: ad.jvp(f, (2.0,), (1.0,)),
+    "grad": lambda f: ad.grad(f)(2.0),
+    "value_and_derivatives": lambda f: ad.value_and_derivatives(f, 2.0),
+    "hvp": lambda f: ad.hvp(lambda x: f(x[0]), np.array([2.0]), np.array([1.0])),
+    "hessian": lambda f: ad.hessian(lambda x: f(x[0]), np.array([2.0])),
+    "forward_gradient": lambda f: ad.forward_gradient(lambda x: f(x[0]), np.array([2.0])),
+}
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize("returned", [lambda x: (x**2, x**3), lambda x: {"square": x**2},
+                                      lambda x: None], ids=["tuple", "dict", "None"])
+def test_a_result_that_is_not_a_number_or_an_array_is_refused(entry, returned):
+    """Not counted as a constant with derivative zero (hvp of a 1-tuple gave [0.], a dict's
+    derivative 0.0, value_and_derivatives of a tuple 0.0 and 0.0): refused, naming f."""
+    def returns_the_wrong_thing(x):
+        return returned(x)
+
+    with pytest.raises(TypeError, match=r"returned (tuple|dict|NoneType) .* must return a "
+                                         r"number or a numeric array"):
+        ENTRY_POINTS[entry](returns_the_wrong_thing)
+    with pytest.raises(TypeError, match=r"^returns_the_wrong_thing returned"):
+        ad.grad(returns_the_wrong_thing)(2.0)
+
+
+@pytest.mark.parametrize("f", [lambda x: np.fmax(x, np.nan), lambda x: np.fmax(np.nan, x),
+                               lambda x: np.fmin(x, np.nan), lambda x: np.fmin(np.nan, x)],
+                         ids=["fmax(x, nan)", "fmax(nan, x)", "fmin(x, nan)", "fmin(nan, x)"])
+def test_fmax_and_fmin_skip_a_nan_in_the_derivative_as_in_the_value(f):
+    """fmax(x, nan) = x, so its derivative is 1 (it was 0: maximum's partials, x > nan being
+    False), in both modes, elementwise on arrays too."""
+    g = lambda x: f(x) * x  # noqa: E731  (x**2 where the nan is skipped)
+    assert ad.derivative(g, -1.3) == ad.grad(g)(-1.3) == pytest.approx(-2.6)
+    x = np.array([-1.3, 0.4])
+    np.testing.assert_allclose(ad.grad(lambda x: np.sum(g(x)))(x), 2 * x)

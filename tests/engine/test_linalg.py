@@ -113,6 +113,12 @@ def test_eigh_degenerate_levels():
         _, tangent = ad.jvp(lambda a: np.linalg.eigh(a)[1], h, np.ones((3, 3)))
     assert any("degenerate" in str(w.message) for w in caught)
     assert np.isnan(tangent[:, :2]).all() and np.isfinite(tangent[:, 2]).all()
+    # ... and still finite tangents for the eigenvalues, the same as reverse mode's
+    level = lambda a: np.linalg.eigh(a)[0][0] + np.linalg.eigh(a)[0][1]  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert ad.jvp(level, h, np.ones((3, 3)))[1] == 2.0
+        assert ad.derivative(lambda x: np.sum(np.linalg.eigh(np.eye(2) * x)[0] ** 2), 1.0) == 4.0
 
 
 def test_eigh_refuses_what_it_does_not_support():
@@ -203,3 +209,33 @@ def test_solve_second_derivative_nested_modes():
     reference = np.column_stack([ad.numerical_gradient(lambda y, i=i: ad.grad(f)(y)[i], x)
                                  for i in range(2)])
     np.testing.assert_allclose(ad.hessian(f, x), reference, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("a", [np.arange(1.0, 10.0).reshape(3, 3), np.zeros((3, 3)),
+                               np.array([[1.0, 2.0], [2.0, 4.0]])],
+                         ids=["rank-2", "zero", "2x2-rank-1"])
+def test_det_at_a_singular_matrix_has_the_cofactors_as_derivative(a):
+    """d det A = sum(C * dA) with C the cofactor matrix, which exists where A^-1 does not;
+    det(A + tV) is a polynomial in t, whose derivatives at t = 0 every nesting must give."""
+    n = len(a)
+    cofactors = np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1))
+                           for j in range(n)] for i in range(n)])
+    np.testing.assert_allclose(ad.grad(np.linalg.det)(a), cofactors, atol=1e-12)
+    v = np.arange(n * n).reshape(n, n) % 3 - 0.7 * np.eye(n)
+    np.testing.assert_allclose(ad.jvp(np.linalg.det, a, v)[1], np.sum(cofactors * v), atol=1e-12)
+    f = lambda t: np.linalg.det(a + t * v)  # noqa: E731
+    ts = np.arange(n + 1.0) - 1
+    polynomial = np.polynomial.Polynomial.fit(ts, [f(t) for t in ts], n).convert()
+    second = polynomial.deriv(2)(0.0)
+    for route in (lambda: ad.grad(ad.grad(f))(0.0), lambda: ad.derivative(ad.grad(f), 0.0),
+                  lambda: ad.grad(lambda t: ad.derivative(f, t))(0.0),
+                  lambda: ad.derivative(lambda s: ad.derivative(f, s), 0.0)):
+        np.testing.assert_allclose(route(), second, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_slogdet_at_a_singular_matrix_is_refused_with_the_way_out(mode):
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    logabsdet = lambda m: np.linalg.slogdet(m)[1]  # noqa: E731
+    with pytest.raises(np.linalg.LinAlgError, match=r"slogdet.*singular.*np\.linalg\.det"):
+        ad.grad(logabsdet)(a) if mode == "reverse" else ad.jvp(logabsdet, a, np.eye(2))

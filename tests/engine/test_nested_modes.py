@@ -154,3 +154,53 @@ def test_second_derivative_of_a_linear_function_is_zero():
     """The inner gradient is a constant: the outer derivative sees zeros, it does not raise."""
     assert ad.grad(ad.grad(lambda x: 3.0 * x))(2.0) == 0.0
     assert ad.derivative(ad.grad(lambda x: 3.0 * x), 2.0) == 0.0
+
+
+# -- Duals and Variables made by hand around a hand-built traced value ----------------------
+# f(x) = d/dy (x y**2) at y = x is 2 x**2, so f'(1.5) = 6; written with hand-built Duals and
+# Variables only (no derivative call gives them their order).
+
+def test_hand_built_variable_around_a_hand_built_variable():
+    x = ad.Variable(1.5)
+    y = ad.Variable(x)  # the inner graph: x is a constant of it, traced in its own graph
+    (x * y**2).backward()
+    inner = y.grad  # 2 x y = 2 x**2, a node of x's graph
+    inner.backward()
+    assert (inner.value, x.grad) == (4.5, 6.0)
+
+
+def test_hand_built_dual_around_a_hand_built_dual():
+    x = ad.Dual(1.5, 1.0)
+    y = ad.Dual(x, 1.0)  # the inner perturbation, newer than x's
+    inner = (x * y**2).dval  # 2 x y at y = x: 2 x**2, carrying x's tangent
+    assert (inner.val, inner.dval) == (4.5, 6.0)
+
+
+@pytest.mark.parametrize("by_hand", [ad.Variable, lambda t: ad.Dual(t, 1.0)], ids=["Variable", "Dual"])
+def test_hvp_with_a_hand_built_traced_point_or_direction(by_hand):
+    """hvp's own graph is newer than the caller's hand-built Variables and Duals: the
+    Hessian-vector product is differentiable with respect to x and to v."""
+    def outer_derivative(h, t):
+        if isinstance(h, ad.Dual):
+            return h.dval
+        h.backward()
+        return t.grad
+
+    t = by_hand(0.7)  # H v = (6 t t, 0) for f = t sum(x**3) at x = (t, 1), v = e0
+    h = ad.hvp(lambda x: np.sum(x**3) * t, np.stack([t, 1.0 + 0 * t]), np.array([1.0, 0.0]))
+    np.testing.assert_allclose(outer_derivative(h[0], t), 12 * 0.7, rtol=1e-14)
+    s = by_hand(0.3)  # H v = 6 x * v = (6 * 0.7 s, 6 s): d(sum)/ds = 10.2
+    h = ad.hvp(lambda x: np.sum(x**3), np.array([0.7, 1.0]), np.stack([s, s]))
+    np.testing.assert_allclose(outer_derivative(np.sum(h), s), 10.2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("index", [None, (), Ellipsis, (None, None)], ids=repr)
+def test_indexing_a_0d_array_in_every_nesting(index):
+    """x[None], x[()], x[...] of a 0-d array, whose value the engine keeps as a number:
+    indexed as numpy indexes the array, first and second derivatives of sum(x[index]**3)."""
+    f = lambda x: np.sum(x[index] ** 3)  # noqa: E731
+    x = np.array(0.7)
+    assert ad.grad(f)(x) == pytest.approx(3 * 0.49) and ad.derivative(f, x) == pytest.approx(1.47)
+    for second in (ad.grad(ad.grad(f))(x), ad.derivative(ad.grad(f), x),
+                   ad.grad(lambda y: ad.derivative(f, y))(x)):
+        assert second == pytest.approx(6 * 0.7)

@@ -68,6 +68,26 @@ def test_cross_entropy_matches_the_direct_formula():
     assert ad.check_grad(lambda z: ad.cross_entropy(z, labels), z).max_relative_error < 1e-7
 
 
+def test_cross_entropy_second_derivatives_in_every_nesting():
+    """Its Hessian-vector products equal those of the direct formula, whose operations are
+    all primitives: the vjp of the one node is itself differentiable, in both modes."""
+    rng = np.random.default_rng(8)
+    z, labels = rng.normal(size=(3, 4)), np.array([0, 3, 1])
+    u, v = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    routes = {
+        "grad-grad": lambda f: ad.grad(lambda y: np.sum(ad.grad(f)(y) * v))(z),
+        "jvp-grad": lambda f: ad.jvp(ad.grad(f), z, v)[1],
+        "grad-jvp": lambda f: ad.grad(lambda y: ad.jvp(f, y, v)[1])(z),
+        "jvp-jvp": lambda f: np.stack([ad.jvp(lambda y: ad.jvp(f, y, v)[1], z, e)[1]
+                                       for e in np.eye(12).reshape(12, 3, 4)]).reshape(3, 4),
+    }
+    for name, route in routes.items():
+        expected = route(lambda y: direct_cross_entropy(y, labels))
+        np.testing.assert_allclose(route(lambda y: ad.cross_entropy(y, labels)), expected,
+                                   rtol=1e-12, atol=1e-14, err_msg=name)
+    assert np.sum(expected * u) != 0.0  # a Hessian, not zeros
+
+
 def test_cross_entropy_is_one_graph_node():
     variable = ad.Variable(np.zeros((3, 2)))
     loss = ad.cross_entropy(variable, [0, 1, 1])

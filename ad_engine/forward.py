@@ -231,15 +231,20 @@ def forward_gradient(f, x):
 
     Pass i evaluates f on duals with tangent e_i (the i-th unit vector) and
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
-    backward sweep in reverse mode). For a complex x, two passes per input give
-    the gradient in reverse mode's convention (reverse.py), Re df(e_i) - i Re df(i e_i).
+    backward sweep in reverse mode).
     """
     x = x if isinstance(x, Traced) else _numeric_array(x)  # traced: when differentiated
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
     if is_complex(x):
-        parts = [np.real(jvp(f, x, unit + 0j)[1]) - 1j * np.real(jvp(f, x, 1j * unit)[1])
-                 for unit in np.eye(np.size(x))]
-    else:
-        parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
+        return _complex_forward_gradient(f, x)
+    parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
     return np.stack(parts) if parts else np.zeros(0)
+
+
+def _complex_forward_gradient(f, x):
+    """forward_gradient at a complex x, in reverse mode's convention (reverse.py):
+    Re df(e_i) - i Re df(i e_i), two passes per input."""
+    parts = [np.real(jvp(f, x, unit + 0j)[1]) - 1j * np.real(jvp(f, x, 1j * unit)[1])
+             for unit in np.eye(np.size(x))]
+    return np.stack(parts) if parts else np.zeros(0, dtype=complex)

@@ -3,8 +3,6 @@ course.toml's clock and ends with a network trained by hand, and the lecture not
 in one kernel as "Run All" before a RISE lecture, gives the notebooks' stored outputs.  The
 tool itself is checked on small notebooks made here."""
 
-from types import SimpleNamespace
-
 import nbformat
 import pytest
 
@@ -54,8 +52,9 @@ def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
 SETUP = "%matplotlib inline\nimport autodiff_helpers as ad\nad.use_course_style()"
 
 
-def two_notebooks(folder):
+def two_notebooks(tmp_path):
     """Two notebooks: the first marked by badges on sections and subsections; the second not."""
+    folder = tmp_path / "notebooks"
     write_notebook(folder / "01_first.ipynb", [
         md("# 01 First\n\nintro"),
         code(SETUP, slide="skip"),
@@ -83,7 +82,7 @@ def two_notebooks(folder):
     return [folder / "01_first.ipynb", folder / "02_second.ipynb"]
 
 
-def test_badges_mark_sections_and_subsections_unmarked_sections_are_extended(tmp_path):
+def test_badges_mark_sections_and_give_the_slides_and_minutes_on_the_lecturers_clock(tmp_path):
     first, second = two_notebooks(tmp_path)
     nb = read(first)
     assert {u.title: (u.track, u.explicit) for u in tracks.units(nb)} == {
@@ -97,11 +96,7 @@ def test_badges_mark_sections_and_subsections_unmarked_sections_are_extended(tmp
     # a metadata key of an older layout is ignored: the badge is the mark
     nb.cells[3].metadata["course"] = {"track": "extended"}
     assert tracks.units(nb)[0].track == "core"
-
-
-def test_slides_and_minutes_follow_the_lecturers_clock(tmp_path):
-    first, second = two_notebooks(tmp_path)
-    the_slides = tracks.slides(read(first))
+    the_slides = tracks.slides(nb)
     # title | Alpha | Alpha detail | a = 1 ... | Beta | Beta side | Gamma | Delta |
     # Delta core part | 练习 1 | 练习 2   (setup, solutions, navigation are not on slides)
     assert [s.track for s in the_slides] == [
@@ -120,12 +115,9 @@ def test_slides_and_minutes_follow_the_lecturers_clock(tmp_path):
 
 
 def test_the_break_falls_at_the_end_of_a_part_nearest_to_half_of_the_talk():
-    def plan(*minutes):
-        return tracks.Plan([SimpleNamespace(minutes=m, core_slides=[None]) for m in minutes])
-
-    assert plan(14, 6.5, 8, 15.5, 35, 17).break_after == 4  # ends 14 ... 44, 79; half 48
-    assert plan(40, 10, 10).break_after == 1  # 40 is nearer to 30 than 50 is
-    assert plan(30).break_after == 1  # a single part: after it
+    assert tracks.break_after([14, 6.5, 8, 15.5, 35, 17]) == 4  # ends 14 ... 44, 79; half 48
+    assert tracks.break_after([40, 10, 10]) == 1  # 40 is nearer to 30 than 50 is
+    assert tracks.break_after([30]) == 1  # a single part: after it
 
 
 def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
@@ -142,14 +134,14 @@ def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
         "### Delta core part 【核心】", "print(5)"]
     types = {c.source.split("\n")[0]: slide_type(c) for c in lecture.cells}
     assert types["### Delta core part 【核心】"] == "slide"  # its section is not shown
+    assert types["## Alpha detail"] == "subslide"  # its section is
     assert types["### Beta side 【选讲】"] == "skip" and types["print(3)"] == "skip"
     assert "[01_first](../../" in lecture.cells[1].source
 
 
 def test_readme_plan_and_core_description_come_from_the_badges(tmp_path):
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    first, _ = two_notebooks(folder)
+    first, _ = two_notebooks(tmp_path)
+    folder = first.parent
     with pytest.raises(ValueError, match="LECTURE PLAN"):
         course.between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
     readme = tmp_path / "README.md"

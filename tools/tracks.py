@@ -181,8 +181,8 @@ def plan(notebooks: list[Path] | None = None) -> Plan:
     parts = [part(p) for p in (course_notebooks() if notebooks is None else notebooks)]
     lecture = [p for p in parts if p.core_slides]
     minutes = [p.minutes for p in lecture]
-    return Plan(parts, lecture, 1 + sum(p.slide_count for p in lecture),
-                CLOCK["part_title"] + sum(minutes) + CLOCK["questions"] + CLOCK["break"], break_after(minutes))
+    total = CLOCK["part_title"] + sum(minutes) + CLOCK["questions"] + CLOCK["break"]
+    return Plan(parts, lecture, 1 + sum(p.slide_count for p in lecture), total, break_after(minutes))
 
 
 def _cell(text: str) -> str:
@@ -199,7 +199,8 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
             "|---|---|---|--:|--:|--:|",
             f"| 0 | Title slide: the plan | | 1 | 0 | {CLOCK['part_title']} |"]
     rows += [f"| {n} | {link(p)} | {'; '.join(map(_cell, p.core))} | {p.slide_count} "
-             f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |" for n, p in enumerate(parts, start=1)]
+             f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |"
+             for n, p in enumerate(parts, start=1)]
     rows.insert(3 + the_plan.break_after, f"| | Break | | | | {CLOCK['break']} |")  # after its part's row
     rows += [f"| | Questions | | | | {CLOCK['questions']} |",
              f"| | **Total** | | **{the_plan.slide_count}** "
@@ -220,8 +221,8 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
         f"The core path, in order: {core}.", "",
         f"Clock: {CLOCK['slide']} minutes a slide, {CLOCK['code_slide']} for a slide that shows "
         f"more than {CLOCK['code_lines']} lines of code, {CLOCK['part_title']} for a title slide "
-        f"(the lecture's and each part's), {CLOCK['questions']} for questions, {CLOCK['break']} for a break; the slot is "
-        f"{LECTURE['minutes']} minutes.", "",
+        f"(the lecture's and each part's), {CLOCK['questions']} for questions, {CLOCK['break']} "
+        f"for a break; the slot is {LECTURE['minutes']} minutes.", "",
         *rows, "", "<details><summary>The core path slide by slide</summary>", "", *detail, "",
         "</details>", "", *study])
 

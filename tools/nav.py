@@ -27,24 +27,17 @@ def rise_settings() -> dict:
 
 
 def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
-    """Insert or refresh the navigation cells (keeping their ids) and the RISE settings."""
+    """Put the navigation cells (ids NAV_IDS) first and last, in place of any older ones, and
+    set the RISE settings."""
     path = Path(path)
     others = [p for p in course_notebooks(path.parent) if p.name != path.name]
     previous = [p for p in others if p.name < path.name][-1:]  # the neighbours, if any
     following = [p for p in others if p.name > path.name][:1]
     links = [f"< [{title(p)}]({p.name})" for p in previous] + [CONTENTS_LINK]
     links += [f"[{title(p)}]({p.name}) >" for p in following]
-    source = course.MARKER + "\n" + " | ".join(links)
-    cells = nb.cells
-    top = cells.pop(0) if cells and course.is_nav_cell(cells[0]) else None
-    bottom = cells.pop() if cells and course.is_nav_cell(cells[-1]) else None
-    cells[:] = [c for c in cells if not course.is_nav_cell(c)]  # stray copies in the middle
-    for position, (cell, cell_id) in enumerate(zip((top, bottom), NAV_IDS)):
-        cell = cell or nbformat.v4.new_markdown_cell(id=cell_id)
-        cell.source = source
-        cell.metadata = nbformat.from_dict(NAV_METADATA)
-        cell.pop("attachments", None)
-        cells.insert(len(cells) if position else 0, cell)
+    top, bottom = (nbformat.v4.new_markdown_cell(course.MARKER + "\n" + " | ".join(links), id=cell_id,
+                                                 metadata=NAV_METADATA) for cell_id in NAV_IDS)
+    nb.cells = [top, *(cell for cell in nb.cells if not course.is_nav_cell(cell)), bottom]
     nb.metadata["rise"] = nbformat.from_dict({**nb.metadata.get("rise", {}), **rise_settings()})
     return nb
 

@@ -10,37 +10,23 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKED = ["ad_engine", "ad_course", "autodiff_helpers.py", "benchmarks"]
 
 
-def module_name(path, root):  # a package's __init__.py: the package
-    return ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
-
-
-def imported_modules(tree, name, is_package, modules):
-    """The ``modules`` that the imports anywhere in ``tree`` (module ``name``) refer to:
-    ``from a import b`` gives a.b if that is a module, else a; relative ones resolved."""
-    package = name if is_package else name.rpartition(".")[0]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names if alias.name in modules)
-        elif isinstance(node, ast.ImportFrom):
-            base = resolve_name("." * node.level + (node.module or ""), package)
-            for alias in node.names:
-                submodule = f"{base}.{alias.name}"
-                target = submodule if submodule in modules else base
-                if target in modules:
-                    yield target
-
-
 def import_graph(paths, root=ROOT):
-    """{module: the modules of the graph it imports} for the packages and modules in ``paths``."""
-    files = []
-    for entry in paths:
-        path = Path(root, entry)
-        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    names = {module_name(path, root): path for path in files}
+    """{module: the modules of the graph it imports} for the packages and modules in ``paths``:
+    ``from a import b`` gives a.b if that is a module, else a; relative imports resolved."""
+    files = [file for entry in (Path(root, e) for e in paths)
+             for file in (sorted(entry.rglob("*.py")) if entry.is_dir() else [entry])]
+    names = {".".join(f.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): f for f in files}
     graph = {}
     for name, path in names.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        graph[name] = set(imported_modules(tree, name, path.name == "__init__.py", names)) - {name}
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = resolve_name("." * node.level + (node.module or ""), package)
+                targets |= {f"{base}.{a.name}" if f"{base}.{a.name}" in names else base for a in node.names}
+        graph[name] = targets & names.keys() - {name}
     return graph
 
 

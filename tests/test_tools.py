@@ -63,14 +63,12 @@ def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone
         write_notebook(folder / f"{number}_n{number}.ipynb", [md(f"# {title}"), code("1")],
                        summary=f"the {title.lower()} one")
     first, second, third = course_notebooks(folder)
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# Course\n\n## Notebooks\n{nav.TABLE_BEGIN}\nold\n{nav.TABLE_END}\nend\n")
     before = third.read_bytes()  # as make record leaves a notebook that failed
-    assert nav.refresh(folder, readme, exclude=[third]) == [first, second, readme]
+    assert nav.refresh(folder, readme=None, exclude=[third]) == [first, second]
     assert third.read_bytes() == before
-    assert nav.refresh(folder, readme) == [third]
-    texts = {p: p.read_bytes() for p in [*folder.iterdir(), readme]}
-    assert nav.refresh(folder, readme) == []
+    assert nav.refresh(folder, readme=None) == [third]
+    texts = {p: p.read_bytes() for p in folder.iterdir()}
+    assert nav.refresh(folder, readme=None) == []
     assert {p: p.read_bytes() for p in texts} == texts
 
     middle = nbformat.read(second, as_version=4)
@@ -81,10 +79,7 @@ def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone
     assert [c.id for c in (middle.cells[0], middle.cells[-1])] == list(nav.NAV_IDS)
     assert middle.cells[0].metadata.slideshow.slide_type == "skip"
     assert len(middle.cells) == 4
-    text = readme.read_text()
-    assert "| 02 | [Second](notebooks/02_n02.ipynb) | the second one |" in text
     assert middle.metadata.rise.footer == nav.rise_settings()["footer"]
-    assert text.endswith(f"{nav.TABLE_END}\nend\n") and "old" not in text
 
     middle.cells[1].source = "# Second renamed"
     middle.cells.insert(2, nbformat.v4.new_markdown_cell(course.MARKER + "\nstale copy"))

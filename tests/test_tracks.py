@@ -139,16 +139,19 @@ def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
     assert "[01_first](../../" in lecture.cells[1].source
 
 
-def test_readme_plan_and_core_description_come_from_the_badges(tmp_path):
+def test_readme_table_plan_and_core_description_come_from_the_notebooks(tmp_path):
     first, _ = two_notebooks(tmp_path)
     folder = first.parent
     with pytest.raises(ValueError, match="LECTURE PLAN"):
         course.between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
     readme = tmp_path / "README.md"
-    readme.write_text(f"{nav.TABLE_BEGIN}\n{nav.TABLE_END}\n{tracks.PLAN_BEGIN}\nold\n{tracks.PLAN_END}\n")
-    nav.refresh(folder, readme)
+    readme.write_text(f"# Course\n{nav.TABLE_BEGIN}\nold\n{nav.TABLE_END}\n{tracks.PLAN_BEGIN}\nold\n"
+                      f"{tracks.PLAN_END}\nend\n")
+    assert nav.refresh(folder, readme) == [readme]
     text = readme.read_text()
-    assert "old" not in text and "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
+    assert "old" not in text and text.startswith("# Course\n") and text.endswith(f"{tracks.PLAN_END}\nend\n")
+    assert "| 02 | [02 Second](notebooks/02_second.ipynb) | second |" in text  # the table of notebooks
+    assert "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
     assert "The core path, in order: **01** Alpha, Beta, Delta core part." in text
     total = tracks.plan(course_notebooks(folder)).minutes  # on course.toml's clock
     assert f"| 01 | … a = 1 | 4 | {tracks.CLOCK['code_slide']:g} |" in text

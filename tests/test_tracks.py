@@ -120,7 +120,7 @@ def test_the_break_falls_at_the_end_of_a_part_nearest_to_half_of_the_talk():
     assert tracks.break_after([30]) == 1  # a single part: after it
 
 
-def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
+def test_the_lecture_notebook_and_the_readme_follow_the_badges(tmp_path):
     first, second = two_notebooks(tmp_path)
     lecture = tracks.lecture_notebook([first, second])
     assert len(tracks.slides(lecture)) == tracks.plan([first, second]).slide_count
@@ -137,10 +137,7 @@ def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
     assert types["## Alpha detail"] == "subslide"  # its section is
     assert types["### Beta side 【选讲】"] == "skip" and types["print(3)"] == "skip"
     assert "[01_first](../../" in lecture.cells[1].source
-
-
-def test_readme_table_plan_and_core_description_come_from_the_notebooks(tmp_path):
-    first, _ = two_notebooks(tmp_path)
+    # the README's table of notebooks and lecture plan, between text of its own
     folder = first.parent
     with pytest.raises(ValueError, match="LECTURE PLAN"):
         course.between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
@@ -153,7 +150,7 @@ def test_readme_table_plan_and_core_description_come_from_the_notebooks(tmp_path
     assert "| 02 | [02 Second](notebooks/02_second.ipynb) | second |" in text  # the table of notebooks
     assert "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
     assert "The core path, in order: **01** Alpha, Beta, Delta core part." in text
-    total = tracks.plan(course_notebooks(folder)).minutes  # on course.toml's clock
+    total = tracks.plan([first, second]).minutes  # on course.toml's clock
     assert f"| 01 | … a = 1 | 4 | {tracks.CLOCK['code_slide']:g} |" in text
     assert f"| **Total** | | **7** | **1** | **{total:g}** |" in text
     assert nav.refresh(folder, readme) == []

@@ -59,26 +59,24 @@ def test_the_checker_catches_each_planted_violation(tmp_path):
     assert expected <= rules, f"missed: {expected - rules}"
 
 
-def test_a_clean_cell_passes(tmp_path):
-    path = tmp_path / "09_clean.ipynb"
-    write_notebook(path, [
+def test_a_clean_cell_passes():
+    nb = nbformat.v4.new_notebook(cells=[
         md("# 09 标题 (Title)\n\n后向模式（reverse mode，也叫反向模式）只需要一次反向扫描。"),
         md("## 图\n\n图中的曲线是损失函数“找”到的路径（见第 01 讲）；$f(x) = x$ 与 `a = b` 不算。"),
         md("## 三步 【选讲】\n四步之一：\n- 第一步；\n- 第二步。\n\n$$x = 1$$\n公式之后。"),
         md("## 代码块\n\n代码块里的等号不算：\n\n```python\nloss = criterion(outputs, labels)\n```"),
         code("print(1)", slide="-"),
-    ], summary="clean")
+    ])
     # 反向模式 named once beside 后向模式, in the notebook that introduces 后向模式: allowed
     terms = [t for t in prose.glossary() if t.chinese == "后向模式"]
     terms = [prose.Term(t.chinese, t.english, "09", t.forbidden) for t in terms]
-    nb = nbformat.read(path, as_version=4)
     assert [*prose.prose_problems(nb, "09", terms), *prose.slide_problems(nb)] == []
     # ... but only once in that notebook
     nb.cells.append(nbformat.v4.new_markdown_cell("后向模式又叫反向模式。"))
     assert [rule for _, rule, _ in prose.prose_problems(nb, "09", terms)] == ["glossary"]
 
 
-def test_the_number_check_finds_a_planted_number(tmp_path):
+def test_the_number_check_finds_a_planted_number():
     def printed(source, text, tags=()):
         cell = code(source, tags=tags)
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]

@@ -61,7 +61,7 @@ def test_notebooks_are_named_nn_slug_and_numbered_01_02_without_gaps():
 
 
 def test_generated_files_are_current():
-    stale = [str(p.relative_to(course.ROOT)) for p in nav.pending_changes()]
+    stale = [str(p.relative_to(course.ROOT)) for p in nav.refresh(write=False)]
     assert not stale, f"navigation, RISE settings or README tables out of date in {stale}: make nav"
 
 

@@ -51,10 +51,10 @@ def contents_table(folder: Path = NOTEBOOK_DIR) -> str:
     return "\n".join(rows)
 
 
-def pending_changes(folder: Path = NOTEBOOK_DIR, readme: Path | None = README,
-                    exclude=()) -> dict[Path, str]:
-    """{file: new text} for every file a refresh would change, but the notebooks in
-    ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
+def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(),
+            write: bool = True) -> list[Path]:
+    """Rewrite the files whose generated parts are stale (``write=False``: only list them), but
+    the notebooks in ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
     changes = {}
     excluded = {Path(p).resolve() for p in exclude}
     for path in course_notebooks(folder):
@@ -70,13 +70,7 @@ def pending_changes(folder: Path = NOTEBOOK_DIR, readme: Path | None = README,
             new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)
         if new != old:
             changes[readme] = new
-    return changes
-
-
-def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=()) -> list[Path]:
-    """Rewrite the stale files; return them."""
-    changes = pending_changes(folder, readme, exclude)
-    for path, text in changes.items():
+    for path, text in changes.items() if write else ():
         path.write_text(text, encoding="utf-8")
     return list(changes)
 

@@ -64,7 +64,7 @@ def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone
                        summary=f"the {title.lower()} one")
     first, second, third = course_notebooks(folder)
     before = third.read_bytes()  # as make record leaves a notebook that failed
-    assert nav.refresh(folder, readme=None, write=False) == [first, second, third]  # listed only:
+    assert nav.refresh(folder, readme=None, write=False) == [first, second, third]  # listed, not written
     assert nav.refresh(folder, readme=None, exclude=[third]) == [first, second]
     assert third.read_bytes() == before
     assert nav.refresh(folder, readme=None) == [third]

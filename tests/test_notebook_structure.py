@@ -66,27 +66,22 @@ def test_generated_files_are_current():
 
 
 @notebooks
-def test_kernelspec_title_and_summary(path):
+def test_kernelspec_title_summary_and_the_course_setup(path):
     nb = read(path)
     kernelspec = nb.metadata.get("kernelspec", {})
-    broken(path, "kernelspec python3, a '# ' title, a summary in metadata.course.summary", [
+    source = next((c.source for c in nb.cells if c.cell_type == "code"), "")
+    broken(path, "kernelspec python3, a '# ' title, a summary in metadata.course.summary; first code "
+           "cell: %matplotlib inline, import autodiff_helpers, use_course_style()", [
         *([f"metadata.kernelspec is {dict(kernelspec)}"] if kernelspec.get("name") != "python3"
           or kernelspec.get("language") != "python" else []),
         *(["no markdown cell with a '# ' title heading"] if title(path, nb) == path.stem else []),
-        *(["metadata.course.summary is missing"] if not summary(nb).strip() else [])])
-
-
-@notebooks
-def test_first_code_cell_sets_up_the_course(path):
-    code = [c.source for c in read(path).cells if c.cell_type == "code"]
-    source = code[0] if code else ""
-    broken(path, "first code cell: %matplotlib inline, import autodiff_helpers, use_course_style()", [
-        text for pattern, text in [
+        *(["metadata.course.summary is missing"] if not summary(nb).strip() else []),
+        *(text for pattern, text in [
             (r"^%matplotlib inline\s*$", "no line '%matplotlib inline'"),
             (r"^(import autodiff_helpers\b|from autodiff_helpers import\b)",
              "does not import autodiff_helpers"),
             (r"\buse_course_style\(\)", "does not call use_course_style()")]
-        if not re.search(pattern, source, re.M)])
+          if not re.search(pattern, source, re.M))])
 
 
 @notebooks

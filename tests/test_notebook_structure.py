@@ -18,21 +18,14 @@ def broken(path, rule, problems):
     assert not problems, f"{path.name}: rule '{rule}' broken:\n" + "\n".join(f"  - {p}" for p in problems)
 
 
-def errors(cell):
-    return "; ".join(f"{o.ename}: {o.evalue}" for o in cell.get("outputs", []) if o.output_type == "error")
-
-
-def collapsed(cell):
-    jupyter = cell.metadata.get("jupyter", {})
-    return jupyter.get("source_hidden") is True and jupyter.get("outputs_hidden") is True
-
-
+COLLAPSED = {"source_hidden": True, "outputs_hidden": True}
 # id: (rule, what is wrong with a cell: "" or False when nothing).  A cell tag and the nbval
 # comment marker that means the same, both on one cell, make nbval warn while collecting the
 # notebook, an error under pyproject.toml's filterwarnings.
 CELL_RULES = {
     "errors": ("no error outputs except in cells tagged raises-exception",
-               lambda c: "raises-exception" not in tags(c) and errors(c)),
+               lambda c: "raises-exception" not in tags(c) and "; ".join(
+                   f"{o.ename}: {o.evalue}" for o in c.get("outputs", []) if o.output_type == "error")),
     "slide-type": (f"every cell has slideshow.slide_type in {sorted(SLIDE_TYPES)}",
                    lambda c: slide_type(c) not in SLIDE_TYPES and f"slide_type {slide_type(c)!r}"),
     "headings": ("a markdown cell opening with a # or ## heading starts a slide or subslide",
@@ -40,7 +33,8 @@ CELL_RULES = {
                  and slide_type(c) not in ("slide", "subslide") and f"slide_type {slide_type(c)!r}"),
     "solutions": ("cells tagged solution are collapsed (jupyter.source_hidden and outputs_hidden) "
                   "and off the slides (slide_type skip)",
-                  lambda c: "solution" in tags(c) and not (collapsed(c) and slide_type(c) == "skip")
+                  lambda c: "solution" in tags(c) and not (slide_type(c) == "skip" and COLLAPSED.items()
+                                                           <= c.metadata.get("jupyter", {}).items())
                   and f"jupyter {dict(c.metadata.get('jupyter', {}))}, slide_type {slide_type(c)!r}"),
 }
 

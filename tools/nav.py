@@ -42,15 +42,6 @@ def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNo
     return nb
 
 
-def contents_table(folder: Path = NOTEBOOK_DIR) -> str:
-    rows = ["| | Notebook | What it shows |", "|---|---|---|"]
-    for path in course_notebooks(folder):
-        nb = nbformat.read(path, as_version=4)
-        link = f"[{title(path, nb)}]({path.relative_to(folder.parent).as_posix()})"
-        rows.append(f"| {path.name[:2]} | {link} | {course.summary(nb)} |")
-    return "\n".join(rows)
-
-
 def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(),
             write: bool = True) -> list[Path]:
     """Rewrite the files whose generated parts are stale (``write=False``: only list them), but
@@ -62,9 +53,13 @@ def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(
         new = notebook_text(add_navigation(nbformat.reads(old, as_version=4), path))
         if new != old and path.resolve() not in excluded:
             changes[path] = new
-    if readme is not None:
+    if readme is not None:  # its table of notebooks and its lecture plan
+        rows = ["| | Notebook | What it shows |", "|---|---|---|"]
+        for path, nb in ((path, course.read(path)) for path in course_notebooks(folder)):
+            link = f"[{title(path, nb)}]({path.relative_to(folder.parent).as_posix()})"
+            rows.append(f"| {path.name[:2]} | {link} | {course.summary(nb)} |")
         old = readme.read_text(encoding="utf-8")
-        new = course.between(old, TABLE_BEGIN, TABLE_END, contents_table(folder))
+        new = course.between(old, TABLE_BEGIN, TABLE_END, "\n".join(rows))
         if tracks.PLAN_BEGIN in new:
             plan = tracks.plan_markdown(tracks.plan(course_notebooks(folder)), folder.parent)
             new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)

@@ -65,16 +65,6 @@ class Term(NamedTuple):
     forbidden: tuple[str, ...]
 
 
-class Problem(NamedTuple):
-    notebook: str
-    cell: int
-    rule: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.notebook} c{self.cell} [{self.rule}] {self.detail}"
-
-
 @functools.cache
 def glossary() -> tuple[Term, ...]:
     with GLOSSARY.open(encoding="utf-8", newline="") as handle:
@@ -141,10 +131,6 @@ def has_figure(cell) -> bool:
                for o in cell.get("outputs", []))
 
 
-def private_names(text: str) -> list[str]:
-    return [m.group(0) for m in PRIVATE.finditer(STRING_LITERAL.sub("''", text))]
-
-
 def sentence(cell) -> bool:
     """True if a markdown cell says something beyond a heading."""
     body = [line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")]
@@ -160,8 +146,8 @@ def slide_problems(nb) -> Iterator[tuple[int, str, str]]:
         lines = cell.source.splitlines()
         yield from ((index, "assert", line.strip()[:70]) for line in lines if re.match(r"\s*assert\b", line))
         code_only = "\n".join(line.split("#", 1)[0] for line in lines)   # comments may say _x
-        yield from ((index, "private name", private)
-                    for private in private_names(code_only) + private_names(text_outputs(cell)))
+        yield from ((index, "private name", m.group(0)) for text in (code_only, text_outputs(cell))
+                    for m in PRIVATE.finditer(STRING_LITERAL.sub("''", text)))
         if len(lines) > MAX_CODE_LINES:
             yield index, "long code", f"{len(lines)} lines > {MAX_CODE_LINES}"
     for slide in tracks.slides(nb):  # without its speaker notes
@@ -271,11 +257,11 @@ def number_problems(nb, number: str, quoted_constants) -> Iterator[tuple[int, st
                                         "its range")
 
 
-def problems(path: Path) -> list[Problem]:
+def problems(path: Path) -> list[tuple[int, str, str]]:
+    """(cell, rule, detail) for each break of a writing rule in the notebook at ``path``."""
     nb, number = nbformat.read(path, as_version=4), path.name[:2]
-    found = [*prose_problems(nb, number, glossary()), *slide_problems(nb),
-             *number_problems(nb, number, constants())]
-    return [Problem(path.name, *problem) for problem in found]
+    return [*prose_problems(nb, number, glossary()), *slide_problems(nb),
+            *number_problems(nb, number, constants())]
 
 
 def main(argv: list[str]) -> int:
@@ -283,9 +269,9 @@ def main(argv: list[str]) -> int:
     for path in [Path(p) for p in argv] or course_notebooks():
         found = problems(path)
         total += len(found)
-        for problem in found:
-            print(problem)
-        counts = Counter(p.rule for p in found)
+        for cell, rule, detail in found:
+            print(f"{path.name} c{cell} [{rule}] {detail}")
+        counts = Counter(rule for _, rule, _ in found)
         summary = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items())) or "clean"
         print(f"== {path.name}: {summary}")
     return 1 if total else 0

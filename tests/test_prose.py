@@ -65,7 +65,7 @@ def test_a_clean_cell_passes():
         md("## 图\n\n图中的曲线是损失函数“找”到的路径（见第 01 讲）；$f(x) = x$ 与 `a = b` 不算。"),
         md("## 三步 【选讲】\n四步之一：\n- 第一步；\n- 第二步。\n\n$$x = 1$$\n公式之后。"),
         md("## 代码块\n\n代码块里的等号不算：\n\n```python\nloss = criterion(outputs, labels)\n```"),
-        code("print(1)", slide="-"),
+        code("print('_x is a name in a string')  # and _y one in a comment", slide="-"),
     ])
     # 反向模式 named once beside 后向模式, in the notebook that introduces 后向模式: allowed
     terms = [t for t in prose.glossary() if t.chinese == "后向模式"]
@@ -74,6 +74,9 @@ def test_a_clean_cell_passes():
     # ... but only once in that notebook
     nb.cells.append(nbformat.v4.new_markdown_cell("后向模式又叫反向模式。"))
     assert [rule for _, rule, _ in prose.prose_problems(nb, "09", terms)] == ["glossary"]
+    # a private name the code prints is shown all the same
+    nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="<Node _parents>")]
+    assert [detail for _, rule, detail in prose.slide_problems(nb)] == ["_parents"]
 
 
 def test_the_number_check_finds_a_planted_number():

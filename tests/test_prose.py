@@ -11,10 +11,9 @@ from course import course_notebooks
 from nbbuild import code, md, write_notebook
 
 NOTEBOOKS = course_notebooks()
-notebooks = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 
 
-@notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_prose_and_shown_cells_follow_the_writing_rules(path):
     found = prose.problems(path)
     assert not found, (f"{len(found)} problems (python tools/prose.py {path.name}):\n"

@@ -10,8 +10,6 @@ import nav
 from course import ROOT, course_notebooks, is_nav_cell
 from nbbuild import code, md, solution, write_notebook
 
-SETUP = "%matplotlib inline\nimport autodiff_helpers as ah\nah.use_course_style()"
-
 
 def test_record_stores_outputs_and_navigation_and_leaves_a_failing_notebook_byte_identical(tmp_path):
     broken = write_notebook(tmp_path / "01_broken.ipynb", [
@@ -22,7 +20,7 @@ def test_record_stores_outputs_and_navigation_and_leaves_a_failing_notebook_byte
     ], summary="a notebook that fails")
     path = write_notebook(tmp_path / "02_fine.ipynb", [
         md("# Fine"),
-        code(SETUP),
+        code("%matplotlib inline\nimport autodiff_helpers as ah\nah.use_course_style()"),
         code("import os, time\nprint(os.path.basename(os.getcwd()), flush=True)\n"
              "time.sleep(0.3)\nprint('later')"),
         code("raise ValueError('allowed here')", tags=("raises-exception",)),

@@ -53,7 +53,6 @@ BROKEN_LINE = re.compile(f"{WIDE}[ \\t]*\\n[ \\t]*{WIDE}")
 TELEGRAPH = re.compile(f"[{CJK}A-Za-z）)]\\s*(=|→|->)\\s*[{CJK}A-Za-z（(]")
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
 STRING_LITERAL = re.compile(r"(?<!\w)[rfb]?(\"[^\"\n]*\"|'[^'\n]*')")  # may say _x
-SHOWN_EXCLUDED = ("skip", "notes")
 APPROXIMATE = re.compile(r"(约|大约|左右|近|\\approx|≈|~|\\sim)")
 HALF = 0.5 * (1 + 1e-9)  # half the last digit's place, and round-off
 
@@ -117,7 +116,7 @@ def prose_problems(nb, number: str, terms) -> Iterator[tuple[int, str, str]]:
 
 
 def shown(cell) -> bool:
-    return slide_type(cell) not in SHOWN_EXCLUDED and not is_nav_cell(cell)
+    return slide_type(cell) not in ("skip", "notes") and not is_nav_cell(cell)
 
 
 def text_outputs(cell) -> str:

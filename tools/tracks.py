@@ -76,12 +76,9 @@ def problems(nb) -> list[str]:
 
 def cell_tracks(nb) -> list[str | None]:
     """Each cell's track; None for the title, the cells before it and navigation."""
-    heads = {unit.index: unit.track for unit in units(nb)}
-    tracks, current = [], None
-    for index, cell in enumerate(nb.cells):
-        current = heads.get(index, current)
-        tracks.append(None if is_nav_cell(cell) else current)
-    return tracks
+    heads = {unit.index: unit.track for unit in units(nb)}  # each holds until the next
+    current = itertools.accumulate((heads.get(i) for i in range(len(nb.cells))), lambda a, b: b or a)
+    return [None if is_nav_cell(cell) else track for cell, track in zip(nb.cells, current)]
 
 
 def visible(cell) -> bool:

@@ -5,7 +5,7 @@ a forbidden variant may be named once beside the chosen term, where it is introd
 English gloss at its first use only, Chinese quotes and brackets around Chinese text, no
 meta-talk, no telegraphic "=" or "→", no line break inside a Chinese paragraph.  Shown cells:
 no assert, no private name, at most MAX_CODE_LINES lines; a figure has alt text and a sentence
-on its slide; no heading alone.
+on its slide; no heading alone.  Every section carries its track badge (tools/tracks.py).
 Numbers (decimals, percentages, ``a \\times 10^{b}``, integers of two or more digits; not
 headings, inline code, single digits or names like "第 05 讲") must be, to the precision
 stated: in the text output of a code cell nbval compares, a literal in the notebook's code, or
@@ -260,7 +260,7 @@ def problems(path: Path) -> list[tuple[int, str, str]]:
     """(cell, rule, detail) for each break of a writing rule in the notebook at ``path``."""
     nb, number = nbformat.read(path, as_version=4), path.name[:2]
     return [*prose_problems(nb, number, glossary()), *slide_problems(nb),
-            *number_problems(nb, number, constants())]
+            *number_problems(nb, number, constants()), *((i, "badge", d) for i, d in tracks.problems(nb))]
 
 
 def main(argv: list[str]) -> int:

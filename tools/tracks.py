@@ -64,14 +64,14 @@ def units(nb) -> list[Unit]:
     return found
 
 
-def problems(nb) -> list[str]:
-    """The sections that carry no badge or cannot show one."""
-    return [
-        f"cell {u.index}: section {u.title!r} " + (
-            "is not a markdown heading, so it cannot show a track badge"
-            if not heading(nb.cells[u.index]) else f"has no badge {' or '.join(BADGES.values())}")
-        for u in units(nb) if u.level == "section" and not u.explicit
-    ]
+def problems(nb) -> list[tuple[int, str]]:
+    """(cell, detail) for each section that carries no badge or cannot show one; or: no section."""
+    sections = [u for u in units(nb) if u.level == "section"]
+    if not sections:
+        return [(0, "no sections: each slide cell after the title starts one")]
+    return [(u.index, f"section {u.title!r} " + (
+        "is not a markdown heading, so it cannot show a track badge" if not heading(nb.cells[u.index])
+        else f"has no badge {' or '.join(BADGES.values())}")) for u in sections if not u.explicit]
 
 
 def cell_tracks(nb) -> list[str | None]:

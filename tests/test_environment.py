@@ -15,7 +15,7 @@ PACKAGES = {canonicalize_name(r.name) for r in REQUIREMENTS}
 PYTHONS = ["3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
-def test_environment_yml_installs_requirements_txt_on_a_tested_python():
+def test_environment_yml_installs_requirements_txt_which_pins_the_course_and_its_tools():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert environment["channels"] == ["conda-forge"]
     dependencies = environment["dependencies"]
@@ -24,6 +24,11 @@ def test_environment_yml_installs_requirements_txt_on_a_tested_python():
     assert pip_sections == [["-r requirements.txt"]], "conda's pip section is requirements.txt alone"
     assert all(isinstance(entry, dict) or entry.startswith(("python=", "pip")) for entry in dependencies), (
         "a package pinned in environment.yml is a second list; pin it in requirements.txt")
+    assert "-e ." in LINES  # the course library, editable
+    needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",
+              "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert",
+              "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "jieba"}
+    assert needed <= PACKAGES, f"not pinned: {sorted(needed - PACKAGES)}"
 
 
 @pytest.mark.parametrize("python", PYTHONS)
@@ -34,11 +39,3 @@ def test_every_python_gets_one_exact_pin_of_each_package(python):
     names = [canonicalize_name(r.name) for r in pins]
     assert len(names) == len(set(names)), f"two pins of one package for Python {python}: {sorted(names)}"
     assert set(names) == PACKAGES, f"pinned on some Pythons only: {sorted(PACKAGES - set(names))}"
-
-
-def test_pins_cover_what_the_course_imports_and_install_the_course_editable():
-    assert "-e ." in LINES
-    needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",
-              "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert",
-              "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "jieba"}
-    assert needed <= PACKAGES, f"not pinned: {sorted(needed - PACKAGES)}"

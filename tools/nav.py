@@ -29,7 +29,6 @@ def rise_settings() -> dict:
 def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
     """Put the navigation cells (ids NAV_IDS) first and last, in place of any older ones, and
     set the RISE settings."""
-    path = Path(path)
     others = [p for p in course_notebooks(path.parent) if p.name != path.name]
     previous = [p for p in others if p.name < path.name][-1:]  # the neighbours, if any
     following = [p for p in others if p.name > path.name][:1]

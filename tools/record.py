@@ -26,7 +26,6 @@ CELL_TIMEOUT = 300  # seconds
 
 def record(path: Path) -> bool:
     """Execute the notebook at ``path`` and store it; return False (file untouched) on failure."""
-    path = Path(path)
     original = path.read_text(encoding="utf-8")
     nb = nbformat.reads(original, as_version=4)
     current = {}

@@ -5,6 +5,7 @@ import sys
 
 import nbformat
 
+import build_slides
 import course
 import nav
 from course import ROOT, course_notebooks, is_nav_cell
@@ -93,8 +94,6 @@ def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone
 
 def test_a_course_build_lists_every_deck_removes_old_ones_and_rebuilds_only_stale_ones(
         tmp_path, monkeypatch):
-    import build_slides
-
     built = []
     monkeypatch.setattr(build_slides, "vendor", lambda out_dir: None)
     monkeypatch.setattr(build_slides, "exporter", lambda: None)

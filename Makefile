@@ -32,12 +32,13 @@ CHECK_VERSION := import sys; v = sys.version_info[:2]; \
 	print(f"note: Python {sys.version.split()[0]} is newer than the versions tested here (3.11 to 3.13); \
 	if a test fails, please report it with this version") if v > (3, 13) else None
 
-$(STAMP): requirements.txt pyproject.toml
+# EXTRA: more requirement files (make bench's peers)
+$(STAMP): requirements.txt pyproject.toml $(EXTRA)
 	@test -n "$(PYTHON)" || { echo "error: no python3.11, python3.12, python3.13 or python3 on PATH; the course needs Python 3.11 or newer" >&2; exit 1; }
 	@$(PYTHON) -c '$(CHECK_VERSION)' "the course needs Python 3.11 or newer, but $(PYTHON) is" "(set PYTHON=/path/to/python3.11)"
 	$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c '$(CHECK_VERSION)' "$(VENV) holds" "; remove it (rm -rf $(VENV)) and run make again"
-	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt $(addprefix -r ,$(EXTRA))
 	touch $@
 
 venv: $(STAMP)
@@ -76,18 +77,11 @@ nav: $(STAMP)
 # benchmarks/RESULTS.md.  One thread per engine; the machine-wide OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE select a slower numpy kernel, so they are unset.
 BENCH_VENV := .venv-bench
-BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_ENV ?= env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false
 
-$(BENCH_STAMP): requirements.txt pyproject.toml benchmarks/requirements-peers.txt
-	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH" >&2; exit 1; }
-	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --disable-pip-version-check \
-		-r requirements.txt -r benchmarks/requirements-peers.txt
-	touch $@
-
-bench: $(BENCH_STAMP)
+bench:
+	$(MAKE) venv VENV=$(BENCH_VENV) EXTRA=benchmarks/requirements-peers.txt
 	$(BENCH_ENV) $(BENCH_VENV)/bin/python -m benchmarks.run
 
 # Offline reveal.js decks in build/slides/; only stale ones are rebuilt.

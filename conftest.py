@@ -14,13 +14,9 @@ settings.load_profile("default")
 LONG_RUNNING = ["tests/test_slides_browser.py", "tests/test_rerun.py", "tests/test_tracks.py"]
 
 
-def start_order(item) -> int:
-    module = item.nodeid.split("::")[0]
-    return LONG_RUNNING.index(module) if module in LONG_RUNNING else len(LONG_RUNNING)
-
-
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=start_order)  # stable: each file's tests keep their order
+    order = {module: number for number, module in enumerate(LONG_RUNNING)}
+    items.sort(key=lambda item: order.get(item.nodeid.split("::")[0], len(order)))  # stable sort
     for item in items:  # an nbval item's warnings come from the plugin stack, not the cells
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.filterwarnings("default::DeprecationWarning"))

@@ -1,7 +1,7 @@
 """The benchmark workloads at tiny sizes, for correctness only: the runner at the "tiny" size
 checks every engine against the reference answers to 1e-8 relative before it times them (it
 stops on a disagreement) and writes its report; a peer not installed (make bench installs
-them into .venv-bench) is skipped with the reason."""
+them into .venv-bench) is reported skipped with the reason."""
 
 import numpy as np
 import pytest
@@ -16,17 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:Deprecation
 PEER_NAMES = ("micrograd", "autograd", "torch", "jax")
 
 
-@pytest.mark.parametrize("peer", PEER_NAMES)
-def test_every_peer_is_loaded_or_skipped_with_a_reason(peer):
-    assert peer in PEERS
-    if not PEERS[peer].available:
-        assert "not installed" in PEERS[peer].reason
-        _, skipped = w.scalar_engines(PEERS)
-        assert peer in skipped
-        pytest.skip(f"{peer}: {PEERS[peer].reason}")
-
-
-def test_scalar_map_gradient_stays_order_one():
+def test_scalar_map_gradient_stays_order_one_and_autodiff_helpers_follows_it_deep():
     # the point of the chosen map: dl/dx neither overflows nor underflows with depth
     for steps in (10, 1_000, 100_000):
         value, gradient = w.scalar_map_reference(steps)
@@ -36,11 +26,9 @@ def test_scalar_map_gradient_stays_order_one():
     central = (w.scalar_map_reference(50, w.X0 + h)[0]
                - w.scalar_map_reference(50, w.X0 - h)[0]) / (2 * h)
     assert abs(central - w.scalar_map_reference(50)[1]) < 1e-8
-
-
-def test_autodiff_helpers_handles_a_deep_scalar_graph():
+    # autodiff_helpers follows it through a graph far deeper than Python's recursion limit
     forward, backward = w.scalar_engines(PEERS)[0]["autodiff_helpers"]
-    steps = w.steps_for_depth(30_000)  # far beyond Python's recursion limit
+    steps = w.steps_for_depth(30_000)
     gradient = backward(forward(steps))
     assert w.relative_error(gradient, w.scalar_map_reference(steps)[1]) <= w.TOLERANCE
 
@@ -86,8 +74,9 @@ def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
                     "## 4. Hessian-vector product", "## 5. The force of Hybrid Monte Carlo",
                     "| cores (os.cpu_count) |"):
         assert heading in text
-    for peer in PEER_NAMES:
-        assert f"| {peer} |" in text  # a version, or SKIPPED with the reason
+    for name, peer in ((name, PEERS[name]) for name in PEER_NAMES):  # loaded, or skipped with the reason
+        assert f"| {name} | {peer.version if peer.available else f'SKIPPED: {peer.reason}'} |" in text
+        assert peer.available or f"- {name}: SKIPPED (not installed" in text
     # both MLP sizes timed (after their agreement check) against the numpy floor
     assert text.count("| autodiff_helpers (Variable ops) |") == text.count("| numpy (hand-written) |") == 2
     assert (tmp_path / "results.png").stat().st_size > 0

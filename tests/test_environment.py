@@ -8,33 +8,14 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
+LINES = [line.split(" #", 1)[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+REQUIREMENTS = [Requirement(line) for line in LINES if line and not line.startswith(("#", "-e "))]
+PACKAGES = {canonicalize_name(r.name) for r in REQUIREMENTS}
 # the Pythons a student may have: tested (3.11-3.13) and accepted with a note (newer)
 PYTHONS = ["3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
-def requirement_lines() -> list[str]:
-    lines = [line.split(" #", 1)[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def pins_for(python: str) -> dict[str, str]:
-    """{package: version} that pip installs from requirements.txt on this Python version."""
-    pins = {}
-    for line in requirement_lines():
-        if line == "-e .":
-            continue
-        requirement = Requirement(line)
-        if requirement.marker and not requirement.marker.evaluate({"python_version": python}):
-            continue
-        (specifier,) = requirement.specifier  # exactly one specifier: the exact pin
-        assert specifier.operator == "==", f"not an exact pin: {line}"
-        name = canonicalize_name(requirement.name)
-        assert name not in pins, f"two pins of {name} for Python {python}"
-        pins[name] = specifier.version
-    return pins
-
-
-def test_environment_yml_installs_requirements_txt_on_a_tested_python():
+def test_environment_yml_installs_requirements_txt_which_pins_the_course_and_its_tools():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert environment["channels"] == ["conda-forge"]
     dependencies = environment["dependencies"]
@@ -43,16 +24,18 @@ def test_environment_yml_installs_requirements_txt_on_a_tested_python():
     assert pip_sections == [["-r requirements.txt"]], "conda's pip section is requirements.txt alone"
     assert all(isinstance(entry, dict) or entry.startswith(("python=", "pip")) for entry in dependencies), (
         "a package pinned in environment.yml is a second list; pin it in requirements.txt")
+    assert "-e ." in LINES  # the course library, editable
+    needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",
+              "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert",
+              "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "jieba"}
+    assert needed <= PACKAGES, f"not pinned: {sorted(needed - PACKAGES)}"
 
 
 @pytest.mark.parametrize("python", PYTHONS)
 def test_every_python_gets_one_exact_pin_of_each_package(python):
-    assert set(pins_for(python)) == set(pins_for("3.11")), "a package pinned on one Python only"
-
-
-def test_pins_cover_what_the_course_imports_and_install_the_course_editable():
-    assert "-e ." in requirement_lines()
-    needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",
-              "pytest", "pytest-xdist", "hypothesis", "nbformat", "nbclient", "nbconvert",
-              "playwright", "sphinx", "myst-nb", "sphinx-book-theme", "jieba"}
-    assert needed <= set(pins_for("3.11")), f"not pinned: {sorted(needed - set(pins_for('3.11')))}"
+    """What pip installs from requirements.txt on this Python version."""
+    pins = [r for r in REQUIREMENTS if not r.marker or r.marker.evaluate({"python_version": python})]
+    assert not [str(r) for r in pins if [s.operator for s in r.specifier] != ["=="]], "not exact pins"
+    names = [canonicalize_name(r.name) for r in pins]
+    assert len(names) == len(set(names)), f"two pins of one package for Python {python}: {sorted(names)}"
+    assert set(names) == PACKAGES, f"pinned on some Pythons only: {sorted(PACKAGES - set(names))}"

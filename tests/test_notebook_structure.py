@@ -18,21 +18,14 @@ def broken(path, rule, problems):
     assert not problems, f"{path.name}: rule '{rule}' broken:\n" + "\n".join(f"  - {p}" for p in problems)
 
 
-def errors(cell):
-    return "; ".join(f"{o.ename}: {o.evalue}" for o in cell.get("outputs", []) if o.output_type == "error")
-
-
-def collapsed(cell):
-    jupyter = cell.metadata.get("jupyter", {})
-    return jupyter.get("source_hidden") is True and jupyter.get("outputs_hidden") is True
-
-
+COLLAPSED = {"source_hidden": True, "outputs_hidden": True}
 # id: (rule, what is wrong with a cell: "" or False when nothing).  A cell tag and the nbval
 # comment marker that means the same, both on one cell, make nbval warn while collecting the
 # notebook, an error under pyproject.toml's filterwarnings.
 CELL_RULES = {
     "errors": ("no error outputs except in cells tagged raises-exception",
-               lambda c: "raises-exception" not in tags(c) and errors(c)),
+               lambda c: "raises-exception" not in tags(c) and "; ".join(
+                   f"{o.ename}: {o.evalue}" for o in c.get("outputs", []) if o.output_type == "error")),
     "slide-type": (f"every cell has slideshow.slide_type in {sorted(SLIDE_TYPES)}",
                    lambda c: slide_type(c) not in SLIDE_TYPES and f"slide_type {slide_type(c)!r}"),
     "headings": ("a markdown cell opening with a # or ## heading starts a slide or subslide",
@@ -40,7 +33,8 @@ CELL_RULES = {
                  and slide_type(c) not in ("slide", "subslide") and f"slide_type {slide_type(c)!r}"),
     "solutions": ("cells tagged solution are collapsed (jupyter.source_hidden and outputs_hidden) "
                   "and off the slides (slide_type skip)",
-                  lambda c: "solution" in tags(c) and not (collapsed(c) and slide_type(c) == "skip")
+                  lambda c: "solution" in tags(c) and not (slide_type(c) == "skip" and COLLAPSED.items()
+                                                           <= c.metadata.get("jupyter", {}).items())
                   and f"jupyter {dict(c.metadata.get('jupyter', {}))}, slide_type {slide_type(c)!r}"),
 }
 
@@ -61,32 +55,27 @@ def test_notebooks_are_named_nn_slug_and_numbered_01_02_without_gaps():
 
 
 def test_generated_files_are_current():
-    stale = [str(p.relative_to(course.ROOT)) for p in nav.pending_changes()]
+    stale = [str(p.relative_to(course.ROOT)) for p in nav.refresh(write=False)]
     assert not stale, f"navigation, RISE settings or README tables out of date in {stale}: make nav"
 
 
 @notebooks
-def test_kernelspec_title_and_summary(path):
+def test_kernelspec_title_summary_and_the_course_setup(path):
     nb = read(path)
     kernelspec = nb.metadata.get("kernelspec", {})
-    broken(path, "kernelspec python3, a '# ' title, a summary in metadata.course.summary", [
+    source = next((c.source for c in nb.cells if c.cell_type == "code"), "")
+    broken(path, "kernelspec python3, a '# ' title, a summary in metadata.course.summary; first code "
+           "cell: %matplotlib inline, import autodiff_helpers, use_course_style()", [
         *([f"metadata.kernelspec is {dict(kernelspec)}"] if kernelspec.get("name") != "python3"
           or kernelspec.get("language") != "python" else []),
         *(["no markdown cell with a '# ' title heading"] if title(path, nb) == path.stem else []),
-        *(["metadata.course.summary is missing"] if not summary(nb).strip() else [])])
-
-
-@notebooks
-def test_first_code_cell_sets_up_the_course(path):
-    code = [c.source for c in read(path).cells if c.cell_type == "code"]
-    source = code[0] if code else ""
-    broken(path, "first code cell: %matplotlib inline, import autodiff_helpers, use_course_style()", [
-        text for pattern, text in [
+        *(["metadata.course.summary is missing"] if not summary(nb).strip() else []),
+        *(text for pattern, text in [
             (r"^%matplotlib inline\s*$", "no line '%matplotlib inline'"),
             (r"^(import autodiff_helpers\b|from autodiff_helpers import\b)",
              "does not import autodiff_helpers"),
             (r"\buse_course_style\(\)", "does not call use_course_style()")]
-        if not re.search(pattern, source, re.M)])
+          if not re.search(pattern, source, re.M))])
 
 
 @notebooks

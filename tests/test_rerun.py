@@ -18,17 +18,6 @@ def test_notebook_gives_the_same_results_when_run_again(path, reruns):
     assert not reruns[path], "\n".join(reruns[path])
 
 
-def stored_notebook(tmp_path, cells):
-    """Write a notebook whose cells carry the outputs of one clean run."""
-    nb = new_notebook(cells=[new_code_cell(source, execution_count=count, outputs=[
-        new_output("stream", name="stdout", text=text)] if text else [])
-        for count, (source, text) in enumerate(cells, start=1)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path / "probe.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
 @pytest.mark.parametrize("cells, message", [
     # a cell that starts from fresh state gives its outputs however often it runs
     ([("total = 0", None), ("total = 0\nfor k in range(3):\n    total += k\nprint(total)", "3\n")],
@@ -40,7 +29,11 @@ def stored_notebook(tmp_path, cells):
      "caused an exception"),
 ], ids=["fresh-state", "accumulates", "fails-the-second-time"])
 def test_check_finds_the_cells_that_change_when_run_again(tmp_path, cells, message):
-    path = stored_notebook(tmp_path, cells)
+    path = tmp_path / "probe.ipynb"  # its cells carry the outputs of one clean run
+    nbformat.write(new_notebook(cells=[new_code_cell(source, execution_count=count, outputs=[
+        new_output("stream", name="stdout", text=text)] if text else [])
+        for count, (source, text) in enumerate(cells, start=1)], metadata={"kernelspec": {
+            "name": "python3", "display_name": "Python 3", "language": "python"}}), path)
     problems = rerun_check.check([path])[path]
     assert len(problems) == (message is not None), problems
     assert all("cell 1" in p and "cell run again" in p and message in p for p in problems), problems

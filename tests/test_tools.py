@@ -1,55 +1,44 @@
-"""tools/: record leaves failing notebooks untouched, nav is idempotent, nbbuild cells."""
+"""tools/: record leaves failing notebooks untouched, nav is idempotent, nbbuild cells, the decks' build."""
 
 import subprocess
 import sys
 
 import nbformat
 
+import build_slides
 import course
 import nav
 from course import ROOT, course_notebooks, is_nav_cell
 from nbbuild import code, md, solution, write_notebook
 
-SETUP = "%matplotlib inline\nimport autodiff_helpers as ah\nah.use_course_style()"
 
-
-def run_record(*paths):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "record.py"), *map(str, paths)],
-        capture_output=True, text=True, timeout=300,
-    )
-
-
-def test_record_leaves_a_failing_notebook_byte_identical_and_names_the_cell(tmp_path):
-    path = write_notebook(tmp_path / "01_broken.ipynb", [
+def test_record_stores_outputs_and_navigation_and_leaves_a_failing_notebook_byte_identical(tmp_path):
+    broken = write_notebook(tmp_path / "01_broken.ipynb", [
         md("# Broken"),
         code("x = 1\nprint(x)"),
         code("y = 1 / 0  # the failing cell\nprint(y)"),
         code("print('never reached')"),
     ], summary="a notebook that fails")
-    before = path.read_bytes()
-    result = run_record(path)
-    assert result.returncode == 1
-    assert path.read_bytes() == before
-    assert "FAILED" in result.stderr
-    assert "cell 2 ('y = 1 / 0  # the failing cell')" in result.stderr
-    assert "----> 1 y = 1 / 0  # the failing cell" in result.stderr
-    assert "ZeroDivisionError: division by zero" in result.stderr
-    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
-
-
-def test_record_stores_outputs_counts_and_navigation(tmp_path):
-    path = write_notebook(tmp_path / "01_fine.ipynb", [
+    path = write_notebook(tmp_path / "02_fine.ipynb", [
         md("# Fine"),
-        code(SETUP),
-        code("import os, time\nprint(os.path.basename(os.getcwd()), flush=True)\ntime.sleep(0.3)\nprint('later')"),
+        code("%matplotlib inline\nimport autodiff_helpers as ah\nah.use_course_style()"),
+        code("import os, time\nprint(os.path.basename(os.getcwd()), flush=True)\n"
+             "time.sleep(0.3)\nprint('later')"),
         code("raise ValueError('allowed here')", tags=("raises-exception",)),
         code("1 + 1"),
         md("## Answer", slide="fragment"),
         solution("assert True"),
     ], summary="a notebook that runs")
-    result = run_record(path)
-    assert result.returncode == 0, result.stderr
+    before = broken.read_bytes()
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "record.py"), str(broken), str(path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert broken.read_bytes() == before
+    assert "FAILED" in result.stderr
+    assert "cell 2 ('y = 1 / 0  # the failing cell')" in result.stderr
+    assert "----> 1 y = 1 / 0  # the failing cell" in result.stderr
+    assert "ZeroDivisionError: division by zero" in result.stderr
+    assert sorted(tmp_path.iterdir()) == [broken, path]  # no temporary file left behind
     nb = nbformat.read(path, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     assert [c.execution_count for c in code_cells] == [1, 2, 3, 4, 5]
@@ -58,7 +47,7 @@ def test_record_stores_outputs_counts_and_navigation(tmp_path):
     assert code_cells[2].outputs[0].ename == "ValueError"
     assert code_cells[3].outputs[0].data["text/plain"] == "2"
     assert is_nav_cell(nb.cells[0]) and is_nav_cell(nb.cells[-1])
-    assert nav.pending_changes(tmp_path, readme=None) == {}
+    assert nav.refresh(tmp_path, readme=None, exclude=[broken], write=False) == []
     assert "execution" not in code_cells[0].metadata  # no timings: recordings diff cleanly
     # nbbuild's cells keep their metadata: a solution is collapsed, tagged and off the slides
     assert code_cells[2].metadata.tags == ["raises-exception"]
@@ -67,21 +56,22 @@ def test_record_stores_outputs_counts_and_navigation(tmp_path):
                                       "slideshow": {"slide_type": "skip"}, "tags": ["solution"]}
 
 
-def test_nav_refresh_is_idempotent_and_links_neighbours(tmp_path):
+def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone(tmp_path):
     folder = tmp_path / "notebooks"
     for number, title in [("01", "First"), ("02", "Second"), ("03", "Third")]:
         write_notebook(folder / f"{number}_n{number}.ipynb", [md(f"# {title}"), code("1")],
                        summary=f"the {title.lower()} one")
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# Course\n\n## Notebooks\n{nav.TABLE_BEGIN}\nold\n{nav.TABLE_END}\nend\n")
-
-    changed = nav.refresh(folder, readme)
-    assert len(changed) == 4
-    texts = {p: p.read_bytes() for p in [*folder.iterdir(), readme]}
-    assert nav.refresh(folder, readme) == []
+    first, second, third = course_notebooks(folder)
+    before = third.read_bytes()  # as make record leaves a notebook that failed
+    assert nav.refresh(folder, readme=None, write=False) == [first, second, third]  # listed, not written
+    assert nav.refresh(folder, readme=None, exclude=[third]) == [first, second]
+    assert third.read_bytes() == before
+    assert nav.refresh(folder, readme=None) == [third]
+    texts = {p: p.read_bytes() for p in folder.iterdir()}
+    assert nav.refresh(folder, readme=None) == []
     assert {p: p.read_bytes() for p in texts} == texts
 
-    middle = nbformat.read(folder / "02_n02.ipynb", as_version=4)
+    middle = nbformat.read(second, as_version=4)
     assert middle.cells[0].source == middle.cells[-1].source == (
         "<!--NAVIGATION-->\n< [First](01_n01.ipynb) | [目录 (Contents)](../README.md#notebooks)"
         " | [Third](03_n03.ipynb) >"
@@ -89,26 +79,14 @@ def test_nav_refresh_is_idempotent_and_links_neighbours(tmp_path):
     assert [c.id for c in (middle.cells[0], middle.cells[-1])] == list(nav.NAV_IDS)
     assert middle.cells[0].metadata.slideshow.slide_type == "skip"
     assert len(middle.cells) == 4
-    text = readme.read_text()
-    assert "| 02 | [Second](notebooks/02_n02.ipynb) | the second one |" in text
     assert middle.metadata.rise.footer == nav.rise_settings()["footer"]
-    assert text.endswith(f"{nav.TABLE_END}\nend\n") and "old" not in text
 
-
-def test_nav_updates_titles_removes_stray_navigation_cells_and_skips_excluded_notebooks(tmp_path):
-    first = write_notebook(tmp_path / "01_a.ipynb", [md("# A"), code("1")], summary="a")
-    second = write_notebook(tmp_path / "02_b.ipynb", [md("# B"), code("2")], summary="b")
-    before = second.read_bytes()  # as make record leaves a notebook that failed
-    assert nav.refresh(tmp_path, readme=None, exclude=[second]) == [first]
-    assert second.read_bytes() == before
-    nav.refresh(tmp_path, readme=None)
-    nb = nbformat.read(second, as_version=4)
-    nb.cells[1].source = "# B renamed"
-    nb.cells.insert(2, nbformat.v4.new_markdown_cell(course.MARKER + "\nstale copy"))
-    nb.metadata.rise.update(theme="simple", autolaunch=True)  # a theme of its own: reset
-    nbformat.write(nb, second)
-    assert nav.refresh(tmp_path, readme=None) == [first, second]
-    assert "[B renamed](02_b.ipynb)" in nbformat.read(first, as_version=4).cells[0].source
+    middle.cells[1].source = "# Second renamed"
+    middle.cells.insert(2, nbformat.v4.new_markdown_cell(course.MARKER + "\nstale copy"))
+    middle.metadata.rise.update(theme="simple", autolaunch=True)  # a theme of its own: reset
+    nbformat.write(middle, second)
+    assert nav.refresh(folder, readme=None) == [first, second, third]
+    assert "[Second renamed](02_n02.ipynb)" in nbformat.read(first, as_version=4).cells[0].source
     nb = nbformat.read(second, as_version=4)
     assert sum(is_nav_cell(c) for c in nb.cells) == 2
     assert nb.metadata.rise == {**nav.rise_settings(), "autolaunch": True}  # other keys kept
@@ -116,8 +94,6 @@ def test_nav_updates_titles_removes_stray_navigation_cells_and_skips_excluded_no
 
 def test_a_course_build_lists_every_deck_removes_old_ones_and_rebuilds_only_stale_ones(
         tmp_path, monkeypatch):
-    import build_slides
-
     built = []
     monkeypatch.setattr(build_slides, "vendor", lambda out_dir: None)
     monkeypatch.setattr(build_slides, "exporter", lambda: None)

@@ -1,9 +1,7 @@
-"""Tracks (tools/tracks.py): every section carries a badge, the core path fits the slot on
-course.toml's clock and ends with a network trained by hand, and the lecture notebook, run
-in one kernel as "Run All" before a RISE lecture, gives the notebooks' stored outputs.  The
+"""Tracks (tools/tracks.py): the core path fits the slot on course.toml's clock and ends with a
+network trained by hand, and the lecture notebook, run in one kernel as "Run All" before a RISE
+lecture, gives the notebooks' stored outputs (every section's badge: tests/test_prose.py).  The
 tool itself is checked on small notebooks made here."""
-
-from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -13,18 +11,10 @@ import course
 import nav
 import rerun_check
 import tracks
-from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type
+from course import CONFIG, is_nav_cell, read, slide_type
 from nbbuild import code, md, solution, write_notebook
 
-NOTEBOOKS = course_notebooks()
 CLOCK = CONFIG["clock"]
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_every_section_carries_a_badge(path):
-    nb = read(path)
-    assert [u for u in tracks.units(nb) if u.level == "section"], f"{path.name}: no sections"
-    assert tracks.problems(nb) == [], path.name
 
 
 def test_the_core_path_fits_the_slot_and_ends_with_a_network_trained_by_hand():
@@ -54,8 +44,9 @@ def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
 SETUP = "%matplotlib inline\nimport autodiff_helpers as ad\nad.use_course_style()"
 
 
-def two_notebooks(folder):
+def two_notebooks(tmp_path):
     """Two notebooks: the first marked by badges on sections and subsections; the second not."""
+    folder = tmp_path / "notebooks"
     write_notebook(folder / "01_first.ipynb", [
         md("# 01 First\n\nintro"),
         code(SETUP, slide="skip"),
@@ -83,7 +74,7 @@ def two_notebooks(folder):
     return [folder / "01_first.ipynb", folder / "02_second.ipynb"]
 
 
-def test_badges_mark_sections_and_subsections_unmarked_sections_are_extended(tmp_path):
+def test_badges_mark_sections_and_give_the_slides_and_minutes_on_the_lecturers_clock(tmp_path):
     first, second = two_notebooks(tmp_path)
     nb = read(first)
     assert {u.title: (u.track, u.explicit) for u in tracks.units(nb)} == {
@@ -92,16 +83,12 @@ def test_badges_mark_sections_and_subsections_unmarked_sections_are_extended(tmp
         "Delta": ("extended", False), "Delta core part": ("core", True),
         "练习 1": ("extended", True), "练习 2": ("extended", True),
     }
-    assert tracks.problems(nb) == ["cell 12: section 'Delta' has no badge 【核心】 or 【选讲】"]
+    assert tracks.problems(nb) == [(12, "section 'Delta' has no badge 【核心】 or 【选讲】")]
     assert [u.track for u in tracks.units(read(second))] == [tracks.DEFAULT_TRACK]
     # a metadata key of an older layout is ignored: the badge is the mark
     nb.cells[3].metadata["course"] = {"track": "extended"}
     assert tracks.units(nb)[0].track == "core"
-
-
-def test_slides_and_minutes_follow_the_lecturers_clock(tmp_path):
-    first, second = two_notebooks(tmp_path)
-    the_slides = tracks.slides(read(first))
+    the_slides = tracks.slides(nb)
     # title | Alpha | Alpha detail | a = 1 ... | Beta | Beta side | Gamma | Delta |
     # Delta core part | 练习 1 | 练习 2   (setup, solutions, navigation are not on slides)
     assert [s.track for s in the_slides] == [
@@ -120,15 +107,12 @@ def test_slides_and_minutes_follow_the_lecturers_clock(tmp_path):
 
 
 def test_the_break_falls_at_the_end_of_a_part_nearest_to_half_of_the_talk():
-    def plan(*minutes):
-        return tracks.Plan([SimpleNamespace(minutes=m, core_slides=[None]) for m in minutes])
-
-    assert plan(14, 6.5, 8, 15.5, 35, 17).break_after == 4  # ends 14 ... 44, 79; half 48
-    assert plan(40, 10, 10).break_after == 1  # 40 is nearer to 30 than 50 is
-    assert plan(30).break_after == 1  # a single part: after it
+    assert tracks.break_after([14, 6.5, 8, 15.5, 35, 17]) == 4  # ends 14 ... 44, 79; half 48
+    assert tracks.break_after([40, 10, 10]) == 1  # 40 is nearer to 30 than 50 is
+    assert tracks.break_after([30]) == 1  # a single part: after it
 
 
-def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
+def test_the_lecture_notebook_and_the_readme_follow_the_badges(tmp_path):
     first, second = two_notebooks(tmp_path)
     lecture = tracks.lecture_notebook([first, second])
     assert len(tracks.slides(lecture)) == tracks.plan([first, second]).slide_count
@@ -142,23 +126,23 @@ def test_lecture_notebook_shows_the_core_slides_and_keeps_every_cell(tmp_path):
         "### Delta core part 【核心】", "print(5)"]
     types = {c.source.split("\n")[0]: slide_type(c) for c in lecture.cells}
     assert types["### Delta core part 【核心】"] == "slide"  # its section is not shown
+    assert types["## Alpha detail"] == "subslide"  # its section is
     assert types["### Beta side 【选讲】"] == "skip" and types["print(3)"] == "skip"
     assert "[01_first](../../" in lecture.cells[1].source
-
-
-def test_readme_plan_and_core_description_come_from_the_badges(tmp_path):
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    first, _ = two_notebooks(folder)
+    # the README's table of notebooks and lecture plan, between text of its own
+    folder = first.parent
     with pytest.raises(ValueError, match="LECTURE PLAN"):
         course.between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
     readme = tmp_path / "README.md"
-    readme.write_text(f"{nav.TABLE_BEGIN}\n{nav.TABLE_END}\n{tracks.PLAN_BEGIN}\nold\n{tracks.PLAN_END}\n")
-    nav.refresh(folder, readme)
+    readme.write_text(f"# Course\n{nav.TABLE_BEGIN}\nold\n{nav.TABLE_END}\n{tracks.PLAN_BEGIN}\nold\n"
+                      f"{tracks.PLAN_END}\nend\n")
+    assert nav.refresh(folder, readme) == [readme]
     text = readme.read_text()
-    assert "old" not in text and "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
+    assert "old" not in text and text.startswith("# Course\n") and text.endswith(f"{tracks.PLAN_END}\nend\n")
+    assert "| 02 | [02 Second](notebooks/02_second.ipynb) | second |" in text  # the table of notebooks
+    assert "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
     assert "The core path, in order: **01** Alpha, Beta, Delta core part." in text
-    total = tracks.plan(course_notebooks(folder)).minutes  # on course.toml's clock
+    total = tracks.plan([first, second]).minutes  # on course.toml's clock
     assert f"| 01 | … a = 1 | 4 | {tracks.CLOCK['code_slide']:g} |" in text
     assert f"| **Total** | | **7** | **1** | **{total:g}** |" in text
     assert nav.refresh(folder, readme) == []

@@ -27,41 +27,24 @@ def rise_settings() -> dict:
 
 
 def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
-    """Insert or refresh the navigation cells (keeping their ids) and the RISE settings."""
-    path = Path(path)
+    """Put the navigation cells (ids NAV_IDS) first and last, in place of any older ones, and
+    set the RISE settings."""
     others = [p for p in course_notebooks(path.parent) if p.name != path.name]
     previous = [p for p in others if p.name < path.name][-1:]  # the neighbours, if any
     following = [p for p in others if p.name > path.name][:1]
     links = [f"< [{title(p)}]({p.name})" for p in previous] + [CONTENTS_LINK]
     links += [f"[{title(p)}]({p.name}) >" for p in following]
-    source = course.MARKER + "\n" + " | ".join(links)
-    cells = nb.cells
-    top = cells.pop(0) if cells and course.is_nav_cell(cells[0]) else None
-    bottom = cells.pop() if cells and course.is_nav_cell(cells[-1]) else None
-    cells[:] = [c for c in cells if not course.is_nav_cell(c)]  # stray copies in the middle
-    for position, (cell, cell_id) in enumerate(zip((top, bottom), NAV_IDS)):
-        cell = cell or nbformat.v4.new_markdown_cell(id=cell_id)
-        cell.source = source
-        cell.metadata = nbformat.from_dict(NAV_METADATA)
-        cell.pop("attachments", None)
-        cells.insert(len(cells) if position else 0, cell)
+    top, bottom = (nbformat.v4.new_markdown_cell(course.MARKER + "\n" + " | ".join(links), id=cell_id,
+                                                 metadata=NAV_METADATA) for cell_id in NAV_IDS)
+    nb.cells = [top, *(cell for cell in nb.cells if not course.is_nav_cell(cell)), bottom]
     nb.metadata["rise"] = nbformat.from_dict({**nb.metadata.get("rise", {}), **rise_settings()})
     return nb
 
 
-def contents_table(folder: Path = NOTEBOOK_DIR) -> str:
-    rows = ["| | Notebook | What it shows |", "|---|---|---|"]
-    for path in course_notebooks(folder):
-        nb = nbformat.read(path, as_version=4)
-        link = f"[{title(path, nb)}]({path.relative_to(folder.parent).as_posix()})"
-        rows.append(f"| {path.name[:2]} | {link} | {course.summary(nb)} |")
-    return "\n".join(rows)
-
-
-def pending_changes(folder: Path = NOTEBOOK_DIR, readme: Path | None = README,
-                    exclude=()) -> dict[Path, str]:
-    """{file: new text} for every file a refresh would change, but the notebooks in
-    ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
+def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(),
+            write: bool = True) -> list[Path]:
+    """Rewrite the files whose generated parts are stale (``write=False``: only list them), but
+    the notebooks in ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
     changes = {}
     excluded = {Path(p).resolve() for p in exclude}
     for path in course_notebooks(folder):
@@ -69,21 +52,19 @@ def pending_changes(folder: Path = NOTEBOOK_DIR, readme: Path | None = README,
         new = notebook_text(add_navigation(nbformat.reads(old, as_version=4), path))
         if new != old and path.resolve() not in excluded:
             changes[path] = new
-    if readme is not None:
+    if readme is not None:  # its table of notebooks and its lecture plan
+        rows = ["| | Notebook | What it shows |", "|---|---|---|"]
+        for path, nb in ((path, course.read(path)) for path in course_notebooks(folder)):
+            link = f"[{title(path, nb)}]({path.relative_to(folder.parent).as_posix()})"
+            rows.append(f"| {path.name[:2]} | {link} | {course.summary(nb)} |")
         old = readme.read_text(encoding="utf-8")
-        new = course.between(old, TABLE_BEGIN, TABLE_END, contents_table(folder))
+        new = course.between(old, TABLE_BEGIN, TABLE_END, "\n".join(rows))
         if tracks.PLAN_BEGIN in new:
             plan = tracks.plan_markdown(tracks.plan(course_notebooks(folder)), folder.parent)
             new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)
         if new != old:
             changes[readme] = new
-    return changes
-
-
-def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=()) -> list[Path]:
-    """Rewrite the stale files; return them."""
-    changes = pending_changes(folder, readme, exclude)
-    for path, text in changes.items():
+    for path, text in changes.items() if write else ():
         path.write_text(text, encoding="utf-8")
     return list(changes)
 

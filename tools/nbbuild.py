@@ -20,9 +20,7 @@ def md(text: str, slide: str = "slide") -> nbformat.NotebookNode:
 
 def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.NotebookNode:
     """A code cell with the given slide type and cell tags (e.g. ``raises-exception``)."""
-    metadata = {"slideshow": {"slide_type": slide}}
-    if tags:
-        metadata["tags"] = list(tags)
+    metadata = {"slideshow": {"slide_type": slide}} | ({"tags": list(tags)} if tags else {})
     return new_code_cell(src.strip("\n"), metadata=metadata)
 
 

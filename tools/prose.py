@@ -5,7 +5,7 @@ a forbidden variant may be named once beside the chosen term, where it is introd
 English gloss at its first use only, Chinese quotes and brackets around Chinese text, no
 meta-talk, no telegraphic "=" or "→", no line break inside a Chinese paragraph.  Shown cells:
 no assert, no private name, at most MAX_CODE_LINES lines; a figure has alt text and a sentence
-on its slide; no heading alone.
+on its slide; no heading alone.  Every section carries its track badge (tools/tracks.py).
 Numbers (decimals, percentages, ``a \\times 10^{b}``, integers of two or more digits; not
 headings, inline code, single digits or names like "第 05 讲") must be, to the precision
 stated: in the text output of a code cell nbval compares, a literal in the notebook's code, or
@@ -18,11 +18,14 @@ Usage: ``python tools/prose.py [notebook ...]``; exit 1 on any violation.
 """
 
 import csv
+import functools
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 
@@ -32,7 +35,8 @@ from course import ROOT, course_notebooks, is_nav_cell, slide_type, tags
 GLOSSARY = ROOT / "docs" / "glossary.csv"
 CONSTANTS = ROOT / "tests" / "prose_constants.csv"
 MAX_CODE_LINES = 12
-META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格", "不做比较", "课程库", "本讲义")
+META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格", "不做比较", "课程库",
+              "本讲义")
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK}]")
@@ -49,35 +53,23 @@ BROKEN_LINE = re.compile(f"{WIDE}[ \\t]*\\n[ \\t]*{WIDE}")
 TELEGRAPH = re.compile(f"[{CJK}A-Za-z）)]\\s*(=|→|->)\\s*[{CJK}A-Za-z（(]")
 PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
 STRING_LITERAL = re.compile(r"(?<!\w)[rfb]?(\"[^\"\n]*\"|'[^'\n]*')")  # may say _x
-SHOWN_EXCLUDED = ("skip", "notes")
 APPROXIMATE = re.compile(r"(约|大约|左右|近|\\approx|≈|~|\\sim)")
 HALF = 0.5 * (1 + 1e-9)  # half the last digit's place, and round-off
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     chinese: str
     english: str
     introduced_in: str
     forbidden: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Problem:
-    notebook: str
-    cell: int
-    rule: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.notebook} c{self.cell} [{self.rule}] {self.detail}"
-
-
-def glossary(path: Path = GLOSSARY) -> list[Term]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [Term(r["chinese"], r["english"], r["introduced_in"],
-                     tuple(v.strip() for v in r["forbidden_variants"].split(";") if v.strip()))
-                for r in csv.DictReader(handle)]
+@functools.cache
+def glossary() -> tuple[Term, ...]:
+    with GLOSSARY.open(encoding="utf-8", newline="") as handle:
+        return tuple(Term(r["chinese"], r["english"], r["introduced_in"],
+                          tuple(v.strip() for v in r["forbidden_variants"].split(";") if v.strip()))
+                     for r in csv.DictReader(handle))
 
 
 def prose(source: str, keep_math: bool = False) -> str:
@@ -87,9 +79,8 @@ def prose(source: str, keep_math: bool = False) -> str:
     return source
 
 
-def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
-    name, number = path.name, path.name[:2]
-    found: list[Problem] = []
+def prose_problems(nb, number: str, terms) -> Iterator[tuple[int, str, str]]:
+    """(cell, rule, detail) for each break of the prose rules in notebook ``number``."""
     seen_glosses: dict[str, int] = {}
     named_once: set[str] = set()
     for index, cell in enumerate(nb.cells):
@@ -97,42 +88,35 @@ def prose_problems(path: Path, nb, terms: list[Term]) -> list[Problem]:
             continue
         text = prose(cell.source)
         for term in terms:
-            for variant in term.forbidden:
-                hits = text.count(variant)
-                if not hits:
-                    continue
-                allowed = number == term.introduced_in and term.chinese in text.replace(variant, "")
-                if allowed and hits == 1 and variant not in named_once:
+            for variant, hits in ((v, text.count(v)) for v in term.forbidden if v in text):
+                if (hits == 1 and variant not in named_once and number == term.introduced_in
+                        and term.chinese in text.replace(variant, "")):
                     named_once.add(variant)         # "后向模式（也叫反向模式）": once per notebook
-                    continue
-                found.append(Problem(name, index, "glossary",
-                                     f"{variant!r} ({hits}x): use {term.chinese!r} ({term.english})"))
-        for line in text.splitlines():
-            if not re.match(r"#\s", line):  # the title line is the notebook's name
-                for match in GLOSS.finditer(line):
-                    gloss = " ".join(match[1].split()).lower()
-                    if gloss in seen_glosses:
-                        found.append(Problem(name, index, "repeated gloss",
-                                             f"({match[1]}) again; first at c{seen_glosses[gloss]}"))
-                    else:
-                        seen_glosses[gloss] = index
+                else:
+                    yield index, "glossary", (f"{variant!r} ({hits}x): use {term.chinese!r} "
+                                              f"({term.english})")
+        lines = text.splitlines()
+        for line in lines:
+            for match in [] if re.match(r"#\s", line) else GLOSS.finditer(line):  # not the title
+                gloss = " ".join(match[1].split()).lower()
+                if gloss in seen_glosses:
+                    yield index, "repeated gloss", f"({match[1]}) again; first at c{seen_glosses[gloss]}"
+                seen_glosses.setdefault(gloss, index)
             for pattern, rule, advice in ((ASCII_QUOTED, "ascii quotes", '"{}": use “…”'),
                                           (HALF_BRACKETS, "half-width brackets", "({}): use （…）")):
-                found += [Problem(name, index, rule, advice.format(match[1]))
-                          for match in pattern.finditer(line) if HAS_CJK.search(match[1])]
-            found += [Problem(name, index, "telegraphic", f"{m[1]!r} in a sentence: {line.strip()[:60]!r}")
-                      for m in TELEGRAPH.finditer(line)]
-        lines = text.splitlines()
-        found += [Problem(name, index, "line break", f"{a.strip()[-10:]!r} / {b.strip()[:10]!r}: "
-                          "a paragraph is one line (a break shows as a space)")
-                  for a, b in zip(lines, lines[1:])
-                  if not a.startswith("#") and BROKEN_LINE.search(f"{a}\n{b}")]
-        found += [Problem(name, index, "meta", repr(word)) for word in META_WORDS if word in text]
-    return found
+                yield from ((index, rule, advice.format(match[1]))
+                            for match in pattern.finditer(line) if HAS_CJK.search(match[1]))
+            yield from ((index, "telegraphic", f"{m[1]!r} in a sentence: {line.strip()[:60]!r}")
+                        for m in TELEGRAPH.finditer(line))
+        yield from ((index, "line break", f"{a.strip()[-10:]!r} / {b.strip()[:10]!r}: "
+                     "a paragraph is one line (a break shows as a space)")
+                    for a, b in zip(lines, lines[1:])
+                    if not a.startswith("#") and BROKEN_LINE.search(f"{a}\n{b}"))
+        yield from ((index, "meta", repr(word)) for word in META_WORDS if word in text)
 
 
 def shown(cell) -> bool:
-    return slide_type(cell) not in SHOWN_EXCLUDED and not is_nav_cell(cell)
+    return slide_type(cell) not in ("skip", "notes") and not is_nav_cell(cell)
 
 
 def text_outputs(cell) -> str:
@@ -146,44 +130,32 @@ def has_figure(cell) -> bool:
                for o in cell.get("outputs", []))
 
 
-def private_names(text: str) -> list[str]:
-    return [m.group(0) for m in PRIVATE.finditer(STRING_LITERAL.sub("''", text))]
-
-
 def sentence(cell) -> bool:
     """True if a markdown cell says something beyond a heading."""
     body = [line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")]
     return bool(HAS_CJK.search(prose("\n".join(body))))
 
 
-def slide_problems(path: Path, nb) -> list[Problem]:
-    name = path.name
-    found: list[Problem] = []
+def slide_problems(nb) -> Iterator[tuple[int, str, str]]:
     for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and has_figure(cell) and not cell.metadata.get("alt", "").strip():
+            yield index, "figure without alt text", "set metadata alt"
         if cell.cell_type != "code" or not shown(cell):
             continue
         lines = cell.source.splitlines()
-        found += [Problem(name, index, "assert", line.strip()[:70])
-                  for line in lines if re.match(r"\s*assert\b", line)]
+        yield from ((index, "assert", line.strip()[:70]) for line in lines if re.match(r"\s*assert\b", line))
         code_only = "\n".join(line.split("#", 1)[0] for line in lines)   # comments may say _x
-        found += [Problem(name, index, "private name", private)
-                  for private in private_names(code_only) + private_names(text_outputs(cell))]
+        yield from ((index, "private name", m.group(0)) for text in (code_only, text_outputs(cell))
+                    for m in PRIVATE.finditer(STRING_LITERAL.sub("''", text)))
         if len(lines) > MAX_CODE_LINES:
-            found.append(Problem(name, index, "long code", f"{len(lines)} lines > {MAX_CODE_LINES}"))
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and has_figure(cell) and not cell.metadata.get("alt", "").strip():
-            found.append(Problem(name, index, "figure without alt text", "set metadata alt"))
+            yield index, "long code", f"{len(lines)} lines > {MAX_CODE_LINES}"
     for slide in tracks.slides(nb):  # without its speaker notes
         group = [i for i in slide.cells if shown(nb.cells[i])]
-        cells = [nb.cells[i] for i in group]
-        explained = any(c.cell_type == "markdown" and sentence(c) for c in cells)
-        for index, cell in zip(group, cells):
-            if cell.cell_type == "code" and has_figure(cell) and not explained:
-                found.append(Problem(name, index, "figure unexplained",
-                                     "no sentence of prose on this figure's slide"))
-        if all(c.cell_type == "markdown" for c in cells) and not explained:
-            found.append(Problem(name, group[0], "empty slide", "a heading alone"))
-    return found
+        explained = any(nb.cells[i].cell_type == "markdown" and sentence(nb.cells[i]) for i in group)
+        yield from ((i, "figure unexplained", "no sentence of prose on this figure's slide") for i in group
+                    if nb.cells[i].cell_type == "code" and has_figure(nb.cells[i]) and not explained)
+        if all(nb.cells[i].cell_type == "markdown" for i in group) and not explained:
+            yield group[0], "empty slide", "a heading alone"
 
 
 def numbers_in_text(text: str) -> list[float]:
@@ -242,16 +214,18 @@ def stated_numbers(source: str) -> list[Stated]:
     return powers + found
 
 
+@functools.cache
 def constants() -> dict[str, list[float]]:
     table: dict[str, list[float]] = {}
     for row in csv.DictReader(CONSTANTS.read_text(encoding="utf-8").splitlines()):
         if not row["source"].strip():
-            raise ValueError(f"constant {row['number']} in {row['notebook']} of {CONSTANTS.name} needs a source")
+            raise ValueError(f"constant {row['number']} in {row['notebook']} of {CONSTANTS.name} "
+                             "needs a source")
         table.setdefault(row["notebook"], []).append(float(row["number"]))
     return table
 
 
-def number_problems(path: Path, nb, quoted_constants: dict[str, list[float]]) -> list[Problem]:
+def number_problems(nb, number: str, quoted_constants) -> Iterator[tuple[int, str, str]]:
     """Each stated number that is neither printed, set by the code, nor a quoted constant."""
     compared, ignored, literals, checked = [], [], [], []
     for index, cell in enumerate(nb.cells):
@@ -261,48 +235,42 @@ def number_problems(path: Path, nb, quoted_constants: dict[str, list[float]]) ->
         (ignored if "nbval-ignore-output" in tags(cell) else compared).extend((index, v) for v in numbers)
         code = re.sub(r"#.*", "", cell.source)
         (checked if "check" in tags(cell) else literals).extend(numbers_in_text(code))
-    quoted = quoted_constants.get(path.stem[:2], []) + quoted_constants.get("*", [])
-    found = []
+    quoted = quoted_constants.get(number, []) + quoted_constants.get("*", [])
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or is_nav_cell(cell):
             continue
         for stated in stated_numbers(cell.source):
             near = range(index - 8, index + 4)  # an approximate figure reads a nearby output
-            if any(stated.matches(v) for i, v in compared if not stated.local or i in near):
-                continue
-            if not stated.approximate and any(stated.matches(v) for v in literals):
-                continue
-            if any(stated.matches(v) for v in quoted):
+            if (any(stated.matches(v) for i, v in compared if not stated.local or i in near)
+                    or not stated.approximate and any(stated.matches(v) for v in literals)
+                    or any(stated.matches(v) for v in quoted)):
                 continue
             sources = sorted({i for i, v in ignored
                               if stated.matches(v) and (not stated.local or i in near)})
             if not sources:
-                found.append(Problem(path.name, index, "number", f"{stated.text} is not printed by "
-                                     f"the notebook, not set by its code and not in {CONSTANTS.name}"))
+                yield index, "number", (f"{stated.text} is not printed by the notebook, not set by its "
+                                        f"code and not in {CONSTANTS.name}")
             elif not any(stated.matches(v) for v in checked):
-                found.append(Problem(path.name, index, "number", f"{stated.text} is quoted from the "
-                                     f"nbval-ignore-output cell(s) {', '.join(f'c{i}' for i in sources)}"
-                                     " and no check asserts its range"))
-    return found
+                yield index, "number", (f"{stated.text} is quoted from the nbval-ignore-output cell(s) "
+                                        f"{', '.join(f'c{i}' for i in sources)} and no check asserts "
+                                        "its range")
 
 
-def problems(path: Path, terms: list[Term] | None = None,
-             quoted_constants: dict[str, list[float]] | None = None) -> list[Problem]:
-    nb = nbformat.read(path, as_version=4)
-    terms = glossary() if terms is None else terms
-    quoted_constants = constants() if quoted_constants is None else quoted_constants
-    return prose_problems(path, nb, terms) + slide_problems(path, nb) + number_problems(
-        path, nb, quoted_constants)
+def problems(path: Path) -> list[tuple[int, str, str]]:
+    """(cell, rule, detail) for each break of a writing rule in the notebook at ``path``."""
+    nb, number = nbformat.read(path, as_version=4), path.name[:2]
+    return [*prose_problems(nb, number, glossary()), *slide_problems(nb),
+            *number_problems(nb, number, constants()), *((i, "badge", d) for i, d in tracks.problems(nb))]
 
 
 def main(argv: list[str]) -> int:
-    terms, quoted, total = glossary(), constants(), 0
+    total = 0
     for path in [Path(p) for p in argv] or course_notebooks():
-        found = problems(path, terms, quoted)
+        found = problems(path)
         total += len(found)
-        for problem in found:
-            print(problem)
-        counts = Counter(p.rule for p in found)
+        for cell, rule, detail in found:
+            print(f"{path.name} c{cell} [{rule}] {detail}")
+        counts = Counter(rule for _, rule, _ in found)
         summary = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items())) or "clean"
         print(f"== {path.name}: {summary}")
     return 1 if total else 0

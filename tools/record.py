@@ -24,15 +24,8 @@ from course import NOTEBOOK_DIR, ROOT, course_notebooks, first_line, notebook_te
 CELL_TIMEOUT = 300  # seconds
 
 
-def failing_lines(traceback: str) -> list[str]:
-    """The ``---->`` lines (the line that raised, per frame) of an IPython traceback."""
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", traceback)
-    return [line.strip() for line in plain.splitlines() if line.lstrip().startswith("---->")]
-
-
 def record(path: Path) -> bool:
     """Execute the notebook at ``path`` and store it; return False (file untouched) on failure."""
-    path = Path(path)
     original = path.read_text(encoding="utf-8")
     nb = nbformat.reads(original, as_version=4)
     current = {}
@@ -51,8 +44,10 @@ def record(path: Path) -> bool:
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         cell = current.get("cell")
         where = f"cell {current['index']} ({first_line(cell)!r})" if cell else "kernel start"
-        if isinstance(error, CellExecutionError):
-            message = "\n  ".join([*failing_lines(error.traceback), f"{error.ename}: {error.evalue}"])
+        if isinstance(error, CellExecutionError):  # the line that raised, per frame: "---->"
+            frames = re.sub(r"\x1b\[[0-9;]*m", "", error.traceback).splitlines()
+            raised = [line.strip() for line in frames if line.lstrip().startswith("---->")]
+            message = "\n  ".join([*raised, f"{error.ename}: {error.evalue}"])
         else:
             message = f"{type(error).__name__}: {error}"
         print(f"FAILED {path}: {where}\n  {message}\n  file left unchanged", file=sys.stderr)

@@ -31,19 +31,15 @@ def nbval(folder: Path) -> subprocess.CompletedProcess:
         cwd=ROOT, capture_output=True, text=True)
 
 
-def execution_plan(code_cells: list[int]) -> list[tuple[str, int]]:
-    """(pass name, cell index) in the order a re-running student executes them."""
-    return ([("run all", i) for i in code_cells] + [("run all again", i) for i in code_cells]
-            + [(name, i) for i in code_cells for name in ("cell run", "cell run again")])
-
-
 def check(paths: list[Path]) -> dict[Path, list[str]]:
     """Re-run the notebooks at ``paths`` as described above; return each one's problems."""
     plans = {}
     with tempfile.TemporaryDirectory() as folder:
         for path in paths:
             stored = read(path)
-            plan = execution_plan([i for i, c in enumerate(stored.cells) if c.cell_type == "code"])
+            code = [i for i, c in enumerate(stored.cells) if c.cell_type == "code"]
+            plan = ([("run all", i) for i in code] + [("run all again", i) for i in code]
+                    + [(name, i) for i in code for name in ("cell run", "cell run again")])
             cells = [nbformat.from_dict({**stored.cells[index], "id": f"run-{number}"})
                      for number, (_, index) in enumerate(plan)]
             scratch = nbformat.v4.new_notebook(cells=cells, metadata=stored.metadata)

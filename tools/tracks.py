@@ -47,42 +47,38 @@ class Unit:  # a section or a subsection heading: its head cell, title and track
 
 def units(nb) -> list[Unit]:
     """The notebook's sections and subsection headings, in order, with their tracks."""
-    found, section_track, start = [], DEFAULT_TRACK, title_index(nb)
+    found, section_track, start = [], DEFAULT_TRACK, title_index(nb) or 0
     for index, cell in enumerate(nb.cells):
         match = heading(cell)
-        if slide_type(cell) == "slide" and not is_nav_cell(cell) and (start is None or index > start):
+        if slide_type(cell) == "slide" and not is_nav_cell(cell) and index > start:
             level = "section"
         elif slide_type(cell) == "subslide" and match and match["hashes"] != "#":
             level = "subsection"
         else:
             continue
-        track = TRACK_OF_BADGE.get(match["badge"]) if match and match["badge"] else None
-        explicit = track is not None
+        track = TRACK_OF_BADGE.get(match and match["badge"])
         if level == "section":
-            section_track = track = track or DEFAULT_TRACK
+            section_track = track or DEFAULT_TRACK
         text = match["text"] if match else cell.source.strip().split("\n", 1)[0][:60]
-        found.append(Unit(index, level, text, track or section_track, explicit))
+        found.append(Unit(index, level, text, track or section_track, track is not None))
     return found
 
 
-def problems(nb) -> list[str]:
-    """The sections that carry no badge or cannot show one."""
-    return [
-        f"cell {u.index}: section {u.title!r} " + (
-            "is not a markdown heading, so it cannot show a track badge"
-            if not heading(nb.cells[u.index]) else f"has no badge {' or '.join(BADGES.values())}")
-        for u in units(nb) if u.level == "section" and not u.explicit
-    ]
+def problems(nb) -> list[tuple[int, str]]:
+    """(cell, detail) for each section that carries no badge or cannot show one; or: no section."""
+    sections = [u for u in units(nb) if u.level == "section"]
+    if not sections:
+        return [(0, "no sections: each slide cell after the title starts one")]
+    return [(u.index, f"section {u.title!r} " + (
+        "is not a markdown heading, so it cannot show a track badge" if not heading(nb.cells[u.index])
+        else f"has no badge {' or '.join(BADGES.values())}")) for u in sections if not u.explicit]
 
 
 def cell_tracks(nb) -> list[str | None]:
     """Each cell's track; None for the title, the cells before it and navigation."""
-    heads = {unit.index: unit.track for unit in units(nb)}
-    tracks, current = [], None
-    for index, cell in enumerate(nb.cells):
-        current = heads.get(index, current)
-        tracks.append(None if is_nav_cell(cell) else current)
-    return tracks
+    heads = {unit.index: unit.track for unit in units(nb)}  # each holds until the next
+    current = itertools.accumulate((heads.get(i) for i in range(len(nb.cells))), lambda a, b: b or a)
+    return [None if is_nav_cell(cell) else track for cell, track in zip(nb.cells, current)]
 
 
 def visible(cell) -> bool:
@@ -142,60 +138,48 @@ class Part:  # one notebook's share of the lecture (core) and of self-study (ext
         return CLOCK["part_title"] + sum(s.minutes for s in self.core_slides)
 
 
-def section_titles(nb, track: str) -> list[str]:
+def section_titles(nb, all_slides: list[Slide], track: str) -> list[str]:
     """Titles of the sections (and marked subsections) of ``track`` with slides, exercises merged."""
-    shown = {s.cells[0] for s in slides(nb) if s.track == track}
-    marked = [u for u in units(nb) if u.level == "section" or u.explicit]
-    titles = []
-    for unit, following in zip(marked, marked[1:] + [None]):
-        end = following.index if following else len(nb.cells)
-        if unit.track == track and any(unit.index <= i < end for i in shown):
-            titles.append(unit.title)
-    exercises = [t for t in titles if t.startswith("练习")]
-    merged = [t for t in titles if not t.startswith("练习")]
+    marked, heads = [u for u in units(nb) if u.level == "section" or u.explicit], []
+    for s in all_slides:  # the marked unit each slide of the track falls in
+        unit = next((u for u in reversed(marked) if u.index <= s.cells[0]), None)
+        if s.track == track and unit and unit.track == track and unit not in heads:
+            heads.append(unit)
+    exercises = [u.title for u in heads if u.title.startswith("练习")]
+    titles = [u.title for u in heads if not u.title.startswith("练习")]
     if exercises:
-        merged.append(f"练习 ({len(exercises)})" if len(exercises) > 1 else exercises[0])
-    return merged
+        titles.append(f"练习 ({len(exercises)})" if len(exercises) > 1 else exercises[0])
+    return titles
 
 
 def part(path: Path) -> Part:
-    nb = read(path)
-    all_slides = slides(nb)
-    return Part(Path(path), title(Path(path), nb), section_titles(nb, CORE),
-                section_titles(nb, EXTENDED), [s for s in all_slides if s.track == CORE],
-                [s for s in all_slides if s.track == EXTENDED])
+    nb, path = read(path), Path(path)
+    found = slides(nb)
+    return Part(path, title(path, nb), section_titles(nb, found, CORE), section_titles(nb, found, EXTENDED),
+                [s for s in found if s.track == CORE], [s for s in found if s.track == EXTENDED])
 
 
 @dataclass
 class Plan:
     parts: list[Part]  # every notebook, those without core slides too
+    lecture_parts: list[Part]
+    slide_count: int  # the lecture's title slide, each part's and its core slides
+    minutes: float
+    break_after: int  # the number of the part the break follows
 
-    @property
-    def lecture_parts(self) -> list[Part]:
-        return [p for p in self.parts if p.core_slides]
 
-    @property
-    def slide_count(self) -> int:
-        return 1 + sum(p.slide_count for p in self.lecture_parts)  # 1: the lecture's title
-
-    @property
-    def minutes(self) -> float:
-        return (CLOCK["part_title"] + sum(p.minutes for p in self.lecture_parts)
-                + CLOCK["questions"] + CLOCK["break"])
-
-    @property
-    def break_after(self) -> int:
-        """The number of the part after which the break falls: the end of a part (not the
-        last) nearest to half of the talk."""
-        minutes = [p.minutes for p in self.lecture_parts]
-        ends = itertools.accumulate(minutes[:-1])
-        nearest = min(enumerate(ends, start=1), key=lambda end: abs(end[1] - sum(minutes) / 2),
-                      default=(len(minutes), 0))  # one part: after it
-        return nearest[0]
+def break_after(minutes: list[float]) -> int:
+    """The end of a part (not the last) nearest to half of the talk; after a single part."""
+    ends = list(itertools.accumulate(minutes[:-1]))
+    return 1 + min(range(len(ends)), key=lambda i: abs(ends[i] - sum(minutes) / 2), default=len(minutes) - 1)
 
 
 def plan(notebooks: list[Path] | None = None) -> Plan:
-    return Plan([part(p) for p in (course_notebooks() if notebooks is None else notebooks)])
+    parts = [part(p) for p in (course_notebooks() if notebooks is None else notebooks)]
+    lecture = [p for p in parts if p.core_slides]
+    minutes = [p.minutes for p in lecture]
+    total = CLOCK["part_title"] + sum(minutes) + CLOCK["questions"] + CLOCK["break"]
+    return Plan(parts, lecture, 1 + sum(p.slide_count for p in lecture), total, break_after(minutes))
 
 
 def _cell(text: str) -> str:
@@ -211,12 +195,10 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
     rows = ["| Part | Notebook | Core sections 【核心】 | Slides | Code slides | Minutes |",
             "|---|---|---|--:|--:|--:|",
             f"| 0 | Title slide: the plan | | 1 | 0 | {CLOCK['part_title']} |"]
-    break_after = the_plan.break_after
-    for n, p in enumerate(parts, start=1):
-        rows.append(f"| {n} | {link(p)} | {'; '.join(map(_cell, p.core))} | {p.slide_count} "
-                    f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |")
-        if n == break_after:
-            rows.append(f"| | Break | | | | {CLOCK['break']} |")
+    rows += [f"| {n} | {link(p)} | {'; '.join(map(_cell, p.core))} | {p.slide_count} "
+             f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |"
+             for n, p in enumerate(parts, start=1)]
+    rows.insert(3 + the_plan.break_after, f"| | Break | | | | {CLOCK['break']} |")  # after its part's row
     rows += [f"| | Questions | | | | {CLOCK['questions']} |",
              f"| | **Total** | | **{the_plan.slide_count}** "
              f"| **{sum(s.code for p in parts for s in p.core_slides)}** "
@@ -236,8 +218,8 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
         f"The core path, in order: {core}.", "",
         f"Clock: {CLOCK['slide']} minutes a slide, {CLOCK['code_slide']} for a slide that shows "
         f"more than {CLOCK['code_lines']} lines of code, {CLOCK['part_title']} for a title slide "
-        f"(the lecture's and each part's), {CLOCK['questions']} for questions, {CLOCK['break']} for a break; the slot is "
-        f"{LECTURE['minutes']} minutes.", "",
+        f"(the lecture's and each part's), {CLOCK['questions']} for questions, {CLOCK['break']} "
+        f"for a break; the slot is {LECTURE['minutes']} minutes.", "",
         *rows, "", "<details><summary>The core path slide by slide</summary>", "", *detail, "",
         "</details>", "", *study])
 
@@ -249,11 +231,9 @@ def _md(source: str, cell_id: str) -> nbformat.NotebookNode:
 def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     rows = ["| | 部分 (part) | 幻灯片 | 分钟 |", "|--:|---|--:|--:|",
             f"| 0 | 本页：标题与计划 (this slide) | 1 | {CLOCK['part_title']} |"]
-    break_after = the_plan.break_after
-    for n, p in enumerate(the_plan.lecture_parts, start=1):
-        rows.append(f"| {n} | {p.title} | {p.slide_count} | {p.minutes:g} |")
-        if n == break_after:
-            rows.append(f"| | 休息 (break) | | {CLOCK['break']} |")
+    rows += [f"| {n} | {p.title} | {p.slide_count} | {p.minutes:g} |"
+             for n, p in enumerate(the_plan.lecture_parts, start=1)]
+    rows.insert(3 + the_plan.break_after, f"| | 休息 (break) | | {CLOCK['break']} |")
     rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
              f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes:g} |"]
     return _md("\n".join([
@@ -262,13 +242,13 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
         "", *rows]), "lecture-title")
 
 
-def part_title_cell(p: Part, folder: Path) -> nbformat.NotebookNode:
+def part_title_cell(p: Part) -> nbformat.NotebookNode:
     # "第 05 讲" as the prose says it: the notebook's number, its title without the number
     name = re.sub(r"^\d+\s*", "", p.title)
     lines = [f"# 第 {p.path.stem[:2]} 讲：{name}", "", f"{BADGES[CORE]}约 {p.minutes:g} 分钟："]
     lines += [f"{i}. {t}" for i, t in enumerate(p.core, start=1)]
     if p.extended:  # the link from build/lecture/lecture.ipynb to the notebook
-        link = f"[{p.path.stem}](../../{folder.name}/{p.path.name})"
+        link = f"[{p.path.stem}](../../{p.path.parent.name}/{p.path.name})"
         lines += ["", f"{BADGES[EXTENDED]}自学（{link}）：" + "；".join(p.extended)]
     return _md("\n".join(lines), f"part-{p.path.stem[:2]}")
 
@@ -276,32 +256,27 @@ def part_title_cell(p: Part, folder: Path) -> nbformat.NotebookNode:
 def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNode:
     """The lecture notebook: every cell of each notebook with core slides, in course order,
     but its navigation and its title (a part's title slide instead); extended cells skip."""
-    notebooks = course_notebooks() if notebooks is None else [Path(p) for p in notebooks]
     the_plan = plan(notebooks)
     cells = [lecture_title_cell(the_plan)]
     for p in the_plan.lecture_parts:
-        nb = read(p.path)
-        tracks, start = cell_tracks(nb), title_index(nb)
-        heads = {u.index: u for u in units(nb)}
-        section_track = None
-        cells.append(part_title_cell(p, p.path.parent))
-        for index, cell in enumerate(nb.cells):
+        nb, section_track = read(p.path), None
+        heads, start = {u.index: u for u in units(nb)}, title_index(nb)
+        cells.append(part_title_cell(p))
+        for index, (cell, track) in enumerate(zip(nb.cells, cell_tracks(nb))):
             if is_nav_cell(cell) or index == start:
                 continue
             cell = copy.deepcopy(cell)
             cell.id = f"{p.path.stem[:2]}-{cell.id}"[:64]
             unit = heads.get(index)
-            if unit and unit.level == "section":
-                section_track = unit.track
-            if tracks[index] == EXTENDED:
+            section_track = unit.track if unit and unit.level == "section" else section_track
+            if track == EXTENDED:
                 cell.metadata["slideshow"] = {"slide_type": "skip"}
-            elif unit and unit.level == "subsection" and section_track != CORE:
-                # a core subsection of an extended section starts a slide of its own
-                cell.metadata["slideshow"] = {"slide_type": "slide"}
+            elif unit and section_track != CORE:  # a core subsection of an extended section:
+                cell.metadata["slideshow"] = {"slide_type": "slide"}  # a slide of its own
             cells.append(cell)
-    lecture = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(read(notebooks[0]).metadata))
+    metadata = copy.deepcopy(read(the_plan.parts[0].path).metadata)  # the first notebook's kernel
+    lecture = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
     lecture.metadata["course"] = {"summary": "The two-hour lecture: the core slides of every notebook"}
     lecture.metadata["title"] = LECTURE["title"]
     nbformat.validate(lecture)
     return lecture
-

@@ -199,9 +199,9 @@ def jvp(f, x, v):
         result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
     else:
         if not isinstance(x, Traced):  # traced when jvp is itself differentiated
-            x = _numeric_array(x)
+            x = numeric_array(x)
         if not isinstance(v, Traced):
-            v = _numeric_array(v)
+            v = numeric_array(v)
         if shape_of(x) != shape_of(v):
             raise ValueError(
                 f"x has shape {shape_of(x)} but v has shape {shape_of(v)}; "
@@ -220,7 +220,7 @@ def _check_tangent(x, v, x_name, v_name):
             f"a tangent has the shape of its point: pass an array of shape {shape}")
 
 
-def _numeric_array(x):
+def numeric_array(x):
     """x as a float array (a complex array stays complex: never truncated)."""
     x = np.asarray(x)
     return x if x.dtype.kind in "fc" else x.astype(float)
@@ -233,16 +233,16 @@ def forward_gradient(f, x):
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
     backward sweep in reverse mode).
     """
-    x = x if isinstance(x, Traced) else _numeric_array(x)  # traced: when differentiated
+    x = x if isinstance(x, Traced) else numeric_array(x)  # traced: when differentiated
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
     if is_complex(x):
-        return _complex_forward_gradient(f, x)
+        return complex_forward_gradient(f, x)
     parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
     return np.stack(parts) if parts else np.zeros(0)
 
 
-def _complex_forward_gradient(f, x):
+def complex_forward_gradient(f, x):
     """forward_gradient at a complex x, in reverse mode's convention (reverse.py):
     Re df(e_i) - i Re df(i e_i), two passes per input."""
     parts = [np.real(jvp(f, x, unit + 0j)[1]) - 1j * np.real(jvp(f, x, 1j * unit)[1])

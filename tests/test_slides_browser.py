@@ -23,7 +23,8 @@ from pdfs import OfflinePage
 WIDTH, HEIGHT = build_slides.SLIDE_WIDTH, build_slides.SLIDE_HEIGHT
 NOTEBOOKS = course_notebooks()
 SCREENSHOTS = build_slides.BUILD_DIR / "screenshots"
-notebooks = pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+LECTURE = build_slides.BUILD_DIR.parent / build_slides.LECTURE_NOTEBOOK  # built with the decks
+notebooks = pytest.mark.parametrize("notebook", [*NOTEBOOKS, LECTURE], ids=lambda p: p.stem)
 expect.set_options(timeout=TIMEOUT_MS)
 
 
@@ -38,14 +39,6 @@ def decks():
     if shutil.which("npm") is None:
         pytest.skip("npm not found: the decks need it (apt-get install -y npm), see README")
     return dict(zip(NOTEBOOKS, build_slides.build()))
-
-
-@pytest.fixture(scope="session")
-def lecture(decks):
-    """(lecture deck, lecture notebook, plan), built with the decks."""
-    out = build_slides.BUILD_DIR
-    return (out / build_slides.LECTURE_DECK, out.parent / build_slides.LECTURE_NOTEBOOK,
-            tracks.plan(NOTEBOOKS))
 
 
 def links(text):
@@ -155,30 +148,26 @@ def check_deck(context, deck, nb, screenshots: bool = False):
 
 @notebooks
 def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, decks, chromium):
-    titles, problems, page = check_deck(chromium, decks[notebook], read(notebook), True)
-    page.close()
-    assert titles, f"{notebook.name}: no slides"
-    assert not problems, f"{notebook.name}:\n  " + "\n  ".join(problems)
-
-
-def test_lecture_deck_has_the_core_cells_and_the_planned_slides_and_fits(lecture, chromium):
-    deck, notebook, plan = lecture
-    text = deck.read_text(encoding="utf-8")
-    # extended cells are skip cells of the lecture notebook: check_deck finds them
+    """Each notebook's deck, and the lecture deck: its extended cells are skip cells (check_deck
+    finds them), it has every core cell and the planned slides, and the index lists it first."""
+    deck = decks.get(notebook, build_slides.BUILD_DIR / build_slides.LECTURE_DECK)
     titles, problems, page = check_deck(chromium, deck, read(notebook), True)
     page.close()
-    for path in NOTEBOOKS:
+    text, plan = deck.read_text(encoding="utf-8"), tracks.plan(NOTEBOOKS)
+    for path in NOTEBOOKS if notebook == LECTURE else []:
         nb = read(path)
         problems += [f"core cell {path.stem[:2]}-{cell.id} is missing"
                      for cell, track in zip(nb.cells, tracks.cell_tracks(nb))
                      if track == tracks.CORE and tracks.visible(cell)
                      and f'id="cell-id={path.stem[:2]}-{cell.id}"' not in text]
-    assert not problems, f"{deck.name}:\n  " + "\n  ".join(problems)
-    hrefs = [value for tag, _, value in links((deck.parent / "index.html").read_text()) if tag == "a"]
-    assert hrefs == [deck.name] + [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
-    assert len(titles) == plan.slide_count <= CONFIG["lecture"]["max_slides"], len(titles)
-    assert titles[0].startswith(CONFIG["lecture"]["title"]), titles[0]
-    assert len([t for t in titles if t.startswith("第 ")]) == len(plan.lecture_parts), titles
+    assert titles and not problems, f"{deck.name}:\n  " + "\n  ".join(problems or ["no slides"])
+    if notebook == LECTURE:
+        hrefs = [value for tag, _, value in links((deck.parent / "index.html").read_text())
+                 if tag == "a"]
+        assert hrefs == [deck.name] + [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
+        assert len(titles) == plan.slide_count <= CONFIG["lecture"]["max_slides"], len(titles)
+        assert titles[0].startswith(CONFIG["lecture"]["title"]), titles[0]
+        assert len([t for t in titles if t.startswith("第 ")]) == len(plan.lecture_parts), titles
 
 
 # --- the checks themselves, on a small deck made for the purpose ---------------------------
@@ -255,32 +244,6 @@ def rise_preview(page, path: str, timeout: int = TIMEOUT_MS):
     return frame
 
 
-@notebooks
-def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, lab):
-    server, context = lab
-    nb = read(notebook)
-    # markdown cells with math; images JupyterLab renders (a solution's collapsed ones are not)
-    math = any(c.cell_type == "markdown" and re.search(r"\$[^$]+\$", c.source) for c in nb.cells)
-    images = sum(1 for c in nb.cells if c.cell_type == "code"
-                 and not c.metadata.get("jupyter", {}).get("outputs_hidden") for o in c.outputs
-                 if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}))
-    path = f"notebooks/{notebook.name}"
-    with server.open(context, path, notebook.stem) as (page, problems):
-        expect(page.locator(f"{PANEL} .jp-OutputArea-output img")).to_have_count(images)
-        page.wait_for_function(f"""() => [...document.querySelectorAll('{PANEL} .jp-OutputArea-output img')]
-            .every(i => i.complete && i.naturalWidth > 0)""", timeout=TIMEOUT_MS)
-        if math:
-            expect(page.locator(f"{PANEL} .jp-RenderedMarkdown mjx-container").first).to_be_attached()
-        states = {s["path"]: s["kernel"]["execution_state"] for s in server.api("/api/sessions")}
-        assert states.get(path) == "idle", states
-        frame = rise_preview(page, path)
-        expect(frame.locator("#rise-footer")).to_contain_text(CONFIG["rise"]["footer"])
-        expect(frame.locator(".slide-number")).to_have_text(re.compile(r"^\s*1\s*/\s*\d+\s*$"))
-        # the white theme's font, shipped with reveal.js
-        expect(frame.locator(".reveal")).to_have_css("font-family", re.compile("Source Sans Pro"))
-    assert not problems, problems
-
-
 # reveal's white theme prints headings in capitals (text-transform), math included
 # ("F(X) = XE^{-X²}"); notebooks/rise.css, which RISE loads, keeps them as written.
 MATH_HEADINGS = """slides => [...slides.querySelectorAll('h1, h2, h3')]
@@ -289,38 +252,59 @@ MATH_HEADINGS = """slides => [...slides.querySelectorAll('h1, h2, h3')]
         .filter(e => getComputedStyle(e).textTransform !== 'none').length}))"""
 
 
-def test_rise_presents_the_lecture_notebook_with_the_planned_slides(lecture, lab):
-    _, notebook, plan = lecture
+@notebooks
+def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, lab, request):
+    """Each notebook, and the lecture notebook: RISE shows it with the planned slides, its
+    cells but the skipped ones, its title and headings as written; a picture of 03's first
+    core heading with math."""
     server, context = lab
-    (server.root / "lecture").mkdir(exist_ok=True)
-    for source in (notebook, notebook.parent / build_slides.RISE_CSS.name):
-        shutil.copy(source, server.root / "lecture" / source.name)
-    path, nb = f"lecture/{notebook.name}", read(notebook)
-    with server.open(context, path, "lecture") as (page, problems):
-        # every cell of the notebooks: RISE takes longer to lay them out than one notebook
-        frame = rise_preview(page, path, timeout=3 * TIMEOUT_MS)
-        number = re.compile(rf"^\s*1\s*/\s*{plan.slide_count}\s*$")
-        expect(frame.locator(".slide-number")).to_have_text(number)
-        slides = frame.locator(".reveal .slides")
-        shown = slides.evaluate("""slides => [...slides.querySelectorAll('.jp-Cell')]
-            .filter(c => !c.classList.contains('reveal-skip') && !c.closest('aside.notes')).length""")
-        assert shown == sum(slide_type(c) not in ("skip", "notes") for c in nb.cells), shown
-        # innerText is the text as shown: the title as written, not in capitals
-        title = re.compile("^" + re.escape(CONFIG["lecture"]["title"]))
-        expect(slides.locator("h1").first).to_have_text(title, use_inner_text=True)
-        expect(slides.locator("mjx-container").first).to_be_attached()
-        math_headings = slides.evaluate(MATH_HEADINGS)
-        assert math_headings and all(h["capitals"] == 0 for h in math_headings), math_headings
-        # present 03's first core heading with math, as a lecturer would, and keep a picture of it
-        heading = slides.locator("h2:has(mjx-container)", has_text="误差难以控制").first
-        for _ in range(plan.slide_count):
-            if heading.evaluate("h => h.closest('section').classList.contains('present')"):
-                break
-            frame.locator(".reveal").press("ArrowRight")
-        expect(heading).to_be_visible()
-        screenshot(page, "rise-lecture-03-math-heading.png")
-        presented = heading.inner_text()
-        assert presented.startswith("误差难以控制") and "X" not in presented, presented
+    if notebook == LECTURE:  # built with the decks, presented with its rise.css
+        request.getfixturevalue("decks")
+        (server.root / "lecture").mkdir(exist_ok=True)
+        for source in (notebook, notebook.parent / build_slides.RISE_CSS.name):
+            shutil.copy(source, server.root / "lecture" / source.name)
+    nb, path, plan = read(notebook), f"{notebook.parent.name}/{notebook.name}", tracks.plan(NOTEBOOKS)
+    # markdown cells with math; images JupyterLab renders (a solution's collapsed ones are not)
+    math = any(c.cell_type == "markdown" and re.search(r"\$[^$]+\$", c.source) for c in nb.cells)
+    images = sum(1 for c in nb.cells if c.cell_type == "code"
+                 and not c.metadata.get("jupyter", {}).get("outputs_hidden") for o in c.outputs
+                 if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}))
+    with server.open(context, path, notebook.stem) as (page, problems):
+        expect(page.locator(f"{PANEL} .jp-OutputArea-output img")).to_have_count(images)
+        page.wait_for_function(f"""() => [...document.querySelectorAll('{PANEL} .jp-OutputArea-output img')]
+            .every(i => i.complete && i.naturalWidth > 0)""", timeout=TIMEOUT_MS)
+        if math:
+            expect(page.locator(f"{PANEL} .jp-RenderedMarkdown mjx-container").first).to_be_attached()
+        states = {s["path"]: s["kernel"]["execution_state"] for s in server.api("/api/sessions")}
+        assert states.get(path) == "idle", states
+        # the lecture has every cell of the notebooks: RISE takes longer to lay it out
+        frame = rise_preview(page, path, timeout=(3 if notebook == LECTURE else 1) * TIMEOUT_MS)
+        expect(frame.locator("#rise-footer")).to_contain_text(CONFIG["rise"]["footer"])
+        count = plan.slide_count if notebook == LECTURE else r"\d+"
+        expect(frame.locator(".slide-number")).to_have_text(re.compile(rf"^\s*1\s*/\s*{count}\s*$"))
+        # the white theme's font, shipped with reveal.js
+        expect(frame.locator(".reveal")).to_have_css("font-family", re.compile("Source Sans Pro"))
+        if notebook == LECTURE:
+            slides = frame.locator(".reveal .slides")
+            shown = slides.evaluate("""slides => [...slides.querySelectorAll('.jp-Cell')].filter(
+                c => !c.classList.contains('reveal-skip') && !c.closest('aside.notes')).length""")
+            assert shown == sum(slide_type(c) not in ("skip", "notes") for c in nb.cells), shown
+            # innerText is the text as shown: the title as written, not in capitals
+            title = re.compile("^" + re.escape(CONFIG["lecture"]["title"]))
+            expect(slides.locator("h1").first).to_have_text(title, use_inner_text=True)
+            expect(slides.locator("mjx-container").first).to_be_attached()
+            math_headings = slides.evaluate(MATH_HEADINGS)
+            assert math_headings and all(h["capitals"] == 0 for h in math_headings), math_headings
+            # present 03's first core heading with math, as a lecturer would
+            heading = slides.locator("h2:has(mjx-container)", has_text="误差难以控制").first
+            for _ in range(plan.slide_count):
+                if heading.evaluate("h => h.closest('section').classList.contains('present')"):
+                    break
+                frame.locator(".reveal").press("ArrowRight")
+            expect(heading).to_be_visible()
+            screenshot(page, "rise-lecture-03-math-heading.png")
+            presented = heading.inner_text()
+            assert presented.startswith("误差难以控制") and "X" not in presented, presented
     assert not problems, problems
 
 

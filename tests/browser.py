@@ -92,13 +92,11 @@ class LabServer:
         page.set_viewport_size({"width": 1280, "height": 800})
         page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
 
-        def route(route):
-            if route.request.url.startswith((self.url, *pdfs.INLINE_SCHEMES)):
-                return route.continue_()
+        def refuse(route):
             problems.append(f"tried the network: {route.request.url}")
             route.abort()
 
-        page.route("**/*", route)
+        page.route(lambda url: not url.startswith((self.url, *pdfs.INLINE_SCHEMES)), refuse)
         try:
             page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
             page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)

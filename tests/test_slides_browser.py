@@ -348,6 +348,8 @@ def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(lab):
         exercise.scroll_into_view_if_needed()
         screenshot(page, "exercises-before.png")
 
+        # without the stored counts, every cell must get a new one from this kernel
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.wait_for_function("""() => window.jupyterapp.shell.currentWidget.content.widgets
             .every(c => c.model.type !== 'code' || c.model.executionCount !== null)""",

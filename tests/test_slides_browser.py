@@ -236,14 +236,6 @@ def test_jupyterlab_refuses_requests_without_the_token(lab):
     assert login.startswith(f"{lab[0].url}/login"), login
 
 
-def rise_preview(page, path: str, timeout: int = TIMEOUT_MS):
-    """Click the notebook toolbar's RISE button; return the frame of the presentation."""
-    page.click(f"{PANEL} [data-command='RISE:preview']")
-    frame = page.frame_locator(f"iframe[src*='/rise/{path}']")
-    frame.locator(".reveal.ready").wait_for(timeout=timeout)
-    return frame
-
-
 # reveal's white theme prints headings in capitals (text-transform), math included
 # ("F(X) = XE^{-X²}"); notebooks/rise.css, which RISE loads, keeps them as written.
 MATH_HEADINGS = """slides => [...slides.querySelectorAll('h1, h2, h3')]
@@ -277,8 +269,10 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, lab, reque
             expect(page.locator(f"{PANEL} .jp-RenderedMarkdown mjx-container").first).to_be_attached()
         states = {s["path"]: s["kernel"]["execution_state"] for s in server.api("/api/sessions")}
         assert states.get(path) == "idle", states
+        page.click(f"{PANEL} [data-command='RISE:preview']")  # the toolbar's RISE button
+        frame = page.frame_locator(f"iframe[src*='/rise/{path}']")
         # the lecture has every cell of the notebooks: RISE takes longer to lay it out
-        frame = rise_preview(page, path, timeout=(3 if notebook == LECTURE else 1) * TIMEOUT_MS)
+        frame.locator(".reveal.ready").wait_for(timeout=(3 if notebook == LECTURE else 1) * TIMEOUT_MS)
         expect(frame.locator("#rise-footer")).to_contain_text(CONFIG["rise"]["footer"])
         count = plan.slide_count if notebook == LECTURE else r"\d+"
         expect(frame.locator(".slide-number")).to_have_text(re.compile(rf"^\s*1\s*/\s*{count}\s*$"))

@@ -99,14 +99,13 @@ RAW_TEX = r"""() => [...document.querySelectorAll('.reveal .slides *')]
 
 
 def check_deck(context, deck, nb, screenshots: bool = False):
-    """Check the HTML of ``deck`` (made from ``nb``): no network references, no solution or skip
-    cells, notes inside speaker notes, alt text on every image; open it offline, show each slide
-    and measure it.  Return the slides' titles, the problems and the page."""
+    """Check the HTML of ``deck`` (made from ``nb``): no src or href to the network, no solution
+    or skip cells, notes inside speaker notes, alt text on every image; open it offline (what it
+    loads from the network, @imports included, is refused and reported), show each slide and
+    measure it.  Return the slides' titles, the problems and the page."""
     text = deck.read_text(encoding="utf-8")
     problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
                 if re.match(r"\s*(https?:)?//", value, re.I)]
-    if re.search(r"@import\s+url\(\s*['\"]?(https?:)?//", text, re.I):
-        problems.append("a style sheet @imports from the network")
     asides = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', text, re.S))
     for cell in nb.cells:
         marker, kind = f'id="cell-id={cell.id}"', slide_type(cell)

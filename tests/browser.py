@@ -30,13 +30,6 @@ def described(alt: str) -> bool:
     return bool(alt.strip()) and not alt.endswith(".png") and "No description" not in alt
 
 
-def processes_mentioning(text: str) -> list[str]:
-    """'pid: command line' of every other process whose command line contains ``text``."""
-    commands = {p.pid: " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])}
-    return [f"{pid}: {command[:160]}" for pid, command in commands.items()
-            if text in command and pid != os.getpid()]
-
-
 class LabServer:
     """JupyterLab on 127.0.0.1 with a random token serving copies of ``files`` (root/notebooks)
     from a scratch folder with its own settings (no news; no windowing: every cell in the page)."""
@@ -72,17 +65,15 @@ class LabServer:
         self.log = (folder / "server.log").open("w")
         self.process = subprocess.Popen(command, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
+        for _ in range(300):  # about 90 s
+            with contextlib.suppress(OSError):
+                self.api("/api/status")
                 return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("JupyterLab did not start:\n"
-                                       + (folder / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.3)
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("JupyterLab did not start:\n" + (folder / "server.log").read_text()[-2000:])
 
     def api(self, path: str, method: str = "GET"):
         request = urllib.request.Request(f"{self.url}{path}", method=method,
@@ -101,13 +92,11 @@ class LabServer:
         page.set_viewport_size({"width": 1280, "height": 800})
         page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
 
-        def route(route):
-            if route.request.url.startswith((self.url, *pdfs.INLINE_SCHEMES)):
-                return route.continue_()
+        def refuse(route):
             problems.append(f"tried the network: {route.request.url}")
             route.abort()
 
-        page.route("**/*", route)
+        page.route(lambda url: not url.startswith((self.url, *pdfs.INLINE_SCHEMES)), refuse)
         try:
             page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}")
             page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
@@ -128,7 +117,11 @@ class LabServer:
                 os.killpg(self.process.pid, 9)
                 self.process.wait(timeout=10)
         self.log.close()
-        deadline = time.monotonic() + 10
-        while (left := processes_mentioning(str(self.folder))) and time.monotonic() < deadline:
+        for _ in range(50):  # the kernels' processes may take a moment to exit
+            commands = {p.pid: " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])}
+            left = [f"{pid}: {command[:160]}" for pid, command in commands.items()
+                    if str(self.folder) in command and pid != os.getpid()]
+            if not left:
+                break
             time.sleep(0.2)
         return left

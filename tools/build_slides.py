@@ -13,6 +13,8 @@ from pathlib import Path
 
 import jinja2
 import nbformat
+from nbconvert import SlidesExporter
+from traitlets.config import Config
 
 import tracks
 from course import CONFIG, NOTEBOOK_DIR, ROOT, course_notebooks, notebook_text, read, summary, title
@@ -95,9 +97,6 @@ def vendor(out_dir: Path) -> None:
 
 def exporter():
     """A SlidesExporter for offline decks with the course template (solutions removed)."""
-    from nbconvert import SlidesExporter
-    from traitlets.config import Config
-
     return SlidesExporter(config=Config({"SlidesExporter": {
         "template_name": TEMPLATE_NAME, "extra_template_basedirs": [str(TEMPLATE_DIR)],
         "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": THEME,
@@ -167,16 +166,13 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor(out_dir)
     # a deck is stale once its notebook or a file of the build is newer
-    build_files = [*Path(__file__).parent.glob("*.py"), ROOT / "requirements.txt", RISE_CSS, ROOT / "course.toml",
-                   SLIDES_SOURCE / "package-lock.json", *TEMPLATE_DIR.rglob("*")]
-    slides_exporter = None
-    decks = [out_dir / deck_name(p) for p in notebooks]
+    build_files = [*Path(__file__).parent.glob("*.py"), ROOT / "requirements.txt", RISE_CSS,
+                   ROOT / "course.toml", SLIDES_SOURCE / "package-lock.json", *TEMPLATE_DIR.rglob("*")]
+    slides_exporter, decks = exporter(), [out_dir / deck_name(p) for p in notebooks]
     for notebook, deck in zip(notebooks, decks):
         if not up_to_date(deck, [notebook, *build_files]):
-            slides_exporter = slides_exporter or exporter()
             deck.write_text(convert(notebook, slides_exporter), encoding="utf-8")
             print(f"built {deck}")
-    plan = tracks.plan(notebooks) if course else None
     if course:
         for old in set(out_dir.glob("*.slides.html")) - {*decks, out_dir / LECTURE_DECK}:
             old.unlink()
@@ -187,9 +183,10 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
             lecture_path.write_text(notebook_text(lecture), encoding="utf-8")
             shutil.copyfile(RISE_CSS, lecture_path.parent / RISE_CSS.name)
             source = NOTEBOOK_DIR / "lecture.ipynb"  # links and images resolve from here
-            deck.write_text(convert(source, exporter(), nb=lecture, name="lecture"), encoding="utf-8")
+            deck.write_text(convert(source, slides_exporter, nb=lecture, name="lecture"),
+                            encoding="utf-8")
             print(f"built {deck} and {lecture_path}")
-    write_index(out_dir, notebooks, plan)
+    write_index(out_dir, notebooks, tracks.plan(notebooks) if course else None)
     return decks
 
 

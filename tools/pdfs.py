@@ -43,8 +43,6 @@ def handout_html(notebook: Path) -> str:
 
 MATHJAX_IDLE = ("() => !window.MathJax || !MathJax.Hub || "
                 "(MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)")
-
-
 INLINE_SCHEMES = ("data:", "blob:", "about:")  # what a page makes itself, no network
 
 
@@ -93,6 +91,7 @@ def print_deck(browser, deck: Path, pdf: Path) -> None:
     page.pdf(path=str(pdf), width=f"{width}px", height=f"{height}px", print_background=True,
              prefer_css_page_size=True)
     page.close()
+    print(f"wrote {pdf.relative_to(ROOT)}")
 
 
 def print_handout(browser, notebook: Path, pdf: Path) -> None:
@@ -102,6 +101,7 @@ def print_handout(browser, notebook: Path, pdf: Path) -> None:
     page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     page.close()
     html_file.unlink()
+    print(f"wrote {pdf.relative_to(ROOT)}")
 
 
 def build(driver, notebooks: list[Path] | None = None) -> None:
@@ -111,12 +111,10 @@ def build(driver, notebooks: list[Path] | None = None) -> None:
     build_slides.build()
     PDF_DIR.mkdir(parents=True, exist_ok=True)
     browser = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-    decks += [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]
-    jobs = [(print_deck, deck, PDF_DIR / deck.name.replace(".html", ".pdf")) for deck in decks]
-    jobs += [(print_handout, nb, PDF_DIR / f"{nb.stem}.handout.pdf") for nb in notebooks]
-    for printer, source, out in jobs:
-        printer(browser, source, out)
-        print(f"wrote {out.relative_to(ROOT)}")
+    for deck in decks + [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]:
+        print_deck(browser, deck, PDF_DIR / deck.name.replace(".html", ".pdf"))
+    for notebook in notebooks:
+        print_handout(browser, notebook, PDF_DIR / f"{notebook.stem}.handout.pdf")
     browser.close()
 
 

@@ -6,7 +6,6 @@ glossary and the downloads; MathJax is the decks' copy, search Sphinx's Chinese 
 ``--release`` zips site, decks, PDFs, notebooks and library into build/release/.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,17 +19,23 @@ import course
 import prose
 
 ROOT = course.ROOT
-SRC = ROOT / "build" / "site-src"
+SRC = ROOT / "build" / "site-src"  # docs/site/conf.py reads it from here
 OUT = ROOT / "build" / "site"
-CONF_DIR = ROOT / "docs" / "site"
 ANSWER = "<details><summary>参考答案</summary>\n\n{}\n\n</details>"
 
 
 def include(start: str | None, end: str | None) -> str:
     """A MyST directive that includes README.md from heading ``start`` to ``end``."""
-    lines = [line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()]
+    lines = [line.strip() for line in course.README.read_text(encoding="utf-8").splitlines()]
     return "\n".join(["```{include} README.md", *[f":{key}-line: {lines.index(heading)}"
                       for key, heading in (("start", start), ("end", end)) if heading], "```", ""])
+
+
+def downloads(stem: str, up: str, labels=("HTML", "PDF", "PDF")) -> list[str]:
+    """Links to the deck of notebook ``stem``, its PDF and its handout's PDF, from a page ``up``
+    from build/ (as many as ``labels``)."""
+    files = ["slides/{}.slides.html", "pdf/{}.slides.pdf", "pdf/{}.handout.pdf"]
+    return [f'<a href="{up}{file.format(stem)}">{label}</a>' for file, label in zip(files, labels)]
 
 
 def web_notebook(path: Path) -> nbformat.NotebookNode:
@@ -49,63 +54,45 @@ def web_notebook(path: Path) -> nbformat.NotebookNode:
             for output in cell.get("outputs", []):  # a figure folded into a solution's HTML
                 if html := output.get("data", {}).get("text/html"):
                     output["data"]["text/html"] = html.replace("<img ", f'<img alt="{alt}" ')
-    stem = path.stem
-    links = (f"[笔记本 (.ipynb)]({stem}.ipynb) · "
-             f"<a href=\"../../slides/{stem}.slides.html\">幻灯片 (slides)</a> · "
-             f"<a href=\"../../pdf/{stem}.slides.pdf\">幻灯片 PDF</a> · "
-             f"<a href=\"../../pdf/{stem}.handout.pdf\">讲义 PDF (handout)</a>")
-    title = course.title_index(nb)
-    nb.cells.insert(title + 1, nbformat.v4.new_markdown_cell(links, id=f"links-{stem[:2]}"))
+    links = [f"[笔记本 (.ipynb)]({path.name})",
+             *downloads(path.stem, "../../", ("幻灯片 (slides)", "幻灯片 PDF", "讲义 PDF (handout)"))]
+    nb.cells.insert(course.title_index(nb) + 1,
+                    nbformat.v4.new_markdown_cell(" · ".join(links), id=f"links-{path.stem[:2]}"))
     return nb
-
-
-def glossary_page() -> str:
-    lines = ["# 术语表 (Glossary)", "", "全课程统一使用的术语，按首次出现的讲次排列。", "",
-             "| 中文 | English | 首次出现 |", "|---|---|---|"]
-    lines += [f"| {t.chinese} | {t.english} | {t.introduced_in} |"
-              for t in sorted(prose.glossary(), key=lambda t: (t.introduced_in, t.chinese))]
-    return "\n".join(lines) + "\n"
-
-
-def downloads_page(notebooks: list[Path]) -> str:
-    lines = ["# 下载：幻灯片与讲义 (Downloads)", "",
-             "整场讲座的核心幻灯片："
-             "<a href=\"../slides/lecture.slides.html\">网页版</a> · "
-             "<a href=\"../pdf/lecture.slides.pdf\">PDF</a>。", "",
-             "| 讲次 | 幻灯片 | 幻灯片 PDF | 讲义 PDF |", "|---|---|---|---|"]
-    for path in notebooks:
-        s = path.stem
-        lines.append(f"| {course.title(path)} | <a href=\"../slides/{s}.slides.html\">HTML</a> | "
-                     f"<a href=\"../pdf/{s}.slides.pdf\">PDF</a> | "
-                     f"<a href=\"../pdf/{s}.handout.pdf\">PDF</a> |")
-    return "\n".join(lines) + "\n"
 
 
 def write_sources(notebooks: list[Path]) -> None:
     shutil.rmtree(SRC, ignore_errors=True)
-    (SRC / "notebooks").mkdir(parents=True)
     (SRC / "_extra" / "notebooks").mkdir(parents=True)
-    shutil.copyfile(ROOT / "README.md", SRC / "README.md")
+    (SRC / "notebooks").mkdir()
+    shutil.copyfile(course.README, SRC / "README.md")
     for path in notebooks:
         nbformat.write(web_notebook(path), SRC / "notebooks" / path.name)
         shutil.copyfile(path, SRC / "_extra" / "notebooks" / path.name)
     shutil.copytree(build_slides.BUILD_DIR / "vendor" / "mathjax", SRC / "_static" / "mathjax")
+    glossary = sorted(prose.glossary(), key=lambda t: (t.introduced_in, t.chinese))
     toc = "\n".join(f"notebooks/{p.stem}" for p in notebooks)
     pages = {
         "index.md": include(None, "## Two commands")
         + f"\n```{{toctree}}\n:caption: 讲义\n:maxdepth: 1\n\n{toc}\n```\n\n"
         "```{toctree}\n:caption: 课程\n:maxdepth: 1\n\nplan\nlocal\nglossary\ndownloads\n```\n",
-        "plan.md": "# 讲座计划 (Lecture plan)\n\n" + include("## The two-hour lecture and self-study", "## Presenting as slides"),
+        "plan.md": "# 讲座计划 (Lecture plan)\n\n"
+        + include("## The two-hour lecture and self-study", "## Presenting as slides"),
         "local.md": "# Running the course on your computer\n\n"
         + include("## Two commands", "## Notebooks")
         + include("## Presenting as slides", "## Editing a notebook"),
-        "glossary.md": glossary_page(),
-        "downloads.md": downloads_page(notebooks),
+        "glossary.md": "# 术语表 (Glossary)\n\n全课程统一使用的术语，按首次出现的讲次排列。\n\n"
+        "| 中文 | English | 首次出现 |\n|---|---|---|\n"
+        + "".join(f"| {t.chinese} | {t.english} | {t.introduced_in} |\n" for t in glossary),
+        "downloads.md": "# 下载：幻灯片与讲义 (Downloads)\n\n整场讲座的核心幻灯片："
+        + " · ".join(downloads("lecture", "../", ("网页版", "PDF"))) + "。\n\n"
+        "| 讲次 | 幻灯片 | 幻灯片 PDF | 讲义 PDF |\n|---|---|---|---|\n"
+        + "".join(f"| {course.title(p)} | {' | '.join(downloads(p.stem, '../'))} |\n"
+                  for p in notebooks),
+        "jieba_dict.txt": "".join(f"{t.chinese} 100000\n" for t in glossary),
     }
     for name, text in pages.items():
         (SRC / name).write_text(text, encoding="utf-8")
-    (SRC / "jieba_dict.txt").write_text("".join(f"{t.chinese} 100000\n" for t in prose.glossary()),
-                                        encoding="utf-8")
 
 
 RELEASE_FILES = ["README.md", "LICENSE", "LICENSE-CC-BY-4.0.txt", "CITATION.cff", "Makefile",
@@ -124,10 +111,8 @@ LANDING = """<!DOCTYPE html>
 def release() -> Path:
     """Assemble the offline kit from build/ and zip it; return the archive's path."""
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    name = f"autodiff-course-{version}"
-    kit = ROOT / "build" / "release" / name
+    kit = ROOT / "build" / "release" / f"autodiff-course-{version}"
     shutil.rmtree(kit, ignore_errors=True)
-    kit.mkdir(parents=True)
     for folder, target in [(OUT, "site"), (build_slides.BUILD_DIR, "slides"),
                            (ROOT / "build" / "pdf", "pdf")]:
         shutil.copytree(folder, kit / target, ignore=shutil.ignore_patterns(".*", "screenshots"))
@@ -137,23 +122,23 @@ def release() -> Path:
     for file in RELEASE_FILES:
         shutil.copy2(ROOT / file, kit / file)
     (kit / "index.html").write_text(LANDING, encoding="utf-8")
-    archive = shutil.make_archive(str(kit), "zip", kit.parent, name)
-    print(f"release kit in {kit.relative_to(ROOT)}, archive {Path(archive).relative_to(ROOT)}")
-    return Path(archive)
+    archive = Path(shutil.make_archive(str(kit), "zip", kit.parent, kit.name))
+    print(f"release kit in {kit.relative_to(ROOT)}, archive {archive.relative_to(ROOT)}")
+    return archive
 
 
 def main() -> int:
     notebooks = course.course_notebooks()
     build_slides.build()  # vendors MathJax; the pages link the decks
     write_sources(notebooks)
-    env = dict(os.environ, COURSE_SITE_SRC=str(SRC))
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(CONF_DIR), str(SRC), str(OUT)]
-    result = subprocess.run(cmd, env=env)
-    if result.returncode == 0:
+    conf = ROOT / "docs" / "site"
+    sphinx = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", conf, SRC, OUT]
+    rc = subprocess.run(sphinx).returncode
+    if rc == 0:
         print(f"website in {OUT.relative_to(ROOT)}; open {OUT.relative_to(ROOT)}/index.html")
-    if result.returncode == 0 and "--release" in sys.argv[1:]:
+    if rc == 0 and "--release" in sys.argv[1:]:
         release()
-    return result.returncode
+    return rc
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 # Sphinx configuration of the course website (make site: tools/website.py writes the pages).
-import os
+from pathlib import Path
 
 project = "自动微分 (Automatic differentiation)"
 author = "the authors of the automatic differentiation course"
@@ -10,7 +10,7 @@ extensions = ["myst_nb"]
 nb_execution_mode = "off"
 myst_enable_extensions = ["dollarmath", "amsmath"]
 exclude_patterns = ["README.md", "_extra", "_static", "**/.ipynb_checkpoints"]
-SRC = os.environ.get("COURSE_SITE_SRC", "build/site-src")  # set by tools/website.py
+SRC = Path(__file__).resolve().parents[2] / "build" / "site-src"  # written by tools/website.py
 html_extra_path = [f"{SRC}/_extra"]  # the original .ipynb files next to their pages
 
 html_theme = "sphinx_book_theme"
@@ -30,15 +30,8 @@ mathjax2_config = {"tex2jax": {"processClass": "tex2jax_process|mathjax_process|
 html_search_language = "zh"
 html_search_options = {"dict": f"{SRC}/jieba_dict.txt"}
 
-
 # Sphinx 9.0's Chinese search assigns `window.Stemmer = ChineseStemmer`, undefined in the
 # English stemmer's script it loads (a ReferenceError): name the English one.
-from sphinx import search  # noqa: E402
-from sphinx.search.zh import SearchChinese  # noqa: E402
+from sphinx.search import languages, zh  # noqa: E402
 
-
-class ChineseSearch(SearchChinese):
-    language_name = "English"  # names the JS stemmer: EnglishStemmer
-
-
-search.languages["zh"] = ChineseSearch
+languages["zh"] = type("ChineseSearch", (zh.SearchChinese,), {"language_name": "English"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ad_engine.forward import jvp
+from ad_engine.higher_order import as_point
 from ad_engine.reverse import grad
 from ad_engine.rules import plain, value_of
 
@@ -116,17 +117,18 @@ def check_grad(f, *args, h=1e-6):
     forward, central = [], []
     for k, arg in enumerate(args):
         shape = np.shape(arg)
-        # the directions of one component: the real one, and the imaginary one of a complex
-        # argument, whose derivative of Re f enters as -i times (the convention of reverse.py)
-        directions = (1.0, -1j) if np.iscomplexobj(arg) else (1.0,)
-        fwd = np.zeros(shape, dtype=complex if len(directions) == 2 else float)
+
+        def re_tangent(direction, i):  # Re of f's derivative along direction * e_i of argument k
+            unit = np.zeros(shape, dtype=type(direction))
+            unit[i] = direction
+            unit = plain(unit[()]) if shape == () else unit
+            return np.real(jvp(f, tuple(args), tuple(zeros[:k] + [unit] + zeros[k + 1:]))[1])
+
+        fwd = np.zeros(shape, dtype=complex if np.iscomplexobj(arg) else float)
         for i in np.ndindex(shape):
-            for direction in directions:
-                unit = np.zeros(shape, dtype=type(direction))
-                unit[i] = np.conj(direction)
-                unit = plain(unit[()]) if shape == () else unit
-                tangent = jvp(f, tuple(args), tuple(zeros[:k] + [unit] + zeros[k + 1:]))[1]
-                fwd[i] += direction * np.real(tangent)
+            # a complex argument: Re df(e_i) - i Re df(i e_i), the convention of reverse.py
+            along_real = re_tangent(1.0, i)
+            fwd[i] = along_real - 1j * re_tangent(1j, i) if np.iscomplexobj(arg) else along_real
         forward.append(fwd)
 
         def along_k(a, k=k):  # Re f as a function of argument k alone
@@ -138,6 +140,7 @@ def check_grad(f, *args, h=1e-6):
 
 
 def _point(a):
-    """An argument of check_grad as a float or float array (a complex one stays complex)."""
-    kind = complex if np.iscomplexobj(a) else float
-    return np.array(a, dtype=kind) if np.ndim(a) else kind(a)
+    """An argument of check_grad as hvp's and hessian's points are (a float or float array,
+    a complex one complex), a number kept a Python number."""
+    point = as_point(a)
+    return point if point.ndim else point.item()

@@ -117,9 +117,13 @@ defprimitive("inv", np.linalg.inv, numpy=np.linalg.inv,
 
 def _cofactors(ans, a):
     """The cofactor matrix C of each matrix a (ans = det a): d det A = sum(C * dA).
-    C = det A · A^-T where every A is invertible; at a singular matrix, where A^-1 does not
-    exist but the derivative does, C_ij = (-1)^(i+j) det(A without row i and column j)."""
-    if np.all(value_of(ans) != 0):
+    C = det A · A^-T where every A is well inside the invertible ones; at or near a singular
+    matrix, where A^-1 does not exist or is dominated by round-off (LAPACK's det of a singular
+    matrix is 0 or a few ulps, depending on the BLAS kernel) but the derivative exists,
+    C_ij = (-1)^(i+j) det(A without row i and column j)."""
+    values = value_of(a)
+    hadamard = np.prod(np.linalg.norm(values, axis=-1), axis=-1)  # |det A| <= this bound
+    if np.all(np.abs(value_of(ans)) > np.sqrt(np.finfo(float).eps) * hadamard):
         return _with_matrix_axes(ans) * _inverse_transposed(a)
     n = shape_of(a)[-1]
     if n == 1:

@@ -211,9 +211,12 @@ def test_solve_second_derivative_nested_modes():
     np.testing.assert_allclose(ad.hessian(f, x), reference, rtol=1e-6, atol=1e-8)
 
 
+ROUNDED_RANK_2 = np.random.default_rng(0).normal(size=(3, 2)) @ np.random.default_rng(1).normal(size=(2, 3))
+
+
 @pytest.mark.parametrize("a", [np.arange(1.0, 10.0).reshape(3, 3), np.zeros((3, 3)),
-                               np.array([[1.0, 2.0], [2.0, 4.0]])],
-                         ids=["rank-2", "zero", "2x2-rank-1"])
+                               np.array([[1.0, 2.0], [2.0, 4.0]]), ROUNDED_RANK_2],
+                         ids=["rank-2", "zero", "2x2-rank-1", "rank-2-det-a-few-ulps"])
 def test_det_at_a_singular_matrix_has_the_cofactors_as_derivative(a):
     """d det A = sum(C * dA) with C the cofactor matrix, which exists where A^-1 does not;
     det(A + tV) is a polynomial in t, whose derivatives at t = 0 every nesting must give."""

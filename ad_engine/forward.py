@@ -88,11 +88,24 @@ class Dual(ArraySurface):
             f"derivatives themselves")
 
     def __repr__(self):
-        tangent = self.dval
-        sign = "+"
+        nested = isinstance(self.val, Dual) or isinstance(self.dval, Dual)
+        return self.format(level=1 if nested else 0)
+
+    def format(self, level):
+        """``val + dval·d``; a nested dual names its infinitesimals d₁ (outermost), d₂, ...
+        as the lectures write them, ``(a + d₂) + (1 + 0·d₂)·d₁``."""
+        symbol = "d" + str(level).translate(SUBSCRIPT_DIGITS) if level else "d"
+        tangent, sign = self.dval, "+"
         if isinstance(tangent, numbers.Real) and tangent < 0:
             sign, tangent = "-", -tangent
-        return f"{format_part(self.val)} {sign} {format_part(tangent)}·d"
+
+        def show(part):
+            return f"({part.format(level + 1)})" if isinstance(part, Dual) else format_part(part)
+
+        return f"{show(self.val)} {sign} {show(tangent)}·{symbol}"
+
+
+SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def add_terms(total, term, ans, values, args):

@@ -61,8 +61,8 @@ def value_and_derivatives(f, t):
     """Return (f(t), f'(t), f''(t)) from one forward sweep with nested duals.
 
     ``t`` is a float or an array of points (``f`` acts elementwise on it); the
-    sweep runs on the nested dual (t + 1·d1) + (1 + 0·d1)·d2, whose
-    coefficient of d1·d2 is f''. If ``f`` holds Variables (a network's weights),
+    sweep runs on the nested dual (t + 1·d₂) + (1 + 0·d₂)·d₁ (the lectures' notation),
+    whose coefficient of d₁·d₂ is f''. If ``f`` holds Variables (a network's weights),
     the three results are Variables: a loss built from them can be
     back-propagated to the weights.
     """
@@ -70,7 +70,7 @@ def value_and_derivatives(f, t):
     shape = np.shape(t)
     one = np.ones(shape) if shape else 1.0
     result = call_perturbed(f, Dual(Dual(t, one, inner), Dual(one, 0.0 * one, inner), outer))
-    value_part = primal_part(result, outer)  # f(t + d1) = f + f' d1
-    slope_part = tangent_part(result, outer, t)  # f'(t + d1) = f' + f'' d1
+    value_part = primal_part(result, outer)  # f(t + d₂) = f + f' d₂
+    slope_part = tangent_part(result, outer, t)  # f'(t + d₂) = f' + f'' d₂
     return (primal_part(value_part, inner), tangent_part(value_part, inner, t),
             tangent_part(slope_part, inner, t))

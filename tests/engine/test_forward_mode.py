@@ -112,8 +112,12 @@ def test_repr_form():
     assert repr(Dual(3, 0)) == "3.0 + 0.0·d"
     assert repr(Dual(np.float64(0.5), np.float64(-0.25))) == "0.5 - 0.25·d"
     assert repr(Dual(np.array([1.0, 2.0]), 1.0)) == "[1., 2.] + 1.0·d"
-    nested = Dual(Dual(1.0, 1.0), Dual(1.0, 0.0))
-    assert repr(nested) == "(1.0 + 1.0·d) + (1.0 + 0.0·d)·d"
+    # nested: d₁ outermost, as the lectures write (a + d₂) + (1 + 0·d₂)·d₁
+    nested = Dual(Dual(1.0, 1.0), Dual(1.0, -2.0))
+    assert repr(nested) == "(1.0 + 1.0·d₂) + (1.0 - 2.0·d₂)·d₁"
+    assert repr(nested.val) == "1.0 + 1.0·d"  # alone, a part is one dual again
+    third = Dual(nested, 0.5)
+    assert repr(third) == "((1.0 + 1.0·d₃) + (1.0 - 2.0·d₃)·d₂) + 0.5·d₁"
 
 
 # -- the lecture's reference outputs --------------------------------------------------

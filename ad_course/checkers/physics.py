@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import Verdict, as_array, checker, close
+from ad_course.checkers.verdict import Verdict, as_array, checker, close, run
 from ad_engine.reverse import Variable
 
 HBARC = 0.1973  # GeV fm
@@ -30,8 +30,9 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=((0, 0), (0, 1
     got = as_array(answer, (len(states),), "dE/dkappa for each state, an array")
     reference, waves = [], []
     for ell, level in states:
-        reference.append(kappa_derivative_by_ad(hamiltonian, params, ell, level))
-        H = hamiltonian(*params, ell)
+        reference.append(run(kappa_derivative_by_ad, hamiltonian, params, ell, level,
+                             what="the hamiltonian you passed, on Variables,"))
+        H = run(hamiltonian, *params, ell, what="the hamiltonian you passed")
         waves.append(np.linalg.eigh(H)[1][:, level])
     reference = np.array(reference)
     if close(got, reference, rtol=1e-8):

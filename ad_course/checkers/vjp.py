@@ -72,6 +72,18 @@ def _compare(got, expected, what, slips, rtol=1e-9):
                           f"{np.array2string(np.asarray(expected), precision=4)}{hint}")
 
 
+def _call_rule(rule, first, ans, x, what):
+    """``rule(first, ans, x)`` on a copy of x; a rule that changes x in place is refused
+    (the engine hands it the x that other rules and the forward pass still use)."""
+    given = x.copy()
+    got = run(rule, first, ans, given, what=what)
+    if not np.array_equal(given, x):
+        raise StudentError(Verdict(False, f"{what} changed its argument x in place (x -= ..., "
+                                          f"out=x): other rules still use x, so compute into a "
+                                          f"new array (x - ans)"))
+    return got
+
+
 @checker
 def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
                    jvp_slips=(), adjoint=2.5):
@@ -104,14 +116,14 @@ def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
         g = np.full(np.shape(ans_ref), adjoint) if np.shape(ans_ref) else adjoint
         slips = [(slip(g, ans_ref, x), hint) for slip, hint in vjp_slips]
         expected = grad(lambda v: np.sum(g * function(v)))(x)
-        got = run(primitive.vjps[0], g, ans_ref, x, what=f"your vjp({adjoint}, ans, x)")
+        got = _call_rule(primitive.vjps[0], g, ans_ref, x, f"your vjp({adjoint}, ans, x)")
         verdict = _compare(got, expected, f"your vjp({adjoint}, ans, x)", slips)
         if verdict is not None:
             return verdict
         tangent = np.linspace(-1, 1.5, x.size)
         slips = [(slip(tangent, ans_ref, x), hint) for slip, hint in jvp_slips]
         expected = jvp(function, x, tangent)[1]
-        got = run(primitive.jvps[0], tangent, ans_ref, x, what="your jvp(t, ans, x)")
+        got = _call_rule(primitive.jvps[0], tangent, ans_ref, x, "your jvp(t, ans, x)")
         verdict = _compare(got, expected, "your jvp(t, ans, x)", slips)
         if verdict is not None:
             return verdict

@@ -138,6 +138,8 @@ def check_count_paths(count_paths, Node, logistic_map):
                 raise
             return Verdict(False, error.verdict.message + ": count without recursion, with a "
                                   "loop over the nodes in reversed topological order")
+        if got is None or got is Ellipsis:
+            return Verdict(False, f"count_paths returned {got!r}; expected a whole number")
         if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
             got = int(got)  # exactly, however large
         else:

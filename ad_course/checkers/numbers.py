@@ -270,6 +270,8 @@ QUESTIONS = {
 
 
 def _numbers(answer, question):
+    if answer is Ellipsis:  # the exercise cells' own words
+        raise StudentError(Verdict(False, f"expected {question.described}, got ... (the placeholder)"))
     values = floats(answer, question.described, float(np.max(question.rtol))).ravel()
     if values.size != question.size:
         raise StudentError(Verdict(False, f"expected {question.described}: "

@@ -127,7 +127,13 @@ def check_count_paths(count_paths, Node, logistic_map):
     once per path (the recursion the exercise replaces), and on a graph deeper than
     Python's recursion limit."""
     expect_function(count_paths, 2, "a function count_paths(y, x)")
-    for name, y, x in _path_graphs(Node, logistic_map):
+    try:
+        graphs = _path_graphs(Node, logistic_map)
+    except Exception as error:  # noqa: BLE001 - the student's Node class, the notebook's map
+        return Verdict(False, f"could not build the test graphs with Node and logistic_map: "
+                              f"{type(error).__name__}: {error} (call "
+                              f"check_count_paths(count_paths, Node, ad.logistic_map))")
+    for name, y, x in graphs:
         expected = paths_reference(y, x)
         n_nodes = _count_walks(y)
         _WalkedParents.walks = 0

@@ -466,6 +466,8 @@ VJP_WRONG = [
     ("jvp without tangent", lse_with(lambda g, ans, x: g * np.exp(x - ans),
                                      jvp=lambda t, ans, x: np.sum(np.exp(x - ans))),
      "incoming tangent is missing"),
+    ("vjp with 2.5 for the adjoint", lse_with(lambda g, ans, x: 2.5 * np.exp(x - ans)),
+     "your vjp(-1, ans, x)"),
     ("vjp shifts x in place", lse_with(lambda g, ans, x: (x.__isub__(ans), g * np.exp(x))[1]),
      "changed its argument x in place"),
     ("error in the rule", lse_with(lambda g, ans, x: g * np.exp(x - undefined_adjoint)),  # noqa: F821
@@ -719,6 +721,8 @@ PATHS_WRONG = [
     ("a float answer", paths_case(lambda y, x: 2.5), "whole number"),
     ("raises", paths_case(lambda y, x: y.parent), "raised AttributeError"),
     ("one argument", paths_case(lambda y: 1), "count_paths(y, x)"),
+    ("Node and logistic_map swapped", lambda: ad.check_count_paths(paths_kahn, ad.logistic_map, Node),
+     "could not build the test graphs"),
 ]
 
 

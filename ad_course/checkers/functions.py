@@ -197,7 +197,8 @@ def _newton_cases():
 def check_newton_cg(newton_cg):
     """Check ``newton_cg(f, x0, n_steps)`` -> path (n_steps + 1 rows) against pure Newton
     (``ad.newton_minimize``, the Hessian assembled) on three functions, and that it
-    never assembles the Hessian (``ad.hessian`` is not called)."""
+    never assembles the Hessian (``ad.hessian`` is not called, and not every product
+    H d has a unit vector d)."""
     from ad_course.rosenbrock import newton_minimize
 
     # the student's code calls ad.hessian through the facade, which imports this
@@ -205,7 +206,7 @@ def check_newton_cg(newton_cg):
     autodiff_helpers = sys.modules["autodiff_helpers"]
 
     expect_function(newton_cg, 3, "a function newton_cg(f, x0, n_steps)")
-    calls = {"second order": 0, "hessian": 0}
+    calls = {"second order": 0, "unit vectors": 0, "hessian": 0}
     hessian = autodiff_helpers.hessian
 
     def counted_hessian(*args):
@@ -218,7 +219,10 @@ def check_newton_cg(newton_cg):
         def wrapped(x):
             inner = getattr(x, "val", getattr(x, "value", None))
             if {type(x).__name__, type(inner).__name__} == {"Dual", "Variable"}:
+                dual = x if type(x).__name__ == "Dual" else inner
+                d = np.abs(np.asarray(getattr(dual.dval, "value", dual.dval)))
                 calls["second order"] += 1
+                calls["unit vectors"] += int(np.count_nonzero(d) == 1 and d.max() == 1.0)
             return f(x)
         return wrapped
 
@@ -252,6 +256,10 @@ def check_newton_cg(newton_cg):
         if calls["hessian"]:
             return Verdict(False, "the path is right but ad.hessian was called: use only "
                                   "Hessian-vector products, ad.hvp")
+        if calls["second order"] and calls["unit vectors"] == calls["second order"]:
+            return Verdict(False, "the path is right but every product H d had d = e_i: that "
+                                  "assembles the Hessian column by column, as ad.hessian does; "
+                                  "CG multiplies H by its search directions d")
         if calls["second order"] == 0:
             return Verdict(False, "the path is right but no Hessian-vector product was computed "
                                   "(ad.hvp): the exercise asks for CG with products H d")

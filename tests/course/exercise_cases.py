@@ -780,7 +780,16 @@ def newton_cg_with_products(product):
     return lambda: ad.check_newton_cg(newton_cg)
 
 
-HVP = ad.hvp  # a name bound before the check
+HVP, HESSIAN = ad.hvp, ad.hessian  # names bound before the check
+
+
+def newton_by_columns(f, x0, n_steps,
+                      hessian=lambda f, x: np.column_stack([ad.hvp(f, x, e) for e in np.eye(x.size)])):
+    x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+    for _ in range(n_steps):
+        x = x + np.linalg.solve(hessian(f, x), -ad.grad(f)(x))
+        path.append(x)
+    return np.array(path)
 
 NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
                 ("H d as ad.jvp of ad.grad (forward over reverse)",
@@ -794,6 +803,10 @@ NEWTON_WRONG = [
     ("step with the wrong sign", newton_cg_with(sign=-1.0), "wrong sign"),
     ("last point only", newton_cg_with(last_only=True), "returned one point"),
     ("assembles the Hessian", newton_cg_with(use_hessian=True), "ad.hessian was called"),
+    ("the Hessian from ad.hvp with unit vectors", lambda: ad.check_newton_cg(newton_by_columns),
+     "column by column"),
+    ("ad.hessian bound to a name before the check", lambda: ad.check_newton_cg(
+        lambda f, x0, n_steps: newton_by_columns(f, x0, n_steps, HESSIAN)), "column by column"),
     ("H d by a difference of gradients", newton_cg_with_products(
         lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7), "Newton gives"),
     ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),

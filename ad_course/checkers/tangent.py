@@ -158,7 +158,9 @@ def check_tangent_rule(f, make_dual, derivative=None,
     hint = ""
     if np.all(np.isfinite(ratio)) and np.ptp(ratio) < rtol * abs(ratio[0]):
         hint = (f": off by a constant factor {ratio[0]:.6g} everywhere, a factor of the "
-                f"rule is wrong")
+                f"rule is wrong" if abs(ratio[0] - 1) > 1e-5 else
+                f": off by a relative {ratio[0] - 1:.1e} everywhere: a constant typed with "
+                f"too few digits?")
     elif close(np.abs(got_dval), np.abs(expected), rtol=rtol):
         hint = ": right size, wrong sign at some points: look at the sign of each term"
     return Verdict(False, f"at x = {xs[i]:g} with x' = {tangent:g} your d-part is "

@@ -120,6 +120,8 @@ TANGENT_WRONG = [
      softplus_evaluated(lambda x: np.log(1 + np.abs(x)), lambda ans, x: np.sign(x) / (1 + np.abs(x))),
      "the value part of softplus"),
     ("tanh: a complex d-part", tanh_with(lambda x: 1 - np.tanh(x) ** 2 + 0.3j), "complex"),
+    ("tanh: 1.0000001 (1 - tanh²)", tanh_with(lambda x: 1.0000001 * (1 - np.tanh(x) ** 2)),
+     "off by a relative 1.0e-07"),
     ("tanh: 1/(1 + x²)", tanh_with(lambda x: 1 / (1 + x**2)), "derivative of arctan"),
     ("tanh: 1 - tanh(x²)", tanh_with(lambda x: 1 - np.tanh(x**2)), "not its argument"),
     ("tanh: (1 - tanh x)²", tanh_with(lambda x: (1 - np.tanh(x)) ** 2), "(1 - tanh x)²"),
@@ -594,6 +596,8 @@ KAPPA_WRONG = [
     ("two numbers", kappa(lambda: [1.0, 2.0]), "of shape (3,)"),
     ("placeholder", kappa(lambda: ...), "the placeholder"),
     ("complex", kappa(lambda: [-np.sum(u**2 / R) + 0.2j for u in waves()]), "complex"),
+    ("1e-7 off", kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()]),
+     f"your {-np.sum(waves()[0] ** 2 / R) * (1 + 1e-7):.10g}"),
     ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
         [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
 ]

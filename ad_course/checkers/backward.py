@@ -16,6 +16,7 @@ import numpy as np
 from ad_course.checkers.verdict import (
     StudentError,
     Verdict,
+    as_number,
     checker,
     close,
     expect_function,
@@ -157,6 +158,8 @@ def _recursive(y):
     push(y)
 
 
+_LEFT_OVER = 0.25  # the .grad every node has before the second call
+
 _EARLY = ("a node passed its adjoint on before all the nodes that use it had added "
           "their share: ")
 MISTAKES = [
@@ -220,10 +223,11 @@ def _graph_verdict(backward, Node, index):
         return Verdict(False, f"on {name}, backward(y) left .grad unset (None): give every "
                               f"node grad 0, set y.grad = 1, then push adjoints to the parents")
     try:
-        got = np.array(got, dtype=float)
-    except (TypeError, ValueError):
-        return Verdict(False, f"on {name} the inputs' .grad are {got!r}; expected numbers")
-    if not np.isclose(float(y.grad), 1.0):
+        got = np.array([as_number(g, "a number in each input's .grad") for g in got])
+        y_grad = as_number(y.grad, "a number in y.grad")
+    except StudentError as error:
+        return Verdict(False, f"on {name}: {error.verdict.message}")
+    if not np.isclose(y_grad, 1.0):
         return Verdict(False, f"after backward(y), y.grad is {number(y.grad)}; it must be "
                               f"dy/dy = 1: the sweep starts from y.grad = 1")
     if close(got, np.array(exact)):
@@ -256,9 +260,16 @@ def check_backward(backward, Node):
             return verdict
     name, leaves, y, exact = _graphs(Node)[0]
     run(backward, y, what="backward(y)")
-    first = tuple(float(leaf.grad) for leaf in leaves)
+    first = tuple(as_number(leaf.grad) for leaf in leaves)
+    for node in _all_nodes(y):  # what an earlier sweep may have left: the next must not use it
+        node.grad = _LEFT_OVER
     run(backward, y, what="backward(y), called again,")
-    second = tuple(float(leaf.grad) for leaf in leaves)
+    second = tuple(as_number(leaf.grad) for leaf in leaves)
+    if close(np.array(second), np.full(len(leaves), _LEFT_OVER)):
+        return Verdict(False, f"calling backward(y) a second time on {name} changed no .grad: "
+                              f"does your function keep state between calls (visited nodes in "
+                              f"a set outside it, or a default argument such as seen=set())? "
+                              f"Every call must sweep the whole graph again")
     if not close(np.array(second), np.array(first)):
         return Verdict(False, f"calling backward(y) twice on {name} gave {first}, then {second}: "
                               f"set every .grad to 0 before the sweep, or the adjoints add up")

@@ -9,9 +9,11 @@ from collections import deque
 
 import numpy as np
 
+from ad_course.checkers.backward import _topological
 from ad_course.checkers.verdict import (
     StudentError,
     Verdict,
+    as_number,
     checker,
     close,
     expect_function,
@@ -21,19 +23,20 @@ from ad_course.checkers.verdict import (
 
 # -- 05-2: the number of paths from y to x in a graph ----------------------------------
 
+def _sum_paths(y, x, parents_of):
+    """Paths from y to x: in reversed topological order (no recursion, any depth), each
+    node passes its count to the parents that ``parents_of(node)`` lists."""
+    paths = {id(y): 1}
+    for node in reversed(_topological(y)):
+        for parent in parents_of(node):
+            paths[id(parent)] = paths.get(id(parent), 0) + paths.get(id(node), 0)
+    return paths.get(id(x), 0)
+
+
 def paths_reference(y, x):
     """Paths from y to x, each parent edge counted (a node used twice by one operation
-    gives two paths), by memoised depth-first search."""
-    memo = {}
-
-    def count(node):
-        if node is x:
-            return 1
-        if id(node) not in memo:
-            memo[id(node)] = sum(count(parent) for parent, _ in node.parents)
-        return memo[id(node)]
-
-    return count(y)
+    gives two paths)."""
+    return _sum_paths(y, x, lambda node: [parent for parent, _ in node.parents])
 
 
 def _paths_breadth_first(y, x):
@@ -50,17 +53,7 @@ def _paths_breadth_first(y, x):
 
 def _paths_distinct_parents(y, x):
     """A typical mistake: a node used twice by one operation counted once."""
-    memo = {}
-
-    def count(node):
-        if node is x:
-            return 1
-        if id(node) not in memo:
-            parents = {id(p): p for p, _ in node.parents}.values()
-            memo[id(node)] = sum(count(p) for p in parents)
-        return memo[id(node)]
-
-    return count(y)
+    return _sum_paths(y, x, lambda node: {id(p): p for p, _ in node.parents}.values())
 
 
 def _nodes(y, x):
@@ -96,25 +89,80 @@ def _path_graphs(Node, logistic_map):
     graphs.append(("y = (a*b)*b + a, paths to b", (a * b) * b + a, b))
     c = Node(1.5)
     graphs.append(("a leaf not in the graph", (a * b) + a, c))
+    # two edges per step: deeper than the 1000 nested calls Python allows (the exercise's
+    # "without recursion"), and 2^999 paths still a float; reached only by a count that
+    # walks each node once
+    n = 1000
+    x = Node(0.3)
+    graphs.append((f"the logistic map l_{n}, {2 * n} nodes deep", logistic_map(x, n), x))
     return graphs
+
+
+class _WalkedParents(tuple):
+    """A node's parents, counting how often any node's parents are walked."""
+
+    walks = 0
+
+    def __iter__(self):
+        _WalkedParents.walks += 1
+        return super().__iter__()
+
+
+def _count_walks(y):
+    """Let every node of y's graph count the walks over its parents; the number of nodes."""
+    nodes = _topological(y)
+    for node in nodes:
+        try:
+            node.parents = _WalkedParents(node.parents)
+        except (AttributeError, TypeError):  # a Node class that refuses: no count
+            pass
+    return len(nodes)
 
 
 @checker
 def check_count_paths(count_paths, Node, logistic_map):
     """Check ``count_paths(y, x)``: the number of paths from node y back to node x
     (each (parent, local) pair one edge), on logistic maps and graphs with shared
-    nodes on paths of unequal length."""
+    nodes on paths of unequal length, walking each node's parents a few times, not
+    once per path (the recursion the exercise replaces), and on a graph deeper than
+    Python's recursion limit."""
     expect_function(count_paths, 2, "a function count_paths(y, x)")
-    for name, y, x in _path_graphs(Node, logistic_map):
+    try:
+        graphs = _path_graphs(Node, logistic_map)
+    except Exception as error:  # noqa: BLE001 - the student's Node class, the notebook's map
+        return Verdict(False, f"could not build the test graphs with Node and logistic_map: "
+                              f"{type(error).__name__}: {error} (call "
+                              f"check_count_paths(count_paths, Node, ad.logistic_map))")
+    for name, y, x in graphs:
         expected = paths_reference(y, x)
-        got = run(count_paths, y, x, what=f"count_paths on {name}")
+        n_nodes = _count_walks(y)
+        _WalkedParents.walks = 0
+        try:
+            got = run(count_paths, y, x, what=f"count_paths on {name}")
+        except StudentError as error:
+            if "RecursionError" not in error.verdict.message:
+                raise
+            return Verdict(False, error.verdict.message + ": count without recursion, with a "
+                                  "loop over the nodes in reversed topological order")
         if got is None or got is Ellipsis:
             return Verdict(False, f"count_paths returned {got!r}; expected a whole number")
-        if isinstance(got, float) and got.is_integer():
-            got = int(got)
-        if not isinstance(got, (int, np.integer)) or isinstance(got, bool):
-            return Verdict(False, f"count_paths on {name} returned {got!r:.40}; expected a whole "
-                                  f"number")
+        if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
+            got = int(got)  # exactly, however large
+        else:
+            try:
+                count = as_number(got, "a whole number")
+            except StudentError as error:
+                return Verdict(False, f"count_paths on {name}: {error.verdict.message}")
+            if not count.is_integer():
+                return Verdict(False, f"count_paths on {name} returned {count:g}; expected a "
+                                      f"whole number")
+            got = int(count)
+        walks = _WalkedParents.walks
+        if got == expected and walks > 10 * n_nodes + 10:
+            return Verdict(False, f"on {name} ({n_nodes} nodes) your count walked the parents of "
+                                  f"a node {walks} times: once per path, as the recursion does "
+                                  f"(for l_60, 2^59 paths). Visit each node once, in reversed "
+                                  f"topological order, adding its count to its parents'")
         if got == expected:
             continue
         for slip, hint in PATH_SLIPS:
@@ -149,30 +197,40 @@ def _newton_cases():
 def check_newton_cg(newton_cg):
     """Check ``newton_cg(f, x0, n_steps)`` -> path (n_steps + 1 rows) against pure Newton
     (``ad.newton_minimize``, the Hessian assembled) on three functions, and that it
-    never assembles the Hessian (``ad.hessian`` is not called)."""
+    never assembles the Hessian (``ad.hessian`` is not called, and not every product
+    H d has a unit vector d)."""
     from ad_course.rosenbrock import newton_minimize
 
-    # the student's code calls ad.hvp / ad.hessian through the facade, which imports this
+    # the student's code calls ad.hessian through the facade, which imports this
     # module: instrument it where it already is instead of importing it (a cycle)
     autodiff_helpers = sys.modules["autodiff_helpers"]
 
     expect_function(newton_cg, 3, "a function newton_cg(f, x0, n_steps)")
-    calls = {"hvp": 0, "hessian": 0}
-    hvp, hessian = autodiff_helpers.hvp, autodiff_helpers.hessian
-
-    def counted_hvp(*args):
-        calls["hvp"] += 1
-        return hvp(*args)
+    calls = {"second order": 0, "unit vectors": 0, "hessian": 0}
+    hessian = autodiff_helpers.hessian
 
     def counted_hessian(*args):
         calls["hessian"] += 1
         return hessian(*args)
 
-    autodiff_helpers.hvp, autodiff_helpers.hessian = counted_hvp, counted_hessian
+    def counted(f):
+        """f, counting the calls that a Hessian-vector product makes (ad.hvp, or ad.jvp
+        of ad.grad): its argument carries a Dual and a Variable, one inside the other."""
+        def wrapped(x):
+            inner = getattr(x, "val", getattr(x, "value", None))
+            if {type(x).__name__, type(inner).__name__} == {"Dual", "Variable"}:
+                dual = x if type(x).__name__ == "Dual" else inner
+                d = np.abs(np.asarray(getattr(dual.dval, "value", dual.dval)))
+                calls["second order"] += 1
+                calls["unit vectors"] += int(np.count_nonzero(d) == 1 and d.max() == 1.0)
+            return f(x)
+        return wrapped
+
+    autodiff_helpers.hessian = counted_hessian
     try:
         for name, f, x0, steps in _newton_cases():
             reference = newton_minimize(f, x0, n_steps=steps, tol=0)
-            got = run(newton_cg, f, x0.copy(), steps, what=f"newton_cg on {name}")
+            got = run(newton_cg, counted(f), x0.copy(), steps, what=f"newton_cg on {name}")
             got = returned_floats(got, "newton_cg", f"the path x_0, ..., x_n_steps, "
                                   f"an array of shape {reference.shape}")
             if got.shape == reference.shape[1:]:
@@ -198,12 +256,16 @@ def check_newton_cg(newton_cg):
         if calls["hessian"]:
             return Verdict(False, "the path is right but ad.hessian was called: use only "
                                   "Hessian-vector products, ad.hvp")
-        if calls["hvp"] == 0:
-            return Verdict(False, "the path is right but ad.hvp was never called: the exercise "
-                                  "asks for CG with Hessian-vector products")
+        if calls["second order"] and calls["unit vectors"] == calls["second order"]:
+            return Verdict(False, "the path is right but every product H d had d = e_i: that "
+                                  "assembles the Hessian column by column, as ad.hessian does; "
+                                  "CG multiplies H by its search directions d")
+        if calls["second order"] == 0:
+            return Verdict(False, "the path is right but no Hessian-vector product was computed "
+                                  "(ad.hvp): the exercise asks for CG with products H d")
     except StudentError as error:
         return error.verdict
     finally:
-        autodiff_helpers.hvp, autodiff_helpers.hessian = hvp, hessian
+        autodiff_helpers.hessian = hessian
     return Verdict(True, "newton_cg follows Newton's path on all three functions with "
                          "Hessian-vector products only")

@@ -58,9 +58,16 @@ def check_layer_gradient(grad_W1, X, W1, b1, W2, b2, labels):
     Reference: delta2 = (p - onehot) / N, delta1 = (delta2 W2^T) * (1 - h^2),
     dL/dW1 = X^T delta1 (shape of W1). Each slip in ``LAYER_SLIPS`` is recognised.
     """
-    X, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (X, W1, b1, W2, b2))
-    labels = np.asarray(labels)
-    reference = layer_gradient(X, W1, b1, W2, b2, labels)
+    try:
+        X, W1, b1, W2, b2, labels = (np.asarray(getattr(a, "value", a), dtype=float)  # Variables
+                                     for a in (X, W1, b1, W2, b2, labels))
+        if not np.all(labels == labels.round()):
+            return Verdict(False, f"labels must be whole numbers (class indices), got "
+                                  f"{labels!r:.60}")
+        reference = layer_gradient(X, W1, b1, W2, b2, labels.astype(int))
+    except (TypeError, ValueError, IndexError) as error:
+        return Verdict(False, f"X, W1, b1, W2, b2, labels do not fit together ({error}): call "
+                              f"check_layer_gradient(your dL/dW1, X, W1, b1, W2, b2, labels)")
     try:
         got = as_array(grad_W1, W1.shape, "dL/dW1, an array")
     except StudentError as error:
@@ -71,7 +78,7 @@ def check_layer_gradient(grad_W1, X, W1, b1, W2, b2, labels):
     if close(got, reference, rtol=1e-10, atol=1e-14):
         return Verdict(True, f"dL/dW1 is right, shape {W1.shape}")
     for slip, hint in LAYER_SLIPS.items():
-        wrong = layer_gradient(X, W1, b1, W2, b2, labels, slip=slip)
+        wrong = layer_gradient(X, W1, b1, W2, b2, labels.astype(int), slip=slip)
         if not close(wrong, reference, rtol=1e-10, atol=1e-14) \
                 and close(got, wrong, rtol=1e-10, atol=1e-14):
             return Verdict(False, f"your dL/dW1 differs from the reference: {hint}")

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, checker
+from ad_course.checkers.verdict import StudentError, Verdict, checker, floats, run
 
 _RIGHT = "right"
 
@@ -270,15 +270,9 @@ QUESTIONS = {
 
 
 def _numbers(answer, question):
-    if answer is Ellipsis or answer is None or callable(answer) or isinstance(answer, str):
-        raise StudentError(Verdict(False, f"expected {question.described}, got "
-                                          + ("... (the placeholder)" if answer is Ellipsis
-                                             else f"a {type(answer).__name__}")))
-    try:
-        values = np.asarray(answer, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise StudentError(Verdict(False, f"expected {question.described}, got "
-                                          f"{answer!r:.60}")) from None
+    if answer is Ellipsis:  # the exercise cells' own words
+        raise StudentError(Verdict(False, f"expected {question.described}, got ... (the placeholder)"))
+    values = floats(answer, question.described, float(np.max(question.rtol))).ravel()
     if values.size != question.size:
         raise StudentError(Verdict(False, f"expected {question.described}: "
                                           f"{question.size} number(s), got {values.size}"))
@@ -304,7 +298,9 @@ def check_answer(key, answer, **context):
     missing = [name for name in question.context if name not in context]
     if missing:
         return Verdict(False, f"exercise {key} also needs {', '.join(missing)}=...")
-    reference = np.asarray(question.reference(**context), dtype=float).ravel()
+    reference = np.asarray(run(lambda: question.reference(**context),
+                               what=f"exercise {key} with the {' and '.join(question.context)} you passed"),
+                           dtype=float).ravel()
     values = _numbers(answer, question)
     if question.integer and not np.all(values == np.round(values)):
         return Verdict(False, f"expected {question.described}: whole numbers, got "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import Verdict, as_array, checker, close
+from ad_course.checkers.verdict import Verdict, as_array, checker, close, run
 from ad_engine.reverse import Variable
 
 HBARC = 0.1973  # GeV fm
@@ -30,8 +30,9 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=((0, 0), (0, 1
     got = as_array(answer, (len(states),), "dE/dkappa for each state, an array")
     reference, waves = [], []
     for ell, level in states:
-        reference.append(kappa_derivative_by_ad(hamiltonian, params, ell, level))
-        H = hamiltonian(*params, ell)
+        reference.append(run(kappa_derivative_by_ad, hamiltonian, params, ell, level,
+                             what="the hamiltonian you passed, on Variables,"))
+        H = run(hamiltonian, *params, ell, what="the hamiltonian you passed")
         waves.append(np.linalg.eigh(H)[1][:, level])
     reference = np.array(reference)
     if close(got, reference, rtol=1e-8):
@@ -62,9 +63,10 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=((0, 0), (0, 1
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
                                   f"dE/dkappa: {hint}")
     i = int(np.argmax(np.abs(got - reference)))
-    return Verdict(False, f"state {i} ({states[i]}): your {got[i]:.5g}, the gradient through "
-                          f"eigh {reference[i]:.5g} GeV: compute -sum(u**2 / r) with the "
-                          f"normalised eigenvector u of that level")
+    digits = 5 if abs(got[i] - reference[i]) > 1e-4 * abs(reference[i]) else 10  # where they differ
+    return Verdict(False, f"state {i} ({states[i]}): your {got[i]:.{digits}g}, the gradient "
+                          f"through eigh {reference[i]:.{digits}g} GeV: compute -sum(u**2 / r) "
+                          f"with the normalised eigenvector u of that level")
 
 
 __all__ = ["check_kappa_derivative", "kappa_derivative_by_ad"]

@@ -8,17 +8,27 @@ import inspect
 import numpy as np
 
 from ad_course.checkers.verdict import (
+    StudentError,
     Verdict,
+    as_number,
     checker,
     close,
     describe_error,
     number,
+    run,
 )
 
 
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
+
+# The course's two primitives by name: (f, f'), the reference when no derivative is given,
+# so that a wrong evaluate function with a rule that fits it is not "right".
+KNOWN_FUNCTIONS = {
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "softplus": (lambda x: np.log1p(np.exp(x)), _sigmoid),
+}
 
 # Wrong derivatives students write for the course's two primitives: f'(x) -> hint.
 KNOWN_SLIPS = {
@@ -69,14 +79,16 @@ def _name(f):
 
 
 @checker
-def check_tangent_rule(f, make_dual, derivative=None, points=(-1.5, 0.3, 2.0), tangent=2.5):
+def check_tangent_rule(f, make_dual, derivative=None,
+                       points=(-3.2, -1.5, -0.4, 0.3, 1.1, 2.0, 3.7), tangent=2.5):
     """Check that ``f(make_dual(x, t))`` is ``f(x) + f'(x) t d`` at a few points.
 
     ``f``: the function the student taught the dual class (a numpy ufunc such as
     ``np.tanh``, or a primitive registered with ``ad.defprimitive``); ``make_dual(val,
     dval)`` builds a dual number (the class itself); ``derivative``: the exact f' (a
-    function of x), the reference; without it, a central difference of f with
-    h = 1e-5 (error ~1e-10) is the reference, compared to a relative 1e-7. The
+    function of x), the reference; without it, for tanh and softplus (by name) the
+    exact function and derivative, else a central difference of f with h = 1e-5
+    (error ~1e-10) compared to a relative 1e-7. The
     incoming tangent is ``tangent`` (not 1), so a rule that forgets to multiply by
     it is caught; the points lie on both sides of zero.
     """
@@ -100,14 +112,14 @@ def check_tangent_rule(f, make_dual, derivative=None, points=(-1.5, 0.3, 2.0), t
             return Verdict(False, f"{name}(dual) returned a {type(result).__name__}, not a dual "
                                   f"number: build the result from the value and the tangent")
         try:
-            got_val.append(float(result.val))
-            got_dval.append(float(result.dval))
-        except (TypeError, ValueError):
-            return Verdict(False, f"{name}(dual) has value {result.val!r} and d-part "
-                                  f"{result.dval!r}; expected two numbers (did the rule "
-                                  f"return ...?)")
+            got_val.append(as_number(result.val, "a number as the value part"))
+            got_dval.append(as_number(result.dval, "a number as the d-part"))
+        except StudentError as error:
+            return Verdict(False, f"{name}({x:g} + {tangent:g}·d): {error.verdict.message}")
     got_val, got_dval = np.array(got_val), np.array(got_dval)
-    value = np.array([float(f(x)) for x in xs])
+    if derivative is None and name in KNOWN_FUNCTIONS:
+        f, derivative = KNOWN_FUNCTIONS[name]
+    value = np.array(run(lambda: [float(f(x)) for x in xs], what=f"{name}(x) on a float"))
     if derivative is None:
         step = 1e-5
         slope = np.array([(float(f(x + step)) - float(f(x - step))) / (2 * step) for x in xs])
@@ -146,7 +158,9 @@ def check_tangent_rule(f, make_dual, derivative=None, points=(-1.5, 0.3, 2.0), t
     hint = ""
     if np.all(np.isfinite(ratio)) and np.ptp(ratio) < rtol * abs(ratio[0]):
         hint = (f": off by a constant factor {ratio[0]:.6g} everywhere, a factor of the "
-                f"rule is wrong")
+                f"rule is wrong" if abs(ratio[0] - 1) > 1e-5 else
+                f": off by a relative {ratio[0] - 1:.1e} everywhere: a constant typed with "
+                f"too few digits?")
     elif close(np.abs(got_dval), np.abs(expected), rtol=rtol):
         hint = ": right size, wrong sign at some points: look at the sign of each term"
     return Verdict(False, f"at x = {xs[i]:g} with x' = {tangent:g} your d-part is "

@@ -99,29 +99,64 @@ def expect_function(function, n_args, described):
         )) from None
 
 
-def as_number(value, described="a number"):
-    """``value`` as a float, or :class:`StudentError` saying a number was expected."""
-    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None or value is Ellipsis:
-        raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}"))
+def floats(value, described, rtol=0.0):
+    """``value`` as a float array (its own shape), or :class:`StudentError` saying that
+    ``described`` was expected. A Variable that leaks out counts as its value; complex
+    numbers count when their imaginary part is round-off. Refused with a message: the
+    placeholder, None, functions, strings, True/False, Duals (which part?), ragged lists,
+    a complex answer whose imaginary part matters, and float32 fractions when the check
+    compares more digits than they carry (``rtol`` below their eps)."""
+    if isinstance(value, (list, tuple)):
+        value = [_unwrapped(v) for v in value]
+    value = _unwrapped(value)
+    if value is None or value is Ellipsis or callable(value) or type(value).__name__ == "Dual":
+        hint = (": take its .dval (the derivative) or .val" if type(value).__name__ == "Dual"
+                else "")
+        raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}{hint}"))
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        raw = np.asarray(value)
+        if raw.dtype.kind in "bUSV":
+            raise TypeError
+        array = raw.astype(complex if raw.dtype.kind in "cO" else float)
+    except (TypeError, ValueError, OverflowError):
         raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}")) from None
-    if not np.isfinite(number):
+    if raw.dtype.kind in "fc" and np.finfo(raw.dtype).eps > max(rtol, EPS) \
+            and not np.all(array == np.round(array)):
+        raise StudentError(Verdict(False, f"expected {described}, got {raw.dtype} numbers (about "
+                                          f"{np.finfo(raw.dtype).precision} digits): the check "
+                                          f"compares more, compute in float64"))
+    if array.dtype.kind == "c":
+        real, imag = array.real, np.abs(array.imag)
+        if imag.size and imag.max() > 1e-12 * np.abs(real).max(initial=0.0):
+            raise StudentError(Verdict(False, f"expected {described}, got a complex number "
+                                              f"(imaginary part up to {imag.max():.3g}): "
+                                              f"the answer is real, take .real or .imag"))
+        array = real.astype(float)
+    return array
+
+
+def _unwrapped(value):
+    """A Variable's value (a result that leaked out of reverse mode); anything else as it is."""
+    return value.value if type(value).__name__ == "Variable" else value
+
+
+def as_number(value, described="a number", *, finite=True, rtol=0.0):
+    """``value`` (a number, or an array of one number) as a float, or
+    :class:`StudentError` saying a number was expected (a finite one, unless
+    ``finite`` is False); ``rtol``: the check's tolerance (see :func:`floats`)."""
+    array = floats(value, described, rtol)
+    if array.size != 1:
+        raise StudentError(Verdict(False, f"expected {described}, got {array.size} numbers "
+                                          f"(shape {array.shape})"))
+    number = float(array.reshape(()))
+    if finite and not np.isfinite(number):
         raise StudentError(Verdict(False, f"expected {described}, got {number}"))
     return number
 
 
 def as_array(value, shape, described="an array"):
     """``value`` as a float array of ``shape``, or :class:`StudentError` saying so."""
-    if value is None or value is Ellipsis or callable(value):
-        raise StudentError(Verdict(False, f"expected {described} of shape {shape}, "
-                                          f"got {_kind(value)}"))
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise StudentError(Verdict(False, f"expected {described} of shape {shape}, got "
-                                          f"{_kind(value)}")) from None
+    array = floats(value, f"{described} of shape {tuple(shape)}")
     if array.shape != tuple(shape):
         transposed = array.ndim == 2 and array.shape == tuple(shape)[::-1]
         raise StudentError(Verdict(False, f"expected {described} of shape {tuple(shape)}, got "
@@ -136,13 +171,12 @@ def returned_floats(value, what, expected):
     """What ``what`` returned as a float array of any shape (the caller checks the
     shape with its own words), or :class:`StudentError` saying it returned something
     else where ``expected`` was expected."""
-    if value is None or value is Ellipsis or callable(value):
-        raise StudentError(Verdict(False, f"{what} returned {_kind(value)}; expected {expected}"))
     try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise StudentError(Verdict(False, f"{what} returned {_kind(value)}; "
-                                          f"expected {expected}")) from None
+        return floats(value, expected)
+    except StudentError as error:
+        raise StudentError(Verdict(False, f"{what} returned "
+                                          + error.verdict.message.removeprefix(f"expected {expected}, got ")
+                                          + f"; expected {expected}")) from None
 
 
 def _kind(value):

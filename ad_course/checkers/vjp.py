@@ -72,6 +72,18 @@ def _compare(got, expected, what, slips, rtol=1e-9):
                           f"{np.array2string(np.asarray(expected), precision=4)}{hint}")
 
 
+def _call_rule(rule, first, ans, x, what):
+    """``rule(first, ans, x)`` on a copy of x; a rule that changes x in place is refused
+    (the engine hands it the x that other rules and the forward pass still use)."""
+    given = x.copy()
+    got = run(rule, first, ans, given, what=what)
+    if not np.array_equal(given, x):
+        raise StudentError(Verdict(False, f"{what} changed its argument x in place (x -= ..., "
+                                          f"out=x): other rules still use x, so compute into a "
+                                          f"new array (x - ans)"))
+    return got
+
+
 @checker
 def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
                    jvp_slips=(), adjoint=2.5):
@@ -101,22 +113,23 @@ def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
         if not close(np.asarray(ans, dtype=float), ans_ref):
             return Verdict(False, f"{name}(x) = {ans!r:.40} at x = {np.round(x, 3).tolist()}; "
                                   f"expected {float(ans_ref):.6g}: the evaluate function is wrong")
-        g = np.full(np.shape(ans_ref), adjoint) if np.shape(ans_ref) else adjoint
-        slips = [(slip(g, ans_ref, x), hint) for slip, hint in vjp_slips]
-        expected = grad(lambda v: np.sum(g * function(v)))(x)
-        got = run(primitive.vjps[0], g, ans_ref, x, what=f"your vjp({adjoint}, ans, x)")
-        verdict = _compare(got, expected, f"your vjp({adjoint}, ans, x)", slips)
-        if verdict is not None:
-            return verdict
+        for a in (adjoint, -0.4 * adjoint):  # two adjoints: a rule right for one value of g only
+            g = np.full(np.shape(ans_ref), a) if np.shape(ans_ref) else a
+            slips = [(slip(g, ans_ref, x), hint) for slip, hint in vjp_slips]
+            expected = grad(lambda v, g=g: np.sum(g * function(v)))(x)
+            got = _call_rule(primitive.vjps[0], g, ans_ref, x, f"your vjp({a:g}, ans, x)")
+            verdict = _compare(got, expected, f"your vjp({a:g}, ans, x)", slips)
+            if verdict is not None:
+                return verdict
         tangent = np.linspace(-1, 1.5, x.size)
         slips = [(slip(tangent, ans_ref, x), hint) for slip, hint in jvp_slips]
         expected = jvp(function, x, tangent)[1]
-        got = run(primitive.jvps[0], tangent, ans_ref, x, what="your jvp(t, ans, x)")
+        got = _call_rule(primitive.jvps[0], tangent, ans_ref, x, "your jvp(t, ans, x)")
         verdict = _compare(got, expected, "your jvp(t, ans, x)", slips)
         if verdict is not None:
             return verdict
         checks = [
-            ("reverse mode, ad.grad(lambda x: 2.5 * f(x))",
+            (f"reverse mode, ad.grad(lambda x: {adjoint:g} * f(x))",
              lambda f: grad(lambda v: np.sum(adjoint * f(v)))(x)),
             ("forward mode, ad.jvp(f, x, t)", lambda f: jvp(f, x, tangent)[1]),
             ("the gradient of a gradient, ad.grad(lambda x: ad.grad(f)(x) @ w)",
@@ -126,15 +139,16 @@ def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
         ]
         nested = (": write the rules with numpy functions of ans and x (np.exp, np.sum, *), "
                   "so that they can be differentiated again")
-        for what, compute in checks:
+        for i, (what, compute) in enumerate(checks):
+            hint = nested if i >= 2 else ""  # the last two differentiate the rules again
             expected = compute(function)
             try:
                 got = run(compute, primitive, what=what)
             except StudentError as error:
-                return Verdict(False, error.verdict.message + nested)
+                return Verdict(False, error.verdict.message + hint)
             verdict = _compare(got, expected, what, (), rtol=1e-8)
             if verdict is not None:
-                return Verdict(False, verdict.message + nested)
+                return Verdict(False, verdict.message + hint)
     return Verdict(True, f"{name}'s rules are right in reverse mode, forward mode, the gradient "
                          f"of a gradient and the Hessian, at {len(points)} points")
 

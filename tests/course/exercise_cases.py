@@ -105,8 +105,23 @@ TANGENT_RIGHT = [
     ("softplus: sigmoid(x)", softplus_with(lambda ans, x: 1 / (1 + np.exp(-x)))),
     ("softplus: 1 - exp(-ans)", softplus_with(lambda ans, x: 1 - np.exp(-ans))),
     ("softplus: exp(x - ans)", softplus_with(lambda ans, x: np.exp(x - ans))),
+    ("tanh: the d-part a 1-element array", tanh_with(lambda x: np.array([1 - np.tanh(x) ** 2]))),
 ]
+def softplus_evaluated(evaluate, partial):
+    def check():
+        return ad.check_tangent_rule(ad.defprimitive("softplus", evaluate, partials=[partial]), ad.Dual)
+    return check
+
+
 TANGENT_WRONG = [
+    ("tanh: right only on (-2, 2.5)",  # a rule that agrees near the first points tried
+     tanh_with(lambda x: 1 - np.tanh(x) ** 2 if -2 < x < 2.5 else 0.0), "at x = -3.2"),
+    ("softplus: a wrong evaluate log(1 + |x|) with the rule that fits it",
+     softplus_evaluated(lambda x: np.log(1 + np.abs(x)), lambda ans, x: np.sign(x) / (1 + np.abs(x))),
+     "the value part of softplus"),
+    ("tanh: a complex d-part", tanh_with(lambda x: 1 - np.tanh(x) ** 2 + 0.3j), "complex"),
+    ("tanh: 1.0000001 (1 - tanh²)", tanh_with(lambda x: 1.0000001 * (1 - np.tanh(x) ** 2)),
+     "off by a relative 1.0e-07"),
     ("tanh: 1/(1 + x²)", tanh_with(lambda x: 1 / (1 + x**2)), "derivative of arctan"),
     ("tanh: 1 - tanh(x²)", tanh_with(lambda x: 1 - np.tanh(x**2)), "not its argument"),
     ("tanh: (1 - tanh x)²", tanh_with(lambda x: (1 - np.tanh(x)) ** 2), "(1 - tanh x)²"),
@@ -298,6 +313,18 @@ def sweep_raises(y):
     return {}[y]
 
 
+def sweep_remembers(y, _done=set()):  # noqa: B006 - a default set kept between calls
+    order = [node for node in sorted(reachable(y), key=lambda n: -n.number) if node not in _done]
+    for node in order:
+        node.grad = 0.0
+    if order:
+        y.grad = 1.0
+    for node in order:
+        _done.add(node)
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+
+
 def backward_case(sweep):
     return lambda: ad.check_backward(sweep, Node)
 
@@ -318,6 +345,7 @@ BACKWARD_WRONG = [
     ("inputs first", backward_case(sweep_inputs_first), "from y back to the inputs"),
     ("recursive, once per path", backward_case(sweep_recursive), "double counting"),
     ("no reset between calls", backward_case(sweep_no_reset), "twice"),
+    ("visited nodes kept between calls", backward_case(sweep_remembers), "changed no .grad"),
     ("raises KeyError", backward_case(sweep_raises), "raised KeyError"),
     ("two parameters", lambda: ad.check_backward(lambda y, z: None, Node), "of one node"),
     ("not a function", lambda: ad.check_backward(..., Node), "expected a function"),
@@ -440,6 +468,10 @@ VJP_WRONG = [
     ("jvp without tangent", lse_with(lambda g, ans, x: g * np.exp(x - ans),
                                      jvp=lambda t, ans, x: np.sum(np.exp(x - ans))),
      "incoming tangent is missing"),
+    ("vjp with 2.5 for the adjoint", lse_with(lambda g, ans, x: 2.5 * np.exp(x - ans)),
+     "your vjp(-1, ans, x)"),
+    ("vjp shifts x in place", lse_with(lambda g, ans, x: (x.__isub__(ans), g * np.exp(x))[1]),
+     "changed its argument x in place"),
     ("error in the rule", lse_with(lambda g, ans, x: g * np.exp(x - undefined_adjoint)),  # noqa: F821
      "raised NameError"),
     ("a plain function", lambda: ad.check_logsumexp_rule(lambda x: np.log(np.sum(np.exp(x)))),
@@ -517,6 +549,8 @@ JACOBIAN_WRONG = [
     ("grad of a vector output", lambda: ad.check_jacobian(forward_columns,
                                                           lambda F, x: ad.grad(F)(x)), "raised"),
     ("one argument", lambda: ad.check_jacobian(lambda F: None, reverse_grad), "jacobian_forward(F, x)"),
+    ("complex Jacobian", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x) + 0.1j,
+                                                   reverse_grad), "complex"),
     ("no return", lambda: ad.check_jacobian(lambda F, x: None, reverse_grad), "forget to return"),
 ]
 
@@ -547,6 +581,7 @@ def kappa(answer):
 KAPPA_RIGHT = [
     ("-sum(u² / r)", kappa(lambda: [-np.sum(u**2 / R) for u in waves()])),
     ("-u @ (u / r), a tuple", kappa(lambda: tuple(-(u @ (u / R)) for u in waves()))),
+    ("Variables that leaked out", kappa(lambda: [ad.Variable(-np.sum(u**2 / R)) for u in waves()])),
     ("einsum, an array", kappa(lambda: -np.einsum("si,i,si->s", np.array(waves()), 1 / R,
                                                   np.array(waves())))),
 ]
@@ -560,6 +595,11 @@ KAPPA_WRONG = [
      "lowest eigenvector"),
     ("two numbers", kappa(lambda: [1.0, 2.0]), "of shape (3,)"),
     ("placeholder", kappa(lambda: ...), "the placeholder"),
+    ("complex", kappa(lambda: [-np.sum(u**2 / R) + 0.2j for u in waves()]), "complex"),
+    ("1e-7 off", kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()]),
+     f"your {-np.sum(waves()[0] ** 2 / R) * (1 + 1e-7):.10g}"),
+    ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
+        [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
 ]
 
 
@@ -597,6 +637,9 @@ def number_cases():
         wrong.append(("placeholder ...", answer(key, ...), "the placeholder"))
         wrong.append(("a string", answer(key, "1"), "got a str"))
         wrong.append(("too many numbers", answer(key, list(reference) + [1.0]), "number(s), got"))
+        wrong.append(("complex", answer(key, reference + 0.5j), "complex"))
+        wrong.append(("strings in a list", answer(key, [str(v) for v in reference]), "got a list"))
+        right.append(("complex with imaginary part 0", answer(key, reference.astype(complex))))
         cases[f"check_answer {key}"] = (right, wrong)
     return cases
 
@@ -651,9 +694,17 @@ def paths_bfs(y, x):
 
 
 def paths_distinct(y, x):
+    paths = {y: 1}
+    for node in sorted(reachable(y), key=lambda n: -n.number):
+        for parent in {id(p): p for p, _ in node.parents}.values():
+            paths[parent] = paths.get(parent, 0) + paths[node]
+    return paths.get(x, 0)
+
+
+def paths_recursive(y, x):  # the path-sum recursion: one visit per path
     if y is x:
         return 1
-    return sum(paths_distinct(p, x) for p in {id(p): p for p, _ in y.parents}.values())
+    return sum(paths_recursive(p, x) for p, _ in y.parents)
 
 
 def paths_case(count):
@@ -661,15 +712,21 @@ def paths_case(count):
 
 
 PATHS_RIGHT = [("sorted, as notebook 05", paths_case(paths_topological)),
-               ("Kahn", paths_case(paths_kahn)), ("memoised recursion", paths_case(paths_memo))]
+               ("Kahn", paths_case(paths_kahn)),
+               ("a float, a 0-d array", paths_case(lambda y, x: np.array(float(paths_kahn(y, x)))))]
 PATHS_WRONG = [
     ("breadth first, unsorted", paths_case(paths_bfs), "reversed topological order"),
     ("distinct parents", paths_case(paths_distinct), "two paths"),
     ("number of nodes", paths_case(lambda y, x: len(reachable(y))), "number of nodes"),
     ("2^(n-1) always", paths_case(lambda y, x: 8), "you count 8 paths"),
+    ("the recursion, once per path", paths_case(paths_recursive), "once per path"),
+    ("memoised recursion", paths_case(paths_memo), "raised RecursionError"),
+    ("True for one path", paths_case(lambda y, x: bool(paths_kahn(y, x))), "got a bool"),
     ("a float answer", paths_case(lambda y, x: 2.5), "whole number"),
     ("raises", paths_case(lambda y, x: y.parent), "raised AttributeError"),
     ("one argument", paths_case(lambda y: 1), "count_paths(y, x)"),
+    ("Node and logistic_map swapped", lambda: ad.check_count_paths(paths_kahn, ad.logistic_map, Node),
+     "could not build the test graphs"),
 ]
 
 
@@ -708,7 +765,41 @@ def newton_cg_list(f, x0, n_steps):
     return path
 
 
+def newton_cg_with_products(product):
+    def newton_cg(f, x0, n_steps):
+        x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+        for _ in range(n_steps):
+            b = -ad.grad(f)(x)
+            p, r, d = np.zeros_like(x), b.copy(), b.copy()
+            for _ in range(x.size):
+                if np.linalg.norm(r) <= 1e-14 * np.linalg.norm(b):
+                    break
+                Hd = product(f, x, d)
+                alpha = (r @ r) / (d @ Hd)
+                p, r_new = p + alpha * d, r - alpha * Hd
+                d, r = r_new + (r_new @ r_new) / (r @ r) * d, r_new
+            x = x + p
+            path.append(x)
+        return np.array(path)
+    return lambda: ad.check_newton_cg(newton_cg)
+
+
+HVP, HESSIAN = ad.hvp, ad.hessian  # names bound before the check
+
+
+def newton_by_columns(f, x0, n_steps,
+                      hessian=lambda f, x: np.column_stack([ad.hvp(f, x, e) for e in np.eye(x.size)])):
+    x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+    for _ in range(n_steps):
+        x = x + np.linalg.solve(hessian(f, x), -ad.grad(f)(x))
+        path.append(x)
+    return np.array(path)
+
 NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
+                ("H d as ad.jvp of ad.grad (forward over reverse)",
+                 newton_cg_with_products(lambda f, x, d: ad.jvp(ad.grad(f), x, d)[1])),
+                ("ad.hvp bound to a name before the check",
+                 newton_cg_with_products(lambda f, x, d: HVP(f, x, d))),
                 ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list)),
                 ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3))]
 NEWTON_WRONG = [
@@ -716,6 +807,12 @@ NEWTON_WRONG = [
     ("step with the wrong sign", newton_cg_with(sign=-1.0), "wrong sign"),
     ("last point only", newton_cg_with(last_only=True), "returned one point"),
     ("assembles the Hessian", newton_cg_with(use_hessian=True), "ad.hessian was called"),
+    ("the Hessian from ad.hvp with unit vectors", lambda: ad.check_newton_cg(newton_by_columns),
+     "column by column"),
+    ("ad.hessian bound to a name before the check", lambda: ad.check_newton_cg(
+        lambda f, x0, n_steps: newton_by_columns(f, x0, n_steps, HESSIAN)), "column by column"),
+    ("H d by a difference of gradients", newton_cg_with_products(
+        lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7), "Newton gives"),
     ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),
     ("two arguments", lambda: ad.check_newton_cg(lambda f, x0: x0), "newton_cg(f, x0, n_steps)"),
 ]
@@ -886,6 +983,7 @@ HESSIAN_WRONG = [
     ("raises", lambda: ad.check_logsumexp_hessian(lambda x: np.diag(x, k=undefined_hessian)),  # noqa: F821
      "raised NameError"),
     ("placeholder ...", lambda: ad.check_logsumexp_hessian(lambda x: ...), "the placeholder"),
+    ("complex", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - np.outer(p, p) + 0.1j), "complex"),
 ]
 HESSIAN_X = np.random.default_rng(0).normal(size=5)
 
@@ -924,7 +1022,18 @@ DAMPED_RIGHT = [
     ("formula and a plain array u", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: damped_formula(t, 2.0, 0.3) - 5e-3 * t / 7)),
 ]
+def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps 2 pi / 40
+    omega_d = np.sqrt(omega**2 - gamma**2)
+    return np.exp(-gamma * t) * (np.cos((omega_d + 40) * t) + gamma / omega_d * np.sin(omega_d * t))
+
+
 DAMPED_WRONG = [
+    ("frequency aliased on an even grid", lambda: ad.check_damped_oscillator(damped_aliased),
+     "for omega = 2, gamma = 0.3"),
+    ("right only up to t = 2 pi", lambda: ad.check_damped_oscillator(
+        lambda t, o, g: np.where(t <= 2 * np.pi, damped_formula(t, o, g), 0.0)), "for omega = 2"),
+    ("complex values", lambda: ad.check_damped_oscillator(
+        lambda t, o, g: damped_formula(t, o, g) + 0.1j), "complex"),
     ("omega instead of omega_d", lambda: ad.check_damped_oscillator(damped_wrong(
         lambda t, o, g, w: np.exp(-g * t) * (np.cos(o * t) + g / o * np.sin(o * t)))),
      "not omega"),

@@ -326,3 +326,27 @@ def test_charge_variance_is_the_volume_times_the_plaquette_angle_variance():
         phi2 = np.trapezoid(phi**2 * weight, phi) / np.trapezoid(weight, phi)
         assert ad.charge_variance_exact(beta, 16) == pytest.approx(256 * phi2 / (4 * np.pi**2), rel=1e-9)
     assert ad.charge_variance_exact(2.0, 8) == pytest.approx(ad.charge_variance_exact(2.0, 16) / 4)
+
+
+def test_lattice_checkers_take_numbers_in_any_form_and_refuse_strings_and_complex_values():
+    assert ad.check_link_force(lambda *args: np.array([reference_link_force(*args)])).ok
+    assert ad.check_link_force(lambda *args: complex(reference_link_force(*args))).ok
+    for wrong, hint in ((lambda *args: str(reference_link_force(*args)), "got a str"),
+                        (lambda *args: reference_link_force(*args) + 1j, "complex")):
+        verdict = ad.check_link_force(wrong)
+        assert not verdict.ok and hint in verdict.message, verdict.message
+    assert ad.check_integrator_slope(4, np.polyfit([0.0, 1.0], [0.0, 3.98], 1)[:1]).ok
+    assert "got a str" in ad.check_integrator_slope("4").message
+    assert "got 2 numbers" in ad.check_integrator_slope(4, np.array([3.98, -1.2])).message
+    assert ad.check_curvature_estimator(lambda p, n: np.array([n**2 * np.mean((p - p.mean()) ** 3)])).ok
+    for wrong, hint in ((lambda p, n: str(n**2 * np.mean((p - p.mean()) ** 3)), "got a str"),
+                        (lambda p, n: n**2 * np.mean((p - p.mean()) ** 3) * (1 + 1j), "complex")):
+        verdict = ad.check_curvature_estimator(wrong)
+        assert not verdict.ok and hint in verdict.message, verdict.message
+
+
+def test_curvature_checker_rejects_an_estimate_half_a_percent_off():
+    # the plain central moment and the unbiased k_3 differ by 3 / len(series) = 0.1 %: both
+    # pass; an estimate 0.5 % off is another quantity
+    verdict = ad.check_curvature_estimator(lambda p, n: 1.005 * n**2 * np.mean((p - p.mean()) ** 3))
+    assert not verdict.ok, verdict.message

@@ -59,7 +59,7 @@ def _values(u, t, what):
 def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi, tol=1e-2):
     """Check ``exact(t, omega, gamma)`` (the exact solution on an array ``t``) against
     ``damped_reference`` for three (omega, gamma) to a relative 1e-9; then, if given,
-    ``u(t)`` (the trained network, returning an array or a Variable) against the
+    ``u(t)`` (the trained network: its output a Variable computed from the weights) against the
     exact solution on 2001 points of [0, t_end]: its largest error must be below ``tol``."""
     expect_function(exact, 3, "a function of (t, omega, gamma)")
     for w0, g0 in PARAMETERS:
@@ -82,9 +82,14 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
         return Verdict(True, "the exact solution is right for three (omega, gamma)")
     t = np.linspace(0.0, t_end, 2001)
     try:
-        got = _values(u, t, "u(t)")
+        output = run(u, t.copy(), what="u(t)")
+        got = as_array(getattr(output, "value", output), t.shape, "u(t)'s values")
     except StudentError as error:
         return error.verdict
+    if getattr(output, "primitive", None) is None:  # a formula, its values, or a leaf
+        return Verdict(False, f"u(t) returned {type(output).__name__ if output is not None else None}"
+                              ", not a network's output: pass the trained network itself (the "
+                              "function whose Variable output is computed from the weights)")
     error = float(np.max(np.abs(got - damped_reference(t, omega, gamma))))
     if error < tol:
         return Verdict(True, f"the exact solution is right, and the network's largest error "

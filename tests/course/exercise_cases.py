@@ -1013,14 +1013,19 @@ def damped_wrong(form):
     return exact
 
 
-DAMPED_U = lambda t: ad.Variable(damped_formula(t, 2.0, 0.3) + 1e-3 * np.sin(t))  # noqa: E731
+DAMPED_WEIGHT = ad.Variable(1e-3)  # a one-weight "network": its output is computed from a weight
+DAMPED_U = lambda t: damped_formula(t, 2.0, 0.3) + DAMPED_WEIGHT * np.sin(t)  # noqa: E731
+
+
+def network_like(curve):
+    """u(t) = curve(t) as the output of a one-weight network (a Variable computed from it)."""
+    one = ad.Variable(1.0)
+    return lambda t: one * curve(t)
 DAMPED_RIGHT = [
     ("the formula", lambda: ad.check_damped_oscillator(damped_formula)),
     ("complex roots", lambda: ad.check_damped_oscillator(damped_complex)),
     ("amplitude and phase, with a network-like Variable u",
      lambda: ad.check_damped_oscillator(damped_phase, DAMPED_U)),
-    ("formula and a plain array u", lambda: ad.check_damped_oscillator(
-        damped_formula, lambda t: damped_formula(t, 2.0, 0.3) - 5e-3 * t / 7)),
 ]
 def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps 2 pi / 40
     omega_d = np.sqrt(omega**2 - gamma**2)
@@ -1028,6 +1033,12 @@ def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps
 
 
 DAMPED_WRONG = [
+    ("the formula passed as the network", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: damped_formula(t, 2.0, 0.3)), "not a network's output"),
+    ("the network's values, not the network", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: DAMPED_U(t).value), "returned ndarray"),
+    ("a Variable made around the formula's values", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: ad.Variable(damped_formula(t, 2.0, 0.3))), "not a network"),
     ("frequency aliased on an even grid", lambda: ad.check_damped_oscillator(damped_aliased),
      "for omega = 2, gamma = 0.3"),
     ("right only up to t = 2 pi", lambda: ad.check_damped_oscillator(
@@ -1056,11 +1067,12 @@ DAMPED_WRONG = [
      "raised ValueError"),
     ("two arguments", lambda: ad.check_damped_oscillator(lambda t, omega: t), "(t, omega, gamma)"),
     ("network trained without gamma", lambda: ad.check_damped_oscillator(
-        damped_formula, lambda t: np.cos(2.0 * t) + 1e-3), "pass gamma"),
+        damped_formula, network_like(lambda t: np.cos(2.0 * t) + 1e-3)), "pass gamma"),
     ("network with omega = 1", lambda: ad.check_damped_oscillator(
-        damped_formula, lambda t: damped_formula(t, 1.0, 0.3)), "omega=2.0"),
+        damped_formula, network_like(lambda t: damped_formula(t, 1.0, 0.3))), "omega=2.0"),
     ("network not trained enough", lambda: ad.check_damped_oscillator(
-        damped_formula, lambda t: damped_formula(t, 2.0, 0.3) + 0.05 * np.sin(3 * t)), "train longer"),
+        damped_formula, network_like(lambda t: damped_formula(t, 2.0, 0.3) + 0.05 * np.sin(3 * t))),
+     "train longer"),
     ("network placeholder", lambda: ad.check_damped_oscillator(damped_formula, ...), "placeholder"),
 ]
 

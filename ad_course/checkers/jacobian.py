@@ -62,11 +62,11 @@ CASES = [
 
 
 class _Counted:
-    """F with a count of its evaluations on Duals (forward passes) and Variables
-    (reverse passes)."""
+    """F with a count of its evaluations on Duals (forward passes), Variables (reverse
+    passes) and anything else (plain: real or complex arrays)."""
 
     def __init__(self, function):
-        self.function, self.forward, self.reverse = function, 0, 0
+        self.function, self.forward, self.reverse, self.plain = function, 0, 0, 0
         self.__name__ = getattr(function, "__name__", "F")
 
     def __call__(self, x):
@@ -74,6 +74,8 @@ class _Counted:
             self.forward += 1
         elif isinstance(x, Variable):
             self.reverse += 1
+        else:
+            self.plain += 1
         return self.function(x)
 
 
@@ -126,6 +128,11 @@ def check_jacobian(jacobian_forward, jacobian_reverse):
                 return Verdict(False, f"jacobian_{mode} on {name} evaluated F on "
                                       f"{'Variables' if mode == 'forward' else 'Duals'}: build "
                                       f"it with {mode} passes only")
+            if counted.plain > 1:  # one plain call tells the number of outputs
+                return Verdict(False, f"jacobian_{mode} on {name} evaluated F {counted.plain} "
+                                      f"times on plain arrays (differences, complex steps): build "
+                                      f"J from the {mode} passes alone; one plain call F(x) to "
+                                      f"learn the number of outputs is fine")
             if mode == "forward" and used != passes:
                 return Verdict(False, f"jacobian_forward on {name} made {used} forward passes; "
                                       f"n = {n} inputs need exactly {n}, one per column")

@@ -523,6 +523,10 @@ def reverse_one_graph(F, x):
     return np.array(rows)
 
 
+def complex_step_jacobian(F, x):
+    return np.column_stack([np.imag(F(x + 1e-30j * e)) / 1e-30 for e in np.eye(x.size)])
+
+
 JACOBIAN_RIGHT = [
     ("jvp columns, grad rows", lambda: ad.check_jacobian(forward_columns, reverse_grad)),
     ("Duals by hand, backward(seed)", lambda: ad.check_jacobian(forward_duals, reverse_seed)),
@@ -541,6 +545,12 @@ JACOBIAN_WRONG = [
      lambda: ad.check_jacobian(forward_columns, forward_columns), "evaluated F on Duals"),
     ("forward built with reverse passes",
      lambda: ad.check_jacobian(reverse_grad, reverse_grad), "evaluated F on Variables"),
+    ("one reverse pass, then complex steps", lambda: ad.check_jacobian(
+        forward_columns, lambda F, x: (ad.grad(lambda v: np.sum(F(v)))(x), complex_step_jacobian(F, x))[1]),
+     "times on plain arrays"),
+    ("n forward passes thrown away, then complex steps", lambda: ad.check_jacobian(
+        lambda F, x: (forward_columns(F, x), complex_step_jacobian(F, x))[1], reverse_grad),
+     "times on plain arrays"),
     ("sign", lambda: ad.check_jacobian(lambda F, x: -forward_columns(F, x), reverse_grad),
      "wrong sign"),
     ("forward passes counted twice", lambda: ad.check_jacobian(

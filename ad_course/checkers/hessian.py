@@ -8,6 +8,7 @@ import numpy as np
 from ad_course.checkers.verdict import (
     StudentError,
     Verdict,
+    apart,
     as_array,
     checker,
     close,
@@ -79,6 +80,6 @@ def check_logsumexp_hessian(hessian_closed):
         hint = ""
         if np.nanmax(ratio) - np.nanmin(ratio) < 1e-9 * abs(np.nanmax(ratio)):
             hint = f": off by a constant factor {np.nanmax(ratio):.6g}"
-        return Verdict(False, f"{where}: H[{i}, {j}] is {got[i, j]:.6g}; ad.hessian gives "
-                              f"{expected[i, j]:.6g}{hint}")
+        yours, exact = apart(got[i, j], expected[i, j])
+        return Verdict(False, f"{where}: H[{i}, {j}] is {yours}; ad.hessian gives {exact}{hint}")
     return Verdict(True, "diag(p) - p p^T agrees with ad.hessian at n = 5, 3 and 4")

@@ -13,6 +13,7 @@ import numpy as np
 
 from ad_course.checkers.verdict import (
     Verdict,
+    apart,
     as_array,
     checker,
     close,
@@ -120,8 +121,9 @@ def check_jacobian(jacobian_forward, jacobian_reverse):
             got = as_array(got, J.shape, f"the {mode} Jacobian of {name}, m x n")
             if not close(got, J, rtol=1e-10):
                 i, j = np.unravel_index(np.argmax(np.abs(got - J)), J.shape)
-                return Verdict(False, f"on {name} your {mode} J[{i}, {j}] is {got[i, j]:.6g}; "
-                                      f"expected dF_{i}/dx_{j} = {J[i, j]:.6g}")
+                yours, exact = apart(got[i, j], J[i, j])
+                return Verdict(False, f"on {name} your {mode} J[{i}, {j}] is {yours}; "
+                                      f"expected dF_{i}/dx_{j} = {exact} (to a relative 1e-10)")
             used = counted.forward if mode == "forward" else counted.reverse
             other = counted.reverse if mode == "forward" else counted.forward
             if other:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import Verdict, as_array, checker, close, run
+from ad_course.checkers.verdict import Verdict, apart, as_array, checker, close, run
 from ad_engine.reverse import Variable
 
 HBARC = 0.1973  # GeV fm
@@ -63,9 +63,9 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=((0, 0), (0, 1
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
                                   f"dE/dkappa: {hint}")
     i = int(np.argmax(np.abs(got - reference)))
-    digits = 5 if abs(got[i] - reference[i]) > 1e-4 * abs(reference[i]) else 10  # where they differ
-    return Verdict(False, f"state {i} ({states[i]}): your {got[i]:.{digits}g}, the gradient "
-                          f"through eigh {reference[i]:.{digits}g} GeV: compute -sum(u**2 / r) "
+    yours, exact = apart(got[i], reference[i])
+    return Verdict(False, f"state {i} ({states[i]}): your {yours}, the gradient "
+                          f"through eigh {exact} GeV: compute -sum(u**2 / r) "
                           f"with the normalised eigenvector u of that level")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from ad_course.checkers.verdict import (
     StudentError,
     Verdict,
+    apart,
     as_number,
     checker,
     close,
@@ -163,8 +164,8 @@ def check_tangent_rule(f, make_dual, derivative=None,
                 f"too few digits?")
     elif close(np.abs(got_dval), np.abs(expected), rtol=rtol):
         hint = ": right size, wrong sign at some points: look at the sign of each term"
+    yours, exact = apart(got_dval[i], expected[i])
     return Verdict(False, f"at x = {xs[i]:g} with x' = {tangent:g} your d-part is "
-                          f"{number(got_dval[i])}; expected {name}'(x)·x' = "
-                          f"{number(expected[i])}{hint}")
+                          f"{yours}; expected {name}'(x)·x' = {exact}{hint}")
 
 

@@ -197,6 +197,17 @@ def number(x):
     return f"{float(x):.6g}"
 
 
+def apart(got, expected):
+    """``got`` and ``expected`` as a message prints them side by side: 6 significant
+    digits, or as many more as it takes to show them different (a student's answer off
+    in the 8th digit must not read "-2; expected -2")."""
+    for digits in (6, 10, 17):
+        shown = f"{float(got):.{digits}g}", f"{float(expected):.{digits}g}"
+        if shown[0] != shown[1]:
+            break
+    return shown
+
+
 def checker(function):
     """Decorate a checker so that a :class:`StudentError` raised anywhere in it is
     returned as its verdict."""

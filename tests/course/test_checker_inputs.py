@@ -71,3 +71,12 @@ def test_backward_accepts_gradients_held_in_one_element_arrays():
             node.grad = np.array([node.grad])
 
     assert ad.check_backward(sweep, Node).ok
+
+
+def test_a_message_prints_two_different_numbers_differently():
+    from ad_course.checkers.verdict import apart
+
+    assert apart(-2.0 * (1 + 1e-9), -2.0) == ("-2.000000002", "-2")
+    assert apart(0.1589181, 0.15891812) == ("0.1589181", "0.15891812")
+    assert apart(1.5, 2.5) == ("1.5", "2.5")  # six digits where they suffice
+    assert apart(1.0, 1.0 + 2**-52) == ("1", "1.0000000000000002")

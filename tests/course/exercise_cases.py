@@ -821,6 +821,15 @@ NEWTON_WRONG = [
      "column by column"),
     ("ad.hessian bound to a name before the check", lambda: ad.check_newton_cg(
         lambda f, x0, n_steps: newton_by_columns(f, x0, n_steps, HESSIAN)), "column by column"),
+    ("one H d thrown away, then ad.newton_minimize", lambda: ad.check_newton_cg(
+        lambda f, x0, n_steps: (ad.hvp(f, x0, np.linspace(0.1, 0.9, x0.size)),
+                                ad.newton_minimize(f, x0, n_steps=n_steps, tol=0))[1]),
+     "column by column"),
+    ("one H d thrown away, then columns by ad.jvp of ad.grad", lambda: ad.check_newton_cg(
+        lambda f, x0, n_steps: (ad.hvp(f, x0, np.linspace(0.1, 0.9, x0.size)), newton_by_columns(
+            f, x0, n_steps, lambda f, x: np.column_stack(
+                [ad.jvp(ad.grad(f), x, e)[1] for e in np.eye(x.size)])))[1]),
+     "column by column"),
     ("H d by a difference of gradients", newton_cg_with_products(
         lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7), "Newton gives"),
     ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),

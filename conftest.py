@@ -3,11 +3,14 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 # the same verdict on every machine; make test-explore draws new examples
-settings.register_profile("default", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+# and no time limits (a deadline per example, the too-slow health check): they are timed
+# assertions, which fail on a busy machine
+UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", derandomize=True, database=None, print_blob=True, **UNTIMED)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True, **UNTIMED)
 settings.load_profile("default")
 
 # Files of minutes, longest first: xdist hands them out first (--no-loadscope-reorder)

@@ -147,6 +147,7 @@ from ad_course.checkers import (
     check_newton_cg,
     check_optimal_step,
     check_sgd_training,
+    check_sigma_derivative,
     check_tangent_rule,
     check_vjp_rule,
 )
@@ -192,6 +193,6 @@ __all__ = [
     "check_curvature_estimator", "check_integrator_slope", "check_link_force",
     # exercises
     "QUESTIONS", "Verdict", "check_answer", "check_backward", "check_count_paths", "check_jacobian",
-    "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule", "check_newton_cg", "check_optimal_step",
+    "check_kappa_derivative", "check_layer_gradient", "check_logsumexp_rule", "check_sigma_derivative", "check_newton_cg", "check_optimal_step",
     "check_damped_oscillator", "check_logsumexp_hessian", "check_sgd_training", "check_tangent_rule", "check_vjp_rule", "FoldedOutput", "folded_output",
 ]

@@ -1,7 +1,7 @@
-"""Notebook 08, exercise 4: a derivation checked by AD. For the Cornell potential
-V(r) = -kappa/r + sigma r, Hellmann-Feynman gives dE/dkappa = <psi|dH/dkappa|psi>
-= -<1/r>; the checker compares the student's numbers with the gradient of the
-level through ``eigh`` (reverse mode)."""
+"""Notebook 08, exercises 2 and 4: derivatives of a level checked by AD. For the Cornell
+potential V(r) = -kappa/r + sigma r, Hellmann-Feynman gives dE/dsigma = <r> and dE/dkappa
+= -<1/r>; the checkers compare the student's numbers with the gradient of the level
+through ``eigh`` (reverse mode)."""
 
 from __future__ import annotations
 
@@ -13,28 +13,51 @@ from ad_engine.reverse import Variable
 HBARC = 0.1973  # GeV fm
 
 
-def kappa_derivative_by_ad(hamiltonian, params, ell, level):
-    """dE/dkappa of level ``level`` (0 = lowest) of ``hamiltonian(kappa, sigma, m_c, ell)``,
-    by reverse mode through np.linalg.eigh."""
+PARAMETERS = ("kappa", "sigma", "m_c")
+
+
+def level_derivative_by_ad(hamiltonian, params, ell, level, parameter="kappa"):
+    """dE/d(parameter) of level ``level`` (0 = lowest) of ``hamiltonian(kappa, sigma, m_c,
+    ell)``, by reverse mode through np.linalg.eigh."""
     theta = Variable(np.asarray(params, dtype=float))
     energy = np.linalg.eigh(hamiltonian(theta[0], theta[1], theta[2], ell))[0][level]
     energy.backward()
-    return float(theta.grad[0])
+    return float(theta.grad[PARAMETERS.index(parameter)])
 
 
-@checker
-def check_kappa_derivative(answer, hamiltonian, params, r, states=((0, 0), (0, 1), (1, 0))):
-    """Check the student's dE/dkappa (GeV per unit kappa) for each (ell, level) in
-    ``states`` against AD through eigh. On the grid ``r`` (GeV^-1), with u the
-    normalised eigenvector, the expected value is -sum_i u_i^2 / r_i."""
-    got = as_array(answer, (len(states),), "dE/dkappa for each state, an array")
+def _compare(answer, hamiltonian, params, states, parameter):
+    """The student's numbers, AD's through eigh, and each state's normalised eigenvector."""
+    got = as_array(answer, (len(states),), f"dE/d{parameter} for each state, an array")
     reference, waves = [], []
     for ell, level in states:
-        reference.append(run(kappa_derivative_by_ad, hamiltonian, params, ell, level,
+        reference.append(run(level_derivative_by_ad, hamiltonian, params, ell, level, parameter,
                              what="the hamiltonian you passed, on Variables,"))
         H = run(hamiltonian, *params, ell, what="the hamiltonian you passed")
         waves.append(np.linalg.eigh(H)[1][:, level])
-    reference = np.array(reference)
+    return got, np.array(reference), waves
+
+
+def _verdict(got, reference, states, parameter, mistakes, unit, recipe):
+    for wrong, hint in mistakes:
+        if close(got, wrong, rtol=1e-6):
+            return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
+                                  f"dE/d{parameter}: {hint}")
+    i = int(np.argmax(np.abs(got - reference)))
+    yours, exact = apart(got[i], reference[i])
+    return Verdict(False, f"state {i} ({states[i]}): your {yours}, the gradient through eigh "
+                          f"{exact} {unit}: compute {recipe} with the normalised eigenvector u "
+                          f"of that level")
+
+
+STATES = ((0, 0), (0, 1), (1, 0))  # (ell, level): 1S, 2S, 1P
+
+
+@checker
+def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
+    """Check the student's dE/dkappa (GeV per unit kappa) for each (ell, level) in
+    ``states`` against AD through eigh. On the grid ``r`` (GeV^-1), with u the
+    normalised eigenvector, the expected value is -sum_i u_i^2 / r_i."""
+    got, reference, waves = _compare(answer, hamiltonian, params, states, "kappa")
     if close(got, reference, rtol=1e-8):
         return Verdict(True, "dE/dkappa = -<1/r> agrees with the gradient through eigh for "
                              "every state")
@@ -58,15 +81,30 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=((0, 0), (0, 1
         (-mean(1 / r, ground), "every state used the lowest eigenvector: take column `level` "
                                "of the eigenvectors of the Hamiltonian with its own ell"),
     ]
-    for wrong, hint in mistakes:
-        if close(got, wrong, rtol=1e-6):
-            return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
-                                  f"dE/dkappa: {hint}")
-    i = int(np.argmax(np.abs(got - reference)))
-    yours, exact = apart(got[i], reference[i])
-    return Verdict(False, f"state {i} ({states[i]}): your {yours}, the gradient "
-                          f"through eigh {exact} GeV: compute -sum(u**2 / r) "
-                          f"with the normalised eigenvector u of that level")
+    return _verdict(got, reference, states, "kappa", mistakes, "GeV", "-sum(u**2 / r)")
 
 
-__all__ = ["check_kappa_derivative", "kappa_derivative_by_ad"]
+@checker
+def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
+    """Check the student's dM/dsigma (GeV^-1, before any conversion to fm) for each
+    (ell, level) in ``states`` against AD through eigh: by Hellmann-Feynman it is
+    <r> = sum_i u_i^2 r_i on the grid ``r``."""
+    got, reference, waves = _compare(answer, hamiltonian, params, states, "sigma")
+    if close(got, reference, rtol=1e-8):
+        return Verdict(True, "dM/dsigma from reverse mode agrees with the gradient through eigh "
+                             "for every state: it is <r>")
+    r = np.asarray(r, dtype=float)
+    ground = [np.linalg.eigh(hamiltonian(*params, ell))[1][:, 0] for ell, _ in states]
+    mistakes = [
+        (-reference, "the sign: dH/dsigma = +r, a stronger string raises every level"),
+        (reference * HBARC, "these are in fm: give dM/dsigma in GeV^-1, before the factor 0.1973"),
+        (np.array([u @ (u / r) for u in waves]), "that is <1/r>; sigma multiplies r"),
+        (np.array([np.sum(u * r) for u in waves]), "the expectation value needs u_i², "
+                                                   "sum(u**2 * r), not sum(u * r)"),
+        (np.array([u @ (r * u) for u in ground]), "every state used the lowest eigenvector: take "
+                                                  "column `level` of the eigenvectors"),
+    ]
+    return _verdict(got, reference, states, "sigma", mistakes, "GeV^-1", "sum(u**2 * r)")
+
+
+__all__ = ["check_kappa_derivative", "check_sigma_derivative", "level_derivative_by_ad"]

@@ -613,6 +613,38 @@ KAPPA_WRONG = [
 ]
 
 
+def sigma(answer):
+    return lambda: ad.check_sigma_derivative(answer(), hamiltonian, PARAMS, R, STATES)
+
+
+def sigma_by_reverse_mode():
+    gradients = []
+    for ell, level in STATES:
+        theta = ad.Variable(PARAMS)
+        np.linalg.eigh(hamiltonian(theta[0], theta[1], theta[2], ell))[0][level].backward()
+        gradients.append(theta.grad[1])
+    return gradients
+
+
+SIGMA_RIGHT = [
+    ("reverse mode through eigh", sigma(sigma_by_reverse_mode)),
+    ("<r> from the eigenvectors, a tuple", sigma(lambda: tuple(u @ (R * u) for u in waves()))),
+    ("ad.grad of the level, an array", sigma(lambda: np.array([ad.grad(
+        lambda th, ell=ell, level=level: np.linalg.eigh(hamiltonian(*th, ell))[0][level])(PARAMS)[1]
+        for ell, level in STATES]))),
+]
+SIGMA_WRONG = [
+    ("in fm", sigma(lambda: [0.1973 * g for g in sigma_by_reverse_mode()]), "these are in fm"),
+    ("-<r>", sigma(lambda: [-g for g in sigma_by_reverse_mode()]), "the sign"),
+    ("<1/r>", sigma(lambda: [np.sum(u**2 / R) for u in waves()]), "that is <1/r>"),
+    ("sum(u r)", sigma(lambda: [np.sum(u * R) for u in waves()]), "u_i²"),
+    ("ground state for all", sigma(lambda: [np.sum(u**2 * R) for u in waves(lambda lv: 0)]),
+     "lowest eigenvector"),
+    ("dM/dkappa instead", sigma(lambda: [-np.sum(u**2 / R) for u in waves()]), "sum(u**2 * r)"),
+    ("placeholder", sigma(lambda: ...), "the placeholder"),
+]
+
+
 # -- numbers ------------------------------------------------------------------------------------
 
 def loss01(a, b):
@@ -1104,6 +1136,7 @@ CASES = {
     "check_logsumexp_rule (05-6)": (VJP_RIGHT, VJP_WRONG),
     "check_layer_gradient (06-3)": (LAYER_RIGHT, LAYER_WRONG),
     "check_jacobian (07-5)": (JACOBIAN_RIGHT, JACOBIAN_WRONG),
+    "check_sigma_derivative (08-2)": (SIGMA_RIGHT, SIGMA_WRONG),
     "check_kappa_derivative (08-4)": (KAPPA_RIGHT, KAPPA_WRONG),
     "check_sgd_training (06-1)": (SGD_RIGHT, SGD_WRONG),
     "check_logsumexp_hessian (07-1)": (HESSIAN_RIGHT, HESSIAN_WRONG),

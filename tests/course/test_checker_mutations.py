@@ -89,10 +89,10 @@ def mutate(monkeypatch, name, kind):
     elif name.startswith("check_jacobian"):
         cases = [(n, F, _wrap(exact, brk), x) for n, F, exact, x in jacobian_module.CASES]
         monkeypatch.setattr(jacobian_module, "CASES", cases)
-    elif name.startswith("check_kappa_derivative"):
-        monkeypatch.setattr(physics_module, "kappa_derivative_by_ad",
-                            _wrap(physics_module.kappa_derivative_by_ad,
-                                  lambda v: float(np.ravel(brk(np.array([v, v + 1.0])))[0])))
+    elif name.startswith(("check_kappa_derivative", "check_sigma_derivative")):
+        monkeypatch.setattr(physics_module, "level_derivative_by_ad",
+                            _wrap(physics_module.level_derivative_by_ad,
+                                  lambda v: float(np.ravel(brk(np.array([v, v / 2])))[0])))
     elif name.startswith("check_count_paths"):
         import ad_course.checkers.functions as functions_module
         monkeypatch.setattr(functions_module, "paths_reference", _wrap(

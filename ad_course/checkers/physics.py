@@ -25,16 +25,18 @@ def level_derivative_by_ad(hamiltonian, params, ell, level, parameter="kappa"):
     return float(theta.grad[PARAMETERS.index(parameter)])
 
 
-def _compare(answer, hamiltonian, params, states, parameter):
-    """The student's numbers, AD's through eigh, and each state's normalised eigenvector."""
+def _compare(answer, hamiltonian, params, r, states, parameter):
+    """The student's numbers, AD's through eigh, each state's normalised eigenvector, the
+    lowest eigenvector of its ell (a slip: the ground state for every state) and the grid."""
     got = as_array(answer, (len(states),), f"dE/d{parameter} for each state, an array")
-    reference, waves = [], []
+    reference, waves, ground = [], [], []
     for ell, level in states:
         reference.append(run(level_derivative_by_ad, hamiltonian, params, ell, level, parameter,
                              what="the hamiltonian you passed, on Variables,"))
-        H = run(hamiltonian, *params, ell, what="the hamiltonian you passed")
-        waves.append(np.linalg.eigh(H)[1][:, level])
-    return got, np.array(reference), waves
+        vectors = np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))[1]
+        waves.append(vectors[:, level])
+        ground.append(vectors[:, 0])
+    return got, np.array(reference), waves, ground, np.asarray(r, dtype=float)
 
 
 def _verdict(got, reference, states, parameter, mistakes, unit, recipe):
@@ -57,12 +59,10 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dE/dkappa (GeV per unit kappa) for each (ell, level) in
     ``states`` against AD through eigh. On the grid ``r`` (GeV^-1), with u the
     normalised eigenvector, the expected value is -sum_i u_i^2 / r_i."""
-    got, reference, waves = _compare(answer, hamiltonian, params, states, "kappa")
+    got, reference, waves, ground, r = _compare(answer, hamiltonian, params, r, states, "kappa")
     if close(got, reference, rtol=1e-8):
         return Verdict(True, "dE/dkappa = -<1/r> agrees with the gradient through eigh for "
                              "every state")
-    r = np.asarray(r, dtype=float)
-    ground = [np.linalg.eigh(hamiltonian(*params, ell))[1][:, 0] for ell, _ in states]
 
     def mean(f, psis=waves):
         return np.array([u @ (f * u) for u in psis])
@@ -89,12 +89,10 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dsigma (GeV^-1, before any conversion to fm) for each
     (ell, level) in ``states`` against AD through eigh: by Hellmann-Feynman it is
     <r> = sum_i u_i^2 r_i on the grid ``r``."""
-    got, reference, waves = _compare(answer, hamiltonian, params, states, "sigma")
+    got, reference, waves, ground, r = _compare(answer, hamiltonian, params, r, states, "sigma")
     if close(got, reference, rtol=1e-8):
         return Verdict(True, "dM/dsigma from reverse mode agrees with the gradient through eigh "
                              "for every state: it is <r>")
-    r = np.asarray(r, dtype=float)
-    ground = [np.linalg.eigh(hamiltonian(*params, ell))[1][:, 0] for ell, _ in states]
     mistakes = [
         (-reference, "the sign: dH/dsigma = +r, a stronger string raises every level"),
         (reference * HBARC, "these are in fm: give dM/dsigma in GeV^-1, before the factor 0.1973"),

@@ -9,14 +9,12 @@ import os
 import sys
 from pathlib import Path
 
-import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 import build_slides
-import course
+from course import ROOT, course_notebooks, read
 
-ROOT = course.ROOT
 PDF_DIR = ROOT / "build" / "pdf"
 SLIDES_DIR = build_slides.BUILD_DIR
 HANDOUT_TAGS = ("navigation", "check", "solution")
@@ -37,7 +35,7 @@ def handout_html(notebook: Path) -> str:
     exporter = HTMLExporter(template_name="classic", mathjax_url=build_slides.MATHJAX_URL,
                             config=Config({"TagRemovePreprocessor": {  # classic reads metadata alt
                                 "enabled": True, "remove_cell_tags": set(HANDOUT_TAGS)}}))
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = exporter.from_notebook_node(read(notebook))
     return body.replace("</head>", f"<style>{HANDOUT_CSS}</style></head>", 1)
 
 
@@ -107,9 +105,8 @@ def print_handout(browser, notebook: Path, pdf: Path) -> None:
 def build(driver, notebooks: list[Path] | None = None) -> None:
     """Print the lecture deck (all notebooks only), each notebook's deck and its handout."""
     decks = [SLIDES_DIR / build_slides.LECTURE_DECK] if notebooks is None else []
-    notebooks = notebooks or course.course_notebooks()
-    build_slides.build()
-    PDF_DIR.mkdir(parents=True, exist_ok=True)
+    notebooks = notebooks or course_notebooks()
+    build_slides.build()  # page.pdf makes PDF_DIR
     browser = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
     for deck in decks + [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]:
         print_deck(browser, deck, PDF_DIR / deck.name.replace(".html", ".pdf"))

@@ -50,15 +50,13 @@ def units(nb) -> list[Unit]:
     found, section_track, start = [], DEFAULT_TRACK, title_index(nb) or 0
     for index, cell in enumerate(nb.cells):
         match = heading(cell)
+        track = TRACK_OF_BADGE.get(match and match["badge"])
         if slide_type(cell) == "slide" and not is_nav_cell(cell) and index > start:
-            level = "section"
+            level, section_track = "section", track or DEFAULT_TRACK
         elif slide_type(cell) == "subslide" and match and match["hashes"] != "#":
             level = "subsection"
         else:
             continue
-        track = TRACK_OF_BADGE.get(match and match["badge"])
-        if level == "section":
-            section_track = track or DEFAULT_TRACK
         text = match["text"] if match else cell.source.strip().split("\n", 1)[0][:60]
         found.append(Unit(index, level, text, track or section_track, track is not None))
     return found
@@ -128,14 +126,8 @@ class Part:  # one notebook's share of the lecture (core) and of self-study (ext
     extended: list[str]
     core_slides: list[Slide]
     extended_slides: list[Slide]
-
-    @property
-    def slide_count(self) -> int:
-        return len(self.core_slides) + 1  # and the part's title slide
-
-    @property
-    def minutes(self) -> float:
-        return CLOCK["part_title"] + sum(s.minutes for s in self.core_slides)
+    slide_count: int  # the core slides and the part's title slide
+    minutes: float
 
 
 def section_titles(nb, all_slides: list[Slide], track: str) -> list[str]:
@@ -155,8 +147,10 @@ def section_titles(nb, all_slides: list[Slide], track: str) -> list[str]:
 def part(path: Path) -> Part:
     nb, path = read(path), Path(path)
     found = slides(nb)
+    core = [s for s in found if s.track == CORE]
     return Part(path, title(path, nb), section_titles(nb, found, CORE), section_titles(nb, found, EXTENDED),
-                [s for s in found if s.track == CORE], [s for s in found if s.track == EXTENDED])
+                core, [s for s in found if s.track == EXTENDED], len(core) + 1,
+                CLOCK["part_title"] + sum(s.minutes for s in core))
 
 
 @dataclass

@@ -26,9 +26,8 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 
 def notebook_text(nb: nbformat.NotebookNode) -> str:
-    """The exact text ``nbformat.write`` would store for ``nb``."""
-    text = nbformat.writes(nb)
-    return text if text.endswith("\n") else text + "\n"
+    """The exact text ``nbformat.write`` would store for ``nb`` (JSON and a newline)."""
+    return nbformat.writes(nb) + "\n"
 
 
 def slide_type(cell) -> str | None:

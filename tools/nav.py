@@ -59,9 +59,8 @@ def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(
             rows.append(f"| {path.name[:2]} | {link} | {course.summary(nb)} |")
         old = readme.read_text(encoding="utf-8")
         new = course.between(old, TABLE_BEGIN, TABLE_END, "\n".join(rows))
-        if tracks.PLAN_BEGIN in new:
-            plan = tracks.plan_markdown(tracks.plan(course_notebooks(folder)), folder.parent)
-            new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)
+        plan = tracks.plan_markdown(tracks.plan(course_notebooks(folder)), folder.parent)
+        new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)
         if new != old:
             changes[readme] = new
     for path, text in changes.items() if write else ():

@@ -1,13 +1,12 @@
 """requirements.txt is the one list of exact pins; environment.yml (conda) installs it."""
 
-from pathlib import Path
-
 import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parent.parent
+from course import ROOT
+
 LINES = [line.split(" #", 1)[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
 REQUIREMENTS = [Requirement(line) for line in LINES if line and not line.startswith(("#", "-e "))]
 PACKAGES = {canonicalize_name(r.name) for r in REQUIREMENTS}

@@ -67,8 +67,7 @@ def test_a_clean_cell_passes():
         code("print('_x is a name in a string')  # and _y one in a comment", slide="-"),
     ])
     # 反向模式 named once beside 后向模式, in the notebook that introduces 后向模式: allowed
-    terms = [t for t in prose.glossary() if t.chinese == "后向模式"]
-    terms = [prose.Term(t.chinese, t.english, "09", t.forbidden) for t in terms]
+    terms = [t._replace(introduced_in="09") for t in prose.glossary() if t.chinese == "后向模式"]
     assert [*prose.prose_problems(nb, "09", terms), *prose.slide_problems(nb)] == []
     # ... but only once in that notebook
     nb.cells.append(nbformat.v4.new_markdown_cell("后向模式又叫反向模式。"))

@@ -30,12 +30,11 @@ LECTURE_DECK = "lecture.slides.html"
 LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent of the decks' folder
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
-THEME = RISE["theme"]
 
 # Files copied from node_modules to <out>/vendor/: what the template loads and
 # what MathJax (TeX input, CommonHTML output, TeX web fonts) loads on demand.
 VENDOR_FILES = {
-    "reveal.js": ["dist/reveal.js", "dist/reveal.css", f"dist/theme/{THEME}.css",
+    "reveal.js": ["dist/reveal.js", "dist/reveal.css", f"dist/theme/{RISE['theme']}.css",
                   "dist/theme/fonts/source-sans-pro", "plugin/notes/notes.js", "LICENSE"],
     "mathjax": ["MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions",
                 "jax/input/TeX", "jax/output/CommonHTML", "jax/output/PreviewHTML", "jax/element",
@@ -99,7 +98,7 @@ def exporter():
     """A SlidesExporter for offline decks with the course template (solutions removed)."""
     return SlidesExporter(config=Config({"SlidesExporter": {
         "template_name": TEMPLATE_NAME, "extra_template_basedirs": [str(TEMPLATE_DIR)],
-        "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": THEME,
+        "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": RISE["theme"],
         "reveal_transition": RISE["transition"], "reveal_number": RISE["slideNumber"],
         "reveal_width": str(SLIDE_WIDTH), "reveal_height": str(SLIDE_HEIGHT),
         "mathjax_url": MATHJAX_URL, "require_js_url": "vendor/requirejs/require.js",

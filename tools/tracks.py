@@ -139,9 +139,7 @@ def section_titles(nb, all_slides: list[Slide], track: str) -> list[str]:
             heads.append(unit)
     exercises = [u.title for u in heads if u.title.startswith("练习")]
     titles = [u.title for u in heads if not u.title.startswith("练习")]
-    if exercises:
-        titles.append(f"练习 ({len(exercises)})" if len(exercises) > 1 else exercises[0])
-    return titles
+    return titles + ([f"练习 ({len(exercises)})"] if len(exercises) > 1 else exercises)
 
 
 def part(path: Path) -> Part:

@@ -23,7 +23,6 @@ RISE = CONFIG["rise"]
 RISE_CSS = ROOT / "notebooks" / "rise.css"  # the course's styles, live (RISE) and offline
 SLIDES_SOURCE = ROOT / "slides"  # package.json, package-lock.json, template/
 TEMPLATE_DIR = SLIDES_SOURCE / "template"
-TEMPLATE_NAME = "course_reveal"
 BUILD_DIR = ROOT / "build" / "slides"
 NPM_DIR = ROOT / "build" / "npm"
 LECTURE_DECK = "lecture.slides.html"
@@ -97,7 +96,7 @@ def vendor(out_dir: Path) -> None:
 def exporter():
     """A SlidesExporter for offline decks with the course template (solutions removed)."""
     return SlidesExporter(config=Config({"SlidesExporter": {
-        "template_name": TEMPLATE_NAME, "extra_template_basedirs": [str(TEMPLATE_DIR)],
+        "template_name": "course_reveal", "extra_template_basedirs": [str(TEMPLATE_DIR)],
         "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": RISE["theme"],
         "reveal_transition": RISE["transition"], "reveal_number": RISE["slideNumber"],
         "reveal_width": str(SLIDE_WIDTH), "reveal_height": str(SLIDE_HEIGHT),
@@ -161,7 +160,6 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
     the decks' paths."""
     course = notebooks is None
     notebooks = course_notebooks() if course else [Path(p).resolve() for p in notebooks]
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor(out_dir)
     # a deck is stale once its notebook or a file of the build is newer

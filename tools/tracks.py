@@ -7,7 +7,6 @@ badges and course.toml's clock give the README's lecture plan and the lecture no
 (extended cells ``skip``).
 """
 
-import copy
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -257,7 +256,6 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
         for index, (cell, track) in enumerate(zip(nb.cells, cell_tracks(nb))):
             if is_nav_cell(cell) or index == start:
                 continue
-            cell = copy.deepcopy(cell)
             cell.id = f"{p.path.stem[:2]}-{cell.id}"[:64]
             unit = heads.get(index)
             section_track = unit.track if unit and unit.level == "section" else section_track
@@ -266,9 +264,9 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
             elif unit and section_track != CORE:  # a core subsection of an extended section:
                 cell.metadata["slideshow"] = {"slide_type": "slide"}  # a slide of its own
             cells.append(cell)
-    metadata = copy.deepcopy(read(the_plan.parts[0].path).metadata)  # the first notebook's kernel
+    metadata = read(the_plan.parts[0].path).metadata  # the first notebook's kernel
+    metadata.update(course={"summary": "The two-hour lecture: the core slides of every notebook"},
+                    title=LECTURE["title"])
     lecture = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
-    lecture.metadata["course"] = {"summary": "The two-hour lecture: the core slides of every notebook"}
-    lecture.metadata["title"] = LECTURE["title"]
     nbformat.validate(lecture)
     return lecture

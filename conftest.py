@@ -1,6 +1,7 @@
 """Pytest setup for tests/ and notebooks/: warnings, the files' start order, hypothesis."""
 
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import settings
@@ -54,8 +55,5 @@ def primitives_left_as_found():
     """Put back the engine's primitive tables after a test that registers primitives."""
     from ad_engine import rules
 
-    saved = dict(rules.PRIMITIVES), dict(rules.NUMPY_FUNCTIONS)
-    yield
-    for table, before in zip((rules.PRIMITIVES, rules.NUMPY_FUNCTIONS), saved):
-        table.clear()
-        table.update(before)
+    with patch.dict(rules.PRIMITIVES), patch.dict(rules.NUMPY_FUNCTIONS):  # contents restored
+        yield

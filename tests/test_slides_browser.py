@@ -208,9 +208,9 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook shown
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, chromium):
+def lab(tmp_path_factory):
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"), NOTEBOOK_DIR)
-    yield server, chromium
+    yield server
     left = server.stop()
     assert server.process.returncode is not None
     assert not left, "processes left behind after the JupyterLab shutdown:\n" + "\n".join(left)
@@ -219,9 +219,9 @@ def lab(tmp_path_factory, chromium):
 def test_jupyterlab_refuses_requests_without_the_token(lab):
     for path in ("/api/contents", "/api/kernels", "/api/contents?token=wrong"):
         with pytest.raises(urllib.error.HTTPError, match="403"):
-            urllib.request.urlopen(lab[0].url + path, timeout=10)
-    login = urllib.request.urlopen(lab[0].url + "/lab", timeout=10).url  # redirected
-    assert login.startswith(f"{lab[0].url}/login"), login
+            urllib.request.urlopen(lab.url + path, timeout=10)
+    login = urllib.request.urlopen(lab.url + "/lab", timeout=10).url  # redirected
+    assert login.startswith(f"{lab.url}/login"), login
 
 
 # reveal's white theme prints headings in capitals (text-transform), math included
@@ -233,27 +233,26 @@ MATH_HEADINGS = """slides => [...slides.querySelectorAll('h1, h2, h3')]
 
 
 @notebooks
-def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, lab, request):
+def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, lab, request):
     """Each notebook, and the lecture notebook: RISE shows it with the planned slides, its
     cells but the skipped ones, its title and headings as written; a picture of 03's first
     core heading with math."""
-    server, context = lab
     if notebook == LECTURE:  # built with the decks, presented with its rise.css
         request.getfixturevalue("decks")
-        shutil.copytree(notebook.parent, server.root / "lecture", dirs_exist_ok=True)
+        shutil.copytree(notebook.parent, lab.root / "lecture", dirs_exist_ok=True)
     nb, path, plan = read(notebook), f"{notebook.parent.name}/{notebook.name}", tracks.plan(NOTEBOOKS)
     # markdown cells with math; images JupyterLab renders (a solution's collapsed ones are not)
     math = any(c.cell_type == "markdown" and re.search(r"\$[^$]+\$", c.source) for c in nb.cells)
     images = sum(1 for c in nb.cells if c.cell_type == "code"
                  and not c.metadata.get("jupyter", {}).get("outputs_hidden") for o in c.outputs
                  if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}))
-    with server.open(context, path, notebook.stem) as (page, problems):
+    with lab.open(chromium, path, notebook.stem) as (page, problems):
         expect(page.locator(f"{PANEL} .jp-OutputArea-output img")).to_have_count(images)
         page.wait_for_function(f"""() => [...document.querySelectorAll('{PANEL} .jp-OutputArea-output img')]
             .every(i => i.complete && i.naturalWidth > 0)""", timeout=TIMEOUT_MS)
         if math:
             expect(page.locator(f"{PANEL} .jp-RenderedMarkdown mjx-container").first).to_be_attached()
-        states = {s["path"]: s["kernel"]["execution_state"] for s in server.api("/api/sessions")}
+        states = {s["path"]: s["kernel"]["execution_state"] for s in lab.api("/api/sessions")}
         assert states.get(path) == "idle", states
         page.click(f"{PANEL} [data-command='RISE:preview']")  # the toolbar's RISE button
         frame = page.frame_locator(f"iframe[src*='/rise/{path}']")
@@ -313,15 +312,14 @@ def visible_answers(page, snippets) -> list[str]:
     return [s for s in snippets if any(m.is_visible() for m in notebook.get_by_text(s).all())]
 
 
-def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(lab):
-    server, context = lab
+def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(chromium, lab):
     # Run All and save on a copy of its own, so the other tests see the notebook as it is
     path = f"notebooks/run-all-{EXERCISES.name}"
-    shutil.copy(EXERCISES, server.root / path)
+    shutil.copy(EXERCISES, lab.root / path)
     nb = read(EXERCISES)
     snippets = answer_snippets(nb)  # at least one for each solution
     assert len(snippets) >= sum("solution" in tags(c) for c in nb.cells) > 0
-    with server.open(context, path, "exercises") as (page, problems):
+    with lab.open(chromium, path, "exercises") as (page, problems):
         exercise = page.locator(".jp-MarkdownCell h2", has_text="练习 1").first
         expect(exercise).to_be_visible()
         assert not visible_answers(page, snippets), "answers visible when the notebook opens"
@@ -336,7 +334,7 @@ def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(lab):
                                timeout=2 * TIMEOUT_MS, polling=500)
         page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        saved = read(server.root / path)
+        saved = read(lab.root / path)
         student_check = [c for c in saved.cells if c.cell_type == "code" and "solution" not in tags(c)
                          and "ad.check_optimal_step(h_star, h_data, steps)" in c.source]
         assert student_check and "not yet" in str(student_check[0].outputs)  # it did run

@@ -43,11 +43,10 @@ def chromium(playwright_driver, tmp_path_factory):
     """Debian's Chromium with a fresh profile and a 1280x720 window."""
     import pdfs
 
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(tmp_path_factory.mktemp("chromium")), executable_path=pdfs.CHROMIUM,
-        args=pdfs.BROWSER_ARGS, headless=True, viewport={"width": 1280, "height": 720})
-    yield context
-    context.close()
+    with playwright_driver.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium")), executable_path=pdfs.CHROMIUM,
+            args=pdfs.BROWSER_ARGS, viewport={"width": 1280, "height": 720}) as context:
+        yield context
 
 
 @pytest.fixture(autouse=True)

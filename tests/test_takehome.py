@@ -35,9 +35,9 @@ def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(ki
     assert any(p.endswith("04_dual_numbers.html") for p in pages)
     for relative in ["index.html"] + pages:
         offline = OfflinePage(chromium, kit)
-        alts = offline.open(kit / relative).eval_on_selector_all(
-            "img", "els => els.map(e => e.getAttribute('alt') || '')")
-        offline.page.close()
+        with offline.open(kit / relative) as page:
+            alts = page.eval_on_selector_all(
+                "img", "els => els.map(e => e.getAttribute('alt') || '')")
         assert offline.problems(script_errors=False) == [], relative
         assert all(described(alt) for alt in alts), f"{relative}: {alts}"
 
@@ -45,10 +45,9 @@ def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(ki
 @pytest.mark.parametrize("term, notebook", [("对偶数", "04_dual_numbers"), ("伴随", "05_reverse_mode")])
 def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, term, notebook):
     offline = OfflinePage(chromium, kit)
-    page = offline.open(kit / "site" / "search.html", f"?q={term}")
-    page.wait_for_selector("#search-results li", timeout=30_000)
-    hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
-    page.close()
+    with offline.open(kit / "site" / "search.html", f"?q={term}") as page:
+        page.wait_for_selector("#search-results li", timeout=30_000)
+        hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
     assert offline.problems(script_errors=False) == []
     assert any(notebook in hit for hit in hits[:3]), hits
 

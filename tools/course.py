@@ -43,8 +43,7 @@ def is_nav_cell(cell) -> bool:
 
 
 def first_line(cell) -> str:
-    lines = cell.source.strip().splitlines()
-    return lines[0] if lines else "<empty cell>"
+    return (cell.source.strip().splitlines() or ["<empty cell>"])[0]
 
 
 def title_index(nb: nbformat.NotebookNode) -> int | None:

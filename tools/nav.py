@@ -21,9 +21,8 @@ TABLE_END = "<!-- END NOTEBOOKS -->"
 
 def rise_settings() -> dict:
     """The course's ``metadata.rise``: course.toml's [rise], the footer as a styled div."""
-    rise = dict(CONFIG["rise"])
-    rise["footer"] = f'<div class="course-footer">{html.escape(rise["footer"])}</div>'
-    return rise
+    footer = html.escape(CONFIG["rise"]["footer"])
+    return {**CONFIG["rise"], "footer": f'<div class="course-footer">{footer}</div>'}
 
 
 def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type, tags, title, title_index
+from nbbuild import md
 
 CORE, EXTENDED = "core", "extended"
 BADGES = {CORE: "【核心】", EXTENDED: "【选讲】"}
@@ -215,10 +216,6 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
         "</details>", "", *study])
 
 
-def _md(source: str, cell_id: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_markdown_cell(source, id=cell_id, metadata={"slideshow": {"slide_type": "slide"}})
-
-
 def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     rows = ["| | 部分 (part) | 幻灯片 | 分钟 |", "|--:|---|--:|--:|",
             f"| 0 | 本页：标题与计划 (this slide) | 1 | {CLOCK['part_title']} |"]
@@ -227,10 +224,10 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     rows.insert(3 + the_plan.break_after, f"| | 休息 (break) | | {CLOCK['break']} |")
     rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
              f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes:g} |"]
-    return _md("\n".join([
+    return md("\n".join([
         f"# {LECTURE['title']}", "",
         f"只含{BADGES[CORE]}各节；{BADGES[EXTENDED]}各节留作自学，见各讲的 notebook 和完整幻灯片。",
-        "", *rows]), "lecture-title")
+        "", *rows]), id="lecture-title")
 
 
 def part_title_cell(p: Part) -> nbformat.NotebookNode:
@@ -241,7 +238,7 @@ def part_title_cell(p: Part) -> nbformat.NotebookNode:
     if p.extended:  # the link from build/lecture/lecture.ipynb to the notebook
         link = f"[{p.path.stem}](../../{p.path.parent.name}/{p.path.name})"
         lines += ["", f"{BADGES[EXTENDED]}自学（{link}）：" + "；".join(p.extended)]
-    return _md("\n".join(lines), f"part-{p.path.stem[:2]}")
+    return md("\n".join(lines), id=f"part-{p.path.stem[:2]}")
 
 
 def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNode:

@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import jinja2
-import nbformat
 from nbconvert import SlidesExporter
 from traitlets.config import Config
 
@@ -134,7 +133,7 @@ def styled_badges(text: str) -> str:
 def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -> str:
     """Return the deck HTML for ``notebook`` (or for ``nb``, read from its folder)."""
     if nb is None:
-        nb = nbformat.read(notebook, as_version=4)
+        nb = read(notebook)
         nb.metadata["title"] = title(notebook, nb)
     resources = {"metadata": {"name": name or notebook.stem, "path": str(notebook.parent)},
                  "course_footer": html.escape(RISE["footer"]),

@@ -13,7 +13,6 @@ README = ROOT / "README.md"
 SANITIZE_FILE = ROOT / "tests" / "sanitize.cfg"
 CONFIG = tomllib.loads((ROOT / "course.toml").read_text(encoding="utf-8"))
 MARKER = "<!--NAVIGATION-->"
-HEADING = re.compile(r"#{1,2}\s")  # a # or ## heading: such a cell starts a slide or subslide
 
 
 def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:

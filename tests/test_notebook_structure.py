@@ -5,9 +5,8 @@ import re
 
 import pytest
 
-import course
 import nav
-from course import course_notebooks, first_line, read, slide_type, summary, tags, title
+from course import ROOT, course_notebooks, first_line, read, slide_type, summary, tags, title
 from nbbuild import SLIDE_TYPES
 
 NOTEBOOKS = course_notebooks()
@@ -55,7 +54,7 @@ def test_notebooks_are_named_nn_slug_and_numbered_01_02_without_gaps():
 
 
 def test_generated_files_are_current():
-    stale = [str(p.relative_to(course.ROOT)) for p in nav.refresh(write=False)]
+    stale = [str(p.relative_to(ROOT)) for p in nav.refresh(write=False)]
     assert not stale, f"navigation, RISE settings or README tables out of date in {stale}: make nav"
 
 

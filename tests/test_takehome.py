@@ -13,7 +13,6 @@ import pdfs
 import tracks
 import website
 from browser import described
-from pdfs import OfflinePage
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdffonts") is None, reason="needs poppler-utils (apt-get install -y poppler-utils)")
@@ -34,7 +33,7 @@ def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(ki
                    if "_static" not in p.parts)
     assert any(p.endswith("04_dual_numbers.html") for p in pages)
     for relative in ["index.html"] + pages:
-        offline = OfflinePage(chromium, kit)
+        offline = pdfs.OfflinePage(chromium, kit)
         with offline.open(kit / relative) as page:
             alts = page.eval_on_selector_all(
                 "img", "els => els.map(e => e.getAttribute('alt') || '')")
@@ -44,7 +43,7 @@ def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(ki
 
 @pytest.mark.parametrize("term, notebook", [("对偶数", "04_dual_numbers"), ("伴随", "05_reverse_mode")])
 def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, term, notebook):
-    offline = OfflinePage(chromium, kit)
+    offline = pdfs.OfflinePage(chromium, kit)
     with offline.open(kit / "site" / "search.html", f"?q={term}") as page:
         page.wait_for_selector("#search-results li", timeout=30_000)
         hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")

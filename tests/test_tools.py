@@ -6,9 +6,8 @@ import sys
 import nbformat
 
 import build_slides
-import course
 import nav
-from course import ROOT, course_notebooks, is_nav_cell
+from course import MARKER, ROOT, course_notebooks, is_nav_cell
 from nbbuild import code, md, solution, write_notebook
 
 
@@ -78,7 +77,7 @@ def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone
     assert middle.metadata.rise.footer == nav.rise_settings()["footer"]
 
     middle.cells[1].source = "# Second renamed"
-    middle.cells.insert(2, nbformat.v4.new_markdown_cell(course.MARKER + "\nstale copy"))
+    middle.cells.insert(2, nbformat.v4.new_markdown_cell(MARKER + "\nstale copy"))
     middle.metadata.rise.update(theme="simple", autolaunch=True)  # a theme of its own: reset
     nbformat.write(middle, second)
     assert nav.refresh(folder, readme=None) == [first, second, third]

@@ -7,11 +7,10 @@ import nbformat
 import pytest
 
 import build_slides
-import course
 import nav
 import rerun_check
 import tracks
-from course import CONFIG, is_nav_cell, read, slide_type
+from course import CONFIG, between, is_nav_cell, read, slide_type
 from nbbuild import code, md, solution, write_notebook
 
 CLOCK = CONFIG["clock"]
@@ -117,7 +116,7 @@ def test_badges_give_the_tracks_slides_and_minutes_the_lecture_notebook_and_the_
     assert "[01_first](../../" in lecture.cells[1].source
     # the README's table of notebooks and lecture plan, between text of its own
     with pytest.raises(ValueError, match="LECTURE PLAN"):
-        course.between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
+        between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
     readme = tmp_path / "README.md"
     readme.write_text(f"# Course\n{nav.TABLE_BEGIN}\nold\n{nav.TABLE_END}\n{tracks.PLAN_BEGIN}\nold\n"
                       f"{tracks.PLAN_END}\nend\n")

@@ -54,8 +54,8 @@ def test_a_kernel_the_cpu_cannot_run_is_skipped_not_run(monkeypatch):
     monkeypatch.setitem(portability.FEATURES, "AVX512F", False)
     monkeypatch.setitem(portability.FEATURES, "SSE42", True)
     monkeypatch.setattr(portability, "probe", lambda changes, python: str(changes))
-    kernels = [(name, {"OPENBLAS_CORETYPE": name}) for name in ("SkylakeX", "Nehalem")]
-    skylake, nehalem, plain = portability.plan(kernels + [("plain", {})], False)
+    kernels = [(name, {"OPENBLAS_CORETYPE": name}, "python") for name in ("SkylakeX", "Nehalem")]
+    skylake, nehalem, plain = portability.plan(kernels + [("plain", {}, "python")], False)
     assert skylake.startswith("skip") and "AVX512F" in skylake
     assert [nehalem[0], plain[0]] == ["Nehalem", "plain"]  # to run
 

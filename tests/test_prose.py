@@ -10,10 +10,8 @@ import prose
 from course import course_notebooks
 from nbbuild import code, md, write_notebook
 
-NOTEBOOKS = course_notebooks()
 
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
 def test_prose_and_shown_cells_follow_the_writing_rules(path):
     found = prose.problems(path)
     assert not found, (f"{len(found)} problems (python tools/prose.py {path.name}):\n"

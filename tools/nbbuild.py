@@ -12,11 +12,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 
 
-def md(text: str, slide: str = "slide", **fields) -> nbformat.NotebookNode:
-    """A markdown cell (``fields``: its id, ...); a heading ``#``/``##`` must start a slide or
+def md(text: str, slide: str = "slide", **kw) -> nbformat.NotebookNode:
+    """A markdown cell (``kw``: its id, ...); a heading ``#``/``##`` must start a slide or
     subslide (slide types and this rule: tests/test_notebook_structure.py, on every notebook)."""
-    metadata = {"slideshow": {"slide_type": slide}}
-    return new_markdown_cell(text.strip("\n"), metadata=metadata, **fields)
+    return new_markdown_cell(text.strip("\n"), metadata={"slideshow": {"slide_type": slide}}, **kw)
 
 
 def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.NotebookNode:

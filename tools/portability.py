@@ -84,11 +84,10 @@ def run(name: str, changes: dict, described: str, pytest_args: list[str],
 
 
 def plan(configurations: list, skip_first: bool) -> list:
-    """For each (name, changes[, python]) in order, the line saying why it does not run,
+    """For each (name, changes, python) in order, the line saying why it does not run,
     or (name, changes, what the probe found, python) to run."""
     entries, seen = [], {}
-    for number, (name, changes, *other) in enumerate(configurations):
-        python = other[0] if other else sys.executable
+    for number, (name, changes, python) in enumerate(configurations):
         lacking = KERNEL_NEEDS.get(changes.get("OPENBLAS_CORETYPE") or "")
         if lacking and not FEATURES.get(lacking):
             entries.append(f"skip   {name:<24} this CPU has no {lacking}, which the kernel needs")
@@ -115,10 +114,10 @@ def main(argv: list[str]) -> int:
                              "virtual environment) in this machine's configuration")
     parser.add_argument("pytest_args", nargs="+", help="the suite (make test-core's)")
     args = parser.parse_args(argv)
-    configurations = list(CONFIGURATIONS)
+    configurations = [(name, changes, sys.executable) for name, changes in CONFIGURATIONS]
     if platform.machine().lower() not in ("x86_64", "amd64"):
         print(f"{platform.machine()} is not x86-64: only this machine's own configuration runs")
-        configurations = CONFIGURATIONS[:1]
+        configurations = configurations[:1]
     configurations += [(f"Python {label}", {}, path) for label, _, path in
                        (option.partition("=") for option in args.python)]
     start = time.perf_counter()

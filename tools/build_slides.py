@@ -84,11 +84,8 @@ def vendor(out_dir: Path) -> None:
     for package, paths in VENDOR_FILES.items():
         for relative in paths:
             source, target = modules / package / relative, copied.parent / package / relative
-            if source.is_dir():
-                shutil.copytree(source, target)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
     copied.touch()
 
 

@@ -4,7 +4,6 @@ with every request outside it refused."""
 import re
 import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ def kit(tmp_path_factory, playwright_driver) -> Path:
     assert website.main() == 0
     archive = website.release()
     folder = tmp_path_factory.mktemp("usb-stick")
-    zipfile.ZipFile(archive).extractall(folder)
+    shutil.unpack_archive(archive, folder)
     return folder / archive.stem
 
 

@@ -102,13 +102,12 @@ class Slide:
 
 def slides(nb) -> list[Slide]:
     """The slides of ``nb`` as nbconvert and RISE cut them (slide or subslide starts one)."""
-    tracks = cell_tracks(nb)
     found: list[Slide] = []
-    for index, cell in enumerate(nb.cells):
+    for index, (cell, track) in enumerate(zip(nb.cells, cell_tracks(nb))):
         if not visible(cell):
             continue
         if not found or slide_type(cell) in ("slide", "subslide"):
-            found.append(Slide(track=tracks[index]))
+            found.append(Slide(track=track))
         found[-1].cells.append(index)
         match = heading(cell)
         if not found[-1].title and (match or cell.cell_type == "code"):

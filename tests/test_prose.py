@@ -75,9 +75,8 @@ def test_a_clean_cell_passes():
 
 def test_the_number_check_finds_a_planted_number():
     def printed(source, text, tags=()):
-        cell = code(source, tags=tags)
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
-        return cell
+        return nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)}, outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=text)])
 
     nb = nbformat.v4.new_notebook(cells=[
         printed("print(4 * 10 + 2)", "42\n"), md("网络有 57 个参数。"), md("网络有 42 个参数，比值约 0.93。"),

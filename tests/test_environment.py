@@ -14,8 +14,8 @@ PACKAGES = {canonicalize_name(r.name) for r in REQUIREMENTS}
 
 def test_environment_yml_installs_requirements_txt_which_pins_the_course_and_its_tools():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    assert environment["channels"] == ["conda-forge"]
-    assert environment["dependencies"] == ["python=3.11", "pip", {"pip": ["-r requirements.txt"]}], (
+    assert environment == {"name": "autodiff-course", "channels": ["conda-forge"], "dependencies": [
+        "python=3.11", "pip", {"pip": ["-r requirements.txt"]}]}, (
         "conda gives Python and pip, requirements.txt the packages: pin a package there, not here")
     assert "-e ." in LINES  # the course library, editable
     needed = {"jupyterlab", "ipykernel", "numpy", "sympy", "matplotlib", "mplhep", "nbval",

@@ -28,7 +28,7 @@ CELL_RULES = {
     "slide-type": (f"every cell has slideshow.slide_type in {sorted(SLIDE_TYPES)}",
                    lambda c: slide_type(c) not in SLIDE_TYPES and f"slide_type {slide_type(c)!r}"),
     "headings": ("a markdown cell opening with a # or ## heading starts a slide or subslide",
-                 lambda c: c.cell_type == "markdown" and bool(re.match(r"#{1,2}\s", c.source.lstrip()))
+                 lambda c: c.cell_type == "markdown" and re.match(r"#{1,2}\s", c.source.lstrip())
                  and slide_type(c) not in ("slide", "subslide") and f"slide_type {slide_type(c)!r}"),
     "solutions": ("cells tagged solution are collapsed (jupyter.source_hidden and outputs_hidden) "
                   "and off the slides (slide_type skip)",

@@ -24,7 +24,7 @@ def test_glossary_is_well_formed():
     assert len(chosen) == len(terms), "a Chinese term listed twice"
     assert [t for t in terms if not re.fullmatch(r"\d\d", t.introduced_in) or not t.english
             or not prose.HAS_CJK.search(t.chinese) or chosen & set(t.forbidden)] == [], (
-        "each term: notebook NN, English, Chinese characters, no chosen term as a forbidden variant")
+        "a term without notebook NN, English or Chinese characters, or chosen and forbidden")
 
 
 PLANTED = [

@@ -33,8 +33,9 @@ def test_record_stores_outputs_and_navigation_and_leaves_a_failing_notebook_byte
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert broken.read_bytes() == before
-    assert (f"FAILED {broken}: cell 2 ('y = 1 / 0  # the failing cell')\n  ----> 1 y = 1 / 0  # the "
-            "failing cell\n  ZeroDivisionError: division by zero\n  file left unchanged\n") in result.stderr
+    assert (f"FAILED {broken}: cell 2 ('y = 1 / 0  # the failing cell')\n"
+            "  ----> 1 y = 1 / 0  # the failing cell\n  ZeroDivisionError: division by zero\n"
+            "  file left unchanged\n") in result.stderr
     assert sorted(tmp_path.iterdir()) == [broken, path]  # no temporary file left behind
     nb = nbformat.read(path, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -43,7 +44,7 @@ def test_record_stores_outputs_and_navigation_and_leaves_a_failing_notebook_byte
     assert [o.text for o in code_cells[1].outputs] == [f"{tmp_path.name}\nlater\n"]
     assert code_cells[2].outputs[0].ename == "ValueError"
     assert code_cells[3].outputs[0].data["text/plain"] == "2"
-    assert nav.refresh(tmp_path, readme=None, exclude=[broken], write=False) == []  # navigation added
+    assert nav.refresh(tmp_path, readme=None, exclude=[broken], write=False) == []  # navigation
     assert "execution" not in code_cells[0].metadata  # no timings: recordings diff cleanly
     # nbbuild's cells keep their metadata: a solution is collapsed, tagged and off the slides
     assert code_cells[2].metadata.tags == ["raises-exception"]
@@ -66,7 +67,8 @@ def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone
     assert nav.refresh(folder, readme=None) == []  # it writes only what it returns
 
     middle = nbformat.read(second, as_version=4)
-    links = "< [First](01_n01.ipynb) | [目录 (Contents)](../README.md#notebooks) | [Third](03_n03.ipynb) >"
+    links = ("< [First](01_n01.ipynb) | [目录 (Contents)](../README.md#notebooks)"
+             " | [Third](03_n03.ipynb) >")
     assert [middle.cells[0], middle.cells[-1]] == [nbformat.v4.new_markdown_cell(
         f"{MARKER}\n{links}", id=cell_id, metadata=nav.NAV_METADATA) for cell_id in nav.NAV_IDS]
     assert len(middle.cells) == 4

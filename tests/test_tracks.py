@@ -127,7 +127,7 @@ def test_badges_give_the_tracks_slides_and_minutes_the_lecture_notebook_and_the_
     assert "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
     assert "The core path, in order: **01** Alpha, Beta, Delta core part." in text
     assert f"| 01 | … a = 1 | 4 | {CLOCK['code_slide']:g} |" in text
-    assert f"| **Total** | | **7** | **1** | **{plan.minutes:g}** |" in text  # on course.toml's clock
+    assert f"| **Total** | | **7** | **1** | **{plan.minutes:g}** |" in text  # course.toml's clock
     assert nav.refresh(folder, readme) == []
     nb = read(first)  # Gamma joins the lecture: the description follows
     nb.cells[10].source = "## Gamma 【核心】"

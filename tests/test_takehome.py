@@ -53,8 +53,7 @@ def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, 
 def test_lecture_pdf_has_a_page_per_planned_slide_and_embeds_a_cjk_font(kit):
     lecture = kit / "pdf" / "lecture.slides.pdf"
     info = subprocess.run(["pdfinfo", str(lecture)], capture_output=True, text=True, check=True).stdout
-    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    assert pages == tracks.plan().slide_count
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == tracks.plan().slide_count
     fonts = subprocess.run(["pdffonts", str(lecture)], capture_output=True, text=True).stdout
     cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line or "Noto" in line]
     assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts  # the "emb" column

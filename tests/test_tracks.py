@@ -21,8 +21,7 @@ def test_the_core_path_fits_the_slot_and_ends_with_a_network_trained_by_hand():
     assert plan.minutes <= CONFIG["lecture"]["minutes"], (
         f"the core path takes {plan.minutes:g} minutes on the clock of course.toml")
     assert plan.slide_count <= CONFIG["lecture"]["max_slides"], plan.slide_count
-    numbers = [p.path.name[:2] for p in plan.lecture_parts]
-    assert numbers[:6] == ["01", "02", "03", "04", "05", "06"], numbers
+    assert [p.path.name[:2] for p in plan.lecture_parts][:6] == ["01", "02", "03", "04", "05", "06"]
     last = plan.lecture_parts[-1]
     nb = read(last.path)
     core_code = [nb.cells[i].source for s in last.core_slides for i in s.cells

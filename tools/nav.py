@@ -45,11 +45,10 @@ def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(
     """Rewrite the files whose generated parts are stale (``write=False``: only list them), but
     the notebooks in ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
     changes = {}
-    excluded = {Path(p).resolve() for p in exclude}
     for path in course_notebooks(folder):
         old = path.read_text(encoding="utf-8")
         new = notebook_text(add_navigation(nbformat.reads(old, as_version=4), path))
-        if new != old and path.resolve() not in excluded:
+        if new != old and path.resolve() not in {Path(p).resolve() for p in exclude}:
             changes[path] = new
     if readme is not None:  # its table of notebooks and its lecture plan
         rows = ["| | Notebook | What it shows |", "|---|---|---|"]

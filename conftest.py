@@ -1,6 +1,7 @@
 """Pytest setup for tests/ and notebooks/: warnings, the files' start order, hypothesis."""
 
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -45,11 +46,10 @@ def chromium(playwright_driver, tmp_path_factory):
     """Debian's Chromium with a fresh profile and a 1280x720 window."""
     import pdfs
 
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(tmp_path_factory.mktemp("chromium")), executable_path=pdfs.CHROMIUM,
-        args=pdfs.BROWSER_ARGS, headless=True, viewport={"width": 1280, "height": 720})
-    yield context
-    context.close()
+    with playwright_driver.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium")), executable_path=pdfs.CHROMIUM,
+            args=pdfs.BROWSER_ARGS, viewport={"width": 1280, "height": 720}) as context:
+        yield context
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +57,5 @@ def primitives_left_as_found():
     """Put back the engine's primitive tables after a test that registers primitives."""
     from ad_engine import rules
 
-    saved = dict(rules.PRIMITIVES), dict(rules.NUMPY_FUNCTIONS)
-    yield
-    for table, before in zip((rules.PRIMITIVES, rules.NUMPY_FUNCTIONS), saved):
-        table.clear()
-        table.update(before)
+    with patch.dict(rules.PRIMITIVES), patch.dict(rules.NUMPY_FUNCTIONS):  # contents restored
+        yield

@@ -31,14 +31,12 @@ def described(alt: str) -> bool:
 
 
 class LabServer:
-    """JupyterLab on 127.0.0.1 with a random token serving copies of ``files`` (root/notebooks)
+    """JupyterLab on 127.0.0.1 with a random token serving a copy of ``notebooks`` (root/notebooks)
     from a scratch folder with its own settings (no news; no windowing: every cell in the page)."""
 
-    def __init__(self, folder: Path, files: list[Path]):
+    def __init__(self, folder: Path, notebooks: Path):
         self.folder, self.root = folder, folder / "root"
-        (self.root / "notebooks").mkdir(parents=True)
-        for path in files:
-            shutil.copy(path, self.root / "notebooks" / path.name)
+        shutil.copytree(notebooks, self.root / "notebooks", ignore=shutil.ignore_patterns(".*"))
         for extension, name, values in (
             ("notebook-extension", "tracker", {"windowingMode": "none"}),
             ("apputils-extension", "notification", {"fetchNews": "false", "checkForUpdates": False}),

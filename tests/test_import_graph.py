@@ -38,7 +38,6 @@ def find_cycle(graph):
         TopologicalSorter(graph).prepare()
     except CycleError as error:
         return error.args[1][::-1]  # graphlib lists each module after the one it imports
-    return None
 
 
 # the course (the engine imports nothing of it) and the tools (tools/ is on sys.path: `import

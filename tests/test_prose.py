@@ -10,10 +10,8 @@ import prose
 from course import course_notebooks
 from nbbuild import code, md, write_notebook
 
-NOTEBOOKS = course_notebooks()
 
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
 def test_prose_and_shown_cells_follow_the_writing_rules(path):
     found = prose.problems(path)
     assert not found, (f"{len(found)} problems (python tools/prose.py {path.name}):\n"
@@ -24,11 +22,9 @@ def test_glossary_is_well_formed():
     terms = prose.glossary()
     chosen = {t.chinese for t in terms}
     assert len(chosen) == len(terms), "a Chinese term listed twice"
-    for term in terms:
-        assert re.fullmatch(r"\d\d", term.introduced_in), term
-        assert term.english and prose.HAS_CJK.search(term.chinese), term
-        for variant in term.forbidden:
-            assert variant not in chosen, f"{variant!r} is both chosen and forbidden"
+    assert [t for t in terms if not re.fullmatch(r"\d\d", t.introduced_in) or not t.english
+            or not prose.HAS_CJK.search(t.chinese) or chosen & set(t.forbidden)] == [], (
+        "a term without notebook NN, English or Chinese characters, or chosen and forbidden")
 
 
 PLANTED = [
@@ -67,8 +63,7 @@ def test_a_clean_cell_passes():
         code("print('_x is a name in a string')  # and _y one in a comment", slide="-"),
     ])
     # 反向模式 named once beside 后向模式, in the notebook that introduces 后向模式: allowed
-    terms = [t for t in prose.glossary() if t.chinese == "后向模式"]
-    terms = [prose.Term(t.chinese, t.english, "09", t.forbidden) for t in terms]
+    terms = [t._replace(introduced_in="09") for t in prose.glossary() if t.chinese == "后向模式"]
     assert [*prose.prose_problems(nb, "09", terms), *prose.slide_problems(nb)] == []
     # ... but only once in that notebook
     nb.cells.append(nbformat.v4.new_markdown_cell("后向模式又叫反向模式。"))
@@ -80,9 +75,8 @@ def test_a_clean_cell_passes():
 
 def test_the_number_check_finds_a_planted_number():
     def printed(source, text, tags=()):
-        cell = code(source, tags=tags)
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
-        return cell
+        return nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)}, outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=text)])
 
     nb = nbformat.v4.new_notebook(cells=[
         printed("print(4 * 10 + 2)", "42\n"), md("网络有 57 个参数。"), md("网络有 42 个参数，比值约 0.93。"),

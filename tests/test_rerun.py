@@ -1,11 +1,11 @@
 """Every notebook gives its stored outputs when re-run as students re-run it (tools/rerun_check.py)."""
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_output
 
 import rerun_check
 from course import course_notebooks
+from nbbuild import write_notebook
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +29,10 @@ def test_notebook_gives_the_same_results_when_run_again(path, reruns):
      "caused an exception"),
 ], ids=["fresh-state", "accumulates", "fails-the-second-time"])
 def test_check_finds_the_cells_that_change_when_run_again(tmp_path, cells, message):
-    path = tmp_path / "probe.ipynb"  # its cells carry the outputs of one clean run
-    nbformat.write(new_notebook(cells=[new_code_cell(source, execution_count=count, outputs=[
-        new_output("stream", name="stdout", text=text)] if text else [])
-        for count, (source, text) in enumerate(cells, start=1)], metadata={"kernelspec": {
-            "name": "python3", "display_name": "Python 3", "language": "python"}}), path)
+    path = write_notebook(tmp_path / "probe.ipynb", [  # the outputs of one clean run
+        new_code_cell(source, execution_count=count,
+                      outputs=[new_output("stream", name="stdout", text=text)] if text else [])
+        for count, (source, text) in enumerate(cells, start=1)], summary="a probe")
     problems = rerun_check.check([path])[path]
     assert len(problems) == (message is not None), problems
     assert all("cell 1" in p and "cell run again" in p and message in p for p in problems), problems

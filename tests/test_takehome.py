@@ -4,7 +4,6 @@ with every request outside it refused."""
 import re
 import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ import pdfs
 import tracks
 import website
 from browser import described
-from pdfs import OfflinePage
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdffonts") is None, reason="needs poppler-utils (apt-get install -y poppler-utils)")
@@ -25,7 +23,7 @@ def kit(tmp_path_factory, playwright_driver) -> Path:
     assert website.main() == 0
     archive = website.release()
     folder = tmp_path_factory.mktemp("usb-stick")
-    zipfile.ZipFile(archive).extractall(folder)
+    shutil.unpack_archive(archive, folder)
     return folder / archive.stem
 
 
@@ -34,21 +32,20 @@ def test_every_page_of_the_website_loads_offline_with_alt_text_on_every_image(ki
                    if "_static" not in p.parts)
     assert any(p.endswith("04_dual_numbers.html") for p in pages)
     for relative in ["index.html"] + pages:
-        offline = OfflinePage(chromium, kit)
-        alts = offline.open(kit / relative).eval_on_selector_all(
-            "img", "els => els.map(e => e.getAttribute('alt') || '')")
-        offline.page.close()
+        offline = pdfs.OfflinePage(chromium, kit)
+        with offline.open(kit / relative) as page:
+            alts = page.eval_on_selector_all(
+                "img", "els => els.map(e => e.getAttribute('alt') || '')")
         assert offline.problems(script_errors=False) == [], relative
         assert all(described(alt) for alt in alts), f"{relative}: {alts}"
 
 
 @pytest.mark.parametrize("term, notebook", [("对偶数", "04_dual_numbers"), ("伴随", "05_reverse_mode")])
 def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, term, notebook):
-    offline = OfflinePage(chromium, kit)
-    page = offline.open(kit / "site" / "search.html", f"?q={term}")
-    page.wait_for_selector("#search-results li", timeout=30_000)
-    hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
-    page.close()
+    offline = pdfs.OfflinePage(chromium, kit)
+    with offline.open(kit / "site" / "search.html", f"?q={term}") as page:
+        page.wait_for_selector("#search-results li", timeout=30_000)
+        hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
     assert offline.problems(script_errors=False) == []
     assert any(notebook in hit for hit in hits[:3]), hits
 
@@ -56,8 +53,7 @@ def test_chinese_search_finds_the_notebook_that_teaches_the_term(kit, chromium, 
 def test_lecture_pdf_has_a_page_per_planned_slide_and_embeds_a_cjk_font(kit):
     lecture = kit / "pdf" / "lecture.slides.pdf"
     info = subprocess.run(["pdfinfo", str(lecture)], capture_output=True, text=True, check=True).stdout
-    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    assert pages == tracks.plan().slide_count
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == tracks.plan().slide_count
     fonts = subprocess.run(["pdffonts", str(lecture)], capture_output=True, text=True).stdout
     cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line or "Noto" in line]
     assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts  # the "emb" column

@@ -7,11 +7,10 @@ import nbformat
 import pytest
 
 import build_slides
-import course
 import nav
 import rerun_check
 import tracks
-from course import CONFIG, is_nav_cell, read, slide_type
+from course import CONFIG, between, is_nav_cell, read, slide_type
 from nbbuild import code, md, solution, write_notebook
 
 CLOCK = CONFIG["clock"]
@@ -22,8 +21,7 @@ def test_the_core_path_fits_the_slot_and_ends_with_a_network_trained_by_hand():
     assert plan.minutes <= CONFIG["lecture"]["minutes"], (
         f"the core path takes {plan.minutes:g} minutes on the clock of course.toml")
     assert plan.slide_count <= CONFIG["lecture"]["max_slides"], plan.slide_count
-    numbers = [p.path.name[:2] for p in plan.lecture_parts]
-    assert numbers[:6] == ["01", "02", "03", "04", "05", "06"], numbers
+    assert [p.path.name[:2] for p in plan.lecture_parts][:6] == ["01", "02", "03", "04", "05", "06"]
     last = plan.lecture_parts[-1]
     nb = read(last.path)
     core_code = [nb.cells[i].source for s in last.core_slides for i in s.cells
@@ -44,10 +42,10 @@ def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
 SETUP = "%matplotlib inline\nimport autodiff_helpers as ad\nad.use_course_style()"
 
 
-def two_notebooks(tmp_path):
-    """Two notebooks: the first marked by badges on sections and subsections; the second not."""
+def test_badges_give_the_tracks_slides_and_minutes_the_lecture_notebook_and_the_readme(tmp_path):
+    """Two notebooks, the first marked by badges on sections and subsections, the second not."""
     folder = tmp_path / "notebooks"
-    write_notebook(folder / "01_first.ipynb", [
+    first = write_notebook(folder / "01_first.ipynb", [
         md("# 01 First\n\nintro"),
         code(SETUP, slide="skip"),
         md("## Alpha 【核心】\n\ntext"),
@@ -67,15 +65,10 @@ def two_notebooks(tmp_path):
         md("## 练习 2 【选讲】"),
         solution("assert True"),
     ], summary="first")
-    write_notebook(folder / "02_second.ipynb", [
+    second = write_notebook(folder / "02_second.ipynb", [
         md("# 02 Second"), code(SETUP, slide="skip"), md("## Unmarked"), code("print(6)"),
     ], summary="second")
     nav.refresh(folder, readme=None)
-    return [folder / "01_first.ipynb", folder / "02_second.ipynb"]
-
-
-def test_badges_mark_sections_and_give_the_slides_and_minutes_on_the_lecturers_clock(tmp_path):
-    first, second = two_notebooks(tmp_path)
     nb = read(first)
     assert {u.title: (u.track, u.explicit) for u in tracks.units(nb)} == {
         "Alpha": ("core", True), "Alpha detail": ("core", False), "Beta": ("core", True),
@@ -104,18 +97,9 @@ def test_badges_mark_sections_and_give_the_slides_and_minutes_on_the_lecturers_c
     assert [p.path.name for p in plan.lecture_parts] == ["01_first.ipynb"]
     assert plan.slide_count == 1 + part.slide_count
     assert plan.minutes == CLOCK["part_title"] + part.minutes + CLOCK["questions"] + CLOCK["break"]
-
-
-def test_the_break_falls_at_the_end_of_a_part_nearest_to_half_of_the_talk():
-    assert tracks.break_after([14, 6.5, 8, 15.5, 35, 17]) == 4  # ends 14 ... 44, 79; half 48
-    assert tracks.break_after([40, 10, 10]) == 1  # 40 is nearer to 30 than 50 is
-    assert tracks.break_after([30]) == 1  # a single part: after it
-
-
-def test_the_lecture_notebook_and_the_readme_follow_the_badges(tmp_path):
-    first, second = two_notebooks(tmp_path)
+    # the lecture notebook: the core slides and every cell
     lecture = tracks.lecture_notebook([first, second])
-    assert len(tracks.slides(lecture)) == tracks.plan([first, second]).slide_count
+    assert len(tracks.slides(lecture)) == plan.slide_count
     ids = [c.id for c in lecture.cells]
     kept = [c for c in read(first).cells if not is_nav_cell(c)][1:]  # without the title
     assert ids == ["lecture-title", "part-01"] + [f"01-{c.id}" for c in kept]  # 02: no core
@@ -130,9 +114,8 @@ def test_the_lecture_notebook_and_the_readme_follow_the_badges(tmp_path):
     assert types["### Beta side 【选讲】"] == "skip" and types["print(3)"] == "skip"
     assert "[01_first](../../" in lecture.cells[1].source
     # the README's table of notebooks and lecture plan, between text of its own
-    folder = first.parent
     with pytest.raises(ValueError, match="LECTURE PLAN"):
-        course.between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
+        between("no markers", tracks.PLAN_BEGIN, tracks.PLAN_END, "plan")
     readme = tmp_path / "README.md"
     readme.write_text(f"# Course\n{nav.TABLE_BEGIN}\nold\n{nav.TABLE_END}\n{tracks.PLAN_BEGIN}\nold\n"
                       f"{tracks.PLAN_END}\nend\n")
@@ -142,15 +125,20 @@ def test_the_lecture_notebook_and_the_readme_follow_the_badges(tmp_path):
     assert "| 02 | [02 Second](notebooks/02_second.ipynb) | second |" in text  # the table of notebooks
     assert "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
     assert "The core path, in order: **01** Alpha, Beta, Delta core part." in text
-    total = tracks.plan([first, second]).minutes  # on course.toml's clock
-    assert f"| 01 | … a = 1 | 4 | {tracks.CLOCK['code_slide']:g} |" in text
-    assert f"| **Total** | | **7** | **1** | **{total:g}** |" in text
+    assert f"| 01 | … a = 1 | 4 | {CLOCK['code_slide']:g} |" in text
+    assert f"| **Total** | | **7** | **1** | **{plan.minutes:g}** |" in text  # course.toml's clock
     assert nav.refresh(folder, readme) == []
     nb = read(first)  # Gamma joins the lecture: the description follows
     nb.cells[10].source = "## Gamma 【核心】"
     nbformat.write(nb, first)
     nav.refresh(folder, readme)
     assert "**01** Alpha, Beta, Gamma, Delta core part." in readme.read_text()
+
+
+def test_the_break_falls_at_the_end_of_a_part_nearest_to_half_of_the_talk():
+    assert tracks.break_after([14, 6.5, 8, 15.5, 35, 17]) == 4  # ends 14 ... 44, 79; half 48
+    assert tracks.break_after([40, 10, 10]) == 1  # 40 is nearer to 30 than 50 is
+    assert tracks.break_after([30]) == 1  # a single part: after it
 
 
 def test_deck_badges_are_styled_in_text_only():

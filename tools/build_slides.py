@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import jinja2
-import nbformat
 from nbconvert import SlidesExporter
 from traitlets.config import Config
 
@@ -23,19 +22,17 @@ RISE = CONFIG["rise"]
 RISE_CSS = ROOT / "notebooks" / "rise.css"  # the course's styles, live (RISE) and offline
 SLIDES_SOURCE = ROOT / "slides"  # package.json, package-lock.json, template/
 TEMPLATE_DIR = SLIDES_SOURCE / "template"
-TEMPLATE_NAME = "course_reveal"
 BUILD_DIR = ROOT / "build" / "slides"
 NPM_DIR = ROOT / "build" / "npm"
 LECTURE_DECK = "lecture.slides.html"
 LECTURE_NOTEBOOK = Path("lecture") / "lecture.ipynb"  # relative to the parent of the decks' folder
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
-THEME = RISE["theme"]
 
 # Files copied from node_modules to <out>/vendor/: what the template loads and
 # what MathJax (TeX input, CommonHTML output, TeX web fonts) loads on demand.
 VENDOR_FILES = {
-    "reveal.js": ["dist/reveal.js", "dist/reveal.css", f"dist/theme/{THEME}.css",
+    "reveal.js": ["dist/reveal.js", "dist/reveal.css", f"dist/theme/{RISE['theme']}.css",
                   "dist/theme/fonts/source-sans-pro", "plugin/notes/notes.js", "LICENSE"],
     "mathjax": ["MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions",
                 "jax/input/TeX", "jax/output/CommonHTML", "jax/output/PreviewHTML", "jax/element",
@@ -87,19 +84,16 @@ def vendor(out_dir: Path) -> None:
     for package, paths in VENDOR_FILES.items():
         for relative in paths:
             source, target = modules / package / relative, copied.parent / package / relative
-            if source.is_dir():
-                shutil.copytree(source, target)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
     copied.touch()
 
 
 def exporter():
     """A SlidesExporter for offline decks with the course template (solutions removed)."""
     return SlidesExporter(config=Config({"SlidesExporter": {
-        "template_name": TEMPLATE_NAME, "extra_template_basedirs": [str(TEMPLATE_DIR)],
-        "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": THEME,
+        "template_name": "course_reveal", "extra_template_basedirs": [str(TEMPLATE_DIR)],
+        "reveal_url_prefix": "vendor/reveal.js", "reveal_theme": RISE["theme"],
         "reveal_transition": RISE["transition"], "reveal_number": RISE["slideNumber"],
         "reveal_width": str(SLIDE_WIDTH), "reveal_height": str(SLIDE_HEIGHT),
         "mathjax_url": MATHJAX_URL, "require_js_url": "vendor/requirejs/require.js",
@@ -136,7 +130,7 @@ def styled_badges(text: str) -> str:
 def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -> str:
     """Return the deck HTML for ``notebook`` (or for ``nb``, read from its folder)."""
     if nb is None:
-        nb = nbformat.read(notebook, as_version=4)
+        nb = read(notebook)
         nb.metadata["title"] = title(notebook, nb)
     resources = {"metadata": {"name": name or notebook.stem, "path": str(notebook.parent)},
                  "course_footer": html.escape(RISE["footer"]),
@@ -162,7 +156,6 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
     the decks' paths."""
     course = notebooks is None
     notebooks = course_notebooks() if course else [Path(p).resolve() for p in notebooks]
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor(out_dir)
     # a deck is stale once its notebook or a file of the build is newer

@@ -13,7 +13,6 @@ README = ROOT / "README.md"
 SANITIZE_FILE = ROOT / "tests" / "sanitize.cfg"
 CONFIG = tomllib.loads((ROOT / "course.toml").read_text(encoding="utf-8"))
 MARKER = "<!--NAVIGATION-->"
-HEADING = re.compile(r"#{1,2}\s")  # a # or ## heading: such a cell starts a slide or subslide
 
 
 def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -26,9 +25,8 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 
 def notebook_text(nb: nbformat.NotebookNode) -> str:
-    """The exact text ``nbformat.write`` would store for ``nb``."""
-    text = nbformat.writes(nb)
-    return text if text.endswith("\n") else text + "\n"
+    """The exact text ``nbformat.write`` would store for ``nb`` (JSON and a newline)."""
+    return nbformat.writes(nb) + "\n"
 
 
 def slide_type(cell) -> str | None:
@@ -44,8 +42,7 @@ def is_nav_cell(cell) -> bool:
 
 
 def first_line(cell) -> str:
-    lines = cell.source.strip().splitlines()
-    return lines[0] if lines else "<empty cell>"
+    return (cell.source.strip().splitlines() or ["<empty cell>"])[0]
 
 
 def title_index(nb: nbformat.NotebookNode) -> int | None:

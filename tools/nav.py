@@ -21,9 +21,8 @@ TABLE_END = "<!-- END NOTEBOOKS -->"
 
 def rise_settings() -> dict:
     """The course's ``metadata.rise``: course.toml's [rise], the footer as a styled div."""
-    rise = dict(CONFIG["rise"])
-    rise["footer"] = f'<div class="course-footer">{html.escape(rise["footer"])}</div>'
-    return rise
+    footer = html.escape(CONFIG["rise"]["footer"])
+    return {**CONFIG["rise"], "footer": f'<div class="course-footer">{footer}</div>'}
 
 
 def add_navigation(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
@@ -46,11 +45,10 @@ def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(
     """Rewrite the files whose generated parts are stale (``write=False``: only list them), but
     the notebooks in ``exclude`` (``make record`` leaves a notebook whose execution failed untouched)."""
     changes = {}
-    excluded = {Path(p).resolve() for p in exclude}
     for path in course_notebooks(folder):
         old = path.read_text(encoding="utf-8")
         new = notebook_text(add_navigation(nbformat.reads(old, as_version=4), path))
-        if new != old and path.resolve() not in excluded:
+        if new != old and path.resolve() not in {Path(p).resolve() for p in exclude}:
             changes[path] = new
     if readme is not None:  # its table of notebooks and its lecture plan
         rows = ["| | Notebook | What it shows |", "|---|---|---|"]
@@ -59,9 +57,8 @@ def refresh(folder: Path = NOTEBOOK_DIR, readme: Path | None = README, exclude=(
             rows.append(f"| {path.name[:2]} | {link} | {course.summary(nb)} |")
         old = readme.read_text(encoding="utf-8")
         new = course.between(old, TABLE_BEGIN, TABLE_END, "\n".join(rows))
-        if tracks.PLAN_BEGIN in new:
-            plan = tracks.plan_markdown(tracks.plan(course_notebooks(folder)), folder.parent)
-            new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)
+        plan = tracks.plan_markdown(tracks.plan(course_notebooks(folder)), folder.parent)
+        new = course.between(new, tracks.PLAN_BEGIN, tracks.PLAN_END, plan)
         if new != old:
             changes[readme] = new
     for path, text in changes.items() if write else ():

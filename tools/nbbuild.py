@@ -12,10 +12,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 
 
-def md(text: str, slide: str = "slide") -> nbformat.NotebookNode:
-    """A markdown cell; a heading ``#``/``##`` must start a slide or subslide (the slide types
-    and this rule are checked on every notebook by tests/test_notebook_structure.py)."""
-    return new_markdown_cell(text.strip("\n"), metadata={"slideshow": {"slide_type": slide}})
+def md(text: str, slide: str = "slide", **kw) -> nbformat.NotebookNode:
+    """A markdown cell (``kw``: its id, ...); a heading ``#``/``##`` must start a slide or
+    subslide (slide types and this rule: tests/test_notebook_structure.py, on every notebook)."""
+    return new_markdown_cell(text.strip("\n"), metadata={"slideshow": {"slide_type": slide}}, **kw)
 
 
 def code(src: str, slide: str = "-", tags: Iterable[str] = ()) -> nbformat.NotebookNode:

@@ -9,14 +9,12 @@ import os
 import sys
 from pathlib import Path
 
-import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 import build_slides
-import course
+from course import ROOT, course_notebooks, read
 
-ROOT = course.ROOT
 PDF_DIR = ROOT / "build" / "pdf"
 SLIDES_DIR = build_slides.BUILD_DIR
 HANDOUT_TAGS = ("navigation", "check", "solution")
@@ -37,7 +35,7 @@ def handout_html(notebook: Path) -> str:
     exporter = HTMLExporter(template_name="classic", mathjax_url=build_slides.MATHJAX_URL,
                             config=Config({"TagRemovePreprocessor": {  # classic reads metadata alt
                                 "enabled": True, "remove_cell_tags": set(HANDOUT_TAGS)}}))
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = exporter.from_notebook_node(read(notebook))
     return body.replace("</head>", f"<style>{HANDOUT_CSS}</style></head>", 1)
 
 
@@ -82,24 +80,21 @@ class OfflinePage:
 
 def print_deck(browser, deck: Path, pdf: Path) -> None:
     width, height = build_slides.SLIDE_WIDTH, build_slides.SLIDE_HEIGHT
-    page = OfflinePage(browser, SLIDES_DIR, viewport={"width": width, "height": height}).open(
-        deck, "?print-pdf", "() => window.Reveal && Reveal.isReady()")
-    # reveal.js 4 breaks the page after every slide, the last one too: a blank last page
-    page.evaluate("() => { const p = document.querySelectorAll('.pdf-page');"
-                  " p[p.length - 1].style.pageBreakAfter = 'avoid'; }")
-    page.wait_for_timeout(500)
-    page.pdf(path=str(pdf), width=f"{width}px", height=f"{height}px", print_background=True,
-             prefer_css_page_size=True)
-    page.close()
+    with OfflinePage(browser, SLIDES_DIR, viewport={"width": width, "height": height}).open(
+            deck, "?print-pdf", "() => window.Reveal && Reveal.isReady()") as page:
+        # reveal.js 4 breaks the page after every slide, the last one too: a blank last page
+        page.evaluate("() => { const p = document.querySelectorAll('.pdf-page');"
+                      " p[p.length - 1].style.pageBreakAfter = 'avoid'; }")
+        page.wait_for_timeout(500)
+        page.pdf(path=pdf, print_background=True, prefer_css_page_size=True)  # reveal sets @page
     print(f"wrote {pdf.relative_to(ROOT)}")
 
 
 def print_handout(browser, notebook: Path, pdf: Path) -> None:
     html_file = SLIDES_DIR / f"{notebook.stem}.handout.html"  # next to vendor/, for MathJax
     html_file.write_text(handout_html(notebook), encoding="utf-8")
-    page = OfflinePage(browser, SLIDES_DIR).open(html_file)
-    page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
-    page.close()
+    with OfflinePage(browser, SLIDES_DIR).open(html_file) as page:
+        page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     html_file.unlink()
     print(f"wrote {pdf.relative_to(ROOT)}")
 
@@ -107,15 +102,13 @@ def print_handout(browser, notebook: Path, pdf: Path) -> None:
 def build(driver, notebooks: list[Path] | None = None) -> None:
     """Print the lecture deck (all notebooks only), each notebook's deck and its handout."""
     decks = [SLIDES_DIR / build_slides.LECTURE_DECK] if notebooks is None else []
-    notebooks = notebooks or course.course_notebooks()
-    build_slides.build()
-    PDF_DIR.mkdir(parents=True, exist_ok=True)
-    browser = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-    for deck in decks + [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]:
-        print_deck(browser, deck, PDF_DIR / deck.name.replace(".html", ".pdf"))
-    for notebook in notebooks:
-        print_handout(browser, notebook, PDF_DIR / f"{notebook.stem}.handout.pdf")
-    browser.close()
+    notebooks = notebooks or course_notebooks()
+    build_slides.build()  # page.pdf makes PDF_DIR
+    with driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS) as browser:
+        for deck in decks + [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]:
+            print_deck(browser, deck, PDF_DIR / deck.name.replace(".html", ".pdf"))
+        for notebook in notebooks:
+            print_handout(browser, notebook, PDF_DIR / f"{notebook.stem}.handout.pdf")
 
 
 if __name__ == "__main__":

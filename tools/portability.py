@@ -16,11 +16,11 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from numpy._core._multiarray_umath import __cpu_features__ as FEATURES
 
-ROOT = Path(__file__).resolve().parent.parent
+from course import ROOT
+
 NO_AVX512 = "AVX512_ICL AVX512_SPR X86_V4"
 NO_AVX2 = NO_AVX512 + " X86_V3"
 
@@ -58,12 +58,6 @@ def environment(changes: dict) -> dict:
     return {k: v for k, v in {**os.environ, **changes}.items() if v is not None}
 
 
-def missing_instructions(changes: dict) -> str | None:
-    """The instruction set this CPU lacks for the configuration's kernel, or None."""
-    needed = KERNEL_NEEDS.get(changes.get("OPENBLAS_CORETYPE") or "")
-    return needed if needed and not FEATURES.get(needed) else None
-
-
 def probe(changes: dict, python: str = sys.executable) -> str:
     """What a fresh interpreter ``python`` gets under ``changes`` (versions, BLAS, SIMD)."""
     result = subprocess.run([python, "-c", PROBE], env=environment(changes),
@@ -90,13 +84,12 @@ def run(name: str, changes: dict, described: str, pytest_args: list[str],
 
 
 def plan(configurations: list, skip_first: bool) -> list:
-    """For each (name, changes[, python]) in order, the line saying why it does not run,
+    """For each (name, changes, python) in order, the line saying why it does not run,
     or (name, changes, what the probe found, python) to run."""
     entries, seen = [], {}
-    for number, (name, changes, *other) in enumerate(configurations):
-        python = other[0] if other else sys.executable
-        lacking = missing_instructions(changes)
-        if lacking:
+    for number, (name, changes, python) in enumerate(configurations):
+        lacking = KERNEL_NEEDS.get(changes.get("OPENBLAS_CORETYPE") or "")
+        if lacking and not FEATURES.get(lacking):
             entries.append(f"skip   {name:<24} this CPU has no {lacking}, which the kernel needs")
             continue
         described = probe(changes, python)
@@ -121,10 +114,10 @@ def main(argv: list[str]) -> int:
                              "virtual environment) in this machine's configuration")
     parser.add_argument("pytest_args", nargs="+", help="the suite (make test-core's)")
     args = parser.parse_args(argv)
-    configurations = list(CONFIGURATIONS)
+    configurations = [(name, changes, sys.executable) for name, changes in CONFIGURATIONS]
     if platform.machine().lower() not in ("x86_64", "amd64"):
         print(f"{platform.machine()} is not x86-64: only this machine's own configuration runs")
-        configurations = CONFIGURATIONS[:1]
+        configurations = configurations[:1]
     configurations += [(f"Python {label}", {}, path) for label, _, path in
                        (option.partition("=") for option in args.python)]
     start = time.perf_counter()

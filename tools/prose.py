@@ -27,10 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-import nbformat
-
 import tracks
-from course import ROOT, course_notebooks, is_nav_cell, slide_type, tags
+from course import ROOT, course_notebooks, is_nav_cell, read, slide_type, tags
 
 GLOSSARY = ROOT / "docs" / "glossary.csv"
 CONSTANTS = ROOT / "tests" / "prose_constants.csv"
@@ -258,7 +256,7 @@ def number_problems(nb, number: str, quoted_constants) -> Iterator[tuple[int, st
 
 def problems(path: Path) -> list[tuple[int, str, str]]:
     """(cell, rule, detail) for each break of a writing rule in the notebook at ``path``."""
-    nb, number = nbformat.read(path, as_version=4), path.name[:2]
+    nb, number = read(path), path.name[:2]
     return [*prose_problems(nb, number, glossary()), *slide_problems(nb),
             *number_problems(nb, number, constants()), *((i, "badge", d) for i, d in tracks.problems(nb))]
 

@@ -12,22 +12,20 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
 import nav
-from course import NOTEBOOK_DIR, ROOT, course_notebooks, first_line, notebook_text
+from course import NOTEBOOK_DIR, ROOT, course_notebooks, first_line, notebook_text, read
 
 CELL_TIMEOUT = 300  # seconds
 
 
 def record(path: Path) -> bool:
     """Execute the notebook at ``path`` and store it; return False (file untouched) on failure."""
-    original = path.read_text(encoding="utf-8")
-    nb = nbformat.reads(original, as_version=4)
+    nb = read(path)
     current = {}
     # a kernel of this interpreter, as nbval's --nbval-current-env starts it (a user's python3
     # kernelspec may point to another Python); in the notebook's folder; no timings; a cell's
@@ -52,12 +50,10 @@ def record(path: Path) -> bool:
             message = f"{type(error).__name__}: {error}"
         print(f"FAILED {path}: {where}\n  {message}\n  file left unchanged", file=sys.stderr)
         return False
-    seconds = time.perf_counter() - start
-    text = notebook_text(nav.add_navigation(nb, path))
     temporary = path.with_name(f".{path.name}.recording")
-    temporary.write_text(text, encoding="utf-8")
+    temporary.write_text(notebook_text(nav.add_navigation(nb, path)), encoding="utf-8")
     os.replace(temporary, path)
-    print(f"recorded {path} in {seconds:.1f} s")
+    print(f"recorded {path} in {time.perf_counter() - start:.1f} s")
     return True
 
 

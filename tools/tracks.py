@@ -7,7 +7,6 @@ badges and course.toml's clock give the README's lecture plan and the lecture no
 (extended cells ``skip``).
 """
 
-import copy
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from course import CONFIG, course_notebooks, is_nav_cell, read, slide_type, tags, title, title_index
+from nbbuild import md
 
 CORE, EXTENDED = "core", "extended"
 BADGES = {CORE: "【核心】", EXTENDED: "【选讲】"}
@@ -50,15 +50,13 @@ def units(nb) -> list[Unit]:
     found, section_track, start = [], DEFAULT_TRACK, title_index(nb) or 0
     for index, cell in enumerate(nb.cells):
         match = heading(cell)
+        track = TRACK_OF_BADGE.get(match and match["badge"])
         if slide_type(cell) == "slide" and not is_nav_cell(cell) and index > start:
-            level = "section"
+            level, section_track = "section", track or DEFAULT_TRACK
         elif slide_type(cell) == "subslide" and match and match["hashes"] != "#":
             level = "subsection"
         else:
             continue
-        track = TRACK_OF_BADGE.get(match and match["badge"])
-        if level == "section":
-            section_track = track or DEFAULT_TRACK
         text = match["text"] if match else cell.source.strip().split("\n", 1)[0][:60]
         found.append(Unit(index, level, text, track or section_track, track is not None))
     return found
@@ -104,13 +102,12 @@ class Slide:
 
 def slides(nb) -> list[Slide]:
     """The slides of ``nb`` as nbconvert and RISE cut them (slide or subslide starts one)."""
-    tracks = cell_tracks(nb)
     found: list[Slide] = []
-    for index, cell in enumerate(nb.cells):
+    for index, (cell, track) in enumerate(zip(nb.cells, cell_tracks(nb))):
         if not visible(cell):
             continue
         if not found or slide_type(cell) in ("slide", "subslide"):
-            found.append(Slide(track=tracks[index]))
+            found.append(Slide(track=track))
         found[-1].cells.append(index)
         match = heading(cell)
         if not found[-1].title and (match or cell.cell_type == "code"):
@@ -128,14 +125,8 @@ class Part:  # one notebook's share of the lecture (core) and of self-study (ext
     extended: list[str]
     core_slides: list[Slide]
     extended_slides: list[Slide]
-
-    @property
-    def slide_count(self) -> int:
-        return len(self.core_slides) + 1  # and the part's title slide
-
-    @property
-    def minutes(self) -> float:
-        return CLOCK["part_title"] + sum(s.minutes for s in self.core_slides)
+    slide_count: int  # the core slides and the part's title slide
+    minutes: float
 
 
 def section_titles(nb, all_slides: list[Slide], track: str) -> list[str]:
@@ -147,16 +138,16 @@ def section_titles(nb, all_slides: list[Slide], track: str) -> list[str]:
             heads.append(unit)
     exercises = [u.title for u in heads if u.title.startswith("练习")]
     titles = [u.title for u in heads if not u.title.startswith("练习")]
-    if exercises:
-        titles.append(f"练习 ({len(exercises)})" if len(exercises) > 1 else exercises[0])
-    return titles
+    return titles + ([f"练习 ({len(exercises)})"] if len(exercises) > 1 else exercises)
 
 
 def part(path: Path) -> Part:
     nb, path = read(path), Path(path)
     found = slides(nb)
+    core = [s for s in found if s.track == CORE]
     return Part(path, title(path, nb), section_titles(nb, found, CORE), section_titles(nb, found, EXTENDED),
-                [s for s in found if s.track == CORE], [s for s in found if s.track == EXTENDED])
+                core, [s for s in found if s.track == EXTENDED], len(core) + 1,
+                CLOCK["part_title"] + sum(s.minutes for s in core))
 
 
 @dataclass
@@ -224,10 +215,6 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
         "</details>", "", *study])
 
 
-def _md(source: str, cell_id: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_markdown_cell(source, id=cell_id, metadata={"slideshow": {"slide_type": "slide"}})
-
-
 def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     rows = ["| | 部分 (part) | 幻灯片 | 分钟 |", "|--:|---|--:|--:|",
             f"| 0 | 本页：标题与计划 (this slide) | 1 | {CLOCK['part_title']} |"]
@@ -236,10 +223,10 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     rows.insert(3 + the_plan.break_after, f"| | 休息 (break) | | {CLOCK['break']} |")
     rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
              f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes:g} |"]
-    return _md("\n".join([
+    return md("\n".join([
         f"# {LECTURE['title']}", "",
         f"只含{BADGES[CORE]}各节；{BADGES[EXTENDED]}各节留作自学，见各讲的 notebook 和完整幻灯片。",
-        "", *rows]), "lecture-title")
+        "", *rows]), id="lecture-title")
 
 
 def part_title_cell(p: Part) -> nbformat.NotebookNode:
@@ -250,7 +237,7 @@ def part_title_cell(p: Part) -> nbformat.NotebookNode:
     if p.extended:  # the link from build/lecture/lecture.ipynb to the notebook
         link = f"[{p.path.stem}](../../{p.path.parent.name}/{p.path.name})"
         lines += ["", f"{BADGES[EXTENDED]}自学（{link}）：" + "；".join(p.extended)]
-    return _md("\n".join(lines), f"part-{p.path.stem[:2]}")
+    return md("\n".join(lines), id=f"part-{p.path.stem[:2]}")
 
 
 def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNode:
@@ -265,7 +252,6 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
         for index, (cell, track) in enumerate(zip(nb.cells, cell_tracks(nb))):
             if is_nav_cell(cell) or index == start:
                 continue
-            cell = copy.deepcopy(cell)
             cell.id = f"{p.path.stem[:2]}-{cell.id}"[:64]
             unit = heads.get(index)
             section_track = unit.track if unit and unit.level == "section" else section_track
@@ -274,9 +260,9 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
             elif unit and section_track != CORE:  # a core subsection of an extended section:
                 cell.metadata["slideshow"] = {"slide_type": "slide"}  # a slide of its own
             cells.append(cell)
-    metadata = copy.deepcopy(read(the_plan.parts[0].path).metadata)  # the first notebook's kernel
+    metadata = read(the_plan.parts[0].path).metadata  # the first notebook's kernel
+    metadata.update(course={"summary": "The two-hour lecture: the core slides of every notebook"},
+                    title=LECTURE["title"])
     lecture = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
-    lecture.metadata["course"] = {"summary": "The two-hour lecture: the core slides of every notebook"}
-    lecture.metadata["title"] = LECTURE["title"]
     nbformat.validate(lecture)
     return lecture

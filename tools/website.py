@@ -128,9 +128,8 @@ def release() -> Path:
 
 
 def main() -> int:
-    notebooks = course.course_notebooks()
     build_slides.build()  # vendors MathJax; the pages link the decks
-    write_sources(notebooks)
+    write_sources(course.course_notebooks())
     conf = ROOT / "docs" / "site"
     sphinx = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", conf, SRC, OUT]
     rc = subprocess.run(sphinx).returncode

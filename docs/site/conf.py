@@ -18,7 +18,6 @@ html_title = project
 # each page links its notebook, deck and PDFs itself
 html_theme_options = {"show_toc_level": 2, "use_download_button": False, "navigation_with_keys": True}
 html_static_path = [f"{SRC}/_static"]
-html_last_updated_fmt = None
 html_show_search_summary = False  # summaries are fetched, which file:// pages may not do
 
 # MathJax 2 from the copy the slide decks vendor (no CDN), copied to _static/mathjax

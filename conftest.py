@@ -4,14 +4,11 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
-# the same verdict on every machine; make test-explore draws new examples
-# and no time limits (a deadline per example, the too-slow health check): they are timed
-# assertions, which fail on a busy machine
-UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("default", derandomize=True, database=None, print_blob=True, **UNTIMED)
-settings.register_profile("explore", derandomize=False, database=None, print_blob=True, **UNTIMED)
+untimed = settings(database=None, print_blob=True, deadline=None)  # a deadline is a timed assertion
+settings.register_profile("default", untimed, derandomize=True)  # the same verdict on every machine
+settings.register_profile("explore", untimed, derandomize=False)  # make test-explore: new examples
 settings.load_profile("default")
 
 # Files of minutes, longest first: xdist hands them out first (--no-loadscope-reorder)

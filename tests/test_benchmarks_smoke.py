@@ -13,7 +13,6 @@ from benchmarks.peers import load_peers
 PEERS = load_peers()
 # torch.func's first call warns that torch.jit.script is deprecated (torch's own use of it)
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
-PEER_NAMES = ("micrograd", "autograd", "torch", "jax")
 
 
 def test_scalar_map_gradient_stays_order_one_and_autodiff_helpers_follows_it_deep():
@@ -74,7 +73,7 @@ def test_runner_writes_a_report_at_tiny_size(tmp_path, capsys):
                     "## 4. Hessian-vector product", "## 5. The force of Hybrid Monte Carlo",
                     "| cores (os.cpu_count) |"):
         assert heading in text
-    for name, peer in ((name, PEERS[name]) for name in PEER_NAMES):  # loaded, or skipped with the reason
+    for name, peer in PEERS.items():  # loaded, or skipped with the reason
         assert f"| {name} | {peer.version if peer.available else f'SKIPPED: {peer.reason}'} |" in text
         assert peer.available or f"- {name}: SKIPPED (not installed" in text
     # both MLP sizes timed (after their agreement check) against the numpy floor

@@ -15,7 +15,16 @@ import string
 import numpy as np
 
 from ad_engine.numpy_rules import swap_last_axes
-from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain, shape_of, value_of
+from ad_engine.rules import (
+    PRIMITIVES,
+    defprimitive,
+    fit,
+    full_tangent,
+    implements,
+    plain,
+    shape_of,
+    value_of,
+)
 
 
 def real_only(function, name):
@@ -264,27 +273,65 @@ defprimitive("svd_u", real_only(lambda a: _thin_svd(a)[0], "np.linalg.svd"), jvp
 defprimitive("svd_vh", real_only(lambda a: _thin_svd(a)[2], "np.linalg.svd"), jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
 
 
-# -- Cholesky factor L of a symmetric positive definite A = L L^T -------------------------
-# dL = L phi(L^-1 dA L^-T), phi: the lower triangle with half the diagonal. The vjp
-# reads the symmetric part of its result (cholesky reads one triangle of A only).
+# -- one triangle of a symmetric matrix --------------------------------------------------
+# np.linalg.eigh and np.linalg.cholesky read one triangle of their argument (the lower one,
+# or the upper one on request) and take the matrix to be symmetric: the other triangle is
+# never read, so it has no derivative. Their rules see the symmetric H that is read.
+
+def read_triangle(m, uplo):
+    """The symmetric matrix (or stack) that eigh and cholesky see in ``m``: its lower (uplo
+    'L') or upper ('U') triangle, mirrored. Linear in m, so it also maps a tangent dA to
+    the dH they see."""
+    part = np.tril(m) if uplo == "L" else np.triu(m)
+    strict = np.tril(m, -1) if uplo == "L" else np.triu(m, 1)
+    return part + swap_last_axes(strict)
+
+
+def triangle_gradient(g, uplo):
+    """The transpose of ``read_triangle``: dL/dA for dL/dH = g (g symmetric): g_ij + g_ji on
+    the triangle read, g_ii on the diagonal, 0 on the triangle that is ignored."""
+    both = g + swap_last_axes(g)
+    diagonal = np.eye(shape_of(g)[-1]) * g
+    return (np.tril(both) if uplo == "L" else np.triu(both)) - diagonal
+
+
+# -- Cholesky factor L of a symmetric positive definite H = L L^T (U = L^T with upper=True) -
+# dL = L phi(L^-1 dH L^-T), phi: the lower triangle with half the diagonal; H is the
+# symmetric matrix read from one triangle of the argument (read_triangle).
 
 def _phi(x):
     return np.tril(x) * (1.0 - 0.5 * np.eye(np.shape(x)[-1]))
 
 
-def _cholesky_jvp(t, ans, a):
-    inverse = np.linalg.inv(ans)
-    return ans @ _phi(inverse @ full_tangent(t, a) @ swap_last_axes(inverse))
+def _lower_factor(ans, upper):
+    return swap_last_axes(ans) if upper else ans
 
 
-def _cholesky_vjp(g, ans, a):
-    inverse = np.linalg.inv(ans)
-    s = swap_last_axes(inverse) @ _phi(swap_last_axes(ans) @ g) @ inverse
-    return 0.5 * (s + swap_last_axes(s))
+def _cholesky_jvp(t, ans, a, upper):
+    lower = _lower_factor(ans, upper)
+    inverse = np.linalg.inv(lower)
+    dh = read_triangle(full_tangent(t, a), "U" if upper else "L")
+    dl = lower @ _phi(inverse @ dh @ swap_last_axes(inverse))
+    return swap_last_axes(dl) if upper else dl
 
 
-defprimitive("cholesky", real_only(np.linalg.cholesky, "np.linalg.cholesky"),
-             numpy=np.linalg.cholesky, jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
+def _cholesky_vjp(g, ans, a, upper):
+    lower = _lower_factor(ans, upper)
+    inverse = np.linalg.inv(lower)
+    s = swap_last_axes(inverse) @ _phi(swap_last_axes(lower) @ _lower_factor(g, upper)) @ inverse
+    return triangle_gradient(0.5 * (s + swap_last_axes(s)), "U" if upper else "L")
+
+
+@implements(np.linalg.cholesky)
+def cholesky(a, /, *, upper=False):
+    """np.linalg.cholesky: L (or U = L^T with upper=True) of the symmetric matrix read from
+    the lower (upper) triangle of ``a``; the other triangle is ignored, as numpy ignores it."""
+    return PRIMITIVES["cholesky"](a, bool(upper))
+
+
+defprimitive(
+    "cholesky", real_only(lambda a, upper: np.linalg.cholesky(a, upper=upper), "np.linalg.cholesky"),
+    jvps=[_cholesky_jvp, None], vjps=[_cholesky_vjp, None])
 
 
 # -- pseudo-inverse P = A^+ (constant rank; Golub and Pereyra 1973) ----------------------

@@ -76,6 +76,19 @@ def spd(rng, shape):
     return a @ a.T + shape[-1] * np.eye(shape[-1])
 
 
+def spd_lower(rng, shape):
+    """A matrix whose lower triangle is that of a symmetric positive definite one, and
+    whose upper triangle is not (cholesky reads the lower triangle only)."""
+    a = rng.uniform(-1.0, 1.0, shape)
+    full = a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+    return full + np.triu(rng.uniform(-1.0, 1.0, shape), 1)
+
+
+def spd_upper(rng, shape):
+    """The transpose of ``spd_lower``: positive definite in its upper triangle only."""
+    return np.swapaxes(spd_lower(rng, shape), -1, -2)
+
+
 def split_spectrum(rng, shape):
     """A matrix whose symmetric part has eigenvalues about 3 apart (eigh's derivative
     divides by their gaps)."""
@@ -440,6 +453,10 @@ LINALG = [
     ("matrix_power-negative-batch", lambda a: np.linalg.matrix_power(a, -2), ((matrix, (2, 3, 3)),),
      True),
     ("cholesky", lambda a: np.linalg.cholesky(symmetric(a)), ((spd, (3, 3)),), False),
+    # cholesky reads one triangle, as eigh: a matrix that is not symmetric, and a stack
+    ("cholesky-lower", np.linalg.cholesky, ((spd_lower, (3, 3)),), False),
+    ("cholesky-upper", lambda a: np.linalg.cholesky(a, upper=True), ((spd_upper, (3, 3)),), False),
+    ("cholesky-lower-stack", np.linalg.cholesky, ((spd_lower, (2, 3, 3)),), False),
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
 ]
 for name, function, specs, cs in LINALG:

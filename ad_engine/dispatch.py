@@ -185,10 +185,13 @@ class ArraySurface(Traced):
         """Mean of the elements over ``axis`` (all of them by default)."""
         return bind(PRIMITIVES["mean"], self, axis, keepdims)
 
-    def reshape(self, *shape):
-        """The same elements in a new shape."""
+    def reshape(self, *shape, order="C"):
+        """The same elements in a new shape (read in row-major order, or column-major with
+        order='F')."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if order != "C":
+            return np.reshape(self, shape, order=order)
         return bind(PRIMITIVES["reshape"], self, shape)
 
     def swapaxes(self, axis1, axis2):
@@ -225,9 +228,9 @@ class ArraySurface(Traced):
         """np.dot(self, other)."""
         return np.dot(self, other)
 
-    def ravel(self):
-        """The elements as a 1-D array."""
-        return self.reshape(-1)
+    def ravel(self, order="C"):
+        """The elements as a 1-D array (in column-major order with order='F')."""
+        return self.reshape(-1, order=order)
 
     flatten = ravel
 

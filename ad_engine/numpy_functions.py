@@ -117,7 +117,8 @@ def swapaxes(a, axis1, axis2):
 
 @implements(np.ravel)
 def ravel(a, order="C"):
-    return np.reshape(a, (-1,))
+    """The elements as a 1-D array, read in row-major ('C') or column-major ('F') order."""
+    return reshape(a, (-1,), order)
 
 
 @implements(np.copy)
@@ -470,11 +471,16 @@ def vdot(a, b):
 
 @implements(np.reshape)
 def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """The elements in a new shape, read and placed in row-major order ('C'), or in
+    column-major order ('F'): the C-order reshape of the reversed axes, reversed back."""
     _refuse_arguments("reshape", newshape=newshape, copy=copy)
-    if order != "C":
-        raise NotImplementedError("np.reshape with order= other than 'C' is not supported on "
-                                  "Duals and Variables")
-    return PRIMITIVES["reshape"](a, tuple(shape) if isinstance(shape, (tuple, list)) else (shape,))
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if order == "F":
+        return transpose(PRIMITIVES["reshape"](transpose(a), shape[::-1]))
+    if order != "C":  # 'A' and 'K' follow the memory layout of an array, which a traced value has not
+        raise NotImplementedError(f"np.reshape and np.ravel with order={order!r} are not supported "
+                                  f"on Duals and Variables; write order='C' or order='F'")
+    return PRIMITIVES["reshape"](a, shape)
 
 
 @implements(np.where)

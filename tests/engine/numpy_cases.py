@@ -258,6 +258,11 @@ SHAPE_OPS = [
     ("T", lambda x: x.T, (2, 3)),
     ("ravel", lambda x: x.ravel(), (2, 3)),
     ("flatten", lambda x: x.flatten(), (2, 3)),
+    # column-major order: the same elements in another order
+    ("ravel-F", lambda x: np.ravel(x, order="F"), (2, 3)),
+    ("method_flatten-F", lambda x: x.flatten("F"), (2, 3, 2)),
+    ("reshape-F", lambda x: np.reshape(x, (3, -1), order="F"), (2, 3, 2)),
+    ("method_reshape-F", lambda x: x.reshape((2, 3), order="F"), (3, 2)),
     ("squeeze", lambda x: x.squeeze(), (1, 3, 1)),
     ("astype", lambda x: x.astype(float), (2, 3)),
     ("method_copy", lambda x: x.copy(), (2, 3)), ("np_copy", np.copy, (2, 3)),

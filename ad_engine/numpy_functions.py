@@ -19,7 +19,7 @@ import string
 import numpy as np
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
-from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, shape_of, value_of
+from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, over, shape_of, value_of
 
 
 def _shape_after(function, shape, *args):
@@ -424,12 +424,14 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 @implements(np.var)
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
-    """The mean squared deviation from the mean, divided by N - ddof instead of N."""
+    """The mean squared deviation from the mean, divided by N - ddof instead of N (by 0 where
+    ddof >= N: inf or nan, as numpy)."""
     _refuse_arguments("var", dtype=dtype, out=out, where=where)
     mean = np.mean(a, axis=axis, keepdims=True)
     count = np.size(value_of(a)) // np.size(value_of(mean))  # elements per mean
     deviation = a - mean
-    return np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims) / (count - ddof)
+    return over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
+                max(count - ddof, 0))
 
 
 def _squared_modulus(x):

@@ -22,6 +22,7 @@ from ad_engine.rules import (
     full_tangent,
     implements_on_values,
     is_complex,
+    over,
     plain,
     shape_of,
     unbroadcast,
@@ -71,14 +72,11 @@ def _picked_over_nan(a, b, beats):
 def _real_domain(partial):
     # Wraps the partial of a function with a limited real domain (log, sqrt, ...)
     # so that the derivative follows numpy as the value does: at the edge of the
-    # domain a partial that divides by zero is inf with a RuntimeWarning (not
-    # Python's ZeroDivisionError), and outside the domain, where the value is
+    # domain a partial that divides by zero (written with ``over``) is inf with a
+    # RuntimeWarning, at every order, and outside the domain, where the value is
     # nan, the partial is nan too (never a finite number such as 1/x at log(-1)).
     def checked(ans, *args):
-        try:
-            result = partial(ans, *args)
-        except ZeroDivisionError:
-            result = partial(*[np.float64(a) if type(a) in (float, int) else a for a in (ans, *args)])
+        result = partial(ans, *args)
         outside = np.isnan(value_of(ans))
         return result * np.where(outside, np.nan, 1.0) if np.logical_or.reduce(outside, axis=None) \
             else result
@@ -128,28 +126,28 @@ absolute.jvps, absolute.vjps = (_absolute_jvp,), (_absolute_vjp,)
 elementwise("fabs", np.fabs, lambda ans, x: np.sign(value_of(x)))
 elementwise("square", np.square, lambda ans, x: 2 * x, partial_formulas=("2 {0}",))
 elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, partial_formulas=("(-{out}²)",))
-elementwise("sqrt", np.sqrt, _real_domain(lambda ans, x: 0.5 / ans), partial_formulas=("1/(2 {out})",))
-elementwise("cbrt", np.cbrt, _real_domain(lambda ans, x: 1 / (3 * ans * ans)))
+elementwise("sqrt", np.sqrt, _real_domain(lambda ans, x: over(0.5, ans)), partial_formulas=("1/(2 {out})",))
+elementwise("cbrt", np.cbrt, _real_domain(lambda ans, x: over(1, 3 * ans * ans)))
 elementwise("exp", np.exp, lambda ans, x: ans, partial_formulas=("{out}",))
 elementwise("exp2", np.exp2, lambda ans, x: ans * np.log(2.0))
 elementwise("expm1", np.expm1, lambda ans, x: ans + 1)
-elementwise("log", np.log, _real_domain(lambda ans, x: 1 / x), formula="ln {0}",
+elementwise("log", np.log, _real_domain(lambda ans, x: over(1, x)), formula="ln {0}",
             partial_formulas=("1/{0}",))
-elementwise("log2", np.log2, _real_domain(lambda ans, x: 1 / (x * np.log(2.0))))
-elementwise("log10", np.log10, _real_domain(lambda ans, x: 1 / (x * np.log(10.0))))
-elementwise("log1p", np.log1p, _real_domain(lambda ans, x: 1 / (1 + x)))
+elementwise("log2", np.log2, _real_domain(lambda ans, x: over(1, x * np.log(2.0))))
+elementwise("log10", np.log10, _real_domain(lambda ans, x: over(1, x * np.log(10.0))))
+elementwise("log1p", np.log1p, _real_domain(lambda ans, x: over(1, 1 + x)))
 elementwise("sin", np.sin, lambda ans, x: np.cos(x), partial_formulas=("cos {0}",))
 elementwise("cos", np.cos, lambda ans, x: -np.sin(x), partial_formulas=("(-sin {0})",))
 elementwise("tan", np.tan, lambda ans, x: 1 + ans * ans, partial_formulas=("(1 + {out}²)",))
-elementwise("arcsin", np.arcsin, lambda ans, x: 1 / np.sqrt(1 - x * x))
-elementwise("arccos", np.arccos, lambda ans, x: -1 / np.sqrt(1 - x * x))
+elementwise("arcsin", np.arcsin, lambda ans, x: over(1, np.sqrt(1 - x * x)))
+elementwise("arccos", np.arccos, lambda ans, x: over(-1, np.sqrt(1 - x * x)))
 elementwise("arctan", np.arctan, lambda ans, x: 1 / (1 + x * x), partial_formulas=("1/(1 + {0}²)",))
 elementwise("sinh", np.sinh, lambda ans, x: np.cosh(x))
 elementwise("cosh", np.cosh, lambda ans, x: np.sinh(x))
 elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, partial_formulas=("(1 - {out}²)",))
 elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / np.sqrt(x * x + 1))
-elementwise("arctanh", np.arctanh, _real_domain(lambda ans, x: 1 / (1 - x * x)))
-elementwise("arccosh", np.arccosh, _real_domain(lambda ans, x: 1 / np.sqrt(x * x - 1)))
+elementwise("arctanh", np.arctanh, _real_domain(lambda ans, x: over(1, 1 - x * x)))
+elementwise("arccosh", np.arccosh, _real_domain(lambda ans, x: over(1, np.sqrt(x * x - 1))))
 for _name, _factor in (("deg2rad", np.pi / 180), ("radians", np.pi / 180),
                        ("rad2deg", 180 / np.pi), ("degrees", 180 / np.pi)):
     elementwise(_name, getattr(np, _name), lambda ans, x, c=_factor: c)
@@ -157,7 +155,8 @@ elementwise("logaddexp", np.logaddexp, lambda ans, a, b: np.exp(a - ans),
             lambda ans, a, b: np.exp(b - ans))
 # x % y = x - floor(x / y) y: the floor is piecewise constant
 elementwise("remainder", np.remainder, 1,
-            lambda ans, a, b: -np.floor(value_of(a) / value_of(b)), formula="{0} mod {1}")
+            _real_domain(lambda ans, a, b: -np.floor(over(value_of(a), value_of(b)))),
+            formula="{0} mod {1}")
 elementwise("maximum", np.maximum,
             lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b),
             lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b))
@@ -172,10 +171,10 @@ elementwise("fmin", np.fmin,
             lambda ans, a, b: _picked_over_nan(a, b, np.less),
             lambda ans, a, b: _picked_over_nan(b, a, np.less))
 # at the origin, where neither is differentiable, the partials divide 0 by 0: nan, as numpy
-elementwise("arctan2", np.arctan2, _real_domain(lambda ans, y, x: x / (x * x + y * y)),
-            _real_domain(lambda ans, y, x: -y / (x * x + y * y)))
-elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: a / ans),
-            _real_domain(lambda ans, a, b: b / ans))
+elementwise("arctan2", np.arctan2, _real_domain(lambda ans, y, x: over(x, x * x + y * y)),
+            _real_domain(lambda ans, y, x: over(-y, x * x + y * y)))
+elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: over(a, ans)),
+            _real_domain(lambda ans, a, b: over(b, ans)))
 
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).

@@ -372,6 +372,18 @@ def fit(gradient, arg):
     return unbroadcast(gradient, shape_of(arg))
 
 
+def over(a, b):
+    """a / b as numpy divides, for the divisions inside derivative rules: by a Python number 0
+    (or a Dual or Variable holding one, in a derivative of a derivative) the result is inf or
+    nan with numpy's RuntimeWarning, as for an array, never Python's ZeroDivisionError."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if not isinstance(a, Traced) and not isinstance(b, Traced):
+            return np.float64(a) / b  # numpy's quotient and warning (0/0: nan, "invalid value")
+        return a * np.reciprocal(b * 1.0)  # b * 1.0: a float 0, whose reciprocal is ±inf
+
+
 def is_complex(x):
     """Whether the value inside ``x`` (any layers of Dual and Variable) is complex."""
     if type(x) is np.ndarray:

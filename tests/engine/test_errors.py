@@ -8,6 +8,7 @@ kinks (abs'(0) = 0; maximum/minimum at a tie give 1/2 to each argument).
 import math
 import operator
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -262,6 +263,46 @@ def test_at_the_origin_hypot_and_arctan2_follow_numpy_not_python_floats(f):
         x = Variable(0.0)
         f(x).backward()
     assert np.isnan(x.grad)
+
+
+SECOND_DERIVATIVES_AT_THE_EDGE = [  # the limit at the edge, as numpy's arithmetic gives it
+    (np.sqrt, 0.0, -np.inf), (np.log, 0.0, -np.inf), (np.log2, 0.0, -np.inf),
+    (np.log1p, -1.0, -np.inf), (np.cbrt, 0.0, np.nan),  # -2/9 x^(-5/3): ±inf from either side
+    (np.arcsin, 1.0, np.inf), (np.arccos, 1.0, -np.inf), (np.arctanh, 1.0, np.inf),
+    (np.arccosh, 1.0, -np.inf),
+]
+NESTINGS = {
+    "fwd_fwd": lambda f, x: ad.derivative(lambda y: ad.derivative(f, y), x),
+    "rev_rev": lambda f, x: ad.grad(ad.grad(f))(x),
+    "fwd_rev": lambda f, x: ad.derivative(ad.grad(f), x),
+    "rev_fwd": lambda f, x: ad.grad(lambda y: ad.derivative(f, y))(x),
+}
+
+
+@pytest.mark.parametrize("nesting", NESTINGS)
+@pytest.mark.parametrize("f, x0, expected", SECOND_DERIVATIVES_AT_THE_EDGE,
+                         ids=[case[0].__name__ for case in SECOND_DERIVATIVES_AT_THE_EDGE])
+def test_at_the_edge_of_the_domain_second_derivatives_follow_numpy(f, x0, expected, nesting):
+    """The first derivative's rule divides by a Dual or Variable holding 0.0 there: numpy's inf
+    or nan with its warning, as at first order, not Python's ZeroDivisionError from inside
+    the rule."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        second = NESTINGS[nesting](f, x0)
+    np.testing.assert_array_equal(second, expected)
+
+
+@pytest.mark.parametrize("ddof", [4, 5])
+def test_var_and_std_with_ddof_at_least_the_count_are_numpy_values(ddof):
+    """numpy divides by max(N - ddof, 0): inf or nan, never a negative variance."""
+    x0 = np.array([0.7, -1.3, 2.1, 0.4])
+    for function in (np.var, np.std):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = function(x0, ddof=ddof)
+            value, _ = ad.jvp(lambda x: function(x, ddof=ddof), x0, np.ones(4))
+            traced = function(Variable(x0), ddof=ddof).value
+        np.testing.assert_array_equal([value, traced], [expected, expected])
 
 
 def test_division_by_zero_follows_python_floats_for_scalars_and_numpy_for_arrays():

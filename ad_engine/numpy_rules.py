@@ -46,14 +46,17 @@ def _power(a, b):
 
 
 def _power_partial_base(ans, a, b):
-    # d(a**b)/da = b a**(b-1); for a constant exponent 0 the derivative is 0,
-    # also at a = 0 where b a**(b-1) would be 0 * inf.
+    # d(a**b)/da = b a**(b-1); for an exponent 0 the derivative is 0, also at a = 0
+    # where b a**(b-1) would be 0 * inf: there the exponent b - 1 becomes b (b times a
+    # finite a**0 is 0), for an exponent in an array or a traced one too.
     if not isinstance(b, Traced) and np.ndim(b) == 0:
         if b == 0:
             return 0.0
         if b == 2:
             return 2 * a  # the common square, without computing a**1
-    return b * _power(a, b - 1)
+        return b * _power(a, b - 1)
+    both_zero = (value_of(a) == 0) & (value_of(b) == 0)
+    return b * _power(a, b - 1 + both_zero) if np.any(both_zero) else b * _power(a, b - 1)
 
 
 def _tie_half(a, b):

@@ -476,6 +476,20 @@ def test_power_of_a_traced_zero_base():
     assert ad.derivative(lambda x: x**3.0, 0.0) == 0.0
 
 
+def test_power_with_an_exponent_0_has_derivative_0_at_a_zero_base():
+    """x**0 is 1 for every x (numpy's 0**0 = 1): derivative 0 at x = 0 too, where the partial
+    b x**(b-1) would be 0 * inf = nan, for an exponent 0 in an array and a traced one."""
+    exponents = np.array([0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(ad.derivative(lambda x: x**exponents, 0.0), [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(ad.grad(lambda x: np.sum(x**exponents * [3.0, 5.0, 7.0]))(0.0),
+                                  5.0)
+    np.testing.assert_array_equal(ad.jvp(lambda x: x**exponents, np.zeros(3), np.ones(3))[1],
+                                  [0.0, 1.0, 0.0])
+    assert ad.grad(lambda x, y: x**y)(0.0, 0.0) == 0.0
+    assert ad.derivative(lambda x: np.power(x, ad.Dual(0.0, 1.0)).val, 0.0) == 0.0
+    assert ad.grad(lambda x: ad.derivative(lambda y: x**y, 0.0))(2.0) == 0.5  # d/dx ln x
+
+
 @pytest.mark.parametrize("kind", [Dual, Variable])
 def test_assigning_into_a_traced_array_names_the_way_out(kind):
     x = kind(np.array([1.0, 2.0]))

@@ -334,12 +334,28 @@ defprimitive(
     jvps=[_cholesky_jvp, None], vjps=[_cholesky_vjp, None])
 
 
-# -- pseudo-inverse P = A^+ (constant rank; Golub and Pereyra 1973) ----------------------
-# dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+# -- pseudo-inverse P = A^+ (full rank; Golub and Pereyra 1973) --------------------------
+# dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, for a constant rank. Below full
+# rank (rank < min(m, n)) almost every perturbation raises the rank and P jumps: no derivative.
+
+def _full_rank_projector(ans, a, function):
+    """A P, after checking that ``a`` has full rank as numpy's pinv saw it (the trace of the
+    projector A P is the rank that numpy's cutoff of the singular values kept)."""
+    projector = a @ ans
+    values = value_of(projector)
+    rank = np.rint(np.trace(values, axis1=-2, axis2=-1))
+    if np.any(rank < min(shape_of(a)[-2:])):
+        raise np.linalg.LinAlgError(
+            f"{function}: at a matrix of rank {int(np.min(rank))}, below min(m, n), the "
+            f"pseudo-inverse jumps (almost every perturbation raises the rank), so it has no "
+            f"derivative; differentiate at a matrix of full rank (a least-squares fit with "
+            f"independent columns), or drop the dependent rows or columns first")
+    return projector
+
 
 def _pinv_jvp(t, ans, a):
     p, da = ans, swap_last_axes(full_tangent(t, a))
-    left = np.eye(np.shape(a)[-2]) - a @ p
+    left = np.eye(np.shape(a)[-2]) - _full_rank_projector(ans, a, "np.linalg.pinv")
     right = np.eye(np.shape(a)[-1]) - p @ a
     return (-(p @ swap_last_axes(da) @ p) + p @ swap_last_axes(p) @ da @ left
             + right @ da @ swap_last_axes(p) @ p)
@@ -347,11 +363,21 @@ def _pinv_jvp(t, ans, a):
 
 def _pinv_vjp(g, ans, a):
     p, gt = ans, swap_last_axes(g)
-    left = np.eye(np.shape(a)[-2]) - a @ p
+    left = np.eye(np.shape(a)[-2]) - _full_rank_projector(ans, a, "np.linalg.pinv")
     right = np.eye(np.shape(a)[-1]) - p @ a
     pt = swap_last_axes(p)
     return -(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right
 
 
-defprimitive("pinv", real_only(np.linalg.pinv, "np.linalg.pinv"), numpy=np.linalg.pinv,
-             jvps=[_pinv_jvp], vjps=[_pinv_vjp])
+# pinv(a, options): numpy's pinv with its keyword arguments (rcond, hermitian, rtol) as a tuple
+# of (name, value) pairs, a constant of the primitive
+defprimitive("pinv", real_only(lambda a, options: np.linalg.pinv(a, **dict(options)),
+                               "np.linalg.pinv"),
+             jvps=[lambda t, ans, a, options: _pinv_jvp(t, ans, a), None],
+             vjps=[lambda g, ans, a, options: _pinv_vjp(g, ans, a), None])
+
+
+@implements(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, **rtol):
+    """np.linalg.pinv of a matrix of full rank (or a stack of them), with numpy's arguments."""
+    return PRIMITIVES["pinv"](a, (("rcond", rcond), ("hermitian", hermitian), *rtol.items()))

@@ -463,6 +463,8 @@ LINALG = [
     ("cholesky-upper", lambda a: np.linalg.cholesky(a, upper=True), ((spd_upper, (3, 3)),), False),
     ("cholesky-lower-stack", np.linalg.cholesky, ((spd_lower, (2, 3, 3)),), False),
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
+    ("pinv-rcond-wide", lambda a: np.linalg.pinv(a, 1e-10), ((real, (2, 4)),), False),
+    ("pinv-rtol-stack", lambda a: np.linalg.pinv(a, rtol=None), ((matrix, (2, 3, 3)),), False),
 ]
 for name, function, specs, cs in LINALG:
     add(name, function, *specs, complex_step=cs)

@@ -242,3 +242,19 @@ def test_slogdet_at_a_singular_matrix_is_refused_with_the_way_out(mode):
     logabsdet = lambda m: np.linalg.slogdet(m)[1]  # noqa: E731
     with pytest.raises(np.linalg.LinAlgError, match=r"slogdet.*singular.*np\.linalg\.det"):
         ad.grad(logabsdet)(a) if mode == "reverse" else ad.jvp(logabsdet, a, np.eye(2))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("a", [np.outer([1.0, 2.0, -1.0], [0.5, -1.0, 2.0]), np.zeros((2, 3)),
+                               np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])],
+                         ids=["rank-1-square", "zero-wide", "rank-1-tall"])
+def test_pinv_below_full_rank_is_refused_with_the_way_out(a, mode):
+    """At a matrix of rank below min(m, n) the pseudo-inverse jumps (almost every perturbation
+    raises the rank: entries of size 1/h), so it has no derivative; the constant-rank rule
+    would give a finite number."""
+    f = lambda x: np.sum(np.linalg.pinv(x) * np.arange(x.size).reshape(x.shape).T)  # noqa: E731
+    with pytest.raises(np.linalg.LinAlgError, match=r"np\.linalg\.pinv.*rank.*full rank"):
+        if mode == "reverse":
+            ad.grad(f)(a)
+        else:
+            ad.jvp(f, a, np.ones(a.shape))

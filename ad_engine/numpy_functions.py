@@ -435,8 +435,12 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
 
 
 def _squared_modulus(x):
-    """|x|**2: x * x for real x, abs(x)**2 for complex x (as numpy's norm and var take it)."""
-    return abs(x) ** 2 if is_complex(x) else x * x
+    """|x|**2: x * x for real x, Re² + Im² for complex x, as numpy's var takes it (smooth at
+    x = 0, where |x| is not)."""
+    if is_complex(x):
+        re, im = np.real(x), np.imag(x)
+        return re * re + im * im
+    return x * x
 
 
 @implements(np.std)

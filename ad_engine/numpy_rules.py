@@ -114,15 +114,24 @@ def _absolute_jvp(tangent, ans, x):
     # |z| is not complex-differentiable: along dz it moves by Re(conj(z) dz) / |z|
     # (autograd's and JAX's convention); for real x and tangent: sign(x) dx.
     if np.iscomplexobj(value_of(x)) or np.iscomplexobj(value_of(tangent)):
-        return np.real(np.conj(x) * tangent) / ans
+        return _over_modulus(np.real(np.conj(x) * tangent), ans)
     return np.sign(value_of(x)) * tangent
 
 
 def _absolute_vjp(adjoint, ans, x):
     # reverse mode (JAX's convention, see reverse.py): x̄ = ∂L/∂Re z - i ∂L/∂Im z = w̄ conj(z) / |z|
     if is_complex(x):
-        return fit(np.real(adjoint) * np.conj(x) / ans, x)
+        return fit(_over_modulus(np.real(adjoint) * np.conj(x), ans), x)
     return fit(adjoint * np.sign(value_of(x)), x)
+
+
+def _over_modulus(numerator, ans):
+    # numerator / |z|, and 0 where z = 0: there |z| has no derivative, and takes 0 as for a
+    # real x (sign(0) = 0), so that |z|**2, smooth at 0, gets its derivative 0 (not 0/0 = nan)
+    zero = value_of(ans) == 0
+    if not np.any(zero):
+        return numerator / ans
+    return _picked(np.where(zero, 0.0, numerator / np.where(zero, 1.0, ans)))
 
 
 absolute.jvps, absolute.vjps = (_absolute_jvp,), (_absolute_vjp,)

@@ -341,7 +341,7 @@ def _mean(x, axis, keepdims):
 
 def _mean_transpose(adjoint, ans, x, axis, keepdims):
     count = _count(shape_of(x), axis)
-    return _sum_transpose(adjoint / count, ans, x, axis, keepdims)  # divided before it is spread
+    return _sum_transpose(over(adjoint, count), ans, x, axis, keepdims)  # divided, then spread
 
 
 def _cumsum_transpose(adjoint, ans, x, axis):

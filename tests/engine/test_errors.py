@@ -305,6 +305,17 @@ def test_var_and_std_with_ddof_at_least_the_count_are_numpy_values(ddof):
         np.testing.assert_array_equal([value, traced], [expected, expected])
 
 
+def test_mean_of_an_empty_array_is_numpys_nan_in_both_modes():
+    """The mean's transpose divides the adjoint by the count, 0 here: numpy's nan, and the
+    gradient of an empty array is empty (no ZeroDivisionError from inside the rule)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value, tangent = ad.jvp(np.mean, np.zeros(0), np.zeros(0))
+        gradient = ad.grad(np.mean)(np.zeros(0))
+    assert np.isnan(value) and np.isnan(tangent)
+    assert gradient.shape == (0,)
+
+
 def test_division_by_zero_follows_python_floats_for_scalars_and_numpy_for_arrays():
     with pytest.raises(ZeroDivisionError, match="division by zero"):
         Dual(1.0, 1.0) / 0.0

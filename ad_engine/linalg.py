@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from ad_engine.linalg_rules import read_triangle, real_only, triangle_gradient
+from ad_engine.linalg_rules import DEGENERACY_TOLERANCE, read_triangle, real_only, triangle_gradient
 from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import (
     PRIMITIVES,
@@ -33,9 +33,6 @@ from ad_engine.rules import (
     shape_of,
     value_of,
 )
-
-DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count as equal
-
 
 # -- eigh ------------------------------------------------------------------------------
 # One primitive with one output: the eigenvalues stacked on top of the eigenvectors,

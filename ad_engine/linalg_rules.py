@@ -51,6 +51,7 @@ def real_only(function, name):
 # the output, e.g. "ij->i") gets a vector of ones.
 
 MAX_EINSUM_OPERANDS = 8
+DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigen- or singular values are equal
 
 
 def parse_einsum(subscripts, count):
@@ -191,46 +192,76 @@ def _tall_factors(a):
     return u, s, swap_last_axes(vh), False
 
 
-def _gaps(s):
-    """F_ij = 1 / (s_j^2 - s_i^2) for i != j, 0 on the diagonal."""
-    eye = np.eye(np.shape(s)[-1])
+def _gaps(s, rows=0):
+    """F_ij = 1 / (s_j^2 - s_i^2) for i != j, 0 on the diagonal. At repeated singular values
+    (a relative gap below DEGENERACY_TOLERANCE), or for U of a tall matrix (``rows`` > n) at a
+    zero singular value (its term dA V S^-1), the singular vectors have no derivative: refused."""
+    values = value_of(s)
+    squares = values * values
+    scale = max(float(np.max(squares, initial=0.0)), np.finfo(float).tiny)
+    n = np.shape(values)[-1]
+    repeated = (np.abs(squares[..., None, :] - squares[..., :, None])
+                <= DEGENERACY_TOLERANCE * scale) & ~np.eye(n, dtype=bool)
+    if repeated.any():
+        pairs = ", ".join(f"({i}, {j})" for i, j in zip(*np.nonzero(np.triu(
+            np.logical_or.reduce(repeated.reshape(-1, n, n), axis=0)))))
+        where = f"at repeated singular values (pairs {pairs})"
+    elif rows > n and np.any(squares <= DEGENERACY_TOLERANCE * scale):
+        where = "in U at a zero singular value of a tall matrix (rank below n)"
+    else:
+        where = None
+    if where:
+        raise np.linalg.LinAlgError(
+            f"np.linalg.svd: the singular vectors {where} have no derivative: any rotation of "
+            f"them is an SVD, and their derivative divides by s_j² - s_i² = 0 or by s = 0; "
+            f"differentiate the singular values alone (np.linalg.svd(x, compute_uv=False), "
+            f"first order), or move away from the degeneracy")
+    eye = np.eye(n)
     squares = s * s
     return (1.0 - eye) / (squares[..., None, :] - squares[..., :, None] + eye)
 
 
-def _svd_tangents(t, a):
-    """(ds, dU, dV) of the tall problem (a, or a^T if a is wide) along the tangent t."""
+def _projected_tangent(t, a):
+    """(U, s, V, wide, dA, dP = U^T dA V) of the tall problem (a, or a^T if a is wide)."""
     u, s, v, wide = _tall_factors(a)
     da = full_tangent(t, a)
     if wide:
         da = swap_last_axes(da)
-    dp = swap_last_axes(u) @ da @ v
-    ds = np.sum(dp * np.eye(np.shape(s)[-1]), axis=-1)
-    inner_u = _gaps(s) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
+    return u, s, v, wide, da, swap_last_axes(u) @ da @ v
+
+
+def _u_tangent(u, s, v, da, dp):
+    """dU of the tall problem."""
+    inner = _gaps(s, shape_of(u)[-2]) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
     projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
-    du = u @ inner_u + projector @ da @ v / s[..., None, :]
-    inner_v = _gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :])
-    return ds, du, v @ inner_v, wide
+    return u @ inner + projector @ da @ v / s[..., None, :]
+
+
+def _v_tangent(s, v, dp):
+    """dV of the tall problem."""
+    return v @ (_gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :]))
 
 
 def _svd_s_jvp(t, ans, a):
-    return _svd_tangents(t, a)[0]
+    """ds = diag(U^T dA V): no singular vector's tangent (which needs distinct values)."""
+    dp = _projected_tangent(t, a)[-1]
+    return np.sum(dp * np.eye(shape_of(dp)[-1]), axis=-1)
 
 
 def _svd_u_jvp(t, ans, a):
-    ds, du, dv, wide = _svd_tangents(t, a)
-    return dv if wide else du
+    u, s, v, wide, da, dp = _projected_tangent(t, a)
+    return _v_tangent(s, v, dp) if wide else _u_tangent(u, s, v, da, dp)
 
 
 def _svd_vh_jvp(t, ans, a):
-    ds, du, dv, wide = _svd_tangents(t, a)
-    return swap_last_axes(du if wide else dv)
+    u, s, v, wide, da, dp = _projected_tangent(t, a)
+    return swap_last_axes(_u_tangent(u, s, v, da, dp) if wide else _v_tangent(s, v, dp))
 
 
 def _u_cotangent(gu, u, s, v):
     """dL/dA of the tall problem for dL/dU = gu."""
     ut_g = swap_last_axes(u) @ gu
-    inner = (_gaps(s) * (ut_g - swap_last_axes(ut_g))) * s[..., None, :]
+    inner = (_gaps(s, shape_of(u)[-2]) * (ut_g - swap_last_axes(ut_g))) * s[..., None, :]
     projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
     return (u @ inner + projector @ gu / s[..., None, :]) @ swap_last_axes(v)
 

@@ -361,10 +361,12 @@ class NotDifferentiable:
 
 @implements(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values), each
-    numpy's own factor of ``a``. With full_matrices=True and a non-square matrix, the
-    columns of U (or rows of Vh) beyond the thin SVD are any orthonormal completion:
-    they have no derivative."""
+    """The SVD from the primitives svd_u, svd_s, svd_vh, each numpy's own factor of ``a``.
+    With full_matrices=True and a non-square matrix, the columns of U (or rows of Vh) beyond
+    the thin SVD are any orthonormal completion: they have no derivative. Nor have the
+    singular vectors at repeated singular values (refused, with the pairs named); the
+    singular values' first derivative is given there, as eigh's eigenvalues' (their sum over
+    the repeated ones is right, each alone has a kink)."""
     if hermitian:
         raise NotImplementedError("np.linalg.svd(x, hermitian=True) is not supported on Duals "
                                   "and Variables; use np.linalg.eigh for a symmetric matrix")

@@ -135,6 +135,36 @@ class ArraySurface(Traced):
         """x.item(): refused, a plain number would lose the derivative."""
         raise TypeError(_loses_derivative(".item()", self))
 
+    def __getattr__(self, name):
+        """Called only for a name that is not an attribute: an array method a Dual or a
+        Variable lacks (x.var(), x.sort() ...) is answered with the numpy function to call."""
+        message = f"{type(self).__name__!r} object has no attribute {name!r}"
+        if name.startswith("_") or not hasattr(np.ndarray, name):
+            raise AttributeError(message)
+        if name in _IN_PLACE:
+            raise AttributeError(
+                f"{message}: x.{name}() changes an array in place, which a traced array cannot "
+                f"(the operations recorded so far used its old values); build a new one, "
+                f"e.g. x = np.sort(x)")
+        call = f"np.{name}(x, ...)" if hasattr(np, name) else "a numpy function"
+        raise AttributeError(
+            f"{message}: a {type(self).__name__} has only some of an array's methods; for "
+            f"x.{name}() write {call} instead, which is differentiated if the engine has a rule "
+            f"for it (and says so if not)")
+
+    def __floordiv__(self, other):
+        """x // y: piecewise constant, numpy's value on the plain values (derivative 0)."""
+        return np.floor_divide(value_of(self), value_of(other))
+
+    def __rfloordiv__(self, other):
+        return np.floor_divide(value_of(other), value_of(self))
+
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
+
     # -- the array surface: each method is a linear primitive of numpy_rules -------------
     @property
     def shape(self):
@@ -283,6 +313,10 @@ class ArraySurface(Traced):
         """np.sum(x), np.where(c, x, y), np.linalg.eigh(x), ...: see NUMPY_FUNCTIONS."""
         implementation = NUMPY_FUNCTIONS.get(func) or _no_rule(self, func)
         return implementation(*args, **kwargs)
+
+
+_IN_PLACE = {"sort", "fill", "resize", "put", "partition", "itemset", "setfield", "byteswap",
+             "setflags"}
 
 
 def _loses_derivative(what, x):

@@ -34,6 +34,8 @@ from ad_engine.rules import (
     value_of,
 )
 
+EighResult = type(np.linalg.eigh(np.eye(1)))  # numpy's named tuple (eigenvalues, eigenvectors)
+
 # -- eigh ------------------------------------------------------------------------------
 # One primitive with one output: the eigenvalues stacked on top of the eigenvectors,
 # an (n + 1, n) array (row 0: w; rows 1..n: V). ``eigh`` below splits it, so the engine's
@@ -43,7 +45,9 @@ def _eigh_packed(a, uplo):
     if isinstance(a, Traced):  # the value part of a nested derivative: one level down
         return PRIMITIVES["eigh"](a, uplo)
     if np.ndim(a) != 2 or np.shape(a)[0] != np.shape(a)[1]:
-        raise ValueError(f"eigh needs one square matrix, got shape {np.shape(a)}")
+        raise ValueError(f"np.linalg.eigh of a Dual or Variable needs one square matrix, got "
+                         f"shape {np.shape(a)}; for a stack of matrices, call it on each: "
+                         f"np.stack([np.linalg.eigh(m)[0] for m in a])")
     w, v = np.linalg.eigh(a, UPLO=uplo)
     return np.concatenate([w[None, :], v], axis=0)
 
@@ -142,7 +146,7 @@ def eigh(a, UPLO="L"):
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")
     packed = PRIMITIVES["eigh"](a, UPLO)
-    return packed[0], packed[1:]
+    return EighResult(packed[0], packed[1:])
 
 
 @implements(np.linalg.eigvalsh)

@@ -382,7 +382,10 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             u = NotDifferentiable(message)
         else:
             vh = NotDifferentiable(message)
-    return u, s, vh
+    return SVDResult(u, s, vh)
+
+
+SVDResult = type(np.linalg.svd(np.eye(1)))  # numpy's named tuple (U, S, Vh)
 
 
 # -- gathers: which element goes where is decided on an array of positions -------------

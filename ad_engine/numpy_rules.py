@@ -193,7 +193,7 @@ elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: over(a, ans)),
 implements_on_values(
     np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
     np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
-    np.signbit, np.logical_and, np.logical_or, np.logical_not, np.round,
+    np.signbit, np.logical_and, np.logical_or, np.logical_not, np.round, np.floor_divide,
 )
 # numpy functions whose result is a shape, an index, a count, a boolean, or constants
 # of the argument's shape (np.zeros_like, np.ones_like)

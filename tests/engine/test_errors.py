@@ -561,3 +561,43 @@ def test_fmax_and_fmin_skip_a_nan_in_the_derivative_as_in_the_value(f):
     assert ad.derivative(g, -1.3) == ad.grad(g)(-1.3) == pytest.approx(-2.6)
     x = np.array([-1.3, 0.4])
     np.testing.assert_allclose(ad.grad(lambda x: np.sum(g(x)))(x), 2 * x)
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+@pytest.mark.parametrize("method, function", [("var", "np.var"), ("std", "np.std"),
+                                              ("argmax", "np.argmax"), ("trace", "np.trace"),
+                                              ("cumprod", "np.cumprod")])
+def test_an_array_method_a_traced_value_lacks_names_the_numpy_function(kind, method, function):
+    """x.var() on a Dual or Variable: the library's AttributeError names np.var(x), which
+    works (or says that it has no derivative rule), instead of Python's bare message."""
+    with pytest.raises(AttributeError, match=rf"\.{method}\(\).*{re.escape(function)}\(x"):
+        getattr(kind(np.array([1.0, 2.0])), method)()
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_an_in_place_array_method_names_the_way_out(kind):
+    with pytest.raises(AttributeError, match=r"\.sort\(\).*in place.*np\.sort\(x"):
+        kind(np.array([2.0, 1.0])).sort()
+
+
+def test_a_name_that_is_no_array_method_keeps_pythons_message():
+    with pytest.raises(AttributeError, match=r"^'Dual' object has no attribute 'no_such_thing'$"):
+        Dual(1.0, 1.0).no_such_thing  # noqa: B018
+    assert not hasattr(Variable(1.0), "__array_interface__")
+
+
+def test_floor_division_is_piecewise_constant_in_both_modes():
+    """x // y and divmod: numpy's values, derivative 0 (the remainder keeps its own)."""
+    assert ad.derivative(lambda x: x // 0.7 + x, 1.5) == 1.0
+    assert ad.grad(lambda x: (3.0 // x) * x)(1.3) == 2.0
+    assert ad.grad(lambda x: divmod(x, 0.7)[1])(1.5) == 1.0
+    value, _ = ad.jvp(lambda x: x // np.array([0.7, -0.4]), np.array([1.5, 1.5]), np.ones(2))
+    np.testing.assert_array_equal(value, np.array([1.5, 1.5]) // np.array([0.7, -0.4]))
+
+
+def test_eigh_and_svd_results_have_numpys_field_names():
+    a = np.array([[2.0, 0.5], [0.5, 1.0]])
+    assert ad.grad(lambda x: np.linalg.eigh(x).eigenvalues[1])(a)[0, 0] == pytest.approx(
+        np.linalg.eigh(a).eigenvectors[0, 1] ** 2)
+    np.testing.assert_allclose(ad.jvp(lambda x: np.linalg.svd(x).S, a, np.eye(2))[0],
+                               np.linalg.svd(a).S)

@@ -92,7 +92,7 @@ elementwise("add", operator.add, 1, 1, formula="{0} + {1}", partial_formulas=("1
 elementwise("subtract", operator.sub, 1, -1, formula="{0} - {1}", partial_formulas=("1", "(-1)"))
 elementwise("multiply", operator.mul, lambda ans, a, b: b, lambda ans, a, b: a,
             formula="{0} × {1}", partial_formulas=("{1}", "{0}"))
-elementwise("divide", operator.truediv, lambda ans, a, b: 1 / b, lambda ans, a, b: -ans / b,
+elementwise("divide", operator.truediv, lambda ans, a, b: over(1, b), lambda ans, a, b: over(-ans, b),
             formula="{0} / {1}", partial_formulas=("1/{1}", "(-{out}/{1})"))
 def _power_partial_exponent(ans, a, b):
     # d(a**b)/db = a**b ln a; where a = 0 (and b > 0) a**b = 0 for every b near b, so

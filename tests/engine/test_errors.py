@@ -305,6 +305,17 @@ def test_var_and_std_with_ddof_at_least_the_count_are_numpy_values(ddof):
         np.testing.assert_array_equal([value, traced], [expected, expected])
 
 
+def test_gradient_of_an_array_divided_by_a_number_0_is_numpys():
+    """An array over a Python 0 is numpy's inf or nan, and so are the partials of the division
+    (1/b, -ans/b), not Python's ZeroDivisionError: np.std over an axis with ddof = N."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gradient = ad.grad(lambda x: np.sum(np.std(x, axis=0, ddof=2)))(np.eye(2, 3))
+        tangent = ad.jvp(lambda b: np.array([1.0, 0.0]) / b, 0.0, 1.0)[1]
+    assert gradient.shape == (2, 3) and np.all(np.isnan(gradient))
+    np.testing.assert_array_equal(tangent, [-np.inf, np.nan])
+
+
 def test_mean_of_an_empty_array_is_numpys_nan_in_both_modes():
     """The mean's transpose divides the adjoint by the count, 0 here: numpy's nan, and the
     gradient of an empty array is empty (no ZeroDivisionError from inside the rule)."""

@@ -114,7 +114,9 @@ def bind(primitive, *args):
             top = a
     if top is None:
         ans = primitive.evaluate(*args)
-        return ans.item() if isinstance(ans, np.generic) else ans  # as plain(ans)
+        if isinstance(ans, np.generic) and type(ans) not in NARROW_SCALARS:  # as plain(ans)
+            return ans.item()
+        return ans
     return top.process(primitive, args)
 
 
@@ -337,9 +339,15 @@ def shape_of(x):
     return np.shape(x)
 
 
+# numpy scalars of less precision than a Python float: kept as they are (a float32 result
+# as a Python float would make every later operation float64, and change numpy's value)
+NARROW_SCALARS = (np.float32, np.float16, np.complex64)
+
+
 def plain(x):
-    """numpy scalars (np.float64 ...) become Python scalars; everything else is kept."""
-    return x.item() if isinstance(x, np.generic) else x
+    """numpy scalars (np.float64 ...) become Python scalars, except the narrow ones
+    (NARROW_SCALARS); everything else is kept."""
+    return x.item() if isinstance(x, np.generic) and type(x) not in NARROW_SCALARS else x
 
 
 def unbroadcast(gradient, shape):

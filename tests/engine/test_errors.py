@@ -612,3 +612,16 @@ def test_eigh_and_svd_results_have_numpys_field_names():
         np.linalg.eigh(a).eigenvectors[0, 1] ** 2)
     np.testing.assert_allclose(ad.jvp(lambda x: np.linalg.svd(x).S, a, np.eye(2))[0],
                                np.linalg.svd(a).S)
+
+
+@pytest.mark.parametrize("ord_", [2, 1, "fro", np.inf])
+@pytest.mark.parametrize("shape", [(2, 2, 2), ()], ids=["3-d", "0-d"])
+def test_norm_with_an_order_of_an_array_neither_vector_nor_matrix_is_refused_as_numpy(shape, ord_):
+    """numpy's norm with ord= and no axis takes a vector or a matrix only: the traced call
+    raises numpy's error too, instead of returning the norm of the flattened array."""
+    x0 = np.full(shape, 0.5)
+    with pytest.raises(ValueError, match="Improper number of dimensions to norm"):
+        np.linalg.norm(x0, ord_)
+    for kind in (Dual, Variable):
+        with pytest.raises(ValueError, match="Improper number of dimensions to norm"):
+            np.linalg.norm(kind(x0), ord_)

@@ -96,7 +96,7 @@ def call_tagged(f, tag, *args):
     _scope.append(tag)
     try:
         return f(*args)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         better = conversion_error(error)
         if better is None:
             raise
@@ -131,9 +131,20 @@ _CONVERSIONS = (("float() argument", "float(x)"), ("int() argument", "int(x)"),
 
 def conversion_error(error):
     """The library's TypeError for Python's message about converting a Dual or a Variable
-    to a number (``must be real number, not Variable``, ``float() argument must be ...``),
-    or None for any other error."""
+    to a number (``must be real number, not Variable``, ``float() argument must be ...``,
+    numpy's ``setting an array element with a sequence`` for out[i] = x), or None for any
+    other error."""
     text = str(error)
+    if isinstance(error, ValueError):  # numpy's, for out[i] = x: float(x) failed (its cause)
+        cause = str(error.__cause__)
+        if "setting an array element" not in text or not ("Variable" in cause or "Dual" in cause):
+            return None
+        kind = "Variable" if "Variable" in cause else "Dual"
+        return LostDerivativeError(
+            f"a {kind} was put into a plain numpy array (out[i] = x): the array holds plain "
+            f"numbers, and the derivative would be lost; collect the values in a list and "
+            f"build the array from it with np.stack([...]) (or np.concatenate, np.where) "
+            f"instead. (numpy said: {text})")
     if isinstance(error, LostDerivativeError) or not ("Variable" in text or "Dual" in text):
         return None
     for phrase, call in _CONVERSIONS:

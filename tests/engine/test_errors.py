@@ -182,6 +182,25 @@ def test_conversion_inside_a_differentiated_function_names_the_way_out(entry, di
     assert "np.sin" in message and "x.value" in message
 
 
+def _filled(x):
+    out = np.zeros(2)
+    out[0] = 2 * x  # a traced value into a plain array
+    return np.sum(out)
+
+
+@pytest.mark.parametrize("entry, differentiate, kind", ENTRY_POINTS, ids=[e[0] for e in ENTRY_POINTS])
+def test_a_traced_value_put_into_a_plain_array_names_the_way_out(entry, differentiate, kind):
+    """out[i] = x (the loop students write): numpy's 'setting an array element with a
+    sequence' becomes what happened and what to write instead."""
+    with pytest.raises(TypeError, match=rf"a {kind} was put into a plain numpy array.*np\.stack"):
+        differentiate(_filled)
+
+
+def test_other_value_errors_inside_a_differentiated_function_pass_unchanged():
+    with pytest.raises(ValueError, match=r"^setting an array element with a sequence\. The"):
+        ad.grad(lambda x: np.sum(np.array([[1.0], [1.0, 2.0]], dtype=float)) * x)(1.0)
+
+
 def test_other_type_errors_inside_a_differentiated_function_pass_unchanged():
     with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+: 'Variable' and 'str'$"):
         ad.grad(lambda x: x + "a")(1.0)

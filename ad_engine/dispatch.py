@@ -135,6 +135,36 @@ class ArraySurface(Traced):
         """x.item(): refused, a plain number would lose the derivative."""
         raise TypeError(_loses_derivative(".item()", self))
 
+    def __getattr__(self, name):
+        """Called only for a name that is not an attribute: an array method a Dual or a
+        Variable lacks (x.var(), x.sort() ...) is answered with the numpy function to call."""
+        message = f"{type(self).__name__!r} object has no attribute {name!r}"
+        if name.startswith("_") or not hasattr(np.ndarray, name):
+            raise AttributeError(message)
+        if name in _IN_PLACE:
+            raise AttributeError(
+                f"{message}: x.{name}() changes an array in place, which a traced array cannot "
+                f"(the operations recorded so far used its old values); build a new one, "
+                f"e.g. x = np.sort(x)")
+        call = f"np.{name}(x, ...)" if hasattr(np, name) else "a numpy function"
+        raise AttributeError(
+            f"{message}: a {type(self).__name__} has only some of an array's methods; for "
+            f"x.{name}() write {call} instead, which is differentiated if the engine has a rule "
+            f"for it (and says so if not)")
+
+    def __floordiv__(self, other):
+        """x // y: piecewise constant, numpy's value on the plain values (derivative 0)."""
+        return np.floor_divide(value_of(self), value_of(other))
+
+    def __rfloordiv__(self, other):
+        return np.floor_divide(value_of(other), value_of(self))
+
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
+
     # -- the array surface: each method is a linear primitive of numpy_rules -------------
     @property
     def shape(self):
@@ -185,10 +215,13 @@ class ArraySurface(Traced):
         """Mean of the elements over ``axis`` (all of them by default)."""
         return bind(PRIMITIVES["mean"], self, axis, keepdims)
 
-    def reshape(self, *shape):
-        """The same elements in a new shape."""
+    def reshape(self, *shape, order="C"):
+        """The same elements in a new shape (read in row-major order, or column-major with
+        order='F')."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if order != "C":
+            return np.reshape(self, shape, order=order)
         return bind(PRIMITIVES["reshape"], self, shape)
 
     def swapaxes(self, axis1, axis2):
@@ -225,9 +258,9 @@ class ArraySurface(Traced):
         """np.dot(self, other)."""
         return np.dot(self, other)
 
-    def ravel(self):
-        """The elements as a 1-D array."""
-        return self.reshape(-1)
+    def ravel(self, order="C"):
+        """The elements as a 1-D array (in column-major order with order='F')."""
+        return self.reshape(-1, order=order)
 
     flatten = ravel
 
@@ -280,6 +313,10 @@ class ArraySurface(Traced):
         """np.sum(x), np.where(c, x, y), np.linalg.eigh(x), ...: see NUMPY_FUNCTIONS."""
         implementation = NUMPY_FUNCTIONS.get(func) or _no_rule(self, func)
         return implementation(*args, **kwargs)
+
+
+_IN_PLACE = {"sort", "fill", "resize", "put", "partition", "itemset", "setfield", "byteswap",
+             "setflags"}
 
 
 def _loses_derivative(what, x):

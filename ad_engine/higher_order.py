@@ -44,7 +44,8 @@ def as_point(x):
     (hvp, hessian differentiated)."""
     if isinstance(x, Traced):
         return x
-    return np.array(x, dtype=complex if np.iscomplexobj(x) else float)
+    x = np.asarray(x)
+    return np.array(x, dtype=x.dtype if x.dtype.kind in "fc" else float)
 
 
 def hessian(f, x):

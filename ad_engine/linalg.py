@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from ad_engine.linalg_rules import real_only
+from ad_engine.linalg_rules import DEGENERACY_TOLERANCE, read_triangle, real_only, triangle_gradient
 from ad_engine.numpy_rules import swap_last_axes
 from ad_engine.rules import (
     PRIMITIVES,
@@ -34,8 +34,7 @@ from ad_engine.rules import (
     value_of,
 )
 
-DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigenvalues count as equal
-
+EighResult = type(np.linalg.eigh(np.eye(1)))  # numpy's named tuple (eigenvalues, eigenvectors)
 
 # -- eigh ------------------------------------------------------------------------------
 # One primitive with one output: the eigenvalues stacked on top of the eigenvectors,
@@ -46,25 +45,11 @@ def _eigh_packed(a, uplo):
     if isinstance(a, Traced):  # the value part of a nested derivative: one level down
         return PRIMITIVES["eigh"](a, uplo)
     if np.ndim(a) != 2 or np.shape(a)[0] != np.shape(a)[1]:
-        raise ValueError(f"eigh needs one square matrix, got shape {np.shape(a)}")
+        raise ValueError(f"np.linalg.eigh of a Dual or Variable needs one square matrix, got "
+                         f"shape {np.shape(a)}; for a stack of matrices, call it on each: "
+                         f"np.stack([np.linalg.eigh(m)[0] for m in a])")
     w, v = np.linalg.eigh(a, UPLO=uplo)
     return np.concatenate([w[None, :], v], axis=0)
-
-
-def _read_triangle(m, uplo):
-    """The symmetric matrix numpy's eigh sees in ``m``: its lower (uplo 'L') or upper ('U')
-    triangle, mirrored. Linear in m, so it also maps a tangent dA to the dH eigh sees."""
-    part = np.tril(m) if uplo == "L" else np.triu(m)
-    strict = np.tril(m, -1) if uplo == "L" else np.triu(m, 1)
-    return part + strict.T
-
-
-def _triangle_gradient(g, uplo):
-    """The transpose of ``_read_triangle``: dL/dA for dL/dH = g (H symmetric): g_ij + g_ji
-    on the triangle read, g_ii on the diagonal, 0 on the triangle eigh ignores."""
-    both = g + g.T
-    diagonal = np.eye(shape_of(g)[-1]) * g
-    return (np.tril(both) if uplo == "L" else np.triu(both)) - diagonal
 
 
 def _gap_factors(w, check=None):
@@ -100,7 +85,7 @@ def _warn_degenerate(degenerate):
 
 def _eigh_jvp(tangent, ans, a, uplo):
     w, v = ans[0], ans[1:]
-    da = _read_triangle(full_tangent(tangent, a), uplo)  # the perturbation of what eigh reads
+    da = read_triangle(full_tangent(tangent, a), uplo)  # the perturbation of what eigh reads
     projected = v.T @ da @ v  # <ψ_m| dH |ψ_n>
     dw = (v * (da @ v)).sum(axis=0)  # the diagonal of ``projected``: ψ_nᵀ dH ψ_n
     dv = v @ (_gap_factors(w, _warn_degenerate) * projected)
@@ -129,7 +114,7 @@ def _eigh_vjp(adjoint, ans, a, uplo):
 
         inner = inner + _gap_factors(w, refuse) * (v.T @ gv)
     gradient = v @ inner @ v.T  # dL/dH of the symmetric matrix eigh reads
-    return _triangle_gradient(0.5 * (gradient + gradient.T), uplo)
+    return triangle_gradient(0.5 * (gradient + gradient.T), uplo)
 
 
 defprimitive("eigh", real_only(_eigh_packed, "np.linalg.eigh"), jvps=[_eigh_jvp, None],
@@ -161,7 +146,7 @@ def eigh(a, UPLO="L"):
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")
     packed = PRIMITIVES["eigh"](a, UPLO)
-    return packed[0], packed[1:]
+    return EighResult(packed[0], packed[1:])
 
 
 @implements(np.linalg.eigvalsh)

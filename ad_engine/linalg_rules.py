@@ -15,7 +15,16 @@ import string
 import numpy as np
 
 from ad_engine.numpy_rules import swap_last_axes
-from ad_engine.rules import PRIMITIVES, defprimitive, fit, full_tangent, plain, shape_of, value_of
+from ad_engine.rules import (
+    PRIMITIVES,
+    defprimitive,
+    fit,
+    full_tangent,
+    implements,
+    plain,
+    shape_of,
+    value_of,
+)
 
 
 def real_only(function, name):
@@ -42,6 +51,7 @@ def real_only(function, name):
 # the output, e.g. "ij->i") gets a vector of ones.
 
 MAX_EINSUM_OPERANDS = 8
+DEGENERACY_TOLERANCE = 1e-10  # relative gap below which two eigen- or singular values are equal
 
 
 def parse_einsum(subscripts, count):
@@ -182,46 +192,76 @@ def _tall_factors(a):
     return u, s, swap_last_axes(vh), False
 
 
-def _gaps(s):
-    """F_ij = 1 / (s_j^2 - s_i^2) for i != j, 0 on the diagonal."""
-    eye = np.eye(np.shape(s)[-1])
+def _gaps(s, rows=0):
+    """F_ij = 1 / (s_j^2 - s_i^2) for i != j, 0 on the diagonal. At repeated singular values
+    (a relative gap below DEGENERACY_TOLERANCE), or for U of a tall matrix (``rows`` > n) at a
+    zero singular value (its term dA V S^-1), the singular vectors have no derivative: refused."""
+    values = value_of(s)
+    squares = values * values
+    scale = max(float(np.max(squares, initial=0.0)), np.finfo(float).tiny)
+    n = np.shape(values)[-1]
+    repeated = (np.abs(squares[..., None, :] - squares[..., :, None])
+                <= DEGENERACY_TOLERANCE * scale) & ~np.eye(n, dtype=bool)
+    if repeated.any():
+        pairs = ", ".join(f"({i}, {j})" for i, j in zip(*np.nonzero(np.triu(
+            np.logical_or.reduce(repeated.reshape(-1, n, n), axis=0)))))
+        where = f"at repeated singular values (pairs {pairs})"
+    elif rows > n and np.any(squares <= DEGENERACY_TOLERANCE * scale):
+        where = "in U at a zero singular value of a tall matrix (rank below n)"
+    else:
+        where = None
+    if where:
+        raise np.linalg.LinAlgError(
+            f"np.linalg.svd: the singular vectors {where} have no derivative: any rotation of "
+            f"them is an SVD, and their derivative divides by s_j² - s_i² = 0 or by s = 0; "
+            f"differentiate the singular values alone (np.linalg.svd(x, compute_uv=False), "
+            f"first order), or move away from the degeneracy")
+    eye = np.eye(n)
     squares = s * s
     return (1.0 - eye) / (squares[..., None, :] - squares[..., :, None] + eye)
 
 
-def _svd_tangents(t, a):
-    """(ds, dU, dV) of the tall problem (a, or a^T if a is wide) along the tangent t."""
+def _projected_tangent(t, a):
+    """(U, s, V, wide, dA, dP = U^T dA V) of the tall problem (a, or a^T if a is wide)."""
     u, s, v, wide = _tall_factors(a)
     da = full_tangent(t, a)
     if wide:
         da = swap_last_axes(da)
-    dp = swap_last_axes(u) @ da @ v
-    ds = np.sum(dp * np.eye(np.shape(s)[-1]), axis=-1)
-    inner_u = _gaps(s) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
+    return u, s, v, wide, da, swap_last_axes(u) @ da @ v
+
+
+def _u_tangent(u, s, v, da, dp):
+    """dU of the tall problem."""
+    inner = _gaps(s, shape_of(u)[-2]) * (dp * s[..., None, :] + s[..., :, None] * swap_last_axes(dp))
     projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
-    du = u @ inner_u + projector @ da @ v / s[..., None, :]
-    inner_v = _gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :])
-    return ds, du, v @ inner_v, wide
+    return u @ inner + projector @ da @ v / s[..., None, :]
+
+
+def _v_tangent(s, v, dp):
+    """dV of the tall problem."""
+    return v @ (_gaps(s) * (s[..., :, None] * dp + swap_last_axes(dp) * s[..., None, :]))
 
 
 def _svd_s_jvp(t, ans, a):
-    return _svd_tangents(t, a)[0]
+    """ds = diag(U^T dA V): no singular vector's tangent (which needs distinct values)."""
+    dp = _projected_tangent(t, a)[-1]
+    return np.sum(dp * np.eye(shape_of(dp)[-1]), axis=-1)
 
 
 def _svd_u_jvp(t, ans, a):
-    ds, du, dv, wide = _svd_tangents(t, a)
-    return dv if wide else du
+    u, s, v, wide, da, dp = _projected_tangent(t, a)
+    return _v_tangent(s, v, dp) if wide else _u_tangent(u, s, v, da, dp)
 
 
 def _svd_vh_jvp(t, ans, a):
-    ds, du, dv, wide = _svd_tangents(t, a)
-    return swap_last_axes(du if wide else dv)
+    u, s, v, wide, da, dp = _projected_tangent(t, a)
+    return swap_last_axes(_u_tangent(u, s, v, da, dp) if wide else _v_tangent(s, v, dp))
 
 
 def _u_cotangent(gu, u, s, v):
     """dL/dA of the tall problem for dL/dU = gu."""
     ut_g = swap_last_axes(u) @ gu
-    inner = (_gaps(s) * (ut_g - swap_last_axes(ut_g))) * s[..., None, :]
+    inner = (_gaps(s, shape_of(u)[-2]) * (ut_g - swap_last_axes(ut_g))) * s[..., None, :]
     projector = np.eye(np.shape(u)[-2]) - u @ swap_last_axes(u)
     return (u @ inner + projector @ gu / s[..., None, :]) @ swap_last_axes(v)
 
@@ -264,35 +304,89 @@ defprimitive("svd_u", real_only(lambda a: _thin_svd(a)[0], "np.linalg.svd"), jvp
 defprimitive("svd_vh", real_only(lambda a: _thin_svd(a)[2], "np.linalg.svd"), jvps=[_svd_vh_jvp], vjps=[_svd_vh_vjp])
 
 
-# -- Cholesky factor L of a symmetric positive definite A = L L^T -------------------------
-# dL = L phi(L^-1 dA L^-T), phi: the lower triangle with half the diagonal. The vjp
-# reads the symmetric part of its result (cholesky reads one triangle of A only).
+# -- one triangle of a symmetric matrix --------------------------------------------------
+# np.linalg.eigh and np.linalg.cholesky read one triangle of their argument (the lower one,
+# or the upper one on request) and take the matrix to be symmetric: the other triangle is
+# never read, so it has no derivative. Their rules see the symmetric H that is read.
+
+def read_triangle(m, uplo):
+    """The symmetric matrix (or stack) that eigh and cholesky see in ``m``: its lower (uplo
+    'L') or upper ('U') triangle, mirrored. Linear in m, so it also maps a tangent dA to
+    the dH they see."""
+    part = np.tril(m) if uplo == "L" else np.triu(m)
+    strict = np.tril(m, -1) if uplo == "L" else np.triu(m, 1)
+    return part + swap_last_axes(strict)
+
+
+def triangle_gradient(g, uplo):
+    """The transpose of ``read_triangle``: dL/dA for dL/dH = g (g symmetric): g_ij + g_ji on
+    the triangle read, g_ii on the diagonal, 0 on the triangle that is ignored."""
+    both = g + swap_last_axes(g)
+    diagonal = np.eye(shape_of(g)[-1]) * g
+    return (np.tril(both) if uplo == "L" else np.triu(both)) - diagonal
+
+
+# -- Cholesky factor L of a symmetric positive definite H = L L^T (U = L^T with upper=True) -
+# dL = L phi(L^-1 dH L^-T), phi: the lower triangle with half the diagonal; H is the
+# symmetric matrix read from one triangle of the argument (read_triangle).
 
 def _phi(x):
     return np.tril(x) * (1.0 - 0.5 * np.eye(np.shape(x)[-1]))
 
 
-def _cholesky_jvp(t, ans, a):
-    inverse = np.linalg.inv(ans)
-    return ans @ _phi(inverse @ full_tangent(t, a) @ swap_last_axes(inverse))
+def _lower_factor(ans, upper):
+    return swap_last_axes(ans) if upper else ans
 
 
-def _cholesky_vjp(g, ans, a):
-    inverse = np.linalg.inv(ans)
-    s = swap_last_axes(inverse) @ _phi(swap_last_axes(ans) @ g) @ inverse
-    return 0.5 * (s + swap_last_axes(s))
+def _cholesky_jvp(t, ans, a, upper):
+    lower = _lower_factor(ans, upper)
+    inverse = np.linalg.inv(lower)
+    dh = read_triangle(full_tangent(t, a), "U" if upper else "L")
+    dl = lower @ _phi(inverse @ dh @ swap_last_axes(inverse))
+    return swap_last_axes(dl) if upper else dl
 
 
-defprimitive("cholesky", real_only(np.linalg.cholesky, "np.linalg.cholesky"),
-             numpy=np.linalg.cholesky, jvps=[_cholesky_jvp], vjps=[_cholesky_vjp])
+def _cholesky_vjp(g, ans, a, upper):
+    lower = _lower_factor(ans, upper)
+    inverse = np.linalg.inv(lower)
+    s = swap_last_axes(inverse) @ _phi(swap_last_axes(lower) @ _lower_factor(g, upper)) @ inverse
+    return triangle_gradient(0.5 * (s + swap_last_axes(s)), "U" if upper else "L")
 
 
-# -- pseudo-inverse P = A^+ (constant rank; Golub and Pereyra 1973) ----------------------
-# dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+@implements(np.linalg.cholesky)
+def cholesky(a, /, *, upper=False):
+    """np.linalg.cholesky: L (or U = L^T with upper=True) of the symmetric matrix read from
+    the lower (upper) triangle of ``a``; the other triangle is ignored, as numpy ignores it."""
+    return PRIMITIVES["cholesky"](a, bool(upper))
+
+
+defprimitive(
+    "cholesky", real_only(lambda a, upper: np.linalg.cholesky(a, upper=upper), "np.linalg.cholesky"),
+    jvps=[_cholesky_jvp, None], vjps=[_cholesky_vjp, None])
+
+
+# -- pseudo-inverse P = A^+ (full rank; Golub and Pereyra 1973) --------------------------
+# dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, for a constant rank. Below full
+# rank (rank < min(m, n)) almost every perturbation raises the rank and P jumps: no derivative.
+
+def _full_rank_projector(ans, a, function):
+    """A P, after checking that ``a`` has full rank as numpy's pinv saw it (the trace of the
+    projector A P is the rank that numpy's cutoff of the singular values kept)."""
+    projector = a @ ans
+    values = value_of(projector)
+    rank = np.rint(np.trace(values, axis1=-2, axis2=-1))
+    if np.any(rank < min(shape_of(a)[-2:])):
+        raise np.linalg.LinAlgError(
+            f"{function}: at a matrix of rank {int(np.min(rank))}, below min(m, n), the "
+            f"pseudo-inverse jumps (almost every perturbation raises the rank), so it has no "
+            f"derivative; differentiate at a matrix of full rank (a least-squares fit with "
+            f"independent columns), or drop the dependent rows or columns first")
+    return projector
+
 
 def _pinv_jvp(t, ans, a):
     p, da = ans, swap_last_axes(full_tangent(t, a))
-    left = np.eye(np.shape(a)[-2]) - a @ p
+    left = np.eye(np.shape(a)[-2]) - _full_rank_projector(ans, a, "np.linalg.pinv")
     right = np.eye(np.shape(a)[-1]) - p @ a
     return (-(p @ swap_last_axes(da) @ p) + p @ swap_last_axes(p) @ da @ left
             + right @ da @ swap_last_axes(p) @ p)
@@ -300,11 +394,21 @@ def _pinv_jvp(t, ans, a):
 
 def _pinv_vjp(g, ans, a):
     p, gt = ans, swap_last_axes(g)
-    left = np.eye(np.shape(a)[-2]) - a @ p
+    left = np.eye(np.shape(a)[-2]) - _full_rank_projector(ans, a, "np.linalg.pinv")
     right = np.eye(np.shape(a)[-1]) - p @ a
     pt = swap_last_axes(p)
     return -(pt @ g @ pt) + left @ gt @ p @ pt + pt @ p @ gt @ right
 
 
-defprimitive("pinv", real_only(np.linalg.pinv, "np.linalg.pinv"), numpy=np.linalg.pinv,
-             jvps=[_pinv_jvp], vjps=[_pinv_vjp])
+# pinv(a, options): numpy's pinv with its keyword arguments (rcond, hermitian, rtol) as a tuple
+# of (name, value) pairs, a constant of the primitive
+defprimitive("pinv", real_only(lambda a, options: np.linalg.pinv(a, **dict(options)),
+                               "np.linalg.pinv"),
+             jvps=[lambda t, ans, a, options: _pinv_jvp(t, ans, a), None],
+             vjps=[lambda g, ans, a, options: _pinv_vjp(g, ans, a), None])
+
+
+@implements(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, **rtol):
+    """np.linalg.pinv of a matrix of full rank (or a stack of them), with numpy's arguments."""
+    return PRIMITIVES["pinv"](a, (("rcond", rcond), ("hermitian", hermitian), *rtol.items()))

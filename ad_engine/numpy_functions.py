@@ -19,7 +19,7 @@ import string
 import numpy as np
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
-from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, shape_of, value_of
+from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, over, shape_of, value_of
 
 
 def _shape_after(function, shape, *args):
@@ -63,6 +63,8 @@ def cumsum(a, axis=None, dtype=None, out=None):
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     """Vector norms (ord None, 2, 1, inf, -inf, 0, p) and the matrix norms."""
+    if axis is None and ord is not None and np.ndim(value_of(x)) not in (1, 2):
+        raise ValueError("Improper number of dimensions to norm.")  # numpy's check
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
     if ord is None or ord == "fro" or (ord == 2 and not matrix):
         return np.sqrt(np.sum(_squared_modulus(x), axis=axis, keepdims=keepdims))
@@ -117,7 +119,8 @@ def swapaxes(a, axis1, axis2):
 
 @implements(np.ravel)
 def ravel(a, order="C"):
-    return np.reshape(a, (-1,))
+    """The elements as a 1-D array, read in row-major ('C') or column-major ('F') order."""
+    return reshape(a, (-1,), order)
 
 
 @implements(np.copy)
@@ -360,10 +363,12 @@ class NotDifferentiable:
 
 @implements(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """The SVD from the primitives svd_u, svd_s, svd_vh (distinct singular values), each
-    numpy's own factor of ``a``. With full_matrices=True and a non-square matrix, the
-    columns of U (or rows of Vh) beyond the thin SVD are any orthonormal completion:
-    they have no derivative."""
+    """The SVD from the primitives svd_u, svd_s, svd_vh, each numpy's own factor of ``a``.
+    With full_matrices=True and a non-square matrix, the columns of U (or rows of Vh) beyond
+    the thin SVD are any orthonormal completion: they have no derivative. Nor have the
+    singular vectors at repeated singular values (refused, with the pairs named); the
+    singular values' first derivative is given there, as eigh's eigenvalues' (their sum over
+    the repeated ones is right, each alone has a kink)."""
     if hermitian:
         raise NotImplementedError("np.linalg.svd(x, hermitian=True) is not supported on Duals "
                                   "and Variables; use np.linalg.eigh for a symmetric matrix")
@@ -379,7 +384,10 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             u = NotDifferentiable(message)
         else:
             vh = NotDifferentiable(message)
-    return u, s, vh
+    return SVDResult(u, s, vh)
+
+
+SVDResult = type(np.linalg.svd(np.eye(1)))  # numpy's named tuple (U, S, Vh)
 
 
 # -- gathers: which element goes where is decided on an array of positions -------------
@@ -423,17 +431,23 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 @implements(np.var)
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
-    """The mean squared deviation from the mean, divided by N - ddof instead of N."""
+    """The mean squared deviation from the mean, divided by N - ddof instead of N (by 0 where
+    ddof >= N: inf or nan, as numpy)."""
     _refuse_arguments("var", dtype=dtype, out=out, where=where)
     mean = np.mean(a, axis=axis, keepdims=True)
     count = np.size(value_of(a)) // np.size(value_of(mean))  # elements per mean
     deviation = a - mean
-    return np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims) / (count - ddof)
+    return over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
+                max(count - ddof, 0))
 
 
 def _squared_modulus(x):
-    """|x|**2: x * x for real x, abs(x)**2 for complex x (as numpy's norm and var take it)."""
-    return abs(x) ** 2 if is_complex(x) else x * x
+    """|x|**2: x * x for real x, Re² + Im² for complex x, as numpy's var takes it (smooth at
+    x = 0, where |x| is not)."""
+    if is_complex(x):
+        re, im = np.real(x), np.imag(x)
+        return re * re + im * im
+    return x * x
 
 
 @implements(np.std)
@@ -470,11 +484,16 @@ def vdot(a, b):
 
 @implements(np.reshape)
 def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """The elements in a new shape, read and placed in row-major order ('C'), or in
+    column-major order ('F'): the C-order reshape of the reversed axes, reversed back."""
     _refuse_arguments("reshape", newshape=newshape, copy=copy)
-    if order != "C":
-        raise NotImplementedError("np.reshape with order= other than 'C' is not supported on "
-                                  "Duals and Variables")
-    return PRIMITIVES["reshape"](a, tuple(shape) if isinstance(shape, (tuple, list)) else (shape,))
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if order == "F":
+        return transpose(PRIMITIVES["reshape"](transpose(a), shape[::-1]))
+    if order != "C":  # 'A' and 'K' follow the memory layout of an array, which a traced value has not
+        raise NotImplementedError(f"np.reshape and np.ravel with order={order!r} are not supported "
+                                  f"on Duals and Variables; write order='C' or order='F'")
+    return PRIMITIVES["reshape"](a, shape)
 
 
 @implements(np.where)

@@ -22,6 +22,7 @@ from ad_engine.rules import (
     full_tangent,
     implements_on_values,
     is_complex,
+    over,
     plain,
     shape_of,
     unbroadcast,
@@ -45,14 +46,17 @@ def _power(a, b):
 
 
 def _power_partial_base(ans, a, b):
-    # d(a**b)/da = b a**(b-1); for a constant exponent 0 the derivative is 0,
-    # also at a = 0 where b a**(b-1) would be 0 * inf.
+    # d(a**b)/da = b a**(b-1); for an exponent 0 the derivative is 0, also at a = 0
+    # where b a**(b-1) would be 0 * inf: there the exponent b - 1 becomes b (b times a
+    # finite a**0 is 0), for an exponent in an array or a traced one too.
     if not isinstance(b, Traced) and np.ndim(b) == 0:
         if b == 0:
             return 0.0
         if b == 2:
             return 2 * a  # the common square, without computing a**1
-    return b * _power(a, b - 1)
+        return b * _power(a, b - 1)
+    both_zero = (value_of(a) == 0) & (value_of(b) == 0)
+    return b * _power(a, b - 1 + both_zero) if np.any(both_zero) else b * _power(a, b - 1)
 
 
 def _tie_half(a, b):
@@ -71,14 +75,11 @@ def _picked_over_nan(a, b, beats):
 def _real_domain(partial):
     # Wraps the partial of a function with a limited real domain (log, sqrt, ...)
     # so that the derivative follows numpy as the value does: at the edge of the
-    # domain a partial that divides by zero is inf with a RuntimeWarning (not
-    # Python's ZeroDivisionError), and outside the domain, where the value is
+    # domain a partial that divides by zero (written with ``over``) is inf with a
+    # RuntimeWarning, at every order, and outside the domain, where the value is
     # nan, the partial is nan too (never a finite number such as 1/x at log(-1)).
     def checked(ans, *args):
-        try:
-            result = partial(ans, *args)
-        except ZeroDivisionError:
-            result = partial(*[np.float64(a) if type(a) in (float, int) else a for a in (ans, *args)])
+        result = partial(ans, *args)
         outside = np.isnan(value_of(ans))
         return result * np.where(outside, np.nan, 1.0) if np.logical_or.reduce(outside, axis=None) \
             else result
@@ -91,7 +92,7 @@ elementwise("add", operator.add, 1, 1, formula="{0} + {1}", partial_formulas=("1
 elementwise("subtract", operator.sub, 1, -1, formula="{0} - {1}", partial_formulas=("1", "(-1)"))
 elementwise("multiply", operator.mul, lambda ans, a, b: b, lambda ans, a, b: a,
             formula="{0} × {1}", partial_formulas=("{1}", "{0}"))
-elementwise("divide", operator.truediv, lambda ans, a, b: 1 / b, lambda ans, a, b: -ans / b,
+elementwise("divide", operator.truediv, lambda ans, a, b: over(1, b), lambda ans, a, b: over(-ans, b),
             formula="{0} / {1}", partial_formulas=("1/{1}", "(-{out}/{1})"))
 def _power_partial_exponent(ans, a, b):
     # d(a**b)/db = a**b ln a; where a = 0 (and b > 0) a**b = 0 for every b near b, so
@@ -113,43 +114,52 @@ def _absolute_jvp(tangent, ans, x):
     # |z| is not complex-differentiable: along dz it moves by Re(conj(z) dz) / |z|
     # (autograd's and JAX's convention); for real x and tangent: sign(x) dx.
     if np.iscomplexobj(value_of(x)) or np.iscomplexobj(value_of(tangent)):
-        return np.real(np.conj(x) * tangent) / ans
+        return _over_modulus(np.real(np.conj(x) * tangent), ans)
     return np.sign(value_of(x)) * tangent
 
 
 def _absolute_vjp(adjoint, ans, x):
     # reverse mode (JAX's convention, see reverse.py): x̄ = ∂L/∂Re z - i ∂L/∂Im z = w̄ conj(z) / |z|
     if is_complex(x):
-        return fit(np.real(adjoint) * np.conj(x) / ans, x)
+        return fit(_over_modulus(np.real(adjoint) * np.conj(x), ans), x)
     return fit(adjoint * np.sign(value_of(x)), x)
+
+
+def _over_modulus(numerator, ans):
+    # numerator / |z|, and 0 where z = 0: there |z| has no derivative, and takes 0 as for a
+    # real x (sign(0) = 0), so that |z|**2, smooth at 0, gets its derivative 0 (not 0/0 = nan)
+    zero = value_of(ans) == 0
+    if not np.any(zero):
+        return numerator / ans
+    return _picked(np.where(zero, 0.0, numerator / np.where(zero, 1.0, ans)))
 
 
 absolute.jvps, absolute.vjps = (_absolute_jvp,), (_absolute_vjp,)
 elementwise("fabs", np.fabs, lambda ans, x: np.sign(value_of(x)))
 elementwise("square", np.square, lambda ans, x: 2 * x, partial_formulas=("2 {0}",))
 elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, partial_formulas=("(-{out}²)",))
-elementwise("sqrt", np.sqrt, _real_domain(lambda ans, x: 0.5 / ans), partial_formulas=("1/(2 {out})",))
-elementwise("cbrt", np.cbrt, _real_domain(lambda ans, x: 1 / (3 * ans * ans)))
+elementwise("sqrt", np.sqrt, _real_domain(lambda ans, x: over(0.5, ans)), partial_formulas=("1/(2 {out})",))
+elementwise("cbrt", np.cbrt, _real_domain(lambda ans, x: over(1, 3 * ans * ans)))
 elementwise("exp", np.exp, lambda ans, x: ans, partial_formulas=("{out}",))
 elementwise("exp2", np.exp2, lambda ans, x: ans * np.log(2.0))
 elementwise("expm1", np.expm1, lambda ans, x: ans + 1)
-elementwise("log", np.log, _real_domain(lambda ans, x: 1 / x), formula="ln {0}",
+elementwise("log", np.log, _real_domain(lambda ans, x: over(1, x)), formula="ln {0}",
             partial_formulas=("1/{0}",))
-elementwise("log2", np.log2, _real_domain(lambda ans, x: 1 / (x * np.log(2.0))))
-elementwise("log10", np.log10, _real_domain(lambda ans, x: 1 / (x * np.log(10.0))))
-elementwise("log1p", np.log1p, _real_domain(lambda ans, x: 1 / (1 + x)))
+elementwise("log2", np.log2, _real_domain(lambda ans, x: over(1, x * np.log(2.0))))
+elementwise("log10", np.log10, _real_domain(lambda ans, x: over(1, x * np.log(10.0))))
+elementwise("log1p", np.log1p, _real_domain(lambda ans, x: over(1, 1 + x)))
 elementwise("sin", np.sin, lambda ans, x: np.cos(x), partial_formulas=("cos {0}",))
 elementwise("cos", np.cos, lambda ans, x: -np.sin(x), partial_formulas=("(-sin {0})",))
 elementwise("tan", np.tan, lambda ans, x: 1 + ans * ans, partial_formulas=("(1 + {out}²)",))
-elementwise("arcsin", np.arcsin, lambda ans, x: 1 / np.sqrt(1 - x * x))
-elementwise("arccos", np.arccos, lambda ans, x: -1 / np.sqrt(1 - x * x))
+elementwise("arcsin", np.arcsin, lambda ans, x: over(1, np.sqrt(1 - x * x)))
+elementwise("arccos", np.arccos, lambda ans, x: over(-1, np.sqrt(1 - x * x)))
 elementwise("arctan", np.arctan, lambda ans, x: 1 / (1 + x * x), partial_formulas=("1/(1 + {0}²)",))
 elementwise("sinh", np.sinh, lambda ans, x: np.cosh(x))
 elementwise("cosh", np.cosh, lambda ans, x: np.sinh(x))
 elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, partial_formulas=("(1 - {out}²)",))
 elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / np.sqrt(x * x + 1))
-elementwise("arctanh", np.arctanh, _real_domain(lambda ans, x: 1 / (1 - x * x)))
-elementwise("arccosh", np.arccosh, _real_domain(lambda ans, x: 1 / np.sqrt(x * x - 1)))
+elementwise("arctanh", np.arctanh, _real_domain(lambda ans, x: over(1, 1 - x * x)))
+elementwise("arccosh", np.arccosh, _real_domain(lambda ans, x: over(1, np.sqrt(x * x - 1))))
 for _name, _factor in (("deg2rad", np.pi / 180), ("radians", np.pi / 180),
                        ("rad2deg", 180 / np.pi), ("degrees", 180 / np.pi)):
     elementwise(_name, getattr(np, _name), lambda ans, x, c=_factor: c)
@@ -157,7 +167,8 @@ elementwise("logaddexp", np.logaddexp, lambda ans, a, b: np.exp(a - ans),
             lambda ans, a, b: np.exp(b - ans))
 # x % y = x - floor(x / y) y: the floor is piecewise constant
 elementwise("remainder", np.remainder, 1,
-            lambda ans, a, b: -np.floor(value_of(a) / value_of(b)), formula="{0} mod {1}")
+            _real_domain(lambda ans, a, b: -np.floor(over(value_of(a), value_of(b)))),
+            formula="{0} mod {1}")
 elementwise("maximum", np.maximum,
             lambda ans, a, b: (value_of(a) > value_of(b)) + _tie_half(a, b),
             lambda ans, a, b: (value_of(a) < value_of(b)) + _tie_half(a, b))
@@ -172,17 +183,17 @@ elementwise("fmin", np.fmin,
             lambda ans, a, b: _picked_over_nan(a, b, np.less),
             lambda ans, a, b: _picked_over_nan(b, a, np.less))
 # at the origin, where neither is differentiable, the partials divide 0 by 0: nan, as numpy
-elementwise("arctan2", np.arctan2, _real_domain(lambda ans, y, x: x / (x * x + y * y)),
-            _real_domain(lambda ans, y, x: -y / (x * x + y * y)))
-elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: a / ans),
-            _real_domain(lambda ans, a, b: b / ans))
+elementwise("arctan2", np.arctan2, _real_domain(lambda ans, y, x: over(x, x * x + y * y)),
+            _real_domain(lambda ans, y, x: over(-y, x * x + y * y)))
+elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: over(a, ans)),
+            _real_domain(lambda ans, a, b: over(b, ans)))
 
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).
 implements_on_values(
     np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
     np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
-    np.signbit, np.logical_and, np.logical_or, np.logical_not, np.round,
+    np.signbit, np.logical_and, np.logical_or, np.logical_not, np.round, np.floor_divide,
 )
 # numpy functions whose result is a shape, an index, a count, a boolean, or constants
 # of the argument's shape (np.zeros_like, np.ones_like)
@@ -330,7 +341,7 @@ def _mean(x, axis, keepdims):
 
 def _mean_transpose(adjoint, ans, x, axis, keepdims):
     count = _count(shape_of(x), axis)
-    return _sum_transpose(adjoint / count, ans, x, axis, keepdims)  # divided before it is spread
+    return _sum_transpose(over(adjoint, count), ans, x, axis, keepdims)  # divided, then spread
 
 
 def _cumsum_transpose(adjoint, ans, x, axis):

@@ -43,6 +43,7 @@ import numpy as np
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
 from ad_engine.rules import (
     BY_HAND_VARIABLE,
+    NARROW_SCALARS,
     Traced,
     by_hand_tag,
     call_tagged,
@@ -132,7 +133,7 @@ class Variable(ArraySurface):
             ans = bind(primitive, *values)
         else:  # plain values: evaluate (a numpy scalar becomes a Python number, as in plain)
             ans = primitive.evaluate(*values)
-            if isinstance(ans, np.generic):
+            if isinstance(ans, np.generic) and type(ans) not in NARROW_SCALARS:
                 ans = ans.item()
         node = _new(Variable)
         node._record(ans, primitive, tuple(values), tuple(parents), tag)
@@ -195,8 +196,8 @@ class Variable(ArraySurface):
 
 def _leaf_value(value):
     """The value of a Variable made by hand: a float or a float array (complex ones stay
-    complex, never truncated), or a traced value (a Dual or an older Variable:
-    derivatives of derivatives)."""
+    complex, never truncated; float32 ones stay float32, as numpy computes them), or a
+    traced value (a Dual or an older Variable: derivatives of derivatives)."""
     checked = as_operand(value)
     if isinstance(checked, Traced):
         return checked
@@ -205,7 +206,11 @@ def _leaf_value(value):
             f"Variable value must be a float or a numeric numpy array, not {type(value).__name__!r}"
         )
     if isinstance(checked, np.ndarray) and checked.ndim:  # a copy, so that x.value is its own
-        return np.array(checked, dtype=complex if checked.dtype.kind == "c" else float)
+        return np.array(checked, dtype=checked.dtype if checked.dtype.kind in "fc" else float)
+    if isinstance(checked, np.ndarray):  # 0-d: the number inside
+        checked = checked[()]
+    if type(checked) in NARROW_SCALARS:
+        return checked
     if isinstance(checked, complex) or np.iscomplexobj(checked):
         return complex(checked)
     return checked if isinstance(checked, float) else float(checked)

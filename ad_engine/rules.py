@@ -96,7 +96,7 @@ def call_tagged(f, tag, *args):
     _scope.append(tag)
     try:
         return f(*args)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         better = conversion_error(error)
         if better is None:
             raise
@@ -114,7 +114,9 @@ def bind(primitive, *args):
             top = a
     if top is None:
         ans = primitive.evaluate(*args)
-        return ans.item() if isinstance(ans, np.generic) else ans  # as plain(ans)
+        if isinstance(ans, np.generic) and type(ans) not in NARROW_SCALARS:  # as plain(ans)
+            return ans.item()
+        return ans
     return top.process(primitive, args)
 
 
@@ -129,9 +131,20 @@ _CONVERSIONS = (("float() argument", "float(x)"), ("int() argument", "int(x)"),
 
 def conversion_error(error):
     """The library's TypeError for Python's message about converting a Dual or a Variable
-    to a number (``must be real number, not Variable``, ``float() argument must be ...``),
-    or None for any other error."""
+    to a number (``must be real number, not Variable``, ``float() argument must be ...``,
+    numpy's ``setting an array element with a sequence`` for out[i] = x), or None for any
+    other error."""
     text = str(error)
+    if isinstance(error, ValueError):  # numpy's, for out[i] = x: float(x) failed (its cause)
+        cause = str(error.__cause__)
+        if "setting an array element" not in text or not ("Variable" in cause or "Dual" in cause):
+            return None
+        kind = "Variable" if "Variable" in cause else "Dual"
+        return LostDerivativeError(
+            f"a {kind} was put into a plain numpy array (out[i] = x): the array holds plain "
+            f"numbers, and the derivative would be lost; collect the values in a list and "
+            f"build the array from it with np.stack([...]) (or np.concatenate, np.where) "
+            f"instead. (numpy said: {text})")
     if isinstance(error, LostDerivativeError) or not ("Variable" in text or "Dual" in text):
         return None
     for phrase, call in _CONVERSIONS:
@@ -337,9 +350,15 @@ def shape_of(x):
     return np.shape(x)
 
 
+# numpy scalars of less precision than a Python float: kept as they are (a float32 result
+# as a Python float would make every later operation float64, and change numpy's value)
+NARROW_SCALARS = (np.float32, np.float16, np.complex64)
+
+
 def plain(x):
-    """numpy scalars (np.float64 ...) become Python scalars; everything else is kept."""
-    return x.item() if isinstance(x, np.generic) else x
+    """numpy scalars (np.float64 ...) become Python scalars, except the narrow ones
+    (NARROW_SCALARS); everything else is kept."""
+    return x.item() if isinstance(x, np.generic) and type(x) not in NARROW_SCALARS else x
 
 
 def unbroadcast(gradient, shape):
@@ -370,6 +389,18 @@ def fit(gradient, arg):
     if type(gradient) is np.ndarray and type(arg) is np.ndarray and gradient.shape == arg.shape:
         return gradient  # nothing was broadcast (checked without a call)
     return unbroadcast(gradient, shape_of(arg))
+
+
+def over(a, b):
+    """a / b as numpy divides, for the divisions inside derivative rules: by a Python number 0
+    (or a Dual or Variable holding one, in a derivative of a derivative) the result is inf or
+    nan with numpy's RuntimeWarning, as for an array, never Python's ZeroDivisionError."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if not isinstance(a, Traced) and not isinstance(b, Traced):
+            return np.float64(a) / b  # numpy's quotient and warning (0/0: nan, "invalid value")
+        return a * np.reciprocal(b * 1.0)  # b * 1.0: a float 0, whose reciprocal is ±inf
 
 
 def is_complex(x):

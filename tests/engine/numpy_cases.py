@@ -76,6 +76,19 @@ def spd(rng, shape):
     return a @ a.T + shape[-1] * np.eye(shape[-1])
 
 
+def spd_lower(rng, shape):
+    """A matrix whose lower triangle is that of a symmetric positive definite one, and
+    whose upper triangle is not (cholesky reads the lower triangle only)."""
+    a = rng.uniform(-1.0, 1.0, shape)
+    full = a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+    return full + np.triu(rng.uniform(-1.0, 1.0, shape), 1)
+
+
+def spd_upper(rng, shape):
+    """The transpose of ``spd_lower``: positive definite in its upper triangle only."""
+    return np.swapaxes(spd_lower(rng, shape), -1, -2)
+
+
 def split_spectrum(rng, shape):
     """A matrix whose symmetric part has eigenvalues about 3 apart (eigh's derivative
     divides by their gaps)."""
@@ -245,6 +258,11 @@ SHAPE_OPS = [
     ("T", lambda x: x.T, (2, 3)),
     ("ravel", lambda x: x.ravel(), (2, 3)),
     ("flatten", lambda x: x.flatten(), (2, 3)),
+    # column-major order: the same elements in another order
+    ("ravel-F", lambda x: np.ravel(x, order="F"), (2, 3)),
+    ("method_flatten-F", lambda x: x.flatten("F"), (2, 3, 2)),
+    ("reshape-F", lambda x: np.reshape(x, (3, -1), order="F"), (2, 3, 2)),
+    ("method_reshape-F", lambda x: x.reshape((2, 3), order="F"), (3, 2)),
     ("squeeze", lambda x: x.squeeze(), (1, 3, 1)),
     ("astype", lambda x: x.astype(float), (2, 3)),
     ("method_copy", lambda x: x.copy(), (2, 3)), ("np_copy", np.copy, (2, 3)),
@@ -440,7 +458,13 @@ LINALG = [
     ("matrix_power-negative-batch", lambda a: np.linalg.matrix_power(a, -2), ((matrix, (2, 3, 3)),),
      True),
     ("cholesky", lambda a: np.linalg.cholesky(symmetric(a)), ((spd, (3, 3)),), False),
+    # cholesky reads one triangle, as eigh: a matrix that is not symmetric, and a stack
+    ("cholesky-lower", np.linalg.cholesky, ((spd_lower, (3, 3)),), False),
+    ("cholesky-upper", lambda a: np.linalg.cholesky(a, upper=True), ((spd_upper, (3, 3)),), False),
+    ("cholesky-lower-stack", np.linalg.cholesky, ((spd_lower, (2, 3, 3)),), False),
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
+    ("pinv-rcond-wide", lambda a: np.linalg.pinv(a, 1e-10), ((real, (2, 4)),), False),
+    ("pinv-rtol-stack", lambda a: np.linalg.pinv(a, rtol=None), ((matrix, (2, 3, 3)),), False),
 ]
 for name, function, specs, cs in LINALG:
     add(name, function, *specs, complex_step=cs)

@@ -144,6 +144,28 @@ def test_real_reductions_of_complex_arrays_are_numpys(f):
     np.testing.assert_allclose(gradient, convention(f, ZS), rtol=1e-9, atol=1e-10)
 
 
+ZS_WITH_ZERO = np.array([0j, 1.3 - 0.4j, -0.7 + 2.1j])
+
+
+@pytest.mark.parametrize("f", [
+    np.linalg.norm, np.var, np.std, lambda z: np.sum(np.abs(z) ** 2 * [1.0, 2.0, -0.5]),
+    lambda z: np.sum(abs(z) * abs(z)), lambda z: np.linalg.norm(z * np.array([[1.0], [2.0]]))],
+    ids=["norm", "var", "std", "abs-squared", "abs-times-abs", "norm-2d"])
+def test_smooth_real_functions_of_a_complex_array_with_a_zero_entry(f):
+    """|z|**2 is smooth at z = 0 (gradient 2z = 0), though |z| is not: the derivative of |z|
+    there is 0, as np.sign(0) for a real x, not conj(z)/|z| = 0/0 = nan; the norm and the
+    variance of an array with an entry 0 have finite gradients. In both modes, and the value
+    numpy's bit for bit."""
+    values = []
+    gradient = ad.grad(lambda z: values.append(f(z)) or values[-1])(ZS_WITH_ZERO)
+    np.testing.assert_array_equal(values[0].value, f(ZS_WITH_ZERO))
+    expected = convention(f, ZS_WITH_ZERO)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-9, atol=1e-10)
+    for v in (np.array([1.0, 0.5, -2.0]) + 0j, np.array([0.3j, -1.0, 1j])):
+        np.testing.assert_allclose(ad.jvp(f, ZS_WITH_ZERO, v)[1], np.real(np.sum(expected * v)),
+                                   rtol=1e-9, atol=1e-10)
+
+
 def test_complex_matrix_products_and_solve():
     a = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3)) + 3 * np.eye(3)
     b = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)

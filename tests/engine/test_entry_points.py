@@ -135,3 +135,50 @@ def test_every_differentiating_entry_point_is_covered():
     covered = {name.split("/")[0].removesuffix("-array") for name in ENTRY_POINTS}
     assert public - NOT_DIFFERENTIATING <= covered, public - NOT_DIFFERENTIATING - covered
     assert "backward" in covered
+
+
+def _seen(f):
+    """f, and the list of the values it returned (stripped of every Dual and Variable)."""
+    values = []
+
+    def g(x):
+        out = f(x)
+        inner = out
+        while isinstance(inner, (ad.Dual, ad.Variable)):
+            inner = inner.val if isinstance(inner, ad.Dual) else inner.value
+        values.append(inner)
+        return out
+
+    return g, values
+
+
+def f32_function(x):
+    return np.sum(np.sin(x) * x**2 + np.exp(0.3 * x)) * 1.5
+
+
+F32_ENTRY_POINTS = {
+    "jvp": lambda g, x: ad.jvp(g, x, np.ones_like(x)),
+    "grad": lambda g, x: ad.grad(g)(x),
+    "grad_grad": lambda g, x: ad.grad(lambda y: np.sum(ad.grad(g)(y)))(x),
+    "jvp_grad": lambda g, x: ad.jvp(ad.grad(g), x, np.ones_like(x)),
+    "hvp": lambda g, x: ad.hvp(g, x, np.ones_like(x)),
+    "Variable": lambda g, x: g(ad.Variable(x)),
+    "Dual": lambda g, x: g(ad.Dual(x, np.ones_like(x))),
+}
+
+
+@pytest.mark.parametrize("entry", F32_ENTRY_POINTS)
+@pytest.mark.parametrize("point", [np.array([0.7, -1.3, 2.1], np.float32), np.float32(0.7)],
+                         ids=["array", "scalar"])
+def test_a_float32_point_is_computed_in_float32_as_numpy(entry, point):
+    """Tracing never changes a value: f of float32 input is numpy's float32 result, bit for
+    bit, in every entry point (a Variable made its value float64, and a float32 scalar
+    result became a Python float, so the rest ran in float64)."""
+    if entry == "hvp" and np.ndim(point) == 0:
+        point = point.reshape(1)
+    g, values = _seen(f32_function)
+    result = F32_ENTRY_POINTS[entry](g, point)
+    expected = f32_function(point)
+    assert np.result_type(values[-1]) == np.float32, entry
+    np.testing.assert_array_equal(values[-1], expected)
+    assert np.all(np.isfinite(result if entry not in ("jvp", "jvp_grad") else result[1]))

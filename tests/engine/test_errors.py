@@ -8,6 +8,7 @@ kinks (abs'(0) = 0; maximum/minimum at a tie give 1/2 to each argument).
 import math
 import operator
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -181,6 +182,25 @@ def test_conversion_inside_a_differentiated_function_names_the_way_out(entry, di
     assert "np.sin" in message and "x.value" in message
 
 
+def _filled(x):
+    out = np.zeros(2)
+    out[0] = 2 * x  # a traced value into a plain array
+    return np.sum(out)
+
+
+@pytest.mark.parametrize("entry, differentiate, kind", ENTRY_POINTS, ids=[e[0] for e in ENTRY_POINTS])
+def test_a_traced_value_put_into_a_plain_array_names_the_way_out(entry, differentiate, kind):
+    """out[i] = x (the loop students write): numpy's 'setting an array element with a
+    sequence' becomes what happened and what to write instead."""
+    with pytest.raises(TypeError, match=rf"a {kind} was put into a plain numpy array.*np\.stack"):
+        differentiate(_filled)
+
+
+def test_other_value_errors_inside_a_differentiated_function_pass_unchanged():
+    with pytest.raises(ValueError, match=r"^setting an array element with a sequence\. The"):
+        ad.grad(lambda x: np.sum(np.array([[1.0], [1.0, 2.0]], dtype=float)) * x)(1.0)
+
+
 def test_other_type_errors_inside_a_differentiated_function_pass_unchanged():
     with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+: 'Variable' and 'str'$"):
         ad.grad(lambda x: x + "a")(1.0)
@@ -262,6 +282,68 @@ def test_at_the_origin_hypot_and_arctan2_follow_numpy_not_python_floats(f):
         x = Variable(0.0)
         f(x).backward()
     assert np.isnan(x.grad)
+
+
+SECOND_DERIVATIVES_AT_THE_EDGE = [  # the limit at the edge, as numpy's arithmetic gives it
+    (np.sqrt, 0.0, -np.inf), (np.log, 0.0, -np.inf), (np.log2, 0.0, -np.inf),
+    (np.log1p, -1.0, -np.inf), (np.cbrt, 0.0, np.nan),  # -2/9 x^(-5/3): ±inf from either side
+    (np.arcsin, 1.0, np.inf), (np.arccos, 1.0, -np.inf), (np.arctanh, 1.0, np.inf),
+    (np.arccosh, 1.0, -np.inf),
+]
+NESTINGS = {
+    "fwd_fwd": lambda f, x: ad.derivative(lambda y: ad.derivative(f, y), x),
+    "rev_rev": lambda f, x: ad.grad(ad.grad(f))(x),
+    "fwd_rev": lambda f, x: ad.derivative(ad.grad(f), x),
+    "rev_fwd": lambda f, x: ad.grad(lambda y: ad.derivative(f, y))(x),
+}
+
+
+@pytest.mark.parametrize("nesting", NESTINGS)
+@pytest.mark.parametrize("f, x0, expected", SECOND_DERIVATIVES_AT_THE_EDGE,
+                         ids=[case[0].__name__ for case in SECOND_DERIVATIVES_AT_THE_EDGE])
+def test_at_the_edge_of_the_domain_second_derivatives_follow_numpy(f, x0, expected, nesting):
+    """The first derivative's rule divides by a Dual or Variable holding 0.0 there: numpy's inf
+    or nan with its warning, as at first order, not Python's ZeroDivisionError from inside
+    the rule."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        second = NESTINGS[nesting](f, x0)
+    np.testing.assert_array_equal(second, expected)
+
+
+@pytest.mark.parametrize("ddof", [4, 5])
+def test_var_and_std_with_ddof_at_least_the_count_are_numpy_values(ddof):
+    """numpy divides by max(N - ddof, 0): inf or nan, never a negative variance."""
+    x0 = np.array([0.7, -1.3, 2.1, 0.4])
+    for function in (np.var, np.std):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = function(x0, ddof=ddof)
+            value, _ = ad.jvp(lambda x: function(x, ddof=ddof), x0, np.ones(4))
+            traced = function(Variable(x0), ddof=ddof).value
+        np.testing.assert_array_equal([value, traced], [expected, expected])
+
+
+def test_gradient_of_an_array_divided_by_a_number_0_is_numpys():
+    """An array over a Python 0 is numpy's inf or nan, and so are the partials of the division
+    (1/b, -ans/b), not Python's ZeroDivisionError: np.std over an axis with ddof = N."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gradient = ad.grad(lambda x: np.sum(np.std(x, axis=0, ddof=2)))(np.eye(2, 3))
+        tangent = ad.jvp(lambda b: np.array([1.0, 0.0]) / b, 0.0, 1.0)[1]
+    assert gradient.shape == (2, 3) and np.all(np.isnan(gradient))
+    np.testing.assert_array_equal(tangent, [-np.inf, np.nan])
+
+
+def test_mean_of_an_empty_array_is_numpys_nan_in_both_modes():
+    """The mean's transpose divides the adjoint by the count, 0 here: numpy's nan, and the
+    gradient of an empty array is empty (no ZeroDivisionError from inside the rule)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value, tangent = ad.jvp(np.mean, np.zeros(0), np.zeros(0))
+        gradient = ad.grad(np.mean)(np.zeros(0))
+    assert np.isnan(value) and np.isnan(tangent)
+    assert gradient.shape == (0,)
 
 
 def test_division_by_zero_follows_python_floats_for_scalars_and_numpy_for_arrays():
@@ -435,6 +517,20 @@ def test_power_of_a_traced_zero_base():
     assert ad.derivative(lambda x: x**3.0, 0.0) == 0.0
 
 
+def test_power_with_an_exponent_0_has_derivative_0_at_a_zero_base():
+    """x**0 is 1 for every x (numpy's 0**0 = 1): derivative 0 at x = 0 too, where the partial
+    b x**(b-1) would be 0 * inf = nan, for an exponent 0 in an array and a traced one."""
+    exponents = np.array([0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(ad.derivative(lambda x: x**exponents, 0.0), [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(ad.grad(lambda x: np.sum(x**exponents * [3.0, 5.0, 7.0]))(0.0),
+                                  5.0)
+    np.testing.assert_array_equal(ad.jvp(lambda x: x**exponents, np.zeros(3), np.ones(3))[1],
+                                  [0.0, 1.0, 0.0])
+    assert ad.grad(lambda x, y: x**y)(0.0, 0.0) == 0.0
+    assert ad.derivative(lambda x: np.power(x, ad.Dual(0.0, 1.0)).val, 0.0) == 0.0
+    assert ad.grad(lambda x: ad.derivative(lambda y: x**y, 0.0))(2.0) == 0.5  # d/dx ln x
+
+
 @pytest.mark.parametrize("kind", [Dual, Variable])
 def test_assigning_into_a_traced_array_names_the_way_out(kind):
     x = kind(np.array([1.0, 2.0]))
@@ -495,3 +591,56 @@ def test_fmax_and_fmin_skip_a_nan_in_the_derivative_as_in_the_value(f):
     assert ad.derivative(g, -1.3) == ad.grad(g)(-1.3) == pytest.approx(-2.6)
     x = np.array([-1.3, 0.4])
     np.testing.assert_allclose(ad.grad(lambda x: np.sum(g(x)))(x), 2 * x)
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+@pytest.mark.parametrize("method, function", [("var", "np.var"), ("std", "np.std"),
+                                              ("argmax", "np.argmax"), ("trace", "np.trace"),
+                                              ("cumprod", "np.cumprod")])
+def test_an_array_method_a_traced_value_lacks_names_the_numpy_function(kind, method, function):
+    """x.var() on a Dual or Variable: the library's AttributeError names np.var(x), which
+    works (or says that it has no derivative rule), instead of Python's bare message."""
+    with pytest.raises(AttributeError, match=rf"\.{method}\(\).*{re.escape(function)}\(x"):
+        getattr(kind(np.array([1.0, 2.0])), method)()
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_an_in_place_array_method_names_the_way_out(kind):
+    with pytest.raises(AttributeError, match=r"\.sort\(\).*in place.*np\.sort\(x"):
+        kind(np.array([2.0, 1.0])).sort()
+
+
+def test_a_name_that_is_no_array_method_keeps_pythons_message():
+    with pytest.raises(AttributeError, match=r"^'Dual' object has no attribute 'no_such_thing'$"):
+        Dual(1.0, 1.0).no_such_thing  # noqa: B018
+    assert not hasattr(Variable(1.0), "__array_interface__")
+
+
+def test_floor_division_is_piecewise_constant_in_both_modes():
+    """x // y and divmod: numpy's values, derivative 0 (the remainder keeps its own)."""
+    assert ad.derivative(lambda x: x // 0.7 + x, 1.5) == 1.0
+    assert ad.grad(lambda x: (3.0 // x) * x)(1.3) == 2.0
+    assert ad.grad(lambda x: divmod(x, 0.7)[1])(1.5) == 1.0
+    value, _ = ad.jvp(lambda x: x // np.array([0.7, -0.4]), np.array([1.5, 1.5]), np.ones(2))
+    np.testing.assert_array_equal(value, np.array([1.5, 1.5]) // np.array([0.7, -0.4]))
+
+
+def test_eigh_and_svd_results_have_numpys_field_names():
+    a = np.array([[2.0, 0.5], [0.5, 1.0]])
+    assert ad.grad(lambda x: np.linalg.eigh(x).eigenvalues[1])(a)[0, 0] == pytest.approx(
+        np.linalg.eigh(a).eigenvectors[0, 1] ** 2)
+    np.testing.assert_allclose(ad.jvp(lambda x: np.linalg.svd(x).S, a, np.eye(2))[0],
+                               np.linalg.svd(a).S)
+
+
+@pytest.mark.parametrize("ord_", [2, 1, "fro", np.inf])
+@pytest.mark.parametrize("shape", [(2, 2, 2), ()], ids=["3-d", "0-d"])
+def test_norm_with_an_order_of_an_array_neither_vector_nor_matrix_is_refused_as_numpy(shape, ord_):
+    """numpy's norm with ord= and no axis takes a vector or a matrix only: the traced call
+    raises numpy's error too, instead of returning the norm of the flattened array."""
+    x0 = np.full(shape, 0.5)
+    with pytest.raises(ValueError, match="Improper number of dimensions to norm"):
+        np.linalg.norm(x0, ord_)
+    for kind in (Dual, Variable):
+        with pytest.raises(ValueError, match="Improper number of dimensions to norm"):
+            np.linalg.norm(kind(x0), ord_)

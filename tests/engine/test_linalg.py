@@ -242,3 +242,51 @@ def test_slogdet_at_a_singular_matrix_is_refused_with_the_way_out(mode):
     logabsdet = lambda m: np.linalg.slogdet(m)[1]  # noqa: E731
     with pytest.raises(np.linalg.LinAlgError, match=r"slogdet.*singular.*np\.linalg\.det"):
         ad.grad(logabsdet)(a) if mode == "reverse" else ad.jvp(logabsdet, a, np.eye(2))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("a", [np.outer([1.0, 2.0, -1.0], [0.5, -1.0, 2.0]), np.zeros((2, 3)),
+                               np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])],
+                         ids=["rank-1-square", "zero-wide", "rank-1-tall"])
+def test_pinv_below_full_rank_is_refused_with_the_way_out(a, mode):
+    """At a matrix of rank below min(m, n) the pseudo-inverse jumps (almost every perturbation
+    raises the rank: entries of size 1/h), so it has no derivative; the constant-rank rule
+    would give a finite number."""
+    f = lambda x: np.sum(np.linalg.pinv(x) * np.arange(x.size).reshape(x.shape).T)  # noqa: E731
+    with pytest.raises(np.linalg.LinAlgError, match=r"np\.linalg\.pinv.*rank.*full rank"):
+        if mode == "reverse":
+            ad.grad(f)(a)
+        else:
+            ad.jvp(f, a, np.ones(a.shape))
+
+
+REPEATED = np.diag([2.0, 2.0, 1.0])  # the singular values 2, 2, 1
+WEIGHTS = np.arange(9.0).reshape(3, 3) - 4.0
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("factor", [0, 2])
+def test_svd_vectors_at_repeated_singular_values_are_refused_with_the_way_out(factor, mode):
+    """Their derivative divides by s_j² - s_i² = 0 (any rotation of the two vectors is an SVD):
+    refused, naming the pairs, instead of nan from inside the rule."""
+    f = lambda x: np.sum(np.linalg.svd(x)[factor] * WEIGHTS)  # noqa: E731
+    with pytest.raises(np.linalg.LinAlgError, match=r"np\.linalg\.svd.*repeated.*\(0, 1\).*compute_uv=False"):
+        ad.grad(f)(REPEATED) if mode == "reverse" else ad.jvp(f, REPEATED, WEIGHTS.T)
+
+
+def test_second_derivative_through_repeated_singular_values_is_refused():
+    """The nuclear norm's second derivative needs the singular vectors' derivative: refused
+    at repeated singular values (it was nan, with numpy's divide-by-zero warnings)."""
+    nuclear = lambda x: np.linalg.norm(x, "nuc")  # noqa: E731
+    with pytest.raises(np.linalg.LinAlgError, match=r"np\.linalg\.svd.*repeated"):
+        ad.jvp(ad.grad(nuclear), np.eye(3), WEIGHTS)
+
+
+@pytest.mark.parametrize("a", [REPEATED, np.eye(3)], ids=["diag-2-2-1", "identity"])
+def test_singular_values_alone_at_repeated_values_have_their_first_derivative(a):
+    """The sum of the singular values (the nuclear norm of an invertible matrix) is smooth
+    there: its gradient U Vᵀ in both modes, without a warning (the forward rule of s no longer
+    computes the singular vectors' tangents, which divide by the zero gap)."""
+    nuclear = lambda x: np.linalg.norm(x, "nuc")  # noqa: E731
+    np.testing.assert_allclose(ad.grad(nuclear)(a), np.eye(3), atol=1e-14)
+    np.testing.assert_allclose(ad.jvp(nuclear, a, WEIGHTS)[1], np.trace(WEIGHTS), atol=1e-13)

@@ -127,7 +127,13 @@ def check_integrator_slope(predicted, measured=None):
         return Verdict(True, "|Delta H| ~ eps^4 for a fourth-order symplectic integrator; "
                              "now measure the slope and pass it as measured=...")
     if abs(slope / 4 - 1) > 0.1:
-        if slope < 4:
+        if abs(slope / -4 - 1) <= 0.1:
+            hint = (": the sign says you fitted against the number of steps n (or 1 / eps); "
+                    "fit log rms(Delta H) against log eps")
+        elif abs(slope / 8 - 1) <= 0.1:
+            hint = (": twice 4, the slope of <Delta H^2>; fit the root mean square, "
+                    "sqrt(<Delta H^2>), against eps")
+        elif slope < 4:
             hint = (": the composition does not cancel the eps^3 error of each leapfrog step "
                     "(a slope near 2 is second order); check the weights w1 = 1 / (2 - 2^(1/3)) "
                     "and w0 = 1 - 2 w1, that the substeps run w1, w0, w1 and that each uses its "

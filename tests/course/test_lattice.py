@@ -276,6 +276,8 @@ def test_integrator_slope_checker():
         verdict = ad.check_integrator_slope(4, too_low)
         assert not verdict.ok and "check the weights" in verdict.message
     assert "clean power law" in ad.check_integrator_slope(4, 4.8).message
+    assert "the number of steps" in ad.check_integrator_slope(4, -3.96).message  # log n, not log eps
+    assert "<Delta H^2>" in ad.check_integrator_slope(4, 7.9).message  # the mean square's slope
     for not_a_slope in (float("nan"), float("inf"), -float("inf")):
         verdict = ad.check_integrator_slope(4, not_a_slope)
         assert not verdict.ok and "finite" in verdict.message

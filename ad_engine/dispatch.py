@@ -135,23 +135,6 @@ class ArraySurface(Traced):
         """x.item(): refused, a plain number would lose the derivative."""
         raise TypeError(_loses_derivative(".item()", self))
 
-    def __getattr__(self, name):
-        """Called only for a name that is not an attribute: an array method a Dual or a
-        Variable lacks (x.var(), x.sort() ...) is answered with the numpy function to call."""
-        message = f"{type(self).__name__!r} object has no attribute {name!r}"
-        if name.startswith("_") or not hasattr(np.ndarray, name):
-            raise AttributeError(message)
-        if name in _IN_PLACE:
-            raise AttributeError(
-                f"{message}: x.{name}() changes an array in place, which a traced array cannot "
-                f"(the operations recorded so far used its old values); build a new one, "
-                f"e.g. x = np.sort(x)")
-        call = f"np.{name}(x, ...)" if hasattr(np, name) else "a numpy function"
-        raise AttributeError(
-            f"{message}: a {type(self).__name__} has only some of an array's methods; for "
-            f"x.{name}() write {call} instead, which is differentiated if the engine has a rule "
-            f"for it (and says so if not)")
-
     def __floordiv__(self, other):
         """x // y: piecewise constant, numpy's value on the plain values (derivative 0)."""
         return np.floor_divide(value_of(self), value_of(other))
@@ -317,6 +300,32 @@ class ArraySurface(Traced):
 
 _IN_PLACE = {"sort", "fill", "resize", "put", "partition", "itemset", "setfield", "byteswap",
              "setflags"}
+
+
+def _method_not_traced(name):
+    """x.name() for an array method a Dual or a Variable lacks (x.var(), x.sort() ...):
+    an error that names the numpy function to call instead. A method of its own for each
+    such name, not a __getattr__, which would slow every attribute lookup of every node."""
+    def method(self, *args, **kwargs):
+        message = f"{type(self).__name__!r} object has no attribute {name!r}"
+        if name in _IN_PLACE:
+            raise AttributeError(
+                f"{message}: x.{name}() changes an array in place, which a traced array cannot "
+                f"(the operations recorded so far used its old values); build a new one, "
+                f"e.g. x = np.sort(x)")
+        call = f"np.{name}(x, ...)" if hasattr(np, name) else "a numpy function"
+        raise AttributeError(
+            f"{message}: a {type(self).__name__} has only some of an array's methods; for "
+            f"x.{name}() write {call} instead, which is differentiated if the engine has a rule "
+            f"for it (and says so if not)")
+    method.__name__ = name
+    return method
+
+
+for _name in dir(np.ndarray):
+    if not _name.startswith("_") and not hasattr(ArraySurface, _name) \
+            and callable(getattr(np.ndarray, _name)):
+        setattr(ArraySurface, _name, _method_not_traced(_name))
 
 
 def _loses_derivative(what, x):

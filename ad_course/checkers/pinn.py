@@ -49,10 +49,8 @@ def _mistakes(t, omega, gamma):
     ]
 
 
-def _values(u, t, what):
-    got = run(u, t.copy(), what=what)
-    got = getattr(got, "value", got)  # a network returns a Variable
-    return as_array(got, t.shape, f"{what}'s values")
+def _values(u, t, what):  # a Variable returned counts as its value (as_array)
+    return as_array(run(u, t.copy(), what=what), t.shape, f"{what}'s values")
 
 
 @checker
@@ -83,13 +81,13 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
     t = np.linspace(0.0, t_end, 2001)
     try:
         output = run(u, t.copy(), what="u(t)")
-        got = as_array(getattr(output, "value", output), t.shape, "u(t)'s values")
+        got = as_array(output, t.shape, "u(t)'s values")
     except StudentError as error:
         return error.verdict
     if getattr(output, "primitive", None) is None:  # a formula, its values, or a leaf
-        return Verdict(False, f"u(t) returned {type(output).__name__ if output is not None else None}"
-                              ", not a network's output: pass the trained network itself (the "
-                              "function whose Variable output is computed from the weights)")
+        return Verdict(False, f"u(t) returned {type(output).__name__}, not a network's output: "
+                              "pass the trained network itself (the function whose Variable "
+                              "output is computed from the weights)")
     error = float(np.max(np.abs(got - damped_reference(t, omega, gamma))))
     if error < tol:
         return Verdict(True, f"the exact solution is right, and the network's largest error "

@@ -261,8 +261,11 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, 
         expect(frame.locator("#rise-footer")).to_contain_text(CONFIG["rise"]["footer"])
         count = plan.slide_count if notebook == LECTURE else r"\d+"
         expect(frame.locator(".slide-number")).to_have_text(re.compile(rf"^\s*1\s*/\s*{count}\s*$"))
-        # the white theme's font, shipped with reveal.js
+        # the white theme's font, shipped with reveal.js; text a room can read (not JupyterLab's
+        # 14 px), and the footer on one line
         expect(frame.locator(".reveal")).to_have_css("font-family", re.compile("Source Sans Pro"))
+        expect(frame.locator(".jp-RenderedMarkdown p").first).to_have_css("font-size", "18px")
+        assert frame.locator(".course-footer").bounding_box()["height"] < 30
         if notebook == LECTURE:
             slides = frame.locator(".reveal .slides")
             shown = slides.evaluate("""slides => [...slides.querySelectorAll('.jp-Cell')].filter(

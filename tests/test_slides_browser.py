@@ -145,16 +145,13 @@ def check_deck(context, deck, nb, screenshots: bool = False):
 @notebooks
 def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, decks, chromium):
     """Each notebook's deck, and the lecture deck: its core cells on the slides, its extended cells
-    skip cells (check_deck checks both), the planned slides, and the index lists it first."""
+    skip cells (check_deck checks both), the planned slides (the index: test_tools)."""
     deck = decks.get(notebook, build_slides.BUILD_DIR / build_slides.LECTURE_DECK)
     titles, problems, page = check_deck(chromium, deck, read(notebook), True)
     page.close()
     assert titles and not problems, f"{deck.name}:\n  " + "\n  ".join(problems or ["no slides"])
     if notebook == LECTURE:
         plan = tracks.plan(NOTEBOOKS)
-        hrefs = [value for tag, _, value in links((deck.parent / "index.html").read_text())
-                 if tag == "a"]
-        assert hrefs == [deck.name] + [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
         assert len(titles) == plan.slide_count <= CONFIG["lecture"]["max_slides"], len(titles)
         assert titles[0].startswith(CONFIG["lecture"]["title"]), titles[0]
         assert len([t for t in titles if t.startswith("第 ")]) == len(plan.lecture_parts), titles
@@ -192,9 +189,7 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
     assert "height" in problems[0] and 'text "x = value_0' in problems[1], problems
 
     page.evaluate("() => Reveal.slide(0)")
-    note = page.locator("aside.notes").first
-    assert SPEAKER_NOTE in note.text_content()
-    assert not note.is_visible()
+    assert not page.locator("aside.notes").first.is_visible()  # check_deck: the note is in it
     with chromium.expect_page(timeout=TIMEOUT_MS) as popup:
         page.keyboard.press("s")
     expect(popup.value.locator("body")).to_contain_text(SPEAKER_NOTE)
@@ -235,8 +230,7 @@ MATH_HEADINGS = """slides => [...slides.querySelectorAll('h1, h2, h3')]
 @notebooks
 def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, lab, request):
     """Each notebook, and the lecture notebook: RISE shows it with the planned slides, its
-    cells but the skipped ones, its title and headings as written; a picture of 03's first
-    core heading with math."""
+    cells but the skipped ones, its title and headings (those with math too) as written."""
     if notebook == LECTURE:  # built with the decks, presented with its rise.css
         request.getfixturevalue("decks")
         shutil.copytree(notebook.parent, lab.root / "lecture", dirs_exist_ok=True)
@@ -252,8 +246,6 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, 
             .every(i => i.complete && i.naturalWidth > 0)""", timeout=TIMEOUT_MS)
         if math:
             expect(page.locator(f"{PANEL} .jp-RenderedMarkdown mjx-container").first).to_be_attached()
-        states = {s["path"]: s["kernel"]["execution_state"] for s in lab.api("/api/sessions")}
-        assert states.get(path) == "idle", states
         page.click(f"{PANEL} [data-command='RISE:preview']")  # the toolbar's RISE button
         frame = page.frame_locator(f"iframe[src*='/rise/{path}']")
         # the lecture has every cell of the notebooks: RISE takes longer to lay it out
@@ -274,16 +266,6 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, 
             expect(slides.locator("mjx-container").first).to_be_attached()
             math_headings = slides.evaluate(MATH_HEADINGS)
             assert math_headings and all(h["capitals"] == 0 for h in math_headings), math_headings
-            # present 03's first core heading with math, as a lecturer would
-            heading = slides.locator("h2:has(mjx-container)", has_text="误差难以控制").first
-            for _ in range(plan.slide_count):
-                if heading.evaluate("h => h.closest('section').classList.contains('present')"):
-                    break
-                frame.locator(".reveal").press("ArrowRight")
-            expect(heading).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "rise-lecture-03-math-heading.png")
-            presented = heading.inner_text()
-            assert presented.startswith("误差难以控制") and "X" not in presented, presented
     assert not problems, problems
 
 
@@ -313,7 +295,7 @@ def visible_answers(page, snippets) -> list[str]:
 
 
 def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(chromium, lab):
-    # Run All and save on a copy of its own, so the other tests see the notebook as it is
+    # Run All on a copy of its own, so the other tests see the notebook as it is
     path = f"notebooks/run-all-{EXERCISES.name}"
     shutil.copy(EXERCISES, lab.root / path)
     nb = read(EXERCISES)
@@ -333,11 +315,6 @@ def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(chromium, la
             .every(c => c.model.type !== 'code' || c.model.executionCount !== null)""",
                                timeout=2 * TIMEOUT_MS, polling=500)
         page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
-        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        saved = read(lab.root / path)
-        student_check = [c for c in saved.cells if c.cell_type == "code" and "solution" not in tags(c)
-                         and "ad.check_optimal_step(h_star, h_data, steps)" in c.source]
-        assert student_check and "not yet" in str(student_check[0].outputs)  # it did run
         assert not visible_answers(page, snippets), "answers visible after Run All"
         exercise.scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / "exercises-after.png")

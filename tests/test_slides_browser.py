@@ -36,11 +36,6 @@ def decks():
     return dict(zip(NOTEBOOKS, build_slides.build()))
 
 
-def links(text):
-    """(tag, attribute, value) of every src and href in an HTML page."""
-    return re.findall(r"""<(\w+)\b[^>]*?\b(src|href)\s*=\s*["']?([^"'\s>]*)""", text)
-
-
 # Show slide i with all its fragments; the deck typesets its formulas again, reveal centres it
 # and the template then marks it data-typeset="done".
 SHOW = """i => { const slide = Reveal.getSlides()[i], {h, v} = Reveal.getIndices(slide);
@@ -100,7 +95,8 @@ def check_deck(context, deck, nb, screenshots: bool = False):
     refused and reported), show each slide and measure it.  Return the slides' titles, the
     problems and the page."""
     text = deck.read_text(encoding="utf-8")
-    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
+    references = re.findall(r"""<(\w+)\b[^>]*?\b(src|href)\s*=\s*["']?([^"'\s>]*)""", text)
+    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in references
                 if re.match(r"\s*(https?:)?//", value, re.I)]
     asides = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', text, re.S))
     for cell in nb.cells:

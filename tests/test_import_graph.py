@@ -1,5 +1,5 @@
-"""No project module imports, directly or through others, a module that imports it (ruff's map
-of the project's imports, function-level ones too: they hide a cycle from Python, not from a reader)."""
+"""No project module imports, directly or through others, a module that imports it (ruff's
+import map, function-level imports too: they hide a cycle from Python, not from a reader)."""
 
 import json
 import subprocess

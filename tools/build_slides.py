@@ -42,9 +42,8 @@ VENDOR_FILES = {
 }
 MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 
-EXTERNAL_LINK = re.compile(
-    r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL
-)
+EXTERNAL_LINK = re.compile(r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>",
+                           re.IGNORECASE | re.DOTALL)
 NOTEBOOK_LINK = re.compile(
     r"\bhref=\"(?:\./|(?:\.\./)+notebooks/)?(\d\d_[A-Za-z0-9_]+)\.ipynb(?:#[^\"]*)?\"")
 # the text between two tags, and a track badge in it

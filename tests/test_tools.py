@@ -71,7 +71,6 @@ def test_nav_links_neighbours_follows_titles_and_leaves_excluded_notebooks_alone
     assert [middle.cells[0], middle.cells[-1]] == [nbformat.v4.new_markdown_cell(
         f"{MARKER}\n{links}", id=cell_id, metadata=nav.NAV_METADATA) for cell_id in nav.NAV_IDS]
     assert len(middle.cells) == 4
-    assert middle.metadata.rise.footer == nav.rise_settings()["footer"]
 
     middle.cells[1].source = "# Second renamed"
     middle.cells.insert(2, nbformat.v4.new_markdown_cell(MARKER + "\nstale copy"))

@@ -76,8 +76,7 @@ def test_badges_give_the_tracks_slides_and_minutes_the_lecture_notebook_and_the_
         "练习 1": ("extended", True), "练习 2": ("extended", True),
     }
     assert tracks.problems(nb) == [(12, "section 'Delta' has no badge 【核心】 or 【选讲】")]
-    assert [u.track for u in tracks.units(read(second))] == [tracks.DEFAULT_TRACK]
-    # a metadata key of an older layout is ignored: the badge is the mark
+    # a track in the cell's metadata is ignored: the badge is the only mark
     nb.cells[3].metadata["course"] = {"track": "extended"}
     assert tracks.units(nb)[0].track == "core"
     the_slides = tracks.slides(nb)
@@ -107,7 +106,6 @@ def test_badges_give_the_tracks_slides_and_minutes_the_lecture_notebook_and_the_
     types = {c.source.split("\n")[0]: slide_type(c) for c in lecture.cells}
     assert types["### Delta core part 【核心】"] == "slide"  # its section is not shown
     assert types["## Alpha detail"] == "subslide"  # its section is
-    assert types["### Beta side 【选讲】"] == "skip" and types["print(3)"] == "skip"
     assert "[01_first](../../" in lecture.cells[1].source
     # the README's table of notebooks and lecture plan, between text of its own
     with pytest.raises(ValueError, match="LECTURE PLAN"):

@@ -87,7 +87,6 @@ def test_badges_give_the_tracks_slides_and_minutes_the_lecture_notebook_and_the_
         "extended", "extended"]
     assert [s.code_lines for s in the_slides] == [0, 1, 0, 4, 0, 1, 1, 0, 1, 0, 0]
     part = tracks.part(first)
-    assert part.core == ["Alpha", "Beta", "Delta core part"]
     assert part.extended == ["Beta side", "Gamma", "Delta", "练习 (2)"]
     assert part.minutes == CLOCK["part_title"] + CLOCK["code_slide"] + 4 * CLOCK["slide"]
     plan = tracks.plan([first, second])  # its parts and slides: the lecture and README below
@@ -118,7 +117,7 @@ def test_badges_give_the_tracks_slides_and_minutes_the_lecture_notebook_and_the_
     assert "old" not in text and text.startswith("# Course\n") and text.endswith(f"{tracks.PLAN_END}\nend\n")
     assert "| 02 | [02 Second](notebooks/02_second.ipynb) | second |" in text  # the table of notebooks
     assert "| 1 | [01 First](notebooks/01_first.ipynb) | Alpha; Beta;" in text
-    assert "The core path, in order: **01** Alpha, Beta, Delta core part." in text
+    assert "The core path, in order: **01** Alpha, Beta, Delta core part." in text  # part.core
     assert f"| 01 | … a = 1 | 4 | {CLOCK['code_slide']:g} |" in text
     assert f"| **Total** | | **7** | **1** | **{plan.minutes:g}** |" in text  # course.toml's clock
     assert nav.refresh(folder, readme) == []

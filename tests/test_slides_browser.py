@@ -152,22 +152,19 @@ def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, 
 
 # --- the checks themselves, on a small deck made for the purpose ---------------------------
 
-SPEAKER_NOTE = "SPEAKER-NOTE-7f3a: say the formula slowly"
 
-
-def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
-        tmp_path, chromium):
-    tall = "\n".join(f"print({i})" for i in range(40))
-    wide = "x = " + " + ".join(f"value_{i}" for i in range(40))
+def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(tmp_path, chromium):
+    note = "SPEAKER-NOTE-7f3a: say the formula slowly"
     notebook = write_notebook(tmp_path / "notebooks" / "98_slide_check.ipynb", [
         md("# 98 幻灯片检查 (slide check)\n\nInline $f(x) = x e^{-x^2}$ and\n\n"
            "$$\\frac{df}{dx} = (1 - 2x^2)\\, e^{-x^2}$$\n\n<p><code>$x$</code> in code is fine, "
            '<span class="tex2jax_ignore">left: $y^2$</span> is raw TeX.</p>'),
-        md(SPEAKER_NOTE, slide="notes"),
+        md(note, slide="notes"),
         md("## 练习 1\n\nRead [the cookbook](https://example.org/cookbook) and "
            "[notebook 97](97_other.ipynb#top)."),
         solution("SOLUTION_7f3a = 42\nassert SOLUTION_7f3a == 42"),
-        md("## Too tall"), code(tall), md("## Too wide"), code(wide),
+        md("## Too tall"), code("\n".join(f"print({i})" for i in range(40))),
+        md("## Too wide"), code("x = " + " + ".join(f"value_{i}" for i in range(40))),
     ], summary="checks of the slide tests")
     (deck,) = build_slides.build([notebook], out_dir=tmp_path / "slides")
     text = deck.read_text(encoding="utf-8")  # check_deck finds a solution or a web link in it
@@ -185,7 +182,7 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
     assert not page.locator("aside.notes").first.is_visible()  # check_deck: the note is in it
     with chromium.expect_page(timeout=TIMEOUT_MS) as popup:
         page.keyboard.press("s")
-    expect(popup.value.locator("body")).to_contain_text(SPEAKER_NOTE)
+    expect(popup.value.locator("body")).to_contain_text(note)
     popup.value.close()
     page.close()
 

@@ -102,3 +102,10 @@ def test_a_course_build_lists_every_deck_removes_old_ones_and_rebuilds_only_stal
     links = re.findall(r'<a href="([^"]*)"', (out / "index.html").read_text(encoding="utf-8"))
     assert links == [build_slides.LECTURE_DECK] + [deck.name for deck in decks]  # no 00_removed
     assert build_slides.build(out_dir=out) == decks and len(built) == len(course) + 1
+
+
+def test_deck_badges_are_styled_in_text_only():
+    page = '<h2 id="a-【核心】">A 【核心】 and 【选讲】<a href="#a-【核心】">¶</a></h2>'
+    assert build_slides.styled_badges(page) == (
+        '<h2 id="a-【核心】">A <span class="track track-core">【核心】</span> and '
+        '<span class="track track-extended">【选讲】</span><a href="#a-【核心】">¶</a></h2>')

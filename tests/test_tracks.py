@@ -6,7 +6,6 @@ tool itself is checked on small notebooks made here."""
 import nbformat
 import pytest
 
-import build_slides
 import nav
 import rerun_check
 import tracks
@@ -132,11 +131,3 @@ def test_the_break_falls_at_the_end_of_a_part_nearest_to_half_of_the_talk():
     assert tracks.break_after([14, 6.5, 8, 15.5, 35, 17]) == 4  # ends 14 ... 44, 79; half 48
     assert tracks.break_after([40, 10, 10]) == 1  # 40 is nearer to 30 than 50 is
     assert tracks.break_after([30]) == 1  # a single part: after it
-
-
-def test_deck_badges_are_styled_in_text_only():
-    page = '<h2 id="a-【核心】">A 【核心】 and 【选讲】<a href="#a-【核心】">¶</a></h2>'
-    assert build_slides.styled_badges(page) == (
-        '<h2 id="a-【核心】">A <span class="track track-core">【核心】</span> and '
-        '<span class="track track-extended">【选讲】</span><a href="#a-【核心】">¶</a></h2>'
-    )

@@ -25,8 +25,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def playwright_driver():
-    """The one Playwright driver of this process: a second sync_playwright() refuses to start."""
+def chromium(tmp_path_factory):
+    """Debian's Chromium with a fresh profile and a 1280x720 window: the browser tests' one
+    browser (a second sync_playwright() in a process refuses to start)."""
     import pdfs
 
     if not Path(pdfs.CHROMIUM).exists():
@@ -34,16 +35,7 @@ def playwright_driver():
                     "(apt-get install -y chromium fonts-wqy-microhei poppler-utils)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def chromium(playwright_driver, tmp_path_factory):
-    """Debian's Chromium with a fresh profile and a 1280x720 window."""
-    import pdfs
-
-    with playwright_driver.chromium.launch_persistent_context(
+    with sync_playwright() as driver, driver.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium")), executable_path=pdfs.CHROMIUM,
             args=pdfs.BROWSER_ARGS, viewport={"width": 1280, "height": 720}) as context:
         yield context

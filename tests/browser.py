@@ -5,7 +5,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -37,34 +36,30 @@ class LabServer:
     def __init__(self, folder: Path, notebooks: Path):
         self.folder, self.root = folder, folder / "root"
         shutil.copytree(notebooks, self.root / "notebooks", ignore=shutil.ignore_patterns(".*"))
-        for extension, name, values in (
-            ("notebook-extension", "tracker", {"windowingMode": "none"}),
-            ("apputils-extension", "notification", {"fetchNews": "false", "checkForUpdates": False}),
-        ):
-            settings = folder / "settings" / "@jupyterlab" / extension
-            settings.mkdir(parents=True, exist_ok=True)
-            (settings / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
-        with socket.socket() as free:  # a port nothing listens on
-            free.bind(("127.0.0.1", 0))
-            self.token, self.port = secrets.token_hex(24), free.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        (folder / "overrides.json").write_text(json.dumps({  # defaults, from app_settings_dir
+            "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+            "@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                            "checkForUpdates": False}}))
+        self.token, self.url = secrets.token_hex(24), None  # the address once the server listens
         env = dict(os.environ, **{name: str(folder / sub) for name, sub in [
             ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
             ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
             ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "matplotlib")]})
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            "--ServerApp.port=0",  # the system picks a free port (the runtime file says which)
             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.allow_root=True", "--LabApp.news_url=",
-            "--LabApp.extension_manager=readonly",
+            "--ServerApp.allow_root=True", f"--LabApp.app_settings_dir={folder}",
+            "--LabApp.news_url=", "--LabApp.extension_manager=readonly",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.expose_app_in_browser=True"]
         self.log = (folder / "server.log").open("w")
         self.process = subprocess.Popen(command, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(300):  # about 90 s
-            with contextlib.suppress(OSError):
+        for _ in range(300):  # about 90 s; no file yet, or half written
+            with contextlib.suppress(OSError, ValueError, StopIteration):
+                info = json.loads(next((folder / "runtime").glob("jpserver-*.json")).read_text())
+                self.url = f"http://127.0.0.1:{info['port']}"
                 self.api("/api/status")
                 return
             if self.process.poll() is not None:
@@ -107,7 +102,7 @@ class LabServer:
     def stop(self) -> list[str]:
         """Shut the server down (kernels first); return the processes left behind (none)."""
         if self.process.poll() is None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):  # ValueError: no address yet
                 self.api("/api/shutdown", method="POST")
             try:
                 self.process.wait(timeout=30)
@@ -115,11 +110,7 @@ class LabServer:
                 os.killpg(self.process.pid, 9)
                 self.process.wait(timeout=10)
         self.log.close()
-        for _ in range(50):  # the kernels' processes may take a moment to exit
-            commands = {p.pid: " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])}
-            left = [f"{pid}: {command[:160]}" for pid, command in commands.items()
-                    if str(self.folder) in command and pid != os.getpid()]
-            if not left:
-                break
-            time.sleep(0.2)
-        return left
+        mine = [p for p in psutil.process_iter(["cmdline"]) if p.pid != os.getpid()
+                and str(self.folder) in " ".join(p.info["cmdline"] or [])]
+        _, left = psutil.wait_procs(mine, timeout=10)  # the kernels may take a moment to exit
+        return [f"{p.pid}: {' '.join(p.info['cmdline'])[:160]}" for p in left]

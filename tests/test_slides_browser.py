@@ -36,11 +36,6 @@ def decks():
     return dict(zip(NOTEBOOKS, build_slides.build()))
 
 
-def links(text):
-    """(tag, attribute, value) of every src and href in an HTML page."""
-    return re.findall(r"""<(\w+)\b[^>]*?\b(src|href)\s*=\s*["']?([^"'\s>]*)""", text)
-
-
 # Show slide i with all its fragments; the deck typesets its formulas again, reveal centres it
 # and the template then marks it data-typeset="done".
 SHOW = """i => { const slide = Reveal.getSlides()[i], {h, v} = Reveal.getIndices(slide);
@@ -100,7 +95,8 @@ def check_deck(context, deck, nb, screenshots: bool = False):
     refused and reported), show each slide and measure it.  Return the slides' titles, the
     problems and the page."""
     text = deck.read_text(encoding="utf-8")
-    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in links(text)
+    references = re.findall(r"""<(\w+)\b[^>]*?\b(src|href)\s*=\s*["']?([^"'\s>]*)""", text)
+    problems = [f"<{tag} {name}={value!r}> refers to the network" for tag, name, value in references
                 if re.match(r"\s*(https?:)?//", value, re.I)]
     asides = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', text, re.S))
     for cell in nb.cells:
@@ -145,39 +141,30 @@ def check_deck(context, deck, nb, screenshots: bool = False):
 @notebooks
 def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, decks, chromium):
     """Each notebook's deck, and the lecture deck: its core cells on the slides, its extended cells
-    skip cells (check_deck checks both), the planned slides, and the index lists it first."""
+    skip cells (check_deck checks both), the planned slides (the index: test_tools)."""
     deck = decks.get(notebook, build_slides.BUILD_DIR / build_slides.LECTURE_DECK)
     titles, problems, page = check_deck(chromium, deck, read(notebook), True)
     page.close()
     assert titles and not problems, f"{deck.name}:\n  " + "\n  ".join(problems or ["no slides"])
-    if notebook == LECTURE:
-        plan = tracks.plan(NOTEBOOKS)
-        hrefs = [value for tag, _, value in links((deck.parent / "index.html").read_text())
-                 if tag == "a"]
-        assert hrefs == [deck.name] + [build_slides.deck_name(p) for p in NOTEBOOKS], hrefs
-        assert len(titles) == plan.slide_count <= CONFIG["lecture"]["max_slides"], len(titles)
-        assert titles[0].startswith(CONFIG["lecture"]["title"]), titles[0]
-        assert len([t for t in titles if t.startswith("第 ")]) == len(plan.lecture_parts), titles
+    if notebook == LECTURE:  # its title and part cells are visible cells: check_deck finds them
+        assert len(titles) == tracks.plan(NOTEBOOKS).slide_count, titles
 
 
 # --- the checks themselves, on a small deck made for the purpose ---------------------------
 
-SPEAKER_NOTE = "SPEAKER-NOTE-7f3a: say the formula slowly"
 
-
-def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
-        tmp_path, chromium):
-    tall = "\n".join(f"print({i})" for i in range(40))
-    wide = "x = " + " + ".join(f"value_{i}" for i in range(40))
+def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(tmp_path, chromium):
+    note = "SPEAKER-NOTE-7f3a: say the formula slowly"
     notebook = write_notebook(tmp_path / "notebooks" / "98_slide_check.ipynb", [
         md("# 98 幻灯片检查 (slide check)\n\nInline $f(x) = x e^{-x^2}$ and\n\n"
            "$$\\frac{df}{dx} = (1 - 2x^2)\\, e^{-x^2}$$\n\n<p><code>$x$</code> in code is fine, "
            '<span class="tex2jax_ignore">left: $y^2$</span> is raw TeX.</p>'),
-        md(SPEAKER_NOTE, slide="notes"),
+        md(note, slide="notes"),
         md("## 练习 1\n\nRead [the cookbook](https://example.org/cookbook) and "
            "[notebook 97](97_other.ipynb#top)."),
         solution("SOLUTION_7f3a = 42\nassert SOLUTION_7f3a == 42"),
-        md("## Too tall"), code(tall), md("## Too wide"), code(wide),
+        md("## Too tall"), code("\n".join(f"print({i})" for i in range(40))),
+        md("## Too wide"), code("x = " + " + ".join(f"value_{i}" for i in range(40))),
     ], summary="checks of the slide tests")
     (deck,) = build_slides.build([notebook], out_dir=tmp_path / "slides")
     text = deck.read_text(encoding="utf-8")  # check_deck finds a solution or a web link in it
@@ -192,12 +179,10 @@ def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(
     assert "height" in problems[0] and 'text "x = value_0' in problems[1], problems
 
     page.evaluate("() => Reveal.slide(0)")
-    note = page.locator("aside.notes").first
-    assert SPEAKER_NOTE in note.text_content()
-    assert not note.is_visible()
+    assert not page.locator("aside.notes").first.is_visible()  # check_deck: the note is in it
     with chromium.expect_page(timeout=TIMEOUT_MS) as popup:
         page.keyboard.press("s")
-    expect(popup.value.locator("body")).to_contain_text(SPEAKER_NOTE)
+    expect(popup.value.locator("body")).to_contain_text(note)
     popup.value.close()
     page.close()
 
@@ -212,7 +197,6 @@ def lab(tmp_path_factory):
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"), NOTEBOOK_DIR)
     yield server
     left = server.stop()
-    assert server.process.returncode is not None
     assert not left, "processes left behind after the JupyterLab shutdown:\n" + "\n".join(left)
 
 
@@ -235,8 +219,7 @@ MATH_HEADINGS = """slides => [...slides.querySelectorAll('h1, h2, h3')]
 @notebooks
 def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, lab, request):
     """Each notebook, and the lecture notebook: RISE shows it with the planned slides, its
-    cells but the skipped ones, its title and headings as written; a picture of 03's first
-    core heading with math."""
+    cells but the skipped ones, its title and headings (those with math too) as written."""
     if notebook == LECTURE:  # built with the decks, presented with its rise.css
         request.getfixturevalue("decks")
         shutil.copytree(notebook.parent, lab.root / "lecture", dirs_exist_ok=True)
@@ -252,8 +235,6 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, 
             .every(i => i.complete && i.naturalWidth > 0)""", timeout=TIMEOUT_MS)
         if math:
             expect(page.locator(f"{PANEL} .jp-RenderedMarkdown mjx-container").first).to_be_attached()
-        states = {s["path"]: s["kernel"]["execution_state"] for s in lab.api("/api/sessions")}
-        assert states.get(path) == "idle", states
         page.click(f"{PANEL} [data-command='RISE:preview']")  # the toolbar's RISE button
         frame = page.frame_locator(f"iframe[src*='/rise/{path}']")
         # the lecture has every cell of the notebooks: RISE takes longer to lay it out
@@ -274,19 +255,8 @@ def test_jupyterlab_opens_the_notebook_and_rise_presents_it(notebook, chromium, 
             # innerText is the text as shown: the title as written, not in capitals
             title = re.compile("^" + re.escape(CONFIG["lecture"]["title"]))
             expect(slides.locator("h1").first).to_have_text(title, use_inner_text=True)
-            expect(slides.locator("mjx-container").first).to_be_attached()
-            math_headings = slides.evaluate(MATH_HEADINGS)
+            math_headings = slides.evaluate(MATH_HEADINGS)  # typeset: with an mjx-container
             assert math_headings and all(h["capitals"] == 0 for h in math_headings), math_headings
-            # present 03's first core heading with math, as a lecturer would
-            heading = slides.locator("h2:has(mjx-container)", has_text="误差难以控制").first
-            for _ in range(plan.slide_count):
-                if heading.evaluate("h => h.closest('section').classList.contains('present')"):
-                    break
-                frame.locator(".reveal").press("ArrowRight")
-            expect(heading).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "rise-lecture-03-math-heading.png")
-            presented = heading.inner_text()
-            assert presented.startswith("误差难以控制") and "X" not in presented, presented
     assert not problems, problems
 
 
@@ -316,7 +286,7 @@ def visible_answers(page, snippets) -> list[str]:
 
 
 def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(chromium, lab):
-    # Run All and save on a copy of its own, so the other tests see the notebook as it is
+    # Run All on a copy of its own, so the other tests see the notebook as it is
     path = f"notebooks/run-all-{EXERCISES.name}"
     shutil.copy(EXERCISES, lab.root / path)
     nb = read(EXERCISES)
@@ -336,11 +306,6 @@ def test_no_answer_is_visible_in_jupyterlab_before_or_after_run_all(chromium, la
             .every(c => c.model.type !== 'code' || c.model.executionCount !== null)""",
                                timeout=2 * TIMEOUT_MS, polling=500)
         page.wait_for_function(KERNEL_IDLE, arg=path, timeout=TIMEOUT_MS)
-        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        saved = read(lab.root / path)
-        student_check = [c for c in saved.cells if c.cell_type == "code" and "solution" not in tags(c)
-                         and "ad.check_optimal_step(h_star, h_data, steps)" in c.source]
-        assert student_check and "not yet" in str(student_check[0].outputs)  # it did run
         assert not visible_answers(page, snippets), "answers visible after Run All"
         exercise.scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / "exercises-after.png")

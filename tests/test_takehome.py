@@ -18,8 +18,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory, playwright_driver) -> Path:
-    pdfs.build(playwright_driver)
+def kit(tmp_path_factory, chromium) -> Path:
+    pdfs.build(chromium)
     assert website.main() == 0
     archive = website.release()
     folder = tmp_path_factory.mktemp("usb-stick")

@@ -42,9 +42,8 @@ VENDOR_FILES = {
 }
 MATHJAX_URL = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 
-EXTERNAL_LINK = re.compile(
-    r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL
-)
+EXTERNAL_LINK = re.compile(r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a>",
+                           re.IGNORECASE | re.DOTALL)
 NOTEBOOK_LINK = re.compile(
     r"\bhref=\"(?:\./|(?:\.\./)+notebooks/)?(\d\d_[A-Za-z0-9_]+)\.ipynb(?:#[^\"]*)?\"")
 # the text between two tags, and a track badge in it
@@ -127,12 +126,12 @@ def styled_badges(text: str) -> str:
     return TEXT_NODE.sub(lambda m: f">{BADGE.sub(span, m.group(1))}<", text)
 
 
-def convert(notebook: Path, slides_exporter, nb=None, name: str | None = None) -> str:
+def convert(notebook: Path, slides_exporter, nb=None) -> str:
     """Return the deck HTML for ``notebook`` (or for ``nb``, read from its folder)."""
     if nb is None:
         nb = read(notebook)
         nb.metadata["title"] = title(notebook, nb)
-    resources = {"metadata": {"name": name or notebook.stem, "path": str(notebook.parent)},
+    resources = {"metadata": {"name": notebook.stem, "path": str(notebook.parent)},
                  "course_footer": html.escape(RISE["footer"]),
                  "course_css": RISE_CSS.read_text(encoding="utf-8")}
     body, _ = slides_exporter.from_notebook_node(nb, resources=resources)
@@ -176,8 +175,7 @@ def build(notebooks: list[Path] | None = None, out_dir: Path = BUILD_DIR) -> lis
             lecture_path.write_text(notebook_text(lecture), encoding="utf-8")
             shutil.copyfile(RISE_CSS, lecture_path.parent / RISE_CSS.name)
             source = NOTEBOOK_DIR / "lecture.ipynb"  # links and images resolve from here
-            deck.write_text(convert(source, slides_exporter, nb=lecture, name="lecture"),
-                            encoding="utf-8")
+            deck.write_text(convert(source, slides_exporter, nb=lecture), encoding="utf-8")
             print(f"built {deck} and {lecture_path}")
     write_index(out_dir, notebooks, tracks.plan(notebooks) if course else None)
     return decks

@@ -48,9 +48,9 @@ class OfflinePage:
     """A page that may read the files inside ``root`` and inline data only; it records what
     else it tried, what failed to load and every script error."""
 
-    def __init__(self, browser, root: Path, **options):
+    def __init__(self, context, root: Path):
         self.root, self.blocked, self.failed, self.errors = root.resolve(), [], [], []
-        self.page = browser.new_page(**options)
+        self.page = context.new_page()
         self.page.route("**/*", self._route)
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -78,9 +78,8 @@ class OfflinePage:
                 + [f"script error: {e}" for e in self.errors if script_errors])
 
 
-def print_deck(browser, deck: Path, pdf: Path) -> None:
-    width, height = build_slides.SLIDE_WIDTH, build_slides.SLIDE_HEIGHT
-    with OfflinePage(browser, SLIDES_DIR, viewport={"width": width, "height": height}).open(
+def print_deck(context, deck: Path, pdf: Path) -> None:
+    with OfflinePage(context, SLIDES_DIR).open(
             deck, "?print-pdf", "() => window.Reveal && Reveal.isReady()") as page:
         # reveal.js 4 breaks the page after every slide, the last one too: a blank last page
         page.evaluate("() => { const p = document.querySelectorAll('.pdf-page');"
@@ -90,29 +89,30 @@ def print_deck(browser, deck: Path, pdf: Path) -> None:
     print(f"wrote {pdf.relative_to(ROOT)}")
 
 
-def print_handout(browser, notebook: Path, pdf: Path) -> None:
+def print_handout(context, notebook: Path, pdf: Path) -> None:
     html_file = SLIDES_DIR / f"{notebook.stem}.handout.html"  # next to vendor/, for MathJax
     html_file.write_text(handout_html(notebook), encoding="utf-8")
-    with OfflinePage(browser, SLIDES_DIR).open(html_file) as page:
+    with OfflinePage(context, SLIDES_DIR).open(html_file) as page:
         page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     html_file.unlink()
     print(f"wrote {pdf.relative_to(ROOT)}")
 
 
-def build(driver, notebooks: list[Path] | None = None) -> None:
-    """Print the lecture deck (all notebooks only), each notebook's deck and its handout."""
+def build(context, notebooks: list[Path] | None = None) -> None:
+    """Print the lecture deck (all notebooks only), each notebook's deck and its handout, in a
+    browser ``context`` of Playwright's default 1280x720 viewport (a deck's slide size)."""
     decks = [SLIDES_DIR / build_slides.LECTURE_DECK] if notebooks is None else []
     notebooks = notebooks or course_notebooks()
     build_slides.build()  # page.pdf makes PDF_DIR
-    with driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS) as browser:
-        for deck in decks + [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]:
-            print_deck(browser, deck, PDF_DIR / deck.name.replace(".html", ".pdf"))
-        for notebook in notebooks:
-            print_handout(browser, notebook, PDF_DIR / f"{notebook.stem}.handout.pdf")
+    for deck in decks + [SLIDES_DIR / build_slides.deck_name(nb) for nb in notebooks]:
+        print_deck(context, deck, PDF_DIR / deck.name.replace(".html", ".pdf"))
+    for notebook in notebooks:
+        print_handout(context, notebook, PDF_DIR / f"{notebook.stem}.handout.pdf")
 
 
 if __name__ == "__main__":
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright_driver:
-        build(playwright_driver, [Path(a) for a in sys.argv[1:]] or None)
+    with sync_playwright() as driver:
+        with driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS) as browser:
+            build(browser.new_context(), [Path(a) for a in sys.argv[1:]] or None)

@@ -42,13 +42,10 @@ import ctypes, glob, os, platform, numpy
 from numpy._core._multiarray_umath import __cpu_features__ as features
 libs = glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas*"))
 core = "?"
-for lib in libs:
-    for symbol in ("scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename"):
-        function = getattr(ctypes.CDLL(lib), symbol, None)
-        if function is not None:
-            function.restype = ctypes.c_char_p
-            core = function().decode()
-            break
+for lib in libs:  # the OpenBLAS of numpy 2's wheels (scipy-openblas64), where a wheel bundles one
+    corename = ctypes.CDLL(lib).scipy_openblas_get_corename64_
+    corename.restype = ctypes.c_char_p
+    core = corename().decode()
 level = next((name for name in ("AVX512_ICL", "X86_V4", "X86_V3") if features.get(name)), "X86_V2")
 print(f"Python {platform.python_version()}, numpy {numpy.__version__}, BLAS {core}, SIMD up to {level}")
 """

@@ -33,8 +33,7 @@ from course import ROOT, course_notebooks, is_nav_cell, read, slide_type, tags
 GLOSSARY = ROOT / "docs" / "glossary.csv"
 CONSTANTS = ROOT / "tests" / "prose_constants.csv"
 MAX_CODE_LINES = 12
-META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格", "不做比较", "课程库",
-              "本讲义")
+META_WORDS = ("原讲义", "原讲座", "原始讲义", "这一格", "单元格", "不做比较", "课程库", "本讲义")
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK}]")
@@ -196,9 +195,8 @@ def stated_numbers(source: str) -> list[Stated]:
         text = re.sub(pattern, repl, text)
     text = prose(text, keep_math=True)
     found = []
-    for match in re.finditer(
-        r"(?<![\w.\\])(?P<number>\d+(?:\.\d+)?)(?P<percent>\s*(?:\\%|%|％))?(?![\w.]*\d)", text
-    ):
+    for match in re.finditer(r"(?<![\w.\\])(?P<number>\d+(?:\.\d+)?)(?P<percent>\s*(?:\\%|%|％))?"
+                             r"(?![\w.]*\d)", text):
         number, places = match["number"], decimals(match["number"])
         if places == 0 and len(number) < 2:
             continue  # single digits: counts of things on the slide, indices, small factors

@@ -77,12 +77,28 @@ def by_hand_tag(offset, *parts):
     outside). One made around a traced part of that tag or a newer one (``Variable(x)``
     for a hand-built Variable ``x``, a Dual of hand-built Duals) is the inner derivative of
     the two, so it gets a tag newer than every tag so far: with the same tag, its graph or
-    perturbation would be mixed up with the one it holds, and the derivative be wrong."""
-    tag = _scope[-1] + offset
+    perturbation would be mixed up with the one it holds, and the derivative be wrong.
+    All those built around the same newest tag in one scope share that newer tag."""
+    scope = _scope[-1]
+    tag, newest = scope + offset, -1
     for part in parts:
-        if isinstance(part, Traced) and part.tag >= tag:
-            return new_tag() + offset
-    return tag
+        if isinstance(part, Traced) and part.tag >= tag and part.tag > newest:
+            newest = part.tag
+    if newest < 0:
+        return tag
+    # every node built by hand now around that same newest tag shares one newer tag, as
+    # those built around plain values do: Variable(x) and Variable(y) for hand-built x and y
+    # are one graph (with a tag each, a function of both had a gradient for one of them only)
+    key = (offset, newest, scope)
+    nested = _nested_by_hand.get(key)
+    if nested is None:
+        for old in [k for k in _nested_by_hand if k[2] not in _scope]:  # calls that returned
+            del _nested_by_hand[old]
+        nested = _nested_by_hand[key] = new_tag() + offset
+    return nested
+
+
+_nested_by_hand = {}  # (offset, newest tag inside, scope) -> the tag of nodes built by hand
 
 
 def call_tagged(f, tag, *args):

@@ -406,6 +406,10 @@ add("clip-traced-bounds", lambda x, lo, hi: np.clip(x, lo, hi), (real, (5,)),
     (lambda rng, shape: rng.uniform(-2.5, -1.8, shape), (5,)),
     (lambda rng, shape: rng.uniform(0.2, 0.6, shape), ()))
 add("polyval", np.polyval, (real, (4,)), (real, (3,)), complex_step=True)
+# a float32 point widened to float64 (x.astype(float) was x itself, still float32): exact, so
+# the differences of the float64 function are as good as ever; its gradient is float32's
+add("astype-widen", lambda x: np.sin(x.astype(np.float64)) * 3.0,
+    make_args=lambda rng: (real(rng, (2, 3)).astype(np.float32),))
 
 add("einsum-trace", lambda a: np.einsum("ii->", a), (real, (3, 3)), complex_step=True)
 add("einsum-transpose", lambda a: np.einsum("ij->ji", a), (real, (2, 3)), complex_step=True)
@@ -558,10 +562,12 @@ def plain_value(x):
     return x
 
 
-def traced_values(case, mode):
+def traced_values(case, mode, args=None):
     """For each argument i: f(args) as computed inside the derivative of ``mode`` with
-    respect to argument i (the innermost call's output, stripped to its plain value)."""
-    args, rng = case.args()
+    respect to argument i (the innermost call's output, stripped to its plain value), at
+    the case's own arguments or at ``args``."""
+    drawn_args, rng = case.args()
+    args = drawn_args if args is None else args
     values = []
     for i, x in enumerate(args):
         f = with_argument(case.function, args, i)

@@ -72,6 +72,8 @@ def cumsum(a, axis=None, dtype=None, out=None):
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     """Vector norms (ord None, 2, 1, inf, -inf, 0, p) and the matrix norms."""
+    if isinstance(axis, tuple) and len(axis) == 1:  # numpy's vector norm along that axis
+        axis = axis[0]
     if axis is None and ord is not None and np.ndim(value_of(x)) not in (1, 2):
         raise ValueError("Improper number of dimensions to norm.")  # numpy's check
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)

@@ -241,6 +241,10 @@ NORMS += [("nuclear", (3, 2), {"ord": "nuc"}), ("matrix-ord2", (2, 3), {"ord": 2
           ("matrix-ord-inf", (3, 2), {"ord": -np.inf}),
           ("matrix-inf-axes-keepdims", (2, 3, 2), {"ord": np.inf, "axis": (2, 0), "keepdims": True}),
           ("nuclear-stack", (2, 3, 2), {"ord": "nuc", "axis": (1, 2)})]
+# an axis given as a 1-tuple is a vector norm to numpy (JAX's testNorm): the engine took any
+# tuple for a matrix norm's pair of axes, and failed to unpack it
+NORMS += [("vector-ord3-axis-1tuple", (3, 2, 2), {"ord": 3, "axis": (1,)}),
+          ("vector-axis-1tuple-keepdims", (2, 4), {"axis": (-2,), "keepdims": True})]
 for label, shape, kwargs in NORMS:
     add(f"linalg.norm-{label}", lambda x, k=kwargs: np.linalg.norm(x, **k), (nonzero, shape))
 

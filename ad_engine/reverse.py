@@ -289,10 +289,25 @@ def sweep_from(output, tag):
 
 
 def _gradient_of(leaf):
-    if leaf.grad is not None:
-        if is_complex(leaf.value) and not is_complex(leaf.grad):
-            return leaf.grad + 0j  # a complex input has a complex gradient
-        return leaf.grad
+    """The gradient grad returns for an input: of its dtype where that is a narrow one
+    (float32, float16, complex64: as autograd and JAX return it; a rule that computes its
+    partials in float64, as max, clip or eigh do, made it float64)."""
+    value, gradient = leaf.value, leaf.grad
+    narrow = _narrow_dtype(value)
+    if gradient is not None:
+        if is_complex(value) and not is_complex(gradient):
+            gradient = gradient + 0j  # a complex input has a complex gradient
+        if narrow is not None and not isinstance(gradient, Traced) \
+                and np.result_type(gradient) != narrow:
+            gradient = np.asarray(gradient).astype(narrow)
+            return gradient if gradient.ndim else gradient[()]
+        return gradient
     shape = shape_of(leaf)
-    zero = np.zeros(shape, dtype=complex if is_complex(leaf.value) else float)
+    zero = np.zeros(shape, dtype=narrow or (complex if is_complex(value) else float))
     return zero if shape else plain(zero[()])
+
+
+def _narrow_dtype(value):
+    if type(value) is np.ndarray:
+        return value.dtype if value.dtype.type in NARROW_SCALARS else None
+    return np.dtype(type(value)) if type(value) in NARROW_SCALARS else None

@@ -105,6 +105,22 @@ def test_tracing_keeps_a_float32_value(case, mode):
             np.testing.assert_array_equal(value, expected, err_msg=message)
 
 
+FLOAT32_CASES = sorted({case.name: case for case, _ in FLOAT32}.values(), key=lambda c: c.name)
+
+
+@pytest.mark.parametrize("case", FLOAT32_CASES, ids=[c.name for c in FLOAT32_CASES])
+def test_gradient_at_a_float32_point_is_float32(case):
+    """ad.grad returns the gradient of a float32 argument as float32, as autograd and JAX do
+    (max, min, clip, floor, log2, the linalg rules ... computed their partials in float64, and
+    the gradient was float64)."""
+    args = as_float32(case.args()[0])
+    for i, x in enumerate(args):
+        if isinstance(x, np.ndarray) and x.dtype == np.float32:
+            f = with_argument(case.function, args, i)
+            gradient = ad.grad(lambda y, f=f: np.real(np.sum(f(y))))(x)
+            assert np.result_type(gradient) == np.float32, f"argument {i}"
+
+
 def assert_numpy_value(case, value, expected, message):
     assert np.shape(value) == np.shape(expected), f"{message}: shape"
     if case.name in ANOTHER_PATH:

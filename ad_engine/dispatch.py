@@ -254,12 +254,19 @@ class ArraySurface(Traced):
     def astype(self, dtype):
         """The same values as ``dtype``: a float type only (a cast to integers or booleans
         has no derivative)."""
-        if np.dtype(dtype).kind != "f":
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
             raise TypeError(
-                f"astype({np.dtype(dtype).name}) of a {type(self).__name__} has no derivative; "
+                f"astype({dtype.name}) of a {type(self).__name__} has no derivative; "
                 f"keep float values (use np.floor, np.round ... on plain arrays)"
             )
-        return self
+        if dtype == self.dtype:
+            return self
+        if self.dtype.kind == "c":
+            raise TypeError(
+                f"astype({dtype.name}) of a complex {type(self).__name__} drops its imaginary "
+                f"part (numpy warns); write np.real(x) if that is what you mean")
+        return bind(PRIMITIVES["astype"], self, dtype)
 
     @property
     def dtype(self):

@@ -212,9 +212,9 @@ def jvp(f, x, v):
         result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
     else:
         if not isinstance(x, Traced):  # traced when jvp is itself differentiated
-            x = numeric_array(x)
+            x = numeric_point(x)
         if not isinstance(v, Traced):
-            v = numeric_array(v)
+            v = numeric_point(v)
         if shape_of(x) != shape_of(v):
             raise ValueError(
                 f"x has shape {shape_of(x)} but v has shape {shape_of(v)}; "
@@ -231,6 +231,14 @@ def _check_tangent(x, v, x_name, v_name):
         raise ValueError(
             f"{x_name} has shape {shape} but its tangent {v_name} has shape {tangent_shape}; "
             f"a tangent has the shape of its point: pass an array of shape {shape}")
+
+
+def numeric_point(x):
+    """x as numeric_array makes it, but a Python number stays one: numpy treats it as a weak
+    scalar (0.1 * a float32 array is float32), a 0-d float64 array it is not."""
+    if type(x) is float or type(x) is complex:
+        return x
+    return float(x) if type(x) is int else numeric_array(x)
 
 
 def numeric_array(x):

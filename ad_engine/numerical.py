@@ -11,7 +11,7 @@ import numpy as np
 from ad_engine.forward import jvp
 from ad_engine.higher_order import as_point
 from ad_engine.reverse import grad
-from ad_engine.rules import plain, value_of
+from ad_engine.rules import Traced, plain, value_of
 
 
 def forward_difference(f, x, h=1e-8):
@@ -58,6 +58,12 @@ def numerical_gradient(f, x, h=None, method="central"):
     """
     if method not in ("forward", "central"):
         raise ValueError(f"method must be 'forward' or 'central', got {method!r}")
+    if isinstance(x, Traced):  # np.iscomplexobj below named itself as the function refused
+        raise TypeError(
+            f"ad.numerical_gradient takes a point of plain numbers, but x is a "
+            f"{type(x).__name__} (numerical_gradient inside a function being differentiated): "
+            f"finite differences are a check, not a rule; differentiate f itself with ad.grad "
+            f"or ad.jvp, or call numerical_gradient outside the derivative")
     if np.iscomplexobj(x):
         x = np.asarray(x)
         along_real = numerical_gradient(lambda a: np.real(f(a + 1j * x.imag)), x.real, h, method)

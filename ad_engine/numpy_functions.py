@@ -19,7 +19,16 @@ import string
 import numpy as np
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
-from ad_engine.rules import PRIMITIVES, Traced, implements, is_complex, over, shape_of, value_of
+from ad_engine.rules import (
+    PRIMITIVES,
+    Traced,
+    dtype_of,
+    implements,
+    is_complex,
+    over,
+    shape_of,
+    value_of,
+)
 
 
 def _shape_after(function, shape, *args):
@@ -63,6 +72,8 @@ def cumsum(a, axis=None, dtype=None, out=None):
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     """Vector norms (ord None, 2, 1, inf, -inf, 0, p) and the matrix norms."""
+    if isinstance(axis, tuple) and len(axis) == 1:  # numpy's vector norm along that axis
+        axis = axis[0]
     if axis is None and ord is not None and np.ndim(value_of(x)) not in (1, 2):
         raise ValueError("Improper number of dimensions to norm.")  # numpy's check
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
@@ -321,6 +332,11 @@ def dot(a, b, out=None):
     _refuse_arguments("dot", out=out)
     rank_a, rank_b = np.ndim(value_of(a)), np.ndim(value_of(b))
     if rank_a == 0 or rank_b == 0:
+        # np.dot makes arrays of its arguments: a Python number is a float64 (complex128) one,
+        # not the weak scalar it is in a * b (np.dot(2.5, a float32 x) is float64); the
+        # narrower operand is widened exactly (times 1) first
+        dtype = np.result_type(dtype_of(a), dtype_of(b))
+        a, b = (t if dtype_of(t) == dtype else t * np.ones((), dtype) for t in (a, b))
         return a * b
     if rank_b <= 2 or rank_a == 1:
         return a @ b
@@ -572,7 +588,8 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     results = []
     for ax, spacing in zip(axes, spacings):
         size = shape_of(f)[ax]
-        matrix = np.gradient(np.eye(size), spacing, axis=0, edge_order=edge_order)
+        matrix = np.gradient(np.eye(size, dtype=dtype_of(f)), spacing, axis=0,
+                             edge_order=edge_order)  # float32 f: in float32, as numpy
         letters = string.ascii_letters[:ndim]
         results.append(np.einsum(f"{letters},{'z' + letters[ax]}->"
                                  f"{letters.replace(letters[ax], 'z')}", f, matrix))
@@ -642,7 +659,7 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs): 
 @implements(np.polyval)
 def polyval(p, x):
     """Horner's rule, y = y * x + p[k] from the highest power down, as numpy evaluates it."""
-    y = np.zeros(shape_of(x))
+    y = np.zeros(shape_of(x), dtype_of(x))  # numpy's zeros_like(x): a float32 x stays float32
     for k in range(shape_of(p)[0]):
         y = y * x + p[k]
     return y

@@ -18,6 +18,7 @@ from ad_engine.rules import (
     Traced,
     deflinear,
     defprimitive,
+    dtype_of,
     fit,
     full_tangent,
     implements_on_values,
@@ -283,11 +284,14 @@ def _untake(values, index, shape):
 
 
 def _float_type(x):
-    """The dtype of the plain value ``x`` promoted to float, as np.result_type(x, float)
-    (without its dispatch for an array or a float)."""
+    """The dtype of the plain value ``x``, promoted to float if it is not a float or complex
+    one, as np.result_type(x, 1.0) (without its dispatch for an array or a float): a float32
+    array stays float32, as np.broadcast_to keeps it (promoted to float64, the traced
+    np.broadcast_to of a float32 array was float64 and what followed it too)."""
     if type(x) is np.ndarray:
-        return np.promote_types(x.dtype, float)
-    return float if type(x) is float else np.result_type(x, float)
+        dtype = x.dtype
+        return dtype if dtype.kind in "fc" else np.promote_types(dtype, float)
+    return float if type(x) is float else np.result_type(x, 1.0)
 
 
 def kept_shape(shape, axis):
@@ -377,6 +381,22 @@ deflinear("mean", _mean,
 deflinear("broadcast_to", _broadcast,
           lambda adjoint, ans, x, shape: unbroadcast(adjoint, shape_of(x)))
 deflinear("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _cumsum_transpose)
+
+
+def _astype(x, dtype):
+    """x.astype(dtype), a float dtype, rounded as numpy rounds it (a number becomes that
+    type's scalar; float64 a Python float, as plain values are). A complex x is an adjoint
+    of a real one: its real part (the imaginary part belongs to no derivative, reverse.py)."""
+    if is_complex(x):
+        x = np.real(x)
+    if type(x) is np.ndarray:
+        return x.astype(dtype)
+    return plain(dtype.type(x))
+
+
+# x.astype(np.float32) rounds, x.astype(float) of a float32 x widens (both were x itself, so
+# the traced value kept x's precision): a linear map whose transpose casts the adjoint back
+deflinear("astype", _astype, lambda adjoint, ans, x, dtype: PRIMITIVES["astype"](adjoint, dtype_of(x)))
 deflinear("reshape", lambda x, shape: np.reshape(x, shape),
           lambda adjoint, ans, x, shape: np.reshape(adjoint, shape_of(x)))
 deflinear("transpose", lambda x, axes: np.transpose(x, axes), _transpose_transpose)

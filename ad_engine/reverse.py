@@ -163,8 +163,9 @@ class Variable(ArraySurface):
                     parent.adjoint = gradient if parent.adjoint is None else parent.adjoint + gradient
 
     def initial_adjoint(self, seed):
-        """Return the adjoint a backward sweep from this node starts with: 1.0 for a
-        scalar output, else ``seed`` checked to have the output's shape."""
+        """Return the adjoint a backward sweep from this node starts with: 1 for a scalar
+        output (of its dtype: a float32 output's gradients are float32, as numpy computes
+        them), else ``seed`` checked to have the output's shape."""
         shape = shape_of(self.value)
         if seed is None:
             if shape != ():
@@ -173,7 +174,8 @@ class Variable(ArraySurface):
                     f"{shape}; pass seed=np.ones({shape}) (or any array of shape "
                     f"{shape}) to get a vector-Jacobian product"
                 )
-            return 1.0
+            value = self.value  # a float32 (float16, complex64) output starts with its own 1
+            return type(value)(1) if type(value) in NARROW_SCALARS else 1.0
         if shape_of(seed) != shape:
             raise ValueError(
                 f"seed has shape {shape_of(seed)} but the output has shape {shape}; "
@@ -182,7 +184,8 @@ class Variable(ArraySurface):
         if isinstance(seed, Traced):  # a cotangent of an outer derivative: keep its tangent
             return seed
         seed = np.asarray(seed)
-        seed = seed.astype(np.result_type(seed, float))  # ints to floats; complex stays complex
+        # ints to floats; float32 and complex stay as they are (1.0 is a weak scalar)
+        seed = seed.astype(np.result_type(seed, 1.0))
         return plain(seed[()]) if shape == () else seed
 
     def zero_grad(self):
@@ -286,10 +289,25 @@ def sweep_from(output, tag):
 
 
 def _gradient_of(leaf):
-    if leaf.grad is not None:
-        if is_complex(leaf.value) and not is_complex(leaf.grad):
-            return leaf.grad + 0j  # a complex input has a complex gradient
-        return leaf.grad
+    """The gradient grad returns for an input: of its dtype where that is a narrow one
+    (float32, float16, complex64: as autograd and JAX return it; a rule that computes its
+    partials in float64, as max, clip or eigh do, made it float64)."""
+    value, gradient = leaf.value, leaf.grad
+    narrow = _narrow_dtype(value)
+    if gradient is not None:
+        if is_complex(value) and not is_complex(gradient):
+            gradient = gradient + 0j  # a complex input has a complex gradient
+        if narrow is not None and not isinstance(gradient, Traced) \
+                and np.result_type(gradient) != narrow:
+            gradient = np.asarray(gradient).astype(narrow)
+            return gradient if gradient.ndim else gradient[()]
+        return gradient
     shape = shape_of(leaf)
-    zero = np.zeros(shape, dtype=complex if is_complex(leaf.value) else float)
+    zero = np.zeros(shape, dtype=narrow or (complex if is_complex(value) else float))
     return zero if shape else plain(zero[()])
+
+
+def _narrow_dtype(value):
+    if type(value) is np.ndarray:
+        return value.dtype if value.dtype.type in NARROW_SCALARS else None
+    return np.dtype(type(value)) if type(value) in NARROW_SCALARS else None

@@ -77,12 +77,33 @@ def by_hand_tag(offset, *parts):
     outside). One made around a traced part of that tag or a newer one (``Variable(x)``
     for a hand-built Variable ``x``, a Dual of hand-built Duals) is the inner derivative of
     the two, so it gets a tag newer than every tag so far: with the same tag, its graph or
-    perturbation would be mixed up with the one it holds, and the derivative be wrong."""
+    perturbation would be mixed up with the one it holds, and the derivative be wrong.
+    All those built around the same newest tag in one scope share that newer tag."""
     tag = _scope[-1] + offset
     for part in parts:
         if isinstance(part, Traced) and part.tag >= tag:
-            return new_tag() + offset
+            return _nested_by_hand_tag(offset, parts)
     return tag
+
+
+def _nested_by_hand_tag(offset, parts):
+    """by_hand_tag around a traced part of the innermost call's hand-built tag or a newer
+    one: every node built by hand now around the same newest tag shares one newer tag, as
+    those built around plain values do (with a tag each, Variable(x) and Variable(y) for
+    hand-built x and y were two graphs, and a function of both had a gradient for one of
+    them only)."""
+    scope = _scope[-1]
+    newest = max(part.tag for part in parts if isinstance(part, Traced))
+    key = (offset, newest, scope)
+    nested = _nested_by_hand.get(key)
+    if nested is None:
+        for old in [k for k in _nested_by_hand if k[2] not in _scope]:  # calls that returned
+            del _nested_by_hand[old]
+        nested = _nested_by_hand[key] = new_tag() + offset
+    return nested
+
+
+_nested_by_hand = {}  # (offset, newest tag inside, scope) -> the tag of nodes built by hand
 
 
 def call_tagged(f, tag, *args):
@@ -353,6 +374,11 @@ def shape_of(x):
 # numpy scalars of less precision than a Python float: kept as they are (a float32 result
 # as a Python float would make every later operation float64, and change numpy's value)
 NARROW_SCALARS = (np.float32, np.float16, np.complex64)
+
+
+def dtype_of(x):
+    """The dtype of x's numbers (a Dual's or Variable's innermost value's)."""
+    return x.dtype if isinstance(x, Traced) else np.result_type(x)
 
 
 def plain(x):

@@ -241,6 +241,10 @@ NORMS += [("nuclear", (3, 2), {"ord": "nuc"}), ("matrix-ord2", (2, 3), {"ord": 2
           ("matrix-ord-inf", (3, 2), {"ord": -np.inf}),
           ("matrix-inf-axes-keepdims", (2, 3, 2), {"ord": np.inf, "axis": (2, 0), "keepdims": True}),
           ("nuclear-stack", (2, 3, 2), {"ord": "nuc", "axis": (1, 2)})]
+# an axis given as a 1-tuple is a vector norm to numpy (JAX's testNorm): the engine took any
+# tuple for a matrix norm's pair of axes, and failed to unpack it
+NORMS += [("vector-ord3-axis-1tuple", (3, 2, 2), {"ord": 3, "axis": (1,)}),
+          ("vector-axis-1tuple-keepdims", (2, 4), {"axis": (-2,), "keepdims": True})]
 for label, shape, kwargs in NORMS:
     add(f"linalg.norm-{label}", lambda x, k=kwargs: np.linalg.norm(x, **k), (nonzero, shape))
 
@@ -406,6 +410,10 @@ add("clip-traced-bounds", lambda x, lo, hi: np.clip(x, lo, hi), (real, (5,)),
     (lambda rng, shape: rng.uniform(-2.5, -1.8, shape), (5,)),
     (lambda rng, shape: rng.uniform(0.2, 0.6, shape), ()))
 add("polyval", np.polyval, (real, (4,)), (real, (3,)), complex_step=True)
+# a float32 point widened to float64 (x.astype(float) was x itself, still float32): exact, so
+# the differences of the float64 function are as good as ever; its gradient is float32's
+add("astype-widen", lambda x: np.sin(x.astype(np.float64)) * 3.0,
+    make_args=lambda rng: (real(rng, (2, 3)).astype(np.float32),))
 
 add("einsum-trace", lambda a: np.einsum("ii->", a), (real, (3, 3)), complex_step=True)
 add("einsum-transpose", lambda a: np.einsum("ij->ji", a), (real, (2, 3)), complex_step=True)
@@ -558,10 +566,12 @@ def plain_value(x):
     return x
 
 
-def traced_values(case, mode):
+def traced_values(case, mode, args=None):
     """For each argument i: f(args) as computed inside the derivative of ``mode`` with
-    respect to argument i (the innermost call's output, stripped to its plain value)."""
-    args, rng = case.args()
+    respect to argument i (the innermost call's output, stripped to its plain value), at
+    the case's own arguments or at ``args``."""
+    drawn_args, rng = case.args()
+    args = drawn_args if args is None else args
     values = []
     for i, x in enumerate(args):
         f = with_argument(case.function, args, i)

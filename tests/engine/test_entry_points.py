@@ -182,3 +182,51 @@ def test_a_float32_point_is_computed_in_float32_as_numpy(entry, point):
     assert np.result_type(values[-1]) == np.float32, entry
     np.testing.assert_array_equal(values[-1], expected)
     assert np.all(np.isfinite(result if entry not in ("jvp", "jvp_grad") else result[1]))
+
+
+def rounded_to_float32(x):
+    return np.sum(x.astype(np.float32) * np.float32(3.0))
+
+
+@pytest.mark.parametrize("entry", F32_ENTRY_POINTS)
+def test_astype_rounds_as_numpy(entry):
+    """x.astype(np.float32) of a float64 x is numpy's rounding in every entry point (it was
+    x itself: the traced value kept float64's digits and all that followed it)."""
+    point = np.array([0.1, 1 / 3, 2.7])
+    g, values = _seen(rounded_to_float32)
+    result = F32_ENTRY_POINTS[entry](g, point)
+    assert np.result_type(values[-1]) == np.float32, entry
+    np.testing.assert_array_equal(values[-1], rounded_to_float32(point))
+    if entry == "grad":
+        np.testing.assert_array_equal(result, [3.0, 3.0, 3.0])
+
+
+def test_astype_of_a_complex_value_is_refused():
+    with pytest.raises(TypeError, match=r"astype\(float64\) of a complex Variable drops its "
+                                        r"imaginary part.*np\.real\(x\)"):
+        ad.grad(lambda z: np.sum(np.abs(z.astype(float))))(np.array([1.0 + 1.0j]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.complex64])
+def test_a_gradient_has_the_dtype_of_its_point(dtype):
+    """As numpy computes it (autograd's test_dtypes): the backward sweep of a float32 loss
+    started from a float64 1.0 and sum's adjoint was broadcast to float64, so the gradient
+    of a float32 point through a sum was float64."""
+    x = (np.arange(1.0, 7.0).reshape(2, 3) / 4).astype(dtype)
+    gradient = ad.grad(lambda y: np.real(np.sum(y**2)))(x)
+    assert gradient.dtype == dtype
+    np.testing.assert_allclose(gradient, 2 * x, rtol=1e-3)
+    leaf = ad.Variable(x)
+    (leaf * 2.0).backward(seed=np.ones(x.shape, dtype))
+    assert leaf.grad.dtype == dtype
+
+
+def test_jvp_at_a_python_number_keeps_it_weak():
+    """ad.jvp(f, 0.1, 1.0) with f(s) = s * a float32 array: numpy's 0.1 * x is float32 (a
+    Python number is a weak scalar); the point was made a 0-d float64 array, so the value
+    was float64."""
+    x = np.array([0.3, 1.7, -2.2], np.float32)
+    value, tangent = ad.jvp(lambda s: s * x, 0.1, 1.0)
+    assert value.dtype == np.float32
+    np.testing.assert_array_equal(value, 0.1 * x)
+    np.testing.assert_array_equal(tangent, x)

@@ -432,6 +432,13 @@ def test_hvp_and_hessian_shape_errors():
         ad.hvp(lambda x: x**3, np.ones(2), np.ones(2))
 
 
+def test_numerical_gradient_of_a_traced_point_is_refused_by_name():
+    """It named np.iscomplexobj, which the user never called."""
+    with pytest.raises(TypeError, match=r"ad\.numerical_gradient takes a point of plain numbers, "
+                                        r"but x is a Dual.*differentiate f itself with ad\.grad"):
+        ad.jvp(lambda x: ad.numerical_gradient(np.sum, x), np.ones(2), np.ones(2))
+
+
 def test_numerical_gradient_method_error():
     with pytest.raises(ValueError, match="method must be 'forward' or 'central', got 'centre'"):
         ad.numerical_gradient(np.sum, np.ones(2), method="centre")

@@ -176,6 +176,53 @@ def test_hand_built_dual_around_a_hand_built_dual():
     assert (inner.val, inner.dval) == (4.5, 6.0)
 
 
+def test_hand_built_variables_around_two_hand_built_variables_are_one_graph():
+    """The gradient of f(a, b) = a b**2 with respect to both inputs, each a Variable built
+    around an outer hand-built Variable, and that gradient differentiated again: both inner
+    Variables belong to one graph, as two built around plain numbers do (each had a graph of
+    its own, so a.grad was None, a silent zero, and the outer derivatives were wrong)."""
+    x, y = ad.Variable(1.5), ad.Variable(0.7)
+    a, b = ad.Variable(x), ad.Variable(y)
+    (a * b**2).backward()
+    assert a.grad is not None and (a.grad.value, b.grad.value) == (0.7**2, 2 * 1.5 * 0.7)
+    (a.grad + b.grad).backward()  # d/dx (y**2 + 2 x y) = 2 y, d/dy = 2 y + 2 x
+    np.testing.assert_allclose([x.grad, y.grad], [1.4, 1.4 + 3.0], rtol=1e-15)
+
+
+def test_hand_built_duals_around_two_hand_built_duals_share_a_perturbation():
+    x, y = ad.Dual(1.5, 1.0), ad.Dual(0.7, 0.0)  # outer perturbation along x
+    a, b = ad.Dual(x, 1.0), ad.Dual(y, 0.0)  # inner perturbation along a
+    inner = (a * b**2).dval  # d/da (a b**2) = b**2 = 0.49, constant along x
+    assert (inner.val, inner.dval) == (0.7**2, 0.0)
+    inner = (a * b**2 * x).dval  # b**2 x: its x-derivative is b**2
+    np.testing.assert_allclose([inner.val, inner.dval], [0.49 * 1.5, 0.49], rtol=1e-15)
+
+
+def test_reverse_over_reverse_by_hand_of_a_two_argument_vjp():
+    """autograd's check of a VJP of f(a, b) = a / b, differentiated with respect to its point
+    and its cotangent by hand-built Variables (reverse over reverse), against central
+    differences of the same VJP computed in floats."""
+    def vjp(a, b, u):
+        A, B = ad.Variable(a), ad.Variable(b)
+        (A / B).backward(seed=u)
+        return A.grad, B.grad  # u / b, -u a / b**2
+
+    def scalar(a, b, u):  # one scalar of the VJP's output
+        ga, gb = vjp(a, b, u)
+        return 0.3 * ga - 1.1 * gb
+
+    point = [0.8, -1.7, 0.45]
+    leaves = [ad.Variable(t) for t in point]
+    scalar(*leaves).backward()
+    h, want = 1e-5, []
+    for i in range(3):
+        up, down = list(point), list(point)
+        up[i] += h
+        down[i] -= h
+        want.append((scalar(*up) - scalar(*down)) / (2 * h))
+    np.testing.assert_allclose([leaf.grad for leaf in leaves], want, rtol=1e-8)
+
+
 @pytest.mark.parametrize("by_hand", [ad.Variable, lambda t: ad.Dual(t, 1.0)], ids=["Variable", "Dual"])
 def test_hvp_with_a_hand_built_traced_point_or_direction(by_hand):
     """hvp's own graph is newer than the caller's hand-built Variables and Duals: the

@@ -76,6 +76,51 @@ def test_tracing_never_changes_a_value(case, mode):
         assert_numpy_value(case, value, expected, f"argument {i}")
 
 
+def as_float32(args):
+    return tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
+                 else a for a in args)
+
+
+FLOAT32 = [(case, mode) for case, mode in SUPPORTED
+           if any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in case.args()[0])]
+# the einsum path sums in another order than numpy's BLAS: in float32 that shows in the last bit
+ANOTHER_PATH_FLOAT32 = {"vdot": "einsum, numpy: BLAS"}
+
+
+@pytest.mark.parametrize("case, mode", FLOAT32, ids=[f"{c.name}-{m}" for c, m in FLOAT32])
+def test_tracing_keeps_a_float32_value(case, mode):
+    """At float32 arguments f(x) under tracing is numpy's float32 f(x) too, of numpy's dtype:
+    np.broadcast_to, concatenate, stack, append, gradient and polyval made float64 arrays
+    (and all that followed them float64), x.astype(float) was x itself, still float32, and
+    np.dot(2.5, x) multiplied by a weak Python number (numpy: float64)."""
+    args = as_float32(case.args()[0])
+    expected = case.function(*args)
+    for i, value in enumerate(traced_values(case, mode, args)):
+        message = f"argument {i}"
+        assert np.result_type(value) == np.result_type(expected), f"{message}: dtype"
+        assert np.shape(value) == np.shape(expected), f"{message}: shape"
+        if case.name in ANOTHER_PATH or case.name in ANOTHER_PATH_FLOAT32:
+            np.testing.assert_allclose(value, expected, 1e-6, 1e-7, err_msg=message)
+        else:
+            np.testing.assert_array_equal(value, expected, err_msg=message)
+
+
+FLOAT32_CASES = sorted({case.name: case for case, _ in FLOAT32}.values(), key=lambda c: c.name)
+
+
+@pytest.mark.parametrize("case", FLOAT32_CASES, ids=[c.name for c in FLOAT32_CASES])
+def test_gradient_at_a_float32_point_is_float32(case):
+    """ad.grad returns the gradient of a float32 argument as float32, as autograd and JAX do
+    (max, min, clip, floor, log2, the linalg rules ... computed their partials in float64, and
+    the gradient was float64)."""
+    args = as_float32(case.args()[0])
+    for i, x in enumerate(args):
+        if isinstance(x, np.ndarray) and x.dtype == np.float32:
+            f = with_argument(case.function, args, i)
+            gradient = ad.grad(lambda y, f=f: np.real(np.sum(f(y))))(x)
+            assert np.result_type(gradient) == np.float32, f"argument {i}"
+
+
 def assert_numpy_value(case, value, expected, message):
     assert np.shape(value) == np.shape(expected), f"{message}: shape"
     if case.name in ANOTHER_PATH:

@@ -217,11 +217,13 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
 def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     rows = ["| | 部分 (part) | 幻灯片 | 分钟 |", "|--:|---|--:|--:|",
             f"| 0 | 本页：标题与计划 (this slide) | 1 | {CLOCK['part_title']} |"]
-    rows += [f"| {n} | {p.title} | {p.slide_count} | {p.minutes:.0f} |"  # a lecturer's minutes
-             for n, p in enumerate(the_plan.lecture_parts, start=1)]
+    minutes = [round(p.minutes) for p in the_plan.lecture_parts]  # a lecturer's whole minutes
+    parts = sum(p.minutes for p in the_plan.lecture_parts)  # the clock's, in the total
+    rows += [f"| {n} | {p.title} | {p.slide_count} | {m} |"
+             for n, (p, m) in enumerate(zip(the_plan.lecture_parts, minutes), start=1)]
     rows.insert(3 + the_plan.break_after, f"| | 休息 (break) | | {CLOCK['break']} |")
     rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
-             f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes:.0f} |"]
+             f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes + sum(minutes) - parts:g} |"]
     return md("\n".join([
         f"# {LECTURE['title']}", "",
         f"只含{BADGES[CORE]}各节；{BADGES[EXTENDED]}各节留作自学，见各讲的 notebook 和完整幻灯片。",
@@ -231,11 +233,11 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
 def part_title_cell(p: Part) -> nbformat.NotebookNode:
     # "第 05 讲" as the prose says it: the notebook's number, its title without the number
     name = re.sub(r"^\d+\s*", "", p.title)
-    lines = [f"# 第 {p.path.stem[:2]} 讲：{name}", "", f"{BADGES[CORE]}约 {p.minutes:.0f} 分钟："]
+    lines = [f"# 第 {p.path.stem[:2]} 讲：{name}", "", f"{BADGES[CORE]}约 {round(p.minutes)} 分钟："]
     lines += [f"{i}. {t}" for i, t in enumerate(p.core, start=1)]
     if p.extended:  # the link from build/lecture/lecture.ipynb to the notebook
         link = f"[{p.path.stem}](../../{p.path.parent.name}/{p.path.name})"
-        lines += ["", f"{BADGES[EXTENDED]}自学（{link}）：" + "；".join(p.extended)]
+        lines += ["", f"{BADGES[EXTENDED]}自学（{link}）：" + "；".join(p.extended).replace("？；", "？")]
     return md("\n".join(lines), id=f"part-{p.path.stem[:2]}")
 
 

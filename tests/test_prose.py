@@ -14,7 +14,7 @@ from nbbuild import code, md, write_notebook
 @pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
 def test_prose_and_shown_cells_follow_the_writing_rules(path):
     found = prose.problems(path)
-    assert not found, (f"{len(found)} problems (python tools/prose.py {path.name}):\n"
+    assert not found, (f"{len(found)} problems (python tools/prose.py notebooks/{path.name}):\n"
                        + "\n".join(map(str, found)))
 
 

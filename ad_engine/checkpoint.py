@@ -17,7 +17,7 @@ import numpy as np
 
 from ad_engine.dispatch import as_operand
 from ad_engine.reverse import Variable
-from ad_engine.rules import Primitive, Traced, plain
+from ad_engine.rules import Primitive, Traced, new_tag, plain
 
 
 def checkpoint(segment, *inputs):
@@ -42,6 +42,8 @@ def checkpoint(segment, *inputs):
     result = segment(*values)
     single = not isinstance(result, tuple)
     outputs = [result] if single else list(result)
+    if any(isinstance(o, Traced) for o in outputs):  # the segment closes over a traced value
+        return segment(*inputs)  # (an outer derivative's): it needs the segment's operations
     shapes = [np.shape(plain(o)) for o in outputs]
     sizes = [int(np.prod(s)) for s in shapes]
     flat = [np.ravel(np.asarray(o)) for o in outputs]
@@ -92,6 +94,8 @@ class _Recompute:
 
     def vjp(self, i):
         def gradient(adjoint, ans, *args):
+            if isinstance(adjoint, Traced):  # a traced seed (differentiated): no reuse
+                return self._sweep(adjoint, args)[i]
             if self.adjoint is None or not np.array_equal(self.adjoint, adjoint):
                 self.gradients = self._sweep(adjoint, args)
                 self.adjoint = np.array(adjoint, copy=True)
@@ -100,7 +104,8 @@ class _Recompute:
         return gradient
 
     def _sweep(self, adjoint, args):
-        leaves = [Variable(a) if _differentiable(a) else a for a in args]
+        tag = new_tag()  # a graph of its own, newer than every traced value (a traced seed)
+        leaves = [Variable(a, tag=tag) if _differentiable(a) else a for a in args]
         result = self.segment(*leaves)
         outputs = [result] if not isinstance(result, tuple) else list(result)
         total, start = 0.0, 0

@@ -345,10 +345,17 @@ def _loses_derivative(what, x):
 
 def _ufunc_operands(x, ufunc, method, inputs, kwargs):
     """The inputs of a plain ufunc call as operands; TypeError for anything else."""
-    if method != "__call__" or kwargs:
+    name = f"np.{ufunc.__name__}"
+    if method != "__call__":  # np.add.at, np.multiply.outer, np.add.accumulate ...
         raise TypeError(
-            f"np.{ufunc.__name__}.{method} with arguments {sorted(kwargs)} is not supported "
-            f"on {type(x).__name__}; call np.{ufunc.__name__}(x) without out=, where= or dtype="
+            f"{name}.{method} is not supported on {type(x).__name__}: only {name}(...) itself "
+            f"is differentiated. Write the same with whole-array operations: np.add.at(a, i, x) "
+            f"is a + M @ x with the 0/1 matrix M[i[k], k] = 1; np.multiply.outer(u, v) is "
+            f"u[:, None] * v; np.add.reduce(x, axis) is np.sum(x, axis)")
+    if kwargs:
+        raise TypeError(
+            f"{name} with arguments {sorted(kwargs)} is not supported on {type(x).__name__}; "
+            f"call {name}(x) without out=, where= or dtype="
         )
     operands = []
     for a in inputs:

@@ -21,6 +21,7 @@ from ad_engine.rules import (
     is_complex,
     new_tag,
     plain,
+    returned_value,
     shape_of,
 )
 
@@ -153,6 +154,7 @@ def call_perturbed(f, *duals):
 def tangent_part(result, tag, like):
     """The coefficient of the perturbation ``tag`` in ``result`` (zero, with the shape of
     ``like``, if f did not use it)."""
+    result = returned_value(result, tag)
     if isinstance(result, Dual) and result.tag == tag:
         return result.dval
     if isinstance(result, Dual) and result.tag > tag:  # a dual built by hand inside f
@@ -164,6 +166,7 @@ def tangent_part(result, tag, like):
 
 def primal_part(result, tag):
     """``result`` without the perturbation ``tag`` (the value part of jvp)."""
+    result = returned_value(result, tag)
     if isinstance(result, Dual) and result.tag == tag:
         return result.val
     if isinstance(result, Dual) and result.tag > tag:

@@ -47,9 +47,11 @@ from ad_engine.rules import (
     Traced,
     by_hand_tag,
     call_tagged,
+    in_running_call,
     is_complex,
     new_tag,
     plain,
+    returned_value,
     shape_of,
 )
 
@@ -165,7 +167,14 @@ class Variable(ArraySurface):
     def initial_adjoint(self, seed):
         """Return the adjoint a backward sweep from this node starts with: 1 for a scalar
         output (of its dtype: a float32 output's gradients are float32, as numpy computes
-        them), else ``seed`` checked to have the output's shape."""
+        them), else ``seed`` checked to have the output's shape. Refused on the graph of a
+        grad call still running: grad sweeps it itself when f returns."""
+        if in_running_call(self.tag):
+            raise TypeError(
+                "backward() was called inside a function that ad.grad is differentiating, on "
+                "that grad's own graph: grad sweeps it when the function returns, and a sweep "
+                "inside would add into the same gradients. Return the value instead; for a "
+                "gradient inside the function, call ad.grad there")
         shape = shape_of(self.value)
         if seed is None:
             if shape != ():
@@ -279,12 +288,14 @@ def sweep_from(output, tag):
     if math.prod(shape) != 1:
         raise ValueError(f"grad needs a scalar output (or one element), but f returned shape "
                          f"{shape}")
+    output = returned_value(output, tag)
     if isinstance(output, Variable) and output.tag == tag:
         output.backward(np.ones(shape) if shape else None)
-    elif isinstance(output, Traced) and output.tag > tag:
+    elif isinstance(output, Traced) and output.tag > tag:  # a Dual built by hand inside f
         raise TypeError(
-            f"f returned a {type(output).__name__} made inside f by hand; return a value "
-            f"computed from f's arguments"
+            "f returned a Dual made inside f by hand, whose perturbation grad cannot return; "
+            "return a value computed from f's arguments (for a derivative inside f, call "
+            "ad.derivative or ad.jvp there)"
         )
 
 

@@ -106,6 +106,23 @@ def _nested_by_hand_tag(offset, parts):
 _nested_by_hand = {}  # (offset, newest tag inside, scope) -> the tag of nodes built by hand
 
 
+def in_running_call(tag):
+    """Whether ``tag`` is the tag of a derivative call that is running now."""
+    return tag in _scope
+
+
+def returned_value(x, tag):
+    """What the result ``x`` of f is to the derivative call ``tag`` once f has returned: the
+    layers newer than the call whose derivative is over are taken off. A Variable recorded
+    inside f (built by hand, or by a grad inside f) is, as a number, its value; a Dual of a
+    derivative call inside f that has returned (kept in a list, say) carried a perturbation
+    that ended with that call. A Dual built by hand inside f stays: it is a perturbation of
+    its own, which derivative returns (see by_hand_tag)."""
+    while isinstance(x, Traced) and x.tag > tag and x.tag % TAGS_PER_CALL != BY_HAND_DUAL:
+        x = x.primal
+    return x
+
+
 def call_tagged(f, tag, *args):
     """``f(*args)`` while the derivative call of ``tag`` runs (see ``by_hand_tag``).
 

@@ -106,3 +106,26 @@ def test_complex_values_keep_their_imaginary_part(z):
     checkpointed = loss(lambda u: ad.checkpoint(segment, u))
     np.testing.assert_array_equal(ad.checkpoint(segment, ad.Variable(z)).value, segment(z))
     np.testing.assert_allclose(ad.grad(checkpointed)(z), ad.grad(loss(segment))(z), rtol=1e-14)
+
+
+def test_a_segment_that_closes_over_an_outer_derivatives_value():
+    # d/da sum(grad_x sum(a x**2)) = sum(2 x), with a reaching the segment by a closure
+    x0 = np.array([0.3, 0.5])
+
+    def inner(a):
+        return np.sum(ad.grad(lambda x: np.sum(ad.checkpoint(lambda u: a * u**2, x)))(x0))
+    assert abs(ad.derivative(inner, 1.5) - 1.6) < 1e-15
+    assert abs(ad.grad(inner)(1.5) - 1.6) < 1e-15
+
+
+def test_a_checkpoint_node_swept_with_a_traced_seed():
+    # d/ds sum(J^T (s w)) = sum(J^T w) for y = sin(u) u, J = diag(cos(u) u + sin(u))
+    x0, w = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+
+    def seeded(s):
+        v = ad.Variable(x0)
+        ad.checkpoint(lambda u: np.sin(u) * u, v).backward(seed=s * w)
+        return np.sum(v.grad)
+    exact = np.sum((np.cos(x0) * x0 + np.sin(x0)) * w)
+    assert abs(ad.derivative(seeded, 0.7) - exact) < 1e-15
+    assert abs(ad.grad(seeded)(0.7) - exact) < 1e-15

@@ -251,3 +251,102 @@ def test_indexing_a_0d_array_in_every_nesting(index):
     for second in (ad.grad(ad.grad(f))(x), ad.derivative(ad.grad(f), x),
                    ad.grad(lambda y: ad.derivative(f, y))(x)):
         assert second == pytest.approx(6 * 0.7)
+
+
+# -- values that outlive the derivative call that traced them --------------------------
+# A value kept from inside an inner call (in a list, say: the PINN pattern u + u_x from one
+# call) and a Variable built by hand inside f are, to the outer call, the numbers they hold;
+# every entry point gives the derivative of those numbers (found by other projects' tests:
+# forward mode returned 0, or a Dual of a finished perturbation).
+
+def _kept_from_inner(inner):
+    """f(w) = u(x) + u'(x) at x = 0.5 for u(x) = sin(w x), u kept from inside ``inner``."""
+    def f(w):
+        kept = []
+
+        def u(x):
+            y = np.sin(w * x)
+            kept.append(y)
+            return y
+        slope = inner(u)
+        return slope + kept[0]
+    return f
+
+
+INNER_CALLS = {
+    "grad": lambda u: ad.grad(u)(0.5),
+    "derivative": lambda u: ad.derivative(u, 0.5),
+    "jvp": lambda u: ad.jvp(u, 0.5, 1.0)[1],
+}
+OUTER_CALLS = {
+    "grad": lambda f, w: ad.grad(f)(w),
+    "derivative": ad.derivative,
+    "jvp": lambda f, w: ad.jvp(f, w, 1.0)[1],
+    "forward_gradient": lambda f, w: ad.forward_gradient(lambda v: f(v[0]), np.array([w]))[0],
+    "value_and_derivatives": lambda f, w: ad.value_and_derivatives(f, w)[1],
+}
+
+
+@pytest.mark.parametrize("outer", list(OUTER_CALLS))
+@pytest.mark.parametrize("inner", list(INNER_CALLS))
+def test_a_value_kept_from_an_inner_call(inner, outer):
+    w, x = 1.2, 0.5
+    exact = x * np.cos(w * x) + np.cos(w * x) - w * x * np.sin(w * x)  # d/dw (u + u_x)
+    result = OUTER_CALLS[outer](_kept_from_inner(INNER_CALLS[inner]), w)
+    assert not isinstance(result, (ad.Dual, ad.Variable)), result
+    assert abs(result - exact) < 1e-13
+
+
+def test_jvp_of_a_value_kept_from_an_inner_grad_has_a_plain_value():
+    value, tangent = ad.jvp(_kept_from_inner(INNER_CALLS["grad"]), 1.2, 1.0)
+    assert type(value) is float and abs(value - (np.sin(0.6) + 1.2 * np.cos(0.6))) < 1e-15
+
+
+def test_a_dual_kept_from_an_inner_derivative_is_its_value():
+    def square(x):  # x times the inner call's x: x**2
+        kept = []
+        ad.derivative(lambda y: kept.append(y) or y, x)
+        return x * kept[0]
+    assert ad.derivative(square, 3.0) == 6.0
+    assert ad.grad(square)(3.0) == 6.0
+
+
+@pytest.mark.parametrize("route", ["derivative", "grad", "hvp", "hessian"])
+def test_a_variable_built_by_hand_inside_f(route):
+    # as a number, Variable(2.0) is 2: d/dx x * 2 = 2, and the Hessian of sum(2 x**3) is 12 diag(x)
+    x = np.array([1.0, 2.0])
+    cubic = lambda y: np.sum(y**3 * ad.Variable(2.0))  # noqa: E731
+    if route == "derivative":
+        assert ad.derivative(lambda y: y * ad.Variable(2.0), 3.0) == 2.0
+    elif route == "grad":
+        assert ad.grad(lambda y: y * ad.Variable(2.0))(3.0) == 2.0
+    elif route == "hvp":
+        assert np.array_equal(ad.hvp(cubic, x, np.ones(2)), 12 * x)
+    else:
+        assert np.array_equal(ad.hessian(cubic, x), np.diag(12 * x))
+
+
+def test_backward_inside_the_function_grad_differentiates_is_refused():
+    def f(x):
+        y = x**2
+        y.backward()  # would add a second sweep into the gradient grad returns (12, not 6)
+        return y
+    with pytest.raises(TypeError, match="backward.. was called inside a function that ad.grad"):
+        ad.grad(f)(3.0)
+    with pytest.raises(TypeError, match="backward.. was called inside"):
+        ad.derivative(ad.grad(f), 3.0)
+
+
+def test_backward_inside_f_on_a_graph_of_its_own_is_allowed():
+    # a Variable built by hand inside f is a graph of its own: its sweep is f's business
+    def f(x):
+        w = ad.Variable(2.0)
+        (w * x).backward()
+        return w.grad  # = x, traced: its derivative is 1
+    assert ad.grad(f)(3.0) == 1.0
+    assert ad.derivative(f, 3.0) == 1.0
+
+
+def test_a_dual_built_by_hand_inside_grad_is_still_refused():
+    with pytest.raises(TypeError, match="Dual made inside f by hand"):
+        ad.grad(lambda x: x * ad.Dual(1.0, 1.0))(3.0)

@@ -851,6 +851,9 @@ NEWTON_WRONG = [
     ("assembles the Hessian", newton_cg_with(use_hessian=True), "ad.hessian was called"),
     ("the Hessian from ad.hvp with unit vectors", lambda: ad.check_newton_cg(newton_by_columns),
      "column by column"),
+    ("the Hessian from ad.hvp with 2 e_i, halved", lambda: ad.check_newton_cg(
+        lambda f, x0, n_steps: newton_by_columns(f, x0, n_steps, lambda f, x: np.column_stack(
+            [ad.hvp(f, x, 2 * e) / 2 for e in np.eye(x.size)]))), "column by column"),
     ("ad.hessian bound to a name before the check", lambda: ad.check_newton_cg(
         lambda f, x0, n_steps: newton_by_columns(f, x0, n_steps, HESSIAN)), "column by column"),
     ("one H d thrown away, then ad.newton_minimize", lambda: ad.check_newton_cg(

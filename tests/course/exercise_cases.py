@@ -657,6 +657,8 @@ SIGMA_WRONG = [
      "not right to 4 decimals"),
     ("in fm, typed with 4 decimals", sigma(lambda: [round(0.1973 * g, 4)
                                                     for g in sigma_by_reverse_mode()]), "in fm"),
+    ("in fm, typed with 3 decimals", sigma(lambda: [round(0.1973 * g, 3)
+                                                    for g in sigma_by_reverse_mode()]), "in fm"),
     ("reversed", sigma(lambda: sigma_by_reverse_mode()[::-1]), "wrong order"),
     ("twice <r> (M = 2 m_c + E read as 2 E)", sigma(lambda: [2 * g for g in sigma_by_reverse_mode()]),
      "sum(u**2 * r)"),

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, as_number
+from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number
 from ad_course.lattice import plaquette_angles, staple_force
 
 # -- exercise 1: the force on one link, derived by hand ---------------------------------
@@ -24,40 +24,65 @@ _LINK_MISTAKES = (
               "as +theta_2(x)"),
     ("axis", "the second plaquette is shifted along the wrong direction: for theta_1 it is "
              "x - 2 (array axis 1), for theta_2 it is x - 1 (array axis 0)"),
+    ("one length", "on this lattice the two directions have different lengths: wrap the first "
+                   "site index with theta.shape[1] and the second with theta.shape[2]"),
 )
 
 
 def _link_cases(rng):
-    """(theta, beta, mu, x, y) cases: random configurations, links at the edges included."""
+    """(theta, beta, mu, x, y) cases: random configurations of a 4 x 4, a 6 x 6 and a
+    4 x 6 lattice (the last one catches an answer that wraps both directions with one
+    length), links at the edges included."""
     cases = []
-    for size, beta in ((4, 1.3), (6, 0.7)):
-        theta = rng.uniform(-np.pi, np.pi, (2, size, size))
+    for (size_1, size_2), beta in (((4, 4), 1.3), ((6, 6), 0.7), ((4, 6), 1.1)):
+        theta = rng.uniform(-np.pi, np.pi, (2, size_1, size_2))
         for mu in (0, 1):
-            for x, y in ((0, 0), (size - 1, 0), (0, size - 1), (size - 1, size - 1), (2, 1)):
+            for x, y in ((0, 0), (size_1 - 1, 0), (0, size_2 - 1), (size_1 - 1, size_2 - 1),
+                         (2, 1)):
                 cases.append((theta, beta, mu, x, y))
     return cases
 
 
+def _one_length_force(theta, beta, mu, x, y, size):
+    """The force of an answer that wraps both site indices with the same ``size``."""
+    def sin_plaquette(a, b):
+        a, b = a % size, b % size
+        return np.sin(theta[0, a, b] + theta[1, (a + 1) % size, b]
+                      - theta[0, a, (b + 1) % size] - theta[1, a, b])
+    try:
+        if mu == 0:
+            return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
+        return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+    except IndexError:  # that answer raises instead; the checker reports the IndexError
+        return math.nan
+
+
 def _link_variants(theta, beta, mu, x, y):
     """The right force on link (mu, x, y) and what each typical mistake gives."""
-    size = theta.shape[1]
+    size_1, size_2 = theta.shape[1], theta.shape[2]
     s = np.sin(plaquette_angles(theta))
     here = s[x, y]
-    below_1, below_2 = s[x, (y - 1) % size], s[(x - 1) % size, y]
-    ahead_1, ahead_2 = s[x, (y + 1) % size], s[(x + 1) % size, y]
+    below_1, below_2 = s[x, (y - 1) % size_2], s[(x - 1) % size_1, y]
+    ahead_1, ahead_2 = s[x, (y + 1) % size_2], s[(x + 1) % size_1, y]
     if mu == 0:
         right, one, ahead, axis = below_1 - here, -here, ahead_1 - here, below_2 - here
     else:
         right, one, ahead, axis = here - below_2, here, here - ahead_2, here - below_1
     right = float(staple_force(theta, beta)[mu, x, y])  # the reference; equal to beta * right
-    return right, {"sign": -right, "beta": right / beta, "one": beta * one,
-                   "ahead": beta * ahead, "axis": beta * axis}
+    variants = {"sign": -right, "beta": right / beta, "one": beta * one,
+                "ahead": beta * ahead, "axis": beta * axis}
+    if size_1 != size_2:
+        lengths = [_one_length_force(theta, beta, mu, x, y, size) for size in (size_1, size_2)]
+        wrong = [v for v in lengths if not math.isnan(v) and abs(v - right) > 1e-10]
+        if wrong:
+            variants["one length"] = wrong[0]
+    return right, variants
 
 
 def check_link_force(link_force, seed=9):
     """Check ``link_force(theta, beta, mu, x, y)``: the force -dS/dtheta_mu(x, y) on one
     link, mu = 0 (theta_1) or 1 (theta_2), written by hand, on random configurations of
-    4 x 4 and 6 x 6 lattices, links on the edges included (periodic neighbours).
+    4 x 4, 6 x 6 and 4 x 6 lattices, links on the edges included (periodic neighbours).
 
     The reference is ``staple_force``, which agrees with the reverse-mode force to
     round-off; an answer is accepted to 1e-10.
@@ -67,12 +92,14 @@ def check_link_force(link_force, seed=9):
                               f"number, got {type(link_force).__name__}")
     cases = _link_cases(np.random.default_rng(seed))
     for theta, beta, mu, x, y in cases:
-        where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[1]} lattice"
+        where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[2]} lattice"
         try:
             got = link_force(theta.copy(), beta, mu, x, y)
         except IndexError as error:
             return Verdict(False, f"IndexError at {where}: {error}. The lattice is periodic: "
-                                  f"the neighbour of x = L - 1 is (x + 1) % L")
+                                  f"the neighbour of x = L - 1 is (x + 1) % L, with L the "
+                                  f"length of that direction (theta.shape[1] for x, "
+                                  f"theta.shape[2] for y)")
         except Exception as error:  # the student's code may raise anything
             return Verdict(False, f"link_force raised {type(error).__name__} at {where}: {error}")
         try:
@@ -85,12 +112,18 @@ def check_link_force(link_force, seed=9):
         hits = [name for name, value in variants.items() if abs(got - value) <= 1e-10]
         for name, hint in _LINK_MISTAKES:
             if name in hits:
-                return Verdict(False, f"at {where} (beta = {beta}) your force is {got:.6g}; "
-                                      f"expected {right:.6g}: {hint}")
-        return Verdict(False, f"at {where} (beta = {beta}) your force is {got:.6g}; expected "
-                              f"-dS/dtheta = {right:.6g}")
+                return Verdict(False, f"at {where} (beta = {beta}) your force is {got:.10g}; "
+                                      f"expected {right:.10g}: {hint}")
+        if abs(got - right) <= 1e-5 * max(1.0, abs(right)):
+            yours, exact = apart(got, right)
+            return Verdict(False, f"at {where} (beta = {beta}) your force is {yours}; "
+                                  f"expected -dS/dtheta = {exact}: right to about 1e-6 "
+                                  f"but not to round-off, as from a finite difference; derive "
+                                  f"the force from the two plaquettes that contain the link")
+        return Verdict(False, f"at {where} (beta = {beta}) your force is {got:.10g}; expected "
+                              f"-dS/dtheta = {right:.10g}")
     return Verdict(True, f"-dS/dtheta agrees with the staple force to 1e-10 on {len(cases)} "
-                         f"links, edges of the periodic lattice included")
+                         f"links of square and non-square lattices, edges of the periodic lattice included")
 
 
 # -- exercise 2: the energy error of a fourth-order integrator --------------------------

@@ -265,6 +265,8 @@ QUESTIONS = {
                          ((4.0, 1.0), "the segments stored grow too: sqrt(N) checkpoints plus "
                                       "one segment of sqrt(N) steps"),
                          ((16.0, 4.0), "memory grows like N, not N²"),
+                         ((2.0, 4.0), "swapped? the first number is the growth without "
+                                      "checkpoints, the second the growth with sqrt(N) segments"),
                      ], rtol=1e-9),
 }
 

@@ -594,6 +594,10 @@ KAPPA_RIGHT = [
     ("Variables that leaked out", kappa(lambda: [ad.Variable(-np.sum(u**2 / R)) for u in waves()])),
     ("einsum, an array", kappa(lambda: -np.einsum("si,i,si->s", np.array(waves()), 1 / R,
                                                   np.array(waves())))),
+    ("typed from a printout with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
+                                                             for u in waves()])),
+    ("1e-7 off (right to the four decimals asked for)",
+     kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()])),
 ]
 KAPPA_WRONG = [
     ("+<1/r>", kappa(lambda: [np.sum(u**2 / R) for u in waves()]), "the sign"),
@@ -606,8 +610,14 @@ KAPPA_WRONG = [
     ("two numbers", kappa(lambda: [1.0, 2.0]), "of shape (3,)"),
     ("placeholder", kappa(lambda: ...), "the placeholder"),
     ("complex", kappa(lambda: [-np.sum(u**2 / R) + 0.2j for u in waves()]), "complex"),
-    ("1e-7 off", kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()]),
-     f"your {-np.sum(waves()[0] ** 2 / R) * (1 + 1e-7):.10g}"),
+    ("1e-3 off", kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-3) for u in waves()]),
+     f"your {-np.sum(waves()[0] ** 2 / R) * (1 + 1e-3):.6g}"),
+    ("typed with 3 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 3) for u in waves()]),
+     "not right to 4 decimals"),
+    ("1S and 2S swapped", kappa(lambda: [-np.sum(u**2 / R) for u in np.array(waves())[[1, 0, 2]]]),
+     "wrong order"),
+    ("reversed, typed with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
+                                                       for u in waves()][::-1]), "wrong order"),
     ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
         [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
 ]
@@ -632,6 +642,8 @@ SIGMA_RIGHT = [
     ("ad.grad of the level, an array", sigma(lambda: np.array([ad.grad(
         lambda th, ell=ell, level=level: np.linalg.eigh(hamiltonian(*th, ell))[0][level])(PARAMS)[1]
         for ell, level in STATES]))),
+    ("typed from a printout with 4 decimals", sigma(lambda: [round(g, 4)
+                                                             for g in sigma_by_reverse_mode()])),
 ]
 SIGMA_WRONG = [
     ("in fm", sigma(lambda: [0.1973 * g for g in sigma_by_reverse_mode()]), "these are in fm"),
@@ -641,6 +653,15 @@ SIGMA_WRONG = [
     ("ground state for all", sigma(lambda: [np.sum(u**2 * R) for u in waves(lambda lv: 0)]),
      "lowest eigenvector"),
     ("dM/dkappa instead", sigma(lambda: [-np.sum(u**2 / R) for u in waves()]), "sum(u**2 * r)"),
+    ("typed with 3 decimals", sigma(lambda: [round(g, 3) for g in sigma_by_reverse_mode()]),
+     "not right to 4 decimals"),
+    ("in fm, typed with 4 decimals", sigma(lambda: [round(0.1973 * g, 4)
+                                                    for g in sigma_by_reverse_mode()]), "in fm"),
+    ("in fm, typed with 3 decimals", sigma(lambda: [round(0.1973 * g, 3)
+                                                    for g in sigma_by_reverse_mode()]), "in fm"),
+    ("reversed", sigma(lambda: sigma_by_reverse_mode()[::-1]), "wrong order"),
+    ("twice <r> (M = 2 m_c + E read as 2 E)", sigma(lambda: [2 * g for g in sigma_by_reverse_mode()]),
+     "sum(u**2 * r)"),
     ("placeholder", sigma(lambda: ...), "the placeholder"),
 ]
 

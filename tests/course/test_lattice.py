@@ -223,7 +223,7 @@ def test_link_force_checker_accepts_the_staple_and_the_reverse_mode_force():
         return float(-ad.grad(ad.wilson_action)(theta, beta)[mu, x, y])
 
     verdict = ad.check_link_force(by_grad)
-    assert verdict.ok and "20 links" in verdict.message
+    assert verdict.ok and "30 links" in verdict.message
 
 
 @pytest.mark.parametrize("formula, hint", [
@@ -259,6 +259,55 @@ def test_link_force_checker_names_a_missing_periodic_wrap():
 
     verdict = ad.check_link_force(link_force)
     assert not verdict.ok and "IndexError" in verdict.message and "(x + 1) % L" in verdict.message
+
+
+def one_length_link_force(axis):
+    """A student's answer that wraps both site indices with theta.shape[axis]: right on a
+    square lattice only."""
+    def link_force(theta, beta, mu, x, y):
+        size = theta.shape[axis]
+
+        def sin_plaquette(a, b):
+            a, b = a % size, b % size
+            return np.sin(theta[0, a, b] + theta[1, (a + 1) % size, b]
+                          - theta[0, a, (b + 1) % size] - theta[1, a, b])
+
+        if mu == 0:
+            return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
+        return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+    return link_force
+
+
+def test_link_force_checker_needs_each_direction_wrapped_with_its_own_length():
+    def per_axis(theta, beta, mu, x, y):
+        size_1, size_2 = theta.shape[1], theta.shape[2]
+
+        def sin_plaquette(a, b):
+            a, b = a % size_1, b % size_2
+            return np.sin(theta[0, a, b] + theta[1, (a + 1) % size_1, b]
+                          - theta[0, a, (b + 1) % size_2] - theta[1, a, b])
+
+        if mu == 0:
+            return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
+        return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+
+    assert ad.check_link_force(per_axis).ok
+    verdict = ad.check_link_force(one_length_link_force(1))  # right on 4x4 and 6x6 only
+    assert not verdict.ok and "4x6 lattice" in verdict.message, verdict.message
+    assert "different lengths" in verdict.message, verdict.message
+    verdict = ad.check_link_force(one_length_link_force(2))
+    assert not verdict.ok and "IndexError" in verdict.message and "theta.shape[2]" in verdict.message
+
+
+def test_link_force_checker_recognises_a_finite_difference():
+    def central_difference(theta, beta, mu, x, y):
+        up, down = theta.copy(), theta.copy()
+        up[mu, x, y] += 1e-5
+        down[mu, x, y] -= 1e-5
+        return -(ad.wilson_action(up, beta) - ad.wilson_action(down, beta)) / 2e-5
+
+    verdict = ad.check_link_force(central_difference)
+    assert not verdict.ok and "finite difference" in verdict.message, verdict.message
 
 
 def test_link_force_checker_survives_broken_answers():

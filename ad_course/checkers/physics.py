@@ -42,6 +42,20 @@ def _compare(answer, hamiltonian, params, r, states, parameter):
     return got, np.array(reference), waves, ground, np.asarray(r, dtype=float)
 
 
+def _from_rounded_parameters(hamiltonian, params, states, parameter):
+    """(values, decimals) for the parameters rounded to 2, 3 and 4 decimals, as a student
+    who types them from a printed table gets them; only roundings that change them."""
+    params = np.asarray(params, dtype=float)
+    variants = []
+    for decimals in (2, 3, 4):
+        rounded = np.round(params, decimals)
+        if not np.array_equal(rounded, params):
+            variants.append((np.array([level_derivative_by_ad(hamiltonian, rounded, ell, level,
+                                                              parameter)
+                                       for ell, level in states]), decimals))
+    return variants
+
+
 def right_to_decimals(got, reference):
     """True when every value agrees with the reference to the four decimals asked for:
     the computed values, or the same values rounded to four or more decimals."""
@@ -51,7 +65,13 @@ def right_to_decimals(got, reference):
 STATE_NAMES = {(0, 0): "1S", (0, 1): "2S", (1, 0): "1P", (0, 2): "3S", (2, 0): "1D"}
 
 
-def _verdict(got, reference, states, parameter, mistakes, unit, recipe):
+def _verdict(got, reference, states, parameter, mistakes, unit, recipe, rounded=()):
+    for values, decimals in rounded:
+        if right_to_decimals(got, values):
+            return Verdict(False, f"your values {np.array2string(got, precision=4)} are "
+                                  f"dM/d{parameter} computed with the parameters rounded to "
+                                  f"{decimals} decimals, as a table prints them: compute with "
+                                  f"the parameters themselves (the array you pass here)")
     for wrong, hint in mistakes:
         if close(got, wrong, rtol=1e-6) or np.all(np.abs(got - wrong) <= 10 * TOLERANCE):
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
@@ -66,10 +86,12 @@ def _verdict(got, reference, states, parameter, mistakes, unit, recipe):
     if abs(got[i] - reference[i]) < 10 * TOLERANCE:
         return Verdict(False, f"state {i} ({name}): your {yours}, the gradient through eigh "
                               f"{exact} {unit}: close, but not right to {DECIMALS} decimals; "
-                              f"pass the computed values (or print them with more digits)")
+                              f"compute with the parameters and the grid r you pass here (not "
+                              f"rounded parameters, not another grid) and pass the computed "
+                              f"values, not values rounded to fewer than {DECIMALS} decimals")
     return Verdict(False, f"state {i} ({name}): your {yours}, the gradient through eigh "
                           f"{exact} {unit}: compute {recipe} with the normalised eigenvector u "
-                          f"of that level")
+                          f"of that level, for the parameters and on the grid r you pass here")
 
 
 STATES = ((0, 0), (0, 1), (1, 0))  # (ell, level): 1S, 2S, 1P
@@ -102,7 +124,8 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
         (-mean(1 / r, ground), "every state used the lowest eigenvector: take column `level` "
                                "of the eigenvectors of the Hamiltonian with its own ell"),
     ]
-    return _verdict(got, reference, states, "kappa", mistakes, "GeV", "-sum(u**2 / r)")
+    return _verdict(got, reference, states, "kappa", mistakes, "GeV", "-sum(u**2 / r)",
+                    _from_rounded_parameters(hamiltonian, params, states, "kappa"))
 
 
 @checker
@@ -123,7 +146,8 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
         (np.array([u @ (r * u) for u in ground]), "every state used the lowest eigenvector: take "
                                                   "column `level` of the eigenvectors"),
     ]
-    return _verdict(got, reference, states, "sigma", mistakes, "GeV^-1", "sum(u**2 * r)")
+    return _verdict(got, reference, states, "sigma", mistakes, "GeV^-1", "sum(u**2 * r)",
+                    _from_rounded_parameters(hamiltonian, params, states, "sigma"))
 
 
 __all__ = ["check_kappa_derivative", "check_sigma_derivative", "level_derivative_by_ad"]

@@ -573,15 +573,19 @@ PARAMS = np.array([0.52, 1 / 2.34**2, 1.84])
 STATES = ((0, 0), (0, 1), (1, 0))
 
 
-def hamiltonian(kappa, sigma, m_c, ell):
-    h = R_MAX / (N + 1)
-    second = (np.eye(N, k=1) - 2 * np.eye(N) + np.eye(N, k=-1)) / h**2
-    return -second / m_c + np.eye(N) * (-kappa / R + sigma * R + ell * (ell + 1) / (m_c * R**2))
+def hamiltonian(kappa, sigma, m_c, ell, n=N):
+    h, r = R_MAX / (n + 1), R_MAX / (n + 1) * np.arange(1, n + 1)
+    second = (np.eye(n, k=1) - 2 * np.eye(n) + np.eye(n, k=-1)) / h**2
+    return -second / m_c + np.eye(n) * (-kappa / r + sigma * r + ell * (ell + 1) / (m_c * r**2))
 
 
-def waves(level_of=lambda level: level):
-    return [np.linalg.eigh(hamiltonian(*PARAMS, ell))[1][:, level_of(level)]
+def waves(level_of=lambda level: level, params=PARAMS, n=N):
+    return [np.linalg.eigh(hamiltonian(*params, ell, n))[1][:, level_of(level)]
             for ell, level in STATES]
+
+
+ROUNDED = np.round(PARAMS, 3)  # parameters typed from a table printed with 3 decimals
+FINER = R_MAX / (2 * N + 1) * np.arange(1, 2 * N + 1)  # twice as many grid points
 
 
 def kappa(answer):
@@ -618,6 +622,9 @@ KAPPA_WRONG = [
      "wrong order"),
     ("reversed, typed with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
                                                        for u in waves()][::-1]), "wrong order"),
+    ("parameters typed from a table with 3 decimals",
+     kappa(lambda: [-np.sum(u**2 / R) for u in waves(params=ROUNDED)]), "rounded to 3 decimals"),
+    ("a finer grid", kappa(lambda: [-np.sum(u**2 / FINER) for u in waves(n=2 * N)]), "grid r"),
     ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
         [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
 ]
@@ -662,6 +669,9 @@ SIGMA_WRONG = [
     ("reversed", sigma(lambda: sigma_by_reverse_mode()[::-1]), "wrong order"),
     ("twice <r> (M = 2 m_c + E read as 2 E)", sigma(lambda: [2 * g for g in sigma_by_reverse_mode()]),
      "sum(u**2 * r)"),
+    ("parameters typed from a table with 3 decimals",
+     sigma(lambda: [np.sum(u**2 * R) for u in waves(params=ROUNDED)]), "rounded to 3 decimals"),
+    ("a finer grid", sigma(lambda: [np.sum(u**2 * FINER) for u in waves(n=2 * N)]), "grid r"),
     ("placeholder", sigma(lambda: ...), "the placeholder"),
 ]
 

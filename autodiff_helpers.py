@@ -92,13 +92,7 @@ from ad_course.oscillator import oscillator_loss
 # -- 08 differentiable physics: ad_engine/ linalg.py (eigh, solve), checkpoint.py; ad_course/fitting.py
 from ad_engine.linalg import eigh, solve
 from ad_engine.checkpoint import checkpoint
-from ad_course.fitting import (
-    bfgs_minimize,
-    correlation_matrix,
-    least_squares_covariance,
-    richardson_extrapolate,
-    spin_weighted_centre,
-)
+from ad_course.fitting import bfgs_minimize
 
 # -- 09 lattice field theory: ad_course/lattice.py (U(1) gauge theory, HMC, Gamma method)
 from ad_course.lattice import (
@@ -181,8 +175,7 @@ __all__ = [
     "hessian", "hvp", "value_and_derivatives", "iterations_to_converge", "newton_minimize",
     "rosenbrock", "oscillator_loss",
     # 08
-    "eigh", "solve", "checkpoint", "bfgs_minimize", "correlation_matrix", "least_squares_covariance",
-    "richardson_extrapolate", "spin_weighted_centre",
+    "eigh", "solve", "checkpoint", "bfgs_minimize",
     # 09
     "STORED_RESOLUTION", "Estimate", "HMCRun", "autocorrelation", "bessel_i", "charge_variance_exact",
     "gamma_method",

@@ -55,39 +55,3 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
         history.append(float(value))
     return x, history
 
-
-def least_squares_covariance(jacobian):
-    """Return the covariance matrix C = (JᵀJ)⁻¹ of least-squares parameters.
-
-    ``jacobian`` is J = ∂r/∂θ of the normalised residuals r_i = (model_i - data_i)/σ_i
-    at the minimum of χ² = Σ r_i² (shape: residuals × parameters). Near the minimum
-    χ² ≈ χ²_min + ΔθᵀJᵀJΔθ, so Δχ² = 1 at one standard deviation: σ_k = sqrt(C_kk).
-    """
-    jacobian = np.asarray(jacobian, dtype=float)
-    if jacobian.ndim != 2 or jacobian.shape[0] < jacobian.shape[1]:
-        raise ValueError(f"the Jacobian must have at least as many residuals as parameters, "
-                         f"got shape {jacobian.shape}")
-    return np.linalg.inv(jacobian.T @ jacobian)
-
-
-def correlation_matrix(covariance):
-    """Return the correlation matrix C_ij / sqrt(C_ii C_jj) of a covariance matrix."""
-    covariance = np.asarray(covariance, dtype=float)
-    sigma = np.sqrt(np.diag(covariance))
-    return covariance / np.outer(sigma, sigma)
-
-
-def richardson_extrapolate(coarse, fine, order=2, ratio=2):
-    """Return the Richardson extrapolation (ratioᵖ fine - coarse) / (ratioᵖ - 1).
-
-    ``coarse`` and ``fine`` are results on grids of spacing h and h/ratio of a method
-    whose error is c hᵖ + O(hᵖ⁺¹) (p = ``order``); the combination cancels the hᵖ term.
-    """
-    factor = float(ratio) ** order
-    return (factor * np.asarray(fine, dtype=float) - np.asarray(coarse, dtype=float)) / (factor - 1)
-
-
-def spin_weighted_centre(masses, spins):
-    """Return the (2J+1)-weighted mean Σ (2J+1) M_J / Σ (2J+1) of a multiplet's masses."""
-    weights = 2 * np.asarray(spins, dtype=float) + 1
-    return float(np.sum(weights * np.asarray(masses, dtype=float)) / np.sum(weights))

@@ -568,13 +568,19 @@ JACOBIAN_WRONG = [
 # -- 08: dE/dkappa ----------------------------------------------------------------------------
 
 N, R_MAX = 160, 25.0
-R = R_MAX / (N + 1) * np.arange(1, N + 1)
 PARAMS = np.array([0.52, 1 / 2.34**2, 1.84])
 STATES = ((0, 0), (0, 1), (1, 0))
 
 
+def grid(n):
+    return R_MAX / (n + 1) * np.arange(1, n + 1)
+
+
+R = grid(N)
+
+
 def hamiltonian(kappa, sigma, m_c, ell, n=N):
-    h, r = R_MAX / (n + 1), R_MAX / (n + 1) * np.arange(1, n + 1)
+    h, r = R_MAX / (n + 1), grid(n)
     second = (np.eye(n, k=1) - 2 * np.eye(n) + np.eye(n, k=-1)) / h**2
     return -second / m_c + np.eye(n) * (-kappa / r + sigma * r + ell * (ell + 1) / (m_c * r**2))
 
@@ -585,7 +591,7 @@ def waves(level_of=lambda level: level, params=PARAMS, n=N):
 
 
 ROUNDED = np.round(PARAMS, 3)  # parameters typed from a table printed with 3 decimals
-FINER = R_MAX / (2 * N + 1) * np.arange(1, 2 * N + 1)  # twice as many grid points
+FINER = grid(2 * N)  # twice as many grid points
 
 
 def kappa(answer):

@@ -261,26 +261,12 @@ def test_link_force_checker_names_a_missing_periodic_wrap():
     assert not verdict.ok and "IndexError" in verdict.message and "(x + 1) % L" in verdict.message
 
 
-def one_length_link_force(axis):
-    """A student's answer that wraps both site indices with theta.shape[axis]: right on a
-    square lattice only."""
+def wrapped_link_force(lengths):
+    """A student's link force whose site indices (a, b) are wrapped with ``lengths(theta)``:
+    (theta.shape[1], theta.shape[2]) is right; one length for both is right on a square
+    lattice only."""
     def link_force(theta, beta, mu, x, y):
-        size = theta.shape[axis]
-
-        def sin_plaquette(a, b):
-            a, b = a % size, b % size
-            return np.sin(theta[0, a, b] + theta[1, (a + 1) % size, b]
-                          - theta[0, a, (b + 1) % size] - theta[1, a, b])
-
-        if mu == 0:
-            return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
-        return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
-    return link_force
-
-
-def test_link_force_checker_needs_each_direction_wrapped_with_its_own_length():
-    def per_axis(theta, beta, mu, x, y):
-        size_1, size_2 = theta.shape[1], theta.shape[2]
+        size_1, size_2 = lengths(theta)
 
         def sin_plaquette(a, b):
             a, b = a % size_1, b % size_2
@@ -290,7 +276,15 @@ def test_link_force_checker_needs_each_direction_wrapped_with_its_own_length():
         if mu == 0:
             return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
         return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+    return link_force
 
+
+def one_length_link_force(axis):
+    return wrapped_link_force(lambda theta: (theta.shape[axis],) * 2)
+
+
+def test_link_force_checker_needs_each_direction_wrapped_with_its_own_length():
+    per_axis = wrapped_link_force(lambda theta: theta.shape[1:])
     assert ad.check_link_force(per_axis).ok
     verdict = ad.check_link_force(one_length_link_force(1))  # right on 4x4 and 6x6 only
     assert not verdict.ok and "4x6 lattice" in verdict.message, verdict.message

@@ -17,7 +17,7 @@ import numpy as np
 
 from ad_engine.dispatch import as_operand
 from ad_engine.reverse import Variable
-from ad_engine.rules import Primitive, Traced, new_tag, plain
+from ad_engine.rules import Primitive, Traced, live_tag, plain
 
 
 def checkpoint(segment, *inputs):
@@ -104,17 +104,17 @@ class _Recompute:
         return gradient
 
     def _sweep(self, adjoint, args):
-        tag = new_tag()  # a graph of its own, newer than every traced value (a traced seed)
-        leaves = [Variable(a, tag=tag) if _differentiable(a) else a for a in args]
-        result = self.segment(*leaves)
-        outputs = [result] if not isinstance(result, tuple) else list(result)
-        total, start = 0.0, 0
-        for output, shape, size in zip(outputs, self.shapes, self.sizes):
-            weight = np.reshape(adjoint[start:start + size], shape)
-            total = total + np.sum(output * weight)
-            start += size
-        if isinstance(total, Variable):
-            total.backward()
+        with live_tag() as tag:  # a graph of its own, newer than every traced value (a traced seed)
+            leaves = [Variable(a, tag=tag) if _differentiable(a) else a for a in args]
+            result = self.segment(*leaves)
+            outputs = [result] if not isinstance(result, tuple) else list(result)
+            total, start = 0.0, 0
+            for output, shape, size in zip(outputs, self.shapes, self.sizes):
+                weight = np.reshape(adjoint[start:start + size], shape)
+                total = total + np.sum(output * weight)
+                start += size
+            if isinstance(total, Variable):
+                total.backward()
         return [
             (leaf.grad if leaf.grad is not None else np.zeros_like(leaf.value))
             if isinstance(leaf, Variable) else None

@@ -14,7 +14,16 @@ import numbers
 
 import numpy as np
 
-from ad_engine.rules import NUMPY_FUNCTIONS, PRIMITIVES, Traced, bind, shape_of, value_of
+from ad_engine.rules import (
+    LIVE,
+    NUMPY_FUNCTIONS,
+    PRIMITIVES,
+    TAGS_PER_CALL,
+    Traced,
+    bind,
+    shape_of,
+    value_of,
+)
 
 
 def as_operand(x):
@@ -75,6 +84,8 @@ def _operator(name, reflected=False):
         args = (other, self) if reflected else (self, other)
         # bind's rule for two operands, one of them self: the newer tag processes the call
         top = other if isinstance(other, Traced) and other.tag > self.tag else self
+        if top.tag % TAGS_PER_CALL == 0 and top.tag not in LIVE:  # ended(top.tag), inlined:
+            return bind(PRIMITIVES[name], *args)  # bind takes the ended layer off
         return top.process(PRIMITIVES[name], args)
 
     return method

@@ -19,7 +19,7 @@ from ad_engine.rules import (
     by_hand_tag,
     call_tagged,
     is_complex,
-    new_tag,
+    live_tag,
     plain,
     returned_value,
     shape_of,
@@ -145,7 +145,7 @@ def make_dual(val, dval, tag):
 # -- derivatives of user functions ------------------------------------------------------
 
 def call_perturbed(f, *duals):
-    """``f(*duals)`` for duals made with a fresh tag (``new_tag()``): while f runs,
+    """``f(*duals)`` for duals made with a fresh tag (``live_tag()``): while f runs,
     duals built by hand inside f get a newer tag than those. What f returns must be a
     number or an array (see dispatch.numeric_output)."""
     return numeric_output(call_tagged(f, max(d.tag for d in duals), *duals), f)
@@ -181,11 +181,11 @@ def derivative(f, x):
     and f' is returned at every point in one sweep). Nested calls are safe:
     ``derivative(lambda x: derivative(f, x), x0)`` is f''(x0).
     """
-    tag = new_tag()
-    # one scalar seed stands for a tangent of ones at every point: no array of
-    # ones to multiply by (numpy broadcasting does the rest)
-    result = call_perturbed(f, Dual(x, 1.0, tag))
-    return output_tangent(result, tag, x)
+    with live_tag() as tag:
+        # one scalar seed stands for a tangent of ones at every point: no array of
+        # ones to multiply by (numpy broadcasting does the rest)
+        result = call_perturbed(f, Dual(x, 1.0, tag))
+        return output_tangent(result, tag, x)
 
 
 def output_tangent(result, tag, like):
@@ -206,13 +206,12 @@ def jvp(f, x, v):
     array (it may index ``x[0]``, ``x[1]``...), or they are tuples and ``f`` takes
     ``len(x)`` arguments. One forward sweep, whatever the number of inputs.
     """
-    tag = new_tag()
     if isinstance(x, tuple):
         if not isinstance(v, tuple) or len(v) != len(x):
             raise ValueError(f"x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents")
         for i, (xi, vi) in enumerate(zip(x, v)):
             _check_tangent(xi, vi, f"x[{i}]", f"v[{i}]")
-        result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(x, v)])
+        points, tangents = x, v
     else:
         if not isinstance(x, Traced):  # traced when jvp is itself differentiated
             x = numeric_point(x)
@@ -223,8 +222,10 @@ def jvp(f, x, v):
                 f"x has shape {shape_of(x)} but v has shape {shape_of(v)}; "
                 f"they must match"
             )
-        result = call_perturbed(f, Dual(x, v, tag))
-    return primal_part(result, tag), output_tangent(result, tag, result)
+        points, tangents = (x,), (v,)
+    with live_tag() as tag:
+        result = call_perturbed(f, *[Dual(xi, vi, tag) for xi, vi in zip(points, tangents)])
+        return primal_part(result, tag), output_tangent(result, tag, result)
 
 
 def _check_tangent(x, v, x_name, v_name):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_engine.forward import Dual, call_perturbed, new_tag, primal_part, tangent_part
+from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part
 from ad_engine.reverse import Variable
-from ad_engine.rules import Traced, shape_of
+from ad_engine.rules import Traced, live_tag, shape_of
 
 
 def hvp(f, x, v):
@@ -27,16 +27,16 @@ def hvp(f, x, v):
                          f"{shape_of(v)}")
     # the graph of x and the perturbation along v, both newer than every traced value that
     # x, v or f hold (a Variable made by hand would share a graph with the caller's)
-    point = Variable(x, tag=new_tag())
-    tag = new_tag()
-    result = call_perturbed(f, Dual(point, v, tag))
-    directional = tangent_part(result, tag, 0.0)
-    if not (isinstance(directional, Variable) and directional.tag == point.tag):
-        return np.zeros(shape)  # grad f · v does not depend on x: f is at most linear along v
-    if directional.shape != ():
-        raise ValueError(f"f must return a scalar, it returned shape {directional.shape}")
-    directional.backward()
-    return np.zeros(shape) if point.grad is None else point.grad
+    with live_tag() as graph, live_tag() as tag:
+        point = Variable(x, tag=graph)
+        result = call_perturbed(f, Dual(point, v, tag))
+        directional = tangent_part(result, tag, 0.0)
+        if not (isinstance(directional, Variable) and directional.tag == graph):
+            return np.zeros(shape)  # grad f · v does not depend on x: f is at most linear along v
+        if directional.shape != ():
+            raise ValueError(f"f must return a scalar, it returned shape {directional.shape}")
+        directional.backward()
+        return np.zeros(shape) if point.grad is None else point.grad
 
 
 def as_point(x):
@@ -67,11 +67,11 @@ def value_and_derivatives(f, t):
     the three results are Variables: a loss built from them can be
     back-propagated to the weights.
     """
-    inner, outer = new_tag(), new_tag()  # the outer perturbation is the newer one
     shape = np.shape(t)
     one = np.ones(shape) if shape else 1.0
-    result = call_perturbed(f, Dual(Dual(t, one, inner), Dual(one, 0.0 * one, inner), outer))
-    value_part = primal_part(result, outer)  # f(t + d₂) = f + f' d₂
-    slope_part = tangent_part(result, outer, t)  # f'(t + d₂) = f' + f'' d₂
-    return (primal_part(value_part, inner), tangent_part(value_part, inner, t),
-            tangent_part(slope_part, inner, t))
+    with live_tag() as inner, live_tag() as outer:  # the outer perturbation is the newer one
+        result = call_perturbed(f, Dual(Dual(t, one, inner), Dual(one, 0.0 * one, inner), outer))
+        value_part = primal_part(result, outer)  # f(t + d₂) = f + f' d₂
+        slope_part = tangent_part(result, outer, t)  # f'(t + d₂) = f' + f'' d₂
+        return (primal_part(value_part, inner), tangent_part(value_part, inner, t),
+                tangent_part(slope_part, inner, t))

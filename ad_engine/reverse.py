@@ -47,9 +47,10 @@ from ad_engine.rules import (
     Traced,
     by_hand_tag,
     call_tagged,
+    ended,
     in_running_call,
     is_complex,
-    new_tag,
+    live_tag,
     plain,
     returned_value,
     shape_of,
@@ -169,6 +170,13 @@ class Variable(ArraySurface):
         output (of its dtype: a float32 output's gradients are float32, as numpy computes
         them), else ``seed`` checked to have the output's shape. Refused on the graph of a
         grad call still running: grad sweeps it itself when f returns."""
+        if ended(self.tag):
+            raise TypeError(
+                f"backward() was called on a node recorded inside a derivative call that has "
+                f"returned (a value kept from inside the function it differentiated): that "
+                f"derivative is over. What the node is now is its value, {type(self.value).__name__} "
+                f"{format_part(self.value)}: if that is a Variable, call backward() on it "
+                f"(node.value.backward()); a plain number depends on no Variable")
         if in_running_call(self.tag):
             raise TypeError(
                 "backward() was called inside a function that ad.grad is differentiating, on "
@@ -266,15 +274,16 @@ def grad(f, argnums=0):
     positions = (argnums,) if single else tuple(argnums)
 
     def gradient(*args):
-        tag = new_tag()  # this gradient's own graph: nested grads never mix their sweeps
-        inputs = list(args)
         for i in positions:
             if i >= len(args):
                 raise ValueError(f"argnums={argnums} but f was called with {len(args)} arguments")
-            inputs[i] = Variable(args[i], tag=tag)
-        output = numeric_output(call_tagged(f, tag, *inputs), f)
-        sweep_from(output, tag)
-        grads = tuple(_gradient_of(inputs[i]) for i in positions)
+        with live_tag() as tag:  # this gradient's own graph: nested grads never mix their sweeps
+            inputs = list(args)
+            for i in positions:
+                inputs[i] = Variable(args[i], tag=tag)
+            output = numeric_output(call_tagged(f, tag, *inputs), f)
+            sweep_from(output, tag)
+            grads = tuple(_gradient_of(inputs[i]) for i in positions)
         return grads[0] if single else grads
 
     return gradient

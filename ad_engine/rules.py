@@ -62,13 +62,39 @@ BY_HAND_DUAL = 2  # a Dual built by hand: + 2, above a hand-built Variable (a Du
 #                   Variables records its forward sweep, as hvp does)
 
 _calls = itertools.count(1)
-_scope = [NO_CALL]  # the tags of the derivative calls running now, innermost last
+_scope = [NO_CALL]  # the tags of the derivative calls whose function runs now, innermost last
+LIVE = []  # the tags of the derivative calls that have not returned (see live_tag)
 
 
 def new_tag():
-    """A tag newer than every tag so far: the perturbation of one derivative (forward
-    mode) or the graph of one gradient (reverse mode)."""
+    """A tag newer than every tag so far."""
     return next(_calls) * TAGS_PER_CALL
+
+
+class live_tag:
+    """``with live_tag() as tag:`` the tag of one derivative call (derivative, jvp, grad,
+    hvp ...): the perturbation of a derivative (forward mode) or the graph of a gradient
+    (reverse mode), newer than every tag so far, live until the block ends.
+
+    A Dual or Variable of a call that has returned (kept in a list by the function it
+    differentiated, say) is, to every later operation, the value inside it: that
+    derivative is over, and ``bind`` takes its layer off (see ``ended``)."""
+
+    __slots__ = ("tag",)
+
+    def __enter__(self):
+        self.tag = new_tag()
+        LIVE.append(self.tag)
+        return self.tag
+
+    def __exit__(self, *exception):
+        LIVE.remove(self.tag)
+
+
+def ended(tag):
+    """Whether ``tag`` is the tag of a derivative call that has returned (Duals and
+    Variables built by hand have tags between the calls' and never end)."""
+    return tag % TAGS_PER_CALL == 0 and tag not in LIVE
 
 
 def by_hand_tag(offset, *parts):
@@ -155,7 +181,15 @@ def bind(primitive, *args):
         if isinstance(ans, np.generic) and type(ans) not in NARROW_SCALARS:  # as plain(ans)
             return ans.item()
         return ans
+    if top.tag % TAGS_PER_CALL == 0 and top.tag not in LIVE:  # ended(top.tag), inlined
+        return bind(primitive, *without_layer(top.tag, args))
     return top.process(primitive, args)
+
+
+def without_layer(tag, args):
+    """``args`` with the Duals and Variables of ``tag``, a call that has returned, replaced
+    by the values inside them."""
+    return [a.primal if isinstance(a, Traced) and a.tag == tag else a for a in args]
 
 
 class LostDerivativeError(TypeError):

@@ -350,3 +350,60 @@ def test_backward_inside_f_on_a_graph_of_its_own_is_allowed():
 def test_a_dual_built_by_hand_inside_grad_is_still_refused():
     with pytest.raises(TypeError, match="Dual made inside f by hand"):
         ad.grad(lambda x: x * ad.Dual(1.0, 1.0))(3.0)
+
+
+# -- the same, with the outer derivative built by hand ----------------------------------------
+# An outer Dual or Variable made by hand has no entry point to take the ended layer off f's
+# result: every operation on a value of a call that has returned does it instead (rules.bind),
+# and a backward sweep from such a value is refused (found by JAX's escaped-tracer tests).
+
+def _hand_dual(f, w):
+    return f(ad.Dual(w, 1.0)).dval
+
+
+def _hand_variable(f, w):
+    v = ad.Variable(w)
+    f(v).backward()
+    return v.grad
+
+
+@pytest.mark.parametrize("outer", [_hand_dual, _hand_variable], ids=["Dual", "Variable"])
+@pytest.mark.parametrize("inner", list(INNER_CALLS))
+def test_a_value_kept_from_an_inner_call_under_a_hand_built_derivative(inner, outer):
+    w, x = 1.2, 0.5
+    exact = x * np.cos(w * x) + np.cos(w * x) - w * x * np.sin(w * x)
+    assert abs(outer(_kept_from_inner(INNER_CALLS[inner]), w) - exact) < 1e-13
+
+
+@pytest.mark.parametrize("inner", list(INNER_CALLS))
+def test_a_value_kept_from_an_inner_call_is_a_constant_to_a_later_call(inner):
+    kept = []
+    INNER_CALLS[inner](lambda y: kept.append(y * y) or y * y)  # kept[0] is 0.25, its call over
+    for outer in (_hand_dual, _hand_variable, ad.derivative, lambda f, w: ad.grad(f)(w)):
+        assert outer(lambda w: w * kept[0], 2.0) == 0.25
+        assert outer(lambda w: kept[0] * np.sin(w), 2.0) == 0.25 * np.cos(2.0)
+
+
+def test_backward_from_a_node_of_a_grad_that_has_returned_is_refused():
+    v = ad.Variable(4.0)
+    kept = []
+    ad.grad(lambda y: kept.append(y**3) or y**3)(v)
+    with pytest.raises(TypeError, match="derivative call that has returned.*node.value.backward"):
+        kept[0].backward()
+    kept[0].value.backward()  # the way out the message names: v**3, by hand
+    assert v.grad == 48.0
+
+
+def test_every_derivative_call_ends_even_when_f_raises():
+    from ad_engine.rules import LIVE
+
+    def broken(x):
+        raise ZeroDivisionError("f failed")
+    for call in (lambda: ad.derivative(broken, 1.0), lambda: ad.grad(broken)(1.0),
+                 lambda: ad.jvp(broken, (1.0,), (1.0,)), lambda: ad.hvp(broken, np.ones(2), np.ones(2)),
+                 lambda: ad.value_and_derivatives(broken, 1.0)):
+        with pytest.raises(ZeroDivisionError):
+            call()
+        assert LIVE == []
+    ad.hessian(lambda y: np.sum(y**3), np.ones(2))
+    assert LIVE == []

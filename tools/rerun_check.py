@@ -1,5 +1,7 @@
-"""Re-run notebooks as students do, in one kernel: Run All, Run All again, then every code
-cell twice in a row.  The code cells are laid out in that order, each with its stored
+"""Re-run notebooks as students do, in one kernel: Run All, Run All again, every code cell
+twice in a row, then every code cell once more from the last to the first (a cell re-run
+after the cells below it have run: a name that a later section binds to something else, or
+state that a later cell changes, shows here).  The code cells are laid out in that order, each with its stored
 outputs and tags, in a scratch notebook that nbval runs as ``make test`` runs a notebook:
 each execution must give the stored outputs and raise only where tagged
 ``raises-exception``, so a cell that counts up, draws from a generator made earlier or
@@ -38,7 +40,8 @@ def check(paths: list[Path]) -> dict[Path, list[str]]:
             stored = read(path)
             code = [i for i, c in enumerate(stored.cells) if c.cell_type == "code"]
             plan = ([("run all", i) for i in code] + [("run all again", i) for i in code]
-                    + [(name, i) for i in code for name in ("cell run", "cell run again")])
+                    + [(name, i) for i in code for name in ("cell run", "cell run again")]
+                    + [("run again after the cells below it", i) for i in reversed(code)])
             cells = [nbformat.from_dict({**stored.cells[index], "id": f"run-{number}"})
                      for number, (_, index) in enumerate(plan)]
             scratch = nbformat.v4.new_notebook(cells=cells, metadata=stored.metadata)
@@ -60,8 +63,8 @@ def check(paths: list[Path]) -> dict[Path, list[str]]:
 def main(argv: list[str]) -> int:
     results = check([Path(a) for a in argv] or course_notebooks())
     for path, problems in results.items():
-        print(f"{'ok    ' if not problems else 'FAILED'} {path}: run all twice, "
-              f"then every cell twice in a row ({len(problems)} problems)")
+        print(f"{'ok    ' if not problems else 'FAILED'} {path}: run all twice, every cell "
+              f"twice in a row, then every cell from the last to the first ({len(problems)} problems)")
         for problem in problems:
             print(f"  {problem}")
     return 1 if any(results.values()) else 0

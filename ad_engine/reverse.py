@@ -274,12 +274,12 @@ def grad(f, argnums=0):
     positions = (argnums,) if single else tuple(argnums)
 
     def gradient(*args):
-        for i in positions:
-            if i >= len(args):
-                raise ValueError(f"argnums={argnums} but f was called with {len(args)} arguments")
         with live_tag() as tag:  # this gradient's own graph: nested grads never mix their sweeps
             inputs = list(args)
             for i in positions:
+                if i >= len(args):
+                    raise ValueError(f"argnums={argnums} but f was called with {len(args)} "
+                                     f"arguments")
                 inputs[i] = Variable(args[i], tag=tag)
             output = numeric_output(call_tagged(f, tag, *inputs), f)
             sweep_from(output, tag)

@@ -88,7 +88,7 @@ class live_tag:
         return self.tag
 
     def __exit__(self, *exception):
-        LIVE.remove(self.tag)
+        LIVE.pop()  # with blocks nest: the newest tag is the last
 
 
 def ended(tag):

@@ -62,15 +62,17 @@ def _shortened(x):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def format_part(part):
-    """A float, an array or a nested dual as printed inside a Dual or Variable."""
+def format_part(part, spec=""):
+    """A float, an array or a nested dual as printed inside a Dual or Variable; with a
+    format ``spec`` (f"{y:.3f}") every number in it is formatted so."""
     if isinstance(part, Traced):
-        return f"({part!r})"
+        return f"({format(part, spec) if spec else repr(part)})"
     if isinstance(part, numbers.Real) and not isinstance(part, bool):
-        return repr(float(part))
+        return format(float(part), spec) if spec else repr(float(part))
     if isinstance(part, np.ndarray):
-        return np.array2string(part, separator=", ", threshold=6)
-    return repr(part)
+        numbers_as = {"all": lambda v: format(v, spec)} if spec else None
+        return np.array2string(part, separator=", ", threshold=6, formatter=numbers_as)
+    return format(part, spec) if spec else repr(part)
 
 
 def _operator(name, reflected=False):

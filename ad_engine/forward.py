@@ -89,10 +89,14 @@ class Dual(ArraySurface):
             f"derivatives themselves")
 
     def __repr__(self):
-        nested = isinstance(self.val, Dual) or isinstance(self.dval, Dual)
-        return self.format(level=1 if nested else 0)
+        return format(self)
 
-    def format(self, level):
+    def __format__(self, spec):
+        """f"{y:.3f}" formats both parts: ``0.841 + 0.540·d``."""
+        nested = isinstance(self.val, Dual) or isinstance(self.dval, Dual)
+        return self.format(level=1 if nested else 0, spec=spec)
+
+    def format(self, level, spec=""):
         """``val + dval·d``; a nested dual names its infinitesimals d₁ (outermost), d₂, ...
         as the lectures write them, ``(a + d₂) + (1 + 0·d₂)·d₁``."""
         symbol = "d" + str(level).translate(SUBSCRIPT_DIGITS) if level else "d"
@@ -101,7 +105,9 @@ class Dual(ArraySurface):
             sign, tangent = "-", -tangent
 
         def show(part):
-            return f"({part.format(level + 1)})" if isinstance(part, Dual) else format_part(part)
+            if isinstance(part, Dual):
+                return f"({part.format(level + 1, spec)})"
+            return format_part(part, spec)
 
         return f"{show(self.val)} {sign} {show(tangent)}·{symbol}"
 

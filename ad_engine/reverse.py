@@ -213,6 +213,11 @@ class Variable(ArraySurface):
         name = f", name={self.name!r}" if self.name else ""
         return f"Variable({format_part(self.value)}{name})"
 
+    def __format__(self, spec):
+        """f"{loss:.4f}" formats the value (as PyTorch formats a tensor); without a spec,
+        the repr."""
+        return format_part(self.value, spec) if spec else repr(self)
+
 
 def _leaf_value(value):
     """The value of a Variable made by hand: a float or a float array (complex ones stay

@@ -120,6 +120,17 @@ def test_repr_form():
     assert repr(third) == "((1.0 + 1.0·d₃) + (1.0 - 2.0·d₃)·d₂) + 0.5·d₁"
 
 
+def test_format_spec_formats_both_parts():
+    """print(f"{y:.3f}") with a Dual: both parts formatted (it was a TypeError)."""
+    y = np.sin(Dual(1.0, 1.0))
+    assert f"{y:.3f}" == "0.841 + 0.540·d"
+    assert f"{Dual(1.0, -2.0):.2f}" == "1.00 - 2.00·d"
+    assert f"{y}" == repr(y) == "0.8414709848078965 + 0.5403023058681398·d"
+    assert f"{Dual(np.array([1.0, 2.5]), 1.0):.1f}" == "[1.0, 2.5] + 1.0·d"
+    nested = Dual(Dual(1.0, 1.0), Dual(1.0, -2.0))
+    assert f"{nested:.2e}" == "(1.00e+00 + 1.00e+00·d₂) + (1.00e+00 - 2.00e+00·d₂)·d₁"
+
+
 # -- the lecture's reference outputs --------------------------------------------------
 
 

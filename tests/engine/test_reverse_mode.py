@@ -71,6 +71,15 @@ def test_unary_operators_and_comparisons():
     assert Variable(2.0) == Variable(2.0) and len({Variable(1.0), Variable(1.0)}) == 2
 
 
+def test_format_spec_formats_the_value():
+    """print(f"loss {loss:.4f}") in a training loop: the value, as PyTorch formats a tensor
+    (it was a TypeError); without a spec, the repr."""
+    loss = np.log(Variable(2.0))
+    assert f"loss {loss:.4f}" == "loss 0.6931"
+    assert f"{loss}" == repr(loss) == "Variable(0.6931471805599453)"
+    assert f"{Variable(np.array([1.0, 2.5])):.2f}" == "[1.00, 2.50]"
+
+
 # -- the lecture's worked examples ----------------------------------------------------
 
 

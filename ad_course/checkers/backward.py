@@ -231,7 +231,7 @@ def _graph_verdict(backward, Node, index):
         return Verdict(False, f"after backward(y), y.grad is {number(y.grad)}; it must be "
                               f"dy/dy = 1: the sweep starts from y.grad = 1")
     if close(got, np.array(exact)):
-        return None
+        return _every_node_verdict(Node, index, name, y)
     message = (f"on {name} your gradient is ({', '.join(number(g) for g in got)}); expected "
                f"({', '.join(number(g) for g in exact)})")
     hint = _mistake(backward, Node, index, got, exact)
@@ -241,6 +241,31 @@ def _graph_verdict(backward, Node, index):
         return Verdict(False, f"{message}: every input's grad is 0, nothing reached the inputs: "
                               f"push node.grad * local to each parent, starting from y")
     return Verdict(False, f"{message}: look at the order in which nodes pass their adjoint on")
+
+
+def _every_node_verdict(Node, index, name, y):
+    """None if every node of the student's swept graph ``y`` has .grad = dy/d(node) and its
+    own .value, compared node by node with the same graph built again and swept here."""
+    reference = _graphs(Node)[index][2]
+    _start(reference)
+    for node in reversed(_topological(reference)):
+        _push(node)
+    pairs = list(zip(_topological(y), _topological(reference)))
+    for theirs, mine in pairs:
+        if not close(np.array(as_number(theirs.value, "a number in .value")), np.array(mine.value)):
+            return Verdict(False, f"on {name}, backward(y) changed the .value of a node "
+                                  f"({number(mine.value)} became {number(theirs.value)}): the "
+                                  f"sweep must only fill .grad")
+    wrong = [(theirs, mine) for theirs, mine in pairs
+             if theirs.grad is None or not close(np.array(as_number(theirs.grad)), np.array(mine.grad))]
+    if wrong:
+        theirs, mine = wrong[0]
+        return Verdict(False, f"on {name} the inputs' gradients are right, but {len(wrong)} of "
+                              f"the {len(pairs)} nodes have another .grad than dy/d(node): the "
+                              f"node of value {number(mine.value)} has {number(theirs.grad)}, "
+                              f"dy/d(node) is {number(mine.grad)}. backward(y) must leave every "
+                              f"node's .grad = dy/d(node), not only the inputs'")
+    return None
 
 
 @checker

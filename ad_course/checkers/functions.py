@@ -20,6 +20,8 @@ from ad_course.checkers.verdict import (
     returned_floats,
     run,
 )
+from ad_engine.reverse import grad
+from ad_engine.rules import value_of
 
 # -- 05-2: the number of paths from y to x in a graph ----------------------------------
 
@@ -89,6 +91,11 @@ def _path_graphs(Node, logistic_map):
     graphs.append(("y = (a*b)*b + a, paths to b", (a * b) * b + a, b))
     c = Node(1.5)
     graphs.append(("a leaf not in the graph", (a * b) + a, c))
+    x = Node(0.25)  # 2^60 + 1 paths: more than a float's 53 bits hold exactly
+    s = x
+    for _ in range(60):
+        s = s + s
+    graphs.append(("s doubled 60 times from x, y = s + x", s + x, x))
     # two edges per step: deeper than the 1000 nested calls Python allows (the exercise's
     # "without recursion"), and 2^999 paths still a float; reached only by a count that
     # walks each node once
@@ -119,6 +126,15 @@ def _count_walks(y):
     return len(nodes)
 
 
+def _count_text(n):
+    """A count as a student reads it: whole, or for a big one its power of two or size."""
+    if abs(n) < 10**15:
+        return str(n)
+    exponent = abs(n).bit_length() - 1
+    return f"2^{exponent}" if abs(n) == 2**exponent else f"{n} (about 2^{exponent})" \
+        if abs(n) < 2**80 else f"about {float(n):.6e}"
+
+
 @checker
 def check_count_paths(count_paths, Node, logistic_map):
     """Check ``count_paths(y, x)``: the number of paths from node y back to node x
@@ -146,6 +162,8 @@ def check_count_paths(count_paths, Node, logistic_map):
                                   "loop over the nodes in reversed topological order")
         if got is None or got is Ellipsis:
             return Verdict(False, f"count_paths returned {got!r}; expected a whole number")
+        if isinstance(got, np.ndarray) and got.shape == ():  # a 0-d array: the number inside
+            got = got.item()
         if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
             got = int(got)  # exactly, however large
         else:
@@ -165,11 +183,17 @@ def check_count_paths(count_paths, Node, logistic_map):
                                   f"topological order, adding its count to its parents'")
         if got == expected:
             continue
+        counted = f"on {name} you count {_count_text(got)} paths, there are {_count_text(expected)}"
+        if got == int(float(expected)):
+            return Verdict(False, f"{counted}: counted in floats, which hold 53 bits: above 2^53 "
+                                  f"the last digits are lost. Count in Python ints (1, not 1.0)")
+        if (got - expected) % 2**64 == 0:  # equal but for multiples of 2^64: int64 wrapped
+            return Verdict(False, f"{counted}: the count wrapped around (numpy's int64 holds "
+                                  f"numbers below 2^63); count in Python ints")
         for slip, hint in PATH_SLIPS:
             if slip(y, x) == got and slip(y, x) != expected:
-                return Verdict(False, f"on {name} you count {got} paths, there are {expected}: "
-                                      f"{hint}")
-        return Verdict(False, f"on {name} you count {got} paths, there are {expected}")
+                return Verdict(False, f"{counted}: {hint}")
+        return Verdict(False, counted)
     return Verdict(True, "count_paths is right on every test graph")
 
 
@@ -193,6 +217,20 @@ def _newton_cases():
     ]
 
 
+def _first_direction_off_gradient(f, directions):
+    """The first point at which the first nonzero direction d of the products H d made
+    there is not parallel to grad f (CG from p = 0 starts with d = -grad f), else None."""
+    point = None
+    for x, d in directions:
+        if point is not None and np.array_equal(x, point) or not np.any(d):
+            continue
+        point, g = x, np.asarray(grad(f)(x), dtype=float)
+        scale = np.linalg.norm(d) * np.linalg.norm(g)
+        if scale and abs(d @ g) < (1 - 1e-6) * scale:
+            return x
+    return None
+
+
 @checker
 def check_newton_cg(newton_cg):
     """Check ``newton_cg(f, x0, n_steps)`` -> path (n_steps + 1 rows) against pure Newton
@@ -207,6 +245,8 @@ def check_newton_cg(newton_cg):
 
     expect_function(newton_cg, 3, "a function newton_cg(f, x0, n_steps)")
     calls = {"second order": 0, "unit vectors": 0, "hessian": 0}
+    directions = []  # (the point, d) of every product H d, in order
+    off_gradient = None  # (function, point): a first direction not along grad f
     hessian = autodiff_helpers.hessian
 
     def counted_hessian(*args):
@@ -220,15 +260,17 @@ def check_newton_cg(newton_cg):
             inner = getattr(x, "val", getattr(x, "value", None))
             if {type(x).__name__, type(inner).__name__} == {"Dual", "Variable"}:
                 dual = x if type(x).__name__ == "Dual" else inner
-                d = np.abs(np.asarray(getattr(dual.dval, "value", dual.dval)))
+                d = np.asarray(getattr(dual.dval, "value", dual.dval), dtype=float)
                 calls["second order"] += 1
                 calls["unit vectors"] += int(np.count_nonzero(d) == 1)  # d = c e_i, any c
+                directions.append((np.array(value_of(x), dtype=float), d))
             return f(x)
         return wrapped
 
     autodiff_helpers.hessian = counted_hessian
     try:
         for name, f, x0, steps in _newton_cases():
+            directions.clear()
             reference = newton_minimize(f, x0, n_steps=steps, tol=0)
             got = run(newton_cg, counted(f), x0.copy(), steps, what=f"newton_cg on {name}")
             got = returned_floats(got, "newton_cg", f"the path x_0, ..., x_n_steps, "
@@ -253,6 +295,9 @@ def check_newton_cg(newton_cg):
                             "or not right: up to n iterations, with H d from ad.hvp").format(k=k)
                 return Verdict(False, f"on {name} your x_{k} is {np.round(got[k], 6).tolist()}; "
                                       f"Newton gives {np.round(reference[k], 6).tolist()}{hint}")
+            off = _first_direction_off_gradient(f, directions)
+            if off is not None and off_gradient is None:
+                off_gradient = name, off
         if calls["hessian"]:
             return Verdict(False, "the path is right but ad.hessian was called: use only "
                                   "Hessian-vector products, ad.hvp")
@@ -264,6 +309,13 @@ def check_newton_cg(newton_cg):
         if calls["second order"] == 0:
             return Verdict(False, "the path is right but no Hessian-vector product was computed "
                                   "(ad.hvp): the exercise asks for CG with products H d")
+        if off_gradient is not None:
+            name, point = off_gradient
+            return Verdict(False, f"the path is right on {name}, but at x = "
+                                  f"{np.round(point, 6).tolist()} the first product H d had a d "
+                                  f"that is not along grad f: CG (from p = 0) starts with "
+                                  f"d = -grad f; products along other fixed directions "
+                                  f"assemble the Hessian")
     except StudentError as error:
         return error.verdict
     finally:

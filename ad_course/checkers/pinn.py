@@ -15,6 +15,7 @@ from ad_course.checkers.verdict import (
     expect_function,
     run,
 )
+from ad_engine.reverse import topological_order
 
 # (omega, gamma): the exercise's values and two more, so hard-coded constants show
 PARAMETERS = ((2.0, 0.3), (3.0, 0.5), (1.5, 0.1))
@@ -53,6 +54,20 @@ def _values(u, t, what):  # a Variable returned counts as its value (as_array)
     return as_array(run(u, t.copy(), what=what), t.shape, f"{what}'s values")
 
 
+def _moved_by_weights(output, input_shape):
+    """True if sum(u) has a nonzero derivative with respect to a leaf of u's graph that is
+    not the input t (a weight). The leaves' .grad are left as they were."""
+    leaves = [node for node in topological_order(output) if node.primitive is None]
+    kept = [leaf.grad for leaf in leaves]
+    try:
+        output.sum().backward()
+        return any(np.shape(leaf.value) not in (input_shape, input_shape + (1,))
+                   and np.any(np.asarray(leaf.adjoint) != 0) for leaf in leaves)
+    finally:
+        for leaf, grad in zip(leaves, kept):
+            leaf.grad = grad
+
+
 @checker
 def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi, tol=1e-2):
     """Check ``exact(t, omega, gamma)`` (the exact solution on an array ``t``) against
@@ -88,7 +103,15 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
         return Verdict(False, f"u(t) returned {type(output).__name__}, not a network's output: "
                               "pass the trained network itself (the function whose Variable "
                               "output is computed from the weights)")
+    if not _moved_by_weights(output, t.shape):
+        return Verdict(False, "u(t) does not change with any weight: its graph has no parameter "
+                              "that its values depend on (the formula dressed as a network?). "
+                              "Pass the trained network itself")
     error = float(np.max(np.abs(got - damped_reference(t, omega, gamma))))
+    if error < 1e-7:
+        return Verdict(False, f"the network's largest error is {error:.1e}: that is the exact "
+                              f"formula, not a trained network (a trained one is off by about "
+                              f"1e-3). Pass the trained network itself")
     if error < tol:
         return Verdict(True, f"the exact solution is right, and the network's largest error "
                              f"on [0, {t_end:.3g}] is {error:.1e} (< {tol:g})")

@@ -120,6 +120,16 @@ TANGENT_WRONG = [
      softplus_evaluated(lambda x: np.log(1 + np.abs(x)), lambda ans, x: np.sign(x) / (1 + np.abs(x))),
      "the value part of softplus"),
     ("tanh: a complex d-part", tanh_with(lambda x: 1 - np.tanh(x) ** 2 + 0.3j), "complex"),
+    ("tanh: a central difference, h = 1e-5",  # right to 3e-10, not to round-off
+     tanh_with(lambda x: (np.tanh(x + 1e-5) - np.tanh(x - 1e-5)) / 2e-5), "finite difference"),
+    ("softplus registered as 'sp', wrong, with the rule that fits it",
+     lambda: ad.check_tangent_rule(ad.defprimitive("sp", lambda x: np.log1p(np.exp(-x)),
+                                                   partials=[lambda ans, x: -1 / (1 + np.exp(x))]),
+                                   ad.Dual), "no exact rule here"),
+    ("softplus registered as 'Softplus', the identity",
+     lambda: ad.check_tangent_rule(ad.defprimitive("Softplus", lambda x: x + 0.0,
+                                                   partials=[lambda ans, x: 1.0 + 0 * x]),
+                                   ad.Dual), "the value part of Softplus"),
     ("tanh: 1.0000001 (1 - tanh²)", tanh_with(lambda x: 1.0000001 * (1 - np.tanh(x) ** 2)),
      "off by a relative 1.0e-07"),
     ("tanh: 1/(1 + x²)", tanh_with(lambda x: 1 / (1 + x**2)), "derivative of arctan"),
@@ -334,7 +344,23 @@ BACKWARD_RIGHT = [
     ("Kahn with a queue", backward_case(sweep_kahn)),
     ("reversed depth-first post-order", backward_case(sweep_postorder)),
 ]
+def sweep_leaves_only(y):  # right at the inputs, the adjoints in between thrown away
+    sweep_sorted(y)
+    for node in reachable(y):
+        if node.parents and node is not y:
+            node.grad = 0.0
+
+
+def sweep_clears_values(y):  # right adjoints, but the values of the graph overwritten
+    sweep_sorted(y)
+    for node in reachable(y):
+        if node.parents:
+            node.value = 0.0
+
+
 BACKWARD_WRONG = [
+    ("adjoints in between reset", backward_case(sweep_leaves_only), "not only the inputs'"),
+    ("values overwritten", backward_case(sweep_clears_values), "changed the .value"),
     ("breadth-first order without the sort", backward_case(sweep_bfs_unsorted),
      "breadth-first list or queue"),
     ("FIFO, each node once, users not counted", backward_case(sweep_fifo_once),
@@ -790,10 +816,32 @@ def paths_case(count):
     return lambda: ad.check_count_paths(count, Node, ad.logistic_map)
 
 
+def paths_counted_as(kind):
+    """notebook 05's answer, counting in floats or numpy int64 (2^60 + 1 and 2^999 paths)."""
+    def count(y, x):
+        paths = {y: kind(1)}
+        for node in sorted(reachable(y), key=lambda n: -n.number):
+            for parent, _ in node.parents:
+                paths[parent] = paths.get(parent, kind(0)) + paths.get(node, kind(0))
+        return paths.get(x, kind(0))
+    return count
+
+
+def silenced(count):
+    def quiet(y, x):
+        with np.errstate(over="ignore"):  # numpy's overflow warning, as a student may ignore it
+            return count(y, x)
+    return quiet
+
+
 PATHS_RIGHT = [("sorted, as notebook 05", paths_case(paths_topological)),
                ("Kahn", paths_case(paths_kahn)),
-               ("a float, a 0-d array", paths_case(lambda y, x: np.array(float(paths_kahn(y, x)))))]
+               ("a 0-d int array", paths_case(lambda y, x: np.array(paths_kahn(y, x), dtype=object)))]
 PATHS_WRONG = [
+    ("counted in floats", paths_case(paths_counted_as(float)), "counted in floats"),
+    ("counted in numpy int64", paths_case(paths_counted_as(np.int64)), "overflow"),
+    ("counted in numpy int64, its warning silenced", paths_case(silenced(paths_counted_as(np.int64))),
+     "wrapped around"),
     ("breadth first, unsorted", paths_case(paths_bfs), "reversed topological order"),
     ("distinct parents", paths_case(paths_distinct), "two paths"),
     ("number of nodes", paths_case(lambda y, x: len(reachable(y))), "number of nodes"),
@@ -881,7 +929,19 @@ NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
                  newton_cg_with_products(lambda f, x, d: HVP(f, x, d))),
                 ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list)),
                 ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3))]
+def newton_rotated_columns(f, x0, n_steps):  # H from n products along a fixed rotated basis
+    basis = np.linalg.qr(np.random.default_rng(0).normal(size=(len(x0), len(x0))))[0]
+    path = [np.array(x0, dtype=float)]
+    for _ in range(n_steps):
+        x = path[-1]
+        H = np.column_stack([ad.hvp(f, x, q) for q in basis.T]) @ basis.T
+        path.append(x - np.linalg.solve(H, ad.grad(f)(x)))
+    return np.array(path)
+
+
 NEWTON_WRONG = [
+    ("the Hessian from products along a rotated basis, then solve",
+     lambda: ad.check_newton_cg(newton_rotated_columns), "not along grad f"),
     ("one CG iteration (steepest descent)", newton_cg_with(iterations=lambda n: 1), "not converged"),
     ("step with the wrong sign", newton_cg_with(sign=-1.0), "wrong sign"),
     ("last point only", newton_cg_with(last_only=True), "returned one point"),
@@ -1104,6 +1164,7 @@ def damped_wrong(form):
     return exact
 
 
+DAMPED_NET = ad.MLP([1, 8, 1], activation="tanh", rng=1)
 DAMPED_WEIGHT = ad.Variable(1e-3)  # a one-weight "network": its output is computed from a weight
 DAMPED_U = lambda t: damped_formula(t, 2.0, 0.3) + DAMPED_WEIGHT * np.sin(t)  # noqa: E731
 
@@ -1130,6 +1191,14 @@ DAMPED_WRONG = [
         damped_formula, lambda t: DAMPED_U(t).value), "returned ndarray"),
     ("a Variable made around the formula's values", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: ad.Variable(damped_formula(t, 2.0, 0.3))), "not a network"),
+    ("the formula on a Variable of t", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: damped_formula(ad.Variable(t), 2.0, 0.3)), "any weight"),
+    ("an untrained network times 0, plus the formula", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: DAMPED_NET(t[:, None])[:, 0] * 0.0 + damped_formula(t, 2.0, 0.3)),
+     "any weight"),
+    ("the formula plus a weight times 0 + 1e-12", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: damped_formula(t, 2.0, 0.3) + DAMPED_WEIGHT * 1e-12),
+     "not a trained network"),
     ("frequency aliased on an even grid", lambda: ad.check_damped_oscillator(damped_aliased),
      "for omega = 2, gamma = 0.3"),
     ("right only up to t = 2 pi", lambda: ad.check_damped_oscillator(

@@ -241,6 +241,9 @@ def part_title_cell(p: Part) -> nbformat.NotebookNode:
     return md("\n".join(lines), id=f"part-{p.path.stem[:2]}")
 
 
+NOTEBOOK_LINK = re.compile(r"\]\((\d\d_\w+\.ipynb)")  # ](09_lattice_hmc.ipynb
+
+
 def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNode:
     """The lecture notebook: every cell of each notebook with core slides, in course order,
     but its navigation and its title (a part's title slide instead); extended cells skip."""
@@ -256,6 +259,8 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
             cell.id = f"{p.path.stem[:2]}-{cell.id}"[:64]
             unit = heads.get(index)
             section_track = unit.track if unit and unit.level == "section" else section_track
+            if cell.cell_type == "markdown":  # a link to another notebook, from build/lecture/
+                cell.source = NOTEBOOK_LINK.sub(rf"](../../{p.path.parent.name}/\1", cell.source)
             if track == EXTENDED:
                 cell.metadata["slideshow"] = {"slide_type": "skip"}
             elif unit and section_track != CORE:  # a core subsection of an extended section:

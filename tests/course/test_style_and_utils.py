@@ -151,6 +151,7 @@ def test_plot_loss_surface_draws_paths_labels_and_limits():
 
 
 def test_plot_loss_surface_marks_the_minimum_keeps_the_aspect_and_draws_the_first_path_on_top():
+    """Each path's end stays visible where it meets another path or the minimum."""
     first = [np.array([0.0, 0.0]), np.array([0.5, 0.5])]  # a list of points, as a loop builds it
     second = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]])
     ax = ad.plot_loss_surface(
@@ -164,7 +165,11 @@ def test_plot_loss_surface_marks_the_minimum_keeps_the_aspect_and_draws_the_firs
         np.testing.assert_array_equal(lines["a"].get_xydata(), np.array(first))
         assert lines["a"].get_zorder() > lines["b"].get_zorder() > ax.collections[0].get_zorder()
         assert lines["minimum"].get_xydata().tolist() == [[0.5, 0.5]]
-        assert lines["minimum"].get_marker() == "P" and lines["minimum"].get_color() == "black"
+        assert lines["minimum"].get_marker() == "o" and lines["minimum"].get_color() == "black"
+        assert lines["minimum"].get_markerfacecolor() == "none"  # a ring: a star inside shows
+        ends = [line for line in ax.lines if line.get_marker() == "*"]
+        assert len(ends) == 2 and all(  # the end stars above every line, the ring above them
+            lines["a"].get_zorder() < end.get_zorder() < lines["minimum"].get_zorder() for end in ends)
         legend = ax.get_legend()
         assert [t.get_text() for t in legend.get_texts()] == ["a", "b", "minimum"]
         ax.figure.canvas.draw()  # the legend starts right of the axes, not on the data

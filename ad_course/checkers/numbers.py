@@ -289,6 +289,12 @@ def _agree(a, b, rtol):
                                               | (a == b)))
 
 
+def _percent(rtol):
+    """The tolerance as a message states it: '0.2 %', or one per number."""
+    shown = sorted({f"{100 * r:.2g} %" for r in rtol})
+    return shown[0] if len(shown) == 1 else " and ".join(shown) + " (per number)"
+
+
 @checker
 def check_answer(key, answer, **context):
     """Check the answer to exercise ``key`` ("NN-k") of ``QUESTIONS``: a number or a
@@ -313,6 +319,13 @@ def check_answer(key, answer, **context):
     for wrong, hint in question.mistakes(reference, **context):
         if not _agree(wrong, reference, question.rtol) and _agree(values, wrong, question.rtol):
             return Verdict(False, f"your answer {shown} is not {question.described}: {hint}")
+    rtol = np.broadcast_to(np.asarray(question.rtol, dtype=float), values.shape)
+    if np.all(rtol > 0) and _agree(values, reference, 10 * rtol):
+        short = all(float(f"{v:.4g}") == v for v in values)
+        return Verdict(False, f"your answer {shown} is close to {question.described}, but not "
+                              f"within {_percent(rtol)}: "
+                              + ("give more digits (compute it, or copy all the digits printed)"
+                                 if short else "recompute it step by step"))
     wrong_at = [i for i in range(values.size)
                 if not _agree(values[i], reference[i], np.broadcast_to(question.rtol, values.shape)[i])]
     where = "" if question.size == 1 else f" (number {wrong_at[0] + 1} of {question.size})"

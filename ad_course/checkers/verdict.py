@@ -107,11 +107,13 @@ def floats(value, described, rtol=0.0):
     a complex answer whose imaginary part matters, and float32 fractions when the check
     compares more digits than they carry (``rtol`` below their eps)."""
     if isinstance(value, (list, tuple)):
+        if any(_is_dual(v) for v in value):
+            raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}: take "
+                                              f"each one's .dval (the derivative) or .val"))
         value = [_unwrapped(v) for v in value]
     value = _unwrapped(value)
-    if value is None or value is Ellipsis or callable(value) or type(value).__name__ == "Dual":
-        hint = (": take its .dval (the derivative) or .val" if type(value).__name__ == "Dual"
-                else "")
+    hint = _hint(value)
+    if value is None or value is Ellipsis or callable(value) or hint:
         raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}{hint}"))
     try:
         raw = np.asarray(value)
@@ -133,6 +135,27 @@ def floats(value, described, rtol=0.0):
                                               f"the answer is real, take .real or .imag"))
         array = real.astype(float)
     return array
+
+
+def _is_dual(value):
+    """A dual number, ad.Dual or a class of one's own (notebook 04's MiniDual): it has .dval."""
+    return not isinstance(value, np.ndarray) and hasattr(value, "dval")
+
+
+def _hint(value):
+    """What to write instead of an object that holds the numbers asked for (a Dual, a
+    dict of named numbers, an estimate with its error), or '' for anything else."""
+    if _is_dual(value):
+        return ": take its .dval (the derivative) or .val"
+    if isinstance(value, dict) or type(value).__name__ in ("dict_values", "dict_keys", "dict_items"):
+        mapping = value if isinstance(value, dict) else getattr(value, "mapping", {})
+        named = ", ".join(f"g[{key!r}]" for key in mapping)
+        return (": pass its numbers in the order asked for"
+                + (f", e.g. ({named}) for g = this dict" if named else ", as a tuple"))
+    if type(value).__name__ == "Estimate" or hasattr(value, "mean") and hasattr(value, "error") \
+            and not isinstance(value, np.ndarray):
+        return ": take its .mean (the estimate itself; .error is its uncertainty)"
+    return ""
 
 
 def _unwrapped(value):

@@ -746,6 +746,23 @@ def number_cases():
         wrong.append(("strings in a list", answer(key, [str(v) for v in reference]), "got a list"))
         right.append(("complex with imaginary part 0", answer(key, reference.astype(complex))))
         cases[f"check_answer {key}"] = (right, wrong)
+    cases["check_answer 01-1"][1].append(
+        ("2 / lambda_max to 3 digits, 0.154 (0.24 % off)",
+         answer("01-1", float(f"{ad.QUESTIONS['01-1'].reference(loss=loss01):.3g}")),
+         "close to 2 / lambda_max, the largest stable learning rate, but not within 0.2 %: give "
+         "more digits"))
+    cases["check_answer 04-4"][1].append(
+        ("the dual number itself, not its d-part", answer("04-4", TinyDual(-0.0, -1.0)),
+         ": take its .dval (the derivative) or .val"))
+    trace = {"x1": 2.0, "x2": 1.0}  # the gradient as notebook 05's trace table gives it
+    cases["check_answer 05-1"][1].extend([
+        ("the trace table's dict", answer("05-1", trace), "(g['x1'], g['x2']) for g = this dict"),
+        ("the dict's .values()", answer("05-1", trace.values()),
+         "(g['x1'], g['x2']) for g = this dict"),
+        ("a dict of other names", answer("05-1", {"a": 2.0, "b": 1.0}), "pass its numbers"),
+        ("a tuple of Duals", answer("05-1", (ad.Dual(2.0, 0.0), ad.Dual(1.0, 0.0))),
+         "take each one's .dval"),
+    ])
     return cases
 
 

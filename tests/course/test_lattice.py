@@ -390,6 +390,11 @@ def test_lattice_checkers_take_numbers_in_any_form_and_refuse_strings_and_comple
         assert not verdict.ok and hint in verdict.message, verdict.message
 
 
+def test_curvature_checker_names_the_mean_of_an_estimate():
+    verdict = ad.check_curvature_estimator(lambda p, n: ad.gamma_method(n**2 * (p - p.mean()) ** 3))
+    assert not verdict.ok and verdict.message.endswith(": take its .mean (the estimate itself; .error is its uncertainty)")
+
+
 def test_curvature_checker_rejects_an_estimate_half_a_percent_off():
     # the plain central moment and the unbiased k_3 differ by 3 / len(series) = 0.1 %: both
     # pass; an estimate 0.5 % off is another quantity

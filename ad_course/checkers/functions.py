@@ -293,8 +293,10 @@ def check_newton_cg(newton_cg):
                 elif k:
                     hint = (": x_{k} differs, so the CG solve of H p = -grad f is not converged "
                             "or not right: up to n iterations, with H d from ad.hvp").format(k=k)
+                off = float(np.max(np.abs(got[k] - reference[k])))
                 return Verdict(False, f"on {name} your x_{k} is {np.round(got[k], 6).tolist()}; "
-                                      f"Newton gives {np.round(reference[k], 6).tolist()}{hint}")
+                                      f"Newton gives {np.round(reference[k], 6).tolist()} "
+                                      f"(they differ by up to {off:.2g}){hint}")
             off = _first_direction_off_gradient(f, directions)
             if off is not None and off_gradient is None:
                 off_gradient = name, off

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import EPS, StudentError, Verdict, as_number, checker
+from ad_course.checkers.verdict import EPS, StudentError, Verdict, apart, as_number, checker
 from ad_course.finite_differences import derivative_errors
 
 DEFAULT_STEPS = np.logspace(-16, -1, 151)  # notebook 03's grid
@@ -70,7 +70,11 @@ def check_optimal_step(h_formula, h_measured=None, steps=None, *, f=np.exp, x=1.
         return Verdict(False, f"h* must be a positive step, got {h:.3g}")
     if abs(h - reference) > 1e-3 * abs(reference) or reference <= 0:
         hint = _match(h, _formula_mistakes(f_abs, f2_abs, f3_abs, eps))
-        return Verdict(False, f"your h* is {h:.3g}; expected {reference:.3g}: "
+        if hint is None and abs(h - reference) <= 1e-2 * abs(reference):
+            hint = ("close, but not within 0.1 %: compute it with np.sqrt (and np.finfo(float).eps), "
+                    "do not type it in")
+        yours, expected = apart(h, reference)
+        return Verdict(False, f"your h* is {yours}; expected {expected}: "
                               + (hint or "derive it from d/dh (|f''| h/2 + eps |f|/h) = 0"))
     if h_measured is None:
         return Verdict(True, "h* is right")

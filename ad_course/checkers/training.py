@@ -109,8 +109,16 @@ def check_sgd_training(train_sgd):
                 return Verdict(False, f"{where} the parameters differ from SGD's: {hint}")
         moved = max(float(np.max(np.abs(g - s))) for g, s in zip(got, start))
         wanted = max(float(np.max(np.abs(np.ravel(e) - np.ravel(s)))) for e, s in zip(expected, start))
+        off = max(float(np.max(np.abs(g - np.reshape(e, g.shape)))) for g, e in zip(got, expected))
+        if off <= 1e-4 * wanted:
+            return Verdict(False, f"{where} the parameters are close to SGD's but not equal (they "
+                                  f"differ by up to {off:.2g}, the largest change is "
+                                  f"{wanted:.3g}): are the inputs cast to float32, or the loss "
+                                  f"changed (scaled, a term added)? Train in float64 on "
+                                  f"ad.cross_entropy(net(inputs), labels) itself")
         return Verdict(False, f"{where} the parameters differ from SGD's (largest change "
-                              f"{moved:.3g}, expected {wanted:.3g}): each step is zero_grad, "
+                              f"{moved:.3g}, expected {wanted:.3g}; they differ by up to "
+                              f"{off:.2g}): each step is zero_grad, "
                               f"loss = ad.cross_entropy(net(inputs), labels), backward, step, "
                               f"with ad.SGD(net.parameters(), lr=0.1, momentum=0.9)")
     return Verdict(True, "every step matches SGD with lr = 0.1 and momentum 0.9 on two nets")

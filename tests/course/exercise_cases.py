@@ -58,6 +58,8 @@ STEP_WRONG = [
     ("placeholder ...", step(..., ...), "the placeholder"),
     ("a string", step("2e-8"), "expected h* as a number"),
     ("a negative step", step(-1e-8), "positive"),
+    ("h* typed from a printout, 2.11e-8 (0.14 % off)", step(2.11e-8),
+     "expected 2.10734e-08: close, but not within 0.1 %: compute it with np.sqrt"),
 ]
 
 
@@ -956,6 +958,16 @@ def newton_rotated_columns(f, x0, n_steps):  # H from n products along a fixed r
     return np.array(path)
 
 
+def newton_fd_hessian(f, x0, n_steps):  # H by central differences of grad: 1e-6 accurate
+    g, x = ad.grad(f), np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        H = np.column_stack([(g(x + 1e-6 * e) - g(x - 1e-6 * e)) / 2e-6 for e in np.eye(x.size)])
+        x = x - np.linalg.solve((H + H.T) / 2, g(x))
+        path.append(x)
+    return np.array(path)
+
+
 NEWTON_WRONG = [
     ("the Hessian from products along a rotated basis, then solve",
      lambda: ad.check_newton_cg(newton_rotated_columns), "not along grad f"),
@@ -981,6 +993,8 @@ NEWTON_WRONG = [
      "column by column"),
     ("H d by a difference of gradients", newton_cg_with_products(
         lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7), "Newton gives"),
+    ("the Hessian by central differences of grad", lambda: ad.check_newton_cg(newton_fd_hessian),
+     "(they differ by up to"),
     ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),
     ("two arguments", lambda: ad.check_newton_cg(lambda f, x0: x0), "newton_cg(f, x0, n_steps)"),
 ]
@@ -1092,6 +1106,9 @@ SGD_WRONG = [
     ("lr = 0.05", sgd_variant(lr=0.05), "differ from SGD's (largest change"),
     ("step before backward", lambda: ad.check_sgd_training(sgd_step_before_backward),
      "have not changed"),
+    ("inputs cast to float32", lambda: ad.check_sgd_training(
+        lambda net, inputs, labels, n: sgd_loop(net, inputs.astype(np.float32), labels, n)),
+     "close to SGD's but not equal"),
     ("Adam instead of SGD", lambda: ad.check_sgd_training(sgd_adam), "differ from SGD's"),
     ("raises", lambda: ad.check_sgd_training(sgd_raises), "raised"),
     ("parameters replaced by their sum", lambda: ad.check_sgd_training(sgd_summed), "now has shape"),

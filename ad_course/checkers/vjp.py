@@ -72,16 +72,31 @@ def _compare(got, expected, what, slips, rtol=1e-9):
                           f"{np.array2string(np.asarray(expected), precision=4)}{hint}")
 
 
-def _call_rule(rule, first, ans, x, what):
-    """``rule(first, ans, x)`` on a copy of x; a rule that changes x in place is refused
-    (the engine hands it the x that other rules and the forward pass still use)."""
+def _call_rule(rule, first, ans, x, what, first_name):
+    """``rule(first, ans, x)`` on copies of ``first`` (the tangent t or adjoint g, named
+    ``first_name``) and x; a rule that changes either in place is refused (the engine
+    hands it arrays that other rules and the forward pass still use)."""
     given = x.copy()
-    got = run(rule, first, ans, given, what=what)
-    if not np.array_equal(given, x):
-        raise StudentError(Verdict(False, f"{what} changed its argument x in place (x -= ..., "
-                                          f"out=x): other rules still use x, so compute into a "
-                                          f"new array (x - ans)"))
+    first_given = first.copy() if isinstance(first, np.ndarray) else first
+    got = run(rule, first_given, ans, given, what=what)
+    for name, before, after, new in ((first_name, first, first_given, f"{first_name} * ..."),
+                                     ("x", x, given, "x - ans")):
+        if not np.array_equal(before, after):
+            raise StudentError(Verdict(False, f"{what} changed its argument {name} in place "
+                                              f"({name} -= ..., {name} *= ..., out={name}): other "
+                                              f"rules still use {name}, so compute into a new "
+                                              f"array ({new})"))
     return got
+
+
+def _refuse_sequence(got, what):
+    """A rule that returns a list or tuple has the right numbers here, but nested (its
+    own result differentiated again) the list cannot hold the Variables: refuse it now."""
+    if isinstance(got, (list, tuple)):
+        raise StudentError(Verdict(False, f"{what} returned a {type(got).__name__}: return a numpy "
+                                          f"array computed with numpy functions (e.g. "
+                                          f"g * np.exp(x - ans)), not a {type(got).__name__}, so "
+                                          f"that the rule can be differentiated again"))
 
 
 @checker
@@ -117,17 +132,19 @@ def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
             g = np.full(np.shape(ans_ref), a) if np.shape(ans_ref) else a
             slips = [(slip(g, ans_ref, x), hint) for slip, hint in vjp_slips]
             expected = grad(lambda v, g=g: np.sum(g * function(v)))(x)
-            got = _call_rule(primitive.vjps[0], g, ans_ref, x, f"your vjp({a:g}, ans, x)")
+            got = _call_rule(primitive.vjps[0], g, ans_ref, x, f"your vjp({a:g}, ans, x)", "g")
             verdict = _compare(got, expected, f"your vjp({a:g}, ans, x)", slips)
             if verdict is not None:
                 return verdict
+            _refuse_sequence(got, f"your vjp({a:g}, ans, x)")
         tangent = np.linspace(-1, 1.5, x.size)
         slips = [(slip(tangent, ans_ref, x), hint) for slip, hint in jvp_slips]
         expected = jvp(function, x, tangent)[1]
-        got = _call_rule(primitive.jvps[0], tangent, ans_ref, x, "your jvp(t, ans, x)")
+        got = _call_rule(primitive.jvps[0], tangent, ans_ref, x, "your jvp(t, ans, x)", "t")
         verdict = _compare(got, expected, "your jvp(t, ans, x)", slips)
         if verdict is not None:
             return verdict
+        _refuse_sequence(got, "your jvp(t, ans, x)")
         checks = [
             (f"reverse mode, ad.grad(lambda x: {adjoint:g} * f(x))",
              lambda f: grad(lambda v: np.sum(adjoint * f(v)))(x)),

@@ -500,6 +500,12 @@ VJP_WRONG = [
      "your vjp(-1, ans, x)"),
     ("vjp shifts x in place", lse_with(lambda g, ans, x: (x.__isub__(ans), g * np.exp(x))[1]),
      "changed its argument x in place"),
+    ("vjp returns a list", lse_with(lambda g, ans, x: list(g * np.exp(x - ans))),
+     "returned a list: return a numpy array"),
+    ("jvp scales t in place", lse_with(lambda g, ans, x: g * np.exp(x - ans),
+                                       jvp=lambda t, ans, x: (t.__imul__(np.exp(x - ans)),
+                                                              np.sum(t))[1]),
+     "changed its argument t in place"),
     ("error in the rule", lse_with(lambda g, ans, x: g * np.exp(x - undefined_adjoint)),  # noqa: F821
      "raised NameError"),
     ("a plain function", lambda: ad.check_logsumexp_rule(lambda x: np.log(np.sum(np.exp(x)))),

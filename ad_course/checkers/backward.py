@@ -217,8 +217,23 @@ def _mistake(backward, Node, index, got, exact):
     return on_this_graph
 
 
+def _equal(a, b):
+    try:
+        return bool(a is b or a == b)
+    except (TypeError, ValueError):  # arrays of several numbers: changed or not, not "equal"
+        return False
+
+
 def _graph_verdict(backward, Node, index):
-    name, leaves, y, exact, got = _grads(backward, Node, index)
+    name, leaves, y, exact = _graphs(Node)[index]
+    nodes = _all_nodes(y)
+    before = [getattr(node, "grad", None) for node in nodes]
+    run(backward, y, what="backward(y)")
+    got = tuple(leaf.grad for leaf in leaves)
+    if all(_equal(getattr(node, "grad", None), grad) for node, grad in zip(nodes, before)):
+        return Verdict(False, f"on {name}, backward(y) changed no .grad (is ... still the "
+                              f"function's body?): set y.grad = 1, then in reversed topological "
+                              f"order add node.grad * local to each parent's .grad")
     if any(g is None for g in got) or y.grad is None:
         return Verdict(False, f"on {name}, backward(y) left .grad unset (None): give every "
                               f"node grad 0, set y.grad = 1, then push adjoints to the parents")

@@ -337,6 +337,10 @@ def sweep_remembers(y, _done=set()):  # noqa: B006 - a default set kept between 
             parent.grad += node.grad * local
 
 
+def sweep_placeholder(y):  # the exercise cell as given
+    ...
+
+
 def backward_case(sweep):
     return lambda: ad.check_backward(sweep, Node)
 
@@ -375,6 +379,8 @@ BACKWARD_WRONG = [
     ("no reset between calls", backward_case(sweep_no_reset), "twice"),
     ("visited nodes kept between calls", backward_case(sweep_remembers), "changed no .grad"),
     ("raises KeyError", backward_case(sweep_raises), "raised KeyError"),
+    ("the cell's placeholder body ...", backward_case(sweep_placeholder),
+     "changed no .grad (is ... still the function's body?)"),
     ("two parameters", lambda: ad.check_backward(lambda y, z: None, Node), "of one node"),
     ("not a function", lambda: ad.check_backward(..., Node), "expected a function"),
 ]

@@ -877,6 +877,8 @@ PATHS_WRONG = [
     ("distinct parents", paths_case(paths_distinct), "two paths"),
     ("number of nodes", paths_case(lambda y, x: len(reachable(y))), "number of nodes"),
     ("2^(n-1) always", paths_case(lambda y, x: 8), "you count 8 paths"),
+    ("2^(nodes // 5): the breadth-first slip's count on one graph by coincidence",
+     paths_case(lambda y, x: 2 ** (len(reachable(y)) // 5)), "you count 2 paths, there are 6"),
     ("the recursion, once per path", paths_case(paths_recursive), "once per path"),
     ("memoised recursion", paths_case(paths_memo), "raised RecursionError"),
     ("True for one path", paths_case(lambda y, x: bool(paths_kahn(y, x))), "got a bool"),

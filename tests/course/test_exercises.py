@@ -37,3 +37,11 @@ def test_an_error_in_student_code_names_its_type_message_and_line():
     assert "raised KeyError" in message and "at line" in message and "return {}[y]" in message
     message = raising["tanh: error in the rule"]().message
     assert "NameError" in message and "undefined_name" in message and "at line" in message
+
+
+def test_a_slip_is_named_only_when_it_explains_the_answer_on_the_other_graphs_too():
+    from exercise_cases import PATHS_WRONG
+    cases = dict((label, thunk) for label, thunk, _ in PATHS_WRONG)
+    coincidence = cases["2^(nodes // 5): the breadth-first slip's count on one graph by coincidence"]
+    assert coincidence().message.endswith("you count 2 paths, there are 6")
+    assert "reversed topological order" in cases["breadth first, unsorted"]().message

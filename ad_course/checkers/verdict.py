@@ -207,7 +207,8 @@ def _kind(value):
         return "... (the placeholder: replace it with your answer)"
     if value is None:
         return "None (did your function forget to return?)"
-    return f"a {type(value).__name__} ({value!r:.60})"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'AEIOUaeiou' else 'a'} {name} ({value!r:.60})"
 
 
 def close(a, b, rtol=1e-9, atol=1e-12):

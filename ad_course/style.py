@@ -101,7 +101,7 @@ def plot_loss_surface(
     markers, its start as a circle and its end as a star, the first path on
     top (a later path with longer steps would otherwise hide its first step).
     ``levels`` is passed to ``contour``.  ``minimum``: a point (x, y) drawn as
-    a black ring labelled "minimum", on top of the end stars.  ``equal_aspect``: one unit is as long
+    a black ring labelled "minimum", under the end stars.  ``equal_aspect``: one unit is as long
     on both axes (contours keep their true shape); ``legend_beside``: the
     legend right of the axes instead of on the data; ``figsize``: inches of a
     new figure (without ``ax``).  Returns the matplotlib Axes.
@@ -116,17 +116,21 @@ def plot_loss_surface(
     contours = ax.contour(grid_x, grid_y, loss(grid_x, grid_y), levels=levels, cmap="viridis")
     ax.clabel(contours, fontsize=13, fmt="%.2g")
     paths = paths or {}
-    ends = 4 + len(paths)  # the end stars above every line: a path that ends on another's
-    for rank, (label, path) in enumerate(paths.items()):  # line stays visible
+    # Above the contours: the lines (the first path highest), then the minimum's ring, then
+    # the end stars, the first path's smallest and on top, so that paths ending at one point
+    # (or on the ring, or on another path's line) all show their end.
+    ring = 4 + len(paths)
+    for rank, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=float)
-        on_top = {"zorder": 3 + len(paths) - rank}  # above the contours, the first path highest
+        on_top = {"zorder": 3 + len(paths) - rank}
         (line,) = ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=label, **on_top)
         ax.plot(*path[0], "o", color=line.get_color(), markersize=10, **on_top)
-        ax.plot(*path[-1], "*", color=line.get_color(), markersize=16, markeredgecolor="white",
-                markeredgewidth=0.8, zorder=ends)
-    if minimum is not None:  # a ring on top: a star that reached the minimum shows inside it
-        ax.plot(*minimum, "o", color="black", markerfacecolor="none", markersize=22,
-                markeredgewidth=2, label="minimum", zorder=ends + 1)
+        ax.plot(*path[-1], "*", color=line.get_color(), markeredgecolor="white",
+                markersize=max(8, 16 - 5 * (len(paths) - 1 - rank)), markeredgewidth=0.8,
+                zorder=ring + 1 + len(paths) - rank)
+    if minimum is not None:  # a hollow ring: a star that reached the minimum shows inside it
+        ax.plot(*minimum, "o", color="black", markerfacecolor="none", markersize=20,
+                markeredgewidth=2, label="minimum", zorder=ring)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel(labels[0])

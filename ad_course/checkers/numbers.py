@@ -299,7 +299,7 @@ def _percent(rtol):
 def check_answer(key, answer, **context):
     """Check the answer to exercise ``key`` ("NN-k") of ``QUESTIONS``: a number or a
     sequence of numbers; ``context``: what the question needs from the notebook (e.g.
-    ``loss=loss`` for 01-1)."""
+    ``loss=valley_loss`` for 01-1)."""
     if key not in QUESTIONS:
         return Verdict(False, f"no exercise {key!r}; known: {', '.join(QUESTIONS)}")
     question = QUESTIONS[key]

@@ -167,9 +167,12 @@ def test_plot_loss_surface_marks_the_minimum_keeps_the_aspect_and_draws_the_firs
         assert lines["minimum"].get_xydata().tolist() == [[0.5, 0.5]]
         assert lines["minimum"].get_marker() == "o" and lines["minimum"].get_color() == "black"
         assert lines["minimum"].get_markerfacecolor() == "none"  # a ring: a star inside shows
-        ends = [line for line in ax.lines if line.get_marker() == "*"]
-        assert len(ends) == 2 and all(  # the end stars above every line, the ring above them
-            lines["a"].get_zorder() < end.get_zorder() < lines["minimum"].get_zorder() for end in ends)
+        first, second = [line for line in ax.lines if line.get_marker() == "*"]
+        # every line, then the ring, then the end stars: the first path's on top and smaller,
+        # so that two paths ending at one point both show their star
+        assert lines["a"].get_zorder() < lines["minimum"].get_zorder() < second.get_zorder() \
+            < first.get_zorder()
+        assert first.get_markersize() < second.get_markersize()
         legend = ax.get_legend()
         assert [t.get_text() for t in legend.get_texts()] == ["a", "b", "minimum"]
         ax.figure.canvas.draw()  # the legend starts right of the axes, not on the data

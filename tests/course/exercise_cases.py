@@ -38,6 +38,10 @@ STEP_RIGHT = [
     ("sqrt at x = 1: sqrt(8 eps)", step(np.sqrt(8 * EPS), STEPS[np.argmin(SQRT_ERRORS)], **SQRT)),
 ]
 STEP_WRONG = [
+    ("a measured step on a one-point grid of its own",
+     lambda: ad.check_optimal_step(np.sqrt(2 * EPS), 1e-3, [1e-3]), "do not span the V"),
+    ("a grid from 1e-6 up only", lambda: ad.check_optimal_step(
+        np.sqrt(2 * EPS), 1e-6, np.logspace(-6, -1, 51)), "do not span the V"),
     ("h_data = the minimum error (6.6e-9)", step(np.sqrt(2 * EPS), EXP_ERRORS.min()),
      "that is the smallest error, not the step"),
     ("h* = sqrt(eps e)", step(np.sqrt(EPS * np.e)), "|f''| and a factor 2 are missing"),

@@ -277,7 +277,8 @@ def _every_node_verdict(Node, index, name, y):
         theirs, mine = wrong[0]
         return Verdict(False, f"on {name} the inputs' gradients are right, but {len(wrong)} of "
                               f"the {len(pairs)} nodes have another .grad than dy/d(node): the "
-                              f"node of value {number(mine.value)} has {number(theirs.grad)}, "
+                              f"node of value {number(mine.value)} has "
+                              f"{'None' if theirs.grad is None else number(theirs.grad)}, "
                               f"dy/d(node) is {number(mine.grad)}. backward(y) must leave every "
                               f"node's .grad = dy/d(node), not only the inputs'")
     return None

@@ -361,6 +361,13 @@ def sweep_leaves_only(y):  # right at the inputs, the adjoints in between thrown
             node.grad = 0.0
 
 
+def sweep_unsets_between(y):  # right at the inputs, the nodes in between left without a .grad
+    sweep_sorted(y)
+    for node in reachable(y):
+        if node.parents and node is not y:
+            node.grad = None
+
+
 def sweep_clears_values(y):  # right adjoints, but the values of the graph overwritten
     sweep_sorted(y)
     for node in reachable(y):
@@ -371,6 +378,7 @@ def sweep_clears_values(y):  # right adjoints, but the values of the graph overw
 BACKWARD_WRONG = [
     ("adjoints in between reset", backward_case(sweep_leaves_only), "not only the inputs'"),
     ("values overwritten", backward_case(sweep_clears_values), "changed the .value"),
+    ("adjoints in between set to None", backward_case(sweep_unsets_between), "has None"),
     ("breadth-first order without the sort", backward_case(sweep_bfs_unsorted),
      "breadth-first list or queue"),
     ("FIFO, each node once, users not counted", backward_case(sweep_fifo_once),

@@ -101,10 +101,11 @@ def plot_loss_surface(
     markers, its start as a circle and its end as a star, the first path on
     top (a later path with longer steps would otherwise hide its first step).
     ``levels`` is passed to ``contour``.  ``minimum``: a point (x, y) drawn as
-    a black ring labelled "minimum", under the end stars.  ``equal_aspect``: one unit is as long
-    on both axes (contours keep their true shape); ``legend_beside``: the
-    legend right of the axes instead of on the data; ``figsize``: inches of a
-    new figure (without ``ax``).  Returns the matplotlib Axes.
+    a black ring labelled "minimum", under the end stars.  ``equal_aspect``:
+    one unit is as long on both axes (contours keep their true shape);
+    ``legend_beside``: the legend right of the axes instead of on the data;
+    ``figsize``: inches of a new figure (without ``ax``).  Returns the
+    matplotlib Axes.
     """
     import matplotlib.pyplot as plt
 

@@ -36,13 +36,9 @@ def test_the_lecture_notebook_runs_in_one_kernel_like_the_notebooks(tmp_path):
     slide to the first: the lecturer going back to a slide and running it again after the
     later parts have bound their own names (06's `loss` and `x` once broke 01's and 02's)."""
     lecture = tracks.lecture_notebook()
-    slides = []  # the shown code cells of each slide, in order
-    for cell in lecture.cells:
-        if slide_type(cell) in ("slide", "subslide") or not slides:
-            slides.append([])
-        if cell.cell_type == "code" and slide_type(cell) != "skip":
-            slides[-1].append(cell)
-    again = [cell for shown in reversed(slides) for cell in shown]
+    shown = [[lecture.cells[i] for i in s.cells if lecture.cells[i].cell_type == "code"
+              and slide_type(lecture.cells[i]) != "notes"] for s in tracks.slides(lecture)]
+    again = [cell for code in reversed(shown) for cell in code]
     lecture.cells += [nbformat.from_dict({**c, "id": f"again-{n}"}) for n, c in enumerate(again)]
     nbformat.write(lecture, tmp_path / "lecture.ipynb")
     result = rerun_check.nbval(tmp_path)  # the notebooks' stored outputs, compared by nbval

@@ -230,18 +230,24 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
         "", *rows]), id="lecture-title")
 
 
+NOTEBOOK_LINK = re.compile(r"\]\((\d\d_\w+\.ipynb)")  # ](09_lattice_hmc.ipynb
+
+
+def from_lecture(markdown: str, p: Part) -> str:
+    """``markdown`` with its links to notebooks (``](09_lattice_hmc.ipynb``) made to work
+    from build/lecture/lecture.ipynb."""
+    return NOTEBOOK_LINK.sub(rf"](../../{p.path.parent.name}/\1", markdown)
+
+
 def part_title_cell(p: Part) -> nbformat.NotebookNode:
     # "第 05 讲" as the prose says it: the notebook's number, its title without the number
     name = re.sub(r"^\d+\s*", "", p.title)
     lines = [f"# 第 {p.path.stem[:2]} 讲：{name}", "", f"{BADGES[CORE]}约 {round(p.minutes)} 分钟："]
     lines += [f"{i}. {t}" for i, t in enumerate(p.core, start=1)]
-    if p.extended:  # the link from build/lecture/lecture.ipynb to the notebook
-        link = f"[{p.path.stem}](../../{p.path.parent.name}/{p.path.name})"
+    if p.extended:
+        link = from_lecture(f"[{p.path.stem}]({p.path.name})", p)
         lines += ["", f"{BADGES[EXTENDED]}自学（{link}）：" + "；".join(p.extended).replace("？；", "？")]
     return md("\n".join(lines), id=f"part-{p.path.stem[:2]}")
-
-
-NOTEBOOK_LINK = re.compile(r"\]\((\d\d_\w+\.ipynb)")  # ](09_lattice_hmc.ipynb
 
 
 def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNode:
@@ -259,8 +265,8 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
             cell.id = f"{p.path.stem[:2]}-{cell.id}"[:64]
             unit = heads.get(index)
             section_track = unit.track if unit and unit.level == "section" else section_track
-            if cell.cell_type == "markdown":  # a link to another notebook, from build/lecture/
-                cell.source = NOTEBOOK_LINK.sub(rf"](../../{p.path.parent.name}/\1", cell.source)
+            if cell.cell_type == "markdown":
+                cell.source = from_lecture(cell.source, p)
             if track == EXTENDED:
                 cell.metadata["slideshow"] = {"slide_type": "skip"}
             elif unit and section_track != CORE:  # a core subsection of an extended section:

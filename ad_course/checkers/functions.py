@@ -135,8 +135,9 @@ def _count_text(n):
     if abs(n) < 10**15:
         return str(n)
     exponent = abs(n).bit_length() - 1
-    return f"2^{exponent}" if abs(n) == 2**exponent else f"{n} (about 2^{exponent})" \
-        if abs(n) < 2**80 else f"about {float(n):.6e}"
+    if abs(n) == 2**exponent:
+        return f"2^{exponent}"
+    return f"{n} (about 2^{exponent})" if abs(n) < 2**80 else f"about {float(n):.6e}"
 
 
 def _slip_everywhere(slip, count_paths, graphs, name):
@@ -264,35 +265,34 @@ def check_newton_cg(newton_cg):
     autodiff_helpers = sys.modules["autodiff_helpers"]
 
     expect_function(newton_cg, 3, "a function newton_cg(f, x0, n_steps)")
-    calls = {"second order": 0, "unit vectors": 0, "hessian": 0}
-    directions = []  # (the point, d) of every product H d, in order
-    off_gradient = None  # (function, point): a first direction not along grad f
+    hessian_calls = []
+    products = {}  # each function's name -> (f, [(the point, d) of every product H d made])
     hessian = autodiff_helpers.hessian
 
     def counted_hessian(*args):
-        calls["hessian"] += 1
+        hessian_calls.append(args)
         return hessian(*args)
 
-    def counted(f):
-        """f, counting the calls that a Hessian-vector product makes (ad.hvp, or ad.jvp
-        of ad.grad): its argument carries a Dual and a Variable, one inside the other."""
+    def counted(f, made):
+        """f, recording in ``made`` the calls that a Hessian-vector product makes (ad.hvp,
+        or ad.jvp of ad.grad): its argument carries a Dual and a Variable, one inside the
+        other."""
         def wrapped(x):
             inner = getattr(x, "val", getattr(x, "value", None))
             if {type(x).__name__, type(inner).__name__} == {"Dual", "Variable"}:
                 dual = x if type(x).__name__ == "Dual" else inner
-                d = np.asarray(getattr(dual.dval, "value", dual.dval), dtype=float)
-                calls["second order"] += 1
-                calls["unit vectors"] += int(np.count_nonzero(d) == 1)  # d = c e_i, any c
-                directions.append((np.array(value_of(x), dtype=float), d))
+                made.append((np.array(value_of(x), dtype=float),
+                             np.asarray(getattr(dual.dval, "value", dual.dval), dtype=float)))
             return f(x)
         return wrapped
 
     autodiff_helpers.hessian = counted_hessian
     try:
         for name, f, x0, steps in _newton_cases():
-            directions.clear()
+            products[name] = f, []
             reference = newton_minimize(f, x0, n_steps=steps, tol=0)
-            got = run(newton_cg, counted(f), x0.copy(), steps, what=f"newton_cg on {name}")
+            got = run(newton_cg, counted(f, products[name][1]), x0.copy(), steps,
+                      what=f"newton_cg on {name}")
             got = returned_floats(got, "newton_cg", f"the path x_0, ..., x_n_steps, "
                                   f"an array of shape {reference.shape}")
             if got.shape == reference.shape[1:]:
@@ -317,27 +317,27 @@ def check_newton_cg(newton_cg):
                 return Verdict(False, f"on {name} your x_{k} is {np.round(got[k], 6).tolist()}; "
                                       f"Newton gives {np.round(reference[k], 6).tolist()} "
                                       f"(they differ by up to {off:.2g}){hint}")
-            off = _first_direction_off_gradient(f, directions)
-            if off is not None and off_gradient is None:
-                off_gradient = name, off
-        if calls["hessian"]:
+        directions = [d for _, made in products.values() for _, d in made]
+        unit_vectors = sum(int(np.count_nonzero(d) == 1) for d in directions)  # d = c e_i, any c
+        if hessian_calls:
             return Verdict(False, "the path is right but ad.hessian was called: use only "
                                   "Hessian-vector products, ad.hvp")
-        if calls["unit vectors"] >= 2:  # CG's directions start at -grad f: never unit vectors
-            return Verdict(False, f"the path is right but {calls['unit vectors']} products H d had "
+        if unit_vectors >= 2:  # CG's directions start at -grad f: never unit vectors
+            return Verdict(False, f"the path is right but {unit_vectors} products H d had "
                                   "d = c e_i, along a coordinate axis: that assembles the Hessian "
                                   "column by column, as ad.hessian does; CG multiplies H by its "
                                   "search directions d")
-        if calls["second order"] == 0:
+        if not directions:
             return Verdict(False, "the path is right but no Hessian-vector product was computed "
                                   "(ad.hvp): the exercise asks for CG with products H d")
-        if off_gradient is not None:
-            name, point = off_gradient
-            return Verdict(False, f"the path is right on {name}, but at x = "
-                                  f"{np.round(point, 6).tolist()} the first product H d had a d "
-                                  f"that is not along grad f: CG (from p = 0) starts with "
-                                  f"d = -grad f; products along other fixed directions "
-                                  f"assemble the Hessian")
+        for name, (f, made) in products.items():
+            point = _first_direction_off_gradient(f, made)
+            if point is not None:
+                return Verdict(False, f"the path is right on {name}, but at x = "
+                                      f"{np.round(point, 6).tolist()} the first product H d had "
+                                      f"a d that is not along grad f: CG (from p = 0) starts "
+                                      f"with d = -grad f; products along other fixed directions "
+                                      f"assemble the Hessian")
     except StudentError as error:
         return error.verdict
     finally:

@@ -326,8 +326,7 @@ def check_answer(key, answer, **context):
                               f"within {_percent(rtol)}: "
                               + ("give more digits (compute it, or copy all the digits printed)"
                                  if short else "recompute it step by step"))
-    wrong_at = [i for i in range(values.size)
-                if not _agree(values[i], reference[i], np.broadcast_to(question.rtol, values.shape)[i])]
+    wrong_at = [i for i in range(values.size) if not _agree(values[i], reference[i], rtol[i])]
     where = "" if question.size == 1 else f" (number {wrong_at[0] + 1} of {question.size})"
     return Verdict(False, f"your answer {shown} is not {question.described}{where}: "
                           f"recompute it step by step")

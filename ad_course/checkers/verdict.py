@@ -152,8 +152,7 @@ def _hint(value):
         named = ", ".join(f"g[{key!r}]" for key in mapping)
         return (": pass its numbers in the order asked for"
                 + (f", e.g. ({named}) for g = this dict" if named else ", as a tuple"))
-    if type(value).__name__ == "Estimate" or hasattr(value, "mean") and hasattr(value, "error") \
-            and not isinstance(value, np.ndarray):
+    if hasattr(value, "mean") and hasattr(value, "error") and not isinstance(value, np.ndarray):
         return ": take its .mean (the estimate itself; .error is its uncertainty)"
     return ""
 

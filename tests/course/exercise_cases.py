@@ -354,31 +354,21 @@ BACKWARD_RIGHT = [
     ("Kahn with a queue", backward_case(sweep_kahn)),
     ("reversed depth-first post-order", backward_case(sweep_postorder)),
 ]
-def sweep_leaves_only(y):  # right at the inputs, the adjoints in between thrown away
-    sweep_sorted(y)
-    for node in reachable(y):
-        if node.parents and node is not y:
-            node.grad = 0.0
-
-
-def sweep_unsets_between(y):  # right at the inputs, the nodes in between left without a .grad
-    sweep_sorted(y)
-    for node in reachable(y):
-        if node.parents and node is not y:
-            node.grad = None
-
-
-def sweep_clears_values(y):  # right adjoints, but the values of the graph overwritten
-    sweep_sorted(y)
-    for node in reachable(y):
-        if node.parents:
-            node.value = 0.0
+def sweep_then(attribute, value):
+    """notebook 05's sweep, right at the inputs, then ``attribute`` of every node in between
+    set to ``value`` (adjoints thrown away, values overwritten)."""
+    def sweep(y):
+        sweep_sorted(y)
+        for node in reachable(y):
+            if node.parents and node is not y:
+                setattr(node, attribute, value)
+    return sweep
 
 
 BACKWARD_WRONG = [
-    ("adjoints in between reset", backward_case(sweep_leaves_only), "not only the inputs'"),
-    ("values overwritten", backward_case(sweep_clears_values), "changed the .value"),
-    ("adjoints in between set to None", backward_case(sweep_unsets_between), "has None"),
+    ("adjoints in between reset", backward_case(sweep_then("grad", 0.0)), "not only the inputs'"),
+    ("values overwritten", backward_case(sweep_then("value", 0.0)), "changed the .value"),
+    ("adjoints in between set to None", backward_case(sweep_then("grad", None)), "has None"),
     ("breadth-first order without the sort", backward_case(sweep_bfs_unsorted),
      "breadth-first list or queue"),
     ("FIFO, each node once, users not counted", backward_case(sweep_fifo_once),
@@ -794,12 +784,19 @@ def number_cases():
 
 # -- functions: 05-2 count_paths, 07-3 newton_cg -------------------------------------------
 
-def paths_topological(y, x):  # notebook 05's answer
-    paths = {y: 1}
-    for node in sorted(reachable(y), key=lambda n: -n.number):
-        for parent, _ in node.parents:
-            paths[parent] = paths.get(parent, 0) + paths.get(node, 0)
-    return paths.get(x, 0)
+def paths_counted_as(kind):
+    """notebook 05's answer, counting in Python ints (``kind=int``), or in floats or numpy
+    int64 (wrong on 2^60 + 1 and 2^999 paths)."""
+    def count(y, x):
+        paths = {y: kind(1)}
+        for node in sorted(reachable(y), key=lambda n: -n.number):
+            for parent, _ in node.parents:
+                paths[parent] = paths.get(parent, kind(0)) + paths.get(node, kind(0))
+        return paths.get(x, kind(0))
+    return count
+
+
+paths_topological = paths_counted_as(int)  # notebook 05's answer
 
 
 def paths_kahn(y, x):
@@ -857,17 +854,6 @@ def paths_recursive(y, x):  # the path-sum recursion: one visit per path
 
 def paths_case(count):
     return lambda: ad.check_count_paths(count, Node, ad.logistic_map)
-
-
-def paths_counted_as(kind):
-    """notebook 05's answer, counting in floats or numpy int64 (2^60 + 1 and 2^999 paths)."""
-    def count(y, x):
-        paths = {y: kind(1)}
-        for node in sorted(reachable(y), key=lambda n: -n.number):
-            for parent, _ in node.parents:
-                paths[parent] = paths.get(parent, kind(0)) + paths.get(node, kind(0))
-        return paths.get(x, kind(0))
-    return count
 
 
 def silenced(count):

@@ -83,12 +83,14 @@ def check_optimal_step(h_formula, h_measured=None, steps=None, *, f=np.exp, x=1.
 
 def _check_measured(h_measured, h_formula, reference, steps, f, x, exact):
     steps = DEFAULT_STEPS if steps is None else np.asarray(steps, dtype=float).ravel()
-    if steps.size < 20 or not (steps.min() <= reference / 1e3 and steps.max() >= reference * 1e3):
+    few = steps.size < 20
+    if few or not (steps.min() <= reference / 1e3 and steps.max() >= reference * 1e3):
         span = f", from {steps.min():.2g} to {steps.max():.2g}" if steps.size else ""
-        return Verdict(False, f"your steps ({steps.size} of them{span}) do not span the V around "
-                              f"h* = {reference:.2g}: "
-                              f"measure on a grid of many steps from about 1e-16 to 1e-1, "
-                              f"e.g. np.logspace(-16, -1, 151)")
+        reason = ("too few to find the bottom of the V" if few else
+                  f"they do not span the V around h* = {reference:.2g} (from 1000 times below "
+                  f"it to 1000 times above)")
+        return Verdict(False, f"your steps ({steps.size} of them{span}): {reason}; measure on "
+                              f"the notebook's grid, steps = np.logspace(-16, -1, 151)")
     errors = derivative_errors(f, exact, x, steps)
     forward, central = errors["forward"], errors["central"]
     if isinstance(h_measured, (int, np.integer)) and not isinstance(h_measured, bool) \

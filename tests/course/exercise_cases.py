@@ -39,7 +39,9 @@ STEP_RIGHT = [
 ]
 STEP_WRONG = [
     ("a measured step on a one-point grid of its own",
-     lambda: ad.check_optimal_step(np.sqrt(2 * EPS), 1e-3, [1e-3]), "do not span the V"),
+     lambda: ad.check_optimal_step(np.sqrt(2 * EPS), 1e-3, [1e-3]), "too few to find"),
+    ("a measured step on a coarse grid of 14 steps", lambda: ad.check_optimal_step(
+        np.sqrt(2 * EPS), 1e-8, np.logspace(-15, -2, 14)), "too few to find"),
     ("a grid from 1e-6 up only", lambda: ad.check_optimal_step(
         np.sqrt(2 * EPS), 1e-6, np.logspace(-6, -1, 51)), "do not span the V"),
     ("h_data = the minimum error (6.6e-9)", step(np.sqrt(2 * EPS), EXP_ERRORS.min()),

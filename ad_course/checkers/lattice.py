@@ -10,7 +10,15 @@ import math
 import numpy as np
 
 from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number
-from ad_course.lattice import plaquette_angles, staple_force
+from ad_course.lattice import (
+    hmc,
+    kinetic_energy,
+    leapfrog,
+    plaquette_angles,
+    staple_force,
+    wilson_action,
+    wrap_angle,
+)
 
 # -- exercise 1: the force on one link, derived by hand ---------------------------------
 
@@ -128,10 +136,70 @@ def check_link_force(link_force, seed=9):
 
 # -- exercise 2: the energy error of a fourth-order integrator --------------------------
 
-def check_integrator_slope(predicted, measured=None):
+_STEPS = (6, 8, 12, 16)  # n steps of eps = 1 / n: a trajectory of length 1, as in the notebook
+_FLOW_TOLERANCE = 0.05  # a fourth-order integrator is ~5e-4 from the flow at n = 16, leapfrog ~0.02
+
+
+def _integrator_start(seed=2026, size=8, replicas=8, beta=2.0):
+    """The checker's own starting points: ``replicas`` configurations of a size x size
+    lattice after 20 HMC trajectories at ``beta`` (thermalised enough for a clean power
+    law), and Gaussian momenta."""
+    rng = np.random.default_rng(seed)
+    theta = rng.uniform(-np.pi, np.pi, (2, size, size, replicas))
+    theta = hmc(theta, beta, 0.1, 10, 20, rng).theta
+    return theta, rng.standard_normal(theta.shape), beta
+
+
+def _measure_integrator(integrator):
+    """Run ``integrator(theta, p, beta, eps, n)`` over a trajectory of length 1 for every n
+    in _STEPS from the checker's starting points; return the slope of log rms(Delta H) against
+    log eps, or a Verdict saying what went wrong: an error, a wrong shape, an end point
+    away from Hamilton's flow (at the finest step), no change of H at all."""
+    theta, momentum, beta = _integrator_start()
+    start = kinetic_energy(momentum) + wilson_action(theta, beta)
+    rms = []
+    for n in _STEPS:
+        where = f"with eps = 1/{n} and n = {n} (theta of shape {theta.shape})"
+        try:
+            end = integrator(theta.copy(), momentum.copy(), beta, 1.0 / n, n)
+            new_theta, new_momentum = (np.asarray(part, dtype=float) for part in end)
+        except Exception as error:  # the student's code may raise anything
+            return Verdict(False, f"your integrator raised {type(error).__name__} {where}: "
+                                  f"{error}")
+        if new_theta.shape != theta.shape or new_momentum.shape != theta.shape:
+            return Verdict(False, f"your integrator returned shapes {new_theta.shape} and "
+                                  f"{new_momentum.shape} {where}; it must return "
+                                  f"(theta, p), both of the shape of theta")
+        delta_h = kinetic_energy(new_momentum) + wilson_action(new_theta, beta) - start
+        rms.append(float(np.sqrt(np.mean(delta_h**2))))
+    # the end point of the last (finest) trajectory against the flow, from 256 leapfrog steps
+    exact_theta, exact_momentum = leapfrog(theta, momentum, beta, 1.0 / 256, 256)
+    distance = max(float(np.max(np.abs(wrap_angle(new_theta - exact_theta)))),
+                   float(np.max(np.abs(new_momentum - exact_momentum))))
+    if not distance <= _FLOW_TOLERANCE:
+        n = _STEPS[-1]
+        return Verdict(False, f"after n = {n} steps of eps = 1/{n} your integrator ends "
+                              f"{distance:.2g} (largest difference in theta or p) from where "
+                              f"Hamilton's equations lead: it does not integrate dtheta/dt = p, "
+                              f"dp/dt = F over n steps of eps (a trajectory of length n eps = 1). "
+                              f"Build it from ad.leapfrog(theta, p, beta, w * eps, 1) with the "
+                              f"weights w1, w0, w1, n times")
+    if not all(math.isfinite(r) and r > 0 for r in rms):
+        shown = ", ".join(f"{r:.1e}" for r in rms)
+        return Verdict(False, f"rms(Delta H) of your integrator is {shown} at n = "
+                              f"{', '.join(map(str, _STEPS))}: an integrator of Hamilton's "
+                              f"equations changes H a little, by an amount that falls with eps")
+    slope = float(np.polyfit(np.log(1.0 / np.array(_STEPS)), np.log(rms), 1)[0])
+    return slope
+
+
+def check_integrator_slope(predicted, integrator=None, measured=None):
     """Check the predicted exponent k of |Delta H| ~ eps^k (at fixed trajectory length)
-    for the fourth-order composition of three leapfrog steps (Yoshida, Forest-Ruth),
-    and optionally a slope measured on a log-log plot (accepted within 10 % of 4)."""
+    for the fourth-order composition of three leapfrog steps (Yoshida, Forest-Ruth), and
+    the student's ``integrator(theta, p, beta, eps, n) -> (theta, p)``: the checker runs
+    it on its own lattice (8 x 8, 8 configurations, beta = 2, trajectories of length 1),
+    checks that it follows Hamilton's flow and measures its slope (accepted within 10 %
+    of 4). ``measured``, the slope the student fitted, is compared with that measurement."""
     try:
         k = as_number(predicted, "the exponent k as a number", finite=False)
         slope = None if measured is None else as_number(measured, "the measured slope as a number",
@@ -156,28 +224,52 @@ def check_integrator_slope(predicted, measured=None):
         }
         hint = hints.get(int(round(k)), "") if abs(k - round(k)) < 1e-9 else ""
         return Verdict(False, f"your exponent is {k:g}; expected 4" + (f": {hint}" if hint else ""))
-    if slope is None:
-        return Verdict(True, "|Delta H| ~ eps^4 for a fourth-order symplectic integrator; "
-                             "now measure the slope and pass it as measured=...")
-    if abs(slope / 4 - 1) > 0.1:
-        if abs(slope / -4 - 1) <= 0.1:
-            hint = (": the sign says you fitted against the number of steps n (or 1 / eps); "
-                    "fit log rms(Delta H) against log eps")
-        elif abs(slope / 8 - 1) <= 0.1:
-            hint = (": twice 4, the slope of <Delta H^2>; fit the root mean square, "
-                    "sqrt(<Delta H^2>), against eps")
-        elif slope < 4:
-            hint = (": the composition does not cancel the eps^3 error of each leapfrog step "
+    if integrator is None:
+        if slope is not None:
+            return Verdict(False, "the prediction 4 is right; pass your integrator too, "
+                                  "ad.check_integrator_slope(4, fourth_order, measured=...): "
+                                  "the checker measures its slope itself (a number alone could "
+                                  "have been typed in)")
+        return Verdict(True, "|Delta H| ~ eps^4 for a fourth-order symplectic integrator; now "
+                             "write it, measure its slope and pass both: "
+                             "ad.check_integrator_slope(4, fourth_order, measured=slope)")
+    if not callable(integrator):
+        return Verdict(False, f"the second argument is your integrator, a function (theta, p, "
+                              f"beta, eps, n) -> (theta, p), not {type(integrator).__name__}; "
+                              f"pass the slope you fitted as measured=...")
+    result = _measure_integrator(integrator)
+    if isinstance(result, Verdict):
+        return result
+    ours = result
+    if abs(ours / 4 - 1) > 0.1:
+        if abs(ours / 5 - 1) <= 0.1:
+            hint = ("one composite step has error eps^5, so a trajectory of n = 1 / eps of "
+                    "them has eps^4: does your integrator run n steps?")
+        elif ours < 4:
+            hint = ("the composition does not cancel the eps^3 error of each leapfrog step "
                     "(a slope near 2 is second order); check the weights w1 = 1 / (2 - 2^(1/3)) "
                     "and w0 = 1 - 2 w1, that the substeps run w1, w0, w1 and that each uses its "
                     "weight times eps")
         else:
-            hint = (": fit the step sizes where |Delta H| is a clean power law, above "
+            hint = "it falls faster than a fourth-order integrator can"
+        return Verdict(False, f"the prediction 4 is right, but on the checker's lattice "
+                              f"rms(Delta H) of your integrator falls like eps^{ours:.2f} "
+                              f"(n = {', '.join(map(str, _STEPS))}), more than 10 % from 4: {hint}")
+    if slope is not None and abs(slope - ours) > 0.4:
+        if abs(slope / -4 - 1) <= 0.1:
+            hint = ("the sign says you fitted against the number of steps n (or 1 / eps); "
+                    "fit log rms(Delta H) against log eps")
+        elif abs(slope / 8 - 1) <= 0.1:
+            hint = ("twice 4, the slope of <Delta H^2>; fit the root mean square, "
+                    "sqrt(<Delta H^2>), against eps")
+        else:
+            hint = ("fit the step sizes where |Delta H| is a clean power law, above "
                     "round-off and below the largest steps")
-        return Verdict(False, f"the prediction 4 is right, but your measured slope is "
-                              f"{slope:.2f}, more than 10 % from 4{hint}")
-    return Verdict(True, f"|Delta H| ~ eps^4; your measured slope {slope:.2f} is within 10 % "
-                         f"of 4")
+        return Verdict(False, f"your integrator is of order 4 (the checker measures the slope "
+                              f"{ours:.2f}), but the slope you fitted is {slope:.2f}: {hint}")
+    fitted = "" if slope is None else f"; your own fit gives {slope:.2f}"
+    return Verdict(True, f"|Delta H| ~ eps^4: on the checker's lattice your integrator's "
+                         f"rms(Delta H) falls like eps^{ours:.2f}, within 10 % of 4{fitted}")
 
 
 # -- exercise 3: the second derivative from the third cumulant --------------------------

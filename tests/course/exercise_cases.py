@@ -1284,6 +1284,71 @@ DAMPED_WRONG = [
     ("network placeholder", lambda: ad.check_damped_oscillator(damped_formula, ...), "placeholder"),
 ]
 
+# -- 09-2: a fourth-order integrator and the slope of its energy error -------------------
+
+W1 = 1 / (2 - 2 ** (1 / 3))  # the weights of the composition (Yoshida, Forest-Ruth)
+W0 = 1 - 2 * W1
+
+
+def composed(weights, merge_kicks=False):
+    """Leapfrog steps of ``weights`` times eps, n times; ``merge_kicks``: the same
+    integrator with the half kicks of neighbouring substeps merged (fewer forces)."""
+    def integrator(theta, p, beta, eps, n):
+        if merge_kicks:
+            force = ad.reverse_mode_force
+            p = p + 0.5 * weights[0] * eps * force(theta, beta)
+            substeps = list(weights) * n
+            for i, w in enumerate(substeps):
+                theta = theta + w * eps * p
+                following = substeps[i + 1] if i + 1 < len(substeps) else 0.0
+                p = p + 0.5 * (w + following) * eps * force(theta, beta)
+            return theta, p
+        for _ in range(n):
+            for w in weights:
+                theta, p = ad.leapfrog(theta, p, beta, w * eps, 1)
+        return theta, p
+
+    return integrator
+
+
+fourth_order = composed((W1, W0, W1))
+
+
+def integrator(answer, measured=None, predicted=4):
+    return lambda: ad.check_integrator_slope(predicted, answer, measured=measured)
+
+
+INTEGRATOR_RIGHT = [
+    ("three leapfrog calls per step", integrator(fourth_order)),
+    ("with the slope fitted in the notebook", integrator(fourth_order, 3.96)),
+    ("half kicks merged", integrator(composed((W1, W0, W1), merge_kicks=True), 4.0)),
+    ("slope as a 1-element array", integrator(fourth_order, np.polyfit([0.0, 1.0], [0.0, 3.98], 1)[:1])),
+]
+INTEGRATOR_WRONG = [
+    ("a slope typed in, no integrator", lambda: ad.check_integrator_slope(4, measured=4.0),
+     "pass your integrator too"),
+    ("the slope where the integrator goes", lambda: ad.check_integrator_slope(4, 3.98),
+     "measured="),
+    ("plain leapfrog", integrator(ad.leapfrog, 4.0), "check the weights"),
+    ("equal weights 1/3", integrator(composed((1 / 3, 1 / 3, 1 / 3)), 4.0), "check the weights"),
+    ("substeps w1, w1, w0", integrator(composed((W1, W1, W0)), 4.0), "check the weights"),
+    ("returns its input", integrator(lambda t, p, beta, eps, n: (t, p), 4.0),
+     "Hamilton's equations"),
+    ("H changed by hand as eps^4", integrator(lambda t, p, beta, eps, n: (t + 0.01 * eps**4, p), 4.0),
+     "Hamilton's equations"),
+    ("one step, not n", integrator(lambda t, p, beta, eps, n: fourth_order(t, p, beta, eps, 1)),
+     "n steps of eps"),
+    ("fitted against n", integrator(fourth_order, -3.96), "the number of steps"),
+    ("slope of <Delta H^2>", integrator(fourth_order, 7.9), "<Delta H^2>"),
+    ("fitted badly", integrator(fourth_order, 3.0), "clean power law"),
+    ("predicted 2", integrator(fourth_order, predicted=2), "leapfrog's exponent"),
+    ("predicted 5", integrator(fourth_order, predicted=5), "error of one step"),
+    ("raises", integrator(lambda *args: 1 / 0), "raised ZeroDivisionError"),
+    ("returns None", integrator(lambda t, p, beta, eps, n: None), "raised TypeError"),
+    ("drops the replica axis", integrator(lambda t, p, beta, eps, n: (t[..., 0], p)), "shapes"),
+    ("two slopes", integrator(fourth_order, np.array([3.98, -1.2])), "got 2 numbers"),
+]
+
 CASES = {
     "check_count_paths (05-2)": (PATHS_RIGHT, PATHS_WRONG),
     "check_newton_cg (07-3)": (NEWTON_RIGHT, NEWTON_WRONG),
@@ -1298,5 +1363,6 @@ CASES = {
     "check_sgd_training (06-1)": (SGD_RIGHT, SGD_WRONG),
     "check_logsumexp_hessian (07-1)": (HESSIAN_RIGHT, HESSIAN_WRONG),
     "check_damped_oscillator (07-2)": (DAMPED_RIGHT, DAMPED_WRONG),
+    "check_integrator_slope (09-2)": (INTEGRATOR_RIGHT, INTEGRATOR_WRONG),
     **number_cases(),
 }

@@ -12,6 +12,7 @@ from exercise_cases import CASES
 import ad_course.checkers.backward as backward_module
 import ad_course.checkers.hessian as hessian_module
 import ad_course.checkers.jacobian as jacobian_module
+import ad_course.checkers.lattice as lattice_module
 import ad_course.checkers.layer as layer_module
 import ad_course.checkers.numbers as numbers_module
 import ad_course.checkers.physics as physics_module
@@ -111,6 +112,9 @@ def mutate(monkeypatch, name, kind):
                             _wrap(hessian_module.hessian_reference, brk))
     elif name.startswith("check_damped_oscillator"):
         monkeypatch.setattr(pinn_module, "damped_reference", _wrap(pinn_module.damped_reference, brk))
+    elif name.startswith("check_integrator_slope"):  # its reference: Hamilton's flow
+        monkeypatch.setattr(lattice_module, "leapfrog", _wrap(
+            lattice_module.leapfrog, lambda end: tuple(brk(part) for part in end)))
     elif name.startswith("check_answer"):
         key = name.split()[-1]
         question = numbers_module.QUESTIONS[key]

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number
+from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number, watching
 from ad_course.lattice import (
     hmc,
     kinetic_energy,
@@ -87,6 +87,11 @@ def _link_variants(theta, beta, mu, x, y):
     return right, variants
 
 
+# the library's forces and derivatives, which the answer is checked against, not built from
+_FORCES = ("grad", "reverse_mode_force", "staple_force", "numerical_gradient", "jvp",
+           "derivative", "forward_gradient")
+
+
 def check_link_force(link_force, seed=9):
     """Check ``link_force(theta, beta, mu, x, y)``: the force -dS/dtheta_mu(x, y) on one
     link, mu = 0 (theta_1) or 1 (theta_2), written by hand, on random configurations of
@@ -102,7 +107,8 @@ def check_link_force(link_force, seed=9):
     for theta, beta, mu, x, y in cases:
         where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[2]} lattice"
         try:
-            got = link_force(theta.copy(), beta, mu, x, y)
+            with watching(_FORCES) as called:
+                got = link_force(theta.copy(), beta, mu, x, y)
         except IndexError as error:
             return Verdict(False, f"IndexError at {where}: {error}. The lattice is periodic: "
                                   f"the neighbour of x = L - 1 is (x + 1) % L, with L the "
@@ -110,6 +116,11 @@ def check_link_force(link_force, seed=9):
                                   f"theta.shape[2] for y)")
         except Exception as error:  # the student's code may raise anything
             return Verdict(False, f"link_force raised {type(error).__name__} at {where}: {error}")
+        if called:
+            return Verdict(False, f"link_force calls ad.{sorted(called)[0]}, which computes the "
+                                  f"whole force for you (what the answer is checked against); "
+                                  f"derive -dS/dtheta for the one link from the two plaquettes "
+                                  f"that contain it and write it with np.sin")
         try:
             got = as_number(got, "one number for one link")
         except StudentError as error:
@@ -230,9 +241,10 @@ def check_integrator_slope(predicted, integrator=None, measured=None):
                                   "ad.check_integrator_slope(4, fourth_order, measured=...): "
                                   "the checker measures its slope itself (a number alone could "
                                   "have been typed in)")
-        return Verdict(True, "|Delta H| ~ eps^4 for a fourth-order symplectic integrator; now "
-                             "write it, measure its slope and pass both: "
-                             "ad.check_integrator_slope(4, fourth_order, measured=slope)")
+        return Verdict(False, "the prediction 4 is right (|Delta H| ~ eps^4 for a fourth-order "
+                              "symplectic integrator); now write the integrator, fit its slope "
+                              "and pass both: ad.check_integrator_slope(4, fourth_order, "
+                              "measured=my_slope)")
     if not callable(integrator):
         return Verdict(False, f"the second argument is your integrator, a function (theta, p, "
                               f"beta, eps, n) -> (theta, p), not {type(integrator).__name__}; "
@@ -259,6 +271,9 @@ def check_integrator_slope(predicted, integrator=None, measured=None):
         if abs(slope / -4 - 1) <= 0.1:
             hint = ("the sign says you fitted against the number of steps n (or 1 / eps); "
                     "fit log rms(Delta H) against log eps")
+        elif abs(slope / 2 - 1) <= 0.1:
+            hint = ("about 2 is the leapfrog's slope (the variable slope earlier in the notebook "
+                    "holds the leapfrog's fit); fit rms(Delta H) of your own integrator")
         elif abs(slope / 8 - 1) <= 0.1:
             hint = ("twice 4, the slope of <Delta H^2>; fit the root mean square, "
                     "sqrt(<Delta H^2>), against eps")

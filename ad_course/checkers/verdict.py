@@ -3,8 +3,11 @@ so that whatever goes wrong in it becomes a message, never a raw traceback."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
 import os
+import sys
 import traceback
 from dataclasses import dataclass
 
@@ -80,6 +83,32 @@ def run(function, *args, what):
         raise
     except Exception as error:  # the student's code may raise anything
         raise StudentError(Verdict(False, describe_error(error, what))) from None
+
+
+@contextlib.contextmanager
+def watching(names):
+    """``with watching(("hessian", "grad")) as called:`` records which of these functions of
+    the library students import as ``ad`` (autodiff_helpers) the block calls: ``called`` is
+    the set of their names. For an exercise that asks for a derivation by hand, so that an
+    answer that only calls the library's own derivative is not taken for one."""
+    module = sys.modules.get("autodiff_helpers")
+    called = set()
+    originals = {name: getattr(module, name) for name in names} if module else {}
+
+    def spy(name, function):
+        @functools.wraps(function)
+        def recorded(*args, **kwargs):
+            called.add(name)
+            return function(*args, **kwargs)
+        return recorded
+
+    for name, function in originals.items():
+        setattr(module, name, spy(name, function))
+    try:
+        yield called
+    finally:
+        for name, function in originals.items():
+            setattr(module, name, function)
 
 
 def expect_function(function, n_args, described):

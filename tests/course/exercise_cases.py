@@ -1162,6 +1162,13 @@ HESSIAN_RIGHT = [
 ]
 HESSIAN_WRONG = [
     ("the gradient p", lse_hessian(softmax_plain, lambda p, x: p), "the gradient of g"),
+    ("diag(p) - p * p (broadcast)", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - p * p),
+     "p * p is the elementwise square"),
+    ("ad.hessian itself", lambda: ad.check_logsumexp_hessian(
+        lambda x: ad.hessian(lambda z: np.log(np.exp(z).sum()), x)), "calls ad.hessian"),
+    ("ad.hvp on the unit vectors", lambda: ad.check_logsumexp_hessian(lambda x: np.stack(
+        [ad.hvp(lambda z: np.log(np.exp(z).sum()), x, e) for e in np.eye(x.size)])),
+     "calls ad.hvp"),
     ("sign: p p^T - diag(p)", lse_hessian(softmax_plain, lambda p, x: np.outer(p, p) - np.diag(p)),
      "the sign is wrong"),
     ("diag(p) only", lse_hessian(softmax_plain, lambda p, x: np.diag(p)), "- p p^T is missing"),
@@ -1338,6 +1345,8 @@ INTEGRATOR_WRONG = [
      "Hamilton's equations"),
     ("one step, not n", integrator(lambda t, p, beta, eps, n: fourth_order(t, p, beta, eps, 1)),
      "n steps of eps"),
+    ("the prediction alone", lambda: ad.check_integrator_slope(4), "now write the integrator"),
+    ("the leapfrog's slope from earlier", integrator(fourth_order, 2.01), "leapfrog's slope"),
     ("fitted against n", integrator(fourth_order, -3.96), "the number of steps"),
     ("slope of <Delta H^2>", integrator(fourth_order, 7.9), "<Delta H^2>"),
     ("fitted badly", integrator(fourth_order, 3.0), "clean power law"),

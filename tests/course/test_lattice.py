@@ -204,7 +204,12 @@ def test_autocorrelation_refuses_a_constant_series():
 # -- the exercise checkers ------------------------------------------------------------------
 
 def reference_link_force(theta, beta, mu, x, y):
-    return float(ad.staple_force(theta, beta)[mu, x, y])
+    """The force on one link by hand, from the two plaquettes that contain it."""
+    size_1, size_2 = theta.shape[1], theta.shape[2]
+    s = np.sin(ad.plaquette_angles(theta))
+    if mu == 0:
+        return beta * (s[x, (y - 1) % size_2] - s[x, y])
+    return beta * (s[x, y] - s[(x - 1) % size_1, y])
 
 
 def link_force_from(formula):
@@ -216,14 +221,13 @@ def link_force_from(formula):
     return link_force
 
 
-def test_link_force_checker_accepts_the_staple_and_the_reverse_mode_force():
-    assert ad.check_link_force(reference_link_force).ok
-
-    def by_grad(theta, beta, mu, x, y):
-        return float(-ad.grad(ad.wilson_action)(theta, beta)[mu, x, y])
-
-    verdict = ad.check_link_force(by_grad)
+def test_link_force_checker_accepts_the_force_by_hand():
+    verdict = ad.check_link_force(reference_link_force)
     assert verdict.ok and "30 links" in verdict.message
+    for mu in (0, 1):  # the same as the library's force (which the answer may not call)
+        theta = np.random.default_rng(mu).uniform(-np.pi, np.pi, (2, 4, 6))
+        assert reference_link_force(theta, 1.3, mu, 3, 5) == pytest.approx(
+            ad.staple_force(theta, 1.3)[mu, 3, 5], abs=1e-14)
 
 
 @pytest.mark.parametrize("formula, hint", [
@@ -304,6 +308,19 @@ def test_link_force_checker_recognises_a_finite_difference():
     assert not verdict.ok and "finite difference" in verdict.message, verdict.message
 
 
+def test_link_force_checker_refuses_the_library_s_own_force():
+    for through in (lambda t, beta, mu, x, y: ad.reverse_mode_force(t, beta)[mu, x, y],
+                    lambda t, beta, mu, x, y: -ad.grad(ad.wilson_action)(t, beta)[mu, x, y],
+                    lambda t, beta, mu, x, y: ad.staple_force(t, beta)[mu, x, y]):
+        verdict = ad.check_link_force(through)
+        assert not verdict.ok and "derive -dS/dtheta" in verdict.message, verdict.message
+    # the library's functions are themselves again afterwards
+    from ad_course.lattice import reverse_mode_force, staple_force
+    from ad_engine.reverse import grad
+    assert (ad.grad, ad.reverse_mode_force, ad.staple_force) == (grad, reverse_mode_force,
+                                                                  staple_force)
+
+
 def test_link_force_checker_survives_broken_answers():
     assert "must be a function" in ad.check_link_force(3.0).message
     assert "raised ZeroDivisionError" in ad.check_link_force(lambda *args: 1 / 0).message
@@ -319,8 +336,8 @@ def test_integrator_slope_checker_without_an_integrator():
         verdict = ad.check_integrator_slope(4, measured=not_a_slope)
         assert not verdict.ok and "finite" in verdict.message
     assert not ad.check_integrator_slope(float("nan")).ok
-    verdict = ad.check_integrator_slope(4)
-    assert verdict.ok and "now write it" in verdict.message
+    verdict = ad.check_integrator_slope(4)  # the prediction alone is not the exercise
+    assert not verdict.ok and "the prediction 4 is right" in verdict.message
     assert "must be numbers" in ad.check_integrator_slope("four").message
 
 

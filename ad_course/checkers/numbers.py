@@ -22,7 +22,8 @@ _RIGHT = "right"
 class Question:
     """One exercise: ``size`` numbers (1: a single number), how they are described, the
     reference ``reference(**context)`` and the mistakes ``mistakes(reference, **context)``
-    as (values, hint) pairs. ``rtol``: the relative tolerance; ``integer``: counts."""
+    as (values, hint) pairs. ``rtol``: the relative tolerance; ``integer``: counts;
+    ``otherwise``: what to do when the answer is none of the known mistakes."""
 
     described: str
     size: int
@@ -31,6 +32,7 @@ class Question:
     rtol: float | tuple = 1e-9  # one tolerance, or one per number
     integer: bool = False
     context: tuple = ()
+    otherwise: str = "recompute it step by step"  # the hint when no known mistake matches
 
 
 def _step_bound(loss):
@@ -242,8 +244,10 @@ QUESTIONS = {
                      ], rtol=1e-12, integer=False),
     "07-4": Question("H v at x = 0 and at x = (1, 2) for A = [[2, 1], [1, 3]], v = (1, -1)"
                      " (4 numbers)", 4, lambda: (1.0, -2.0, 1.0, -2.0), lambda ref: [
-                         ((0.0, 0.0, 1.0, 5.0), "that is A x; the Hessian of x^T A x / 2 is A, "
-                                                "so H v = A v everywhere"),
+                         ((0.0, 0.0, 4.0, 7.0), "that is A x, the gradient of f; the Hessian of "
+                                                "x^T A x / 2 is A, so H v = A v everywhere"),
+                         ((3.0, 3.0, 3.0, 3.0), "v^T A v = 3 is the curvature along v, one number; "
+                                                "H v is a vector, A v"),
                          ((0.0, 0.0, 1.0, -2.0), "the Hessian is constant: also at x = 0"),
                          ((2.0, -4.0, 2.0, -4.0), "f = x^T A x / 2 has Hessian A, not 2 A"),
                          ((3.0, 2.0, 3.0, 2.0), "A v with v = (1, -1): (2 - 1, 1 - 3)"),
@@ -267,7 +271,11 @@ QUESTIONS = {
                          ((16.0, 4.0), "memory grows like N, not N²"),
                          ((2.0, 4.0), "swapped? the first number is the growth without "
                                       "checkpoints, the second the growth with sqrt(N) segments"),
-                     ], rtol=1e-9),
+                     ], rtol=1e-9,
+                     otherwise="predict the ideal factors from how the peak grows: like N without "
+                               "checkpoints, like sqrt(N) with sqrt(N) segments, and N grows 4 "
+                               "times (the measured factors come after measure(), and differ "
+                               "from these: explain them with the cost model)"),
 }
 
 
@@ -325,8 +333,8 @@ def check_answer(key, answer, **context):
         return Verdict(False, f"your answer {shown} is close to {question.described}, but not "
                               f"within {_percent(rtol)}: "
                               + ("give more digits (compute it, or copy all the digits printed)"
-                                 if short else "recompute it step by step"))
+                                 if short else question.otherwise))
     wrong_at = [i for i in range(values.size) if not _agree(values[i], reference[i], rtol[i])]
     where = "" if question.size == 1 else f" (number {wrong_at[0] + 1} of {question.size})"
     return Verdict(False, f"your answer {shown} is not {question.described}{where}: "
-                          f"recompute it step by step")
+                          f"{question.otherwise}")

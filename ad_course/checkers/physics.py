@@ -29,17 +29,19 @@ def level_derivative_by_ad(hamiltonian, params, ell, level, parameter="kappa"):
 
 
 def _compare(answer, hamiltonian, params, r, states, parameter):
-    """The student's numbers, AD's through eigh, each state's normalised eigenvector, the
-    lowest eigenvector of its ell (a slip: the ground state for every state) and the grid."""
+    """The student's numbers, AD's through eigh, each state's normalised eigenvector, two
+    slips (the lowest eigenvector of its ell for every state; row ``level`` of eigh's
+    eigenvectors instead of the column) and the grid."""
     got = as_array(answer, (len(states),), f"dM/d{parameter} for each state, an array")
-    reference, waves, ground = [], [], []
+    reference, waves, slips = [], [], {"ground": [], "row": []}
     for ell, level in states:
         reference.append(run(level_derivative_by_ad, hamiltonian, params, ell, level, parameter,
                              what="the hamiltonian you passed, on Variables,"))
         vectors = np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))[1]
         waves.append(vectors[:, level])
-        ground.append(vectors[:, 0])
-    return got, np.array(reference), waves, ground, np.asarray(r, dtype=float)
+        slips["ground"].append(vectors[:, 0])
+        slips["row"].append(vectors[level, :])
+    return got, np.array(reference), waves, slips, np.asarray(r, dtype=float)
 
 
 def _from_rounded_parameters(hamiltonian, params, states, parameter):
@@ -61,6 +63,9 @@ def right_to_decimals(got, reference):
     the computed values, or the same values rounded to four or more decimals."""
     return bool(np.all(np.abs(np.asarray(got) - np.asarray(reference)) <= TOLERANCE))
 
+
+ROW_HINT = ("row `level` of the eigenvectors is not an eigenvector: np.linalg.eigh returns "
+            "them as the columns of its second output, vectors[:, level]")
 
 STATE_NAMES = {(0, 0): "1S", (0, 1): "2S", (1, 0): "1P", (0, 2): "3S", (2, 0): "1D"}
 
@@ -91,7 +96,9 @@ def _verdict(got, reference, states, parameter, mistakes, unit, recipe, rounded=
                               f"values, not values rounded to fewer than {DECIMALS} decimals")
     return Verdict(False, f"state {i} ({name}): your {yours}, the gradient through eigh "
                           f"{exact} {unit}: compute {recipe} with the normalised eigenvector u "
-                          f"of that level, for the parameters and on the grid r you pass here")
+                          f"of that level (column `level` of np.linalg.eigh's second output, "
+                          f"whose eigenvalues come in ascending order), for the parameters and "
+                          f"on the grid r you pass here")
 
 
 STATES = ((0, 0), (0, 1), (1, 0))  # (ell, level): 1S, 2S, 1P
@@ -102,7 +109,7 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dkappa (GeV per unit kappa) for each (ell, level) in
     ``states`` against AD through eigh, to four decimals. On the grid ``r`` (GeV^-1), with
     u the normalised eigenvector, the expected value is -sum_i u_i^2 / r_i."""
-    got, reference, waves, ground, r = _compare(answer, hamiltonian, params, r, states, "kappa")
+    got, reference, waves, slips, r = _compare(answer, hamiltonian, params, r, states, "kappa")
     if right_to_decimals(got, reference):
         return Verdict(True, f"dM/dkappa = -<1/r> agrees with the gradient through eigh to "
                              f"{DECIMALS} decimals for every state")
@@ -121,8 +128,10 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
         (-mean(1 / r) * HBARC, "a factor 0.1973: dM/dkappa is in GeV, and r on the grid is "
                                "already in GeV^-1, so no conversion is needed"),
         (-mean(1 / r) / HBARC, "a factor 1/0.1973: r on the grid is already in GeV^-1"),
-        (-mean(1 / r, ground), "every state used the lowest eigenvector: take column `level` "
-                               "of the eigenvectors of the Hamiltonian with its own ell"),
+        (-mean(1 / r, slips["ground"]), "every state used the lowest eigenvector: take column "
+                                        "`level` of the eigenvectors of the Hamiltonian with its "
+                                        "own ell"),
+        (-mean(1 / r, slips["row"]), ROW_HINT),
     ]
     return _verdict(got, reference, states, "kappa", mistakes, "GeV", "-sum(u**2 / r)",
                     _from_rounded_parameters(hamiltonian, params, states, "kappa"))
@@ -133,7 +142,7 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dsigma (GeV^-1, before any conversion to fm) for each
     (ell, level) in ``states`` against AD through eigh, to four decimals: by
     Hellmann-Feynman it is <r> = sum_i u_i^2 r_i on the grid ``r``."""
-    got, reference, waves, ground, r = _compare(answer, hamiltonian, params, r, states, "sigma")
+    got, reference, waves, slips, r = _compare(answer, hamiltonian, params, r, states, "sigma")
     if right_to_decimals(got, reference):
         return Verdict(True, f"dM/dsigma agrees with the gradient through eigh to {DECIMALS} "
                              f"decimals for every state: it is <r>")
@@ -143,8 +152,10 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
         (np.array([u @ (u / r) for u in waves]), "that is <1/r>; sigma multiplies r"),
         (np.array([np.sum(u * r) for u in waves]), "the expectation value needs u_i², "
                                                    "sum(u**2 * r), not sum(u * r)"),
-        (np.array([u @ (r * u) for u in ground]), "every state used the lowest eigenvector: take "
-                                                  "column `level` of the eigenvectors"),
+        (np.array([u @ (r * u) for u in slips["ground"]]), "every state used the lowest "
+                                                           "eigenvector: take column `level` of "
+                                                           "the eigenvectors"),
+        (np.array([u @ (r * u) for u in slips["row"]]), ROW_HINT),
     ]
     return _verdict(got, reference, states, "sigma", mistakes, "GeV^-1", "sum(u**2 * r)",
                     _from_rounded_parameters(hamiltonian, params, states, "sigma"))

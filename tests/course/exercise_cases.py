@@ -634,6 +634,11 @@ def waves(level_of=lambda level: level, params=PARAMS, n=N):
             for ell, level in STATES]
 
 
+def rows():
+    """Row ``level`` of eigh's eigenvectors, a common numpy slip for the column."""
+    return [np.linalg.eigh(hamiltonian(*PARAMS, ell))[1][level] for ell, level in STATES]
+
+
 ROUNDED = np.round(PARAMS, 3)  # parameters typed from a table printed with 3 decimals
 FINER = grid(2 * N)  # twice as many grid points
 
@@ -661,6 +666,8 @@ KAPPA_WRONG = [
     ("times 0.1973", kappa(lambda: [-0.1973 * np.sum(u**2 / R) for u in waves()]), "0.1973"),
     ("ground state for all", kappa(lambda: [-np.sum(u**2 / R) for u in waves(lambda lv: 0)]),
      "lowest eigenvector"),
+    ("eigenvector taken as a row", kappa(lambda: [-np.sum(u**2 / R) for u in rows()]),
+     "columns of its second output"),
     ("two numbers", kappa(lambda: [1.0, 2.0]), "of shape (3,)"),
     ("placeholder", kappa(lambda: ...), "the placeholder"),
     ("complex", kappa(lambda: [-np.sum(u**2 / R) + 0.2j for u in waves()]), "complex"),
@@ -710,6 +717,8 @@ SIGMA_WRONG = [
     ("ground state for all", sigma(lambda: [np.sum(u**2 * R) for u in waves(lambda lv: 0)]),
      "lowest eigenvector"),
     ("dM/dkappa instead", sigma(lambda: [-np.sum(u**2 / R) for u in waves()]), "sum(u**2 * r)"),
+    ("eigenvector taken as a row", sigma(lambda: [np.sum(u**2 * R) for u in rows()]),
+     "columns of its second output"),
     ("typed with 3 decimals", sigma(lambda: [round(g, 3) for g in sigma_by_reverse_mode()]),
      "not right to 4 decimals"),
     ("in fm, typed with 4 decimals", sigma(lambda: [round(0.1973 * g, 4)
@@ -756,7 +765,7 @@ def number_cases():
         wrong = [(hint[:40], answer(key, value), hint)
                  for value, hint in question.mistakes(reference, **CONTEXT.get(key, {}))]
         shifted = reference * 2 + (1 if question.integer else 0.25)
-        wrong.append(("2 x + 1 (or + 0.25)", answer(key, shifted), "recompute it step by step"))
+        wrong.append(("2 x + 1 (or + 0.25)", answer(key, shifted), question.otherwise))
         wrong.append(("placeholder ...", answer(key, ...), "the placeholder"))
         wrong.append(("a string", answer(key, "1"), "got a str"))
         wrong.append(("too many numbers", answer(key, list(reference) + [1.0]), "number(s), got"))

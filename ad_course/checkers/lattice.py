@@ -330,6 +330,11 @@ def check_curvature_estimator(estimator, seed=5):
             (n_plaquettes * variance, "that is the first derivative N_P Var(P-bar)"),
             (n_plaquettes**2 * variance, "that is N_P^2 times the variance; the second "
                                          "derivative needs the third cumulant"),
+            (n_plaquettes**2 * third / variance**1.5, "that is N_P^2 times the skewness "
+                                                      "<d^3> / <d^2>^(3/2); the cumulant is "
+                                                      "<d^3> itself, not divided by sigma^3"),
+            (n_plaquettes**3 * third, "N_P^3 is the factor of the third derivative of ln Z; "
+                                      "d^2<P>/dbeta^2 = d^3 ln Z / dbeta^3 / N_P, so N_P^2"),
         )
         for wrong, hint in mistakes:
             if abs(got - wrong) <= _CUMULANT_RTOL * abs(wrong):

@@ -366,3 +366,24 @@ def test_curvature_checker_rejects_an_estimate_half_a_percent_off():
     # pass; an estimate 0.5 % off is another quantity
     verdict = ad.check_curvature_estimator(lambda p, n: 1.005 * n**2 * np.mean((p - p.mean()) ** 3))
     assert not verdict.ok, verdict.message
+
+
+def _third(p):
+    return np.mean((p - p.mean()) ** 3)
+
+
+@pytest.mark.parametrize("estimator, hint", [
+    (lambda p, n: -n**2 * _third(p), "the sign is flipped"),
+    (lambda p, n: n * _third(p), "one factor N_P is missing"),
+    (lambda p, n: _third(p), "the factor N_P^2 is missing"),
+    (lambda p, n: n**2 * np.mean(p**3), "the raw moment"),
+    (lambda p, n: n**2 * (np.mean(p**3) - p.mean() ** 3), "is not the third cumulant"),
+    (lambda p, n: n * np.var(p), "the first derivative"),
+    (lambda p, n: n**2 * np.var(p), "N_P^2 times the variance"),
+    (lambda p, n: n**2 * _third(p) / np.var(p) ** 1.5, "the skewness"),
+    (lambda p, n: n**3 * _third(p), "N_P^3 is the factor of the third derivative"),
+    (lambda p, n: 2 * n**2 * _third(p), "expected N_P^2 <(P - <P>)^3>"),
+])
+def test_curvature_checker_names_each_typical_mistake(estimator, hint):
+    verdict = ad.check_curvature_estimator(estimator)
+    assert not verdict.ok and hint in verdict.message, verdict.message

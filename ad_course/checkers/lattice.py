@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number, watching
+from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number, engine_watched
 from ad_course.lattice import (
     hmc,
     kinetic_energy,
@@ -87,11 +87,6 @@ def _link_variants(theta, beta, mu, x, y):
     return right, variants
 
 
-# the library's forces and derivatives, which the answer is checked against, not built from
-_FORCES = ("grad", "reverse_mode_force", "staple_force", "numerical_gradient", "jvp",
-           "derivative", "forward_gradient")
-
-
 def check_link_force(link_force, seed=9):
     """Check ``link_force(theta, beta, mu, x, y)``: the force -dS/dtheta_mu(x, y) on one
     link, mu = 0 (theta_1) or 1 (theta_2), written by hand, on random configurations of
@@ -107,20 +102,25 @@ def check_link_force(link_force, seed=9):
     for theta, beta, mu, x, y in cases:
         where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[2]} lattice"
         try:
-            with watching(_FORCES) as called:
+            with engine_watched() as engine:
                 got = link_force(theta.copy(), beta, mu, x, y)
         except IndexError as error:
+            if "axis 0 with size 2" in str(error):  # theta[1], theta[2] for theta_1, theta_2
+                return Verdict(False, f"IndexError at {where}: {error}. numpy counts from 0: "
+                                      f"theta_1 is theta[0] and theta_2 is theta[1]")
             return Verdict(False, f"IndexError at {where}: {error}. The lattice is periodic: "
                                   f"the neighbour of x = L - 1 is (x + 1) % L, with L the "
                                   f"length of that direction (theta.shape[1] for x, "
                                   f"theta.shape[2] for y)")
         except Exception as error:  # the student's code may raise anything
             return Verdict(False, f"link_force raised {type(error).__name__} at {where}: {error}")
-        if called:
-            return Verdict(False, f"link_force calls ad.{sorted(called)[0]}, which computes the "
-                                  f"whole force for you (what the answer is checked against); "
-                                  f"derive -dS/dtheta for the one link from the two plaquettes "
-                                  f"that contain it and write it with np.sin")
+        if engine.used:
+            return Verdict(False, "link_force uses automatic differentiation (ad.grad, "
+                                  "ad.reverse_mode_force, ad.Variable ...), which is what the "
+                                  "answer is checked against; derive -dS/dtheta for the one "
+                                  "link by hand, from the two plaquettes that contain it "
+                                  "(d(1 - cos theta_P)/d theta_P = sin theta_P), and write it "
+                                  "with np.sin")
         try:
             got = as_number(got, "one number for one link")
         except StudentError as error:
@@ -173,10 +173,14 @@ def _measure_integrator(integrator):
         where = f"with eps = 1/{n} and n = {n} (theta of shape {theta.shape})"
         try:
             end = integrator(theta.copy(), momentum.copy(), beta, 1.0 / n, n)
-            new_theta, new_momentum = (np.asarray(part, dtype=float) for part in end)
         except Exception as error:  # the student's code may raise anything
             return Verdict(False, f"your integrator raised {type(error).__name__} {where}: "
                                   f"{error}")
+        try:
+            new_theta, new_momentum = (np.asarray(part, dtype=float) for part in end)
+        except (TypeError, ValueError):
+            return Verdict(False, f"your integrator returned {type(end).__name__} {where}; it "
+                                  f"must return the pair (theta, p)")
         if new_theta.shape != theta.shape or new_momentum.shape != theta.shape:
             return Verdict(False, f"your integrator returned shapes {new_theta.shape} and "
                                   f"{new_momentum.shape} {where}; it must return "
@@ -189,12 +193,18 @@ def _measure_integrator(integrator):
                    float(np.max(np.abs(new_momentum - exact_momentum))))
     if not distance <= _FLOW_TOLERANCE:
         n = _STEPS[-1]
+        swapped = max(float(np.max(np.abs(wrap_angle(new_momentum - exact_theta)))),
+                      float(np.max(np.abs(new_theta - exact_momentum))))
+        if swapped <= _FLOW_TOLERANCE:
+            return Verdict(False, "your integrator returns (p, theta): return (theta, p), in "
+                                  "the order ad.leapfrog takes and returns them")
         return Verdict(False, f"after n = {n} steps of eps = 1/{n} your integrator ends "
                               f"{distance:.2g} (largest difference in theta or p) from where "
                               f"Hamilton's equations lead: it does not integrate dtheta/dt = p, "
                               f"dp/dt = F over n steps of eps (a trajectory of length n eps = 1). "
                               f"Build it from ad.leapfrog(theta, p, beta, w * eps, 1) with the "
-                              f"weights w1, w0, w1, n times")
+                              f"weights w1, w0, w1, n times; the weights add up to 1 "
+                              f"(w1 = 1 / (2 - 2^(1/3)), w0 = 1 - 2 w1)")
     if not all(math.isfinite(r) and r > 0 for r in rms):
         shown = ", ".join(f"{r:.1e}" for r in rms)
         return Verdict(False, f"rms(Delta H) of your integrator is {shown} at n = "
@@ -256,7 +266,8 @@ def check_integrator_slope(predicted, integrator=None, measured=None):
     if abs(ours / 4 - 1) > 0.1:
         if abs(ours / 5 - 1) <= 0.1:
             hint = ("one composite step has error eps^5, so a trajectory of n = 1 / eps of "
-                    "them has eps^4: does your integrator run n steps?")
+                    "them has eps^4: does your integrator run n steps of the composition "
+                    "w1, w0, w1 of leapfrog steps?")
         elif ours < 4:
             hint = ("the composition does not cancel the eps^3 error of each leapfrog step "
                     "(a slope near 2 is second order); check the weights w1 = 1 / (2 - 2^(1/3)) "
@@ -301,8 +312,9 @@ def check_curvature_estimator(estimator, seed=5):
         return Verdict(False, f"estimator must be a function (plaquettes, n_plaquettes) -> "
                               f"number, got {type(estimator).__name__}")
     rng = np.random.default_rng(seed)
-    for n_plaquettes, size in ((256, 4000), (64, 3000)):
-        series = 0.7 - 0.01 * rng.gamma(2.0, 1.0, size)
+    # one series skewed to each side, so that the sign of the cumulant is checked too
+    for n_plaquettes, size, side in ((256, 4000, -1), (64, 3000, 1)):
+        series = 0.7 + side * 0.01 * rng.gamma(2.0, 1.0, size)
         delta = series - series.mean()
         variance, third = np.mean(delta**2), np.mean(delta**3)
         right = n_plaquettes**2 * third

@@ -4,14 +4,16 @@ so that whatever goes wrong in it becomes a message, never a raw traceback."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
 import os
-import sys
 import traceback
+import types
 from dataclasses import dataclass
 
 import numpy as np
+
+from ad_engine.reverse import Variable
+from ad_engine.rules import TAGS_PER_CALL, new_tag
 
 EPS = float(np.finfo(float).eps)
 
@@ -86,29 +88,20 @@ def run(function, *args, what):
 
 
 @contextlib.contextmanager
-def watching(names):
-    """``with watching(("hessian", "grad")) as called:`` records which of these functions of
-    the library students import as ``ad`` (autodiff_helpers) the block calls: ``called`` is
-    the set of their names. For an exercise that asks for a derivation by hand, so that an
-    answer that only calls the library's own derivative is not taken for one."""
-    module = sys.modules.get("autodiff_helpers")
-    called = set()
-    originals = {name: getattr(module, name) for name in names} if module else {}
-
-    def spy(name, function):
-        @functools.wraps(function)
-        def recorded(*args, **kwargs):
-            called.add(name)
-            return function(*args, **kwargs)
-        return recorded
-
-    for name, function in originals.items():
-        setattr(module, name, spy(name, function))
+def engine_watched():
+    """``with engine_watched() as engine:`` sets ``engine.used`` after the block: whether the
+    AD engine traced anything in it, a node of reverse mode (``ad.Variable``, ``ad.grad``,
+    ``ad.hessian``, ``ad.hvp`` ...) or a derivative call (``ad.derivative``, ``ad.jvp`` ...),
+    however it was reached (through ``ad``, an import, ``ad_engine`` itself). For an exercise
+    that asks for a derivation by hand, so that an answer computed by the engine, which is
+    what the answer is checked against, is not taken for one. (A Dual built by hand and
+    operated on outside any derivative call leaves no trace.)"""
+    engine = types.SimpleNamespace(used=False)
+    node, tag = Variable(0.0).number, new_tag()  # each makes one: the counters before
     try:
-        yield called
+        yield engine
     finally:
-        for name, function in originals.items():
-            setattr(module, name, function)
+        engine.used = Variable(0.0).number > node + 1 or new_tag() > tag + TAGS_PER_CALL
 
 
 def expect_function(function, n_args, described):

@@ -14,6 +14,7 @@ from collections import defaultdict, deque
 import numpy as np
 
 import autodiff_helpers as ad
+from ad_engine.higher_order import hessian as ENGINE_HESSIAN
 
 EPS = float(np.finfo(float).eps)
 STEPS = np.logspace(-16, -1, 151)
@@ -675,6 +676,8 @@ KAPPA_WRONG = [
      f"your {-np.sum(waves()[0] ** 2 / R) * (1 + 1e-3):.6g}"),
     ("typed with 3 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 3) for u in waves()]),
      "not right to 4 decimals"),
+    ("typed with 2 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 2) for u in waves()]),
+     "not right to 4 decimals"),
     ("1S and 2S swapped", kappa(lambda: [-np.sum(u**2 / R) for u in np.array(waves())[[1, 0, 2]]]),
      "wrong order"),
     ("reversed, typed with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
@@ -1169,15 +1172,31 @@ HESSIAN_RIGHT = [
     ("eye * p - einsum", lse_hessian(softmax_plain,
                                      lambda p, x: np.eye(x.size) * p - np.einsum("i,j->ij", p, p))),
 ]
+def hessian_by_sweeps(x):
+    """Row i of the Hessian as the gradient of softmax(x)_i, each by a backward sweep."""
+    rows = []
+    for i in range(x.size):
+        leaf = ad.Variable(x)
+        (np.exp(leaf) / np.sum(np.exp(leaf)))[i].backward()
+        rows.append(leaf.grad)
+    return np.array(rows)
+
+
 HESSIAN_WRONG = [
     ("the gradient p", lse_hessian(softmax_plain, lambda p, x: p), "the gradient of g"),
     ("diag(p) - p * p (broadcast)", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - p * p),
      "p * p is the elementwise square"),
     ("ad.hessian itself", lambda: ad.check_logsumexp_hessian(
-        lambda x: ad.hessian(lambda z: np.log(np.exp(z).sum()), x)), "calls ad.hessian"),
+        lambda x: ad.hessian(lambda z: np.log(np.exp(z).sum()), x)), "automatic differentiation"),
     ("ad.hvp on the unit vectors", lambda: ad.check_logsumexp_hessian(lambda x: np.stack(
         [ad.hvp(lambda z: np.log(np.exp(z).sum()), x, e) for e in np.eye(x.size)])),
-     "calls ad.hvp"),
+     "automatic differentiation"),
+    ("the engine's hessian imported", lambda: ad.check_logsumexp_hessian(
+        lambda x: ENGINE_HESSIAN(lambda z: np.log(np.exp(z).sum()), x)), "automatic differentiation"),
+    ("a Variable swept by hand per row", lambda: ad.check_logsumexp_hessian(hessian_by_sweeps),
+     "automatic differentiation"),
+    ("diag(p) - p @ p.T with a 1-D p", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - p @ p.T),
+     "a 1-D array has no transpose"),
     ("sign: p p^T - diag(p)", lse_hessian(softmax_plain, lambda p, x: np.outer(p, p) - np.diag(p)),
      "the sign is wrong"),
     ("diag(p) only", lse_hessian(softmax_plain, lambda p, x: np.diag(p)), "- p p^T is missing"),
@@ -1362,7 +1381,11 @@ INTEGRATOR_WRONG = [
     ("predicted 2", integrator(fourth_order, predicted=2), "leapfrog's exponent"),
     ("predicted 5", integrator(fourth_order, predicted=5), "error of one step"),
     ("raises", integrator(lambda *args: 1 / 0), "raised ZeroDivisionError"),
-    ("returns None", integrator(lambda t, p, beta, eps, n: None), "raised TypeError"),
+    ("returns None", integrator(lambda t, p, beta, eps, n: None), "must return the pair"),
+    ("returns (p, theta)", integrator(lambda t, p, beta, eps, n: fourth_order(t, p, beta, eps, n)[::-1]),
+     "return (theta, p)"),
+    ("w1 = 1 / (2 - sqrt 2)", integrator(composed((1 / (2 - 2**0.5), 1 - 2 / (2 - 2**0.5),
+                                                   1 / (2 - 2**0.5)))), "w1 = 1 / (2 - 2^(1/3))"),
     ("drops the replica axis", integrator(lambda t, p, beta, eps, n: (t[..., 0], p)), "shapes"),
     ("two slopes", integrator(fourth_order, np.array([3.98, -1.2])), "got 2 numbers"),
 ]

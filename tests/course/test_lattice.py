@@ -308,17 +308,28 @@ def test_link_force_checker_recognises_a_finite_difference():
     assert not verdict.ok and "finite difference" in verdict.message, verdict.message
 
 
-def test_link_force_checker_refuses_the_library_s_own_force():
+def test_link_force_checker_refuses_the_engine_s_own_force_however_it_is_reached():
+    from ad_course import lattice
+    from ad_engine.reverse import Variable
+    from autodiff_helpers import grad
+
+    def by_hand_sweep(t, beta, mu, x, y):  # reverse mode written out, as notebook 05 teaches
+        leaf = Variable(t)
+        ad.wilson_action(leaf, beta).backward()
+        return -leaf.grad[mu, x, y]
+
     for through in (lambda t, beta, mu, x, y: ad.reverse_mode_force(t, beta)[mu, x, y],
                     lambda t, beta, mu, x, y: -ad.grad(ad.wilson_action)(t, beta)[mu, x, y],
-                    lambda t, beta, mu, x, y: ad.staple_force(t, beta)[mu, x, y]):
+                    lambda t, beta, mu, x, y: -grad(ad.wilson_action)(t, beta)[mu, x, y],
+                    lambda t, beta, mu, x, y: lattice.reverse_mode_force(t, beta)[mu, x, y],
+                    by_hand_sweep):
         verdict = ad.check_link_force(through)
-        assert not verdict.ok and "derive -dS/dtheta" in verdict.message, verdict.message
-    # the library's functions are themselves again afterwards
-    from ad_course.lattice import reverse_mode_force, staple_force
-    from ad_engine.reverse import grad
-    assert (ad.grad, ad.reverse_mode_force, ad.staple_force) == (grad, reverse_mode_force,
-                                                                  staple_force)
+        assert not verdict.ok and "by hand" in verdict.message, verdict.message
+
+
+def test_link_force_checker_says_numpy_counts_from_zero():
+    verdict = ad.check_link_force(lambda t, beta, mu, x, y: beta * t[mu + 1, x, y] * 0 + t[2, 0, 0])
+    assert not verdict.ok and "theta_1 is theta[0]" in verdict.message, verdict.message
 
 
 def test_link_force_checker_survives_broken_answers():
@@ -383,6 +394,7 @@ def _third(p):
     (lambda p, n: n**2 * _third(p) / np.var(p) ** 1.5, "the skewness"),
     (lambda p, n: n**3 * _third(p), "N_P^3 is the factor of the third derivative"),
     (lambda p, n: 2 * n**2 * _third(p), "expected N_P^2 <(P - <P>)^3>"),
+    (lambda p, n: -n**2 * abs(_third(p)), "the sign is flipped"),  # right on one skew only
 ])
 def test_curvature_checker_names_each_typical_mistake(estimator, hint):
     verdict = ad.check_curvature_estimator(estimator)

@@ -198,9 +198,10 @@ def as_number(value, described="a number", *, finite=True, rtol=0.0):
     return number
 
 
-def as_array(value, shape, described="an array"):
-    """``value`` as a float array of ``shape``, or :class:`StudentError` saying so."""
-    array = floats(value, f"{described} of shape {tuple(shape)}")
+def as_array(value, shape, described="an array", rtol=0.0):
+    """``value`` as a float array of ``shape``, or :class:`StudentError` saying so;
+    ``rtol``: the check's tolerance (see :func:`floats`)."""
+    array = floats(value, f"{described} of shape {tuple(shape)}", rtol)
     if array.shape != tuple(shape):
         transposed = array.ndim == 2 and array.shape == tuple(shape)[::-1]
         raise StudentError(Verdict(False, f"expected {described} of shape {tuple(shape)}, got "

@@ -656,6 +656,7 @@ KAPPA_RIGHT = [
                                                   np.array(waves())))),
     ("typed from a printout with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
                                                              for u in waves()])),
+    ("float32 values", kappa(lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32))),
     ("1e-7 off (right to the four decimals asked for)",
      kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()])),
 ]

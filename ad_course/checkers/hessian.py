@@ -58,7 +58,8 @@ def _mistakes(x):
 def check_logsumexp_hessian(hessian_closed):
     """Check ``hessian_closed(x)``, the closed-form Hessian of g(x) = log sum exp(x_i), an
     n x n array for x of size n, against ``ad.hessian`` at three points (n = 5, 3, 4),
-    to a relative 1e-9."""
+    to a relative 1e-12 (the closed form's round-off is about 1e-15; a finite difference,
+    right to about 1e-10, is told it is one)."""
     expect_function(hessian_closed, 1, "a function of x returning the n x n Hessian")
     for x in POINTS:
         n = x.size
@@ -79,12 +80,17 @@ def check_logsumexp_hessian(hessian_closed):
             got = as_array(got, (n, n), f"the Hessian at n = {n}")
         except StudentError as error:
             return error.verdict
-        if close(got, expected):
+        if close(got, expected, rtol=1e-12, atol=1e-15):  # right forms agree to ~1e-15
             continue
         where = f"at x = {np.array2string(x, precision=2)}"
         for wrong, hint in _mistakes(x):
             if close(got, wrong):
                 return Verdict(False, f"{where}: {hint}")
+        if close(got, expected, rtol=1e-6, atol=1e-9):
+            return Verdict(False, f"{where}: your matrix agrees with ad.hessian to about "
+                                  f"{np.max(np.abs(got - expected)):.0e}, not to round-off, as "
+                                  f"a finite difference does; write the closed form "
+                                  f"diag(p) - p p^T")
         if not close(got, got.T):
             return Verdict(False, f"{where}: your matrix is not symmetric, and a Hessian is "
                                   f"(H_ij = H_ji): fill both triangles, or check the order of "

@@ -1196,6 +1196,9 @@ HESSIAN_WRONG = [
         lambda x: ENGINE_HESSIAN(lambda z: np.log(np.exp(z).sum()), x)), "automatic differentiation"),
     ("a Variable swept by hand per row", lambda: ad.check_logsumexp_hessian(hessian_by_sweeps),
      "automatic differentiation"),
+    ("central differences of softmax, h = 1e-5", lambda: ad.check_logsumexp_hessian(
+        lambda x: np.array([(softmax_plain(x + 1e-5 * e) - softmax_plain(x - 1e-5 * e)) / 2e-5
+                            for e in np.eye(x.size)])), "as a finite difference does"),
     ("diag(p) - p @ p.T with a 1-D p", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - p @ p.T),
      "a 1-D array has no transpose"),
     ("sign: p p^T - diag(p)", lse_hessian(softmax_plain, lambda p, x: np.outer(p, p) - np.diag(p)),

@@ -15,6 +15,7 @@ from ad_course.lattice import (
     kinetic_energy,
     leapfrog,
     plaquette_angles,
+    reverse_mode_force,
     staple_force,
     wilson_action,
     wrap_angle,
@@ -149,6 +150,9 @@ def check_link_force(link_force, seed=9):
 
 _STEPS = (6, 8, 12, 16)  # n steps of eps = 1 / n: a trajectory of length 1, as in the notebook
 _FLOW_TOLERANCE = 0.05  # a fourth-order integrator is ~5e-4 from the flow at n = 16, leapfrog ~0.02
+# the composition takes 6 forces a step (3 leapfrog steps of 2), fewer with merged kicks; 12
+# leaves room for other fourth-order schemes (Suzuki's five stages: 10)
+_MAX_FORCES_PER_STEP = 12
 
 
 def _integrator_start(seed=2026, size=8, replicas=8, beta=2.0):
@@ -172,7 +176,8 @@ def _measure_integrator(integrator):
     for n in _STEPS:
         where = f"with eps = 1/{n} and n = {n} (theta of shape {theta.shape})"
         try:
-            end = integrator(theta.copy(), momentum.copy(), beta, 1.0 / n, n)
+            with engine_watched() as engine:  # counts the forces of ad.leapfrog's default
+                end = integrator(theta.copy(), momentum.copy(), beta, 1.0 / n, n)
         except Exception as error:  # the student's code may raise anything
             return Verdict(False, f"your integrator raised {type(error).__name__} {where}: "
                                   f"{error}")
@@ -187,6 +192,20 @@ def _measure_integrator(integrator):
                                   f"(theta, p), both of the shape of theta")
         delta_h = kinetic_energy(new_momentum) + wilson_action(new_theta, beta) - start
         rms.append(float(np.sqrt(np.mean(delta_h**2))))
+    # plain leapfrog with steps of eps / n (n^2 of them) also has Delta H ~ eps^4 here, since
+    # its step shrinks like eps^2: the composition is told apart by its cost, the forces of
+    # the finest trajectory, counted when they come from reverse mode (ad.leapfrog's default)
+    with engine_watched() as one:
+        reverse_mode_force(theta, beta)
+    forces = engine.nodes / one.nodes
+    if forces > _MAX_FORCES_PER_STEP * _STEPS[-1]:
+        n = _STEPS[-1]
+        return Verdict(False, f"your integrator evaluates the force about {forces:.0f} times "
+                              f"for n = {n} steps, {forces / n:.0f} a step; the composition "
+                              f"needs 6 a step (three leapfrog steps of two forces), fewer with "
+                              f"merged kicks. Leapfrog with more, smaller steps also makes "
+                              f"Delta H fall like eps^4 when its step shrinks like eps^2, but "
+                              f"it is not the composition w1, w0, w1 of one leapfrog step each")
     # the end point of the last (finest) trajectory against the flow, from 256 leapfrog steps
     exact_theta, exact_momentum = leapfrog(theta, momentum, beta, 1.0 / 256, 256)
     distance = max(float(np.max(np.abs(wrap_angle(new_theta - exact_theta)))),

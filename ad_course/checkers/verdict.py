@@ -95,13 +95,15 @@ def engine_watched():
     however it was reached (through ``ad``, an import, ``ad_engine`` itself). For an exercise
     that asks for a derivation by hand, so that an answer computed by the engine, which is
     what the answer is checked against, is not taken for one. (A Dual built by hand and
-    operated on outside any derivative call leaves no trace.)"""
-    engine = types.SimpleNamespace(used=False)
+    operated on outside any derivative call leaves no trace.) ``engine.nodes`` counts the
+    reverse-mode nodes recorded."""
+    engine = types.SimpleNamespace(used=False, nodes=0)
     node, tag = Variable(0.0).number, new_tag()  # each makes one: the counters before
     try:
         yield engine
     finally:
-        engine.used = Variable(0.0).number > node + 1 or new_tag() > tag + TAGS_PER_CALL
+        engine.nodes = Variable(0.0).number - node - 1  # the nodes recorded in the block
+        engine.used = engine.nodes > 0 or new_tag() > tag + TAGS_PER_CALL
 
 
 def expect_function(function, n_args, described):

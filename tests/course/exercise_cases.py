@@ -1351,6 +1351,8 @@ def composed(weights, merge_kicks=False):
 
 
 fourth_order = composed((W1, W0, W1))
+_S = 1 / (4 - 4 ** (1 / 3))  # Suzuki's fourth-order composition of five leapfrog steps
+SUZUKI = (_S, _S, 1 - 4 * _S, _S, _S)
 
 
 def integrator(answer, measured=None, predicted=4):
@@ -1361,6 +1363,7 @@ INTEGRATOR_RIGHT = [
     ("three leapfrog calls per step", integrator(fourth_order)),
     ("with the slope fitted in the notebook", integrator(fourth_order, 3.96)),
     ("half kicks merged", integrator(composed((W1, W0, W1), merge_kicks=True), 4.0)),
+    ("Suzuki's five stages", integrator(composed(SUZUKI))),
     ("slope as a 1-element array", integrator(fourth_order, np.polyfit([0.0, 1.0], [0.0, 3.98], 1)[:1])),
 ]
 INTEGRATOR_WRONG = [
@@ -1371,6 +1374,9 @@ INTEGRATOR_WRONG = [
     ("plain leapfrog", integrator(ad.leapfrog, 4.0), "check the weights"),
     ("equal weights 1/3", integrator(composed((1 / 3, 1 / 3, 1 / 3)), 4.0), "check the weights"),
     ("substeps w1, w1, w0", integrator(composed((W1, W1, W0)), 4.0), "check the weights"),
+    ("plain leapfrog, n^2 steps of eps / n", integrator(
+        lambda t, p, beta, eps, n: ad.leapfrog(t, p, beta, eps / n, n * n), 4.0),
+     "evaluates the force about 257 times"),
     ("returns its input", integrator(lambda t, p, beta, eps, n: (t, p), 4.0),
      "Hamilton's equations"),
     ("H changed by hand as eps^4", integrator(lambda t, p, beta, eps, n: (t + 0.01 * eps**4, p), 4.0),

@@ -203,15 +203,6 @@ def test_autocorrelation_refuses_a_constant_series():
 
 # -- the exercise checkers ------------------------------------------------------------------
 
-def reference_link_force(theta, beta, mu, x, y):
-    """The force on one link by hand, from the two plaquettes that contain it."""
-    size_1, size_2 = theta.shape[1], theta.shape[2]
-    s = np.sin(ad.plaquette_angles(theta))
-    if mu == 0:
-        return beta * (s[x, (y - 1) % size_2] - s[x, y])
-    return beta * (s[x, y] - s[(x - 1) % size_1, y])
-
-
 def link_force_from(formula):
     """A student's link force from a formula in the sines of the plaquettes."""
     def link_force(theta, beta, mu, x, y):
@@ -219,6 +210,18 @@ def link_force_from(formula):
         s = np.sin(ad.plaquette_angles(theta))
         return formula(s, beta, mu, x, y, size)
     return link_force
+
+
+def reference(s, b, mu, x, y, *_):
+    """-dS/dtheta_mu(x, y) by hand from the sines s of the plaquettes, which contain the
+    link at (x, y) and the one below it, each direction wrapped with its own length."""
+    size_1, size_2 = s.shape[:2]
+    if mu == 0:
+        return b * (s[x, (y - 1) % size_2] - s[x, y])
+    return b * (s[x, y] - s[(x - 1) % size_1, y])
+
+
+reference_link_force = link_force_from(reference)
 
 
 def test_link_force_checker_accepts_the_force_by_hand():
@@ -246,10 +249,6 @@ def test_link_force_checker_names_typical_mistakes(formula, hint):
     assert not verdict.ok and hint in verdict.message, verdict.message
 
 
-def reference(s, b, mu, x, y, size):
-    if mu == 0:
-        return b * (s[x, (y - 1) % size] - s[x, y])
-    return b * (s[x, y] - s[(x - 1) % size, y])
 
 
 def test_link_force_checker_names_a_missing_periodic_wrap():

@@ -179,8 +179,9 @@ def _distance(theta, momentum, to_theta, to_momentum):
 def _measure_integrator(integrator):
     """Run ``integrator(theta, p, beta, eps, n)`` over a trajectory of length 1 for every n
     in _STEPS from the checker's starting points; return the slope of log rms(Delta H) against
-    log eps, or a Verdict saying what went wrong: an error, a wrong shape, too many forces or
-    an end point away from Hamilton's flow (both at the finest step), no change of H at all."""
+    log eps, or a Verdict saying what went wrong: an error, a wrong shape, too many forces (at
+    the finest step), an end point away from Hamilton's flow (on a trajectory of length 1/2),
+    no change of H at all."""
     theta, momentum, beta = _integrator_start()
     start = kinetic_energy(momentum) + wilson_action(theta, beta)
     rms = []
@@ -203,7 +204,7 @@ def _measure_integrator(integrator):
                                   f"(theta, p), both of the shape of theta")
         delta_h = kinetic_energy(new_momentum) + wilson_action(new_theta, beta) - start
         rms.append(float(np.sqrt(np.mean(delta_h**2))))
-    # from here on, engine, new_theta and new_momentum are the finest trajectory's (n = _FINEST)
+    # from here on, engine is the finest trajectory's (n = _FINEST)
     # plain leapfrog with steps of eps / n (n^2 of them) also has Delta H ~ eps^4 here, since
     # its step shrinks like eps^2: the composition is told apart by its cost, the forces it
     # evaluates, counted when they come from reverse mode (ad.leapfrog's default)
@@ -218,17 +219,26 @@ def _measure_integrator(integrator):
                               f"steps also makes Delta H fall like eps^4 when its step shrinks "
                               f"like eps^2, but it is not the composition w1, w0, w1 of one "
                               f"leapfrog step each")
-    flow = leapfrog(theta, momentum, beta, 1.0 / 256, 256)  # Hamilton's flow, to ~1e-5
+    # the end point against Hamilton's flow (256 leapfrog steps a unit of time, to ~1e-5), on
+    # a trajectory of length 1/2: n steps of eps = 1 / (2n), so that an integrator that takes
+    # its number of steps from 1 / eps, or its step from 1 / n, is not right by accident
+    try:
+        end = integrator(theta.copy(), momentum.copy(), beta, 0.5 / _FINEST, _FINEST)
+        new_theta, new_momentum = (np.asarray(part, dtype=float) for part in end)
+    except Exception as error:  # the student's code may raise anything
+        return Verdict(False, f"your integrator raised {type(error).__name__} with eps = "
+                              f"1/{2 * _FINEST} and n = {_FINEST}: {error}")
+    flow = leapfrog(theta, momentum, beta, 1.0 / 256, 128)
     distance = _distance(new_theta, new_momentum, *flow)
     if not distance <= _FLOW_TOLERANCE:
         if _distance(new_momentum, new_theta, *flow) <= _FLOW_TOLERANCE:
             return Verdict(False, "your integrator returns (p, theta): return (theta, p), in "
                                   "the order ad.leapfrog takes and returns them")
-        return Verdict(False, f"after n = {_FINEST} steps of eps = 1/{_FINEST} your integrator "
-                              f"ends {distance:.2g} (largest difference in theta or p) from "
-                              f"where Hamilton's equations lead: it does not integrate "
+        return Verdict(False, f"after n = {_FINEST} steps of eps = 1/{2 * _FINEST} your "
+                              f"integrator ends {distance:.2g} (largest difference in theta or "
+                              f"p) from where Hamilton's equations lead: it does not integrate "
                               f"dtheta/dt = p, dp/dt = F over n steps of eps (a trajectory of "
-                              f"length n eps = 1). Build it from ad.leapfrog(theta, p, beta, "
+                              f"length n eps = 1/2). Build it from ad.leapfrog(theta, p, beta, "
                               f"w * eps, 1) with the weights w1, w0, w1, n times; the weights "
                               f"add up to 1 (w1 = 1 / (2 - 2^(1/3)), w0 = 1 - 2 w1)")
     if not all(math.isfinite(r) and r > 0 for r in rms):

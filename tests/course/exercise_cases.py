@@ -1383,6 +1383,11 @@ INTEGRATOR_WRONG = [
      "Hamilton's equations"),
     ("one step, not n", integrator(lambda t, p, beta, eps, n: fourth_order(t, p, beta, eps, 1)),
      "n steps of eps"),
+    ("round(1 / eps) steps, not n", integrator(
+        lambda t, p, beta, eps, n: fourth_order(t, p, beta, eps, round(1 / eps))),
+     "n steps of eps"),
+    ("steps of 1 / n, not eps", integrator(
+        lambda t, p, beta, eps, n: fourth_order(t, p, beta, 1 / n, n)), "n steps of eps"),
     ("the prediction alone", lambda: ad.check_integrator_slope(4), "now write the integrator"),
     ("the leapfrog's slope from earlier", integrator(fourth_order, 2.01), "leapfrog's slope"),
     ("fitted against n", integrator(fourth_order, -3.96), "the number of steps"),

@@ -139,3 +139,21 @@ def test_the_break_falls_at_the_end_of_a_part_nearest_to_half_of_the_talk():
     assert tracks.break_after([14, 6.5, 8, 15.5, 35, 17]) == 4  # ends 14 ... 44, 79; half 48
     assert tracks.break_after([40, 10, 10]) == 1  # 40 is nearer to 30 than 50 is
     assert tracks.break_after([30]) == 1  # a single part: after it
+
+
+def test_the_break_has_a_slide_of_its_own_between_its_two_parts():
+    """The lecturer sees the break in the deck, not only in the plan table: a slide right
+    after the last cell of the part it follows, naming the parts before and after it."""
+    plan = tracks.plan()
+    lecture = tracks.lecture_notebook()
+    ids = [c.id for c in lecture.cells]
+    at = ids.index("lecture-break")
+    before, after = plan.lecture_parts[plan.break_after - 1], plan.lecture_parts[plan.break_after]
+    assert ids[at - 1].startswith(before.path.stem[:2] + "-") and ids[at + 1] == f"part-{after.path.stem[:2]}"
+    text = lecture.cells[at].source
+    assert text.startswith(f"# 休息 {CLOCK['break']} 分钟")
+    names = [f"第 {p.path.stem[:2]} 讲：{tracks.bare_title(p)}" for p in plan.lecture_parts]
+    first, second = text.split("后半场")
+    assert all(n in first for n in names[:plan.break_after])
+    assert all(n in second for n in names[plan.break_after:])
+    assert ids.count("lecture-break") == 1

@@ -169,7 +169,11 @@ def plan(notebooks: list[Path] | None = None) -> Plan:
     lecture = [p for p in parts if p.core_slides]
     minutes = [p.minutes for p in lecture]
     total = CLOCK["part_title"] + sum(minutes) + CLOCK["questions"] + CLOCK["break"]
-    return Plan(parts, lecture, 1 + sum(p.slide_count for p in lecture), total, break_after(minutes))
+    after = break_after(minutes)
+    # the title slide, each part's slides, and the break's own slide between two parts (its
+    # minutes are the break's)
+    slide_count = 1 + sum(p.slide_count for p in lecture) + (after < len(lecture))
+    return Plan(parts, lecture, slide_count, total, after)
 
 
 def _cell(text: str) -> str:
@@ -188,7 +192,8 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
     rows += [f"| {n} | {link(p)} | {'; '.join(map(_cell, p.core))} | {p.slide_count} "
              f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |"
              for n, p in enumerate(parts, start=1)]
-    rows.insert(3 + the_plan.break_after, f"| | Break | | | | {CLOCK['break']} |")  # after its part's row
+    slide = 1 if the_plan.break_after < len(parts) else ""  # a slide of its own between two parts
+    rows.insert(3 + the_plan.break_after, f"| | Break | | {slide} | {slide and 0} | {CLOCK['break']} |")
     rows += [f"| | Questions | | | | {CLOCK['questions']} |",
              f"| | **Total** | | **{the_plan.slide_count}** "
              f"| **{sum(s.code for p in parts for s in p.core_slides)}** "
@@ -221,7 +226,8 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     parts = sum(p.minutes for p in the_plan.lecture_parts)  # the clock's, in the total
     rows += [f"| {n} | {p.title} | {p.slide_count} | {m} |"
              for n, (p, m) in enumerate(zip(the_plan.lecture_parts, minutes), start=1)]
-    rows.insert(3 + the_plan.break_after, f"| | 休息 (break) | | {CLOCK['break']} |")
+    slide = 1 if the_plan.break_after < len(the_plan.lecture_parts) else ""
+    rows.insert(3 + the_plan.break_after, f"| | 休息 (break) | {slide} | {CLOCK['break']} |")
     rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
              f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes + sum(minutes) - parts:g} |"]
     return md("\n".join([
@@ -239,10 +245,13 @@ def from_lecture(markdown: str, p: Part) -> str:
     return NOTEBOOK_LINK.sub(rf"](../../{p.path.parent.name}/\1", markdown)
 
 
+def bare_title(p: Part) -> str:
+    """The part's title without its number ("第 05 讲" is said with the notebook's number)."""
+    return re.sub(r"^\d+\s*", "", p.title)
+
+
 def part_title_cell(p: Part) -> nbformat.NotebookNode:
-    # "第 05 讲" as the prose says it: the notebook's number, its title without the number
-    name = re.sub(r"^\d+\s*", "", p.title)
-    lines = [f"# 第 {p.path.stem[:2]} 讲：{name}", "", f"{BADGES[CORE]}约 {round(p.minutes)} 分钟："]
+    lines = [f"# 第 {p.path.stem[:2]} 讲：{bare_title(p)}", "", f"{BADGES[CORE]}约 {round(p.minutes)} 分钟："]
     lines += [f"{i}. {t}" for i, t in enumerate(p.core, start=1)]
     if p.extended:
         link = from_lecture(f"[{p.path.stem}]({p.path.name})", p)
@@ -250,12 +259,23 @@ def part_title_cell(p: Part) -> nbformat.NotebookNode:
     return md("\n".join(lines), id=f"part-{p.path.stem[:2]}")
 
 
+def break_cell(the_plan: Plan) -> nbformat.NotebookNode:
+    """The break's slide: what the first half covered and what the second brings."""
+    def names(parts: list[Part]) -> list[str]:
+        return [f"- 第 {p.path.stem[:2]} 讲：{bare_title(p)}" for p in parts]
+
+    done = the_plan.lecture_parts[:the_plan.break_after]
+    ahead = the_plan.lecture_parts[the_plan.break_after:]
+    return md("\n".join([f"# 休息 {CLOCK['break']} 分钟", "", "前半场讲过：", "", *names(done), "",
+                         "后半场：", "", *names(ahead)]), id="lecture-break")
+
+
 def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNode:
     """The lecture notebook: every cell of each notebook with core slides, in course order,
     but its navigation and its title (a part's title slide instead); extended cells skip."""
     the_plan = plan(notebooks)
     cells = [lecture_title_cell(the_plan)]
-    for p in the_plan.lecture_parts:
+    for number, p in enumerate(the_plan.lecture_parts, start=1):
         nb, section_track = read(p.path), None
         heads, start = {u.index: u for u in units(nb)}, title_index(nb)
         cells.append(part_title_cell(p))
@@ -272,6 +292,8 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
             elif unit and section_track != CORE:  # a core subsection of an extended section:
                 cell.metadata["slideshow"] = {"slide_type": "slide"}  # a slide of its own
             cells.append(cell)
+        if number == the_plan.break_after < len(the_plan.lecture_parts):
+            cells.append(break_cell(the_plan))
     metadata = read(the_plan.parts[0].path).metadata  # the first notebook's kernel
     metadata.update(course={"summary": "The two-hour lecture: the core slides of every notebook"},
                     title=LECTURE["title"])

@@ -126,11 +126,12 @@ def plot_loss_surface(
         on_top = {"zorder": 3 + len(paths) - rank}
         (line,) = ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=label, **on_top)
         ax.plot(*path[0], "o", color=line.get_color(), markersize=10, **on_top)
-        ax.plot(*path[-1], "*", color=line.get_color(), markeredgecolor="white",
-                markersize=max(8, 16 - 5 * (len(paths) - 1 - rank)), markeredgewidth=0.8,
+        # black-edged and large enough to point at on a projector, also on its own path's line
+        ax.plot(*path[-1], "*", color=line.get_color(), markeredgecolor="black",
+                markersize=max(12, 20 - 6 * (len(paths) - 1 - rank)), markeredgewidth=1,
                 zorder=ring + 1 + len(paths) - rank)
     if minimum is not None:  # a hollow ring: a star that reached the minimum shows inside it
-        ax.plot(*minimum, "o", color="black", markerfacecolor="none", markersize=20,
+        ax.plot(*minimum, "o", color="black", markerfacecolor="none", markersize=26,
                 markeredgewidth=2, label="minimum", zorder=ring)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)

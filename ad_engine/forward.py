@@ -15,6 +15,8 @@ import numpy as np
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
 from ad_engine.rules import (
     BY_HAND_DUAL,
+    LIVE,
+    TAGS_PER_CALL,
     Traced,
     by_hand_tag,
     call_tagged,
@@ -44,7 +46,7 @@ class Dual(ArraySurface):
     is 2, not 0).
     """
 
-    __slots__ = ("val", "dval", "tag")
+    __slots__ = ("val", "_dval", "tag")
     __array_priority__ = 20  # ahead of ndarray and of Variable
 
     def __init__(self, val, dval=0.0, tag=None):
@@ -57,12 +59,29 @@ class Dual(ArraySurface):
                     f"Variable, not {type(part).__name__!r}"
                 )
             parts.append(plain(checked))
-        self.val, self.dval = parts
+        self.val, self._dval = parts
         self.tag = by_hand_tag(BY_HAND_DUAL, *parts) if tag is None else tag
 
     # the value inside, under the name every Traced has (read by value_of and shape_of on
     # every operation: a getter in C, no Python frame)
     primal = property(operator.attrgetter("val"))
+
+    @property
+    def dval(self):
+        """The tangent, the coefficient of d. Refused on a Dual kept from inside a derivative
+        call that has returned whose parts are still traced: its d-part is that call's
+        tangent, which the derivatives still running would take for their own."""
+        tag = self.tag
+        if tag % TAGS_PER_CALL == 0 and tag not in LIVE \
+                and (isinstance(self.val, Traced) or isinstance(self._dval, Traced)):
+            raise TypeError(
+                f"the d-part of a Dual kept from inside a derivative call that has returned "
+                f"(saved in a list while ad.derivative or ad.jvp ran, say) was read: it is "
+                f"that call's tangent, and that derivative is over. What the Dual is now is "
+                f"its value, .val = {self.val!r}: read .val.dval for the derivative along "
+                f"the Dual that value belongs to, or return a value computed from your "
+                f"function's arguments instead of the kept one")
+        return self._dval
 
     def process(self, primitive, args):
         """Apply ``primitive`` to ``args``, perturbed along this dual's tag: the value
@@ -93,14 +112,14 @@ class Dual(ArraySurface):
 
     def __format__(self, spec):
         """f"{y:.3f}" formats both parts: ``0.841 + 0.540·d``."""
-        nested = isinstance(self.val, Dual) or isinstance(self.dval, Dual)
+        nested = isinstance(self.val, Dual) or isinstance(self._dval, Dual)
         return self.format(level=1 if nested else 0, spec=spec)
 
     def format(self, level, spec=""):
         """``val + dval·d``; a nested dual names its infinitesimals d₁ (outermost), d₂, ...
         as the lectures write them, ``(a + d₂) + (1 + 0·d₂)·d₁``."""
         symbol = "d" + str(level).translate(SUBSCRIPT_DIGITS) if level else "d"
-        tangent, sign = self.dval, "+"
+        tangent, sign = self._dval, "+"
         if isinstance(tangent, numbers.Real) and tangent < 0:
             sign, tangent = "-", -tangent
 
@@ -144,7 +163,7 @@ def _shares_memory(array, ans, values, args):
 def make_dual(val, dval, tag):
     """Return a Dual made by an operation, whose parts are already checked (no conversion)."""
     dual = object.__new__(Dual)
-    dual.val, dual.dval, dual.tag = val, dval, tag
+    dual.val, dual._dval, dual.tag = val, dval, tag
     return dual
 
 

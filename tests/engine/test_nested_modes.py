@@ -389,6 +389,28 @@ def test_backward_from_a_node_of_a_grad_that_has_returned_is_refused():
     assert v.grad == 48.0
 
 
+@pytest.mark.parametrize("inner", ["derivative", "jvp"])
+def test_the_d_part_of_a_dual_kept_from_a_call_that_has_returned_is_refused(inner):
+    """f returns the kept Dual itself, untouched by any operation, to an outer Dual built by
+    hand: no entry point and no operation takes the ended layer off, and its d-part was
+    the inner call's tangent (2 x = 4 + 2d), read as f' (which is 4)."""
+    def f(x):
+        kept = []
+        call = ad.derivative if inner == "derivative" else (lambda g, y: ad.jvp(g, y, 1.0))
+        call(lambda t: kept.append(t * t) or t * t, x)
+        return kept[0]
+    result = f(ad.Dual(2.0, 1.0))
+    with pytest.raises(TypeError, match=r"kept from inside a derivative call that has returned.*"
+                                        r"\.val\.dval"):
+        result.dval
+    assert result.val.dval == 4.0  # the way out the message names
+    assert (result * 1.0).dval == 4.0  # any operation takes the ended layer off
+    assert repr(result) == "(4.0 + 4.0·d₂) + (4.0 + 2.0·d₂)·d₁"  # printing never raises
+    kept = []
+    ad.derivative(lambda t: kept.append(t * t) or t * t, 3.0)
+    assert kept[0].dval == 6.0  # plain parts: nothing outer to confuse it with
+
+
 def test_every_derivative_call_ends_even_when_f_raises():
     def broken(x):
         raise ZeroDivisionError("f failed")

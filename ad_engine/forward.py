@@ -99,6 +99,12 @@ class Dual(ArraySurface):
 
     def backward(self, seed=None):
         """Refused: a backward sweep starts from a Variable (reverse mode); this is a Dual."""
+        if self.tag % TAGS_PER_CALL == 0 and self.tag not in LIVE:
+            raise TypeError(
+                f"backward() was called on a Dual kept from inside a derivative call that has "
+                f"returned (saved in a list while ad.derivative or ad.jvp ran, say): that "
+                f"derivative is over, and what the Dual is now is its value, .val = "
+                f"{self.val!r}: call .val.backward() if that is a Variable")
         raise TypeError(
             f"backward() was called on a Dual ({self!r}): a result that involves a Dual is a "
             f"Dual, and reverse mode's sweep starts from a Variable. A Dual and a Variable "

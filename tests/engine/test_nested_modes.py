@@ -409,6 +409,12 @@ def test_the_d_part_of_a_dual_kept_from_a_call_that_has_returned_is_refused(inne
     kept = []
     ad.derivative(lambda t: kept.append(t * t) or t * t, 3.0)
     assert kept[0].dval == 6.0  # plain parts: nothing outer to confuse it with
+    v = ad.Variable(2.0)  # the same with an outer Variable built by hand
+    result = f(v)
+    with pytest.raises(TypeError, match=r"Dual kept from inside a derivative call.*\.val\.backward"):
+        result.backward()
+    result.val.backward()
+    assert v.grad == 4.0
 
 
 def test_every_derivative_call_ends_even_when_f_raises():

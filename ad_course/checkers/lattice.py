@@ -228,6 +228,17 @@ def _measure_integrator(integrator):
     except Exception as error:  # the student's code may raise anything
         return Verdict(False, f"your integrator raised {type(error).__name__} with eps = "
                               f"1/{2 * _FINEST} and n = {_FINEST}: {error}")
+    eps = 0.5 / _FINEST
+    for step, steps in ((eps / _FINEST, _FINEST**2), (eps**2, round(_FINEST / eps))):
+        # plain leapfrog whose step shrinks like eps^2 (Delta H ~ eps^4 too), with any force:
+        # the count above sees only forces from reverse mode
+        smaller = leapfrog(theta, momentum, beta, step, steps, force=staple_force)
+        if _distance(new_theta, new_momentum, *smaller) <= 1e-8:
+            return Verdict(False, f"your integrator ends where plain leapfrog with {steps} steps "
+                                  f"of {step:.3g} ends (n = {_FINEST}, eps = 1/{2 * _FINEST}): "
+                                  f"leapfrog whose step shrinks like eps^2 also makes Delta H "
+                                  f"fall like eps^4, but it is not the composition w1, w0, w1 "
+                                  f"of one leapfrog step each, n times")
     flow = leapfrog(theta, momentum, beta, 1.0 / 256, 128)
     distance = _distance(new_theta, new_momentum, *flow)
     if not distance <= _FLOW_TOLERANCE:

@@ -1377,6 +1377,13 @@ INTEGRATOR_WRONG = [
     ("plain leapfrog, n^2 steps of eps / n", integrator(
         lambda t, p, beta, eps, n: ad.leapfrog(t, p, beta, eps / n, n * n), 4.0),
      "evaluates the force about 257 times"),
+    ("plain leapfrog, n^2 steps of eps / n, staple force", integrator(
+        lambda t, p, beta, eps, n: ad.leapfrog(t, p, beta, eps / n, n * n, force=ad.staple_force),
+        4.0), "plain leapfrog with 256 steps"),
+    ("plain leapfrog, steps of eps^2 over n eps, staple force", integrator(
+        lambda t, p, beta, eps, n: ad.leapfrog(t, p, beta, eps**2, round(n / eps),
+                                               force=ad.staple_force), 4.0),
+     "plain leapfrog with 512 steps"),
     ("returns its input", integrator(lambda t, p, beta, eps, n: (t, p), 4.0),
      "Hamilton's equations"),
     ("H changed by hand as eps^4", integrator(lambda t, p, beta, eps, n: (t + 0.01 * eps**4, p), 4.0),

@@ -68,6 +68,27 @@ def _moved_by_weights(output, input_shape):
             leaf.grad = grad
 
 
+def _network_share(u, t, output, got):
+    """How much u(t) changes when every weight of its graph (the leaves that are not the input
+    t) is set to zero: the largest difference, or None when u does not read those weights
+    again (a network that makes new Variables on each call). The weights are restored."""
+    leaves = [node for node in topological_order(output) if node.primitive is None
+              and np.shape(node.value) not in (t.shape, t.shape + (1,))]
+    kept = [leaf.value for leaf in leaves]
+    try:
+        for leaf in leaves:
+            leaf.value = np.zeros_like(leaf.value) if np.ndim(leaf.value) else 0.0
+        again = run(u, t.copy(), what="u(t)")
+        if not {id(n) for n in topological_order(again)} >= {id(leaf) for leaf in leaves}:
+            return None
+        return float(np.max(np.abs(as_array(again, t.shape, "u(t)'s values") - got)))
+    except (StudentError, TypeError, ValueError, AttributeError):
+        return None
+    finally:
+        for leaf, value in zip(leaves, kept):
+            leaf.value = value
+
+
 @checker
 def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi, tol=1e-2):
     """Check ``exact(t, omega, gamma)`` (the exact solution on an array ``t``) against
@@ -112,6 +133,12 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
         return Verdict(False, f"the network's largest error is {error:.1e}: that is the exact "
                               f"formula, not a trained network (a trained one is off by about "
                               f"1e-3). Pass the trained network itself")
+    share = _network_share(u, t, output, got)
+    if share is not None and share < 0.1:
+        return Verdict(False, f"with every weight of your network set to zero, u(t) changes by "
+                              f"at most {share:.1e}: the network adds a small correction to "
+                              f"something else (the formula?), instead of being the solution. "
+                              f"Pass the trained network itself")
     if error < tol:
         return Verdict(True, f"the exact solution is right, and the network's largest error "
                              f"on [0, {t_end:.3g}] is {error:.1e} (< {tol:g})")

@@ -1254,6 +1254,7 @@ def damped_wrong(form):
 DAMPED_NET = ad.MLP([1, 8, 1], activation="tanh", rng=1)
 DAMPED_WEIGHT = ad.Variable(1e-3)  # a one-weight "network": its output is computed from a weight
 DAMPED_U = lambda t: damped_formula(t, 2.0, 0.3) + DAMPED_WEIGHT * np.sin(t)  # noqa: E731
+DAMPED_CURVE = lambda t: damped_formula(t, 2.0, 0.3) + 1e-3 * np.sin(t)  # noqa: E731  (off by 1e-3)
 
 
 def network_like(curve):
@@ -1264,7 +1265,7 @@ DAMPED_RIGHT = [
     ("the formula", lambda: ad.check_damped_oscillator(damped_formula)),
     ("complex roots", lambda: ad.check_damped_oscillator(damped_complex)),
     ("amplitude and phase, with a network-like Variable u",
-     lambda: ad.check_damped_oscillator(damped_phase, DAMPED_U)),
+     lambda: ad.check_damped_oscillator(damped_phase, network_like(DAMPED_CURVE))),
 ]
 def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps 2 pi / 40
     omega_d = np.sqrt(omega**2 - gamma**2)
@@ -1283,6 +1284,11 @@ DAMPED_WRONG = [
     ("an untrained network times 0, plus the formula", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: DAMPED_NET(t[:, None])[:, 0] * 0.0 + damped_formula(t, 2.0, 0.3)),
      "any weight"),
+    ("the formula plus a weight times sin t", lambda: ad.check_damped_oscillator(
+        damped_formula, DAMPED_U), "changes by at most 1.0e-03"),
+    ("the formula plus 1e-3 times an untrained network", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: damped_formula(t, 2.0, 0.3) + 1e-3 * DAMPED_NET(t[:, None])[:, 0]),
+     "set to zero"),
     ("the formula plus a weight times 0 + 1e-12", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: damped_formula(t, 2.0, 0.3) + DAMPED_WEIGHT * 1e-12),
      "not a trained network"),

@@ -47,6 +47,13 @@ def _graphs(Node):
     x, w = Node(1.5), Node(-0.4)
     graphs.append(("y = (x*w)*w + x at (1.5, -0.4)", (x, w), (x * w) * w + x,
                    (0.16 + 1.0, 2 * 1.5 * -0.4)))
+    # s used twice by one operation (s*s) and once by another, reached later or sooner: a
+    # sweep that counts users (2) but lets each edge (3) count down passes s on too early
+    for order in ("(s*3)*2 + s*s", "s*s + (s*3)*2"):
+        u = Node(0.5)
+        s = u * 1.0
+        y = (s * 3) * 2 + s * s if order.startswith("(") else s * s + (s * 3) * 2
+        graphs.append((f"y = {order}, s = u*1, at u = 0.5", (u,), y, (6 + 2 * 0.5,)))
     return graphs
 
 
@@ -127,6 +134,24 @@ def _depth_first_once(y):
                 stack.append(parent)
 
 
+def _kahn_distinct_users(y):
+    """Kahn's sweep whose counts are the distinct users of a node while every edge counts
+    down: s*s uses s twice, so s reaches 0 one user too early."""
+    _start(y)
+    users = {}
+    for node in _all_nodes(y):
+        for parent in {id(p): p for p, _ in node.parents}.values():
+            users[id(parent)] = users.get(id(parent), 0) + 1
+    ready = [y]
+    while ready:
+        node = ready.pop()
+        for parent, local in node.parents:
+            parent.grad += node.grad * local
+            users[id(parent)] -= 1
+            if users[id(parent)] == 0:
+                ready.append(parent)
+
+
 def _overwrite(y):
     _start(y)
     for node in reversed(_topological(y)):
@@ -163,6 +188,10 @@ _LEFT_OVER = 0.25  # the .grad every node has before the second call
 _EARLY = ("a node passed its adjoint on before all the nodes that use it had added "
           "their share: ")
 MISTAKES = [
+    (_kahn_distinct_users, _EARLY + "s * s uses s twice: count every use, one per edge "
+                                    "(parent, local) in .parents, since each edge counts down "
+                                    "once; with the distinct users counted, s reaches 0 one "
+                                    "user too early"),
     (_breadth_first_unsorted, _EARLY + "a breadth-first list or queue from y that visits each "
                                        "node once is not a topological order (a shared node can "
                                        "sit on a short and a long path to y). Count each node's "

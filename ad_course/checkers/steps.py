@@ -19,8 +19,10 @@ def optimal_step_reference(f_abs, f2_abs, eps):
 def _formula_mistakes(f, f2, f3, eps):
     """(wrong h*, hint) for the typical slips in minimising |f''| h/2 + eps |f| / h."""
     return [
-        (np.sqrt(eps * f / f2), "a factor sqrt(2) is missing: setting d/dh (|f''| h/2 + eps |f|/h) "
-                                "= 0 gives h*² = 2 eps |f| / |f''|"),
+        (np.sqrt(eps * f / f2), "a factor sqrt(2) is missing, or eps was taken as the unit "
+                                "round-off 1.1e-16 (here eps = np.finfo(float).eps = 2.2e-16): "
+                                "setting d/dh (|f''| h/2 + eps |f|/h) = 0 gives "
+                                "h*² = 2 eps |f| / |f''|"),
         (2 * eps * f / f2, "the square root is missing: h*² = 2 eps |f| / |f''|, so "
                            "h* = sqrt(2 eps |f| / |f''|)"),
         (np.sqrt(2 * eps * f2 / f), "|f| and |f''| are swapped: h*² = 2 eps |f| / |f''| (round-off "
@@ -30,6 +32,9 @@ def _formula_mistakes(f, f2, f3, eps):
         ((3 * eps * f / f3) ** (1 / 3), "that is the central difference's h* ~ eps^(1/3); the "
                                         "forward difference's truncation error is |f''| h / 2, "
                                         "of order h"),
+        (np.sqrt(8 * eps), "sqrt(8 eps) is h* of the sqrt example at x = 1, where |f| = 1 and "
+                           "|f''| = 1/4; put this function's |f| and |f''| into "
+                           "h*² = 2 eps |f| / |f''|"),
         (np.sqrt(eps), "sqrt(eps) is the rule of thumb; derive h* from the error model, "
                        "h*² = 2 eps |f| / |f''|"),
         (eps, "h = eps is where round-off alone dominates; balance the truncation error "

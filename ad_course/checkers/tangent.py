@@ -64,6 +64,7 @@ def _partials_problem(f):
         if not callable(partial):
             continue
         try:
+            names = list(inspect.signature(partial).parameters)
             inspect.signature(partial).bind(0.0, 0.0)
         except TypeError:
             params = ", ".join(inspect.signature(partial).parameters)
@@ -72,6 +73,9 @@ def _partials_problem(f):
                     f"write lambda ans, x: ...")
         except ValueError:
             continue
+        if names[:2] == ["x", "ans"]:
+            return (f"your partial takes (x, ans), but the engine calls it as partial(ans, x): "
+                    f"ans = {f.name}(x) comes first, x second. Write lambda ans, x: ...")
     return None
 
 
@@ -108,6 +112,8 @@ def check_tangent_rule(f, make_dual, derivative=None,
         except Exception as error:  # the student's class or rule may raise anything
             hint = (f" Is {name} in the rule table that __array_ufunc__ reads?"
                     if "NotImplemented" in str(error) or "not supported" in str(error) else "")
+            if "bitwise_xor" in str(error):
+                hint = " In Python ^ is bitwise xor; a power is written **, as in x**2."
             return Verdict(False, describe_error(error, f"{name}(dual)") + hint)
         if not (hasattr(result, "val") and hasattr(result, "dval")):
             return Verdict(False, f"{name}(dual) returned a {type(result).__name__}, not a dual "

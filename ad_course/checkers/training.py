@@ -58,7 +58,9 @@ def _mistakes(sizes, seed, n_steps):
          "gradient enters the velocity as (1 - mu) g (with mu = 0.9 both give the same steps); "
          "SGD with momentum is v <- mu v + g, theta <- theta - lr v"),
         (sgd_reference(sizes, seed, n_steps, momentum=0.0),
-         "the momentum is missing: ad.SGD(net.parameters(), lr=0.1, momentum=0.9)"),
+         "the momentum has no effect: either momentum=0.9 is missing "
+         "(ad.SGD(net.parameters(), lr=0.1, momentum=0.9)), or the optimizer is made anew in "
+         "every step, which starts its velocities at 0 each time: make it once, before the loop"),
         (sgd_reference(sizes, seed, 1),
          f"only one step was made; the loop must make n_steps = {n_steps} steps"),
         (sgd_reference(sizes, seed, n_steps - 1),
@@ -85,7 +87,18 @@ def check_sgd_training(train_sgd):
         start = [np.array(p.value) for p in net.parameters()]
         x, y = _problem(seed)
         x_given, y_given = x.copy(), y.copy()
-        run(train_sgd, net, x_given, y_given, n_steps, what="train_sgd(net, inputs, labels, n_steps)")
+        calls, forward = [], net.forward
+
+        def counted(inputs, forward=forward, calls=calls):  # was the net given trained?
+            calls.append(1)
+            return forward(inputs)
+
+        net.forward = counted
+        try:
+            run(train_sgd, net, x_given, y_given, n_steps,
+                what="train_sgd(net, inputs, labels, n_steps)")
+        finally:
+            del net.forward
         got = [np.array(p.value, dtype=float) for p in net.parameters()]
         expected = sgd_reference(sizes, seed, n_steps)
         if _same(got, expected):
@@ -95,6 +108,11 @@ def check_sgd_training(train_sgd):
                 return Verdict(False, f"parameter {i} of the net now has shape {g.shape}, not "
                                       f"{s0.shape}: update p.value in place with an array of its shape")
         where = f"on MLP({sizes}) after {n_steps} steps"
+        if not calls:
+            return Verdict(False, f"{where} the net passed to train_sgd was never called: train "
+                                  f"the argument net (net(inputs) in the loss, an optimizer "
+                                  f"over net.parameters()); the new ad.MLP is made outside the "
+                                  f"function and passed in")
         if _same(got, start):
             return Verdict(False, f"{where} the parameters have not changed (is ... still the "
                                   f"function's body?): call "

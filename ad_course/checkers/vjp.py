@@ -10,6 +10,8 @@ engine already knows.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ad_course.checkers.verdict import StudentError, Verdict, checker, close, returned_floats, run
@@ -99,6 +101,23 @@ def _refuse_sequence(got, what):
                                           f"that the rule can be differentiated again"))
 
 
+_OUTPUT_NAMES = {"ans", "out", "output", "y", "result", "value"}
+
+
+def _order_problem(rule, kind):
+    """A message if ``rule`` names its parameters in another order than the engine calls
+    it, (g or t, ans, x): e.g. (g, x, ans); else None."""
+    try:
+        names = list(inspect.signature(rule).parameters)
+    except (TypeError, ValueError):
+        return None
+    if len(names) == 3 and names[2] in _OUTPUT_NAMES and names[1] not in _OUTPUT_NAMES:
+        first = "g" if kind == "vjp" else "t"
+        return (f"your {kind} takes ({', '.join(names)}), but the engine calls it as "
+                f"{kind}({first}, ans, x): the output ans comes second, the input x third")
+    return None
+
+
 @checker
 def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
                    jvp_slips=(), adjoint=2.5):
@@ -118,8 +137,24 @@ def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
     if len(primitive.vjps) != 1 or primitive.vjps[0] is None or primitive.jvps[0] is None:
         return Verdict(False, f"{primitive.name} needs one jvp and one vjp for its one argument: "
                               f"jvps=[your_jvp], vjps=[your_vjp]")
+    for rule, kind in ((primitive.vjps[0], "vjp"), (primitive.jvps[0], "jvp")):
+        problem = _order_problem(rule, kind)
+        if problem:
+            return Verdict(False, problem)
     rng = np.random.default_rng(2)
     points = points if points is not None else [rng.normal(size=n) * 1.5 for n in (3, 4, 5)]
+    if function is logsumexp:  # one number out of an array: the two rules differ in shape
+        x0 = np.asarray(points[0], dtype=float)
+        try:  # on copies: a rule that changes its arguments in place is told so below
+            swapped = np.ndim(primitive.vjps[0](1.0, logsumexp(x0), x0.copy())) == 0 and \
+                np.shape(primitive.jvps[0](np.ones_like(x0), logsumexp(x0), x0.copy())) == x0.shape
+        except Exception:  # the student's rules may raise anything; the checks below say what
+            swapped = False
+        if swapped:
+            return Verdict(False, "your vjp returns one number and your jvp an array of x's "
+                                  "shape: jvps= and vjps= are swapped? The jvp maps a tangent "
+                                  "of x to the output's (one number), the vjp maps the output's "
+                                  "adjoint to one of x's shape")
     name = primitive.name
     for x in points:
         x = np.asarray(x, dtype=float)

@@ -39,6 +39,8 @@ STEP_RIGHT = [
     ("sqrt at x = 1: sqrt(8 eps)", step(np.sqrt(8 * EPS), STEPS[np.argmin(SQRT_ERRORS)], **SQRT)),
 ]
 STEP_WRONG = [
+    ("h* of the sqrt example, sqrt(8 eps)", lambda: ad.check_optimal_step(np.sqrt(8 * EPS)),
+     "sqrt example"),
     ("a measured step on a one-point grid of its own",
      lambda: ad.check_optimal_step(np.sqrt(2 * EPS), 1e-3, [1e-3]), "too few to find"),
     ("a measured step on a coarse grid of 14 steps", lambda: ad.check_optimal_step(
@@ -152,6 +154,9 @@ TANGENT_WRONG = [
     ("tanh: placeholder ...", tanh_with(lambda x: ...), "raised TypeError"),
     ("softplus: lambda x (signature)", softplus_with(lambda x: 1 / (1 + np.exp(-x))),
      "a function of (ans, x)"),
+    ("softplus: lambda x, ans (the order swapped)", softplus_with(lambda x, ans: 1 / (1 + np.exp(-x))),
+     "partial(ans, x)"),
+    ("tanh: ^ for the power", tanh_with(lambda x: 1 - np.tanh(x) ^ 2), "bitwise xor"),
     ("softplus: exp(x)", softplus_with(lambda ans, x: np.exp(x)), "denominator is missing"),
     ("softplus: 1/(1 + e^x)", softplus_with(lambda ans, x: 1 / (1 + np.exp(x))),
      "sign of the exponent"),
@@ -221,18 +226,17 @@ def sweep_sorted(y):  # notebook 05's backward
             parent.grad += node.grad * local
 
 
-def sweep_kahn(y):
-    users, stack, seen = defaultdict(int), [y], {y}
-    while stack:
-        for parent, _ in stack.pop().parents:
+def sweep_kahn(y, distinct=False):
+    """Kahn's sweep; ``distinct``: count each node's distinct users while every edge counts
+    down (wrong: s*s uses s twice, reader29)."""
+    users = defaultdict(int)
+    for node in reachable(y):
+        for parent in {p for p, _ in node.parents} if distinct else [p for p, _ in node.parents]:
             users[parent] += 1
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
     zero(y)
     ready = deque([y])
     while ready:
-        node = ready.popleft()
+        node = ready.pop() if distinct else ready.popleft()
         for parent, local in node.parents:
             parent.grad += node.grad * local
             users[parent] -= 1
@@ -369,6 +373,8 @@ def sweep_then(attribute, value):
 
 
 BACKWARD_WRONG = [
+    ("Kahn counting distinct users, each edge counting down", backward_case(lambda y: sweep_kahn(y, distinct=True)),
+     "count every use, one per edge"),
     ("adjoints in between reset", backward_case(sweep_then("grad", 0.0)), "not only the inputs'"),
     ("values overwritten", backward_case(sweep_then("value", 0.0)), "changed the .value"),
     ("adjoints in between set to None", backward_case(sweep_then("grad", None)), "has None"),
@@ -494,6 +500,10 @@ VJP_RIGHT = [
                                       jvp=lambda t, ans, x: t @ np.exp(x - ans))),
 ]
 VJP_WRONG = [
+    ("vjp(g, x, ans): parameters in another order", lse_with(lambda g, x, ans: g * np.exp(x - ans)),
+     "ans comes second"),
+    ("jvps= and vjps= swapped", lse_with(lambda t, ans, x: np.sum(t * np.exp(x - ans)),
+                                         jvp=lambda g, ans, x: g * np.exp(x - ans)), "swapped"),
     ("adjoint missing", lse_with(lambda g, ans, x: np.exp(x - ans)), "incoming adjoint is missing"),
     ("not normalised", lse_with(lambda g, ans, x: g * np.exp(x)), "normalisation is missing"),
     ("divided by ans", lse_with(lambda g, ans, x: g * np.exp(x) / ans), "not by ans"),
@@ -1039,6 +1049,20 @@ def sgd_loop(net, inputs, labels, n_steps):
         optimizer.step()
 
 
+def sgd_optimizer_in_loop(net, inputs, labels, n_steps):  # reader30: velocities reset
+    for _ in range(n_steps):
+        optimizer = ad.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        optimizer.zero_grad()
+        ad.cross_entropy(net(inputs), labels).backward()
+        optimizer.step()
+
+
+def sgd_own_net(net, inputs, labels, n_steps):  # reader30: the net given is not trained
+    net = ad.MLP([2, 16, 16, 2], activation="tanh", rng=0)
+    sgd_loop(net, inputs, labels, n_steps)
+    return net
+
+
 def sgd_by_hand(net, inputs, labels, n_steps):
     velocity = [np.zeros_like(p.value) for p in net.parameters()]
     for _ in range(n_steps):
@@ -1126,7 +1150,11 @@ SGD_WRONG = [
     ("gradient not zeroed", sgd_variant(zero=False), "the gradients add up"),
     ("step added", sgd_variant(sign=+1.0), "goes uphill"),
     ("lr applied twice", sgd_variant(lr=0.01), "applied twice"),
-    ("no momentum", sgd_variant(momentum=0.0), "momentum is missing"),
+    ("no momentum", sgd_variant(momentum=0.0), "momentum=0.9 is missing"),
+    ("optimizer made anew in every step", lambda: ad.check_sgd_training(sgd_optimizer_in_loop),
+     "made anew in every step"),
+    ("a new MLP trained inside the function", lambda: ad.check_sgd_training(sgd_own_net),
+     "never called"),
     ("running mean (1 - mu) g", sgd_variant(ema=True), "(1 - mu) g"),
     ("one step only", sgd_variant(steps=lambda n: 1), "only one step"),
     ("range(n_steps - 1)", sgd_variant(steps=lambda n: n - 1), "one step too few"),

@@ -109,9 +109,10 @@ def check_sgd_training(train_sgd):
                                       f"{s0.shape}: update p.value in place with an array of its shape")
         where = f"on MLP({sizes}) after {n_steps} steps"
         if not calls:
-            return Verdict(False, f"{where} the net passed to train_sgd was never called: train "
-                                  f"the argument net (net(inputs) in the loss, an optimizer "
-                                  f"over net.parameters()); the new ad.MLP is made outside the "
+            return Verdict(False, f"{where} the net passed to train_sgd was never called (is "
+                                  f"... still the function's body?): train the argument net "
+                                  f"(net(inputs) in the loss, an optimizer over "
+                                  f"net.parameters()); the new ad.MLP is made outside the "
                                   f"function and passed in")
         if _same(got, start):
             return Verdict(False, f"{where} the parameters have not changed (is ... still the "

@@ -34,6 +34,10 @@ def layer_gradient(X, W1, b1, W2, b2, labels, *, slip=None):
         "(1 - h)^2": (1 - h) ** 2,
         "1 - pre^2": 1 - pre**2,
     }.get(slip, 1 - h**2)
+    if slip == "delta1 transposed":  # square only when the batch is as large as the layer
+        return X.T @ (back * local).T
+    if slip == "W2 delta2^T":  # (W2 @ delta2.T) * (1 - h²): the back-propagated term transposed
+        return X.T @ (back.T * local)
     return X.T @ (back * local)
 
 
@@ -48,16 +52,27 @@ LAYER_SLIPS = {
     "sum": "N times too large: the loss is a mean over the N samples, delta2 = (p - onehot) / N",
     "sign": "the sign is wrong: delta2 = p - onehot (softmax minus target), over N",
     "no b1": "b1 is missing: h = tanh(X W1 + b1), the bias enters the forward pass",
+    "delta1 transposed": "delta1 is transposed: delta1 = (delta2 W2^T) * (1 - h²) has one row "
+                         "per sample, like h; then dL/dW1 = X^T delta1",
+    "W2 delta2^T": "W2 delta2^T is (delta2 W2^T)^T: the back-propagated term has one row per "
+                   "sample, delta2 @ W2.T, before the elementwise (1 - h²)",
 }
 
 
 @checker
-def check_layer_gradient(grad_W1, X, W1, b1, W2, b2, labels):
+def check_layer_gradient(grad_W1, X, W1, b1=None, W2=None, b2=None, labels=None):
     """Check dL/dW1 of L = mean cross-entropy(softmax(tanh(X W1 + b1) W2 + b2), labels).
 
     Reference: delta2 = (p - onehot) / N, delta1 = (delta2 W2^T) * (1 - h^2),
     dL/dW1 = X^T delta1 (shape of W1). Each slip in ``LAYER_SLIPS`` is recognised.
     """
+    if isinstance(W1, (list, tuple)) and len(W1) == 4 and W2 is None and b2 is None \
+            and labels is None:  # check_layer_gradient(grad, X, params, labels): unpacked here
+        (W1, b1, W2, b2), labels = W1, b1
+    if labels is None:
+        return Verdict(False, "call check_layer_gradient(your dL/dW1, X, W1, b1, W2, b2, labels) "
+                              "(or with the list params = [W1, b1, W2, b2]: (grad, X, params, "
+                              "labels))")
     try:
         X, W1, b1, W2, b2, labels = (np.asarray(getattr(a, "value", a), dtype=float)  # Variables
                                      for a in (X, W1, b1, W2, b2, labels))
@@ -73,12 +88,21 @@ def check_layer_gradient(grad_W1, X, W1, b1, W2, b2, labels):
     except StudentError as error:
         message = error.verdict.message
         if message.endswith("transposed"):
-            message += ": dL/dW1 = X^T delta1 has W1's shape (inputs, hidden)"
+            flipped = np.asarray(getattr(grad_W1, "value", grad_W1), dtype=float).T
+            if close(flipped, reference, rtol=1e-10, atol=1e-14):
+                message += ": dL/dW1 = X^T delta1 has W1's shape (inputs, hidden)"
+            else:
+                message = (f"your dL/dW1 has shape {flipped.T.shape}, W1's is {W1.shape}, and its "
+                           f"transpose is not dL/dW1 either: dL/dW1 = X^T delta1 (is yours "
+                           f"dL/dX = delta1 W1^T?)")
         return Verdict(False, message)
     if close(got, reference, rtol=1e-10, atol=1e-14):
         return Verdict(True, f"dL/dW1 is right, shape {W1.shape}")
     for slip, hint in LAYER_SLIPS.items():
-        wrong = layer_gradient(X, W1, b1, W2, b2, labels.astype(int), slip=slip)
+        try:
+            wrong = layer_gradient(X, W1, b1, W2, b2, labels.astype(int), slip=slip)
+        except ValueError:  # a transposed slip only has a shape when the batch is square
+            continue
         if not close(wrong, reference, rtol=1e-10, atol=1e-14) \
                 and close(got, wrong, rtol=1e-10, atol=1e-14):
             return Verdict(False, f"your dL/dW1 differs from the reference: {hint}")

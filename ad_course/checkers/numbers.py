@@ -160,6 +160,8 @@ QUESTIONS = {
                           "the gradient of theta² is 2 theta, not theta"),
                          ((1, -1, 1, -1, 1, 1, -1, 1, -1, 1), "with eta = 0.5, 1 - 2 eta = 0"),
                          ((1, 1, 1, 1, 1, 1, 0, 0, 0, 0), "with eta = 1, 1 - 2 eta = -1"),
+                         (tuple(ref[5:]) + tuple(ref[:5]), "the order is eta = 1 first, then "
+                                                           "eta = 0.5"),
                      ]),
     "02-1": Question("the number of terms of the expanded dl_n/dx for n = 2..6", 5,
                      lambda: tuple(2 ** (n - 1) for n in range(2, 7)), lambda ref: [
@@ -197,6 +199,10 @@ QUESTIONS = {
                          ((2000, 2 * 1e7 * 0.01 / 60), "those are minutes: divide seconds by 3600"),
                          ((2000, 2 * 1e7 * 0.01), "those are seconds: divide by 3600 for hours"),
                          ((2001, ref[1]), "the central difference does not need f(x) itself"),
+                         ((2000, 2 * 1e7 * 0.01 / 86400), "those are days: divide seconds by "
+                                                          "3600 for hours"),
+                         ((2000, 1e7 * 0.01 / 3600), "the hours are for central differences "
+                                                     "too: two calls per parameter"),
                      ], rtol=(0, 2e-2)),
     "03-4": Question("the forward difference and the complex step of sqrt at 1 with h = 1e-20",
                      2, lambda: (0.0, 0.5), lambda ref: [
@@ -256,6 +262,8 @@ QUESTIONS = {
                                                 "gives 0: nothing has reached a node when it "
                                                 "passes its adjoint on"),
                          ((12283, 56, 1.0), "the sweep from the inputs gives 0, not 1"),
+                         ((12283, 55, 0.0), "backward also processes y itself: 5 (n - 1) + 1 "
+                                            "nodes"),
                      ], rtol=(1e-12, 1e-12, 1e-2), integer=False),
     "07-4": Question("H v at x = 0 and at x = (1, 2) for A = [[2, 1], [1, 3]], v = (1, -1)"
                      " (4 numbers)", 4, lambda: (1.0, -2.0, 1.0, -2.0), lambda ref: [
@@ -342,6 +350,10 @@ def check_answer(key, answer, **context):
     for wrong, hint in question.mistakes(reference, **context):
         if not _agree(wrong, reference, question.rtol) and _agree(values, wrong, question.rtol):
             return Verdict(False, f"your answer {shown} is not {question.described}: {hint}")
+    if question.size == 2 and _agree(values[::-1], reference, question.rtol) \
+            and not _agree(reference[::-1], reference, question.rtol):
+        return Verdict(False, f"your answer {shown} has the two numbers the other way round: "
+                              f"{question.described}, in that order")
     rtol = np.broadcast_to(np.asarray(question.rtol, dtype=float), values.shape)
     short = all(float(f"{v:.4g}") == v for v in values)  # typed with a few digits
     if np.all(rtol > 0) and _agree(values, reference, np.maximum(10 * rtol, 1e-3 if short else 0)):

@@ -43,6 +43,8 @@ KNOWN_SLIPS = {
         (lambda x: 1 + np.tanh(x) ** 2, "the sign inside is wrong: tanh' = 1 - tanh(x)**2 "
                                         "(1 + tan² is the derivative of tan)"),
         (lambda x: 1 / np.cosh(x), "the square is missing: tanh' = 1 / cosh(x)**2"),
+        (lambda x: 1 - x**2, "the rule gets x, not tanh(x): write 1 - np.tanh(x)**2 (1 - y² is "
+                             "the derivative written with the output y = tanh x)"),
     ],
     "softplus": [
         (lambda x: np.exp(x), "the denominator is missing: d/dx ln(1 + e^x) = e^x / (1 + e^x)"),

@@ -65,6 +65,11 @@ def _mistakes(sizes, seed, n_steps):
          f"only one step was made; the loop must make n_steps = {n_steps} steps"),
         (sgd_reference(sizes, seed, n_steps - 1),
          f"one step too few: the loop must make n_steps = {n_steps} steps"),
+        (sgd_reference(sizes, seed, n_steps + 1),
+         f"one step too many: the loop must make n_steps = {n_steps} steps (range(n_steps))"),
+        (sgd_reference(sizes, seed, n_steps, lr=LR * len(_problem(seed)[1])),
+         "the steps are N times too large (N samples): the loss must be the mean over the "
+         "samples, as ad.cross_entropy returns it, not their sum"),
     ]
 
 

@@ -147,6 +147,7 @@ TANGENT_WRONG = [
     ("tanh: 1 - tanh(x²)", tanh_with(lambda x: 1 - np.tanh(x**2)), "not its argument"),
     ("tanh: (1 - tanh x)²", tanh_with(lambda x: (1 - np.tanh(x)) ** 2), "(1 - tanh x)²"),
     ("tanh: 1 - tanh x", tanh_with(lambda x: 1 - np.tanh(x)), "the square is missing"),
+    ("tanh: 1 - x² (the output's form)", tanh_with(lambda x: 1 - x**2), "the rule gets x"),
     ("tanh: sign", tanh_with(lambda x: np.tanh(x) ** 2 - 1), "sign of the derivative"),
     ("tanh: the function itself", tanh_with(np.tanh), "returns the function"),
     ("tanh: 2 (1 - tanh²)", tanh_with(lambda x: 2 * (1 - np.tanh(x) ** 2)), "constant factor 2"),
@@ -411,14 +412,19 @@ def layer(n=7, d=3, hidden=5, k=2, seed=0):
 LAYERS = [layer(), layer(4, 2, 6, 3, seed=1), layer(9, 4, 3, 2, seed=2)]
 
 
-def by_formula(X, params, labels):
+def delta1(X, params, labels):
+    """(delta2 W2^T) * (1 - h²), one row per sample."""
     W1, b1, W2, b2 = params
     h = np.tanh(X @ W1 + b1)
     z = h @ W2 + b2
     p = np.exp(z - z.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     delta2 = (p - np.eye(W2.shape[1])[labels]) / len(labels)
-    return X.T @ ((delta2 @ W2.T) * (1 - h**2))
+    return (delta2 @ W2.T) * (1 - h**2)
+
+
+def by_formula(X, params, labels):
+    return X.T @ delta1(X, params, labels)
 
 
 def with_slip(X, params, labels, slip):
@@ -454,7 +460,23 @@ def layer_case(answer):
     return check
 
 
+SQUARE = layer(5, 3, 5, 2, seed=3)  # the notebook's shapes: a batch as large as the layer
+
+
+def square_case(answer, params_as_list=False):
+    X, p, lab = SQUARE
+    if params_as_list:
+        return lambda: ad.check_layer_gradient(answer(X, p, lab), X, list(p), lab)
+    return lambda: ad.check_layer_gradient(answer(X, p, lab), X, *p, lab)
+
+
+def dl_dx(X, params, labels):
+    """dL/dX = delta1 W1^T: the gradient with respect to the inputs, of X's shape (reader30)."""
+    return delta1(X, params, labels) @ params[0].T
+
+
 LAYER_RIGHT = [
+    ("the parameters passed as one list", square_case(by_formula, params_as_list=True)),
     ("X^T [(delta2 W2^T) * (1 - h²)]", layer_case(by_formula)),
     ("reverse mode through ad.cross_entropy", layer_case(by_reverse_mode)),
     ("a loop over samples with np.outer", layer_case(by_loop)),
@@ -474,6 +496,11 @@ LAYER_WRONG = [
     ("a scalar", layer_case(lambda X, p, lab: 0.0), "of shape"),
     ("half the reference", layer_case(lambda X, p, lab: by_formula(X, p, lab) / 2),
      "differs from the reference by up to"),
+    ("delta1 transposed (square batch)", square_case(
+        lambda X, p, lab: with_slip(X, p, lab, "delta1 transposed")), "delta1 is transposed"),
+    ("W2 delta2^T (square batch)", square_case(
+        lambda X, p, lab: with_slip(X, p, lab, "W2 delta2^T")), "W2 delta2^T"),
+    ("dL/dX instead of dL/dW1", square_case(dl_dx), "its transpose is not dL/dW1"),
 ]
 
 
@@ -1126,6 +1153,14 @@ def sgd_raises(net, inputs, labels, n_steps):
     optimizer.step()
 
 
+def sgd_loss_summed(net, inputs, labels, n_steps):  # reader30: the sum, not the mean
+    optimizer = ad.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        (ad.cross_entropy(net(inputs), labels) * len(labels)).backward()
+        optimizer.step()
+
+
 def sgd_summed(net, inputs, labels, n_steps):
     sgd_loop(net, inputs, labels, n_steps)
     for p in net.parameters():
@@ -1158,6 +1193,9 @@ SGD_WRONG = [
     ("running mean (1 - mu) g", sgd_variant(ema=True), "(1 - mu) g"),
     ("one step only", sgd_variant(steps=lambda n: 1), "only one step"),
     ("range(n_steps - 1)", sgd_variant(steps=lambda n: n - 1), "one step too few"),
+    ("range(n_steps + 1)", sgd_variant(steps=lambda n: n + 1), "one step too many"),
+    ("the loss summed over the samples", lambda: ad.check_sgd_training(sgd_loss_summed),
+     "N times too large"),
     ("lr = 0.05", sgd_variant(lr=0.05), "differ from SGD's (largest change"),
     ("step before backward", lambda: ad.check_sgd_training(sgd_step_before_backward),
      "have not changed"),

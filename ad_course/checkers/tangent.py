@@ -15,9 +15,11 @@ from ad_course.checkers.verdict import (
     checker,
     close,
     describe_error,
+    engine_watched,
     number,
     run,
 )
+from ad_engine.rules import Traced
 
 
 def _sigmoid(x):
@@ -108,15 +110,21 @@ def check_tangent_rule(f, make_dual, derivative=None,
         return Verdict(False, problem)
     xs = np.asarray(points, dtype=float)
     got_val, got_dval = [], []
+    by_hand = not (isinstance(make_dual, type) and issubclass(make_dual, Traced))  # MiniDual
     for x in xs:
         try:
-            result = f(make_dual(float(x), tangent))
+            with engine_watched() as engine:
+                result = f(make_dual(float(x), tangent))
         except Exception as error:  # the student's class or rule may raise anything
             hint = (f" Is {name} in the rule table that __array_ufunc__ reads?"
                     if "NotImplemented" in str(error) or "not supported" in str(error) else "")
             if "bitwise_xor" in str(error):
                 hint = " In Python ^ is bitwise xor; a power is written **, as in x**2."
             return Verdict(False, describe_error(error, f"{name}(dual)") + hint)
+        if by_hand and engine.used:
+            return Verdict(False, f"{name}(dual) on your own dual class called the AD engine "
+                                  f"(ad.derivative, ad.grad, ad.Dual ...): the rule is to be "
+                                  f"written by hand, as a formula of x")
         if not (hasattr(result, "val") and hasattr(result, "dval")):
             return Verdict(False, f"{name}(dual) returned a {type(result).__name__}, not a dual "
                                   f"number: build the result from the value and the tangent")

@@ -148,6 +148,8 @@ TANGENT_WRONG = [
     ("tanh: (1 - tanh x)²", tanh_with(lambda x: (1 - np.tanh(x)) ** 2), "(1 - tanh x)²"),
     ("tanh: 1 - tanh x", tanh_with(lambda x: 1 - np.tanh(x)), "the square is missing"),
     ("tanh: 1 - x² (the output's form)", tanh_with(lambda x: 1 - x**2), "the rule gets x"),
+    ("tanh: the rule by ad.derivative", tanh_with(lambda x: ad.derivative(np.tanh, x)),
+     "called the AD engine"),
     ("tanh: sign", tanh_with(lambda x: np.tanh(x) ** 2 - 1), "sign of the derivative"),
     ("tanh: the function itself", tanh_with(np.tanh), "returns the function"),
     ("tanh: 2 (1 - tanh²)", tanh_with(lambda x: 2 * (1 - np.tanh(x) ** 2)), "constant factor 2"),

@@ -39,11 +39,16 @@ class Question:
     approximate: str = ""
 
 
-def _dl12():
-    """dl_12/dx at 0.3 (about -1663.45), what a sweep in the right direction gives."""
+def _dl_n(n, x=0.3):
+    """dl_n/dx of the logistic map at x, by forward mode."""
     from ad_course.symbolic import logistic_map
     from ad_engine.forward import derivative
-    return derivative(lambda y: logistic_map(y, 12), 0.3)
+    return derivative(lambda y: logistic_map(y, n), x)
+
+
+def _dl12():
+    """dl_12/dx at 0.3 (about -1663.45), what a sweep in the right direction gives."""
+    return _dl_n(12)
 
 
 def _step_bound(loss):
@@ -114,9 +119,7 @@ def _gd_paths():
 
 
 def _dl4(x=0.3):
-    from ad_course.symbolic import logistic_map
-    from ad_engine.forward import derivative
-    return derivative(lambda v: logistic_map(v, 4), x)
+    return _dl_n(4, x)
 
 
 def _shot_put_flat():
@@ -151,6 +154,9 @@ QUESTIONS = {
                          (7.0, "that is an index (counting from 0); the step is steps[index]"),
                          (8.0, "that is an exponent or a position; the step is 10**-8 written as "
                                "a number"),
+                         (-8.0, "that is the exponent; the step is 10**-8 written as a number"),
+                         (1e-5, "1e-5 is about the best step of the central difference; this is "
+                                "the forward difference"),
                      ], rtol=1e-9),
     "01-4": Question("the four gradient-descent steps theta_0..theta_4 for eta = 1, then for "
                      "eta = 0.5 (10 numbers)", 10, _gd_paths, lambda ref: [
@@ -203,7 +209,8 @@ QUESTIONS = {
                                                           "3600 for hours"),
                          ((2000, 1e7 * 0.01 / 3600), "the hours are for central differences "
                                                      "too: two calls per parameter"),
-                     ], rtol=(0, 2e-2)),
+                         ((2000, 55.0), "55.56 rounds to 55.6 (or 56), not 55"),
+                     ], rtol=(0, 9e-3)),
     "03-4": Question("the forward difference and the complex step of sqrt at 1 with h = 1e-20",
                      2, lambda: (0.0, 0.5), lambda ref: [
                          ((0.5, 0.5), "1 + 1e-20 rounds to 1: the forward difference subtracts "
@@ -218,6 +225,10 @@ QUESTIONS = {
                          (-ref, "the sign: check the rule of 1 - l"),
                          (ref / 4, "the map is 4 l (1 - l): the factor 4 is part of it"),
                          (ref * 4, "one factor 4 too many"),
+                         (_dl_n(3), "that is dl_3/dx: l_1 = x, so l_4 is three steps of the map"),
+                         (_dl_n(5), "that is dl_5/dx: l_1 = x, so l_4 is three steps of the map"),
+                         (24.0, "24 is the number of operations; the question asks for the "
+                                "derivative's value"),
                      ], rtol=1e-13, approximate="forward mode gives it to round-off: "
                                                 "ad.derivative, or the d-part of a MiniDual"),
     "04-3": Question("the best angle at H0 = 0, in radians", 1, _shot_put_flat, lambda ref: [

@@ -15,11 +15,10 @@ import numpy as np
 from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
 from ad_engine.rules import (
     BY_HAND_DUAL,
-    LIVE,
-    TAGS_PER_CALL,
     Traced,
     by_hand_tag,
     call_tagged,
+    ended,
     is_complex,
     live_tag,
     plain,
@@ -71,9 +70,7 @@ class Dual(ArraySurface):
         """The tangent, the coefficient of d. Refused on a Dual kept from inside a derivative
         call that has returned whose parts are still traced: its d-part is that call's
         tangent, which the derivatives still running would take for their own."""
-        tag = self.tag
-        if tag % TAGS_PER_CALL == 0 and tag not in LIVE \
-                and (isinstance(self.val, Traced) or isinstance(self._dval, Traced)):
+        if (isinstance(self.val, Traced) or isinstance(self._dval, Traced)) and ended(self.tag):
             raise TypeError(
                 f"the d-part of a Dual kept from inside a derivative call that has returned "
                 f"(saved in a list while ad.derivative or ad.jvp ran, say) was read: it is "
@@ -99,7 +96,7 @@ class Dual(ArraySurface):
 
     def backward(self, seed=None):
         """Refused: a backward sweep starts from a Variable (reverse mode); this is a Dual."""
-        if self.tag % TAGS_PER_CALL == 0 and self.tag not in LIVE:
+        if ended(self.tag):
             raise TypeError(
                 f"backward() was called on a Dual kept from inside a derivative call that has "
                 f"returned (saved in a list while ad.derivative or ad.jvp ran, say): that "

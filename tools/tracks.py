@@ -157,6 +157,11 @@ class Plan:
     minutes: float
     break_after: int  # the number of the part the break follows
 
+    @property
+    def break_slide(self) -> bool:
+        """The break has a slide of its own when a part follows it (its minutes are the break's)."""
+        return self.break_after < len(self.lecture_parts)
+
 
 def break_after(minutes: list[float]) -> int:
     """The end of a part (not the last) nearest to half of the talk; after a single part."""
@@ -169,11 +174,10 @@ def plan(notebooks: list[Path] | None = None) -> Plan:
     lecture = [p for p in parts if p.core_slides]
     minutes = [p.minutes for p in lecture]
     total = CLOCK["part_title"] + sum(minutes) + CLOCK["questions"] + CLOCK["break"]
-    after = break_after(minutes)
-    # the title slide, each part's slides, and the break's own slide between two parts (its
-    # minutes are the break's)
-    slide_count = 1 + sum(p.slide_count for p in lecture) + (after < len(lecture))
-    return Plan(parts, lecture, slide_count, total, after)
+    the_plan = Plan(parts, lecture, 1 + sum(p.slide_count for p in lecture), total,
+                    break_after(minutes))
+    the_plan.slide_count += the_plan.break_slide  # the title slide, each part's, the break's
+    return the_plan
 
 
 def _cell(text: str) -> str:
@@ -192,7 +196,7 @@ def plan_markdown(the_plan: Plan, root: Path) -> str:
     rows += [f"| {n} | {link(p)} | {'; '.join(map(_cell, p.core))} | {p.slide_count} "
              f"| {sum(s.code for s in p.core_slides)} | {p.minutes:g} |"
              for n, p in enumerate(parts, start=1)]
-    slide = 1 if the_plan.break_after < len(parts) else ""  # a slide of its own between two parts
+    slide = 1 if the_plan.break_slide else ""
     rows.insert(3 + the_plan.break_after, f"| | Break | | {slide} | {slide and 0} | {CLOCK['break']} |")
     rows += [f"| | Questions | | | | {CLOCK['questions']} |",
              f"| | **Total** | | **{the_plan.slide_count}** "
@@ -226,7 +230,7 @@ def lecture_title_cell(the_plan: Plan) -> nbformat.NotebookNode:
     parts = sum(p.minutes for p in the_plan.lecture_parts)  # the clock's, in the total
     rows += [f"| {n} | {p.title} | {p.slide_count} | {m} |"
              for n, (p, m) in enumerate(zip(the_plan.lecture_parts, minutes), start=1)]
-    slide = 1 if the_plan.break_after < len(the_plan.lecture_parts) else ""
+    slide = 1 if the_plan.break_slide else ""
     rows.insert(3 + the_plan.break_after, f"| | 休息 (break) | {slide} | {CLOCK['break']} |")
     rows += [f"| | 提问 (questions) | | {CLOCK['questions']} |",
              f"| | 合计 | {the_plan.slide_count} | {the_plan.minutes + sum(minutes) - parts:g} |"]
@@ -293,7 +297,7 @@ def lecture_notebook(notebooks: list[Path] | None = None) -> nbformat.NotebookNo
             elif unit and section_track != CORE:  # a core subsection of an extended section:
                 cell.metadata["slideshow"] = {"slide_type": "slide"}  # a slide of its own
             cells.append(cell)
-        if number == the_plan.break_after < len(the_plan.lecture_parts):
+        if number == the_plan.break_after and the_plan.break_slide:
             cells.append(break_cell(the_plan))
     metadata = read(the_plan.parts[0].path).metadata  # the first notebook's kernel
     metadata.update(course={"summary": "The two-hour lecture: the core slides of every notebook"},

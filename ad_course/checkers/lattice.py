@@ -222,13 +222,13 @@ def _measure_integrator(integrator):
     # the end point against Hamilton's flow (256 leapfrog steps a unit of time, to ~1e-5), on
     # a trajectory of length 1/2: n steps of eps = 1 / (2n), so that an integrator that takes
     # its number of steps from 1 / eps, or its step from 1 / n, is not right by accident
+    eps = 0.5 / _FINEST
     try:
-        end = integrator(theta.copy(), momentum.copy(), beta, 0.5 / _FINEST, _FINEST)
+        end = integrator(theta.copy(), momentum.copy(), beta, eps, _FINEST)
         new_theta, new_momentum = (np.asarray(part, dtype=float) for part in end)
     except Exception as error:  # the student's code may raise anything
         return Verdict(False, f"your integrator raised {type(error).__name__} with eps = "
                               f"1/{2 * _FINEST} and n = {_FINEST}: {error}")
-    eps = 0.5 / _FINEST
     for step, steps in ((eps / _FINEST, _FINEST**2), (eps**2, round(_FINEST / eps))):
         # plain leapfrog whose step shrinks like eps^2 (Delta H ~ eps^4 too), with any force:
         # the count above sees only forces from reverse mode

@@ -46,11 +46,6 @@ def _dl_n(n, x=0.3):
     return derivative(lambda y: logistic_map(y, n), x)
 
 
-def _dl12():
-    """dl_12/dx at 0.3 (about -1663.45), what a sweep in the right direction gives."""
-    return _dl_n(12)
-
-
 def _step_bound(loss):
     from ad_engine.higher_order import hessian
     H = hessian(lambda t: loss(t[0], t[1]), np.array([0.3, -0.2]))
@@ -116,10 +111,6 @@ def _gd_paths():
             path.append(theta)
         paths.extend(path)
     return tuple(paths)
-
-
-def _dl4(x=0.3):
-    return _dl_n(4, x)
 
 
 def _shot_put_flat():
@@ -220,8 +211,8 @@ QUESTIONS = {
                          ((0.5, 0.0), "it is the other way round: only the subtraction loses "
                                       "everything"),
                      ], rtol=1e-12),
-    "04-2": Question("dl_4/dx at x = 0.3 by forward mode", 1, _dl4, lambda ref: [
-                         (_dl4(0.1), "evaluate at x = 0.3"),
+    "04-2": Question("dl_4/dx at x = 0.3 by forward mode", 1, lambda: _dl_n(4), lambda ref: [
+                         (_dl_n(4, 0.1), "evaluate at x = 0.3"),
                          (-ref, "the sign: check the rule of 1 - l"),
                          (ref / 4, "the map is 4 l (1 - l): the factor 4 is part of it"),
                          (ref * 4, "one factor 4 too many"),
@@ -268,7 +259,7 @@ QUESTIONS = {
                          ((2 ** 11, 56, 0.0), "that is the number of paths; the recursion also "
                                               "visits the nodes on each path"),
                          ((12283, 60, 0.0), "l_1 = x is one node, not a step: 5 (n - 1) + 1"),
-                         ((12283, 56, _dl12()), "that is dl_12/dx itself, which the sweep from "
+                         ((12283, 56, _dl_n(12)), "that is dl_12/dx itself, which the sweep from "
                                                 "the output gives; the sweep from the inputs "
                                                 "gives 0: nothing has reached a node when it "
                                                 "passes its adjoint on"),

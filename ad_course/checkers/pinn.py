@@ -54,6 +54,11 @@ def _values(u, t, what):  # a Variable returned counts as its value (as_array)
     return as_array(run(u, t.copy(), what=what), t.shape, f"{what}'s values")
 
 
+def _is_weight(leaf, input_shape):
+    """Whether a leaf of u's graph is a weight: anything but the input t (or t as a column)."""
+    return np.shape(leaf.value) not in (input_shape, input_shape + (1,))
+
+
 def _moved_by_weights(output, input_shape):
     """True if sum(u) has a nonzero derivative with respect to a leaf of u's graph that is
     not the input t (a weight). The leaves' .grad are left as they were."""
@@ -61,8 +66,8 @@ def _moved_by_weights(output, input_shape):
     kept = [leaf.grad for leaf in leaves]
     try:
         output.sum().backward()
-        return any(np.shape(leaf.value) not in (input_shape, input_shape + (1,))
-                   and np.any(np.asarray(leaf.adjoint) != 0) for leaf in leaves)
+        return any(_is_weight(leaf, input_shape) and np.any(np.asarray(leaf.adjoint) != 0)
+                   for leaf in leaves)
     finally:
         for leaf, grad in zip(leaves, kept):
             leaf.grad = grad
@@ -72,8 +77,8 @@ def _network_share(u, t, output, got):
     """How much u(t) changes when every weight of its graph (the leaves that are not the input
     t) is set to zero: the largest difference, or None when u does not read those weights
     again (a network that makes new Variables on each call). The weights are restored."""
-    leaves = [node for node in topological_order(output) if node.primitive is None
-              and np.shape(node.value) not in (t.shape, t.shape + (1,))]
+    leaves = [node for node in topological_order(output)
+              if node.primitive is None and _is_weight(node, t.shape)]
     kept = [leaf.value for leaf in leaves]
     try:
         for leaf in leaves:

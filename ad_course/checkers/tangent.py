@@ -68,15 +68,16 @@ def _partials_problem(f):
         if not callable(partial):
             continue
         try:
-            names = list(inspect.signature(partial).parameters)
-            inspect.signature(partial).bind(0.0, 0.0)
-        except TypeError:
-            params = ", ".join(inspect.signature(partial).parameters)
-            return (f"a partial derivative for ad.defprimitive is a function of (ans, x): "
-                    f"ans = {f.name}(x) comes first. Yours takes ({params}); "
-                    f"write lambda ans, x: ...")
-        except ValueError:
+            signature = inspect.signature(partial)
+        except ValueError:  # a builtin without a signature
             continue
+        names = list(signature.parameters)
+        try:
+            signature.bind(0.0, 0.0)
+        except TypeError:
+            return (f"a partial derivative for ad.defprimitive is a function of (ans, x): "
+                    f"ans = {f.name}(x) comes first. Yours takes ({', '.join(names)}); "
+                    f"write lambda ans, x: ...")
         if names[:2] == ["x", "ans"]:
             return (f"your partial takes (x, ans), but the engine calls it as partial(ans, x): "
                     f"ans = {f.name}(x) comes first, x second. Write lambda ans, x: ...")

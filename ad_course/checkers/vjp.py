@@ -143,18 +143,20 @@ def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
             return Verdict(False, problem)
     rng = np.random.default_rng(2)
     points = points if points is not None else [rng.normal(size=n) * 1.5 for n in (3, 4, 5)]
-    if function is logsumexp:  # one number out of an array: the two rules differ in shape
-        x0 = np.asarray(points[0], dtype=float)
+    x0 = np.asarray(points[0], dtype=float)
+    ans0 = function(x0)
+    if np.shape(ans0) != x0.shape:  # the two rules map between different shapes: a swap shows
         try:  # on copies: a rule that changes its arguments in place is told so below
-            swapped = np.ndim(primitive.vjps[0](1.0, logsumexp(x0), x0.copy())) == 0 and \
-                np.shape(primitive.jvps[0](np.ones_like(x0), logsumexp(x0), x0.copy())) == x0.shape
+            swapped = np.shape(primitive.vjps[0](np.ones(np.shape(ans0)), ans0, x0.copy())) \
+                == np.shape(ans0) and np.shape(primitive.jvps[0](np.ones_like(x0), ans0,
+                                                                 x0.copy())) == x0.shape
         except Exception:  # the student's rules may raise anything; the checks below say what
             swapped = False
         if swapped:
-            return Verdict(False, "your vjp returns one number and your jvp an array of x's "
-                                  "shape: jvps= and vjps= are swapped? The jvp maps a tangent "
-                                  "of x to the output's (one number), the vjp maps the output's "
-                                  "adjoint to one of x's shape")
+            return Verdict(False, f"your vjp returns the output's shape {np.shape(ans0)} and your "
+                                  f"jvp x's shape {x0.shape}: jvps= and vjps= are swapped? The "
+                                  f"jvp maps a tangent of x to one of the output, the vjp maps "
+                                  f"the output's adjoint to one of x's shape")
     name = primitive.name
     for x in points:
         x = np.asarray(x, dtype=float)

@@ -9,6 +9,7 @@ users in both operand orders, and paths of unequal length into a shared node.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 
 import numpy as np
@@ -134,17 +135,18 @@ def _depth_first_once(y):
                 stack.append(parent)
 
 
-def _kahn_distinct_users(y):
+def _kahn_distinct_users(y, last_first=True):
     """Kahn's sweep whose counts are the distinct users of a node while every edge counts
-    down: s*s uses s twice, so s reaches 0 one user too early."""
+    down: s*s uses s twice, so s reaches 0 one user too early. ``last_first``: the ready
+    nodes as a stack (else a queue); which nodes go wrong depends on it."""
     _start(y)
     users = {}
     for node in _all_nodes(y):
         for parent in {id(p): p for p, _ in node.parents}.values():
             users[id(parent)] = users.get(id(parent), 0) + 1
-    ready = [y]
+    ready = deque([y])
     while ready:
-        node = ready.pop()
+        node = ready.pop() if last_first else ready.popleft()
         for parent, local in node.parents:
             parent.grad += node.grad * local
             users[id(parent)] -= 1
@@ -188,10 +190,10 @@ _LEFT_OVER = 0.25  # the .grad every node has before the second call
 _EARLY = ("a node passed its adjoint on before all the nodes that use it had added "
           "their share: ")
 MISTAKES = [
-    (_kahn_distinct_users, _EARLY + "s * s uses s twice: count every use, one per edge "
-                                    "(parent, local) in .parents, since each edge counts down "
-                                    "once; with the distinct users counted, s reaches 0 one "
-                                    "user too early"),
+    *((functools.partial(_kahn_distinct_users, last_first=order),
+       _EARLY + "s * s uses s twice: count every use, one per edge (parent, local) in "
+                ".parents, since each edge counts down once; with the distinct users counted, "
+                "s reaches 0 one user too early") for order in (True, False)),
     (_breadth_first_unsorted, _EARLY + "a breadth-first list or queue from y that visits each "
                                        "node once is not a topological order (a shared node can "
                                        "sit on a short and a long path to y). Count each node's "

@@ -229,9 +229,9 @@ def sweep_sorted(y):  # notebook 05's backward
             parent.grad += node.grad * local
 
 
-def sweep_kahn(y, distinct=False):
+def sweep_kahn(y, distinct=False, stack=False):
     """Kahn's sweep; ``distinct``: count each node's distinct users while every edge counts
-    down (wrong: s*s uses s twice, reader29)."""
+    down (wrong: s*s uses s twice, reader29); ``stack``: the ready nodes last in, first out."""
     users = defaultdict(int)
     for node in reachable(y):
         for parent in {p for p, _ in node.parents} if distinct else [p for p, _ in node.parents]:
@@ -239,7 +239,7 @@ def sweep_kahn(y, distinct=False):
     zero(y)
     ready = deque([y])
     while ready:
-        node = ready.pop() if distinct else ready.popleft()
+        node = ready.pop() if stack else ready.popleft()
         for parent, local in node.parents:
             parent.grad += node.grad * local
             users[parent] -= 1
@@ -362,6 +362,7 @@ def backward_case(sweep):
 BACKWARD_RIGHT = [
     ("sorted by creation (notebook 05)", backward_case(sweep_sorted)),
     ("Kahn with a queue", backward_case(sweep_kahn)),
+    ("Kahn with a stack", backward_case(lambda y: sweep_kahn(y, stack=True))),
     ("reversed depth-first post-order", backward_case(sweep_postorder)),
 ]
 def sweep_then(attribute, value):
@@ -376,8 +377,10 @@ def sweep_then(attribute, value):
 
 
 BACKWARD_WRONG = [
-    ("Kahn counting distinct users, each edge counting down", backward_case(lambda y: sweep_kahn(y, distinct=True)),
-     "count every use, one per edge"),
+    ("Kahn counting distinct users, each edge counting down", backward_case(
+        lambda y: sweep_kahn(y, distinct=True)), "count every use, one per edge"),
+    ("the same with a stack of ready nodes", backward_case(
+        lambda y: sweep_kahn(y, distinct=True, stack=True)), "count every use, one per edge"),
     ("adjoints in between reset", backward_case(sweep_then("grad", 0.0)), "not only the inputs'"),
     ("values overwritten", backward_case(sweep_then("value", 0.0)), "changed the .value"),
     ("adjoints in between set to None", backward_case(sweep_then("grad", None)), "has None"),

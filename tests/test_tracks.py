@@ -157,5 +157,5 @@ def test_the_break_has_a_slide_of_its_own_between_its_two_parts():
     assert all(n in first for n in names[:plan.break_after])
     assert all(n in second for n in names[plan.break_after:])
     assert ids.count("lecture-break") == 1
-    rest = sum(p.minutes for p in plan.lecture_parts[plan.break_after:]) + CLOCK["questions"]
-    assert f"后半场（约 {round(rest)} 分钟，含提问）" in text
+    rest = sum(round(p.minutes) for p in plan.lecture_parts[plan.break_after:]) + CLOCK["questions"]
+    assert f"后半场（约 {rest} 分钟，含提问）" in text  # the title slide's whole minutes

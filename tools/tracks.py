@@ -270,7 +270,7 @@ def break_cell(the_plan: Plan) -> nbformat.NotebookNode:
 
     done = the_plan.lecture_parts[:the_plan.break_after]
     ahead = the_plan.lecture_parts[the_plan.break_after:]
-    rest = round(sum(p.minutes for p in ahead) + CLOCK["questions"])  # on the clock of the plan
+    rest = sum(round(p.minutes) for p in ahead) + CLOCK["questions"]  # as the title slide adds
     return md("\n".join([f"# 休息 {CLOCK['break']} 分钟", "", "前半场讲过：", "", *names(done), "",
                          f"后半场（约 {rest} 分钟，含提问）：", "", *names(ahead)]), id="lecture-break")
 

@@ -20,11 +20,11 @@ def two_spirals(n: int, noise: float, rng):
     return points + noise * rng.normal(size=(n, 2)), labels
 
 
-def plot_decision_boundary(probability, x, y, *, extent=2.6, ax=None):
+def plot_decision_boundary(probability, x, y, *, extent=2.4, ax=None):
     """Colour the plane by ``probability(points)`` (P(class 1)), draw P = 1/2 and the points ``x``
     coloured by their labels ``y``; return the axes."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.6, 2.7))
+        _, ax = plt.subplots(figsize=(6.4, 2.75))  # sized for a slide
     grid = np.linspace(-extent, extent, 121)
     g1, g2 = np.meshgrid(grid, grid)
     p = np.asarray(probability(np.column_stack([g1.ravel(), g2.ravel()]))).reshape(g1.shape)
@@ -34,5 +34,5 @@ def plot_decision_boundary(probability, x, y, *, extent=2.6, ax=None):
         ax.scatter(*x[y == k].T, s=10, color=color, ec="k", lw=0.3, label=f"class {k}")
     ax.figure.colorbar(filled, ax=ax, label="P(class 1)")
     ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.5, 1.0), fontsize=11)  # right of the colour bar
+    ax.legend(loc="upper left", bbox_to_anchor=(1.5, 1.0), fontsize=13)  # right of the colour bar
     return ax

@@ -1,10 +1,27 @@
-"""Optimizers shaped like torch.optim: SGD (with momentum) and Adam."""
+"""Optimizers shaped like torch.optim: SGD (with momentum) and Adam.
+
+A step gives each parameter a new array (``p.value = p.value - ...``), never writes into
+the old one: a graph recorded before the step holds that array, and its backward() then
+still gives the gradient at the point where it was recorded.
+
+Complex parameters: ``p.grad`` is dL/dx - i dL/dy (JAX's convention, see reverse.py), so
+the step goes along its conjugate, dL/dx + i dL/dy, as a step on x and y; Adam scales
+the real and the imaginary part each by its own running mean square, as PyTorch's Adam
+does with a complex parameter seen as two real ones.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ad_engine.reverse import Variable
+from ad_engine.rules import is_complex
+
+
+def descent_direction(g):
+    """The direction in which a step of minus it lowers the loss: g for a real parameter,
+    conj(g) = dL/dx + i dL/dy for a complex one."""
+    return np.conj(g) if is_complex(g) else g
 
 
 class Optimizer:
@@ -34,7 +51,8 @@ class Optimizer:
 
 class SGD(Optimizer):
     """Stochastic gradient descent: theta <- theta - lr * g, or with momentum mu
-    (PyTorch's form) v <- mu v + g, theta <- theta - lr v."""
+    (PyTorch's form) v <- mu v + g, theta <- theta - lr v (conj(g) for a complex
+    parameter, see descent_direction)."""
 
     def __init__(self, params, lr, momentum=0.0):
         super().__init__(params, lr)
@@ -46,18 +64,20 @@ class SGD(Optimizer):
     def step(self):
         """One update of every parameter that has a gradient."""
         for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
+            if p.grad is None:
                 continue
+            g = descent_direction(p.grad)
             if self.momentum:
                 g = self.velocities[i] = self.momentum * self.velocities[i] + g
-            p.value -= self.lr * g
+            p.value = p.value - self.lr * g
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015): running means of g and g**2 with bias correction,
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g**2,
-        theta <- theta - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps).
+        theta <- theta - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps),
+    with g = conj(grad) for a complex parameter, whose real and imaginary parts each
+    have their own v (the real and imaginary parts of v).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -75,11 +95,16 @@ class Adam(Optimizer):
         step_size = self.lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         eps = self.eps * np.sqrt(1.0 - b2**self.t)  # the same update as eps added to sqrt(v_hat)
         for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
+            if p.grad is None:
                 continue
+            g = descent_direction(p.grad)
             m, v = self.moments[i]
             m = b1 * m + (1.0 - b1) * g
-            v = b2 * v + (1.0 - b2) * g * g
+            if is_complex(g):  # the squares of the two parts, each in its own place
+                v = b2 * v + (1.0 - b2) * (g.real * g.real + 1j * (g.imag * g.imag))
+                scaled = m.real / (np.sqrt(v.real) + eps) + 1j * (m.imag / (np.sqrt(v.imag) + eps))
+            else:
+                v = b2 * v + (1.0 - b2) * g * g
+                scaled = m / (np.sqrt(v) + eps)
             self.moments[i] = (m, v)
-            p.value -= step_size * m / (np.sqrt(v) + eps)
+            p.value = p.value - step_size * scaled

@@ -301,3 +301,39 @@ def test_affine_with_constant_input_and_fallbacks():
     np.testing.assert_allclose(vector.value, x[0] @ w + b, rtol=1e-15)
     dual = ad.affine(ad.Dual(x, 1.0), w, b)  # forward mode passes through
     np.testing.assert_allclose(dual.dval, np.ones((5, 3)) @ w, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [lambda p: ad.SGD(p, lr=0.1), lambda p: ad.SGD(p, lr=0.05, momentum=0.5),
+     lambda p: ad.Adam(p, lr=0.05)],
+    ids=["sgd", "sgd-momentum", "adam"],
+)
+def test_optimizers_descend_on_complex_parameters(make_optimizer):
+    """p.grad of a complex parameter is dL/dx - i dL/dy (JAX's convention): a step along
+    it would climb in y. The optimizers step along its conjugate."""
+    target = np.array([1 + 1j, -0.5 + 2j])
+    z = ad.Variable(np.array([0.0 + 0.0j, 2.0 - 1.0j]))
+    optimizer = make_optimizer([z])
+    for _ in range(2000):
+        optimizer.zero_grad()
+        np.sum(np.abs(z - target) ** 2).backward()
+        optimizer.step()
+    np.testing.assert_allclose(z.value, target, atol=1e-8)
+
+
+def test_a_graph_recorded_before_a_step_keeps_its_point():
+    """A step gives the parameter a new array: a loss recorded before it still has the
+    gradient at the point where it was recorded (with the array changed in place, the
+    stored tanh and the stored w belonged to two points)."""
+    f = lambda w: np.sum(np.tanh(3.0 * w) * w)  # noqa: E731
+    start = np.array([0.5, -1.0])
+    for make in (lambda p: ad.SGD(p, lr=0.1, momentum=0.5), lambda p: ad.Adam(p, lr=0.1)):
+        w = ad.Variable(start.copy())
+        optimizer = make([w])
+        first, second = f(w), f(w)
+        first.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        second.backward()
+        np.testing.assert_allclose(w.grad, ad.grad(f)(start), rtol=1e-14)

@@ -24,7 +24,7 @@ def plot_decision_boundary(probability, x, y, *, extent=2.4, ax=None):
     """Colour the plane by ``probability(points)`` (P(class 1)), draw P = 1/2 and the points ``x``
     coloured by their labels ``y``; return the axes."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 2.75))  # sized for a slide
+        _, ax = plt.subplots(figsize=(6.4, 2.2))  # sized for a slide
     grid = np.linspace(-extent, extent, 121)
     g1, g2 = np.meshgrid(grid, grid)
     p = np.asarray(probability(np.column_stack([g1.ravel(), g2.ravel()]))).reshape(g1.shape)

@@ -6,6 +6,7 @@ import re
 import pytest
 
 import nav
+import tracks
 from course import ROOT, course_notebooks, first_line, read, slide_type, summary, tags, title
 from nbbuild import SLIDE_TYPES
 
@@ -86,3 +87,13 @@ def test_execution_counts_run_from_one(path):
                      for o in cell.outputs if o.output_type == "execute_result"
                      and o.get("execution_count") != cell.execution_count]
     broken(path, "execution counts 1, 2, 3, ... (recorded top to bottom: make record)", problems)
+
+
+@notebooks
+def test_a_slide_has_at_most_one_speaker_note(path):
+    """reveal.js (offline decks and RISE) shows the first notes cell of a slide in the speaker
+    view and drops the others: a slide's notes go in one cell."""
+    nb = read(path)
+    broken(path, "a slide has at most one notes cell", [
+        f"slide {slide.title[:50]!r}: notes cells {notes}" for slide in tracks.slides(nb)
+        if len(notes := [i for i in slide.cells if slide_type(nb.cells[i]) == "notes"]) > 1])

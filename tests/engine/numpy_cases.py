@@ -283,6 +283,9 @@ SHAPE_OPS = [
     ("tril", np.tril, (3, 3)), ("tril_k", lambda x: np.tril(x, -1), (3, 3)),
     ("triu", np.triu, (3, 3)), ("triu_k", lambda x: np.triu(x, 1), (3, 4)),
     ("trace", np.trace, (3, 3)), ("trace_offset", lambda x: np.trace(x, 1), (3, 4)),
+    # non-adjacent axes: numpy sums the diagonal, its axis last (the engine summed another axis)
+    ("trace_axes_1_3", lambda x: np.trace(x, 1, axis1=1, axis2=3), (2, 3, 2, 3)),
+    ("trace_axes_-1_1", lambda x: np.trace(x, axis1=-1, axis2=1), (2, 3, 2, 4)),
     ("repeat", lambda x: np.repeat(x, 2), (2, 3)),
     ("repeat_axis", lambda x: np.repeat(x, 2, axis=1), (2, 3)),
     ("tile", lambda x: np.tile(x, (2, 1)), (2, 3)),

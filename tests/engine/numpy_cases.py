@@ -476,6 +476,10 @@ LINALG = [
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
     ("pinv-rcond-wide", lambda a: np.linalg.pinv(a, 1e-10), ((real, (2, 4)),), False),
     ("pinv-rtol-stack", lambda a: np.linalg.pinv(a, rtol=None), ((matrix, (2, 3, 3)),), False),
+    # hermitian=True reads the lower triangle only (numpy goes through eigh): not symmetric
+    ("pinv-hermitian", lambda a: np.linalg.pinv(a, hermitian=True), ((spd_lower, (3, 3)),), False),
+    ("pinv-hermitian-stack", lambda a: np.linalg.pinv(a, hermitian=True), ((spd_lower, (2, 3, 3)),),
+     False),
 ]
 for name, function, specs, cs in LINALG:
     add(name, function, *specs, complex_step=cs)

@@ -96,6 +96,35 @@ def test_backward_with_a_seed_of_the_wrong_shape():
         Variable(1.0).backward(np.ones(3))
 
 
+def test_backward_with_a_seed_of_the_graph_being_swept_is_refused():
+    """A seed of the swept graph made x.grad a Variable of that graph whose derivative was
+    wrong (d(3x^5)/dx came out 144, not 240): only the path through the seed was recorded."""
+    x = Variable(2.0)
+    y = x**3
+    with pytest.raises(TypeError, match=r"backward\(seed=s\): s is a Variable of the graph being "
+                                        r"swept.*seed=s.value.*outer ad.grad"):
+        y.backward(seed=y)
+    v = Variable(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="graph being swept"):
+        (v**2).backward(seed=v * 1.0)
+    a, b = Variable(3.0), Variable(2.0)  # built by hand in one scope: one graph
+    with pytest.raises(TypeError, match="graph being swept"):
+        (b**3).backward(seed=a)
+    y.backward(seed=y.value)  # the way out: a plain seed
+    assert x.grad == 3 * 2.0**5
+
+
+def test_backward_with_a_seed_of_an_outer_derivative_is_differentiable():
+    """The supported case: the seed is a Variable of an outer ad.grad or a Dual of ad.jvp."""
+    def swept(t):
+        x = Variable(2.0)
+        (x**3).backward(seed=t**3)
+        return x.grad  # 3 x^2 t^3 at x = 2: 12 t^3
+
+    assert ad.grad(swept)(2.0) == 144.0
+    assert ad.jvp(swept, (2.0,), (1.0,))[1] == 144.0
+
+
 def test_grad_of_a_function_returning_a_non_variable():
     """A constant scalar has gradient zero (as in autograd and JAX); a constant array is
     not a scalar output."""

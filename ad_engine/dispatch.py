@@ -10,6 +10,7 @@ that Dual and Variable share, written once.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -19,6 +20,7 @@ from ad_engine.rules import (
     NUMPY_FUNCTIONS,
     PRIMITIVES,
     TAGS_PER_CALL,
+    Primitive,
     Traced,
     bind,
     shape_of,
@@ -315,6 +317,10 @@ class ArraySurface(Traced):
     def __array_function__(self, func, types, args, kwargs):
         """np.sum(x), np.where(c, x, y), np.linalg.eigh(x), ...: see NUMPY_FUNCTIONS."""
         implementation = NUMPY_FUNCTIONS.get(func) or _no_rule(self, func)
+        if kwargs and isinstance(implementation, Primitive):
+            # a primitive takes numpy's arguments by position: np.linalg.inv(a=x) is inv(x)
+            bound = inspect.signature(func).bind(*args, **kwargs)
+            args, kwargs = bound.args, bound.kwargs
         return implementation(*args, **kwargs)
 
 

@@ -439,6 +439,10 @@ LINALG = [
      ((matrix, (3, 3)), (real, (2, 3, 1))), True),
     ("inv", np.linalg.inv, ((matrix, (3, 3)),), True),
     ("det", np.linalg.det, ((matrix, (3, 3)),), True),
+    # numpy's keyword names (inv, det and solve are primitives: they reached bind as keywords)
+    ("inv-keyword", lambda a: np.linalg.inv(a=a), ((matrix, (3, 3)),), True),
+    ("det-keyword", lambda a: np.linalg.det(a=a), ((matrix, (3, 3)),), True),
+    ("solve-keywords", lambda a, b: np.linalg.solve(b=b, a=a), ((matrix, (3, 3)), (real, (3,))), True),
     ("slogdet-logabs", lambda a: np.linalg.slogdet(a)[1], ((matrix, (3, 3)),), False),
     ("eigh-values", lambda a: np.linalg.eigh(symmetric(a))[0], ((split_spectrum, (3, 3)),),
      False),

@@ -77,7 +77,9 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     if axis is None and ord is not None and np.ndim(value_of(x)) not in (1, 2):
         raise ValueError("Improper number of dimensions to norm.")  # numpy's check
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
-    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+    if isinstance(ord, str) and not matrix:  # 'fro', 'nuc' ('inf' is no number to numpy)
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")  # numpy's check
+    if ord is None or ord in ("fro", "f") or (ord == 2 and not matrix):
         return np.sqrt(np.sum(_squared_modulus(x), axis=axis, keepdims=keepdims))
     if matrix:
         return _matrix_norm(x, ord, axis, keepdims)

@@ -680,3 +680,18 @@ def test_norm_with_an_order_of_an_array_neither_vector_nor_matrix_is_refused_as_
     for kind in (Dual, Variable):
         with pytest.raises(ValueError, match="Improper number of dimensions to norm"):
             np.linalg.norm(kind(x0), ord_)
+
+
+@pytest.mark.parametrize("call", [lambda x: np.linalg.norm(x, "nuc"), lambda x: np.linalg.norm(x, "inf"),
+                                  lambda x: np.linalg.norm(x, "fro"),
+                                  lambda x: np.linalg.norm(np.reshape(x, (1, 3)), "fro", axis=1)],
+                         ids=["nuc", "inf-string", "fro", "fro-axis"])
+def test_norm_of_a_vector_with_a_matrix_order_is_refused_as_numpy(call):
+    """A string order is a matrix norm's: numpy refuses it for a vector. 'nuc' and 'inf' were
+    raised to a power (TypeError), and 'fro' returned the 2-norm and its gradient."""
+    x0 = np.array([0.5, -1.0, 2.0])
+    with pytest.raises(ValueError, match="Invalid norm order") as numpys:
+        call(x0)
+    for kind in (Dual, Variable):
+        with pytest.raises(ValueError, match=re.escape(str(numpys.value))):
+            call(kind(x0))

@@ -695,3 +695,29 @@ def test_norm_of_a_vector_with_a_matrix_order_is_refused_as_numpy(call):
     for kind in (Dual, Variable):
         with pytest.raises(ValueError, match=re.escape(str(numpys.value))):
             call(kind(x0))
+
+
+@pytest.mark.parametrize("name, call, example", [
+    ("sort", lambda x: x.sort(), "x = np.sort(x)"), ("fill", lambda x: x.fill(0.0), "np.full"),
+    ("put", lambda x: x.put([0], [1.0]), "np.where(mask, values, x)"),
+    ("resize", lambda x: x.resize(3), "np.reshape(x, shape)")])
+def test_an_in_place_method_names_what_to_write_instead(name, call, example):
+    """Each in-place method's message gives an example that fits it (all said x = np.sort(x))."""
+    for kind in (Dual, Variable):
+        with pytest.raises(AttributeError, match=rf"x\.{name}\(\) changes an array in place") as error:
+            call(kind(np.array([1.0, 2.0])))
+        assert example in str(error.value)
+        assert name == "sort" or "np.sort" not in str(error.value)
+
+
+def test_astype_complex_says_how_to_write_it():
+    """A cast to a complex type has a derivative: the message spoke of np.floor and np.round,
+    written for integer casts."""
+    for kind in (Dual, Variable):
+        with pytest.raises(TypeError, match=r"astype\(complex128\).*not supported.*x \+ 0j") as error:
+            kind(np.array([1.0, 2.0])).astype(complex)
+        assert "floor" not in str(error.value)
+        with pytest.raises(TypeError, match=r"astype\(complex64\).*keep its dtype, complex128"):
+            kind(np.array([1.0 + 1j])).astype(np.complex64)
+        z = kind(np.array([1.0 + 1j]))
+        assert z.astype(complex) is z

@@ -46,20 +46,27 @@ def _refuse_arguments(name, **arguments):
 
 # -- reductions --------------------------------------------------------------------------
 
-def _reduction(name):
+def _reduction(name, dtype_argument=True):
+    """np.<name> with numpy's signature: (a, axis, dtype, out, keepdims, ...) for sum, mean
+    and prod, (a, axis, out, keepdims, ...) for max and min (``dtype_argument=False``: a
+    keepdims given by position was read as out)."""
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         if dtype is not None or out is not None or initial is not None or where is not None:
             _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
         return PRIMITIVES[name](a, tuple(axis) if isinstance(axis, list) else axis, keepdims)
 
-    reduce.__name__ = name
-    return reduce
+    def reduce_without_dtype(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        return reduce(a, axis, None, out, keepdims, initial, where)
+
+    function = reduce if dtype_argument else reduce_without_dtype
+    function.__name__ = name
+    return function
 
 
 implements(np.sum)(_reduction("sum"))
 implements(np.mean)(_reduction("mean"))
-implements(np.max, np.amax)(_reduction("max"))
-implements(np.min, np.amin)(_reduction("min"))
+implements(np.max, np.amax)(_reduction("max", dtype_argument=False))
+implements(np.min, np.amin)(_reduction("min", dtype_argument=False))
 implements(np.prod)(_reduction("prod"))
 
 

@@ -227,6 +227,13 @@ for name, function, domain, cs in REDUCTIONS:
         add(f"{name}-{shape_id(shape)}-{label or 'all'}",
             lambda x, f=function, k=kwargs: f(x, **k), (domain, shape), complex_step=cs)
 
+# numpy's positional arguments: (a, axis, out, keepdims) for max and min, (a, axis, dtype,
+# out, keepdims) for sum, mean and prod (a keepdims of max given by position was read as out)
+add("max-positional-keepdims", lambda x: np.max(x, 0, None, True), (separated, (2, 3)))
+add("min-positional-keepdims", lambda x: np.min(x, 1, None, True), (separated, (2, 3)))
+add("sum-positional-keepdims", lambda x: np.sum(x, 0, None, None, True), (real, (2, 3)),
+    complex_step=True)
+
 for shape, kwargs in [((4,), {}), ((2, 3), {}), ((2, 3), {"axis": 0}), ((2, 3), {"axis": 1})]:
     label = "-".join(f"{k}{v}" for k, v in kwargs.items()) or "flat"
     add(f"cumsum-{shape_id(shape)}-{label}", lambda x, k=kwargs: np.cumsum(x, **k),

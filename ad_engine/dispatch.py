@@ -10,6 +10,7 @@ that Dual and Variable share, written once.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -19,6 +20,7 @@ from ad_engine.rules import (
     NUMPY_FUNCTIONS,
     PRIMITIVES,
     TAGS_PER_CALL,
+    Primitive,
     Traced,
     bind,
     shape_of,
@@ -266,15 +268,21 @@ class ArraySurface(Traced):
 
     def astype(self, dtype):
         """The same values as ``dtype``: a float type only (a cast to integers or booleans
-        has no derivative)."""
+        has no derivative; one to a complex type is written x + 0j)."""
         dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind == "c":
+            way_out = (f"keep its dtype, {self.dtype.name}" if self.dtype.kind == "c" else
+                       "write x + 0j for complex values of x's precision, which keep its derivative")
+            raise TypeError(
+                f"astype({dtype.name}) of a {type(self).__name__} is not supported (the engine "
+                f"casts between float types only); {way_out}")
         if dtype.kind != "f":
             raise TypeError(
                 f"astype({dtype.name}) of a {type(self).__name__} has no derivative; "
                 f"keep float values (use np.floor, np.round ... on plain arrays)"
             )
-        if dtype == self.dtype:
-            return self
         if self.dtype.kind == "c":
             raise TypeError(
                 f"astype({dtype.name}) of a complex {type(self).__name__} drops its imaginary "
@@ -315,11 +323,25 @@ class ArraySurface(Traced):
     def __array_function__(self, func, types, args, kwargs):
         """np.sum(x), np.where(c, x, y), np.linalg.eigh(x), ...: see NUMPY_FUNCTIONS."""
         implementation = NUMPY_FUNCTIONS.get(func) or _no_rule(self, func)
+        if kwargs and isinstance(implementation, Primitive):
+            # a primitive takes numpy's arguments by position: np.linalg.inv(a=x) is inv(x)
+            bound = inspect.signature(func).bind(*args, **kwargs)
+            args, kwargs = bound.args, bound.kwargs
         return implementation(*args, **kwargs)
 
 
-_IN_PLACE = {"sort", "fill", "resize", "put", "partition", "itemset", "setfield", "byteswap",
-             "setflags"}
+# the array methods that change an array in place, and what to write instead
+_IN_PLACE = {
+    "sort": "x = np.sort(x)", "partition": "x = np.sort(x)",
+    "fill": "y = np.full(x.shape, value) (it does not depend on x)",
+    "put": "x = np.where(mask, values, x), with mask True where put would write",
+    "itemset": "x = np.where(mask, value, x), with mask True at that entry",
+    "resize": "x = np.reshape(x, shape) for another shape of the same size, "
+              "x[:n] or np.concatenate([x, more]) for another size",
+    "setfield": "a new array built with numpy functions",
+    "byteswap": "a new array built with numpy functions",
+    "setflags": "a new array built with numpy functions",
+}
 
 
 def _method_not_traced(name):
@@ -331,8 +353,8 @@ def _method_not_traced(name):
         if name in _IN_PLACE:
             raise AttributeError(
                 f"{message}: x.{name}() changes an array in place, which a traced array cannot "
-                f"(the operations recorded so far used its old values); build a new one, "
-                f"e.g. x = np.sort(x)")
+                f"(the operations recorded so far used its old values); build a new one: "
+                f"{_IN_PLACE[name]}")
         call = f"np.{name}(x, ...)" if hasattr(np, name) else "a numpy function"
         raise AttributeError(
             f"{message}: a {type(self).__name__} has only some of an array's methods; for "

@@ -6,7 +6,7 @@ import numpy as np
 
 from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part
 from ad_engine.reverse import Variable
-from ad_engine.rules import Traced, live_tag, shape_of
+from ad_engine.rules import Traced, is_complex, live_tag, shape_of
 
 
 def hvp(f, x, v):
@@ -19,12 +19,17 @@ def hvp(f, x, v):
     operators: the gradient (reverse mode) of a forward-mode directional
     derivative, grad(jvp), is reverse-over-forward. JAX's cookbook recommends
     the other order, forward-over-reverse (the jvp of grad); both give H v.
+    At a real x a complex v gives H Re v + i H Im v (two sweeps).
     """
     x, v = as_point(x), as_point(v)
     shape = shape_of(x)
     if len(shape) != 1 or shape != shape_of(v):
         raise ValueError(f"x and v must be 1-D arrays of one shape, got {shape} and "
                          f"{shape_of(v)}")
+    if is_complex(v) and not is_complex(x):
+        # H v is linear in v; the backward sweep to a real x keeps a real part (a real input
+        # gets a real gradient), which would drop i H Im v: the two real directions go apart
+        return hvp(f, x, np.real(v)) + 1j * hvp(f, x, np.imag(v))
     # the graph of x and the perturbation along v, both newer than every traced value that
     # x, v or f hold (a Variable made by hand would share a graph with the caller's)
     with live_tag() as graph, live_tag() as tag:

@@ -410,5 +410,9 @@ defprimitive("pinv", real_only(lambda a, options: np.linalg.pinv(a, **dict(optio
 
 @implements(np.linalg.pinv)
 def pinv(a, rcond=None, hermitian=False, **rtol):
-    """np.linalg.pinv of a matrix of full rank (or a stack of them), with numpy's arguments."""
+    """np.linalg.pinv of a matrix of full rank (or a stack of them), with numpy's arguments.
+    With hermitian=True numpy reads only the lower triangle (through eigh): the rule sees the
+    symmetric matrix read from it, which has the same lower triangle, so numpy's value."""
+    if hermitian:
+        a = read_triangle(a, "L")
     return PRIMITIVES["pinv"](a, (("rcond", rcond), ("hermitian", hermitian), *rtol.items()))

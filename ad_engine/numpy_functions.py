@@ -46,20 +46,27 @@ def _refuse_arguments(name, **arguments):
 
 # -- reductions --------------------------------------------------------------------------
 
-def _reduction(name):
+def _reduction(name, dtype_argument=True):
+    """np.<name> with numpy's signature: (a, axis, dtype, out, keepdims, ...) for sum, mean
+    and prod, (a, axis, out, keepdims, ...) for max and min (``dtype_argument=False``: a
+    keepdims given by position was read as out)."""
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         if dtype is not None or out is not None or initial is not None or where is not None:
             _refuse_arguments(name, dtype=dtype, out=out, initial=initial, where=where)
         return PRIMITIVES[name](a, tuple(axis) if isinstance(axis, list) else axis, keepdims)
 
-    reduce.__name__ = name
-    return reduce
+    def reduce_without_dtype(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        return reduce(a, axis, None, out, keepdims, initial, where)
+
+    function = reduce if dtype_argument else reduce_without_dtype
+    function.__name__ = name
+    return function
 
 
 implements(np.sum)(_reduction("sum"))
 implements(np.mean)(_reduction("mean"))
-implements(np.max, np.amax)(_reduction("max"))
-implements(np.min, np.amin)(_reduction("min"))
+implements(np.max, np.amax)(_reduction("max", dtype_argument=False))
+implements(np.min, np.amin)(_reduction("min", dtype_argument=False))
 implements(np.prod)(_reduction("prod"))
 
 
@@ -77,7 +84,9 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (numpy's name)
     if axis is None and ord is not None and np.ndim(value_of(x)) not in (1, 2):
         raise ValueError("Improper number of dimensions to norm.")  # numpy's check
     matrix = (axis is None and np.ndim(value_of(x)) == 2) or isinstance(axis, tuple)
-    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+    if isinstance(ord, str) and not matrix:  # 'fro', 'nuc' ('inf' is no number to numpy)
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")  # numpy's check
+    if ord is None or ord in ("fro", "f") or (ord == 2 and not matrix):
         return np.sqrt(np.sum(_squared_modulus(x), axis=axis, keepdims=keepdims))
     if matrix:
         return _matrix_norm(x, ord, axis, keepdims)
@@ -190,12 +199,11 @@ implements(np.triu)(_triangle(np.triu))
 
 @implements(np.trace)
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """numpy's own definition: the diagonal (its axis last) summed. Indexing with two index
+    arrays put the diagonal's axis first when axis1 and axis2 are not adjacent, and the sum
+    ran over another axis."""
     _refuse_arguments("trace", dtype=dtype, out=out)
-    rows, columns = shape_of(a)[axis1], shape_of(a)[axis2]
-    first = np.arange(max(0, -offset), min(rows, columns - offset))
-    index = [slice(None)] * np.ndim(value_of(a))
-    index[axis1], index[axis2] = first, first + offset
-    return np.sum(a[tuple(index)], axis=min(axis1 % len(index), axis2 % len(index)))
+    return np.sum(diagonal(a, offset, axis1, axis2), axis=-1)
 
 
 # -- joining arrays ----------------------------------------------------------------------

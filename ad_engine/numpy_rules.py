@@ -160,7 +160,19 @@ elementwise("cosh", np.cosh, lambda ans, x: np.sinh(x))
 elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, partial_formulas=("(1 - {out}²)",))
 elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / np.sqrt(x * x + 1))
 elementwise("arctanh", np.arctanh, _real_domain(lambda ans, x: over(1, 1 - x * x)))
-elementwise("arccosh", np.arccosh, _real_domain(lambda ans, x: over(1, np.sqrt(x * x - 1))))
+
+
+def _arccosh_partial(ans, x):
+    # arccosh' z = 1/(sqrt(z-1) sqrt(z+1)) on numpy's branch; 1/sqrt(z*z-1) is its negative for
+    # complex z with Re z < 0. For real x the two are equal (x >= 1), and the one square root
+    # keeps the second derivative at the edge x = 1 numpy's -inf (the product would pass
+    # 0 * inf = nan back in reverse mode).
+    if is_complex(x):
+        return over(1, np.sqrt(x - 1) * np.sqrt(x + 1))
+    return over(1, np.sqrt(x * x - 1))
+
+
+elementwise("arccosh", np.arccosh, _real_domain(_arccosh_partial))
 for _name, _factor in (("deg2rad", np.pi / 180), ("radians", np.pi / 180),
                        ("rad2deg", 180 / np.pi), ("degrees", 180 / np.pi)):
     elementwise(_name, getattr(np, _name), lambda ans, x, c=_factor: c)

@@ -51,6 +51,7 @@ from ad_engine.rules import (
     in_running_call,
     is_complex,
     live_tag,
+    not_differentiable,
     plain,
     returned_value,
     shape_of,
@@ -124,6 +125,8 @@ class Variable(ArraySurface):
         values, parents = [], []
         for a in args:  # a loop, not two comprehensions: this runs once per operation
             if type(a) is Variable and a.tag == tag:
+                if primitive.vjps[len(parents)] is None:  # checked here, not in the sweep
+                    raise not_differentiable(primitive, len(parents))
                 value = a.value
                 parents.append(a)
             else:
@@ -150,7 +153,8 @@ class Variable(ArraySurface):
         ``seed``, an array of the output's shape: the adjoint of the output, i.e.
         the vector of a vector-Jacobian product. The seed may itself be traced (a Dual
         of an outer ``jvp``, a Variable of an outer ``grad``): the gradients are then
-        traced too, and differentiable with respect to the seed.
+        traced too, and differentiable with respect to the seed. A seed of this node's own
+        graph is refused (see initial_adjoint).
         """
         seed = self.initial_adjoint(seed)
         order = topological_order(self)
@@ -199,11 +203,29 @@ class Variable(ArraySurface):
                 f"they must match"
             )
         if isinstance(seed, Traced):  # a cotangent of an outer derivative: keep its tangent
+            self._refuse_a_seed_of_this_graph(seed)
             return seed
         seed = np.asarray(seed)
         # ints to floats; float32 and complex stay as they are (1.0 is a weak scalar)
         seed = seed.astype(np.result_type(seed, 1.0))
         return plain(seed[()]) if shape == () else seed
+
+    def _refuse_a_seed_of_this_graph(self, seed):
+        # The sweep's local derivatives are plain numbers computed from the nodes' values, so
+        # gradients built from a seed of this very graph record only the path through the
+        # seed: Variables of this graph whose own derivatives are wrong.
+        part = seed
+        while isinstance(part, Traced):
+            if isinstance(part, Variable) and part.tag == self.tag:
+                raise TypeError(
+                    "backward(seed=s): s is a Variable of the graph being swept (a node of this "
+                    "node's graph, or a Variable built by hand in the same scope: those share "
+                    "one graph). The gradients would be Variables of that graph whose "
+                    "derivatives are wrong: the sweep records only the path through s. Pass "
+                    "seed=s.value for a plain seed; for a derivative with respect to the seed, "
+                    "make s a Variable of an outer ad.grad (or a Dual of an outer ad.jvp): "
+                    "call backward inside the function of s that ad.grad differentiates")
+            part = part.primal
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""

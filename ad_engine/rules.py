@@ -192,6 +192,16 @@ def without_layer(tag, args):
     return [a.primal if isinstance(a, Traced) and a.tag == tag else a for a in args]
 
 
+def not_differentiable(primitive, i):
+    """The error for a Dual or Variable reaching argument ``i`` of ``primitive``, registered
+    with None there (partials, jvps or vjps: not differentiable)."""
+    return TypeError(
+        f"argument {i} of the primitive {primitive.name!r} has no derivative (None in its "
+        f"registration with ad.defprimitive), but the function is differentiated with respect "
+        f"to it: pass a plain value there (the value of the Dual or Variable, if it is a "
+        f"constant), or give ad.defprimitive a partial (or a jvp and a vjp) for argument {i}")
+
+
 class LostDerivativeError(TypeError):
     """A traced value was converted to a plain number inside a differentiated function."""
 

@@ -227,6 +227,13 @@ for name, function, domain, cs in REDUCTIONS:
         add(f"{name}-{shape_id(shape)}-{label or 'all'}",
             lambda x, f=function, k=kwargs: f(x, **k), (domain, shape), complex_step=cs)
 
+# numpy's positional arguments: (a, axis, out, keepdims) for max and min, (a, axis, dtype,
+# out, keepdims) for sum, mean and prod (a keepdims of max given by position was read as out)
+add("max-positional-keepdims", lambda x: np.max(x, 0, None, True), (separated, (2, 3)))
+add("min-positional-keepdims", lambda x: np.min(x, 1, None, True), (separated, (2, 3)))
+add("sum-positional-keepdims", lambda x: np.sum(x, 0, None, None, True), (real, (2, 3)),
+    complex_step=True)
+
 for shape, kwargs in [((4,), {}), ((2, 3), {}), ((2, 3), {"axis": 0}), ((2, 3), {"axis": 1})]:
     label = "-".join(f"{k}{v}" for k, v in kwargs.items()) or "flat"
     add(f"cumsum-{shape_id(shape)}-{label}", lambda x, k=kwargs: np.cumsum(x, **k),
@@ -283,6 +290,9 @@ SHAPE_OPS = [
     ("tril", np.tril, (3, 3)), ("tril_k", lambda x: np.tril(x, -1), (3, 3)),
     ("triu", np.triu, (3, 3)), ("triu_k", lambda x: np.triu(x, 1), (3, 4)),
     ("trace", np.trace, (3, 3)), ("trace_offset", lambda x: np.trace(x, 1), (3, 4)),
+    # non-adjacent axes: numpy sums the diagonal, its axis last (the engine summed another axis)
+    ("trace_axes_1_3", lambda x: np.trace(x, 1, axis1=1, axis2=3), (2, 3, 2, 3)),
+    ("trace_axes_-1_1", lambda x: np.trace(x, axis1=-1, axis2=1), (2, 3, 2, 4)),
     ("repeat", lambda x: np.repeat(x, 2), (2, 3)),
     ("repeat_axis", lambda x: np.repeat(x, 2, axis=1), (2, 3)),
     ("tile", lambda x: np.tile(x, (2, 1)), (2, 3)),
@@ -436,6 +446,10 @@ LINALG = [
      ((matrix, (3, 3)), (real, (2, 3, 1))), True),
     ("inv", np.linalg.inv, ((matrix, (3, 3)),), True),
     ("det", np.linalg.det, ((matrix, (3, 3)),), True),
+    # numpy's keyword names (inv, det and solve are primitives: they reached bind as keywords)
+    ("inv-keyword", lambda a: np.linalg.inv(a=a), ((matrix, (3, 3)),), True),
+    ("det-keyword", lambda a: np.linalg.det(a=a), ((matrix, (3, 3)),), True),
+    ("solve-keywords", lambda a, b: np.linalg.solve(b=b, a=a), ((matrix, (3, 3)), (real, (3,))), True),
     ("slogdet-logabs", lambda a: np.linalg.slogdet(a)[1], ((matrix, (3, 3)),), False),
     ("eigh-values", lambda a: np.linalg.eigh(symmetric(a))[0], ((split_spectrum, (3, 3)),),
      False),
@@ -473,6 +487,10 @@ LINALG = [
     ("pinv", np.linalg.pinv, ((real, (3, 2)),), False),
     ("pinv-rcond-wide", lambda a: np.linalg.pinv(a, 1e-10), ((real, (2, 4)),), False),
     ("pinv-rtol-stack", lambda a: np.linalg.pinv(a, rtol=None), ((matrix, (2, 3, 3)),), False),
+    # hermitian=True reads the lower triangle only (numpy goes through eigh): not symmetric
+    ("pinv-hermitian", lambda a: np.linalg.pinv(a, hermitian=True), ((spd_lower, (3, 3)),), False),
+    ("pinv-hermitian-stack", lambda a: np.linalg.pinv(a, hermitian=True), ((spd_lower, (2, 3, 3)),),
+     False),
 ]
 for name, function, specs, cs in LINALG:
     add(name, function, *specs, complex_step=cs)

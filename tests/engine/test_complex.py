@@ -96,6 +96,27 @@ def test_gradient_of_a_holomorphic_function_is_its_derivative(name, f, f_prime):
     np.testing.assert_allclose(ad.jvp(f, (Z,), (1j,))[1], 1j * f_prime(Z), rtol=1e-13)
 
 
+LEFT_HALF_PLANE = [-2.0 + 0.5j, -0.3 - 1.7j, -1.1 + 0.01j, -4.0 - 0.2j]
+
+
+@pytest.mark.parametrize("z", LEFT_HALF_PLANE)
+def test_arccosh_follows_numpys_branch_left_of_the_imaginary_axis(z):
+    """d/dz arccosh z = 1/(sqrt(z-1) sqrt(z+1)) on numpy's branch; the rule 1/sqrt(z*z-1) had
+    the opposite sign wherever Re z < 0, in every mode and at second order."""
+    first = 1 / (np.sqrt(z - 1) * np.sqrt(z + 1))
+    second = -z * first**3  # (z*z - 1)^(-1) = first**2
+    np.testing.assert_allclose(central_directional(np.arccosh, z, 1.0), first, rtol=1e-8)
+    np.testing.assert_allclose(ad.grad(np.arccosh)(z), first, rtol=1e-13)
+    np.testing.assert_allclose(ad.derivative(np.arccosh, z), first, rtol=1e-13)
+    np.testing.assert_allclose(ad.jvp(np.arccosh, (z,), (1j,))[1], 1j * first, rtol=1e-13)
+    for nested in (ad.grad(ad.grad(np.arccosh))(z), ad.derivative(ad.grad(np.arccosh), z),
+                   ad.grad(lambda y: ad.derivative(np.arccosh, y))(z),
+                   ad.derivative(lambda y: ad.derivative(np.arccosh, y), z)):
+        np.testing.assert_allclose(nested, second, rtol=1e-12)
+    loss = lambda y: np.abs(np.arccosh(y)) ** 2  # noqa: E731
+    np.testing.assert_allclose(ad.grad(loss)(z), convention(loss, z), rtol=1e-8)
+
+
 def test_second_derivative_of_a_holomorphic_function_in_every_nesting():
     expected = -np.sin(Z)
     np.testing.assert_allclose(ad.grad(ad.grad(np.sin))(Z), expected, rtol=1e-13)

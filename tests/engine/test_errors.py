@@ -96,6 +96,35 @@ def test_backward_with_a_seed_of_the_wrong_shape():
         Variable(1.0).backward(np.ones(3))
 
 
+def test_backward_with_a_seed_of_the_graph_being_swept_is_refused():
+    """A seed of the swept graph made x.grad a Variable of that graph whose derivative was
+    wrong (d(3x^5)/dx came out 144, not 240): only the path through the seed was recorded."""
+    x = Variable(2.0)
+    y = x**3
+    with pytest.raises(TypeError, match=r"backward\(seed=s\): s is a Variable of the graph being "
+                                        r"swept.*seed=s.value.*outer ad.grad"):
+        y.backward(seed=y)
+    v = Variable(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="graph being swept"):
+        (v**2).backward(seed=v * 1.0)
+    a, b = Variable(3.0), Variable(2.0)  # built by hand in one scope: one graph
+    with pytest.raises(TypeError, match="graph being swept"):
+        (b**3).backward(seed=a)
+    y.backward(seed=y.value)  # the way out: a plain seed
+    assert x.grad == 3 * 2.0**5
+
+
+def test_backward_with_a_seed_of_an_outer_derivative_is_differentiable():
+    """The supported case: the seed is a Variable of an outer ad.grad or a Dual of ad.jvp."""
+    def swept(t):
+        x = Variable(2.0)
+        (x**3).backward(seed=t**3)
+        return x.grad  # 3 x^2 t^3 at x = 2: 12 t^3
+
+    assert ad.grad(swept)(2.0) == 144.0
+    assert ad.jvp(swept, (2.0,), (1.0,))[1] == 144.0
+
+
 def test_grad_of_a_function_returning_a_non_variable():
     """A constant scalar has gradient zero (as in autograd and JAX); a constant array is
     not a scalar output."""
@@ -651,3 +680,44 @@ def test_norm_with_an_order_of_an_array_neither_vector_nor_matrix_is_refused_as_
     for kind in (Dual, Variable):
         with pytest.raises(ValueError, match="Improper number of dimensions to norm"):
             np.linalg.norm(kind(x0), ord_)
+
+
+@pytest.mark.parametrize("call", [lambda x: np.linalg.norm(x, "nuc"), lambda x: np.linalg.norm(x, "inf"),
+                                  lambda x: np.linalg.norm(x, "fro"),
+                                  lambda x: np.linalg.norm(np.reshape(x, (1, 3)), "fro", axis=1)],
+                         ids=["nuc", "inf-string", "fro", "fro-axis"])
+def test_norm_of_a_vector_with_a_matrix_order_is_refused_as_numpy(call):
+    """A string order is a matrix norm's: numpy refuses it for a vector. 'nuc' and 'inf' were
+    raised to a power (TypeError), and 'fro' returned the 2-norm and its gradient."""
+    x0 = np.array([0.5, -1.0, 2.0])
+    with pytest.raises(ValueError, match="Invalid norm order") as numpys:
+        call(x0)
+    for kind in (Dual, Variable):
+        with pytest.raises(ValueError, match=re.escape(str(numpys.value))):
+            call(kind(x0))
+
+
+@pytest.mark.parametrize("name, call, example", [
+    ("sort", lambda x: x.sort(), "x = np.sort(x)"), ("fill", lambda x: x.fill(0.0), "np.full"),
+    ("put", lambda x: x.put([0], [1.0]), "np.where(mask, values, x)"),
+    ("resize", lambda x: x.resize(3), "np.reshape(x, shape)")])
+def test_an_in_place_method_names_what_to_write_instead(name, call, example):
+    """Each in-place method's message gives an example that fits it (all said x = np.sort(x))."""
+    for kind in (Dual, Variable):
+        with pytest.raises(AttributeError, match=rf"x\.{name}\(\) changes an array in place") as error:
+            call(kind(np.array([1.0, 2.0])))
+        assert example in str(error.value)
+        assert name == "sort" or "np.sort" not in str(error.value)
+
+
+def test_astype_complex_says_how_to_write_it():
+    """A cast to a complex type has a derivative: the message spoke of np.floor and np.round,
+    written for integer casts."""
+    for kind in (Dual, Variable):
+        with pytest.raises(TypeError, match=r"astype\(complex128\).*not supported.*x \+ 0j") as error:
+            kind(np.array([1.0, 2.0])).astype(complex)
+        assert "floor" not in str(error.value)
+        with pytest.raises(TypeError, match=r"astype\(complex64\).*keep its dtype, complex128"):
+            kind(np.array([1.0 + 1j])).astype(np.complex64)
+        z = kind(np.array([1.0 + 1j]))
+        assert z.astype(complex) is z

@@ -70,6 +70,22 @@ def test_partials_one_and_minus_one_are_resolved_at_registration(register):
     assert difference(Dual(2.0, 1.0), Dual(5.0, 10.0)).dval == -9.0
 
 
+def test_an_argument_registered_without_derivative_is_named_when_differentiated(register):
+    """partials=[1, None]: differentiating in argument 1 raised Python's "'NoneType' object is
+    not callable" from inside the engine; the message names the primitive and the argument.
+    Argument 0 still differentiates."""
+    shift = register("shift_by", lambda x, c: x + c, partials=[1, None])
+    message = r"argument 1 of the primitive 'shift_by' has no derivative"
+    with pytest.raises(TypeError, match=message):
+        ad.grad(lambda c: shift(2.0, c))(3.0)
+    with pytest.raises(TypeError, match=message):
+        ad.derivative(lambda c: shift(2.0, c), 3.0)
+    with pytest.raises(TypeError, match=message):
+        ad.grad(lambda x: ad.derivative(lambda c: shift(x, c), 3.0))(2.0)
+    assert ad.grad(lambda x: shift(x**2, 3.0))(2.0) == 4.0
+    assert ad.derivative(lambda x: shift(x**2, 3.0), 2.0) == 4.0
+
+
 def test_a_primitive_given_by_a_jvp_and_a_vjp_per_argument(register):
     # outer(a, b)_ij = a_i b_j: not elementwise, so it gives its linear maps itself
     outer = register(

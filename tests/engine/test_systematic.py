@@ -60,6 +60,13 @@ ANOTHER_PATH = {
     "tensordot-1": "einsum, numpy: BLAS", "tensordot-2": "einsum, numpy: BLAS",
     "tensordot-pairs": "einsum, numpy: BLAS", "inner-2d": "einsum, numpy: BLAS",
     "inner-1d": "multiply and sum, numpy: BLAS dot (another kernel sums in another order)",
+    # numpy's norm with no ord or axis is sqrt(dot(x, x)) of the flattened x, a BLAS dot too:
+    # the Katmai kernel (OPENBLAS_CORETYPE=Prescott, Core2, Penryn, Opteron) sums in another order
+    "linalg.norm-vector": "sqrt(sum(x * x)), numpy: sqrt of a BLAS dot (another kernel sums in "
+                          "another order)",
+    "linalg.norm-frobenius": "sqrt(sum(x * x)), numpy: sqrt of a BLAS dot of the flattened "
+                             "matrix (another kernel sums in another order)",
+    "vdot": "multiply and sum, numpy: BLAS dot (another kernel sums in another order)",
     "gradient-spacing-edge2": "a matrix applied with einsum, numpy: differences of slices",
     "gradient-coordinates": "a matrix applied with einsum, numpy: differences of slices",
     "eigvalsh": "eigh's eigenvalues, numpy: LAPACK's eigenvalues-only routine",

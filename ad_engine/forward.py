@@ -21,7 +21,6 @@ from ad_engine.rules import (
     ended,
     is_complex,
     live_tag,
-    not_differentiable,
     plain,
     returned_value,
     shape_of,
@@ -89,10 +88,8 @@ class Dual(ArraySurface):
         values = [a.val if isinstance(a, Dual) and a.tag == tag else a for a in args]
         ans = bind(primitive, *values)  # older Duals and Variables among the values trace it
         tangent = None
-        for i, (jvp, a) in enumerate(zip(primitive.jvps, args)):
+        for jvp, a in zip(primitive.jvps, args):
             if isinstance(a, Dual) and a.tag == tag:
-                if jvp is None:
-                    raise not_differentiable(primitive, i)
                 term = jvp(a.dval, ans, *values)
                 tangent = term if tangent is None else add_terms(tangent, term, ans, values, args)
         return make_dual(ans, plain(tangent), tag)

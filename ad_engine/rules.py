@@ -192,6 +192,14 @@ def without_layer(tag, args):
     return [a.primal if isinstance(a, Traced) and a.tag == tag else a for a in args]
 
 
+def _refusing(primitive, i):
+    """The jvp and vjp of an argument registered with None: raise not_differentiable."""
+    def refuse(*_):
+        raise not_differentiable(primitive, i)
+
+    return refuse
+
+
 def not_differentiable(primitive, i):
     """The error for a Dual or Variable reaching argument ``i`` of ``primitive``, registered
     with None there (partials, jvps or vjps: not differentiable)."""
@@ -245,8 +253,9 @@ def conversion_error(error):
 class Primitive:
     """One differentiable operation: ``evaluate(*args)`` (a numpy scalar it returns becomes a
     Python number in ``bind``, see ``plain``), and per argument i its
-    ``jvps[i]`` and ``vjps[i]`` (None for an argument that is not differentiable,
-    such as an index or an axis). ``partials`` is the tuple of partial
+    ``jvps[i]`` and ``vjps[i]`` (registered as None for an argument that is not
+    differentiable, such as an index or an axis: stored as a rule that refuses, naming
+    the primitive and the argument). ``partials`` is the tuple of partial
     derivatives of an elementwise primitive (None otherwise). ``numpy`` is the
     numpy function or ufunc it stands for (None if none). ``formula`` and
     ``partial_formulas`` say how a trace prints it ({0}, {1}: the arguments;
@@ -257,7 +266,11 @@ class Primitive:
 
     def __init__(self, name, evaluate, jvps, vjps, partials=None, numpy=None, formula=None,
                  partial_formulas=None):
-        self.name, self.evaluate, self.jvps, self.vjps = name, evaluate, tuple(jvps), tuple(vjps)
+        # None (not differentiable) becomes a rule that refuses, naming the primitive and the
+        # argument: checked once here, not in every operation or in the sweep
+        self.name, self.evaluate = name, evaluate
+        self.jvps = tuple(_refusing(self, i) if f is None else f for i, f in enumerate(jvps))
+        self.vjps = tuple(_refusing(self, i) if f is None else f for i, f in enumerate(vjps))
         self.partials, self.numpy = partials, numpy
         self.formula, self.partial_formulas = formula, partial_formulas
 

@@ -667,6 +667,8 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs): 
 @implements(np.polyval)
 def polyval(p, x):
     """Horner's rule, y = y * x + p[k] from the highest power down, as numpy evaluates it."""
+    if not isinstance(p, Traced):  # numpy's asarray(p): its entries are float64 numbers, not
+        p = np.asarray(p)           # Python floats, so a float32 x gives float64, as in numpy
     y = np.zeros(shape_of(x), dtype_of(x))  # numpy's zeros_like(x): a float32 x stays float32
     for k in range(shape_of(p)[0]):
         y = y * x + p[k]

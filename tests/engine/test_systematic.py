@@ -228,3 +228,14 @@ def test_every_argument_perturbed_at_once(case):
     expected = central_directional(shifted, 0.0, 1.0)
     np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
     assert_numpy_value(case, value, case.function(*args), "the value")
+
+
+def test_polyval_with_a_list_of_coefficients_at_a_float32_point_is_numpys_float64():
+    """numpy reads the list as a float64 array, whose entries are not weak scalars: a float32
+    x gives float64. The engine added Python floats (weak) and kept float32."""
+    x = np.array([0.1, 0.7, 1.3], dtype=np.float32)
+    expected = np.polyval([1.0, 2.0, 0.3], x)
+    for value in (ad.jvp(lambda t: np.polyval([1.0, 2.0, 0.3], t), x, np.ones(3, np.float32))[0],
+                  np.polyval([1.0, 2.0, 0.3], ad.Variable(x)).value):
+        assert value.dtype == expected.dtype
+        np.testing.assert_array_equal(value, expected)

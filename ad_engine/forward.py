@@ -284,17 +284,14 @@ def forward_gradient(f, x):
 
     Pass i evaluates f on duals with tangent e_i (the i-th unit vector) and
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
-    backward sweep in reverse mode). For a complex-valued f it follows grad's convention:
-    at a real x the gradient of Re f, at a complex x the conjugate convention of reverse.py.
+    backward sweep in reverse mode). A complex f gives Re f's gradient, as grad.
     """
     x = x if isinstance(x, Traced) else numeric_array(x)  # traced: when differentiated
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
     if is_complex(x):
         return complex_forward_gradient(f, x)
-    parts = [jvp(f, x, unit)[1] for unit in np.eye(np.size(x))]
-    # a real input of a complex f: the gradient of Re f, as grad returns it (reverse.py)
-    parts = [np.real(part) if is_complex(part) else part for part in parts]
+    parts = [np.real(jvp(f, x, unit)[1]) for unit in np.eye(np.size(x))]
     return np.stack(parts) if parts else np.zeros(0)
 
 

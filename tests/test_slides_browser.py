@@ -79,9 +79,10 @@ MEASURE = r"""([width, height]) => {
     const title = heading.innerText.replace(/¶/g, '').trim().split('\n')[0].slice(0, 60);
     return {h, v, title, misfits: misfits.filter(Boolean)};
 }"""
-# Text left as TeX source outside code, i.e. formulas MathJax did not typeset.
+# Text left as TeX source outside code and the speaker notes (which the deck template keeps
+# as TeX for the speaker view), i.e. formulas MathJax did not typeset.
 RAW_TEX = r"""() => [...document.querySelectorAll('.reveal .slides *')]
-    .filter(e => !e.closest('script, style, pre, code, textarea, .MathJax_Preview'))
+    .filter(e => !e.closest('script, style, pre, code, textarea, .MathJax_Preview, aside.notes'))
     .flatMap(e => [...e.childNodes].filter(n => n.nodeType === Node.TEXT_NODE))
     .map(n => n.textContent).filter(t => /\$[^$\n]*[^\s$][^$\n]*\$|\\\(|\\\[|\\begin\{/.test(t))
     .map(t => t.trim().slice(0, 80)).concat([...document.querySelectorAll('.mjx-merror, .MathJax_Error')]
@@ -154,7 +155,7 @@ def test_deck_is_offline_without_solutions_typeset_and_fits_the_slide(notebook, 
 
 
 def test_checks_catch_overflow_and_raw_tex_and_show_notes_in_the_speaker_view(tmp_path, chromium):
-    note = "SPEAKER-NOTE-7f3a: say the formula slowly"
+    note = "SPEAKER-NOTE-7f3a: say the formula $a^2 + b^2$ slowly"  # TeX: the speaker view has no MathJax
     notebook = write_notebook(tmp_path / "notebooks" / "98_slide_check.ipynb", [
         md("# 98 幻灯片检查 (slide check)\n\nInline $f(x) = x e^{-x^2}$ and\n\n"
            "$$\\frac{df}{dx} = (1 - 2x^2)\\, e^{-x^2}$$\n\n<p><code>$x$</code> in code is fine, "

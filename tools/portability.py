@@ -31,10 +31,13 @@ CONFIGURATIONS = [
     ("SkylakeX, all SIMD", {"OPENBLAS_CORETYPE": "SkylakeX"}),
     ("Haswell, no AVX-512", {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": NO_AVX512}),
     ("Nehalem, no AVX2", {"OPENBLAS_CORETYPE": "Nehalem", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
+    # OpenBLAS's oldest x86-64 kernel (Katmai), also what it picks on a CPU it does not know,
+    # such as a virtual machine's generic one: BLAS dot sums in another order there
+    ("Prescott, no AVX2", {"OPENBLAS_CORETYPE": "Prescott", "NPY_DISABLE_CPU_FEATURES": NO_AVX2}),
 ]
 
 # The instruction set each forced OpenBLAS kernel uses: on a CPU without it, SIGILL.
-KERNEL_NEEDS = {"SkylakeX": "AVX512F", "Haswell": "AVX2", "Nehalem": "SSE42"}
+KERNEL_NEEDS = {"SkylakeX": "AVX512F", "Haswell": "AVX2", "Nehalem": "SSE42", "Prescott": "SSE3"}
 
 # Printed by a fresh interpreter under each configuration: what it really runs.
 PROBE = r"""

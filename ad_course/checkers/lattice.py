@@ -10,7 +10,14 @@ import math
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number, engine_watched
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    apart,
+    as_number,
+    calls_watched,
+    engine_watched,
+)
 from ad_course.lattice import (
     hmc,
     kinetic_energy,
@@ -67,6 +74,11 @@ def _one_length_force(theta, beta, mu, x, y, size):
         return math.nan
 
 
+def link_force_reference(theta, beta, mu, x, y):
+    """-dS/dtheta_mu(x, y), the reference: the library's staple force on that link."""
+    return float(staple_force(theta, beta)[mu, x, y])
+
+
 def _link_variants(theta, beta, mu, x, y):
     """The right force on link (mu, x, y) and what each typical mistake gives."""
     size_1, size_2 = theta.shape[1], theta.shape[2]
@@ -78,7 +90,7 @@ def _link_variants(theta, beta, mu, x, y):
         right, one, ahead, axis = below_1 - here, -here, ahead_1 - here, below_2 - here
     else:
         right, one, ahead, axis = here - below_2, here, here - ahead_2, here - below_1
-    right = float(staple_force(theta, beta)[mu, x, y])  # the reference; equal to beta * right
+    right = link_force_reference(theta, beta, mu, x, y)  # equal to beta * right above
     variants = {"sign": -right, "beta": right / beta, "one": beta * one,
                 "ahead": beta * ahead, "axis": beta * axis}
     if size_1 != size_2:
@@ -104,7 +116,7 @@ def check_link_force(link_force, seed=9):
     for theta, beta, mu, x, y in cases:
         where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[2]} lattice"
         try:
-            with engine_watched() as engine:
+            with engine_watched() as engine, calls_watched(staple_force) as staple:
                 got = link_force(theta.copy(), beta, mu, x, y)
         except IndexError as error:
             if "axis 0 with size 2" in str(error):  # theta[1], theta[2] for theta_1, theta_2
@@ -123,6 +135,13 @@ def check_link_force(link_force, seed=9):
                                   "link by hand, from the two plaquettes that contain it "
                                   "(d(1 - cos theta_P)/d theta_P = sin theta_P), and write it "
                                   "with np.sin")
+        if staple.count:
+            return Verdict(False, "link_force calls staple_force (ad.staple_force or "
+                                  "ad_course.lattice.staple_force), the library's force on every "
+                                  "link, which is what the answer is checked against and what "
+                                  "the exercise asks you not to use; write -dS/dtheta for the "
+                                  "one link from the two plaquettes that contain it, with np.sin "
+                                  "of their angles")
         try:
             got = as_number(got, "one number for one link")
         except StudentError as error:

@@ -1489,7 +1489,50 @@ INTEGRATOR_WRONG = [
     ("two slopes", integrator(fourth_order, np.array([3.98, -1.2])), "got 2 numbers"),
 ]
 
+# -- 09-1: the force on one link ---------------------------------------------------------------
+
+def link_by_hand(theta, beta, mu, x, y):
+    """-dS/dtheta from the two plaquettes that contain the link (notebook 09's solution)."""
+    size_1, size_2 = theta.shape[1:]
+
+    def sin_p(a, b):
+        a, b = a % size_1, b % size_2
+        return np.sin(theta[0, a, b] + theta[1, (a + 1) % size_1, b]
+                      - theta[0, a, (b + 1) % size_2] - theta[1, a, b])
+    if mu == 0:
+        return beta * (sin_p(x, y - 1) - sin_p(x, y))
+    return beta * (sin_p(x, y) - sin_p(x - 1, y))
+
+
+def link(answer):
+    return lambda: ad.check_link_force(answer)
+
+
+LINK_RIGHT = [
+    ("two plaquettes by hand", link(link_by_hand)),
+    ("the whole lattice's plaquettes, rolled, then one link", link(
+        lambda t, beta, mu, x, y: beta * np.stack(
+            [np.roll(np.sin(ad.plaquette_angles(t)), 1, axis=1) - np.sin(ad.plaquette_angles(t)),
+             np.sin(ad.plaquette_angles(t)) - np.roll(np.sin(ad.plaquette_angles(t)), 1, axis=0)]
+        )[mu, x, y])),
+    ("a one-element array", link(lambda t, beta, mu, x, y: np.array([link_by_hand(t, beta, mu, x, y)]))),
+]
+LINK_WRONG = [
+    ("ad.staple_force, the forbidden shortcut",
+     link(lambda t, beta, mu, x, y: ad.staple_force(t, beta)[mu, x, y]), "calls staple_force"),
+    ("ad_course.lattice.staple_force, imported",
+     link(lambda t, beta, mu, x, y: __import__("ad_course.lattice").lattice.staple_force(
+         t, beta)[mu, x, y]), "calls staple_force"),
+    ("-ad.grad of the action", link(lambda t, beta, mu, x, y: -ad.grad(ad.wilson_action)(
+        t, beta)[mu, x, y]), "by hand"),
+    ("the sign", link(lambda t, beta, mu, x, y: -link_by_hand(t, beta, mu, x, y)),
+     "the sign is flipped"),
+    ("beta missing", link(lambda t, beta, mu, x, y: link_by_hand(t, 1.0, mu, x, y)),
+     "factor beta is missing"),
+]
+
 CASES = {
+    "check_link_force (09-1)": (LINK_RIGHT, LINK_WRONG),
     "check_count_paths (05-2)": (PATHS_RIGHT, PATHS_WRONG),
     "check_newton_cg (07-3)": (NEWTON_RIGHT, NEWTON_WRONG),
     "check_optimal_step (03-1)": (STEP_RIGHT, STEP_WRONG),

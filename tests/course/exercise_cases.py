@@ -14,6 +14,7 @@ from collections import defaultdict, deque
 import numpy as np
 
 import autodiff_helpers as ad
+from ad_course.checkers.physics import level_derivative_by_ad
 from ad_engine.higher_order import hessian as ENGINE_HESSIAN
 
 EPS = float(np.finfo(float).eps)
@@ -699,9 +700,44 @@ KAPPA_RIGHT = [
     ("typed from a printout with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
                                                              for u in waves()])),
     ("float32 values", kappa(lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32))),
-    ("1e-7 off (right to the four decimals asked for)",
-     kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()])),
+    ("-sum(u² / r) rounded to 8 decimals (numpy's printout)",
+     kappa(lambda: [round(-np.sum(u**2 / R), 8) for u in waves()])),
 ]
+
+
+def level(th, ell, lv):
+    return np.linalg.eigh(hamiltonian(*th, ell))[0][lv]
+
+
+def difference(which, h, central=True):
+    """The levels' derivative in parameter ``which`` by a central (or forward) difference."""
+    e = np.eye(3)[which] * h
+    return [(level(PARAMS + e, ell, lv) - level(PARAMS - e if central else PARAMS, ell, lv))
+            / (2 * h if central else h) for ell, lv in STATES]
+
+
+def reference_hidden(check, parameter):
+    """The verdict of ``check``, its message replaced when it prints a reference value (a
+    hint that does lets three wrong tries copy the answer in, one state per try)."""
+    def run():
+        verdict = check()
+        exact = [level_derivative_by_ad(hamiltonian, PARAMS, ell, lv, parameter)
+                 for ell, lv in STATES]
+        shown = [f"{v:.{d}g}" for v in exact for d in (3, 4, 5, 6)]
+        leaked = [text for text in shown if text in verdict.message]
+        return type(verdict)(verdict.ok, f"prints the reference {leaked}") if leaked else verdict
+    return run
+
+
+def with_ell0_for_1p(parameter, level0):
+    """1P computed with the ell = 0 Hamiltonian's eigenvector ``level0`` (the others right)."""
+    def values():
+        r_power = -1 if parameter == "kappa" else 1
+        sign = -1 if parameter == "kappa" else 1
+        u0 = np.linalg.eigh(hamiltonian(*PARAMS, 0))[1][:, level0]
+        right = [sign * np.sum(u**2 * R**r_power) for u in waves()]
+        return right[:2] + [sign * np.sum(u0**2 * R**r_power)]
+    return values
 KAPPA_WRONG = [
     ("+<1/r>", kappa(lambda: [np.sum(u**2 / R) for u in waves()]), "the sign"),
     ("<r>", kappa(lambda: [np.sum(u**2 * R) for u in waves()]), "that is <r>"),
@@ -728,6 +764,24 @@ KAPPA_WRONG = [
     ("parameters typed from a table with 3 decimals",
      kappa(lambda: [-np.sum(u**2 / R) for u in waves(params=ROUNDED)]), "rounded to 3 decimals"),
     ("a finer grid", kappa(lambda: [-np.sum(u**2 / FINER) for u in waves(n=2 * N)]), "grid r"),
+    ("1e-7 off, as a finite difference is",
+     kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()]), "finite difference"),
+    ("central difference in kappa, h = 1e-4", kappa(lambda: difference(0, 1e-4)),
+     "not to round-off, as a finite difference in kappa does"),
+    ("central difference in kappa, h = 1e-5", kappa(lambda: difference(0, 1e-5)),
+     "derive it by Hellmann-Feynman"),
+    ("forward difference in kappa, h = 1e-3", kappa(lambda: difference(0, 1e-3, central=False)),
+     "as a finite difference in kappa gives"),
+    ("all zero: the hint names the state, not its value",
+     reference_hidden(kappa(lambda: [0.0, 0.0, 0.0]), "kappa"), "state 0 (1S)"),
+    ("1S right, the others zero: no value handed out",
+     reference_hidden(kappa(lambda: [-np.sum(waves()[0] ** 2 / R), 0.0, 0.0]), "kappa"),
+     "state 1 (2S)"),
+    ("1S, 2S right, 1P 1.3 times: no value handed out",
+     reference_hidden(kappa(lambda: [-np.sum(u**2 / R) * f for u, f in zip(waves(), (1, 1, 1.3))]),
+                      "kappa"), "too large"),
+    ("1P with the ell = 0 Hamiltonian, level 0", kappa(with_ell0_for_1p("kappa", 0)),
+     "1P has ell = 1"),
     ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
         [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
 ]
@@ -778,6 +832,22 @@ SIGMA_WRONG = [
      sigma(lambda: [np.sum(u**2 * R) for u in waves(params=ROUNDED)]), "rounded to 3 decimals"),
     ("a finer grid", sigma(lambda: [np.sum(u**2 * FINER) for u in waves(n=2 * N)]), "grid r"),
     ("placeholder", sigma(lambda: ...), "the placeholder"),
+    ("central difference in sigma, h = 1e-4", sigma(lambda: difference(1, 1e-4)),
+     "compute it by reverse mode"),
+    ("central difference in sigma, h = 1e-5", sigma(lambda: difference(1, 1e-5)),
+     "not to round-off, as a finite difference in sigma does"),
+    ("all zero: the hint names the state, not its value",
+     reference_hidden(sigma(lambda: [0.0, 0.0, 0.0]), "sigma"), "state 1 (2S)"),
+    ("2S right, the others zero: no value handed out",
+     reference_hidden(sigma(lambda: [0.0, sigma_by_reverse_mode()[1], 0.0]), "sigma"),
+     "state 2 (1P)"),
+    ("1S half of it: a rough factor, not the value",
+     reference_hidden(sigma(lambda: [g * f for g, f in zip(sigma_by_reverse_mode(), (0.5, 1, 1))]),
+                      "sigma"), "about 1/2 of the right value"),
+    ("1P with the ell = 0 Hamiltonian, level 2 (the third state)",
+     sigma(with_ell0_for_1p("sigma", 2)), "1P has ell = 1"),
+    ("1P with the ell = 0 Hamiltonian, level 0", sigma(with_ell0_for_1p("sigma", 0)),
+     "from the Hamiltonian with ell = 1"),
 ]
 
 

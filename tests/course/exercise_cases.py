@@ -1080,13 +1080,48 @@ def newton_by_columns(f, x0, n_steps,
         path.append(x)
     return np.array(path)
 
+def newton_cg_started(start, iterations=None, stop=1e-14):
+    """Newton-CG whose CG starts from p0 = start(x, previous p) (one product H p0 for its
+    residual when p0 != 0), with ``iterations`` (default n) CG iterations, stopping when the
+    residual is below ``stop`` |b|."""
+    def newton_cg(f, x0, n_steps):
+        x, path, p = np.array(x0, dtype=float), [np.array(x0, dtype=float)], None
+        for _ in range(n_steps):
+            b = -ad.grad(f)(x)
+            p = start(x, np.zeros_like(x) if p is None else p)
+            r = b - ad.hvp(f, x, p) if np.any(p) else b.copy()
+            d, rr = r.copy(), r @ r
+            for _ in range(x.size if iterations is None else iterations):
+                if np.sqrt(rr) <= stop * np.linalg.norm(b):
+                    break
+                Hd = ad.hvp(f, x, d)
+                alpha = rr / (d @ Hd)
+                p, r = p + alpha * d, r - alpha * Hd
+                d, rr = r + (r @ r) / rr * d, r @ r
+            x = x + p
+            path.append(x)
+        return np.array(path)
+    return lambda: ad.check_newton_cg(newton_cg)
+
+
+def gradient_descent_path(f, x0, n_steps):
+    x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+    for _ in range(n_steps):
+        x = x - 1e-3 * ad.grad(f)(x)
+        path.append(x)
+    return np.array(path)
+
+
 NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
+                ("CG warm-started from the previous Newton step (reader34 R1)",
+                 newton_cg_started(lambda x, p: p)),
+                ("CG from p = 0, n iterations without a stopping test",
+                 newton_cg_started(lambda x, p: np.zeros_like(x), stop=-1.0)),
                 ("H d as ad.jvp of ad.grad (forward over reverse)",
                  newton_cg_with_products(lambda f, x, d: ad.jvp(ad.grad(f), x, d)[1])),
                 ("ad.hvp bound to a name before the check",
                  newton_cg_with_products(lambda f, x, d: HVP(f, x, d))),
-                ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list)),
-                ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3))]
+]
 def newton_rotated_columns(f, x0, n_steps):  # H from n products along a fixed rotated basis
     basis = np.linalg.qr(np.random.default_rng(0).normal(size=(len(x0), len(x0))))[0]
     path = [np.array(x0, dtype=float)]
@@ -1110,6 +1145,17 @@ def newton_fd_hessian(f, x0, n_steps):  # H by central differences of grad: 1e-6
 NEWTON_WRONG = [
     ("the Hessian from products along a rotated basis, then solve",
      lambda: ad.check_newton_cg(newton_rotated_columns), "not along grad f"),
+    ("CG with up to 50 iterations (reader34 A4)", newton_cg_with(iterations=lambda n: 50),
+     "at most dim x"),
+    ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list),
+     "CG iterations per Newton step"),
+    ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3), "at most dim x"),
+    ("warm start, then up to 50 iterations", newton_cg_started(lambda x, p: p, iterations=50),
+     "after the warm start"),
+    ("CG started from p0 = x", newton_cg_started(lambda x, p: x.copy()),
+     "warm-started from the previous Newton step"),
+    ("plain gradient descent", lambda: ad.check_newton_cg(gradient_descent_path),
+     "gradient descent"),
     ("one CG iteration (steepest descent)", newton_cg_with(iterations=lambda n: 1), "not converged"),
     ("step with the wrong sign", newton_cg_with(sign=-1.0), "wrong sign"),
     ("last point only", newton_cg_with(last_only=True), "returned one point"),
@@ -1131,7 +1177,8 @@ NEWTON_WRONG = [
                 [ad.jvp(ad.grad(f), x, e)[1] for e in np.eye(x.size)])))[1]),
      "column by column"),
     ("H d by a difference of gradients", newton_cg_with_products(
-        lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7), "Newton gives"),
+        lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7),
+     "differences of gradients is a finite difference"),
     ("the Hessian by central differences of grad", lambda: ad.check_newton_cg(newton_fd_hessian),
      "(they differ by up to"),
     ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),

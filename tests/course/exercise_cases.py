@@ -650,6 +650,16 @@ JACOBIAN_WRONG = [
     ("complex Jacobian", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x) + 0.1j,
                                                    reverse_grad), "complex"),
     ("no return", lambda: ad.check_jacobian(lambda F, x: None, reverse_grad), "forget to return"),
+    ("forward by central differences", lambda: ad.check_jacobian(
+        lambda F, x: np.column_stack([(F(x + 1e-6 * e) - F(x - 1e-6 * e)) / 2e-6
+                                      for e in np.eye(x.size)]), reverse_grad),
+     "as a finite difference does"),
+    ("ad.jvp without [1]: the pairs stacked", lambda: ad.check_jacobian(
+        lambda F, x: np.column_stack([ad.jvp(F, x, e) for e in np.eye(x.size)]), reverse_grad),
+     "returns a pair, (F(x), J v)"),
+    ("ad.jvp(...)[0]: the value F(x) in every column", lambda: ad.check_jacobian(
+        lambda F, x: np.column_stack([ad.jvp(F, x, e)[0] for e in np.eye(x.size)]), reverse_grad),
+     "every column of your forward Jacobian is F(x)"),
 ]
 
 

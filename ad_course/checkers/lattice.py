@@ -298,18 +298,24 @@ def check_integrator_slope(predicted, integrator=None, measured=None):
                               f"{k} and {slope}: fit log|Delta H| against log eps where "
                               f"|Delta H| is above round-off")
     if abs(k - 4) > 1e-9:
+        # the hints say how to find the exponent, never the exponent itself: the exercise
+        # asks for a prediction, and a hint that stated it would make one wrong guess enough
         hints = {
-            2: "that is the leapfrog's exponent; the composition cancels the eps^3 error "
-               "of each step, so the integrator is of order 4",
+            2: "that is the leapfrog's exponent; the composition's step errs by eps^5, not by "
+               "the leapfrog's eps^3: count how the N = tau / eps steps of a trajectory of "
+               "fixed length add up",
             5: "eps^5 is the error of one step; over a trajectory of fixed length "
-               "tau = N eps the N = tau / eps steps add up to order eps^4",
-            8: "eps^8 is how <Delta H> falls (<Delta H> = <Delta H^2> / 2 to leading order); "
-               "|Delta H| itself falls like eps^4",
-            3: "eps^3 is the local error of one leapfrog step; the fourth-order "
-               "integrator's error over a fixed trajectory length is of order eps^4",
+               "tau = N eps, N = tau / eps steps add up: what power of eps is that?",
+            8: "eps^8 is how <Delta H> falls (<Delta H> = <Delta H^2> / 2 to leading order, "
+               "so its power is twice that of |Delta H|); the exercise asks for |Delta H|",
+            3: "eps^3 is the local error of one leapfrog step; the composition's step errs by "
+               "eps^5, and a trajectory of fixed length tau has N = tau / eps steps",
         }
         hint = hints.get(int(round(k)), "") if abs(k - round(k)) < 1e-9 else ""
-        return Verdict(False, f"your exponent is {k:g}; expected 4" + (f": {hint}" if hint else ""))
+        return Verdict(False, f"your exponent is {k:g}, not the right one: " + (hint or (
+            "start from the error of one step, eps^5 for the composition (eps^3 for the "
+            "leapfrog), and count how the N = tau / eps steps of a trajectory of fixed length "
+            "tau add up; the leapfrog's slope, measured above, follows the same count")))
     if integrator is None:
         if slope is not None:
             return Verdict(False, "the prediction 4 is right; pass your integrator too, "

@@ -870,6 +870,16 @@ def loss01(a, b):
 CONTEXT = {"01-1": {"loss": loss01}, "08-1": {"params": np.array([0.012, 30.0, 0.7])}}
 
 
+def not_saying(check, *texts):
+    """The verdict of ``check``, its message replaced when it contains one of ``texts`` (an
+    answer a prediction exercise must not hand out)."""
+    def run():
+        verdict = check()
+        said = [text for text in texts if text in verdict.message]
+        return type(verdict)(verdict.ok, f"says {said}") if said else verdict
+    return run
+
+
 def answer(key, value):
     return lambda: ad.check_answer(key, value, **CONTEXT.get(key, {}))
 
@@ -907,6 +917,13 @@ def number_cases():
     cases["check_answer 04-4"][1].append(
         ("the dual number itself, not its d-part", answer("04-4", TinyDual(-0.0, -1.0)),
          ": take its .dval (the derivative) or .val"))
+    cases["check_answer 07-4"][1].append(
+        ("the right vectors side by side (np.column_stack)",
+         answer("07-4", np.column_stack([[1.0, -2.0], [1.0, -2.0]])), "in another order"))
+    cases["check_answer 08-3"][1].append(
+        ("(3, 2): the hint points to the model, not to the factors",
+         not_saying(answer("08-3", (3.0, 2.0)), "like N without", "grows 4 times"),
+         "what the backward sweep must keep"))
     trace = {"x1": 2.0, "x2": 1.0}  # the gradient as notebook 05's trace table gives it
     cases["check_answer 05-1"][1].extend([
         ("the trace table's dict", answer("05-1", trace), "(g['x1'], g['x2']) for g = this dict"),
@@ -1606,6 +1623,15 @@ INTEGRATOR_WRONG = [
     ("fitted badly", integrator(fourth_order, 3.0), "clean power law"),
     ("predicted 2", integrator(fourth_order, predicted=2), "leapfrog's exponent"),
     ("predicted 5", integrator(fourth_order, predicted=5), "error of one step"),
+    ("predicted 6: the hint does not state the exponent",
+     not_saying(integrator(fourth_order, predicted=6), "expected 4", "eps^4", "order 4"),
+     "count how the N = tau / eps steps"),
+    ("predicted 2: the hint does not state the exponent",
+     not_saying(integrator(fourth_order, predicted=2), "expected 4", "eps^4", "order 4"),
+     "leapfrog's exponent"),
+    ("predicted 8: the hint does not state the exponent",
+     not_saying(integrator(fourth_order, predicted=8), "expected 4", "eps^4", "order 4"),
+     "<Delta H>"),
     ("raises", integrator(lambda *args: 1 / 0), "raised ZeroDivisionError"),
     ("returns None", integrator(lambda t, p, beta, eps, n: None), "must return the pair"),
     ("returns (p, theta)", integrator(lambda t, p, beta, eps, n: fourth_order(t, p, beta, eps, n)[::-1]),

@@ -339,7 +339,7 @@ def test_link_force_checker_survives_broken_answers():
 def test_integrator_slope_checker_without_an_integrator():
     # the right answers and the wrong integrators: tests/course/exercise_cases.py
     for wrong, hint in ((2, "leapfrog"), (5, "error of one step"), (8, "<Delta H>"),
-                        (3, "local error"), (6, "expected 4")):
+                        (3, "local error"), (6, "not the right one")):
         verdict = ad.check_integrator_slope(wrong)
         assert not verdict.ok and hint in verdict.message
     for not_a_slope in (float("nan"), float("inf"), -float("inf")):

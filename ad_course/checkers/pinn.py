@@ -97,9 +97,9 @@ def _network_share(u, t, output, got):
 @checker
 def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi, tol=1e-2):
     """Check ``exact(t, omega, gamma)`` (the exact solution on an array ``t``) against
-    ``damped_reference`` for three (omega, gamma) to a relative 1e-9; then, if given,
-    ``u(t)`` (the trained network: its output a Variable computed from the weights) against the
-    exact solution on 2001 points of [0, t_end]: its largest error must be below ``tol``."""
+    ``damped_reference`` for three (omega, gamma) to a relative 1e-9; then ``u(t)`` (the
+    trained network: its output a Variable computed from the weights) against the exact solution on 2001 points of [0, t_end]: its largest error must be below ``tol``
+    (without ``u``, the exercise is half done, and the verdict says so)."""
     expect_function(exact, 3, "a function of (t, omega, gamma)")
     for w0, g0 in PARAMETERS:
         got = _values(lambda s, w0=w0, g0=g0: exact(s, w0, g0), T, f"exact(t, {w0:g}, {g0:g})")
@@ -117,8 +117,15 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
         i = int(np.argmax(np.abs(got - damped_reference(T, w0, g0))))
         return Verdict(False, f"{where}: u({T[i]:.3g}) is {got[i]:.6g}; expected "
                               f"{damped_reference(T[i], w0, g0):.6g}")
-    if u is None:
-        return Verdict(True, "the exact solution is right for three (omega, gamma)")
+    if u is None:  # the exercise asks for both: the formula alone is half of it
+        return Verdict(False, "the exact solution is right for three (omega, gamma); the "
+                              "exercise also asks for the trained network: pass it too, "
+                              "ad.check_damped_oscillator(damped_exact, damped_u)")
+    if callable(getattr(u, "parameters", None)):  # an ad.MLP (a Module) itself
+        return Verdict(False, f"the exact solution is right, but you passed the network object "
+                              f"({type(u).__name__}) itself, which takes a column of inputs "
+                              f"(batch, 1); pass u as a function of t: damped_u = "
+                              f"trial_solution(net), with the network you trained")
     t = np.linspace(0.0, t_end, 2001)
     try:
         output = run(u, t.copy(), what="u(t)")

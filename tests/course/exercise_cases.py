@@ -1477,8 +1477,10 @@ def network_like(curve):
     one = ad.Variable(1.0)
     return lambda t: one * curve(t)
 DAMPED_RIGHT = [
-    ("the formula", lambda: ad.check_damped_oscillator(damped_formula)),
-    ("complex roots", lambda: ad.check_damped_oscillator(damped_complex)),
+    ("the formula, with a network-like Variable u",
+     lambda: ad.check_damped_oscillator(damped_formula, network_like(DAMPED_CURVE))),
+    ("complex roots, with a network-like Variable u",
+     lambda: ad.check_damped_oscillator(damped_complex, network_like(DAMPED_CURVE))),
     ("amplitude and phase, with a network-like Variable u",
      lambda: ad.check_damped_oscillator(damped_phase, network_like(DAMPED_CURVE))),
 ]
@@ -1488,6 +1490,10 @@ def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps
 
 
 DAMPED_WRONG = [
+    ("the formula alone, no network (reader34 A6)",
+     lambda: ad.check_damped_oscillator(damped_formula), "also asks for the trained network"),
+    ("the MLP object instead of trial_solution(net)",
+     lambda: ad.check_damped_oscillator(damped_formula, DAMPED_NET), "trial_solution(net)"),
     ("the formula passed as the network", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: damped_formula(t, 2.0, 0.3)), "not a network's output"),
     ("the network's values, not the network", lambda: ad.check_damped_oscillator(

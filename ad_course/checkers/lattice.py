@@ -364,9 +364,14 @@ def check_integrator_slope(predicted, integrator=None, measured=None):
                     "round-off and below the largest steps")
         return Verdict(False, f"your integrator is of order 4 (the checker measures the slope "
                               f"{ours:.2f}), but the slope you fitted is {slope:.2f}: {hint}")
-    fitted = "" if slope is None else f"; your own fit gives {slope:.2f}"
+    if slope is None:  # the exercise asks for the slope measured on theta_eq, p_eq too
+        return Verdict(False, f"your integrator is of order 4 (on the checker's lattice its "
+                              f"rms(Delta H) falls like eps^{ours:.2f}); the exercise also asks "
+                              f"for the slope you measured on theta_eq, p_eq: fit it and pass "
+                              f"it, ad.check_integrator_slope(4, fourth_order, measured=my_slope)")
     return Verdict(True, f"|Delta H| ~ eps^4: on the checker's lattice your integrator's "
-                         f"rms(Delta H) falls like eps^{ours:.2f}, within 10 % of 4{fitted}")
+                         f"rms(Delta H) falls like eps^{ours:.2f}, within 10 % of 4; your own "
+                         f"fit gives {slope:.2f}")
 
 
 # -- exercise 3: the second derivative from the third cumulant --------------------------

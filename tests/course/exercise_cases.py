@@ -1587,10 +1587,10 @@ def integrator(answer, measured=None, predicted=4):
 
 
 INTEGRATOR_RIGHT = [
-    ("three leapfrog calls per step", integrator(fourth_order)),
+    ("three leapfrog calls per step", integrator(fourth_order, 4.0)),
     ("with the slope fitted in the notebook", integrator(fourth_order, 3.96)),
     ("half kicks merged", integrator(composed((W1, W0, W1), merge_kicks=True), 4.0)),
-    ("Suzuki's five stages", integrator(composed(SUZUKI))),
+    ("Suzuki's five stages", integrator(composed(SUZUKI), 4.02)),
     ("slope as a 1-element array", integrator(fourth_order, np.polyfit([0.0, 1.0], [0.0, 3.98], 1)[:1])),
 ]
 INTEGRATOR_WRONG = [
@@ -1623,6 +1623,8 @@ INTEGRATOR_WRONG = [
     ("steps of 1 / n, not eps", integrator(
         lambda t, p, beta, eps, n: fourth_order(t, p, beta, 1 / n, n)), "n steps of eps"),
     ("the prediction alone", lambda: ad.check_integrator_slope(4), "now write the integrator"),
+    ("the integrator without the measured slope (reader34 A6)", integrator(fourth_order),
+     "also asks for the slope you measured"),
     ("the leapfrog's slope from earlier", integrator(fourth_order, 2.01), "leapfrog's slope"),
     ("fitted against n", integrator(fourth_order, -3.96), "the number of steps"),
     ("slope of <Delta H^2>", integrator(fourth_order, 7.9), "<Delta H^2>"),

@@ -1387,7 +1387,15 @@ HESSIAN_RIGHT = [
         lambda x: hessian_loops(x).tolist())),
     ("eye * p - einsum", lse_hessian(softmax_plain,
                                      lambda p, x: np.eye(x.size) * p - np.einsum("i,j->ij", p, p))),
+    ("p from np.exp(x - x.max()) inline", lambda:
+     ad.check_logsumexp_hessian(lambda x: (lambda p: np.diag(p) - np.outer(p, p))(
+         np.exp(x - x.max()) / np.exp(x - x.max()).sum()))),
 ]
+
+
+def complex_step_hessian(x):
+    """The Jacobian of softmax by complex steps: exact to round-off, but not the closed form."""
+    return np.column_stack([np.imag(softmax_plain(x + 1e-20j * e)) / 1e-20 for e in np.eye(len(x))])
 def hessian_by_sweeps(x):
     """Row i of the Hessian as the gradient of softmax(x)_i, each by a backward sweep."""
     rows = []
@@ -1399,6 +1407,10 @@ def hessian_by_sweeps(x):
 
 
 HESSIAN_WRONG = [
+    ("complex-step differentiation of softmax (reader34 A5)",
+     lambda: ad.check_logsumexp_hessian(complex_step_hessian), "complex step"),
+    ("complex step on x made complex first", lambda: ad.check_logsumexp_hessian(
+        lambda x: complex_step_hessian(x.astype(complex))), "closed form"),
     ("the gradient p", lse_hessian(softmax_plain, lambda p, x: p), "the gradient of g"),
     ("diag(p) - p * p (broadcast)", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - p * p),
      "p * p is the elementwise square"),

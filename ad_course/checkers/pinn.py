@@ -24,6 +24,12 @@ PARAMETERS = ((2.0, 0.3), (3.0, 0.5), (1.5, 0.1))
 T = np.concatenate([[0.0], np.sort(np.random.default_rng(7).uniform(0.0, 4 * np.pi, 40))])
 
 
+# fewer weight numbers than this in u's graph: a formula wearing a parameter (the formula
+# times Variable(0.999), gamma and omega_d as Variables), not a network; ad.MLP([1, 3, 1])
+# has 10, the exercise's networks have hundreds
+MIN_WEIGHTS = 10
+
+
 def damped_reference(t, omega, gamma):
     """The underdamped solution: the real part of the root pair -gamma +- i omega_d fitted
     to u(0) = 1, u'(0) = 0."""
@@ -151,6 +157,13 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
                               f"at most {share:.1e}: the network adds a small correction to "
                               f"something else (the formula?), instead of being the solution. "
                               f"Pass the trained network itself")
+    weights = sum(int(np.size(node.value)) for node in topological_order(output)
+                  if node.primitive is None and _is_weight(node, t.shape))
+    if weights < MIN_WEIGHTS:
+        return Verdict(False, f"u(t) is computed from only {weights} number(s) besides t: that "
+                              f"is a formula with a parameter or two, not a network (even a "
+                              f"small ad.MLP has dozens of weights). Train a new network, "
+                              f"train(..., omega=2.0, gamma=0.3), and pass trial_solution(net)")
     if error < tol:
         return Verdict(True, f"the exact solution is right, and the network's largest error "
                              f"on [0, {t_end:.3g}] is {error:.1e} (< {tol:g})")

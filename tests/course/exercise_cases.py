@@ -1484,17 +1484,30 @@ DAMPED_U = lambda t: damped_formula(t, 2.0, 0.3) + DAMPED_WEIGHT * np.sin(t)  # 
 DAMPED_CURVE = lambda t: damped_formula(t, 2.0, 0.3) + 1e-3 * np.sin(t)  # noqa: E731  (off by 1e-3)
 
 
-def network_like(curve):
-    """u(t) = curve(t) as the output of a one-weight network (a Variable computed from it)."""
-    one = ad.Variable(1.0)
-    return lambda t: one * curve(t)
+def network_like(curve, width=48, seed=3):
+    """u(t) = trial_solution(net) of an ad.MLP([1, width, 1]) fitted to curve(t) on [0, 2 pi]
+    (random tanh features, output weights by least squares): a network, without training."""
+    net = ad.MLP([1, width, 1], activation="tanh", rng=seed)
+    w1, b1, w2, b2 = net.parameters()
+    rng = np.random.default_rng(seed)
+    w1.value, b1.value = rng.normal(scale=3.0, size=w1.value.shape), rng.uniform(-3, 3, b1.value.shape)
+    t = np.linspace(0.0, 2 * np.pi, 400)
+    features = np.tanh((t / np.pi - 1.0)[:, None] @ w1.value + b1.value)
+    c = np.linalg.lstsq(np.column_stack([features, np.ones(t.size)]), curve(t), rcond=None)[0]
+    w2.value, b2.value = c[:-1, None], c[-1:].copy()
+    return lambda t: net((t / np.pi - 1.0)[:, None])[:, 0]
+
+
+DAMPED_FITTED = network_like(DAMPED_CURVE)  # off by about 1e-3, as a trained network is
+ONE_WEIGHT = ad.Variable(np.array(0.999))
+GAMMA_OMEGA = ad.Variable(np.array([0.3001, np.sqrt(4 - 0.09)]))
 DAMPED_RIGHT = [
     ("the formula, with a network-like Variable u",
-     lambda: ad.check_damped_oscillator(damped_formula, network_like(DAMPED_CURVE))),
+     lambda: ad.check_damped_oscillator(damped_formula, DAMPED_FITTED)),
     ("complex roots, with a network-like Variable u",
-     lambda: ad.check_damped_oscillator(damped_complex, network_like(DAMPED_CURVE))),
+     lambda: ad.check_damped_oscillator(damped_complex, DAMPED_FITTED)),
     ("amplitude and phase, with a network-like Variable u",
-     lambda: ad.check_damped_oscillator(damped_phase, network_like(DAMPED_CURVE))),
+     lambda: ad.check_damped_oscillator(damped_phase, DAMPED_FITTED)),
 ]
 def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps 2 pi / 40
     omega_d = np.sqrt(omega**2 - gamma**2)
@@ -1502,6 +1515,12 @@ def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps
 
 
 DAMPED_WRONG = [
+    ("the formula times Variable(0.999) (reader34 A3)", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: ONE_WEIGHT * damped_formula(t, 2.0, 0.3)), "not a network"),
+    ("the formula with gamma = 0.3001 and omega_d as Variables (reader34 A3)",
+     lambda: ad.check_damped_oscillator(damped_formula, lambda t: np.exp(-GAMMA_OMEGA[0] * t) * (
+         np.cos(GAMMA_OMEGA[1] * t) + GAMMA_OMEGA[0] / GAMMA_OMEGA[1] * np.sin(GAMMA_OMEGA[1] * t))),
+     "only 2 number(s)"),
     ("the formula alone, no network (reader34 A6)",
      lambda: ad.check_damped_oscillator(damped_formula), "also asks for the trained network"),
     ("the MLP object instead of trial_solution(net)",

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import Verdict, apart, as_array, checker, close, run
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    apart,
+    as_array,
+    checker,
+    close,
+    engine_watched,
+    expect_function,
+    run,
+)
 from ad_engine.reverse import Variable
 
 HBARC = 0.1973  # GeV fm
@@ -28,10 +38,36 @@ def level_derivative_by_ad(hamiltonian, params, ell, level, parameter="kappa"):
     return float(theta.grad[PARAMETERS.index(parameter)])
 
 
+def _by_function(derivative, hamiltonian, params, r, states, parameter):
+    """The values of ``derivative(psi, r)`` for each state's normalised eigenvector psi:
+    the Hellmann-Feynman sum written as a function, which (unlike numbers) shows whether it
+    was derived or computed by the AD engine the checker compares it with."""
+    expect_function(derivative, 2, f"a function of (psi, r) returning dM/d{parameter}, or "
+                                   f"the numbers")
+    values = []
+    for ell, level in states:
+        psi = np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))[1]
+        with engine_watched() as engine:
+            value = run(derivative, psi[:, level].copy(), np.array(r, dtype=float),
+                        what="your function of (psi, r)")
+        if engine.used:
+            raise StudentError(Verdict(False, f"your function of (psi, r) uses automatic "
+                                              f"differentiation (ad.grad, .backward(), "
+                                              f"mass_and_gradient ...), which is what it is "
+                                              f"checked against; derive dM/d{parameter} by "
+                                              f"Hellmann-Feynman (which term of H holds "
+                                              f"{parameter}?) and write it as a sum over psi "
+                                              f"and r with numpy"))
+        values.append(value)
+    return values
+
+
 def _compare(answer, hamiltonian, params, r, states, parameter):
     """The student's numbers, AD's through eigh, each state's normalised eigenvector, two
     slips (the lowest eigenvector of its ell for every state; row ``level`` of eigh's
     eigenvectors instead of the column) and the grid."""
+    if callable(answer):  # a function of (psi, r): run on each state's eigenvector
+        answer = _by_function(answer, hamiltonian, params, r, states, parameter)
     # four decimals of values of order 1: float32 numbers carry enough digits for that
     got = as_array(answer, (len(states),), f"dM/d{parameter} for each state, an array",
                    rtol=TOLERANCE)
@@ -177,7 +213,9 @@ STATES = ((0, 0), (0, 1), (1, 0))  # (ell, level): 1S, 2S, 1P
 @checker
 def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dkappa (GeV per unit kappa) for each (ell, level) in
-    ``states`` against AD through eigh, to four decimals. On the grid ``r`` (GeV^-1), with
+    ``states`` against AD through eigh, to four decimals. ``answer``: the numbers, or a
+    function of (psi, r) that computes one from a normalised eigenvector psi on the grid
+    r; the function is run on each state's eigenvector and refused when it uses AD. On the grid ``r`` (GeV^-1), with
     u the normalised eigenvector, the expected value is -sum_i u_i^2 / r_i."""
     got, reference, waves, slips, r, how = _compare(answer, hamiltonian, params, r, states,
                                                     "kappa")

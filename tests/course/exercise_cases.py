@@ -710,6 +710,8 @@ KAPPA_RIGHT = [
     ("typed from a printout with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
                                                              for u in waves()])),
     ("float32 values", kappa(lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32))),
+    ("a function of (psi, r): -sum(psi**2 / r)", kappa(lambda: lambda psi, r: -np.sum(psi**2 / r))),
+    ("a function of (psi, r): -psi @ (psi / r)", kappa(lambda: lambda psi, r: -psi @ (psi / r))),
     ("-sum(u² / r) rounded to 8 decimals (numpy's printout)",
      kappa(lambda: [round(-np.sum(u**2 / R), 8) for u in waves()])),
 ]
@@ -749,6 +751,12 @@ def with_ell0_for_1p(parameter, level0):
         return right[:2] + [sign * np.sum(u0**2 * R**r_power)]
     return values
 KAPPA_WRONG = [
+    ("a function of (psi, r) that takes AD's gradient (no derivation)", kappa(
+        lambda: lambda psi, r: ad.grad(lambda th: np.linalg.eigh(hamiltonian(*th, 0))[0][0])(
+            PARAMS)[0]), "uses automatic differentiation"),
+    ("a function of (psi, r): +sum(psi**2 / r)", kappa(lambda: lambda psi, r: np.sum(psi**2 / r)),
+     "the sign"),
+    ("a function of one argument", kappa(lambda: lambda psi: 0.0), "a function of (psi, r)"),
     ("+<1/r>", kappa(lambda: [np.sum(u**2 / R) for u in waves()]), "the sign"),
     ("<r>", kappa(lambda: [np.sum(u**2 * R) for u in waves()]), "that is <r>"),
     ("-<1/r²>", kappa(lambda: [-np.sum(u**2 / R**2) for u in waves()]), "1/r²"),

@@ -1691,17 +1691,25 @@ INTEGRATOR_WRONG = [
 
 # -- 09-1: the force on one link ---------------------------------------------------------------
 
-def link_by_hand(theta, beta, mu, x, y):
-    """-dS/dtheta from the two plaquettes that contain the link (notebook 09's solution)."""
-    size_1, size_2 = theta.shape[1:]
+def wrapped_link_force(lengths):
+    """A student's link force whose site indices (a, b) are wrapped with ``lengths(theta)``:
+    (theta.shape[1], theta.shape[2]) is right (notebook 09's solution); one length for both
+    is right on a square lattice only."""
+    def link_force(theta, beta, mu, x, y):
+        size_1, size_2 = lengths(theta)
 
-    def sin_p(a, b):
-        a, b = a % size_1, b % size_2
-        return np.sin(theta[0, a, b] + theta[1, (a + 1) % size_1, b]
-                      - theta[0, a, (b + 1) % size_2] - theta[1, a, b])
-    if mu == 0:
-        return beta * (sin_p(x, y - 1) - sin_p(x, y))
-    return beta * (sin_p(x, y) - sin_p(x - 1, y))
+        def sin_plaquette(a, b):
+            a, b = a % size_1, b % size_2
+            return np.sin(theta[0, a, b] + theta[1, (a + 1) % size_1, b]
+                          - theta[0, a, (b + 1) % size_2] - theta[1, a, b])
+
+        if mu == 0:
+            return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
+        return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+    return link_force
+
+
+link_by_hand = wrapped_link_force(lambda theta: theta.shape[1:])  # the two plaquettes by hand
 
 
 def link(answer):

@@ -238,17 +238,60 @@ def _newton_cases():
     ]
 
 
-def _first_direction_off_gradient(f, directions):
-    """The first point at which the first nonzero direction d of the products H d made
-    there is not parallel to grad f (CG from p = 0 starts with d = -grad f), else None."""
-    point = None
-    for x, d in directions:
-        if point is not None and np.array_equal(x, point) or not np.any(d):
+def _parallel(d, v):
+    scale = np.linalg.norm(d) * np.linalg.norm(v)
+    return bool(scale) and abs(d @ v) >= (1 - 1e-6) * scale
+
+
+def _in_span(d, vectors):
+    """True when ``d`` lies in the span of ``vectors`` (to 1e-6 of its length)."""
+    basis = np.column_stack(vectors)
+    coefficients = np.linalg.lstsq(basis, d, rcond=None)[0]
+    return bool(np.linalg.norm(basis @ coefficients - d) <= 1e-6 * np.linalg.norm(d))
+
+
+def _cg_steps(f, made, path, name):
+    """A verdict on the products H d of each Newton step (grouped by the point x_k they
+    were made at), or None: CG from p = 0 starts with d = -grad f; a warm start from the
+    previous Newton step p0 = x_k - x_(k-1) first makes the product H p0 for its residual
+    -grad f - H p0, which is then CG's first direction; after that at most n = x.size
+    CG products, as the exercise asks."""
+    from ad_engine.higher_order import hvp
+
+    steps = []
+    for x, d in made:
+        if not np.any(d):
             continue
-        point, g = x, np.asarray(grad(f)(x), dtype=float)
-        scale = np.linalg.norm(d) * np.linalg.norm(g)
-        if scale and abs(d @ g) < (1 - 1e-6) * scale:
-            return x
+        if steps and np.array_equal(steps[-1][0], x):
+            steps[-1][1].append(d)
+        else:
+            steps.append((x, [d]))
+    for x, ds in steps:
+        where = f"the Newton step at x = {np.round(x, 6).tolist()} on {name}"
+        g = np.asarray(grad(f)(x), dtype=float)
+        k = next((k for k, row in enumerate(path) if np.allclose(row, x, rtol=1e-12, atol=0)),
+                 None)
+        previous = path[k] - path[k - 1] if k else None
+        warm = not _parallel(ds[0], g) and previous is not None and _parallel(ds[0], previous)
+        if not _parallel(ds[0], g) and not warm:
+            return Verdict(False, f"the path is right, but in {where} the first product H d had "
+                                  f"a d that is not along grad f: CG from p = 0 starts with "
+                                  f"d = -grad f (or, warm-started from the previous Newton step "
+                                  f"p0, with one product H p0 for the residual -grad f - H p0); "
+                                  f"products along other fixed directions assemble the Hessian")
+        if warm and len(ds) > 1 and x.size > 2 and \
+                not _in_span(ds[1], [g, np.asarray(hvp(f, x, ds[0]), dtype=float)]):
+            return Verdict(False, f"the path is right, but in {where} the product after the "
+                                  f"warm start's H p0 had a d that is not the residual "
+                                  f"-grad f - H p0: CG's first direction is that residual; "
+                                  f"products along other fixed directions assemble the Hessian")
+        iterations = len(ds) - warm
+        if iterations > x.size:
+            return Verdict(False, f"the path is right, but {where} made {iterations} CG "
+                                  f"products H d{' after the warm start' if warm else ''}; the "
+                                  f"exercise allows at most dim x = {x.size} CG iterations per "
+                                  f"Newton step (in exact arithmetic CG is done after n): stop "
+                                  f"after n, or earlier when the residual is round-off")
     return None
 
 
@@ -265,7 +308,7 @@ def check_newton_cg(newton_cg):
     autodiff_helpers = sys.modules["autodiff_helpers"]
 
     expect_function(newton_cg, 3, "a function newton_cg(f, x0, n_steps)")
-    hessian_calls = []
+    hessian_calls, paths = [], {}
     products = {}  # each function's name -> (f, [(the point, d) of every product H d made])
     hessian = autodiff_helpers.hessian
 
@@ -298,6 +341,7 @@ def check_newton_cg(newton_cg):
             if got.shape == reference.shape[1:]:
                 return Verdict(False, f"newton_cg on {name} returned one point; expected the "
                                       f"path x_0, ..., x_{steps}, shape {reference.shape}")
+            paths[name] = got
             if got.shape != reference.shape:
                 return Verdict(False, f"newton_cg on {name} returned shape {got.shape}; "
                                       f"expected the path x_0, ..., x_{steps}, shape "
@@ -310,6 +354,12 @@ def check_newton_cg(newton_cg):
                 right = reference[k] - reference[k - 1] if k else None
                 if k and close(step, -right, rtol=1e-6, atol=1e-12):
                     hint = ": the step has the wrong sign, solve H p = -grad f and add p"
+                elif k and not products[name][1]:
+                    hint = (": your newton_cg made no Hessian-vector product (ad.hvp) here, so "
+                            "its step is not Newton's: a step from the gradient alone is "
+                            "gradient descent, and H d from differences of gradients is a "
+                            "finite difference, right to about 1e-8 only; solve H p = -grad f "
+                            "by CG with H d = ad.hvp(f, x, d)")
                 elif k:
                     hint = (": x_{k} differs, so the CG solve of H p = -grad f is not converged "
                             "or not right: up to n iterations, with H d from ad.hvp").format(k=k)
@@ -331,13 +381,9 @@ def check_newton_cg(newton_cg):
             return Verdict(False, "the path is right but no Hessian-vector product was computed "
                                   "(ad.hvp): the exercise asks for CG with products H d")
         for name, (f, made) in products.items():
-            point = _first_direction_off_gradient(f, made)
-            if point is not None:
-                return Verdict(False, f"the path is right on {name}, but at x = "
-                                      f"{np.round(point, 6).tolist()} the first product H d had "
-                                      f"a d that is not along grad f: CG (from p = 0) starts "
-                                      f"with d = -grad f; products along other fixed directions "
-                                      f"assemble the Hessian")
+            verdict = _cg_steps(f, made, paths[name], name)
+            if verdict is not None:
+                return verdict
     except StudentError as error:
         return error.verdict
     finally:

@@ -80,8 +80,17 @@ class _Counted:
         return self.function(x)
 
 
-def _diagnose(got, J, x, name, mode):
+def _diagnose(got, J, x, name, mode, value):
+    """A hint for a result that is not J but a known slip, else None; ``value`` is F(x)."""
     n, m = x.size, J.shape[0]
+    if mode == "forward" and got.size == 2 * J.size:
+        return (f"on {name} your forward result has shape {got.shape}, twice the m x n = "
+                f"{m} x {n} numbers of J: ad.jvp(F, x, v) returns a pair, (F(x), J v), the "
+                f"value and the directional derivative; a column of J is its [1]")
+    if mode == "forward" and got.shape == J.shape and not close(got, J) and \
+            close(got, np.column_stack([value] * n)):
+        return (f"on {name} every column of your forward Jacobian is F(x), the value: "
+                f"ad.jvp(F, x, v) returns the pair (F(x), J v); a column of J is its [1]")
     if got.shape == J.T.shape and close(got, J.T) or (J.shape[0] == J.shape[1] and close(got, J.T)):
         return (f"on {name} your {mode} Jacobian is transposed: row i is output i, column j "
                 f"is input j, J[i, j] = dF_i/dx_j"
@@ -115,10 +124,19 @@ def check_jacobian(jacobian_forward, jacobian_reverse):
             result = run(build, counted, x.copy(), what=f"jacobian_{mode}(F, x) on {name}")
             got = returned_floats(result, f"jacobian_{mode}(F, x) on {name}",
                                   f"the m x n matrix J, shape {J.shape}")
-            hint = _diagnose(got, J, x, name, mode)
+            hint = _diagnose(got, J, x, name, mode, F(x))
             if hint:
                 return Verdict(False, hint)
             got = as_array(got, J.shape, f"the {mode} Jacobian of {name}, m x n")
+            if not close(got, J, rtol=1e-10) and counted.plain > 1 and \
+                    close(got, J, rtol=1e-4, atol=1e-6):
+                off = float(np.max(np.abs(got - J)))
+                return Verdict(False, f"on {name} your {mode} Jacobian agrees with J to about "
+                                      f"{off:.0e}, not to round-off, and jacobian_{mode} "
+                                      f"evaluated F {counted.plain} times on plain arrays, as a "
+                                      f"finite difference does: build J from {mode} passes "
+                                      f"(ad.{'jvp' if mode == 'forward' else 'grad'}), which are "
+                                      f"exact to round-off")
             if not close(got, J, rtol=1e-10):
                 i, j = np.unravel_index(np.argmax(np.abs(got - J)), J.shape)
                 yours, exact = apart(got[i, j], J[i, j])

@@ -10,7 +10,14 @@ import math
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, apart, as_number, engine_watched
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    apart,
+    as_number,
+    calls_watched,
+    engine_watched,
+)
 from ad_course.lattice import (
     hmc,
     kinetic_energy,
@@ -67,6 +74,11 @@ def _one_length_force(theta, beta, mu, x, y, size):
         return math.nan
 
 
+def link_force_reference(theta, beta, mu, x, y):
+    """-dS/dtheta_mu(x, y), the reference: the library's staple force on that link."""
+    return float(staple_force(theta, beta)[mu, x, y])
+
+
 def _link_variants(theta, beta, mu, x, y):
     """The right force on link (mu, x, y) and what each typical mistake gives."""
     size_1, size_2 = theta.shape[1], theta.shape[2]
@@ -78,7 +90,7 @@ def _link_variants(theta, beta, mu, x, y):
         right, one, ahead, axis = below_1 - here, -here, ahead_1 - here, below_2 - here
     else:
         right, one, ahead, axis = here - below_2, here, here - ahead_2, here - below_1
-    right = float(staple_force(theta, beta)[mu, x, y])  # the reference; equal to beta * right
+    right = link_force_reference(theta, beta, mu, x, y)  # equal to beta * right above
     variants = {"sign": -right, "beta": right / beta, "one": beta * one,
                 "ahead": beta * ahead, "axis": beta * axis}
     if size_1 != size_2:
@@ -104,7 +116,7 @@ def check_link_force(link_force, seed=9):
     for theta, beta, mu, x, y in cases:
         where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[2]} lattice"
         try:
-            with engine_watched() as engine:
+            with engine_watched() as engine, calls_watched(staple_force) as staple:
                 got = link_force(theta.copy(), beta, mu, x, y)
         except IndexError as error:
             if "axis 0 with size 2" in str(error):  # theta[1], theta[2] for theta_1, theta_2
@@ -123,6 +135,13 @@ def check_link_force(link_force, seed=9):
                                   "link by hand, from the two plaquettes that contain it "
                                   "(d(1 - cos theta_P)/d theta_P = sin theta_P), and write it "
                                   "with np.sin")
+        if staple.count:
+            return Verdict(False, "link_force calls staple_force (ad.staple_force or "
+                                  "ad_course.lattice.staple_force), the library's force on every "
+                                  "link, which is what the answer is checked against and what "
+                                  "the exercise asks you not to use; write -dS/dtheta for the "
+                                  "one link from the two plaquettes that contain it, with np.sin "
+                                  "of their angles")
         try:
             got = as_number(got, "one number for one link")
         except StudentError as error:
@@ -279,18 +298,24 @@ def check_integrator_slope(predicted, integrator=None, measured=None):
                               f"{k} and {slope}: fit log|Delta H| against log eps where "
                               f"|Delta H| is above round-off")
     if abs(k - 4) > 1e-9:
+        # the hints say how to find the exponent, never the exponent itself: the exercise
+        # asks for a prediction, and a hint that stated it would make one wrong guess enough
         hints = {
-            2: "that is the leapfrog's exponent; the composition cancels the eps^3 error "
-               "of each step, so the integrator is of order 4",
+            2: "that is the leapfrog's exponent; the composition's step errs by eps^5, not by "
+               "the leapfrog's eps^3: count how the N = tau / eps steps of a trajectory of "
+               "fixed length add up",
             5: "eps^5 is the error of one step; over a trajectory of fixed length "
-               "tau = N eps the N = tau / eps steps add up to order eps^4",
-            8: "eps^8 is how <Delta H> falls (<Delta H> = <Delta H^2> / 2 to leading order); "
-               "|Delta H| itself falls like eps^4",
-            3: "eps^3 is the local error of one leapfrog step; the fourth-order "
-               "integrator's error over a fixed trajectory length is of order eps^4",
+               "tau = N eps, N = tau / eps steps add up: what power of eps is that?",
+            8: "eps^8 is how <Delta H> falls (<Delta H> = <Delta H^2> / 2 to leading order, "
+               "so its power is twice that of |Delta H|); the exercise asks for |Delta H|",
+            3: "eps^3 is the local error of one leapfrog step; the composition's step errs by "
+               "eps^5, and a trajectory of fixed length tau has N = tau / eps steps",
         }
         hint = hints.get(int(round(k)), "") if abs(k - round(k)) < 1e-9 else ""
-        return Verdict(False, f"your exponent is {k:g}; expected 4" + (f": {hint}" if hint else ""))
+        return Verdict(False, f"your exponent is {k:g}, not the right one: " + (hint or (
+            "start from the error of one step, eps^5 for the composition (eps^3 for the "
+            "leapfrog), and count how the N = tau / eps steps of a trajectory of fixed length "
+            "tau add up; the leapfrog's slope, measured above, follows the same count")))
     if integrator is None:
         if slope is not None:
             return Verdict(False, "the prediction 4 is right; pass your integrator too, "
@@ -339,9 +364,14 @@ def check_integrator_slope(predicted, integrator=None, measured=None):
                     "round-off and below the largest steps")
         return Verdict(False, f"your integrator is of order 4 (the checker measures the slope "
                               f"{ours:.2f}), but the slope you fitted is {slope:.2f}: {hint}")
-    fitted = "" if slope is None else f"; your own fit gives {slope:.2f}"
+    if slope is None:  # the exercise asks for the slope measured on theta_eq, p_eq too
+        return Verdict(False, f"your integrator is of order 4 (on the checker's lattice its "
+                              f"rms(Delta H) falls like eps^{ours:.2f}); the exercise also asks "
+                              f"for the slope you measured on theta_eq, p_eq: fit it and pass "
+                              f"it, ad.check_integrator_slope(4, fourth_order, measured=my_slope)")
     return Verdict(True, f"|Delta H| ~ eps^4: on the checker's lattice your integrator's "
-                         f"rms(Delta H) falls like eps^{ours:.2f}, within 10 % of 4{fitted}")
+                         f"rms(Delta H) falls like eps^{ours:.2f}, within 10 % of 4; your own "
+                         f"fit gives {slope:.2f}")
 
 
 # -- exercise 3: the second derivative from the third cumulant --------------------------

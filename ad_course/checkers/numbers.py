@@ -276,6 +276,11 @@ QUESTIONS = {
                          ((0.0, 0.0, 1.0, -2.0), "the Hessian is constant: also at x = 0"),
                          ((2.0, -4.0, 2.0, -4.0), "f = x^T A x / 2 has Hessian A, not 2 A"),
                          ((3.0, 2.0, 3.0, 2.0), "A v with v = (1, -1): (2 - 1, 1 - 3)"),
+                         ((1.0, 1.0, -2.0, -2.0), "the right numbers in another order: give H v "
+                                                  "at x = 0 first, then H v at x = (1, 2), each "
+                                                  "as its two components (a flat list, or "
+                                                  "np.concatenate; np.column_stack puts the two "
+                                                  "vectors side by side)"),
                      ], rtol=1e-12),
     "08-1": Question("the number of forward-mode sweeps for the gradient of chi2", 1,
                      lambda params: len(params), lambda ref, params: [
@@ -297,10 +302,12 @@ QUESTIONS = {
                          ((2.0, 4.0), "swapped? the first number is the growth without "
                                       "checkpoints, the second the growth with sqrt(N) segments"),
                      ], rtol=1e-9,
-                     otherwise="predict the ideal factors from how the peak grows: like N without "
-                               "checkpoints, like sqrt(N) with sqrt(N) segments, and N grows 4 "
-                               "times (the measured factors come after measure(), and differ "
-                               "from these: explain them with the cost model)"),
+                     otherwise="predict each ideal factor from what the backward sweep must "
+                               "keep: without checkpoints the graph of every step; with K = "
+                               "sqrt(N) segments K checkpoints plus the graph of one segment "
+                               "of N / K steps. How do these grow when N goes from 100 to 400? "
+                               "(The measured factors come after measure(), and differ from "
+                               "these: explain them with the cost model)"),
 }
 
 

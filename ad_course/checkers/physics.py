@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ad_course.checkers.verdict import Verdict, apart, as_array, checker, close, run
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    apart,
+    as_array,
+    checker,
+    close,
+    engine_watched,
+    expect_function,
+    run,
+)
 from ad_engine.reverse import Variable
 
 HBARC = 0.1973  # GeV fm
@@ -28,10 +38,36 @@ def level_derivative_by_ad(hamiltonian, params, ell, level, parameter="kappa"):
     return float(theta.grad[PARAMETERS.index(parameter)])
 
 
+def _by_function(derivative, hamiltonian, params, r, states, parameter):
+    """The values of ``derivative(psi, r)`` for each state's normalised eigenvector psi:
+    the Hellmann-Feynman sum written as a function, which (unlike numbers) shows whether it
+    was derived or computed by the AD engine the checker compares it with."""
+    expect_function(derivative, 2, f"a function of (psi, r) returning dM/d{parameter}, or "
+                                   f"the numbers")
+    values = []
+    for ell, level in states:
+        psi = np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))[1]
+        with engine_watched() as engine:
+            value = run(derivative, psi[:, level].copy(), np.array(r, dtype=float),
+                        what="your function of (psi, r)")
+        if engine.used:
+            raise StudentError(Verdict(False, f"your function of (psi, r) uses automatic "
+                                              f"differentiation (ad.grad, .backward(), "
+                                              f"mass_and_gradient ...), which is what it is "
+                                              f"checked against; derive dM/d{parameter} by "
+                                              f"Hellmann-Feynman (which term of H holds "
+                                              f"{parameter}?) and write it as a sum over psi "
+                                              f"and r with numpy"))
+        values.append(value)
+    return values
+
+
 def _compare(answer, hamiltonian, params, r, states, parameter):
     """The student's numbers, AD's through eigh, each state's normalised eigenvector, two
     slips (the lowest eigenvector of its ell for every state; row ``level`` of eigh's
     eigenvectors instead of the column) and the grid."""
+    if callable(answer):  # a function of (psi, r): run on each state's eigenvector
+        answer = _by_function(answer, hamiltonian, params, r, states, parameter)
     # four decimals of values of order 1: float32 numbers carry enough digits for that
     got = as_array(answer, (len(states),), f"dM/d{parameter} for each state, an array",
                    rtol=TOLERANCE)
@@ -43,7 +79,11 @@ def _compare(answer, hamiltonian, params, r, states, parameter):
         waves.append(vectors[:, level])
         slips["ground"].append(vectors[:, 0])
         slips["row"].append(vectors[level, :])
-    return got, np.array(reference), waves, slips, np.asarray(r, dtype=float)
+    other_ell = [(i, np.array([level_derivative_by_ad(hamiltonian, params, 0, level, parameter)
+                               for level in range(4)]))
+                 for i, (ell, _) in enumerate(states) if ell > 0]
+    return (got, np.array(reference), waves, slips, np.asarray(r, dtype=float),
+            {"digits": not typed(answer), "other_ell": other_ell})
 
 
 def _from_rounded_parameters(hamiltonian, params, states, parameter):
@@ -60,6 +100,26 @@ def _from_rounded_parameters(hamiltonian, params, states, parameter):
     return variants
 
 
+ROUND_OFF = 1e-11  # AD through eigh and the Hellmann-Feynman sum agree to ~1e-15; the
+# best central difference in a parameter only to ~4e-10 (h ~ 1e-5), a forward one to ~1e-6
+
+
+def typed(answer):
+    """True when the answer's numbers were typed (or rounded): each has at most 10 decimals,
+    or they are float32 numbers, which carry no more than the four decimals checked. An
+    array computed in float64 carries all 16 digits, and then they must be right to
+    round-off (a finite difference is right to 1e-10 at best)."""
+    values = answer if isinstance(answer, (list, tuple)) else [answer]
+    values = [v.value if type(v).__name__ == "Variable" else v for v in values]
+    try:
+        raw = np.asarray(values)
+        if raw.dtype.kind == "f" and np.finfo(raw.dtype).eps > 1e-10:
+            return True
+        return all(round(float(v), 10) == float(v) for v in raw.astype(float).ravel())
+    except (TypeError, ValueError):
+        return False
+
+
 def right_to_decimals(got, reference):
     """True when every value agrees with the reference to the four decimals asked for:
     the computed values, or the same values rounded to four or more decimals."""
@@ -72,7 +132,34 @@ ROW_HINT = ("row `level` of the eigenvectors is not an eigenvector: np.linalg.ei
 STATE_NAMES = {(0, 0): "1S", (0, 1): "2S", (1, 0): "1P", (0, 2): "3S", (2, 0): "1D"}
 
 
-def _verdict(got, reference, states, parameter, mistakes, unit, recipe, rounded=()):
+def _off(got, exact):
+    """Which way ``got`` is off from ``exact``, without ``exact``'s value (a hint that printed
+    it would hand out the answer, one state per try): the sign, or a rough factor."""
+    if exact == 0 or got == 0 or np.sign(got) != np.sign(exact):
+        return "has the wrong sign" if got * exact < 0 else "is off"
+    ratio = got / exact
+    if ratio > 1.5 or ratio < 1 / 1.5:
+        return f"is about {ratio:.2g} times the right value" if ratio > 1 else \
+            f"is about 1/{1 / ratio:.2g} of the right value"
+    return "is too large" if abs(got) > abs(exact) else "is too small"
+
+
+def _verdict(got, reference, states, parameter, mistakes, unit, recipe, rounded=(), *,
+             by_hand=False, digits=True, other_ell=()):
+    """``digits``: the answer carries all its digits (computed, not typed); ``other_ell``:
+    (state index, values) of a state with ell > 0 computed with the ell = 0 Hamiltonian."""
+    if right_to_decimals(got, reference):
+        off = float(np.max(np.abs(got - reference)))
+        if not digits or off <= ROUND_OFF * max(1.0, float(np.max(np.abs(reference)))):
+            return None
+        method = ("derive it by Hellmann-Feynman and compute the sum "
+                  f"{recipe} with the normalised eigenvectors" if by_hand else
+                  "compute it by reverse mode, the gradient of the level through eigh "
+                  "(ad.grad, or .backward() as mass_and_gradient does)")
+        return Verdict(False, f"your values agree with the gradient through eigh to about "
+                              f"{off:.0e}, not to round-off, as a finite difference in "
+                              f"{parameter} does; the exercise asks for another method: "
+                              f"{method}, which agrees to round-off")
     for values, decimals in rounded:
         if right_to_decimals(got, values):
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are "
@@ -84,23 +171,40 @@ def _verdict(got, reference, states, parameter, mistakes, unit, recipe, rounded=
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
                                   f"dM/d{parameter}: {hint}")
     names = ", ".join(STATE_NAMES.get(state, str(state)) for state in states)
+    for i, values in other_ell:
+        others = np.arange(len(states)) != i
+        if right_to_decimals(got[others], reference[others]) and \
+                np.any(np.abs(got[i] - values) <= TOLERANCE):
+            ell, _ = states[i]
+            name = STATE_NAMES.get(states[i], str(states[i]))
+            return Verdict(False, f"state {i} ({name}) is computed with the ell = 0 Hamiltonian: "
+                                  f"{name} has ell = {ell}, so its eigenvector comes from the "
+                                  f"Hamiltonian with ell = {ell} (the last argument of the "
+                                  f"hamiltonian), where its level is {states[i][1]}")
     if right_to_decimals(np.sort(got), np.sort(reference)):
         return Verdict(False, f"the right values in the wrong order: expected the states in the "
                               f"order {names}")
     i = int(np.argmax(np.abs(got - reference)))
-    yours, exact = apart(got[i], reference[i])
+    yours, _ = apart(got[i], reference[i])
     name = STATE_NAMES.get(states[i], str(states[i]))
-    if abs(got[i] - reference[i]) < 100 * TOLERANCE:  # typed with 2 or 3 decimals
-        return Verdict(False, f"state {i} ({name}): your {yours}, the gradient through eigh "
-                              f"{exact} {unit}: close, but not right to {DECIMALS} decimals; "
-                              f"compute with the parameters and the grid r you pass here (not "
-                              f"rounded parameters, not another grid) and pass the computed "
-                              f"values, not values rounded to fewer than {DECIMALS} decimals")
-    return Verdict(False, f"state {i} ({name}): your {yours}, the gradient through eigh "
-                          f"{exact} {unit}: compute {recipe} with the normalised eigenvector u "
-                          f"of that level (column `level` of np.linalg.eigh's second output, "
-                          f"whose eigenvalues come in ascending order), for the parameters and "
-                          f"on the grid r you pass here")
+    off = abs(got[i] - reference[i])
+    if off < 100 * TOLERANCE and digits:  # computed, off in the 4th decimal
+        return Verdict(False, f"state {i} ({name}): your {yours} {unit} is close (off by about "
+                              f"{off:.0e}), but not right to {DECIMALS} decimals, as a finite "
+                              f"difference in {parameter} gives (or another grid): compute "
+                              f"{recipe} with the normalised eigenvectors of the hamiltonian "
+                              f"you pass here, for its parameters and on its grid r")
+    if off < 100 * TOLERANCE:  # typed with 2 or 3 decimals
+        return Verdict(False, f"state {i} ({name}): your {yours} {unit} is close, but not "
+                              f"right to {DECIMALS} decimals; compute with the parameters and "
+                              f"the grid r you pass here (not rounded parameters, not another "
+                              f"grid) and pass the computed values, not values rounded to "
+                              f"fewer than {DECIMALS} decimals")
+    return Verdict(False, f"state {i} ({name}): your {yours} {unit} {_off(got[i], reference[i])}"
+                          f": compute {recipe} with the normalised eigenvector u of that level "
+                          f"(column `level` of np.linalg.eigh's second output, whose "
+                          f"eigenvalues come in ascending order), for the parameters and on "
+                          f"the grid r you pass here")
 
 
 STATES = ((0, 0), (0, 1), (1, 0))  # (ell, level): 1S, 2S, 1P
@@ -109,12 +213,18 @@ STATES = ((0, 0), (0, 1), (1, 0))  # (ell, level): 1S, 2S, 1P
 @checker
 def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dkappa (GeV per unit kappa) for each (ell, level) in
-    ``states`` against AD through eigh, to four decimals. On the grid ``r`` (GeV^-1), with
+    ``states`` against AD through eigh, to four decimals. ``answer``: the numbers, or a
+    function of (psi, r) that computes one from a normalised eigenvector psi on the grid
+    r; the function is run on each state's eigenvector and refused when it uses AD. On the grid ``r`` (GeV^-1), with
     u the normalised eigenvector, the expected value is -sum_i u_i^2 / r_i."""
-    got, reference, waves, slips, r = _compare(answer, hamiltonian, params, r, states, "kappa")
+    got, reference, waves, slips, r, how = _compare(answer, hamiltonian, params, r, states,
+                                                    "kappa")
     if right_to_decimals(got, reference):
-        return Verdict(True, f"dM/dkappa = -<1/r> agrees with the gradient through eigh to "
-                             f"{DECIMALS} decimals for every state")
+        refused = _verdict(got, reference, states, "kappa", (), "GeV", "-sum(u**2 / r)",
+                           by_hand=True, **how)  # a Verdict that is not ok is falsy
+        return refused if refused is not None else \
+            Verdict(True, f"dM/dkappa = -<1/r> agrees with the gradient through eigh to "
+                          f"{DECIMALS} decimals for every state")
 
     def mean(f, psis=waves):
         return np.array([u @ (f * u) for u in psis])
@@ -136,7 +246,8 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
         (-mean(1 / r, slips["row"]), ROW_HINT),
     ]
     return _verdict(got, reference, states, "kappa", mistakes, "GeV", "-sum(u**2 / r)",
-                    _from_rounded_parameters(hamiltonian, params, states, "kappa"))
+                    _from_rounded_parameters(hamiltonian, params, states, "kappa"),
+                    by_hand=True, **how)
 
 
 @checker
@@ -144,10 +255,14 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dsigma (GeV^-1, before any conversion to fm) for each
     (ell, level) in ``states`` against AD through eigh, to four decimals: by
     Hellmann-Feynman it is <r> = sum_i u_i^2 r_i on the grid ``r``."""
-    got, reference, waves, slips, r = _compare(answer, hamiltonian, params, r, states, "sigma")
+    got, reference, waves, slips, r, how = _compare(answer, hamiltonian, params, r, states,
+                                                    "sigma")
     if right_to_decimals(got, reference):
-        return Verdict(True, f"dM/dsigma agrees with the gradient through eigh to {DECIMALS} "
-                             f"decimals for every state: it is <r>")
+        refused = _verdict(got, reference, states, "sigma", (), "GeV^-1", "sum(u**2 * r)",
+                           **how)  # a Verdict that is not ok is falsy
+        return refused if refused is not None else \
+            Verdict(True, f"dM/dsigma agrees with the gradient through eigh to {DECIMALS} "
+                          f"decimals for every state: it is <r>")
     mistakes = [
         (-reference, "the sign: dH/dsigma = +r, a stronger string raises every level"),
         (reference * HBARC, "these are in fm: give dM/dsigma in GeV^-1, before the factor 0.1973"),
@@ -160,7 +275,7 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
         (np.array([u @ (r * u) for u in slips["row"]]), ROW_HINT),
     ]
     return _verdict(got, reference, states, "sigma", mistakes, "GeV^-1", "sum(u**2 * r)",
-                    _from_rounded_parameters(hamiltonian, params, states, "sigma"))
+                    _from_rounded_parameters(hamiltonian, params, states, "sigma"), **how)
 
 
 __all__ = ["check_kappa_derivative", "check_sigma_derivative", "level_derivative_by_ad"]

@@ -24,6 +24,12 @@ PARAMETERS = ((2.0, 0.3), (3.0, 0.5), (1.5, 0.1))
 T = np.concatenate([[0.0], np.sort(np.random.default_rng(7).uniform(0.0, 4 * np.pi, 40))])
 
 
+# fewer weight numbers than this in u's graph: a formula wearing a parameter (the formula
+# times Variable(0.999), gamma and omega_d as Variables), not a network; ad.MLP([1, 3, 1])
+# has 10, the exercise's networks have hundreds
+MIN_WEIGHTS = 10
+
+
 def damped_reference(t, omega, gamma):
     """The underdamped solution: the real part of the root pair -gamma +- i omega_d fitted
     to u(0) = 1, u'(0) = 0."""
@@ -97,9 +103,9 @@ def _network_share(u, t, output, got):
 @checker
 def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi, tol=1e-2):
     """Check ``exact(t, omega, gamma)`` (the exact solution on an array ``t``) against
-    ``damped_reference`` for three (omega, gamma) to a relative 1e-9; then, if given,
-    ``u(t)`` (the trained network: its output a Variable computed from the weights) against the
-    exact solution on 2001 points of [0, t_end]: its largest error must be below ``tol``."""
+    ``damped_reference`` for three (omega, gamma) to a relative 1e-9; then ``u(t)`` (the
+    trained network: its output a Variable computed from the weights) against the exact solution on 2001 points of [0, t_end]: its largest error must be below ``tol``
+    (without ``u``, the exercise is half done, and the verdict says so)."""
     expect_function(exact, 3, "a function of (t, omega, gamma)")
     for w0, g0 in PARAMETERS:
         got = _values(lambda s, w0=w0, g0=g0: exact(s, w0, g0), T, f"exact(t, {w0:g}, {g0:g})")
@@ -117,8 +123,15 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
         i = int(np.argmax(np.abs(got - damped_reference(T, w0, g0))))
         return Verdict(False, f"{where}: u({T[i]:.3g}) is {got[i]:.6g}; expected "
                               f"{damped_reference(T[i], w0, g0):.6g}")
-    if u is None:
-        return Verdict(True, "the exact solution is right for three (omega, gamma)")
+    if u is None:  # the exercise asks for both: the formula alone is half of it
+        return Verdict(False, "the exact solution is right for three (omega, gamma); the "
+                              "exercise also asks for the trained network: pass it too, "
+                              "ad.check_damped_oscillator(damped_exact, damped_u)")
+    if callable(getattr(u, "parameters", None)):  # an ad.MLP (a Module) itself
+        return Verdict(False, f"the exact solution is right, but you passed the network object "
+                              f"({type(u).__name__}) itself, which takes a column of inputs "
+                              f"(batch, 1); pass u as a function of t: damped_u = "
+                              f"trial_solution(net), with the network you trained")
     t = np.linspace(0.0, t_end, 2001)
     try:
         output = run(u, t.copy(), what="u(t)")
@@ -144,6 +157,13 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
                               f"at most {share:.1e}: the network adds a small correction to "
                               f"something else (the formula?), instead of being the solution. "
                               f"Pass the trained network itself")
+    weights = sum(int(np.size(node.value)) for node in topological_order(output)
+                  if node.primitive is None and _is_weight(node, t.shape))
+    if weights < MIN_WEIGHTS:
+        return Verdict(False, f"u(t) is computed from only {weights} number(s) besides t: that "
+                              f"is a formula with a parameter or two, not a network (even a "
+                              f"small ad.MLP has dozens of weights). Train a new network, "
+                              f"train(..., omega=2.0, gamma=0.3), and pass trial_solution(net)")
     if error < tol:
         return Verdict(True, f"the exact solution is right, and the network's largest error "
                              f"on [0, {t_end:.3g}] is {error:.1e} (< {tol:g})")

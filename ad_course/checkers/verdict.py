@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import sys
 import traceback
 import types
 from dataclasses import dataclass
@@ -104,6 +105,31 @@ def engine_watched():
     finally:
         engine.nodes = Variable(0.0).number - node - 1  # the nodes recorded in the block
         engine.used = engine.nodes > 0 or new_tag() > tag + TAGS_PER_CALL
+
+
+@contextlib.contextmanager
+def calls_watched(*functions):
+    """``with calls_watched(f, g) as calls:`` sets ``calls.count`` after the block: how many
+    times the Python functions ``f``, ``g`` ... were entered in it, however they were reached
+    (``ad.staple_force``, an import, another function of the library that calls them). For an
+    exercise that forbids a library function which computes the answer, as
+    :func:`engine_watched` does for the AD engine. A profile function that was set before
+    (a debugger's, coverage's) keeps running."""
+    codes = {function.__code__ for function in functions}
+    calls = types.SimpleNamespace(count=0)
+    before = sys.getprofile()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            calls.count += 1
+        if before is not None:
+            before(frame, event, arg)
+
+    sys.setprofile(profile)
+    try:
+        yield calls
+    finally:
+        sys.setprofile(before)
 
 
 def expect_function(function, n_args, described):

@@ -14,6 +14,7 @@ from collections import defaultdict, deque
 import numpy as np
 
 import autodiff_helpers as ad
+from ad_course.checkers.physics import level_derivative_by_ad
 from ad_engine.higher_order import hessian as ENGINE_HESSIAN
 
 EPS = float(np.finfo(float).eps)
@@ -649,6 +650,16 @@ JACOBIAN_WRONG = [
     ("complex Jacobian", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x) + 0.1j,
                                                    reverse_grad), "complex"),
     ("no return", lambda: ad.check_jacobian(lambda F, x: None, reverse_grad), "forget to return"),
+    ("forward by central differences", lambda: ad.check_jacobian(
+        lambda F, x: np.column_stack([(F(x + 1e-6 * e) - F(x - 1e-6 * e)) / 2e-6
+                                      for e in np.eye(x.size)]), reverse_grad),
+     "as a finite difference does"),
+    ("ad.jvp without [1]: the pairs stacked", lambda: ad.check_jacobian(
+        lambda F, x: np.column_stack([ad.jvp(F, x, e) for e in np.eye(x.size)]), reverse_grad),
+     "returns a pair, (F(x), J v)"),
+    ("ad.jvp(...)[0]: the value F(x) in every column", lambda: ad.check_jacobian(
+        lambda F, x: np.column_stack([ad.jvp(F, x, e)[0] for e in np.eye(x.size)]), reverse_grad),
+     "every column of your forward Jacobian is F(x)"),
 ]
 
 
@@ -699,10 +710,53 @@ KAPPA_RIGHT = [
     ("typed from a printout with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
                                                              for u in waves()])),
     ("float32 values", kappa(lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32))),
-    ("1e-7 off (right to the four decimals asked for)",
-     kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()])),
+    ("a function of (psi, r): -sum(psi**2 / r)", kappa(lambda: lambda psi, r: -np.sum(psi**2 / r))),
+    ("a function of (psi, r): -psi @ (psi / r)", kappa(lambda: lambda psi, r: -psi @ (psi / r))),
+    ("-sum(u² / r) rounded to 8 decimals (numpy's printout)",
+     kappa(lambda: [round(-np.sum(u**2 / R), 8) for u in waves()])),
 ]
+
+
+def level(th, ell, lv):
+    return np.linalg.eigh(hamiltonian(*th, ell))[0][lv]
+
+
+def difference(which, h, central=True):
+    """The levels' derivative in parameter ``which`` by a central (or forward) difference."""
+    e = np.eye(3)[which] * h
+    return [(level(PARAMS + e, ell, lv) - level(PARAMS - e if central else PARAMS, ell, lv))
+            / (2 * h if central else h) for ell, lv in STATES]
+
+
+def reference_hidden(check, parameter):
+    """The verdict of ``check``, its message replaced when it prints a reference value (a
+    hint that does lets three wrong tries copy the answer in, one state per try)."""
+    def run():
+        verdict = check()
+        exact = [level_derivative_by_ad(hamiltonian, PARAMS, ell, lv, parameter)
+                 for ell, lv in STATES]
+        shown = [f"{v:.{d}g}" for v in exact for d in (3, 4, 5, 6)]
+        leaked = [text for text in shown if text in verdict.message]
+        return type(verdict)(verdict.ok, f"prints the reference {leaked}") if leaked else verdict
+    return run
+
+
+def with_ell0_for_1p(parameter, level0):
+    """1P computed with the ell = 0 Hamiltonian's eigenvector ``level0`` (the others right)."""
+    def values():
+        r_power = -1 if parameter == "kappa" else 1
+        sign = -1 if parameter == "kappa" else 1
+        u0 = np.linalg.eigh(hamiltonian(*PARAMS, 0))[1][:, level0]
+        right = [sign * np.sum(u**2 * R**r_power) for u in waves()]
+        return right[:2] + [sign * np.sum(u0**2 * R**r_power)]
+    return values
 KAPPA_WRONG = [
+    ("a function of (psi, r) that takes AD's gradient (no derivation)", kappa(
+        lambda: lambda psi, r: ad.grad(lambda th: np.linalg.eigh(hamiltonian(*th, 0))[0][0])(
+            PARAMS)[0]), "uses automatic differentiation"),
+    ("a function of (psi, r): +sum(psi**2 / r)", kappa(lambda: lambda psi, r: np.sum(psi**2 / r)),
+     "the sign"),
+    ("a function of one argument", kappa(lambda: lambda psi: 0.0), "a function of (psi, r)"),
     ("+<1/r>", kappa(lambda: [np.sum(u**2 / R) for u in waves()]), "the sign"),
     ("<r>", kappa(lambda: [np.sum(u**2 * R) for u in waves()]), "that is <r>"),
     ("-<1/r²>", kappa(lambda: [-np.sum(u**2 / R**2) for u in waves()]), "1/r²"),
@@ -728,6 +782,24 @@ KAPPA_WRONG = [
     ("parameters typed from a table with 3 decimals",
      kappa(lambda: [-np.sum(u**2 / R) for u in waves(params=ROUNDED)]), "rounded to 3 decimals"),
     ("a finer grid", kappa(lambda: [-np.sum(u**2 / FINER) for u in waves(n=2 * N)]), "grid r"),
+    ("1e-7 off, as a finite difference is",
+     kappa(lambda: [-np.sum(u**2 / R) * (1 + 1e-7) for u in waves()]), "finite difference"),
+    ("central difference in kappa, h = 1e-4", kappa(lambda: difference(0, 1e-4)),
+     "not to round-off, as a finite difference in kappa does"),
+    ("central difference in kappa, h = 1e-5", kappa(lambda: difference(0, 1e-5)),
+     "derive it by Hellmann-Feynman"),
+    ("forward difference in kappa, h = 1e-3", kappa(lambda: difference(0, 1e-3, central=False)),
+     "as a finite difference in kappa gives"),
+    ("all zero: the hint names the state, not its value",
+     reference_hidden(kappa(lambda: [0.0, 0.0, 0.0]), "kappa"), "state 0 (1S)"),
+    ("1S right, the others zero: no value handed out",
+     reference_hidden(kappa(lambda: [-np.sum(waves()[0] ** 2 / R), 0.0, 0.0]), "kappa"),
+     "state 1 (2S)"),
+    ("1S, 2S right, 1P 1.3 times: no value handed out",
+     reference_hidden(kappa(lambda: [-np.sum(u**2 / R) * f for u, f in zip(waves(), (1, 1, 1.3))]),
+                      "kappa"), "too large"),
+    ("1P with the ell = 0 Hamiltonian, level 0", kappa(with_ell0_for_1p("kappa", 0)),
+     "1P has ell = 1"),
     ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
         [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
 ]
@@ -778,6 +850,22 @@ SIGMA_WRONG = [
      sigma(lambda: [np.sum(u**2 * R) for u in waves(params=ROUNDED)]), "rounded to 3 decimals"),
     ("a finer grid", sigma(lambda: [np.sum(u**2 * FINER) for u in waves(n=2 * N)]), "grid r"),
     ("placeholder", sigma(lambda: ...), "the placeholder"),
+    ("central difference in sigma, h = 1e-4", sigma(lambda: difference(1, 1e-4)),
+     "compute it by reverse mode"),
+    ("central difference in sigma, h = 1e-5", sigma(lambda: difference(1, 1e-5)),
+     "not to round-off, as a finite difference in sigma does"),
+    ("all zero: the hint names the state, not its value",
+     reference_hidden(sigma(lambda: [0.0, 0.0, 0.0]), "sigma"), "state 1 (2S)"),
+    ("2S right, the others zero: no value handed out",
+     reference_hidden(sigma(lambda: [0.0, sigma_by_reverse_mode()[1], 0.0]), "sigma"),
+     "state 2 (1P)"),
+    ("1S half of it: a rough factor, not the value",
+     reference_hidden(sigma(lambda: [g * f for g, f in zip(sigma_by_reverse_mode(), (0.5, 1, 1))]),
+                      "sigma"), "about 1/2 of the right value"),
+    ("1P with the ell = 0 Hamiltonian, level 2 (the third state)",
+     sigma(with_ell0_for_1p("sigma", 2)), "1P has ell = 1"),
+    ("1P with the ell = 0 Hamiltonian, level 0", sigma(with_ell0_for_1p("sigma", 0)),
+     "from the Hamiltonian with ell = 1"),
 ]
 
 
@@ -788,6 +876,16 @@ def loss01(a, b):
 
 
 CONTEXT = {"01-1": {"loss": loss01}, "08-1": {"params": np.array([0.012, 30.0, 0.7])}}
+
+
+def not_saying(check, *texts):
+    """The verdict of ``check``, its message replaced when it contains one of ``texts`` (an
+    answer a prediction exercise must not hand out)."""
+    def run():
+        verdict = check()
+        said = [text for text in texts if text in verdict.message]
+        return type(verdict)(verdict.ok, f"says {said}") if said else verdict
+    return run
 
 
 def answer(key, value):
@@ -827,6 +925,13 @@ def number_cases():
     cases["check_answer 04-4"][1].append(
         ("the dual number itself, not its d-part", answer("04-4", TinyDual(-0.0, -1.0)),
          ": take its .dval (the derivative) or .val"))
+    cases["check_answer 07-4"][1].append(
+        ("the right vectors side by side (np.column_stack)",
+         answer("07-4", np.column_stack([[1.0, -2.0], [1.0, -2.0]])), "in another order"))
+    cases["check_answer 08-3"][1].append(
+        ("(3, 2): the hint points to the model, not to the factors",
+         not_saying(answer("08-3", (3.0, 2.0)), "like N without", "grows 4 times"),
+         "what the backward sweep must keep"))
     trace = {"x1": 2.0, "x2": 1.0}  # the gradient as notebook 05's trace table gives it
     cases["check_answer 05-1"][1].extend([
         ("the trace table's dict", answer("05-1", trace), "(g['x1'], g['x2']) for g = this dict"),
@@ -1010,13 +1115,48 @@ def newton_by_columns(f, x0, n_steps,
         path.append(x)
     return np.array(path)
 
+def newton_cg_started(start, iterations=None, stop=1e-14):
+    """Newton-CG whose CG starts from p0 = start(x, previous p) (one product H p0 for its
+    residual when p0 != 0), with ``iterations`` (default n) CG iterations, stopping when the
+    residual is below ``stop`` |b|."""
+    def newton_cg(f, x0, n_steps):
+        x, path, p = np.array(x0, dtype=float), [np.array(x0, dtype=float)], None
+        for _ in range(n_steps):
+            b = -ad.grad(f)(x)
+            p = start(x, np.zeros_like(x) if p is None else p)
+            r = b - ad.hvp(f, x, p) if np.any(p) else b.copy()
+            d, rr = r.copy(), r @ r
+            for _ in range(x.size if iterations is None else iterations):
+                if np.sqrt(rr) <= stop * np.linalg.norm(b):
+                    break
+                Hd = ad.hvp(f, x, d)
+                alpha = rr / (d @ Hd)
+                p, r = p + alpha * d, r - alpha * Hd
+                d, rr = r + (r @ r) / rr * d, r @ r
+            x = x + p
+            path.append(x)
+        return np.array(path)
+    return lambda: ad.check_newton_cg(newton_cg)
+
+
+def gradient_descent_path(f, x0, n_steps):
+    x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+    for _ in range(n_steps):
+        x = x - 1e-3 * ad.grad(f)(x)
+        path.append(x)
+    return np.array(path)
+
+
 NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
+                ("CG warm-started from the previous Newton step (reader34 R1)",
+                 newton_cg_started(lambda x, p: p)),
+                ("CG from p = 0, n iterations without a stopping test",
+                 newton_cg_started(lambda x, p: np.zeros_like(x), stop=-1.0)),
                 ("H d as ad.jvp of ad.grad (forward over reverse)",
                  newton_cg_with_products(lambda f, x, d: ad.jvp(ad.grad(f), x, d)[1])),
                 ("ad.hvp bound to a name before the check",
                  newton_cg_with_products(lambda f, x, d: HVP(f, x, d))),
-                ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list)),
-                ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3))]
+]
 def newton_rotated_columns(f, x0, n_steps):  # H from n products along a fixed rotated basis
     basis = np.linalg.qr(np.random.default_rng(0).normal(size=(len(x0), len(x0))))[0]
     path = [np.array(x0, dtype=float)]
@@ -1040,6 +1180,17 @@ def newton_fd_hessian(f, x0, n_steps):  # H by central differences of grad: 1e-6
 NEWTON_WRONG = [
     ("the Hessian from products along a rotated basis, then solve",
      lambda: ad.check_newton_cg(newton_rotated_columns), "not along grad f"),
+    ("CG with up to 50 iterations (reader34 A4)", newton_cg_with(iterations=lambda n: 50),
+     "at most dim x"),
+    ("CG with 2n iterations, a list of lists", lambda: ad.check_newton_cg(newton_cg_list),
+     "CG iterations per Newton step"),
+    ("CG with n + 3 iterations", newton_cg_with(iterations=lambda n: n + 3), "at most dim x"),
+    ("warm start, then up to 50 iterations", newton_cg_started(lambda x, p: p, iterations=50),
+     "after the warm start"),
+    ("CG started from p0 = x", newton_cg_started(lambda x, p: x.copy()),
+     "warm-started from the previous Newton step"),
+    ("plain gradient descent", lambda: ad.check_newton_cg(gradient_descent_path),
+     "gradient descent"),
     ("one CG iteration (steepest descent)", newton_cg_with(iterations=lambda n: 1), "not converged"),
     ("step with the wrong sign", newton_cg_with(sign=-1.0), "wrong sign"),
     ("last point only", newton_cg_with(last_only=True), "returned one point"),
@@ -1061,7 +1212,8 @@ NEWTON_WRONG = [
                 [ad.jvp(ad.grad(f), x, e)[1] for e in np.eye(x.size)])))[1]),
      "column by column"),
     ("H d by a difference of gradients", newton_cg_with_products(
-        lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7), "Newton gives"),
+        lambda f, x, d: (ad.grad(f)(x + 1e-7 * d) - ad.grad(f)(x - 1e-7 * d)) / 2e-7),
+     "differences of gradients is a finite difference"),
     ("the Hessian by central differences of grad", lambda: ad.check_newton_cg(newton_fd_hessian),
      "(they differ by up to"),
     ("raises", lambda: ad.check_newton_cg(lambda f, x0, n: f.grad), "raised AttributeError"),
@@ -1243,7 +1395,15 @@ HESSIAN_RIGHT = [
         lambda x: hessian_loops(x).tolist())),
     ("eye * p - einsum", lse_hessian(softmax_plain,
                                      lambda p, x: np.eye(x.size) * p - np.einsum("i,j->ij", p, p))),
+    ("p from np.exp(x - x.max()) inline", lambda:
+     ad.check_logsumexp_hessian(lambda x: (lambda p: np.diag(p) - np.outer(p, p))(
+         np.exp(x - x.max()) / np.exp(x - x.max()).sum()))),
 ]
+
+
+def complex_step_hessian(x):
+    """The Jacobian of softmax by complex steps: exact to round-off, but not the closed form."""
+    return np.column_stack([np.imag(softmax_plain(x + 1e-20j * e)) / 1e-20 for e in np.eye(len(x))])
 def hessian_by_sweeps(x):
     """Row i of the Hessian as the gradient of softmax(x)_i, each by a backward sweep."""
     rows = []
@@ -1255,6 +1415,10 @@ def hessian_by_sweeps(x):
 
 
 HESSIAN_WRONG = [
+    ("complex-step differentiation of softmax (reader34 A5)",
+     lambda: ad.check_logsumexp_hessian(complex_step_hessian), "complex step"),
+    ("complex step on x made complex first", lambda: ad.check_logsumexp_hessian(
+        lambda x: complex_step_hessian(x.astype(complex))), "closed form"),
     ("the gradient p", lse_hessian(softmax_plain, lambda p, x: p), "the gradient of g"),
     ("diag(p) - p * p (broadcast)", lse_hessian(softmax_plain, lambda p, x: np.diag(p) - p * p),
      "p * p is the elementwise square"),
@@ -1328,15 +1492,30 @@ DAMPED_U = lambda t: damped_formula(t, 2.0, 0.3) + DAMPED_WEIGHT * np.sin(t)  # 
 DAMPED_CURVE = lambda t: damped_formula(t, 2.0, 0.3) + 1e-3 * np.sin(t)  # noqa: E731  (off by 1e-3)
 
 
-def network_like(curve):
-    """u(t) = curve(t) as the output of a one-weight network (a Variable computed from it)."""
-    one = ad.Variable(1.0)
-    return lambda t: one * curve(t)
+def network_like(curve, width=48, seed=3):
+    """u(t) = trial_solution(net) of an ad.MLP([1, width, 1]) fitted to curve(t) on [0, 2 pi]
+    (random tanh features, output weights by least squares): a network, without training."""
+    net = ad.MLP([1, width, 1], activation="tanh", rng=seed)
+    w1, b1, w2, b2 = net.parameters()
+    rng = np.random.default_rng(seed)
+    w1.value, b1.value = rng.normal(scale=3.0, size=w1.value.shape), rng.uniform(-3, 3, b1.value.shape)
+    t = np.linspace(0.0, 2 * np.pi, 400)
+    features = np.tanh((t / np.pi - 1.0)[:, None] @ w1.value + b1.value)
+    c = np.linalg.lstsq(np.column_stack([features, np.ones(t.size)]), curve(t), rcond=None)[0]
+    w2.value, b2.value = c[:-1, None], c[-1:].copy()
+    return lambda t: net((t / np.pi - 1.0)[:, None])[:, 0]
+
+
+DAMPED_FITTED = network_like(DAMPED_CURVE)  # off by about 1e-3, as a trained network is
+ONE_WEIGHT = ad.Variable(np.array(0.999))
+GAMMA_OMEGA = ad.Variable(np.array([0.3001, np.sqrt(4 - 0.09)]))
 DAMPED_RIGHT = [
-    ("the formula", lambda: ad.check_damped_oscillator(damped_formula)),
-    ("complex roots", lambda: ad.check_damped_oscillator(damped_complex)),
+    ("the formula, with a network-like Variable u",
+     lambda: ad.check_damped_oscillator(damped_formula, DAMPED_FITTED)),
+    ("complex roots, with a network-like Variable u",
+     lambda: ad.check_damped_oscillator(damped_complex, DAMPED_FITTED)),
     ("amplitude and phase, with a network-like Variable u",
-     lambda: ad.check_damped_oscillator(damped_phase, network_like(DAMPED_CURVE))),
+     lambda: ad.check_damped_oscillator(damped_phase, DAMPED_FITTED)),
 ]
 def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps 2 pi / 40
     omega_d = np.sqrt(omega**2 - gamma**2)
@@ -1344,6 +1523,16 @@ def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps
 
 
 DAMPED_WRONG = [
+    ("the formula times Variable(0.999) (reader34 A3)", lambda: ad.check_damped_oscillator(
+        damped_formula, lambda t: ONE_WEIGHT * damped_formula(t, 2.0, 0.3)), "not a network"),
+    ("the formula with gamma = 0.3001 and omega_d as Variables (reader34 A3)",
+     lambda: ad.check_damped_oscillator(damped_formula, lambda t: np.exp(-GAMMA_OMEGA[0] * t) * (
+         np.cos(GAMMA_OMEGA[1] * t) + GAMMA_OMEGA[0] / GAMMA_OMEGA[1] * np.sin(GAMMA_OMEGA[1] * t))),
+     "only 2 number(s)"),
+    ("the formula alone, no network (reader34 A6)",
+     lambda: ad.check_damped_oscillator(damped_formula), "also asks for the trained network"),
+    ("the MLP object instead of trial_solution(net)",
+     lambda: ad.check_damped_oscillator(damped_formula, DAMPED_NET), "trial_solution(net)"),
     ("the formula passed as the network", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: damped_formula(t, 2.0, 0.3)), "not a network's output"),
     ("the network's values, not the network", lambda: ad.check_damped_oscillator(
@@ -1437,10 +1626,10 @@ def integrator(answer, measured=None, predicted=4):
 
 
 INTEGRATOR_RIGHT = [
-    ("three leapfrog calls per step", integrator(fourth_order)),
+    ("three leapfrog calls per step", integrator(fourth_order, 4.0)),
     ("with the slope fitted in the notebook", integrator(fourth_order, 3.96)),
     ("half kicks merged", integrator(composed((W1, W0, W1), merge_kicks=True), 4.0)),
-    ("Suzuki's five stages", integrator(composed(SUZUKI))),
+    ("Suzuki's five stages", integrator(composed(SUZUKI), 4.02)),
     ("slope as a 1-element array", integrator(fourth_order, np.polyfit([0.0, 1.0], [0.0, 3.98], 1)[:1])),
 ]
 INTEGRATOR_WRONG = [
@@ -1473,12 +1662,23 @@ INTEGRATOR_WRONG = [
     ("steps of 1 / n, not eps", integrator(
         lambda t, p, beta, eps, n: fourth_order(t, p, beta, 1 / n, n)), "n steps of eps"),
     ("the prediction alone", lambda: ad.check_integrator_slope(4), "now write the integrator"),
+    ("the integrator without the measured slope (reader34 A6)", integrator(fourth_order),
+     "also asks for the slope you measured"),
     ("the leapfrog's slope from earlier", integrator(fourth_order, 2.01), "leapfrog's slope"),
     ("fitted against n", integrator(fourth_order, -3.96), "the number of steps"),
     ("slope of <Delta H^2>", integrator(fourth_order, 7.9), "<Delta H^2>"),
     ("fitted badly", integrator(fourth_order, 3.0), "clean power law"),
     ("predicted 2", integrator(fourth_order, predicted=2), "leapfrog's exponent"),
     ("predicted 5", integrator(fourth_order, predicted=5), "error of one step"),
+    ("predicted 6: the hint does not state the exponent",
+     not_saying(integrator(fourth_order, predicted=6), "expected 4", "eps^4", "order 4"),
+     "count how the N = tau / eps steps"),
+    ("predicted 2: the hint does not state the exponent",
+     not_saying(integrator(fourth_order, predicted=2), "expected 4", "eps^4", "order 4"),
+     "leapfrog's exponent"),
+    ("predicted 8: the hint does not state the exponent",
+     not_saying(integrator(fourth_order, predicted=8), "expected 4", "eps^4", "order 4"),
+     "<Delta H>"),
     ("raises", integrator(lambda *args: 1 / 0), "raised ZeroDivisionError"),
     ("returns None", integrator(lambda t, p, beta, eps, n: None), "must return the pair"),
     ("returns (p, theta)", integrator(lambda t, p, beta, eps, n: fourth_order(t, p, beta, eps, n)[::-1]),
@@ -1489,7 +1689,58 @@ INTEGRATOR_WRONG = [
     ("two slopes", integrator(fourth_order, np.array([3.98, -1.2])), "got 2 numbers"),
 ]
 
+# -- 09-1: the force on one link ---------------------------------------------------------------
+
+def wrapped_link_force(lengths):
+    """A student's link force whose site indices (a, b) are wrapped with ``lengths(theta)``:
+    (theta.shape[1], theta.shape[2]) is right (notebook 09's solution); one length for both
+    is right on a square lattice only."""
+    def link_force(theta, beta, mu, x, y):
+        size_1, size_2 = lengths(theta)
+
+        def sin_plaquette(a, b):
+            a, b = a % size_1, b % size_2
+            return np.sin(theta[0, a, b] + theta[1, (a + 1) % size_1, b]
+                          - theta[0, a, (b + 1) % size_2] - theta[1, a, b])
+
+        if mu == 0:
+            return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
+        return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+    return link_force
+
+
+link_by_hand = wrapped_link_force(lambda theta: theta.shape[1:])  # the two plaquettes by hand
+
+
+def link(answer):
+    return lambda: ad.check_link_force(answer)
+
+
+LINK_RIGHT = [
+    ("two plaquettes by hand", link(link_by_hand)),
+    ("the whole lattice's plaquettes, rolled, then one link", link(
+        lambda t, beta, mu, x, y: beta * np.stack(
+            [np.roll(np.sin(ad.plaquette_angles(t)), 1, axis=1) - np.sin(ad.plaquette_angles(t)),
+             np.sin(ad.plaquette_angles(t)) - np.roll(np.sin(ad.plaquette_angles(t)), 1, axis=0)]
+        )[mu, x, y])),
+    ("a one-element array", link(lambda t, beta, mu, x, y: np.array([link_by_hand(t, beta, mu, x, y)]))),
+]
+LINK_WRONG = [
+    ("ad.staple_force, the forbidden shortcut",
+     link(lambda t, beta, mu, x, y: ad.staple_force(t, beta)[mu, x, y]), "calls staple_force"),
+    ("ad_course.lattice.staple_force, imported",
+     link(lambda t, beta, mu, x, y: __import__("ad_course.lattice").lattice.staple_force(
+         t, beta)[mu, x, y]), "calls staple_force"),
+    ("-ad.grad of the action", link(lambda t, beta, mu, x, y: -ad.grad(ad.wilson_action)(
+        t, beta)[mu, x, y]), "by hand"),
+    ("the sign", link(lambda t, beta, mu, x, y: -link_by_hand(t, beta, mu, x, y)),
+     "the sign is flipped"),
+    ("beta missing", link(lambda t, beta, mu, x, y: link_by_hand(t, 1.0, mu, x, y)),
+     "factor beta is missing"),
+]
+
 CASES = {
+    "check_link_force (09-1)": (LINK_RIGHT, LINK_WRONG),
     "check_count_paths (05-2)": (PATHS_RIGHT, PATHS_WRONG),
     "check_newton_cg (07-3)": (NEWTON_RIGHT, NEWTON_WRONG),
     "check_optimal_step (03-1)": (STEP_RIGHT, STEP_WRONG),

@@ -112,6 +112,10 @@ def mutate(monkeypatch, name, kind):
                             _wrap(hessian_module.hessian_reference, brk))
     elif name.startswith("check_damped_oscillator"):
         monkeypatch.setattr(pinn_module, "damped_reference", _wrap(pinn_module.damped_reference, brk))
+    elif name.startswith("check_link_force"):
+        monkeypatch.setattr(lattice_module, "link_force_reference",
+                            _wrap(lattice_module.link_force_reference,
+                                  lambda v: float(np.ravel(brk(np.array([v, v / 2])))[0])))
     elif name.startswith("check_integrator_slope"):  # its reference: Hamilton's flow
         monkeypatch.setattr(lattice_module, "leapfrog", _wrap(
             lattice_module.leapfrog, lambda end: tuple(brk(part) for part in end)))

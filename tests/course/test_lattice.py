@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import sympy
+from exercise_cases import wrapped_link_force
 
 import autodiff_helpers as ad
 from ad_course.lattice import wrap_angle
@@ -264,24 +265,6 @@ def test_link_force_checker_names_a_missing_periodic_wrap():
     assert not verdict.ok and "IndexError" in verdict.message and "(x + 1) % L" in verdict.message
 
 
-def wrapped_link_force(lengths):
-    """A student's link force whose site indices (a, b) are wrapped with ``lengths(theta)``:
-    (theta.shape[1], theta.shape[2]) is right; one length for both is right on a square
-    lattice only."""
-    def link_force(theta, beta, mu, x, y):
-        size_1, size_2 = lengths(theta)
-
-        def sin_plaquette(a, b):
-            a, b = a % size_1, b % size_2
-            return np.sin(theta[0, a, b] + theta[1, (a + 1) % size_1, b]
-                          - theta[0, a, (b + 1) % size_2] - theta[1, a, b])
-
-        if mu == 0:
-            return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
-        return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
-    return link_force
-
-
 def one_length_link_force(axis):
     return wrapped_link_force(lambda theta: (theta.shape[axis],) * 2)
 
@@ -339,7 +322,7 @@ def test_link_force_checker_survives_broken_answers():
 def test_integrator_slope_checker_without_an_integrator():
     # the right answers and the wrong integrators: tests/course/exercise_cases.py
     for wrong, hint in ((2, "leapfrog"), (5, "error of one step"), (8, "<Delta H>"),
-                        (3, "local error"), (6, "expected 4")):
+                        (3, "local error"), (6, "not the right one")):
         verdict = ad.check_integrator_slope(wrong)
         assert not verdict.ok and hint in verdict.message
     for not_a_slope in (float("nan"), float("inf"), -float("inf")):

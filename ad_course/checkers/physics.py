@@ -58,6 +58,9 @@ def _by_function(derivative, hamiltonian, params, r, states, parameter):
                                               f"Hellmann-Feynman (which term of H holds "
                                               f"{parameter}?) and write it as a sum over psi "
                                               f"and r with numpy"))
+        if value is None:
+            raise StudentError(Verdict(False, "your function of (psi, r) returned None: is the "
+                                              "placeholder ... still its body? Return the sum"))
         values.append(value)
     return values
 

@@ -757,6 +757,8 @@ KAPPA_WRONG = [
     ("a function of (psi, r): +sum(psi**2 / r)", kappa(lambda: lambda psi, r: np.sum(psi**2 / r)),
      "the sign"),
     ("a function of one argument", kappa(lambda: lambda psi: 0.0), "a function of (psi, r)"),
+    ("the exercise cell's function, its body still the placeholder ...",
+     kappa(lambda: lambda psi, r: None), "placeholder"),
     ("+<1/r>", kappa(lambda: [np.sum(u**2 / R) for u in waves()]), "the sign"),
     ("<r>", kappa(lambda: [np.sum(u**2 * R) for u in waves()]), "that is <r>"),
     ("-<1/r²>", kappa(lambda: [-np.sum(u**2 / R**2) for u in waves()]), "1/r²"),

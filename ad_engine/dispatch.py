@@ -388,9 +388,11 @@ def _ufunc_operands(x, ufunc, method, inputs, kwargs):
             f"is a + M @ x with the 0/1 matrix M[i[k], k] = 1; np.multiply.outer(u, v) is "
             f"u[:, None] * v; np.add.reduce(x, axis) is np.sum(x, axis)")
     if kwargs:
+        in_place = (" (a += x, a -= x ... with a a numpy array writes into a: write a = a + x)"
+                    if "out" in kwargs else "")
         raise TypeError(
             f"{name} with arguments {sorted(kwargs)} is not supported on {type(x).__name__}; "
-            f"call {name}(x) without out=, where= or dtype="
+            f"call {name}(x) without out=, where= or dtype={in_place}"
         )
     operands = []
     for a in inputs:

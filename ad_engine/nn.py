@@ -134,6 +134,9 @@ def check_labels(labels, logits_shape):
             f"cross_entropy expects logits of shape (batch, classes), got shape {logits_shape}"
         )
     n_rows, n_classes = logits_shape
+    if n_rows == 0:
+        raise ValueError("cross_entropy of an empty batch (logits of shape "
+                         f"{logits_shape}) has no mean: pass at least one row")
     labels = np.asarray(value_of(labels))
     if labels.shape != (n_rows,):
         raise ValueError(

@@ -721,3 +721,14 @@ def test_astype_complex_says_how_to_write_it():
             kind(np.array([1.0 + 1j])).astype(np.complex64)
         z = kind(np.array([1.0 + 1j]))
         assert z.astype(complex) is z
+
+
+def test_an_empty_batch_and_an_in_place_sum_into_an_array_get_the_librarys_message():
+    """cross_entropy of zero rows raised Python's ZeroDivisionError; acc += x with acc a
+    numpy array was told to call np.add without out=, which the student never wrote."""
+    with pytest.raises(ValueError, match="empty batch"):
+        ad.grad(lambda z: ad.cross_entropy(z, np.zeros(0, int)))(np.zeros((0, 3)))
+    x = ad.Variable(np.ones(3))
+    acc = np.zeros(3)
+    with pytest.raises(TypeError, match=r"write a = a \+ x"):
+        acc += x

@@ -292,12 +292,13 @@ def grad(f, argnums=0):
     """Return a function that computes the gradient of scalar ``f`` by reverse mode (JAX style).
 
     ``grad(f)(x, y)`` is df/dx; with ``argnums=(0, 1)`` it is the tuple (df/dx, df/dy).
-    Arguments are floats or numpy arrays; gradients have their shapes.
+    Arguments are floats or numpy arrays; gradients have their shapes. Keyword arguments
+    go to f as they are, not differentiated (as in JAX).
     """
     single = isinstance(argnums, int)
     positions = (argnums,) if single else tuple(argnums)
 
-    def gradient(*args):
+    def gradient(*args, **kwargs):
         with live_tag() as tag:  # this gradient's own graph: nested grads never mix their sweeps
             inputs = list(args)
             for i in positions:
@@ -305,7 +306,7 @@ def grad(f, argnums=0):
                     raise ValueError(f"argnums={argnums} but f was called with {len(args)} "
                                      f"arguments")
                 inputs[i] = Variable(args[i], tag=tag)
-            output = numeric_output(call_tagged(f, tag, *inputs), f)
+            output = numeric_output(call_tagged(f, tag, *inputs, **kwargs), f)
             sweep_from(output, tag)
             grads = tuple(_gradient_of(inputs[i]) for i in positions)
         return grads[0] if single else grads

@@ -149,8 +149,8 @@ def returned_value(x, tag):
     return x
 
 
-def call_tagged(f, tag, *args):
-    """``f(*args)`` while the derivative call of ``tag`` runs (see ``by_hand_tag``).
+def call_tagged(f, tag, *args, **kwargs):
+    """``f(*args, **kwargs)`` while the derivative call of ``tag`` runs (see ``by_hand_tag``).
 
     Every entry point (derivative, jvp, grad, hvp, ...) calls the user's function here,
     so a conversion of a traced value to a plain number inside it (``math.sin(x)``,
@@ -159,7 +159,7 @@ def call_tagged(f, tag, *args):
     operation with a numpy scalar (the MLP step of benchmarks/ got much slower)."""
     _scope.append(tag)
     try:
-        return f(*args)
+        return f(*args, **kwargs)
     except (TypeError, ValueError) as error:
         better = conversion_error(error)
         if better is None:

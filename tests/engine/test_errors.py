@@ -732,3 +732,11 @@ def test_an_empty_batch_and_an_in_place_sum_into_an_array_get_the_librarys_messa
     acc = np.zeros(3)
     with pytest.raises(TypeError, match=r"write a = a \+ x"):
         acc += x
+
+
+def test_grad_passes_keyword_arguments_to_f_undifferentiated():
+    """grad(f)(x, b=3.0) raised "gradient() got an unexpected keyword argument 'b'"; JAX
+    passes keyword arguments through."""
+    f = lambda x, b=1.0: b * x**2  # noqa: E731
+    assert ad.grad(f)(2.0, b=3.0) == 12.0
+    assert ad.grad(f)(2.0) == 4.0

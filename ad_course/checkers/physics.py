@@ -38,17 +38,16 @@ def level_derivative_by_ad(hamiltonian, params, ell, level, parameter="kappa"):
     return float(theta.grad[PARAMETERS.index(parameter)])
 
 
-def _by_function(derivative, hamiltonian, params, r, states, parameter):
-    """The values of ``derivative(psi, r)`` for each state's normalised eigenvector psi:
-    the Hellmann-Feynman sum written as a function, which (unlike numbers) shows whether it
-    was derived or computed by the AD engine the checker compares it with."""
+def _by_function(derivative, waves, r, parameter):
+    """The values of ``derivative(psi, r)`` for each state's normalised eigenvector psi
+    (``waves``): the Hellmann-Feynman sum written as a function, which (unlike numbers) shows
+    whether it was derived or computed by the AD engine the checker compares it with."""
     expect_function(derivative, 2, f"a function of (psi, r) returning dM/d{parameter}, or "
                                    f"the numbers")
     values = []
-    for ell, level in states:
-        psi = np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))[1]
+    for psi in waves:
         with engine_watched() as engine:
-            value = run(derivative, psi[:, level].copy(), np.array(r, dtype=float),
+            value = run(derivative, psi.copy(), np.array(r, dtype=float),
                         what="your function of (psi, r)")
         if engine.used:
             raise StudentError(Verdict(False, f"your function of (psi, r) uses automatic "
@@ -69,11 +68,6 @@ def _compare(answer, hamiltonian, params, r, states, parameter):
     """The student's numbers, AD's through eigh, each state's normalised eigenvector, two
     slips (the lowest eigenvector of its ell for every state; row ``level`` of eigh's
     eigenvectors instead of the column) and the grid."""
-    if callable(answer):  # a function of (psi, r): run on each state's eigenvector
-        answer = _by_function(answer, hamiltonian, params, r, states, parameter)
-    # four decimals of values of order 1: float32 numbers carry enough digits for that
-    got = as_array(answer, (len(states),), f"dM/d{parameter} for each state, an array",
-                   rtol=TOLERANCE)
     reference, waves, slips = [], [], {"ground": [], "row": []}
     for ell, level in states:
         reference.append(run(level_derivative_by_ad, hamiltonian, params, ell, level, parameter,
@@ -82,9 +76,17 @@ def _compare(answer, hamiltonian, params, r, states, parameter):
         waves.append(vectors[:, level])
         slips["ground"].append(vectors[:, 0])
         slips["row"].append(vectors[level, :])
-    other_ell = [(i, np.array([level_derivative_by_ad(hamiltonian, params, 0, level, parameter)
-                               for level in range(4)]))
-                 for i, (ell, _) in enumerate(states) if ell > 0]
+    if callable(answer):  # a function of (psi, r): run on each state's eigenvector
+        answer = _by_function(answer, waves, r, parameter)
+    # four decimals of values of order 1: float32 numbers carry enough digits for that
+    got = as_array(answer, (len(states),), f"dM/d{parameter} for each state, an array",
+                   rtol=TOLERANCE)
+
+    def other_ell():  # only for a wrong answer: four more levels through eigh each
+        return [(i, np.array([level_derivative_by_ad(hamiltonian, params, 0, level, parameter)
+                              for level in range(4)]))
+                for i, (ell, _) in enumerate(states) if ell > 0]
+
     return (got, np.array(reference), waves, slips, np.asarray(r, dtype=float),
             {"digits": not typed(answer), "other_ell": other_ell})
 
@@ -113,7 +115,7 @@ def typed(answer):
     array computed in float64 carries all 16 digits, and then they must be right to
     round-off (a finite difference is right to 1e-10 at best)."""
     values = answer if isinstance(answer, (list, tuple)) else [answer]
-    values = [v.value if type(v).__name__ == "Variable" else v for v in values]
+    values = [v.value if isinstance(v, Variable) else v for v in values]
     try:
         raw = np.asarray(values)
         if raw.dtype.kind == "f" and np.finfo(raw.dtype).eps > 1e-10:
@@ -147,22 +149,28 @@ def _off(got, exact):
     return "is too large" if abs(got) > abs(exact) else "is too small"
 
 
+def _not_by_the_method(got, reference, parameter, recipe, by_hand, digits):
+    """For values right to the decimals asked: None, or the refusal of values that are not
+    right to round-off although they carry all their digits (``digits``: computed, not
+    typed), as a finite difference in the parameter gives."""
+    off = float(np.max(np.abs(got - reference)))
+    if not digits or off <= ROUND_OFF * max(1.0, float(np.max(np.abs(reference)))):
+        return None
+    method = ("derive it by Hellmann-Feynman and compute the sum "
+              f"{recipe} with the normalised eigenvectors" if by_hand else
+              "compute it by reverse mode, the gradient of the level through eigh "
+              "(ad.grad, or .backward() as mass_and_gradient does)")
+    return Verdict(False, f"your values agree with the gradient through eigh to about "
+                          f"{off:.0e}, not to round-off, as a finite difference in "
+                          f"{parameter} does; the exercise asks for another method: "
+                          f"{method}, which agrees to round-off")
+
+
 def _verdict(got, reference, states, parameter, mistakes, unit, recipe, rounded=(), *,
-             by_hand=False, digits=True, other_ell=()):
-    """``digits``: the answer carries all its digits (computed, not typed); ``other_ell``:
-    (state index, values) of a state with ell > 0 computed with the ell = 0 Hamiltonian."""
-    if right_to_decimals(got, reference):
-        off = float(np.max(np.abs(got - reference)))
-        if not digits or off <= ROUND_OFF * max(1.0, float(np.max(np.abs(reference)))):
-            return None
-        method = ("derive it by Hellmann-Feynman and compute the sum "
-                  f"{recipe} with the normalised eigenvectors" if by_hand else
-                  "compute it by reverse mode, the gradient of the level through eigh "
-                  "(ad.grad, or .backward() as mass_and_gradient does)")
-        return Verdict(False, f"your values agree with the gradient through eigh to about "
-                              f"{off:.0e}, not to round-off, as a finite difference in "
-                              f"{parameter} does; the exercise asks for another method: "
-                              f"{method}, which agrees to round-off")
+             digits=True, other_ell=list):
+    """The verdict on values that are not right to the decimals asked. ``digits``: the
+    answer carries all its digits (computed, not typed); ``other_ell()``: (state index,
+    values) of a state with ell > 0 computed with the ell = 0 Hamiltonian."""
     for values, decimals in rounded:
         if right_to_decimals(got, values):
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are "
@@ -174,7 +182,7 @@ def _verdict(got, reference, states, parameter, mistakes, unit, recipe, rounded=
             return Verdict(False, f"your values {np.array2string(got, precision=4)} are not "
                                   f"dM/d{parameter}: {hint}")
     names = ", ".join(STATE_NAMES.get(state, str(state)) for state in states)
-    for i, values in other_ell:
+    for i, values in other_ell():
         others = np.arange(len(states)) != i
         if right_to_decimals(got[others], reference[others]) and \
                 np.any(np.abs(got[i] - values) <= TOLERANCE):
@@ -223,8 +231,8 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     got, reference, waves, slips, r, how = _compare(answer, hamiltonian, params, r, states,
                                                     "kappa")
     if right_to_decimals(got, reference):
-        refused = _verdict(got, reference, states, "kappa", (), "GeV", "-sum(u**2 / r)",
-                           by_hand=True, **how)  # a Verdict that is not ok is falsy
+        refused = _not_by_the_method(got, reference, "kappa", "-sum(u**2 / r)", True,
+                                     how["digits"])
         return refused if refused is not None else \
             Verdict(True, f"dM/dkappa = -<1/r> agrees with the gradient through eigh to "
                           f"{DECIMALS} decimals for every state")
@@ -249,8 +257,7 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
         (-mean(1 / r, slips["row"]), ROW_HINT),
     ]
     return _verdict(got, reference, states, "kappa", mistakes, "GeV", "-sum(u**2 / r)",
-                    _from_rounded_parameters(hamiltonian, params, states, "kappa"),
-                    by_hand=True, **how)
+                    _from_rounded_parameters(hamiltonian, params, states, "kappa"), **how)
 
 
 @checker
@@ -261,8 +268,8 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
     got, reference, waves, slips, r, how = _compare(answer, hamiltonian, params, r, states,
                                                     "sigma")
     if right_to_decimals(got, reference):
-        refused = _verdict(got, reference, states, "sigma", (), "GeV^-1", "sum(u**2 * r)",
-                           **how)  # a Verdict that is not ok is falsy
+        refused = _not_by_the_method(got, reference, "sigma", "sum(u**2 * r)", False,
+                                     how["digits"])
         return refused if refused is not None else \
             Verdict(True, f"dM/dsigma agrees with the gradient through eigh to {DECIMALS} "
                           f"decimals for every state: it is <r>")

@@ -20,6 +20,7 @@ from ad_course.checkers.verdict import (
     returned_floats,
     run,
 )
+from ad_engine.higher_order import hvp
 from ad_engine.reverse import grad
 from ad_engine.rules import value_of
 
@@ -256,8 +257,6 @@ def _cg_steps(f, made, path, name):
     previous Newton step p0 = x_k - x_(k-1) first makes the product H p0 for its residual
     -grad f - H p0, which is then CG's first direction; after that at most n = x.size
     CG products, as the exercise asks."""
-    from ad_engine.higher_order import hvp
-
     steps = []
     for x, d in made:
         if not np.any(d):

@@ -65,6 +65,12 @@ def _is_weight(leaf, input_shape):
     return np.shape(leaf.value) not in (input_shape, input_shape + (1,))
 
 
+def _weights(output, input_shape):
+    """The weights of u's graph: its leaves that are not the input t."""
+    return [node for node in topological_order(output)
+            if node.primitive is None and _is_weight(node, input_shape)]
+
+
 def _moved_by_weights(output, input_shape):
     """True if sum(u) has a nonzero derivative with respect to a leaf of u's graph that is
     not the input t (a weight). The leaves' .grad are left as they were."""
@@ -79,12 +85,10 @@ def _moved_by_weights(output, input_shape):
             leaf.grad = grad
 
 
-def _network_share(u, t, output, got):
-    """How much u(t) changes when every weight of its graph (the leaves that are not the input
-    t) is set to zero: the largest difference, or None when u does not read those weights
+def _network_share(u, t, leaves, got):
+    """How much u(t) changes when every weight of its graph (``leaves``, see _weights) is set
+    to zero: the largest difference, or None when u does not read those weights
     again (a network that makes new Variables on each call). The weights are restored."""
-    leaves = [node for node in topological_order(output)
-              if node.primitive is None and _is_weight(node, t.shape)]
     kept = [leaf.value for leaf in leaves]
     try:
         for leaf in leaves:
@@ -104,7 +108,8 @@ def _network_share(u, t, output, got):
 def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi, tol=1e-2):
     """Check ``exact(t, omega, gamma)`` (the exact solution on an array ``t``) against
     ``damped_reference`` for three (omega, gamma) to a relative 1e-9; then ``u(t)`` (the
-    trained network: its output a Variable computed from the weights) against the exact solution on 2001 points of [0, t_end]: its largest error must be below ``tol``
+    trained network: its output a Variable computed from the weights) against the exact
+    solution on 2001 points of [0, t_end]: its largest error must be below ``tol``
     (without ``u``, the exercise is half done, and the verdict says so)."""
     expect_function(exact, 3, "a function of (t, omega, gamma)")
     for w0, g0 in PARAMETERS:
@@ -151,16 +156,16 @@ def check_damped_oscillator(exact, u=None, omega=2.0, gamma=0.3, t_end=2 * np.pi
         return Verdict(False, f"the network's largest error is {error:.1e}: that is the exact "
                               f"formula, not a trained network (a trained one is off by about "
                               f"1e-3). Pass the trained network itself")
-    share = _network_share(u, t, output, got)
+    weights = _weights(output, t.shape)
+    share = _network_share(u, t, weights, got)
     if share is not None and share < 0.1:
         return Verdict(False, f"with every weight of your network set to zero, u(t) changes by "
                               f"at most {share:.1e}: the network adds a small correction to "
                               f"something else (the formula?), instead of being the solution. "
                               f"Pass the trained network itself")
-    weights = sum(int(np.size(node.value)) for node in topological_order(output)
-                  if node.primitive is None and _is_weight(node, t.shape))
-    if weights < MIN_WEIGHTS:
-        return Verdict(False, f"u(t) is computed from only {weights} number(s) besides t: that "
+    numbers = sum(int(np.size(leaf.value)) for leaf in weights)
+    if numbers < MIN_WEIGHTS:
+        return Verdict(False, f"u(t) is computed from only {numbers} number(s) besides t: that "
                               f"is a formula with a parameter or two, not a network (even a "
                               f"small ad.MLP has dozens of weights). Train a new network, "
                               f"train(..., omega=2.0, gamma=0.3), and pass trial_solution(net)")

@@ -47,7 +47,9 @@ def checkpoint(segment, *inputs):
     shapes = [np.shape(plain(o)) for o in outputs]
     sizes = [int(np.prod(s)) for s in shapes]
     flat = [np.ravel(np.asarray(o)) for o in outputs]
-    packed = np.concatenate(flat).astype(np.result_type(float, *flat))  # complex stays complex
+    dtypes = [np.result_type(o) for o in flat]  # numpy's dtype of each output, kept
+    packed_dtype = np.result_type(*dtypes)  # one float32 output stays float32, complex stays complex
+    packed = np.concatenate(flat).astype(np.result_type(packed_dtype, 0.0))  # ints as floats
     recompute = _Recompute(segment, shapes, sizes)
     primitive = Primitive(
         f"checkpoint({getattr(segment, '__name__', 'segment')})",
@@ -58,11 +60,26 @@ def checkpoint(segment, *inputs):
     node = Variable.process(_first_variable(inputs), primitive, inputs)
     primitive.evaluate = _refuse_evaluation  # the value is in the node; no second call
     parts, start = [], 0
-    for shape, size in zip(shapes, sizes):
-        part = node[start:start + size]
+    for shape, size, dtype in zip(shapes, sizes, dtypes):
+        part = _cast(node[start:start + size], dtype)
         parts.append(part[0] if shape == () else part.reshape(shape))
         start += size
     return parts[0] if single else tuple(parts)
+
+
+def _cast(part, dtype):
+    """A slice of the packed node back in its output's float or complex ``dtype`` (a float32
+    output packed with a float64 one, a real output packed with a complex one: numpy's
+    dtype of each output, not the common one); integer outputs stay floats."""
+    if part.dtype == dtype or dtype.kind not in "fc":
+        return part
+    if dtype.kind == "f":
+        if part.dtype.kind == "c":
+            part = np.real(part)  # its imaginary part is zero: the output was real
+        return part if part.dtype == dtype else part.astype(dtype)
+    real, imag = np.real(part), np.imag(part)  # complex64 from complex128: each part rounded
+    precision = np.finfo(dtype).dtype
+    return real.astype(precision) + imag.astype(precision) * 1j
 
 
 def _one_plain_graph(inputs):

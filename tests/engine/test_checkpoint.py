@@ -129,3 +129,31 @@ def test_a_checkpoint_node_swept_with_a_traced_seed():
     exact = np.sum((np.cos(x0) * x0 + np.sin(x0)) * w)
     assert abs(ad.derivative(seeded, 0.7) - exact) < 1e-15
     assert abs(ad.grad(seeded)(0.7) - exact) < 1e-15
+
+
+def test_each_output_keeps_numpys_dtype():
+    """The outputs were packed into one array of one dtype and came back in it: a float32
+    segment returned float64, a real output next to a complex one came back complex128."""
+    x32 = np.array([0.1, 0.2], dtype=np.float32)
+    assert ad.checkpoint(np.sin, ad.Variable(x32)).value.dtype == np.float32
+    a, z = np.array([0.1, 0.2]), np.array([0.3 + 0.1j, 0.2j], dtype=np.complex64)
+
+    def mixed(a, z):
+        return a * 2.0, a * 1j, np.sin(x32) * np.float32(3.0), z * np.float32(2.0)
+
+    got, expected = ad.checkpoint(mixed, ad.Variable(a), ad.Variable(z)), mixed(a, z)
+    for g, e in zip(got, expected):
+        assert g.value.dtype == e.dtype
+        np.testing.assert_array_equal(g.value, e)
+
+    def loss(segment_of):
+        def f(a, z):
+            u, v, _, w = segment_of(a, z)
+            return np.sum(u**2) + np.sum(np.abs(v) ** 2) + np.sum(np.abs(w) ** 2)
+        return f
+
+    saved = ad.grad(loss(lambda a, z: ad.checkpoint(mixed, a, z)), argnums=(0, 1))(a, z)
+    full = ad.grad(loss(mixed), argnums=(0, 1))(a, z)
+    for s, f in zip(saved, full):
+        assert s.dtype == f.dtype
+        np.testing.assert_allclose(s, f, rtol=1e-6)

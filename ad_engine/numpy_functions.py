@@ -454,12 +454,22 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 # -- statistics and products written with the primitives -------------------------------
 
 @implements(np.var)
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
+        correction=None):
     """The mean squared deviation from the mean, divided by N - ddof instead of N (by 0 where
-    ddof >= N: inf or nan, as numpy)."""
+    ddof >= N: inf or nan, as numpy). numpy 2's keywords: ``correction`` is ddof by another
+    name; ``mean`` is a mean already computed (numpy's keepdims=True shape), used in place
+    of np.mean(a, axis, keepdims=True), and differentiated if it is traced."""
     _refuse_arguments("var", dtype=dtype, out=out, where=where)
-    mean = np.mean(a, axis=axis, keepdims=True)
-    count = np.size(value_of(a)) // np.size(value_of(mean))  # elements per mean
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")  # numpy's
+        ddof = correction
+    if mean is None:
+        mean = np.mean(a, axis=axis, keepdims=True)
+    shape = shape_of(a)
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % max(len(shape), 1)
+    count = int(np.prod([shape[ax] for ax in axes]))  # elements per mean
     deviation = a - mean
     return over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
                 max(count - ddof, 0))
@@ -475,11 +485,14 @@ def _squared_modulus(x):
 
 
 @implements(np.std)
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None):
-    """sqrt(var); over one element (a 0-d array, an axis of length 1) var is the constant 0,
-    and so is std, with derivative 0 (sqrt's partial 1/(2 sqrt 0) would make it nan)."""
-    variance = var(a, axis, dtype, out, ddof, keepdims, where=where)
-    if np.size(value_of(a)) == np.size(value_of(variance)):  # one element per group
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
+        correction=None):
+    """sqrt(var) (with numpy 2's ``mean`` and ``correction``, see var); over one element (a
+    0-d array, an axis of length 1) var about its own mean is the constant 0, and so is std,
+    with derivative 0 (sqrt's partial 1/(2 sqrt 0) would make it nan)."""
+    variance = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                   correction=correction)
+    if mean is None and np.size(value_of(a)) == np.size(value_of(variance)):  # one per group
         return variance
     return np.sqrt(variance)
 
@@ -521,9 +534,20 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 @implements(np.where)
-def where(condition, x, y):
-    """x where the (constant) condition holds, y elsewhere."""
-    return PRIMITIVES["where"](np.asarray(value_of(condition), dtype=bool), x, y)
+def where(condition, *x_and_y):
+    """x where the (constant) condition holds, y elsewhere. numpy's one-argument form,
+    np.where(condition), is np.nonzero(condition): indices, which have no derivative, and a
+    traced condition there is more likely a call missing x and y: refused, naming both."""
+    if len(x_and_y) == 2:
+        return PRIMITIVES["where"](np.asarray(value_of(condition), dtype=bool), *x_and_y)
+    if x_and_y:
+        raise ValueError("either both or neither of x and y should be given")  # numpy's
+    kind = type(condition).__name__
+    raise TypeError(
+        f"np.where(condition) with one argument, here a {kind}, returns the indices where it "
+        f"is nonzero, which have no derivative; for those indices write np.nonzero(x) (it "
+        f"reads the values), and for a choice that keeps the derivative the three-argument "
+        f"form np.where(condition, x, y)")
 
 
 @implements(np.real)
@@ -638,15 +662,31 @@ def take_along_axis(arr, indices, axis=-1):
 @implements(np.median)
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """The mean of the one or two middle elements of the sorted values along ``axis``
-    (numpy's own rule); nan wherever a nan is among them, as numpy gives."""
+    (numpy's own rule); nan wherever a nan is among them, as numpy gives. Over several axes
+    (a tuple) numpy's way: those axes moved last and merged into one. Over an empty axis the
+    mean of an empty slice, as numpy: nan, with numpy's RuntimeWarning."""
     _refuse_arguments("median", out=out)
     values = value_of(a)
-    ordered = sort(a, axis=axis)
-    along = -1 if axis is None else axis
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    reduced = np.sum(values, axis=axis, keepdims=True)  # numpy's checks of axis (range, duplicates)
+    if isinstance(axis, tuple):
+        axes = [ax % np.ndim(values) for ax in axis]
+        rest = [d for d in range(np.ndim(values)) if d not in axes]
+        a = reshape(transpose(a, rest + axes), tuple(shape_of(a)[d] for d in rest) + (-1,))
+        along = -1
+    elif axis is None:
+        a, along = ravel(a), -1
+    else:
+        along = axis
+    ordered = sort(a, axis=along)
     size = shape_of(ordered)[along]
-    result = np.mean(take(ordered, [(size - 1) // 2, size // 2], axis=along), axis=along)
+    if size == 0:  # numpy's median of nothing: the mean of an empty slice, nan with its warning
+        result = np.mean(ordered, axis=along)
+    else:
+        result = np.mean(take(ordered, [(size - 1) // 2, size // 2], axis=along), axis=along)
     if keepdims:
-        result = reshape(result, np.sum(values, axis=axis, keepdims=True).shape)
+        result = reshape(result, reduced.shape)
     has_nan = np.isnan(np.sum(values, axis=axis, keepdims=keepdims))
     return np.where(has_nan, np.nan, result) if np.any(has_nan) else result
 

@@ -375,6 +375,12 @@ GATHERS_AND_STATISTICS = [
     ("var", np.var, (2, 3), False),
     ("var-axis-ddof", lambda x: np.var(x, axis=1, ddof=1, keepdims=True), (2, 3), False),
     ("std-axis", lambda x: np.std(x, axis=0), (3, 2), False),
+    # numpy 2's keywords: correction (ddof by another name), a mean given (traced here)
+    ("std-correction", lambda x: np.std(x, correction=1), (2, 3), False),
+    ("var-axis-correction", lambda x: np.var(x, axis=0, correction=1), (3, 2), False),
+    ("var-mean-given", lambda x: np.var(x, axis=1, mean=np.mean(x, axis=1, keepdims=True)),
+     (2, 3), False),
+    ("std-mean-constant", lambda x: np.std(x, axis=0, mean=np.array([[0.3, -0.2]])), (3, 2), False),
 ]
 for name, function, shape, complex_step in GATHERS_AND_STATISTICS:
     add(name, function, (real, shape), complex_step=complex_step)
@@ -409,6 +415,9 @@ add("sort-axis0", lambda x: np.sort(x, axis=0), (real, (3, 2)))
 add("sort-flat", lambda x: np.sort(x, axis=None), (real, (2, 3)))
 add("median-odd", np.median, (real, (5,)))
 add("median-even-axis-keepdims", lambda x: np.median(x, axis=1, keepdims=True), (real, (2, 4)))
+add("median-axis-tuple", lambda x: np.median(x, axis=(0, 2)), (real, (2, 3, 2)))
+add("median-axis-tuple-keepdims", lambda x: np.median(x, axis=(2, 0), keepdims=True),
+    (real, (3, 2, 3)))
 add("take", lambda x: np.take(x, [0, 2, 2]), (real, (2, 3)), complex_step=True)
 add("take-axis-wrap", lambda x: np.take(x, [1, -1, 4], axis=1, mode="wrap"), (real, (2, 3)),
     complex_step=True)

@@ -740,3 +740,51 @@ def test_grad_passes_keyword_arguments_to_f_undifferentiated():
     f = lambda x, b=1.0: b * x**2  # noqa: E731
     assert ad.grad(f)(2.0, b=3.0) == 12.0
     assert ad.grad(f)(2.0) == 4.0
+
+
+def test_median_of_an_empty_array_is_numpys_nan():
+    """np.median of an empty traced array raised IndexError (numpy: nan, with its warning);
+    its gradient is an empty array, the derivative of a function of no numbers."""
+    for shape, axis in [((0,), None), ((3, 0), 1), ((0, 3), 0), ((3, 0), (0, 1)), ((3, 0), 0)]:
+        x0 = np.zeros(shape)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            expected = np.median(x0, axis=axis)
+            value, tangent = ad.jvp(lambda x: np.median(x, axis=axis), x0, x0)
+            gradient = ad.grad(lambda x: np.sum(np.median(x, axis=axis)))(x0)
+        np.testing.assert_array_equal(value, expected)
+        assert np.shape(tangent) == np.shape(expected) and gradient.shape == shape
+        if np.size(expected):
+            assert any("Mean of empty slice" in str(w.message) for w in caught)
+
+
+def test_var_and_std_take_numpy_2s_keywords():
+    """np.std(x, correction=1) and np.var(x, mean=m) raised "std() got an unexpected keyword
+    argument 'correction'"; numpy 2 has both. correction is ddof; a mean given is used as the
+    centre, and its own derivative flows (here it depends on x)."""
+    x0 = np.array([[0.7, -1.3, 2.1], [0.4, 1.1, -0.2]])
+    for function in (np.var, np.std):
+        for kind in (Dual, Variable):
+            x = kind(x0) if kind is Variable else kind(x0, np.ones_like(x0))
+            plain = (lambda y: y.value) if kind is Variable else (lambda y: y.val)
+            assert plain(function(x, correction=1)) == function(x0, ddof=1)
+            m = np.mean(x0, axis=0, keepdims=True) * 0.5
+            np.testing.assert_array_equal(plain(function(x, axis=0, mean=m)),
+                                          function(x0, axis=0, mean=m))
+            with pytest.raises(ValueError, match="ddof and correction"):
+                function(x, ddof=1, correction=1)
+    half_mean = lambda x: np.var(x, mean=0.5 * np.mean(x, keepdims=True))  # noqa: E731
+    reference = ad.numerical_gradient(lambda v: half_mean(v.reshape(2, 3)), x0.ravel())
+    np.testing.assert_allclose(ad.grad(half_mean)(x0).ravel(), reference, rtol=1e-7)
+
+
+def test_where_with_one_traced_argument_gets_the_librarys_message():
+    """np.where(x) raised "where() missing 2 required positional arguments": the one-argument
+    form gives indices (np.nonzero), which have no derivative."""
+    for x in (Dual(np.array([0.0, 1.5]), np.ones(2)), Variable(np.array([0.0, 1.5]))):
+        with pytest.raises(TypeError, match=r"np\.where\(condition\) with one argument.*"
+                                            r"np\.nonzero\(x\).*np\.where\(condition, x, y\)"):
+            np.where(x)
+        with pytest.raises(ValueError, match="either both or neither of x and y"):
+            np.where(x, x)
+    assert np.nonzero(Variable(np.array([0.0, 1.5])))[0].tolist() == [1]

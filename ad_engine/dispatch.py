@@ -20,9 +20,11 @@ from ad_engine.rules import (
     NUMPY_FUNCTIONS,
     PRIMITIVES,
     TAGS_PER_CALL,
+    LostDerivativeError,
     Primitive,
     Traced,
     bind,
+    put_into_plain_array,
     shape_of,
     value_of,
 )
@@ -307,7 +309,12 @@ class ArraySurface(Traced):
     def __array__(self, dtype=None, copy=None):
         """numpy calls this to put a Dual or Variable into an array (np.array([x, y]),
         np.r_, np.c_, np.asarray): an array of objects would lose the derivative in forward
-        mode, so it is refused."""
+        mode, so it is refused. Writing it into a plain array (M[i] = x) calls this with that
+        array's dtype (as does np.asarray(x, dtype=...)): the message for out[i] = x. Only
+        reached on the way to an error: no operation of the engine calls it."""
+        if dtype is not None:
+            raise LostDerivativeError(put_into_plain_array(
+                type(self).__name__, "M[i] = x, or np.asarray(x, dtype=...)"))
         raise TypeError(
             f"np.array (also np.r_, np.c_, np.asarray) cannot hold a {type(self).__name__}: "
             f"the derivative would be lost; build the array with np.stack([...]), "

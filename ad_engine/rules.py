@@ -219,6 +219,16 @@ _CONVERSIONS = (("float() argument", "float(x)"), ("int() argument", "int(x)"),
                 ("must be real number", "a function of the math module such as math.sin(x)"))
 
 
+def put_into_plain_array(kind, how):
+    """The message for a Dual or Variable written into a plain numpy array (``how``: out[i] = x,
+    M[i] = x ...), where it would become plain numbers."""
+    return (f"a {kind} was put into a plain numpy array ({how}): the array holds plain "
+            f"numbers, and the derivative would be lost; collect the values (or rows) in a list "
+            f"and build the array from it with np.stack([...]) (or np.concatenate) instead, "
+            f"e.g. M = np.stack([x, M[1], M[2]]) for M[0] = x, or write M = np.where(mask, x, M) "
+            f"with mask True where x goes.")
+
+
 def conversion_error(error):
     """The library's TypeError for Python's message about converting a Dual or a Variable
     to a number (``must be real number, not Variable``, ``float() argument must be ...``,
@@ -230,11 +240,7 @@ def conversion_error(error):
         if "setting an array element" not in text or not ("Variable" in cause or "Dual" in cause):
             return None
         kind = "Variable" if "Variable" in cause else "Dual"
-        return LostDerivativeError(
-            f"a {kind} was put into a plain numpy array (out[i] = x): the array holds plain "
-            f"numbers, and the derivative would be lost; collect the values in a list and "
-            f"build the array from it with np.stack([...]) (or np.concatenate, np.where) "
-            f"instead. (numpy said: {text})")
+        return LostDerivativeError(put_into_plain_array(kind, "out[i] = x") + f" (numpy said: {text})")
     if isinstance(error, LostDerivativeError) or not ("Variable" in text or "Dual" in text):
         return None
     for phrase, call in _CONVERSIONS:

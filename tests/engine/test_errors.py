@@ -788,3 +788,21 @@ def test_where_with_one_traced_argument_gets_the_librarys_message():
         with pytest.raises(ValueError, match="either both or neither of x and y"):
             np.where(x, x)
     assert np.nonzero(Variable(np.array([0.0, 1.5])))[0].tolist() == [1]
+
+
+def test_a_traced_row_written_into_a_plain_array_names_the_way_out():
+    """M = np.eye(3); M[0] = x with x a traced array got the message for np.array([x, y])
+    (numpy calls __array__ with M's dtype), not the one for out[i] = x, which says what to
+    write instead."""
+    def f(x):
+        M = np.eye(3)
+        M[0] = x
+        return np.sum(M)
+
+    for differentiate, kind in [(ad.grad(f), "Variable"),
+                                (lambda x: ad.jvp(f, x, np.ones(3)), "Dual")]:
+        with pytest.raises(TypeError, match=rf"a {kind} was put into a plain numpy array \(M\[i\] "
+                                            r"= x.*np\.stack\(\[x, M\[1\], M\[2\]\]\)"):
+            differentiate(np.arange(3.0))
+    rows = ad.grad(lambda x: np.sum(np.stack([x, np.eye(3)[1], np.eye(3)[2]]) ** 2))(np.arange(3.0))
+    np.testing.assert_array_equal(rows, 2 * np.arange(3.0))

@@ -20,7 +20,7 @@ from ad_engine.reverse import Variable
 from ad_engine.rules import Primitive, Traced, live_tag, plain
 
 
-def checkpoint(segment, *inputs):
+def checkpoint(segment, *inputs, **kwargs):
     """Return ``segment(*inputs)``, recorded as one node that recomputes the segment
     during the backward sweep (torch.utils.checkpoint / jax.checkpoint style).
 
@@ -29,7 +29,9 @@ def checkpoint(segment, *inputs):
     tuple of values (a state). The result has the same structure, as Variables.
     Only the inputs are stored; the segment's own nodes are built again during
     the backward sweep, used and dropped. ``segment`` must be a pure function of
-    its inputs (same inputs, same outputs), since it runs twice.
+    its inputs (same inputs, same outputs), since it runs twice. Keyword arguments go to
+    ``segment`` as they are, constants that are not differentiated (as torch.utils.checkpoint
+    passes them; a traced value among them is followed as one the segment closes over).
 
     With no Variable among the inputs (plain numbers, or Duals of forward mode)
     this is just ``segment(*inputs)``: there is no graph to save memory on. So it is
@@ -37,20 +39,20 @@ def checkpoint(segment, *inputs):
     the outer derivative needs the segment's operations themselves.
     """
     if not _one_plain_graph(inputs):
-        return segment(*inputs)
+        return segment(*inputs, **kwargs)
     values = [x.value if isinstance(x, Variable) else x for x in inputs]
-    result = segment(*values)
+    result = segment(*values, **kwargs)
     single = not isinstance(result, tuple)
     outputs = [result] if single else list(result)
     if any(isinstance(o, Traced) for o in outputs):  # the segment closes over a traced value
-        return segment(*inputs)  # (an outer derivative's): it needs the segment's operations
+        return segment(*inputs, **kwargs)  # (an outer derivative's): it needs the segment's operations
     shapes = [np.shape(plain(o)) for o in outputs]
     sizes = [int(np.prod(s)) for s in shapes]
     flat = [np.ravel(np.asarray(o)) for o in outputs]
     dtypes = [np.result_type(o) for o in flat]  # numpy's dtype of each output, kept
     packed_dtype = np.result_type(*dtypes)  # one float32 output stays float32, complex stays complex
     packed = np.concatenate(flat).astype(np.result_type(packed_dtype, 0.0))  # ints as floats
-    recompute = _Recompute(segment, shapes, sizes)
+    recompute = _Recompute(segment, kwargs, shapes, sizes)
     primitive = Primitive(
         f"checkpoint({getattr(segment, '__name__', 'segment')})",
         lambda *args: packed,  # evaluated once, now: the value computed above
@@ -105,8 +107,8 @@ class _Recompute:
     segment on fresh leaves and back-propagates the node's adjoint through it; the
     gradients of all inputs are kept for the calls of the other inputs (same adjoint)."""
 
-    def __init__(self, segment, shapes, sizes):
-        self.segment, self.shapes, self.sizes = segment, shapes, sizes
+    def __init__(self, segment, kwargs, shapes, sizes):
+        self.segment, self.kwargs, self.shapes, self.sizes = segment, kwargs, shapes, sizes
         self.adjoint, self.gradients = None, None
 
     def vjp(self, i):
@@ -123,7 +125,7 @@ class _Recompute:
     def _sweep(self, adjoint, args):
         with live_tag() as tag:  # a graph of its own, newer than every traced value (a traced seed)
             leaves = [Variable(a, tag=tag) if _differentiable(a) else a for a in args]
-            result = self.segment(*leaves)
+            result = self.segment(*leaves, **self.kwargs)
             outputs = [result] if not isinstance(result, tuple) else list(result)
             total, start = 0.0, 0
             for output, shape, size in zip(outputs, self.shapes, self.sizes):

@@ -5,6 +5,7 @@ function's real domain (nan, as numpy), at the edge of it (inf, as numpy) and at
 kinks (abs'(0) = 0; maximum/minimum at a tie give 1/2 to each argument).
 """
 
+import functools
 import math
 import operator
 import re
@@ -740,6 +741,52 @@ def test_grad_passes_keyword_arguments_to_f_undifferentiated():
     f = lambda x, b=1.0: b * x**2  # noqa: E731
     assert ad.grad(f)(2.0, b=3.0) == 12.0
     assert ad.grad(f)(2.0) == 4.0
+
+
+def _scaled_square(x, b=1.0):
+    return b * np.sum(x**2)
+
+
+# entry point -> (the call with f fixed by functools.partial, its value with b = 3 at x = [1, 2])
+TAKING_F_AND_POINT = {
+    "derivative": (lambda f: ad.derivative(f, 2.0), 12.0),
+    "jvp": (lambda f: ad.jvp(f, np.array([1.0, 2.0]), np.array([1.0, 0.0]))[1], 6.0),
+    "forward_gradient": (lambda f: ad.forward_gradient(f, np.array([1.0, 2.0])), [6.0, 12.0]),
+    "hvp": (lambda f: ad.hvp(f, np.array([1.0, 2.0]), np.array([1.0, 0.0])), [6.0, 0.0]),
+    "hessian": (lambda f: ad.hessian(f, np.array([1.0, 2.0])), [[6.0, 0.0], [0.0, 6.0]]),
+    "value_and_derivatives": (lambda f: ad.value_and_derivatives(f, 2.0), (12.0, 12.0, 6.0)),
+}
+
+
+@pytest.mark.parametrize("name", TAKING_F_AND_POINT)
+def test_entry_points_taking_f_and_the_point_take_no_keyword_arguments_for_f(name):
+    """grad(f) returns a function, which passes keyword arguments on to f; the entry points
+    that take f and the point in one call pass none (as JAX's jvp): their docstrings say to fix
+    them first with functools.partial, which works, and a keyword is Python's TypeError."""
+    call, expected = TAKING_F_AND_POINT[name]
+    np.testing.assert_allclose(call(functools.partial(_scaled_square, b=3.0)), expected)
+    assert "functools.partial" in getattr(ad, name).__doc__
+    with pytest.raises(TypeError, match="unexpected keyword argument 'b'"):
+        getattr(ad, name)(_scaled_square, np.array([1.0, 2.0]), np.ones(2), b=3.0)
+
+
+def test_checkpoint_passes_keyword_arguments_to_the_segment():
+    """checkpoint(segment, x, steps=3) raised "checkpoint() got an unexpected keyword argument";
+    keyword arguments go to the segment as constants, in the run and in the recomputation,
+    as torch.utils.checkpoint passes them."""
+    def segment(x, k=0.1, steps=1):
+        for _ in range(steps):
+            x = x + k * np.sin(x)
+        return x
+
+    def loss(checkpointed):
+        run = functools.partial(ad.checkpoint, segment) if checkpointed else segment
+        return lambda x: np.sum(run(run(x, k=0.3, steps=3), steps=2) ** 2)
+
+    x0 = np.array([0.4, -1.1])
+    saved, full = ad.grad(loss(True))(x0), ad.grad(loss(False))(x0)
+    np.testing.assert_allclose(saved, full, rtol=1e-14)
+    assert ad.checkpoint(segment, Variable(x0), k=0.3).value.tolist() == segment(x0, k=0.3).tolist()
 
 
 def test_median_of_an_empty_array_is_numpys_nan():

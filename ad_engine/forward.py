@@ -208,10 +208,6 @@ def derivative(f, x):
     ``x`` may be a float or an array of points (then ``f`` must act elementwise
     and f' is returned at every point in one sweep). Nested calls are safe:
     ``derivative(lambda x: derivative(f, x), x0)`` is f''(x0).
-
-    ``f`` gets the point only (no keyword arguments are passed: this call takes f and
-    the point together); fix other arguments first, ``functools.partial(f, b=3.0)`` or
-    ``lambda x: f(x, b=3.0)``. (``grad(f)`` returns a function, which passes them on.)
     """
     with live_tag() as tag:
         # one scalar seed stands for a tangent of ones at every point: no array of
@@ -237,10 +233,6 @@ def jvp(f, x, v):
     Either ``x`` and ``v`` are numpy arrays of one shape and ``f`` takes one
     array (it may index ``x[0]``, ``x[1]``...), or they are tuples and ``f`` takes
     ``len(x)`` arguments. One forward sweep, whatever the number of inputs.
-
-    ``f`` gets the point only (no keyword arguments are passed: this call takes f and
-    the point together); fix other arguments first, ``functools.partial(f, b=3.0)`` or
-    ``lambda x: f(x, b=3.0)``. (``grad(f)`` returns a function, which passes them on.)
     """
     if isinstance(x, tuple):
         if not isinstance(v, tuple) or len(v) != len(x):
@@ -293,10 +285,6 @@ def forward_gradient(f, x):
     Pass i evaluates f on duals with tangent e_i (the i-th unit vector) and
     keeps the d-part, df/dx_i: n passes of ``f`` for n inputs (compare one
     backward sweep in reverse mode). A complex f gives Re f's gradient, as grad.
-
-    ``f`` gets the point only (no keyword arguments are passed: this call takes f and
-    the point together); fix other arguments first, ``functools.partial(f, b=3.0)`` or
-    ``lambda x: f(x, b=3.0)``. (``grad(f)`` returns a function, which passes them on.)
     """
     x = x if isinstance(x, Traced) else numeric_array(x)  # traced: when differentiated
     if np.ndim(x) != 1:

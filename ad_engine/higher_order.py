@@ -20,10 +20,6 @@ def hvp(f, x, v):
     derivative, grad(jvp), is reverse-over-forward. JAX's cookbook recommends
     the other order, forward-over-reverse (the jvp of grad); both give H v.
     At a real x a complex v gives H Re v + i H Im v (two sweeps).
-
-    ``f`` gets the point only (no keyword arguments are passed: this call takes f and
-    the point together); fix other arguments first, ``functools.partial(f, b=3.0)`` or
-    ``lambda x: f(x, b=3.0)``. (``grad(f)`` returns a function, which passes them on.)
     """
     x, v = as_point(x), as_point(v)
     shape = shape_of(x)
@@ -59,12 +55,7 @@ def as_point(x):
 
 def hessian(f, x):
     """Return the Hessian matrix of a scalar function of a 1-D array: column i is
-    ``hvp(f, x, e_i)``, so n Hessian-vector products for n inputs.
-
-    ``f`` gets the point only (no keyword arguments are passed: this call takes f and
-    the point together); fix other arguments first, ``functools.partial(f, b=3.0)`` or
-    ``lambda x: f(x, b=3.0)``. (``grad(f)`` returns a function, which passes them on.)
-    """
+    ``hvp(f, x, e_i)``, so n Hessian-vector products for n inputs."""
     x = as_point(x)
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
@@ -80,10 +71,6 @@ def value_and_derivatives(f, t):
     whose coefficient of d₁·d₂ is f''. If ``f`` holds Variables (a network's weights),
     the three results are Variables: a loss built from them can be
     back-propagated to the weights.
-
-    ``f`` gets the point only (no keyword arguments are passed: this call takes f and
-    the point together); fix other arguments first, ``functools.partial(f, b=3.0)`` or
-    ``lambda x: f(x, b=3.0)``. (``grad(f)`` returns a function, which passes them on.)
     """
     shape = np.shape(t)
     one = np.ones(shape) if shape else 1.0

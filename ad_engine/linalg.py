@@ -52,23 +52,22 @@ def _eigh_packed(a, uplo):
     return np.concatenate([w[None, :], v], axis=0)
 
 
-def _gap_factors(w, check=None):
-    """F[m, n] = 1 / (w_n - w_m) for m != n and 0 on the diagonal (w sorted ascending).
-
-    ``check(degenerate)`` is called with the boolean matrix of pairs m != n whose
-    gap is below DEGENERACY_TOLERANCE times the spectrum's scale; their F is nan.
-    """
+def _degenerate_pairs(w):
+    """The boolean matrix of pairs m != n whose gap w_n - w_m is below DEGENERACY_TOLERANCE
+    times the spectrum's scale (w sorted ascending)."""
     values = value_of(w)
-    n = len(values)
-    gaps = values[None, :] - values[:, None]
     scale = max(np.max(np.abs(values)), np.finfo(float).tiny)
-    degenerate = (np.abs(gaps) <= DEGENERACY_TOLERANCE * scale) & ~np.eye(n, dtype=bool)
-    if check is not None and degenerate.any():
-        check(degenerate)
-    usable = ~np.eye(n, dtype=bool) & ~degenerate
-    fill = np.where(degenerate, np.nan, 0.0)  # 0 on the diagonal, nan at a degeneracy
+    gaps = np.abs(values[None, :] - values[:, None])
+    return (gaps <= DEGENERACY_TOLERANCE * scale) & ~np.eye(len(values), dtype=bool)
+
+
+def _gap_factors(w, degenerate, fill):
+    """F[m, n] = 1 / (w_n - w_m) for m != n, 0 on the diagonal, ``fill`` at the ``degenerate``
+    pairs (where the gap is 0)."""
+    usable = ~np.eye(len(value_of(w)), dtype=bool) & ~degenerate
+    filled = np.where(degenerate, fill, 0.0)
     shift = (~usable).astype(float)  # no division by zero where the fill is taken
-    return np.where(usable, 1.0 / (w[None, :] - w[:, None] + shift), fill)
+    return np.where(usable, 1.0 / (w[None, :] - w[:, None] + shift), filled)
 
 
 def _pairs(degenerate):
@@ -88,7 +87,10 @@ def _eigh_jvp(tangent, ans, a, uplo):
     da = read_triangle(full_tangent(tangent, a), uplo)  # the perturbation of what eigh reads
     projected = v.T @ da @ v  # <ψ_m| dH |ψ_n>
     dw = (v * (da @ v)).sum(axis=0)  # the diagonal of ``projected``: ψ_nᵀ dH ψ_n
-    dv = v @ (_gap_factors(w, _warn_degenerate) * projected)
+    degenerate = _degenerate_pairs(w)
+    if degenerate.any():
+        _warn_degenerate(degenerate)
+    dv = v @ (_gap_factors(w, degenerate, np.nan) * projected)
     return _stack(dw, dv)
 
 
@@ -102,19 +104,41 @@ def _stack(dw, dv):
 def _eigh_vjp(adjoint, ans, a, uplo):
     w, v = ans[0], ans[1:]
     gw, gv = adjoint[0], adjoint[1:]
+    degenerate = _degenerate_pairs(w)
+    if degenerate.any():
+        _refuse_what_depends_on_the_basis(degenerate, value_of(gw), value_of(gv))
     inner = np.eye(len(value_of(w))) * gw[None, :]  # diag(w̄)
     if np.any(value_of(gv) != 0):  # the eigenvectors were used: the 1/(w_n - w_m) terms
-        def refuse(degenerate):
-            raise ValueError(
-                f"eigh: the gradient of eigenvectors with degenerate eigenvalues (pairs "
-                f"{_pairs(degenerate)}) is undefined: it divides by the gap w_n - w_m = 0. "
-                "Differentiate only eigenvalues (or functions of the degenerate subspace "
-                "that do not depend on its basis), or lift the degeneracy."
-            )
-
-        inner = inner + _gap_factors(w, refuse) * (v.T @ gv)
+        # a degenerate pair's term is 0: neither of its eigenvectors was used (refused above)
+        inner = inner + _gap_factors(w, degenerate, 0.0) * (v.T @ gv)
     gradient = v @ inner @ v.T  # dL/dH of the symmetric matrix eigh reads
     return triangle_gradient(0.5 * (gradient + gradient.T), uplo)
+
+
+def _refuse_what_depends_on_the_basis(degenerate, gw, gv):
+    """At a degenerate level (pairs m, n) numpy returns one basis of the level's subspace out
+    of many, and the sorted eigenvalues have a kink where the levels cross: a result that uses
+    an eigenvector of the level, or its eigenvalues with different weights (w[0] alone), has
+    no derivative. What does not use them (the other levels' eigenvectors, the level's
+    eigenvalues with one weight: their sum) has one, and is differentiated."""
+    m, n = np.nonzero(np.triu(degenerate))
+    pairs = _pairs(degenerate)
+    if np.any(gv[:, m] != 0) or np.any(gv[:, n] != 0):
+        raise ValueError(
+            f"eigh: the gradient of eigenvectors with degenerate eigenvalues (pairs {pairs}) is "
+            "undefined: numpy returns one basis of the level out of many, and the derivative "
+            "divides by the gap w_n - w_m = 0. Use the eigenvalues, or the eigenvectors of the "
+            "other levels, or lift the degeneracy. (A function of the level that does not depend "
+            "on its basis, such as its projector, has a derivative, but this rule cannot tell it "
+            "from one that does.)")
+    scale = max(float(np.max(np.abs(gw))), np.finfo(float).tiny)
+    if np.any(np.abs(gw[m] - gw[n]) > 1e-8 * scale):
+        raise ValueError(
+            f"eigh: the eigenvalues of a degenerate level (pairs {pairs}) have no derivative one "
+            "by one: sorted, they have a kink where the levels cross, and each one's derivative "
+            "depends on the basis numpy returned. Differentiate a function that weighs the "
+            "level's eigenvalues alike (their sum, or np.sum(w**2) over all of them), or lift "
+            "the degeneracy.")
 
 
 defprimitive("eigh", real_only(_eigh_packed, "np.linalg.eigh"), jvps=[_eigh_jvp, None],
@@ -136,12 +160,14 @@ def eigh(a, UPLO="L"):
 
     Degenerate eigenvalues: the eigenvectors of a degenerate level are any
     orthonormal basis of its subspace, and their derivative divides by
-    ``w_n - w_m = 0``. Reverse mode raises ValueError naming the degenerate pairs
-    if the result depends on those eigenvectors; forward mode gives nan for their
-    tangents with a RuntimeWarning. The eigenvalues' derivatives stay finite, but
-    at a degeneracy they are ψ_nᵀ dA ψ_n in the basis LAPACK returned: their sum
-    over the degenerate level is right, the individual values need not be (the
-    sorted eigenvalues have a kink where levels cross).
+    ``w_n - w_m = 0``; sorted, the level's eigenvalues have a kink where the levels
+    cross. Reverse mode raises ValueError naming the degenerate pairs if the result
+    uses an eigenvector of the level, or weighs its eigenvalues differently (``w[0]``
+    alone); the other levels' eigenvectors and the level's eigenvalues weighed alike
+    (their sum) are differentiated. Forward mode, which cannot see how the result is
+    used, gives nan for the tangents of the level's eigenvectors with a RuntimeWarning,
+    and ψ_nᵀ dA ψ_n for its eigenvalues in the basis LAPACK returned (their sum over
+    the level is right, the individual values need not be).
     """
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")

@@ -761,11 +761,10 @@ TAKING_F_AND_POINT = {
 @pytest.mark.parametrize("name", TAKING_F_AND_POINT)
 def test_entry_points_taking_f_and_the_point_take_no_keyword_arguments_for_f(name):
     """grad(f) returns a function, which passes keyword arguments on to f; the entry points
-    that take f and the point in one call pass none (as JAX's jvp): their docstrings say to fix
+    that take f and the point in one call pass none (as JAX's jvp): the README says to fix
     them first with functools.partial, which works, and a keyword is Python's TypeError."""
     call, expected = TAKING_F_AND_POINT[name]
     np.testing.assert_allclose(call(functools.partial(_scaled_square, b=3.0)), expected)
-    assert "functools.partial" in getattr(ad, name).__doc__
     with pytest.raises(TypeError, match="unexpected keyword argument 'b'"):
         getattr(ad, name)(_scaled_square, np.array([1.0, 2.0]), np.ones(2), b=3.0)
 

@@ -101,8 +101,9 @@ def test_eigh_second_derivative_nested_modes():
 
 def test_eigh_degenerate_levels():
     h = np.diag([1.0, 1.0, 2.0])
-    # eigenvalues only: finite, and the degenerate level's trace is right (d tr/dH = I there)
-    gradient = ad.grad(lambda a: np.linalg.eigh(a)[0][0] + np.linalg.eigh(a)[0][1])(h)
+    # eigenvalues only: finite, and the degenerate level's trace is right (d tr/dH = I there);
+    # the sum is taken in one call (two calls would each see one eigenvalue of the level alone)
+    gradient = ad.grad(lambda a: np.sum(np.linalg.eigh(a)[0][:2]))(h)
     np.testing.assert_allclose(gradient, np.diag([1.0, 1.0, 0.0]), atol=1e-15)
     # eigenvectors of the degenerate level: a clear error in reverse mode
     with pytest.raises(ValueError, match=r"degenerate eigenvalues \(pairs \(0, 1\)\)"):
@@ -119,6 +120,41 @@ def test_eigh_degenerate_levels():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert ad.jvp(level, h, np.ones((3, 3)))[1] == 2.0
         assert ad.derivative(lambda x: np.sum(np.linalg.eigh(np.eye(2) * x)[0] ** 2), 1.0) == 4.0
+
+
+def _degenerate_matrix():
+    """Q diag(1, 1, 3) Qᵀ with a random rotation Q: a doubly degenerate level, no zero entries."""
+    q = np.linalg.qr(np.random.default_rng(3).normal(size=(3, 3)))[0]
+    return q @ np.diag([1.0, 1.0, 3.0]) @ q.T
+
+
+def test_eigh_at_a_degenerate_level_differentiates_what_does_not_depend_on_its_basis():
+    """The other level's eigenvector and the level's eigenvalues weighed alike have a
+    derivative at the degeneracy: reverse mode gives it (central differences agree). The
+    old rule refused as soon as any eigenvector was used (tester33 §13)."""
+    h, weights = _degenerate_matrix(), np.array([0.3, -1.2, 0.7])
+    functions = {
+        "the simple level's eigenvector": lambda a: np.sum(np.linalg.eigh(a)[1][:, 2] * weights) ** 2,
+        "the level's eigenvalues weighed alike": lambda a: (
+            3.0 * np.sum(np.linalg.eigh(a)[0][:2]) + np.linalg.eigh(a)[0][2] ** 2),
+        "a symmetric function of all eigenvalues": lambda a: np.sum(np.linalg.eigh(a)[0] ** 3),
+    }
+    for name, f in functions.items():
+        reference = numerical_matrix_gradient(f, h)
+        np.testing.assert_allclose(ad.grad(f)(h), reference, atol=1e-7, err_msg=name)
+
+
+def test_eigh_at_a_degenerate_level_refuses_what_has_no_derivative():
+    """A degenerate level's eigenvalues one by one (w[0] alone: the sorted eigenvalues have a
+    kink there), or its eigenvectors (numpy returns one basis out of many), have no derivative:
+    refused, where the old rule returned w[0]'s derivative in LAPACK's basis without a word."""
+    h = _degenerate_matrix()
+    with pytest.raises(ValueError, match=r"eigenvalues of a degenerate level \(pairs \(0, 1\)\)"):
+        ad.grad(lambda a: np.linalg.eigh(a)[0][0])(h)
+    with pytest.raises(ValueError, match=r"eigenvalues of a degenerate level"):
+        ad.grad(lambda a: np.linalg.eigh(a)[0][0] - 2.0 * np.linalg.eigh(a)[0][1])(h)
+    with pytest.raises(ValueError, match=r"eigenvectors with degenerate eigenvalues \(pairs \(0, 1\)\)"):
+        ad.grad(lambda a: np.sum(np.linalg.eigh(a)[1][:, 0] ** 4))(h)
 
 
 def test_eigh_refuses_what_it_does_not_support():

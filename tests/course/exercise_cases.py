@@ -611,6 +611,11 @@ def reverse_one_graph(F, x):
     return np.array(rows)
 
 
+def reverse_m_from_a_variable(F, x):  # reader34 R2: one unswept evaluation to learn m
+    m = F(ad.Variable(x)).value.size
+    return np.vstack([ad.grad(lambda v: F(v) @ e)(x) for e in np.eye(m)])
+
+
 def complex_step_jacobian(F, x):
     return np.column_stack([np.imag(F(x + 1e-30j * e)) / 1e-30 for e in np.eye(x.size)])
 
@@ -619,6 +624,8 @@ JACOBIAN_RIGHT = [
     ("jvp columns, grad rows", lambda: ad.check_jacobian(forward_columns, reverse_grad)),
     ("Duals by hand, backward(seed)", lambda: ad.check_jacobian(forward_duals, reverse_seed)),
     ("loop with np.stack, one graph", lambda: ad.check_jacobian(forward_loop, reverse_one_graph)),
+    ("m from F(Variable(x)).value.size, then m grads (reader34 R2)",
+     lambda: ad.check_jacobian(forward_columns, reverse_m_from_a_variable)),
 ]
 JACOBIAN_WRONG = [
     ("forward rows (transposed)", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x).T,
@@ -641,6 +648,10 @@ JACOBIAN_WRONG = [
      "times on plain arrays"),
     ("sign", lambda: ad.check_jacobian(lambda F, x: -forward_columns(F, x), reverse_grad),
      "wrong sign"),
+    ("reverse passes swept twice", lambda: ad.check_jacobian(
+        forward_columns, lambda F, x: (reverse_m_from_a_variable(F, x),
+                                       reverse_m_from_a_variable(F, x))[1]),
+     "made 10 reverse passes; m = 5 outputs need 5"),
     ("forward passes counted twice", lambda: ad.check_jacobian(
         lambda F, x: (forward_columns(F, x), forward_columns(F, x))[1], reverse_grad),
      "forward passes"),
@@ -1585,6 +1596,10 @@ DAMPED_WRONG = [
         damped_formula, network_like(lambda t: np.cos(2.0 * t) + 1e-3)), "pass gamma"),
     ("network with omega = 1", lambda: ad.check_damped_oscillator(
         damped_formula, network_like(lambda t: damped_formula(t, 1.0, 0.3))), "omega=2.0"),
+    ("network trained with gamma = -0.3: it grows, fitting the growing solution only roughly",
+     lambda: ad.check_damped_oscillator(
+         damped_formula, network_like(lambda t: 0.6 * damped_formula(t, 2.0, -0.3))),
+     "Training longer does not help: check the sign of gamma"),
     ("network not trained enough", lambda: ad.check_damped_oscillator(
         damped_formula, network_like(lambda t: damped_formula(t, 2.0, 0.3) + 0.05 * np.sin(3 * t))),
      "train longer"),

@@ -1729,6 +1729,20 @@ def wrapped_link_force(lengths):
 link_by_hand = wrapped_link_force(lambda theta: theta.shape[1:])  # the two plaquettes by hand
 
 
+def link_reversed_plaquette(theta, beta, mu, x, y):
+    """The two plaquettes by hand, each walked clockwise: theta_P with every sign flipped."""
+    size_1, size_2 = theta.shape[1:]
+
+    def sin_plaquette(a, b):
+        a, b = a % size_1, b % size_2
+        return np.sin(theta[1, a, b] + theta[0, a, (b + 1) % size_2]
+                      - theta[1, (a + 1) % size_1, b] - theta[0, a, b])
+
+    if mu == 0:
+        return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
+    return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+
+
 def link(answer):
     return lambda: ad.check_link_force(answer)
 
@@ -1752,6 +1766,8 @@ LINK_WRONG = [
         t, beta)[mu, x, y]), "by hand"),
     ("the sign", link(lambda t, beta, mu, x, y: -link_by_hand(t, beta, mu, x, y)),
      "the sign is flipped"),
+    ("the plaquette walked clockwise (reader34: the hint named only the force's sign)",
+     link(link_reversed_plaquette), "and the orientation of your plaquettes"),
     ("beta missing", link(lambda t, beta, mu, x, y: link_by_hand(t, 1.0, mu, x, y)),
      "factor beta is missing"),
 ]

@@ -677,7 +677,7 @@ JACOBIAN_WRONG = [
 # -- 08: dE/dkappa ----------------------------------------------------------------------------
 
 N, R_MAX = 160, 25.0
-PARAMS = np.array([0.52, 1 / 2.34**2, 1.84])
+EICHTEN = np.array([0.52, 1 / 2.34**2, 1.84])
 STATES = ((0, 0), (0, 1), (1, 0))
 
 
@@ -692,6 +692,23 @@ def hamiltonian(kappa, sigma, m_c, ell, n=N):
     h, r = R_MAX / (n + 1), grid(n)
     second = (np.eye(n, k=1) - 2 * np.eye(n) + np.eye(n, k=-1)) / h**2
     return -second / m_c + np.eye(n) * (-kappa / r + sigma * r + ell * (ell + 1) / (m_c * r**2))
+
+
+def fitted(params=EICHTEN, steps=6):
+    """theta as notebook 08 fits it on this grid: Newton's method from Eichten et al.'s
+    parameters until M = 2 m_c + E of 1S, 2S, 1P are the spin-averaged PDG masses."""
+    targets = np.array([(2984.1 + 3 * 3096.9) / 4, (3637.7 + 3 * 3686.1) / 4,
+                        (3414.7 + 3 * 3510.7 + 5 * 3556.2) / 9]) / 1e3  # notebook 08's, GeV
+    theta = np.array(params, dtype=float)
+    for _ in range(steps):
+        masses = [2 * theta[2] + np.linalg.eigh(hamiltonian(*theta, ell))[0][lv] for ell, lv in STATES]
+        jacobian = [[level_derivative_by_ad(hamiltonian, theta, ell, lv, q) + 2 * (q == "m_c")
+                     for q in ("kappa", "sigma", "m_c")] for ell, lv in STATES]
+        theta = theta - np.linalg.solve(jacobian, np.array(masses) - targets)
+    return theta
+
+
+PARAMS = fitted()  # the exercises' parameters: the fit's theta
 
 
 def waves(level_of=lambda level: level, params=PARAMS, n=N):
@@ -815,6 +832,14 @@ KAPPA_WRONG = [
      "1P has ell = 1"),
     ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
         [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
+    ("values at Eichten's parameters, and EICHTEN passed for theta (reader34 A2)",
+     lambda: ad.check_kappa_derivative([-np.sum(u**2 / R) for u in waves(params=EICHTEN)],
+                                       hamiltonian, EICHTEN, R, STATES),
+     "are Eichten et al.'s parameters (EICHTEN)"),
+    ("values at theta rounded to 3 decimals, and the rounded theta passed",
+     lambda: ad.check_kappa_derivative([-np.sum(u**2 / R) for u in waves(params=ROUNDED)],
+                                       hamiltonian, ROUNDED, R, STATES),
+     "not the fitted parameters"),
 ]
 
 
@@ -877,6 +902,10 @@ SIGMA_WRONG = [
                       "sigma"), "about 1/2 of the right value"),
     ("1P with the ell = 0 Hamiltonian, level 2 (the third state)",
      sigma(with_ell0_for_1p("sigma", 2)), "1P has ell = 1"),
+    ("values at Eichten's parameters, and EICHTEN passed for theta (reader34 A2)",
+     lambda: ad.check_sigma_derivative([np.sum(u**2 * R) for u in waves(params=EICHTEN)],
+                                       hamiltonian, EICHTEN, R, STATES),
+     "pass theta itself"),
     ("1P with the ell = 0 Hamiltonian, level 0", sigma(with_ell0_for_1p("sigma", 0)),
      "from the Hamiltonian with ell = 1"),
 ]

@@ -360,8 +360,18 @@ def backward_case(sweep):
     return lambda: ad.check_backward(sweep, Node)
 
 
+def sweep_path_by_path(y):
+    """The recursion of notebook 05 written with a stack: every path pushed on its own."""
+    zero(y)
+    stack = [(y, 1.0)]
+    while stack:
+        node, adjoint = stack.pop()
+        for parent, local in node.parents:
+            parent.grad += adjoint * local
+            stack.append((parent, adjoint * local))
+
+
 BACKWARD_RIGHT = [
-    ("sorted by creation (notebook 05)", backward_case(sweep_sorted)),
     ("Kahn with a queue", backward_case(sweep_kahn)),
     ("Kahn with a stack", backward_case(lambda y: sweep_kahn(y, stack=True))),
     ("reversed depth-first post-order", backward_case(sweep_postorder)),
@@ -378,6 +388,10 @@ def sweep_then(attribute, value):
 
 
 BACKWARD_WRONG = [
+    ("sorted by creation: notebook 05's backward, which the exercise replaces",
+     backward_case(sweep_sorted), "your sweep orders the nodes by .number"),
+    ("every path pushed on its own, with a stack (right values, cost 2^depth)",
+     backward_case(sweep_path_by_path), "once per path (4096 paths)"),
     ("Kahn counting distinct users, each edge counting down", backward_case(
         lambda y: sweep_kahn(y, distinct=True)), "count every use, one per edge"),
     ("the same with a stack of ready nodes", backward_case(

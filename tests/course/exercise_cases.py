@@ -9,6 +9,7 @@ table of the closing note from them.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict, deque
 
 import numpy as np
@@ -988,6 +989,30 @@ def number_cases():
         ("(3, 2): the hint points to the model, not to the factors",
          not_saying(answer("08-3", (3.0, 2.0)), "like N without", "grows 4 times"),
          "what the backward sweep must keep"))
+    cases["check_answer 01-4"][1].append(
+        ("the two paths as columns of a 5 x 2 array",
+         answer("01-4", np.array([[1, -1, 1, -1, 1], [1, 0, 0, 0, 0]], dtype=float).T),
+         "your 5 x 2 array has the right numbers, but read row by row"))
+    # prediction exercises: a hint names the slip and where to look, never the answer (the
+    # texts below are what these hints said before: each handed out a number or a formula)
+    for key, value, said in (
+            ("01-4", (1, -1, 1, -1, 1, 1, -1, 1, -1, 1), ["1 - 2 eta = 0"]),
+            ("01-4", (1, 1, 1, 1, 1, 1, 0, 0, 0, 0), ["1 - 2 eta = -1"]),
+            ("02-4", (80, 800), ["n - 1 steps", "8 operations each"]),
+            ("02-4", (72, 720), ["99 steps"]),
+            ("03-4", (0.5, 0.5), ["rounds to 1", "two equal numbers"]),
+            ("03-4", (0.0, 0.0), ["= 1/2", "0.5"]),
+            ("03-4", (math.inf, 0.5), ["0 / h = 0", "exactly 0"]),
+            ("03-4", (0.5, 0.0), ["other way round"]),
+            ("04-4", 1.0, ["-x branch", "-1"]),
+            ("05-5", (12283, 60, 0.0), ["5 (n - 1) + 1", "56"]),
+            ("05-5", (12283, 55, 0.0), ["5 (n - 1) + 1", "56"]),
+            ("05-5", (12283, 56, 1.0), ["gives 0"]),
+            ("05-5", (12283, 56, ad.derivative(lambda v: ad.logistic_map(v, 12), 0.3)),
+             ["gives 0"])):
+        cases[f"check_answer {key}"][1].append(
+            (f"{value}: the hint does not hand out the prediction",
+             not_saying(answer(key, value), *said), "is not"))
     trace = {"x1": 2.0, "x2": 1.0}  # the gradient as notebook 05's trace table gives it
     cases["check_answer 05-1"][1].extend([
         ("the trace table's dict", answer("05-1", trace), "(g['x1'], g['x2']) for g = this dict"),

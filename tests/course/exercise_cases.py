@@ -1005,6 +1005,9 @@ def number_cases():
         ("(3, 2): the hint points to the model, not to the factors",
          not_saying(answer("08-3", (3.0, 2.0)), "like N without", "grows 4 times"),
          "what the backward sweep must keep"))
+    cases["check_answer 02-1"][1].append(
+        ("a generator of the counts", answer("02-1", (2 ** (n - 1) for n in range(2, 7))),
+         "make a list of them"))
     cases["check_answer 01-4"][1].append(
         ("the two paths as columns of a 5 x 2 array",
          answer("01-4", np.array([[1, -1, 1, -1, 1], [1, 0, 0, 0, 0]], dtype=float).T),

@@ -315,6 +315,69 @@ def _every_node_verdict(Node, index, name, y):
     return None
 
 
+def _renumbered_verdict(backward, Node):
+    """None, or the refusal of a sweep that orders the nodes by their creation number
+    ``.number`` (notebook 05's backward, which the exercise asks to replace): on a graph
+    whose numbers are negated, so that they no longer follow the graph, Kahn's sweep (or any
+    order found from the graph itself) is still right and the sort is not."""
+    for name, leaves, y, exact in _graphs(Node)[2:4]:  # s*s + s and s + s*s: shared nodes
+        nodes = _all_nodes(y)
+        if not all(isinstance(getattr(node, "number", None), int) for node in nodes):
+            return None  # a Node class without creation numbers: nothing to sort by
+        for node in nodes:
+            node.number = -node.number
+        run(backward, y, what="backward(y)")
+        got = np.array([as_number(leaf.grad, "a number in each input's .grad") for leaf in leaves])
+        if not close(got, np.array(exact)):
+            return Verdict(False, f"on {name}, with the nodes' .number negated (so that it no "
+                                  f"longer says which node was made first), your gradient is "
+                                  f"({', '.join(number(g) for g in got)}); expected "
+                                  f"({', '.join(number(g) for g in exact)}): your sweep orders "
+                                  f"the nodes by .number, as notebook 05's backward does. The "
+                                  f"exercise asks for another way that needs no numbers: count "
+                                  f"each node's uses, and pass a node on when its count reaches "
+                                  f"0 (Kahn)")
+    return None
+
+
+PATH_LEVELS = 12  # s = s*s twelve times: 4096 paths from y to the input, 26 edges
+
+
+def _per_path_verdict(backward, Node):
+    """None, or the refusal of a sweep that pushes an adjoint along every path (the recursion
+    of notebook 05, written with a stack): right on small graphs, but it adds into the
+    input's .grad once per path, 2^12 times here instead of twice."""
+    try:
+        class Watched(Node):  # the input, counting the writes to its .grad
+            writes = 0
+
+            @property
+            def grad(self):
+                return self.__dict__.get("_watched_grad")
+
+            @grad.setter
+            def grad(self, value):
+                type(self).writes += 1
+                self.__dict__["_watched_grad"] = value
+
+        u = Watched(1.0)
+        s = u * 1.0
+        for _ in range(PATH_LEVELS):
+            s = s * s
+    except Exception:  # noqa: BLE001 - a Node class that cannot be subclassed this way
+        return None
+    Watched.writes = 0
+    run(backward, s, what="backward(y)")
+    if Watched.writes > 4 * (PATH_LEVELS + 2):
+        return Verdict(False, f"on y = s*s repeated {PATH_LEVELS} times from s = u*1, your sweep "
+                              f"wrote the input's .grad {Watched.writes} times: once per path "
+                              f"({2 ** PATH_LEVELS} paths), not once per edge. The gradients "
+                              f"are right, but the cost grows like the number of paths, as the "
+                              f"recursion does. Pass a node's adjoint on once, when all the "
+                              f"nodes that use it have added their share (Kahn: count the uses)")
+    return None
+
+
 @checker
 def check_backward(backward, Node):
     """Check a hand-written ``backward(y)`` on graphs with shared nodes (users in both
@@ -345,6 +408,10 @@ def check_backward(backward, Node):
     if not close(np.array(second), np.array(first)):
         return Verdict(False, f"calling backward(y) twice on {name} gave {first}, then {second}: "
                               f"set every .grad to 0 before the sweep, or the adjoints add up")
+    for extra in (_renumbered_verdict, _per_path_verdict):  # a Verdict is falsy when not ok
+        refused = extra(backward, Node)
+        if refused is not None:
+            return refused
     return Verdict(True, f"backward(y) is right on all {count} test graphs, and again on a "
                          f"second call")
 

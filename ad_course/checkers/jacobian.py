@@ -63,21 +63,36 @@ CASES = [
 
 
 class _Counted:
-    """F with a count of its evaluations on Duals (forward passes), Variables (reverse
-    passes) and anything else (plain: real or complex arrays)."""
+    """F with a count of its evaluations on Duals (forward passes), Variables and anything
+    else (plain: real or complex arrays). An evaluation on a Variable is a reverse pass
+    only when a backward sweep reaches its input (``reverse``, read after the student's
+    function returns): ``F(Variable(x)).value.size``, to learn m, is an evaluation that no
+    sweep follows, as harmless as the plain ``np.size(F(x))``."""
 
     def __init__(self, function):
-        self.function, self.forward, self.reverse, self.plain = function, 0, 0, 0
+        self.function, self.forward, self.plain = function, 0, 0
+        self.inputs = []  # the Variables F was evaluated on
         self.__name__ = getattr(function, "__name__", "F")
 
     def __call__(self, x):
         if isinstance(x, Dual) or (isinstance(x, np.ndarray) and x.dtype == object):
             self.forward += 1
         elif isinstance(x, Variable):
-            self.reverse += 1
+            self.inputs.append(x)
         else:
             self.plain += 1
         return self.function(x)
+
+    @property
+    def evaluations(self):
+        """Evaluations on Variables, swept or not."""
+        return len(self.inputs)
+
+    @property
+    def reverse(self):
+        """Evaluations on Variables that a backward sweep reached (their input has an
+        adjoint, or, for a leaf, a gradient)."""
+        return sum(1 for v in self.inputs if v.adjoint is not None or v.grad is not None)
 
 
 def _diagnose(got, J, x, name, mode, value):
@@ -143,7 +158,7 @@ def check_jacobian(jacobian_forward, jacobian_reverse):
                 return Verdict(False, f"on {name} your {mode} J[{i}, {j}] is {yours}; "
                                       f"expected dF_{i}/dx_{j} = {exact} (to a relative 1e-10)")
             used = counted.forward if mode == "forward" else counted.reverse
-            other = counted.reverse if mode == "forward" else counted.forward
+            other = counted.evaluations if mode == "forward" else counted.forward
             if other:
                 return Verdict(False, f"jacobian_{mode} on {name} evaluated F on "
                                       f"{'Variables' if mode == 'forward' else 'Duals'}: build "

@@ -32,7 +32,10 @@ from ad_course.lattice import (
 # -- exercise 1: the force on one link, derived by hand ---------------------------------
 
 _LINK_MISTAKES = (
-    ("sign", "the sign is flipped: the force is F = -dS/dtheta, not dS/dtheta"),
+    ("sign", "the sign is flipped: check the sign of the force (F = -dS/dtheta, not "
+             "dS/dtheta) and the orientation of your plaquettes, theta_P(x) = theta_1(x) + "
+             "theta_2(x + 1) - theta_1(x + 2) - theta_2(x) (in theta[mu, x1, x2], x + 1 raises "
+             "x1 and x + 2 raises x2): the reverse orientation flips the sign of theta_P"),
     ("beta", "the factor beta is missing: S = beta sum_P (1 - cos theta_P)"),
     ("one", "only one plaquette counted: every link lies in two plaquettes, the one at x "
             "and the one below it (at x - 2 for theta_1, at x - 1 for theta_2)"),

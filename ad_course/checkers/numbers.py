@@ -155,8 +155,12 @@ QUESTIONS = {
                           "the step goes against the gradient: theta - eta * 2 theta"),
                          ((1, 0, 0, 0, 0, 1, 0.5, 0.25, 0.125, 0.0625),
                           "the gradient of theta² is 2 theta, not theta"),
-                         ((1, -1, 1, -1, 1, 1, -1, 1, -1, 1), "with eta = 0.5, 1 - 2 eta = 0"),
-                         ((1, 1, 1, 1, 1, 1, 0, 0, 0, 0), "with eta = 1, 1 - 2 eta = -1"),
+                         ((1, -1, 1, -1, 1, 1, -1, 1, -1, 1),
+                          "the two rates do not give the same path: one step multiplies theta "
+                          "by the factor 1 - 2 eta; work that factor out for eta = 0.5"),
+                         ((1, 1, 1, 1, 1, 1, 0, 0, 0, 0),
+                          "with eta = 1 theta does change: one step multiplies it by the factor "
+                          "1 - 2 eta; work that factor out for eta = 1"),
                          (tuple(ref[5:]) + tuple(ref[:5]), "the order is eta = 1 first, then "
                                                            "eta = 0.5"),
                      ]),
@@ -179,12 +183,14 @@ QUESTIONS = {
                      ], integer=True),
     "02-4": Question("the forward-mode operation counts for n = 10 and n = 100", 2,
                      lambda: (_logistic_forward_ops(10), _logistic_forward_ops(100)), lambda ref: [
-                         ((80, 800), "l_1 = x costs nothing: n - 1 steps, 8 operations each"),
+                         ((80, 800), "l_1 = x is the input, not a step of the map: how many "
+                                     "steps lead from l_1 to l_n?"),
                          ((36, 396), "each operation is done on the value and on the d-part: "
                                      "count both"),
                          ((2 ** 10, 2 ** 100), "forward mode shares subexpressions: the count "
                                                "grows like n, not 2^n"),
-                         ((72, 720), "n = 100 has 99 steps"),
+                         ((72, 720), "count the steps from l_1 to l_100 the way you counted "
+                                     "those from l_1 to l_10"),
                      ], integer=True),
     "03-2": Question("the calls of a central-difference gradient for n = 1000, and the hours "
                      "for 1e7 parameters at 10 ms a call", 2,
@@ -204,12 +210,17 @@ QUESTIONS = {
                      ], rtol=(0, 9e-3)),
     "03-4": Question("the forward difference and the complex step of sqrt at 1 with h = 1e-20",
                      2, lambda: (0.0, 0.5), lambda ref: [
-                         ((0.5, 0.5), "1 + 1e-20 rounds to 1: the forward difference subtracts "
-                                      "two equal numbers"),
-                         ((0.0, 0.0), "the complex step does not subtract: Im sqrt(1 + ih)/h = 1/2"),
-                         ((math.inf, 0.5), "the numerator is exactly 0, and 0 / h = 0"),
-                         ((0.5, 0.0), "it is the other way round: only the subtraction loses "
-                                      "everything"),
+                         ((0.5, 0.5), "the forward difference computes sqrt(1 + h) - sqrt(1) in "
+                                      "floating point: what is 1 + 1e-20 in double precision "
+                                      "(eps = 2.2e-16)?"),
+                         ((0.0, 0.0), "the complex step takes Im sqrt(1 + ih) / h and subtracts "
+                                      "nothing, so nothing cancels: expand sqrt(1 + ih) to first "
+                                      "order in h"),
+                         ((math.inf, 0.5), "the forward difference divides by h = 1e-20, not by 0: "
+                                           "what is its numerator, sqrt(1 + 1e-20) - 1, in double "
+                                           "precision?"),
+                         ((0.5, 0.0), "which of the two methods subtracts two nearly equal "
+                                      "numbers? Only that one can lose every digit"),
                      ], rtol=1e-12),
     "04-2": Question("dl_4/dx at x = 0.3 by forward mode", 1, lambda: _dl_n(4), lambda ref: [
                          (_dl_n(4, 0.1), "evaluate at x = 0.3"),
@@ -229,7 +240,8 @@ QUESTIONS = {
                          (0.6847192030022829, "that is the angle for H0 = 5 m"),
                      ], rtol=1e-9),
     "04-4": Question("the d-part of absolute(MiniDual(0.0, 1.0))", 1, lambda: -1.0, lambda ref: [
-                         (1.0, "x > 0 is False at x = 0: the program takes the -x branch"),
+                         (1.0, "the dual class follows the branch the program takes: at x = 0, "
+                               "is x > 0 true, and what is the derivative of that branch?"),
                          (0.0, "the dual class follows the branch the program takes; 0 is what "
                                "np.abs on ad.Dual gives"),
                          (math.nan, "the derivative at a kink is not defined, but AD still "
@@ -258,14 +270,20 @@ QUESTIONS = {
                      lambda ref: [
                          ((2 ** 11, 56, 0.0), "that is the number of paths; the recursion also "
                                               "visits the nodes on each path"),
-                         ((12283, 60, 0.0), "l_1 = x is one node, not a step: 5 (n - 1) + 1"),
+                         ((12283, 60, 0.0), "l_1 = x is one node, not a step of the map: count "
+                                            "the nodes one step adds, and the steps from l_1 "
+                                            "to l_12"),
                          ((12283, 56, _dl_n(12)), "that is dl_12/dx itself, which the sweep from "
-                                                "the output gives; the sweep from the inputs "
-                                                "gives 0: nothing has reached a node when it "
-                                                "passes its adjoint on"),
-                         ((12283, 56, 1.0), "the sweep from the inputs gives 0, not 1"),
-                         ((12283, 55, 0.0), "backward also processes y itself: 5 (n - 1) + 1 "
-                                            "nodes"),
+                                                "the output gives. In the sweep from the inputs, "
+                                                "what .grad does a node hold when it passes it "
+                                                "on to its parents? (y, the only node with grad "
+                                                "1, comes last)"),
+                         ((12283, 56, 1.0), "in the sweep from the inputs, y (the only node "
+                                            "with grad 1) is processed last: what has x "
+                                            "received by the time it is processed?"),
+                         ((12283, 55, 0.0), "backward processes every node of "
+                                            "topological_order(y): the input x and y itself "
+                                            "too"),
                      ], rtol=(1e-12, 1e-12, 1e-2), integer=False),
     "07-4": Question("H v at x = 0 and at x = (1, 2) for A = [[2, 1], [1, 3]], v = (1, -1)"
                      " (4 numbers)", 4, lambda: (1.0, -2.0, 1.0, -2.0), lambda ref: [
@@ -312,13 +330,15 @@ QUESTIONS = {
 
 
 def _numbers(answer, question):
+    """The answer's numbers, flat (row by row), and its shape."""
     if answer is Ellipsis:  # the exercise cells' own words
         raise StudentError(Verdict(False, f"expected {question.described}, got ... (the placeholder)"))
-    values = floats(answer, question.described, float(np.max(question.rtol))).ravel()
+    array = floats(answer, question.described, float(np.max(question.rtol)))
+    values = array.ravel()
     if values.size != question.size:
         raise StudentError(Verdict(False, f"expected {question.described}: "
                                           f"{question.size} number(s), got {values.size}"))
-    return values
+    return values, array.shape
 
 
 def _agree(a, b, rtol):
@@ -349,7 +369,7 @@ def check_answer(key, answer, **context):
     reference = np.asarray(run(lambda: question.reference(**context),
                                what=f"exercise {key} with the {' and '.join(question.context)} you passed"),
                            dtype=float).ravel()
-    values = _numbers(answer, question)
+    values, shape = _numbers(answer, question)
     if question.integer and not np.all(values == np.round(values)):
         return Verdict(False, f"expected {question.described}: whole numbers, got "
                               f"{values.tolist()}")
@@ -359,6 +379,12 @@ def check_answer(key, answer, **context):
     for wrong, hint in question.mistakes(reference, **context):
         if not _agree(wrong, reference, question.rtol) and _agree(values, wrong, question.rtol):
             return Verdict(False, f"your answer {shown} is not {question.described}: {hint}")
+    if len(shape) == 2 and min(shape) > 1 and \
+            _agree(values.reshape(shape).T.ravel(), reference, question.rtol):
+        return Verdict(False, f"your {shape[0]} x {shape[1]} array has the right numbers, but "
+                              f"read row by row (as the check reads it) they come in another "
+                              f"order: {question.described}. Give them as a flat list in that "
+                              f"order (or an array with one row per group, not one column)")
     if question.size == 2 and _agree(values[::-1], reference, question.rtol) \
             and not _agree(reference[::-1], reference, question.rtol):
         return Verdict(False, f"your answer {shown} has the two numbers the other way round: "

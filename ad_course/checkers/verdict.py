@@ -3,6 +3,7 @@ so that whatever goes wrong in it becomes a message, never a raw traceback."""
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import inspect
 import os
@@ -204,6 +205,9 @@ def _hint(value):
                 + (f", e.g. ({named}) for g = this dict" if named else ", as a tuple"))
     if hasattr(value, "mean") and hasattr(value, "error") and not isinstance(value, np.ndarray):
         return ": take its .mean (the estimate itself; .error is its uncertainty)"
+    if isinstance(value, collections.abc.Iterator):  # a generator, map(...), zip(...)
+        return (": numpy does not read the numbers out of it; make a list of them, "
+                "list(...) or [... for ...] instead of (... for ...)")
     return ""
 
 

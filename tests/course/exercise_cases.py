@@ -9,6 +9,7 @@ table of the closing note from them.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict, deque
 
 import numpy as np
@@ -360,8 +361,18 @@ def backward_case(sweep):
     return lambda: ad.check_backward(sweep, Node)
 
 
+def sweep_path_by_path(y):
+    """The recursion of notebook 05 written with a stack: every path pushed on its own."""
+    zero(y)
+    stack = [(y, 1.0)]
+    while stack:
+        node, adjoint = stack.pop()
+        for parent, local in node.parents:
+            parent.grad += adjoint * local
+            stack.append((parent, adjoint * local))
+
+
 BACKWARD_RIGHT = [
-    ("sorted by creation (notebook 05)", backward_case(sweep_sorted)),
     ("Kahn with a queue", backward_case(sweep_kahn)),
     ("Kahn with a stack", backward_case(lambda y: sweep_kahn(y, stack=True))),
     ("reversed depth-first post-order", backward_case(sweep_postorder)),
@@ -378,6 +389,10 @@ def sweep_then(attribute, value):
 
 
 BACKWARD_WRONG = [
+    ("sorted by creation: notebook 05's backward, which the exercise replaces",
+     backward_case(sweep_sorted), "your sweep orders the nodes by .number"),
+    ("every path pushed on its own, with a stack (right values, cost 2^depth)",
+     backward_case(sweep_path_by_path), "once per path (4096 paths)"),
     ("Kahn counting distinct users, each edge counting down", backward_case(
         lambda y: sweep_kahn(y, distinct=True)), "count every use, one per edge"),
     ("the same with a stack of ready nodes", backward_case(
@@ -459,6 +474,20 @@ def by_loop(X, params, labels):
     return total / len(labels)
 
 
+def by_central_difference(X, params, labels, h=1e-6):
+    """dL/dW1 by central differences of the loss, entry by entry: right to about 1e-10."""
+    W1, b1, W2, b2 = params
+
+    def loss(W):
+        return float(ad.cross_entropy(np.tanh(X @ W + b1) @ W2 + b2, labels))
+    grad = np.zeros_like(W1)
+    for index in np.ndindex(W1.shape):
+        step = np.zeros_like(W1)
+        step[index] = h
+        grad[index] = (loss(W1 + step) - loss(W1 - step)) / (2 * h)
+    return grad
+
+
 def layer_case(answer):
     def check():
         verdicts = [ad.check_layer_gradient(answer(X, p, lab), X, *p, lab) for X, p, lab in LAYERS]
@@ -498,6 +527,8 @@ LAYER_WRONG = [
     ]
 ] + [
     ("transposed", layer_case(lambda X, p, lab: by_formula(X, p, lab).T), "transposed"),
+    ("central differences of the loss (the hint said 'go through delta2')",
+     layer_case(by_central_difference), "as a finite difference does"),
     ("placeholder ...", layer_case(lambda X, p, lab: ...), "the placeholder"),
     ("a scalar", layer_case(lambda X, p, lab: 0.0), "of shape"),
     ("half the reference", layer_case(lambda X, p, lab: by_formula(X, p, lab) / 2),
@@ -611,6 +642,11 @@ def reverse_one_graph(F, x):
     return np.array(rows)
 
 
+def reverse_m_from_a_variable(F, x):  # reader34 R2: one unswept evaluation to learn m
+    m = F(ad.Variable(x)).value.size
+    return np.vstack([ad.grad(lambda v: F(v) @ e)(x) for e in np.eye(m)])
+
+
 def complex_step_jacobian(F, x):
     return np.column_stack([np.imag(F(x + 1e-30j * e)) / 1e-30 for e in np.eye(x.size)])
 
@@ -619,6 +655,8 @@ JACOBIAN_RIGHT = [
     ("jvp columns, grad rows", lambda: ad.check_jacobian(forward_columns, reverse_grad)),
     ("Duals by hand, backward(seed)", lambda: ad.check_jacobian(forward_duals, reverse_seed)),
     ("loop with np.stack, one graph", lambda: ad.check_jacobian(forward_loop, reverse_one_graph)),
+    ("m from F(Variable(x)).value.size, then m grads (reader34 R2)",
+     lambda: ad.check_jacobian(forward_columns, reverse_m_from_a_variable)),
 ]
 JACOBIAN_WRONG = [
     ("forward rows (transposed)", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x).T,
@@ -641,6 +679,10 @@ JACOBIAN_WRONG = [
      "times on plain arrays"),
     ("sign", lambda: ad.check_jacobian(lambda F, x: -forward_columns(F, x), reverse_grad),
      "wrong sign"),
+    ("reverse passes swept twice", lambda: ad.check_jacobian(
+        forward_columns, lambda F, x: (reverse_m_from_a_variable(F, x),
+                                       reverse_m_from_a_variable(F, x))[1]),
+     "made 10 reverse passes; m = 5 outputs need 5"),
     ("forward passes counted twice", lambda: ad.check_jacobian(
         lambda F, x: (forward_columns(F, x), forward_columns(F, x))[1], reverse_grad),
      "forward passes"),
@@ -666,7 +708,7 @@ JACOBIAN_WRONG = [
 # -- 08: dE/dkappa ----------------------------------------------------------------------------
 
 N, R_MAX = 160, 25.0
-PARAMS = np.array([0.52, 1 / 2.34**2, 1.84])
+EICHTEN = np.array([0.52, 1 / 2.34**2, 1.84])
 STATES = ((0, 0), (0, 1), (1, 0))
 
 
@@ -681,6 +723,23 @@ def hamiltonian(kappa, sigma, m_c, ell, n=N):
     h, r = R_MAX / (n + 1), grid(n)
     second = (np.eye(n, k=1) - 2 * np.eye(n) + np.eye(n, k=-1)) / h**2
     return -second / m_c + np.eye(n) * (-kappa / r + sigma * r + ell * (ell + 1) / (m_c * r**2))
+
+
+def fitted(params=EICHTEN, steps=6):
+    """theta as notebook 08 fits it on this grid: Newton's method from Eichten et al.'s
+    parameters until M = 2 m_c + E of 1S, 2S, 1P are the spin-averaged PDG masses."""
+    targets = np.array([(2984.1 + 3 * 3096.9) / 4, (3637.7 + 3 * 3686.1) / 4,
+                        (3414.7 + 3 * 3510.7 + 5 * 3556.2) / 9]) / 1e3  # notebook 08's, GeV
+    theta = np.array(params, dtype=float)
+    for _ in range(steps):
+        masses = [2 * theta[2] + np.linalg.eigh(hamiltonian(*theta, ell))[0][lv] for ell, lv in STATES]
+        jacobian = [[level_derivative_by_ad(hamiltonian, theta, ell, lv, q) + 2 * (q == "m_c")
+                     for q in ("kappa", "sigma", "m_c")] for ell, lv in STATES]
+        theta = theta - np.linalg.solve(jacobian, np.array(masses) - targets)
+    return theta
+
+
+PARAMS = fitted()  # the exercises' parameters: the fit's theta
 
 
 def waves(level_of=lambda level: level, params=PARAMS, n=N):
@@ -804,6 +863,14 @@ KAPPA_WRONG = [
      "1P has ell = 1"),
     ("a hamiltonian that raises", lambda: ad.check_kappa_derivative(
         [0.0, 0.0, 0.0], lambda *args: 1 / 0, PARAMS, R, STATES), "raised ZeroDivisionError"),
+    ("values at Eichten's parameters, and EICHTEN passed for theta (reader34 A2)",
+     lambda: ad.check_kappa_derivative([-np.sum(u**2 / R) for u in waves(params=EICHTEN)],
+                                       hamiltonian, EICHTEN, R, STATES),
+     "are Eichten et al.'s parameters (EICHTEN)"),
+    ("values at theta rounded to 3 decimals, and the rounded theta passed",
+     lambda: ad.check_kappa_derivative([-np.sum(u**2 / R) for u in waves(params=ROUNDED)],
+                                       hamiltonian, ROUNDED, R, STATES),
+     "not the fitted parameters"),
 ]
 
 
@@ -866,6 +933,10 @@ SIGMA_WRONG = [
                       "sigma"), "about 1/2 of the right value"),
     ("1P with the ell = 0 Hamiltonian, level 2 (the third state)",
      sigma(with_ell0_for_1p("sigma", 2)), "1P has ell = 1"),
+    ("values at Eichten's parameters, and EICHTEN passed for theta (reader34 A2)",
+     lambda: ad.check_sigma_derivative([np.sum(u**2 * R) for u in waves(params=EICHTEN)],
+                                       hamiltonian, EICHTEN, R, STATES),
+     "pass theta itself"),
     ("1P with the ell = 0 Hamiltonian, level 0", sigma(with_ell0_for_1p("sigma", 0)),
      "from the Hamiltonian with ell = 1"),
 ]
@@ -934,6 +1005,33 @@ def number_cases():
         ("(3, 2): the hint points to the model, not to the factors",
          not_saying(answer("08-3", (3.0, 2.0)), "like N without", "grows 4 times"),
          "what the backward sweep must keep"))
+    cases["check_answer 02-1"][1].append(
+        ("a generator of the counts", answer("02-1", (2 ** (n - 1) for n in range(2, 7))),
+         "make a list of them"))
+    cases["check_answer 01-4"][1].append(
+        ("the two paths as columns of a 5 x 2 array",
+         answer("01-4", np.array([[1, -1, 1, -1, 1], [1, 0, 0, 0, 0]], dtype=float).T),
+         "your 5 x 2 array has the right numbers, but read row by row"))
+    # prediction exercises: a hint names the slip and where to look, never the answer (the
+    # texts below are what these hints said before: each handed out a number or a formula)
+    for key, value, said in (
+            ("01-4", (1, -1, 1, -1, 1, 1, -1, 1, -1, 1), ["1 - 2 eta = 0"]),
+            ("01-4", (1, 1, 1, 1, 1, 1, 0, 0, 0, 0), ["1 - 2 eta = -1"]),
+            ("02-4", (80, 800), ["n - 1 steps", "8 operations each"]),
+            ("02-4", (72, 720), ["99 steps"]),
+            ("03-4", (0.5, 0.5), ["rounds to 1", "two equal numbers"]),
+            ("03-4", (0.0, 0.0), ["= 1/2", "0.5"]),
+            ("03-4", (math.inf, 0.5), ["0 / h = 0", "exactly 0"]),
+            ("03-4", (0.5, 0.0), ["other way round"]),
+            ("04-4", 1.0, ["-x branch", "-1"]),
+            ("05-5", (12283, 60, 0.0), ["5 (n - 1) + 1", "56"]),
+            ("05-5", (12283, 55, 0.0), ["5 (n - 1) + 1", "56"]),
+            ("05-5", (12283, 56, 1.0), ["gives 0"]),
+            ("05-5", (12283, 56, ad.derivative(lambda v: ad.logistic_map(v, 12), 0.3)),
+             ["gives 0"])):
+        cases[f"check_answer {key}"][1].append(
+            (f"{value}: the hint does not hand out the prediction",
+             not_saying(answer(key, value), *said), "is not"))
     trace = {"x1": 2.0, "x2": 1.0}  # the gradient as notebook 05's trace table gives it
     cases["check_answer 05-1"][1].extend([
         ("the trace table's dict", answer("05-1", trace), "(g['x1'], g['x2']) for g = this dict"),
@@ -1585,6 +1683,10 @@ DAMPED_WRONG = [
         damped_formula, network_like(lambda t: np.cos(2.0 * t) + 1e-3)), "pass gamma"),
     ("network with omega = 1", lambda: ad.check_damped_oscillator(
         damped_formula, network_like(lambda t: damped_formula(t, 1.0, 0.3))), "omega=2.0"),
+    ("network trained with gamma = -0.3: it grows, fitting the growing solution only roughly",
+     lambda: ad.check_damped_oscillator(
+         damped_formula, network_like(lambda t: 0.6 * damped_formula(t, 2.0, -0.3))),
+     "Training longer does not help: check the sign of gamma"),
     ("network not trained enough", lambda: ad.check_damped_oscillator(
         damped_formula, network_like(lambda t: damped_formula(t, 2.0, 0.3) + 0.05 * np.sin(3 * t))),
      "train longer"),
@@ -1714,6 +1816,20 @@ def wrapped_link_force(lengths):
 link_by_hand = wrapped_link_force(lambda theta: theta.shape[1:])  # the two plaquettes by hand
 
 
+def link_reversed_plaquette(theta, beta, mu, x, y):
+    """The two plaquettes by hand, each walked clockwise: theta_P with every sign flipped."""
+    size_1, size_2 = theta.shape[1:]
+
+    def sin_plaquette(a, b):
+        a, b = a % size_1, b % size_2
+        return np.sin(theta[1, a, b] + theta[0, a, (b + 1) % size_2]
+                      - theta[1, (a + 1) % size_1, b] - theta[0, a, b])
+
+    if mu == 0:
+        return beta * (sin_plaquette(x, y - 1) - sin_plaquette(x, y))
+    return beta * (sin_plaquette(x, y) - sin_plaquette(x - 1, y))
+
+
 def link(answer):
     return lambda: ad.check_link_force(answer)
 
@@ -1737,6 +1853,8 @@ LINK_WRONG = [
         t, beta)[mu, x, y]), "by hand"),
     ("the sign", link(lambda t, beta, mu, x, y: -link_by_hand(t, beta, mu, x, y)),
      "the sign is flipped"),
+    ("the plaquette walked clockwise (reader34: the hint named only the force's sign)",
+     link(link_reversed_plaquette), "and the orientation of your plaquettes"),
     ("beta missing", link(lambda t, beta, mu, x, y: link_by_hand(t, 1.0, mu, x, y)),
      "factor beta is missing"),
 ]

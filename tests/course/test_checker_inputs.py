@@ -63,10 +63,10 @@ def test_leaked_variables_count_as_their_value_and_duals_name_their_parts():
 
 
 def test_backward_accepts_gradients_held_in_one_element_arrays():
-    from exercise_cases import Node, reachable, sweep_sorted
+    from exercise_cases import Node, reachable, sweep_kahn
 
     def sweep(y):
-        sweep_sorted(y)
+        sweep_kahn(y)
         for node in reachable(y):
             node.grad = np.array([node.grad])
 

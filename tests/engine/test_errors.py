@@ -805,6 +805,20 @@ def test_median_of_an_empty_array_is_numpys_nan():
             assert any("Mean of empty slice" in str(w.message) for w in caught)
 
 
+def test_median_of_values_with_both_infinities_is_numpys():
+    """np.median of [inf, -inf, 1] gave nan and a zero gradient (numpy: 1.0): the nan check
+    summed the values, and inf + -inf is nan. The middle element's derivative is 1."""
+    x0 = np.array([np.inf, -np.inf, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ad.jvp(np.median, x0, np.array([0.0, 0.0, 1.0])) == (1.0, 1.0)
+        assert ad.grad(np.median)(x0).tolist() == [0.0, 0.0, 1.0]
+    X = np.array([[np.inf, -np.inf, 1.0], [3.0, 2.0, np.nan]])
+    for axis, keepdims in [(1, False), (1, True), ((0, 1), False)]:
+        value, _ = ad.jvp(lambda t: np.median(t, axis=axis, keepdims=keepdims), X, np.ones_like(X))
+        np.testing.assert_array_equal(value, np.median(X, axis=axis, keepdims=keepdims))
+
+
 def test_var_and_std_take_numpy_2s_keywords():
     """np.std(x, correction=1) and np.var(x, mean=m) raised "std() got an unexpected keyword
     argument 'correction'"; numpy 2 has both. correction is ddof; a mean given is used as the

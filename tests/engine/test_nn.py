@@ -303,6 +303,28 @@ def test_affine_with_constant_input_and_fallbacks():
     np.testing.assert_allclose(dual.dval, np.ones((5, 3)) @ w, rtol=1e-15)
 
 
+def test_affine_with_a_shared_bias_or_other_dtypes_is_numpys_x_at_w_plus_b():
+    """A bias of shape (1,) took the fused path, whose db = g.sum(axis=0) has shape (n_out,):
+    b.grad was [22, 22, 22] instead of [66], and SGD then gave b three entries. A float64
+    bias added in place to a float32 x @ W gave float32 (numpy: float64), and a complex one
+    raised a bare UFuncTypeError (numpy: the complex sum)."""
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    W, b = ad.Variable(np.ones((2, 3))), ad.Variable(np.array([0.5]))
+    np.sum(ad.affine(x, W, b) ** 2).backward()
+    assert b.grad.tolist() == [66.0]
+    assert ad.grad(lambda c: np.sum(ad.affine(x, W.value, c) ** 2))(np.array([0.5])).tolist() == [66.0]
+    ad.SGD([b], lr=0.01).step()
+    assert b.value.shape == (1,)
+    x32, w32 = np.array([[1.0, 2.0]], np.float32), np.array([[0.1], [0.2]], np.float32)
+    for bias in (np.array([1e-9]), np.array([0.5j])):
+        out = ad.affine(x32, ad.Variable(w32), ad.Variable(bias)).value
+        assert out.dtype == (x32 @ w32 + bias).dtype and out.tolist() == (x32 @ w32 + bias).tolist()
+    w0, b0 = np.array([[0.3, -0.2, 0.1], [0.5, 0.4, -0.7]]), np.array([0.5j, 0.1, 1 - 1j])
+    fused = lambda b: np.sum(np.abs(ad.affine(x, w0, b)) ** 2)  # noqa: E731
+    np.testing.assert_allclose(ad.grad(fused)(b0), ad.grad(lambda b: np.sum(np.abs(x @ w0 + b) ** 2))(b0),
+                               rtol=1e-15)
+
+
 @pytest.mark.parametrize(
     "make_optimizer",
     [lambda p: ad.SGD(p, lr=0.1), lambda p: ad.SGD(p, lr=0.05, momentum=0.5),

@@ -238,6 +238,11 @@ def jvp(f, x, v):
     array (it may index ``x[0]``, ``x[1]``...), or they are tuples and ``f`` takes
     ``len(x)`` arguments. One forward sweep, whatever the number of inputs.
 
+    A complex v at a real x is a step x + t v into the complex plane: J v of f extended to
+    complex points, which is J Re v + i J Im v only for a holomorphic f; through abs, real,
+    imag, angle or astype to a real dtype it is not (``jvp(np.abs, -2.0, 1j)`` is 0): take
+    the two real directions apart, ``jvp(f, x, Re v)`` and ``jvp(f, x, Im v)``.
+
     ``f`` gets the point only (no keyword arguments are passed: this call takes f and
     the point together); fix other arguments first, ``functools.partial(f, b=3.0)`` or
     ``lambda x: f(x, b=3.0)``. (``grad(f)`` returns a function, which passes them on.)

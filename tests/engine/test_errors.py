@@ -575,6 +575,37 @@ def test_assigning_into_a_traced_array_names_the_way_out(kind):
         x[0] = 3.0
 
 
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_augmented_assignment_into_a_traced_array_is_refused_with_what_to_write(kind):
+    """x[:2] *= 3 ends in x[:2] = ..., a write into x: refused, and the message names the
+    augmented form and what to write instead (it named x[...] = value only)."""
+    x = kind(np.array([1.0, 2.0, 4.0]))
+    with pytest.raises(TypeError, match=r"also x\[:2\] \*= 3.*cannot be changed in place.*"
+                                        r"x \* np\.where\(np\.arange\(len\(x\)\) < 2, 3\.0, 1\.0\)"):
+        x[:2] *= 3.0
+    written = lambda x: np.sum((x * np.where(np.arange(len(x)) < 2, 3.0, 1.0)) ** 2)  # noqa: E731
+    assert ad.grad(written)(np.array([1.0, 2.0, 4.0])).tolist() == [18.0, 36.0, 8.0]
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_augmented_assignment_on_a_traced_value_binds_a_new_one(kind):
+    """y += 1 on a Dual or Variable makes a new one, as for a Python float (the README says
+    so): an array that y was another name for keeps its values, and total = 0.0;
+    total += term accumulates."""
+    x = kind(np.array([1.0, 2.0]))
+    y = x
+    y += 1.0
+    assert y is not x and x.primal.tolist() == [1.0, 2.0] and y.primal.tolist() == [2.0, 3.0]
+
+    def accumulated(t):
+        total = 0.0
+        for k in range(3):
+            total += t[k] ** 2
+        return total
+
+    assert ad.grad(accumulated)(np.array([1.0, 2.0, 3.0])).tolist() == [2.0, 4.0, 6.0]
+
+
 def test_builtin_round_of_a_traced_value_is_a_constant():
     """round(x) is piecewise constant, as np.round and np.floor: derivative 0 where it exists."""
     assert ad.derivative(lambda x: x * round(x), 1.2) == 1.0

@@ -9,6 +9,7 @@ import functools
 import math
 import operator
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -898,3 +899,47 @@ def test_a_traced_row_written_into_a_plain_array_names_the_way_out():
             differentiate(np.arange(3.0))
     rows = ad.grad(lambda x: np.sum(np.stack([x, np.eye(3)[1], np.eye(3)[2]]) ** 2))(np.arange(3.0))
     np.testing.assert_array_equal(rows, 2 * np.arange(3.0))
+
+
+def test_a_derivative_call_from_a_second_thread_is_refused_at_its_start():
+    """The running derivative calls are one list per process: calls in two threads mixed in
+    it and returned wrong Hessians (entries 0) or blamed the user with a TypeError. A call
+    started while another thread's call runs is refused, with the way out (one thread at a
+    time, or processes); the running call is not disturbed, and afterwards calls work."""
+    f = lambda x: np.sum(np.sin(x) * x**2)  # noqa: E731
+    x0 = np.array([0.3, -1.2, 2.0])
+    inside, release, results = threading.Event(), threading.Event(), []
+
+    def waiting(x):
+        inside.set()
+        release.wait(timeout=10)
+        return f(x)
+
+    worker = threading.Thread(target=lambda: results.append(ad.hessian(waiting, x0)))
+    worker.start()
+    try:
+        assert inside.wait(timeout=10)
+        for call in (lambda: ad.grad(f)(x0), lambda: ad.jvp(f, x0, x0), lambda: ad.derivative(np.sin, 1.0),
+                     lambda: ad.hvp(f, x0, x0)):
+            with pytest.raises(RuntimeError, match=r"another thread's derivative call is running: the "
+                                                   r"engine is not thread-safe.*in processes"):
+                call()
+    finally:
+        release.set()
+        worker.join(timeout=10)
+    np.testing.assert_array_equal(results[0], ad.hessian(f, x0))
+    errors = []
+
+    def from_a_thread(x):  # the other way round: this thread's call runs, a new thread's is refused
+        def call():
+            try:
+                ad.grad(f)(x0)
+            except RuntimeError as error:
+                errors.append(str(error))
+        thread = threading.Thread(target=call)
+        thread.start()
+        thread.join(timeout=10)
+        return f(x)
+
+    assert ad.grad(from_a_thread)(x0).tolist() == ad.grad(f)(x0).tolist()
+    assert len(errors) == 1 and "not thread-safe" in errors[0]

@@ -17,7 +17,7 @@ import numpy as np
 
 from ad_engine.dispatch import as_operand
 from ad_engine.reverse import Variable
-from ad_engine.rules import Primitive, Traced, live_tag, plain
+from ad_engine.rules import Primitive, Traced, live_tag, plain, value_of
 
 
 def checkpoint(segment, *inputs, **kwargs):
@@ -29,7 +29,9 @@ def checkpoint(segment, *inputs, **kwargs):
     tuple of values (a state). The result has the same structure, as Variables.
     Only the inputs are stored; the segment's own nodes are built again during
     the backward sweep, used and dropped. ``segment`` must be a pure function of
-    its inputs (same inputs, same outputs), since it runs twice. Keyword arguments go to
+    its inputs (same inputs, same outputs), since it runs twice: the backward sweep
+    compares the recomputed outputs with the stored ones and refuses a segment that gives
+    others (one drawing random numbers or reading a clock; pass those as inputs). Keyword arguments go to
     ``segment`` as they are, constants that are not differentiated (as torch.utils.checkpoint
     passes them; a traced value among them is followed as one the segment closes over).
 
@@ -114,19 +116,21 @@ class _Recompute:
     def vjp(self, i):
         def gradient(adjoint, ans, *args):
             if isinstance(adjoint, Traced):  # a traced seed (differentiated): no reuse
-                return self._sweep(adjoint, args)[i]
+                return self._sweep(adjoint, ans, args)[i]
             if self.adjoint is None or not np.array_equal(self.adjoint, adjoint):
-                self.gradients = self._sweep(adjoint, args)
+                self.gradients = self._sweep(adjoint, ans, args)
                 self.adjoint = np.array(adjoint, copy=True)
             return self.gradients[i]
 
         return gradient
 
-    def _sweep(self, adjoint, args):
+    def _sweep(self, adjoint, packed, args):
         with live_tag() as tag:  # a graph of its own, newer than every traced value (a traced seed)
             leaves = [Variable(a, tag=tag) if _differentiable(a) else a for a in args]
             result = self.segment(*leaves, **self.kwargs)
             outputs = [result] if not isinstance(result, tuple) else list(result)
+            if not self._same_outputs(outputs, packed):
+                self._check_pure(packed, args)
             total, start = 0.0, 0
             for output, shape, size in zip(outputs, self.shapes, self.sizes):
                 weight = np.reshape(adjoint[start:start + size], shape)
@@ -139,6 +143,38 @@ class _Recompute:
             if isinstance(leaf, Variable) else None
             for leaf in leaves
         ]
+
+
+    def _same_outputs(self, outputs, packed):
+        """Whether ``outputs`` have the shapes and, bit for bit, the values of the forward run."""
+        if len(outputs) != len(self.shapes):
+            return False
+        start = 0
+        for output, shape, size in zip(outputs, self.shapes, self.sizes):
+            value = value_of(output)
+            if np.shape(value) != shape or not np.array_equal(
+                    np.ravel(value), packed[start:start + size], equal_nan=True):
+                return False
+            start += size
+        return True
+
+    def _check_pure(self, packed, args):
+        """The recomputation on Variables gave other outputs than the forward run on plain
+        values. A few functions round differently when traced (np.dot, np.linalg.norm: the
+        engine's own evaluation): the segment is run once more as in the forward sweep, and
+        refused if that too differs (it reads something besides its inputs)."""
+        result = self.segment(*args, **self.kwargs)  # args: the node's inputs, plain values
+        outputs = [result] if not isinstance(result, tuple) else list(result)
+        if not self._same_outputs(outputs, packed):
+            name = getattr(self.segment, "__name__", "segment")
+            raise ValueError(
+                f"checkpoint({name}): running the segment again in the backward sweep gave other "
+                "outputs than in the forward sweep, so its gradient would be that of another "
+                "computation. The segment must be a pure function of its inputs (the same inputs "
+                "give the same outputs): pass random numbers as an input (noise = "
+                f"rng.standard_normal(shape) outside, then ad.checkpoint({name}, x, noise)), and "
+                "a time or counter it reads as an input too, instead of reading or changing "
+                "state outside the segment")
 
 
 def _differentiable(x):

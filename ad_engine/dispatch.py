@@ -188,11 +188,14 @@ class ArraySurface(Traced):
         return bind(PRIMITIVES["getitem"], self, index)
 
     def __setitem__(self, index, value):
+        """x[i] = v, and x[:2] *= 3, x[i] += v (Python ends them with x[...] = new)."""
         raise TypeError(
-            f"x[...] = value on a {type(self).__name__}: a traced array cannot be changed in "
-            f"place (the operations recorded so far used its old values); build the new array "
-            f"instead: np.where(mask, value, x), np.concatenate([x[:i], value, x[i + 1:]]) or "
-            f"x + value * np.eye(n)[i] - x[i] * np.eye(n)[i]")
+            f"x[...] = value (also x[:2] *= 3, x[i] += v) on a {type(self).__name__}: a traced "
+            f"array cannot be changed in place (the operations recorded so far used its old "
+            f"values); build the new array instead: np.where(mask, value, x), "
+            f"np.concatenate([x[:i], value, x[i + 1:]]) or "
+            f"x + value * np.eye(n)[i] - x[i] * np.eye(n)[i]; for x[:2] *= 3, "
+            f"x = x * np.where(np.arange(len(x)) < 2, 3.0, 1.0)")
 
     def __round__(self, ndigits=None):
         """round(x): piecewise constant, so a plain number (its derivative is zero wherever

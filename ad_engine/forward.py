@@ -233,6 +233,11 @@ def jvp(f, x, v):
     Either ``x`` and ``v`` are numpy arrays of one shape and ``f`` takes one
     array (it may index ``x[0]``, ``x[1]``...), or they are tuples and ``f`` takes
     ``len(x)`` arguments. One forward sweep, whatever the number of inputs.
+
+    A complex v at a real x is a step x + t v into the complex plane: J v of f extended to
+    complex points, which is J Re v + i J Im v only for a holomorphic f; through abs, real,
+    imag, angle or astype to a real dtype it is not (``jvp(np.abs, -2.0, 1j)`` is 0): take
+    the two real directions apart, ``jvp(f, x, Re v)`` and ``jvp(f, x, Im v)``.
     """
     if isinstance(x, tuple):
         if not isinstance(v, tuple) or len(v) != len(x):

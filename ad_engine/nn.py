@@ -27,7 +27,8 @@ from ad_engine.rules import (
 
 def _affine_value(x, weight, bias):
     out = x @ weight
-    if type(out) is np.ndarray and type(bias) is np.ndarray:
+    if type(out) is np.ndarray and type(bias) is np.ndarray and (
+            np.result_type(out, bias) == out.dtype):  # a float64 or complex bias: numpy's dtype
         out += bias  # in place: one temporary less
         return out
     return out + bias
@@ -48,9 +49,12 @@ def affine(x, weight, bias):
     """Return x @ weight + bias, recorded as one graph node when x is a (batch, n_in)
     array or Variable, weight (n_in, n_out) and bias (n_out,) (as PyTorch's
     ``linear``); its vjp is dx = g @ W^T, dW = x^T @ g, db = sum of g over the batch.
-    Other shapes give ``x @ weight + bias`` from the matmul and add primitives.
+    Other shapes (a bias of shape (1,) shared by all outputs, say) give
+    ``x @ weight + bias`` from the matmul and add primitives, whose vjp sums the
+    adjoint down to the bias's shape.
     """
-    if (len(shape_of(x)), len(shape_of(weight)), len(shape_of(bias))) != (2, 2, 1):
+    shapes = (shape_of(x), shape_of(weight), shape_of(bias))
+    if tuple(map(len, shapes)) != (2, 2, 1) or shapes[2][0] != shapes[1][1]:
         return x @ weight + bias
     return bind(PRIMITIVES["affine"], x, weight, bias)
 

@@ -669,7 +669,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     values = value_of(a)
     if isinstance(axis, list):
         axis = tuple(axis)
-    reduced = np.sum(values, axis=axis, keepdims=True)  # numpy's checks of axis (range, duplicates)
+    nan = np.isnan(values)
+    reduced = np.sum(nan, axis=axis, keepdims=True)  # numpy's checks of axis (range, duplicates)
     if isinstance(axis, tuple):
         axes = [ax % np.ndim(values) for ax in axis]
         rest = [d for d in range(np.ndim(values)) if d not in axes]
@@ -687,7 +688,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         result = np.mean(take(ordered, [(size - 1) // 2, size // 2], axis=along), axis=along)
     if keepdims:
         result = reshape(result, reduced.shape)
-    has_nan = np.isnan(np.sum(values, axis=axis, keepdims=keepdims))
+    # a nan among the values, not a nan sum: +inf and -inf in one group sum to nan
+    has_nan = np.any(nan, axis=axis, keepdims=keepdims)
     return np.where(has_nan, np.nan, result) if np.any(has_nan) else result
 
 

@@ -2,7 +2,9 @@
 
 A step gives each parameter a new array (``p.value = p.value - ...``), never writes into
 the old one: a graph recorded before the step holds that array, and its backward() then
-still gives the gradient at the point where it was recorded.
+still gives the gradient at the point where it was recorded. The new array has the
+parameter's dtype (a float32 parameter stays float32, as in PyTorch, whatever the dtype
+of its gradient).
 
 Complex parameters: ``p.grad`` is dL/dx - i dL/dy (JAX's convention, see reverse.py), so
 the step goes along its conjugate, dL/dx + i dL/dy, as a step on x and y; Adam scales
@@ -11,6 +13,8 @@ does with a complex parameter seen as two real ones.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -24,10 +28,21 @@ def descent_direction(g):
     return np.conj(g) if is_complex(g) else g
 
 
+def moved(value, step):
+    """value - step in value's dtype: a float64 gradient or step size (np.float64 is not a
+    weak scalar in numpy 2) would make a float32 parameter float64."""
+    new = value - step
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind in "fc" and new.dtype != dtype:
+        new = new.astype(dtype)
+    return new
+
+
 class Optimizer:
     """Holds a list of parameters (leaf Variables); ``zero_grad()`` clears their
     gradients, ``step()`` moves them using ``.grad`` (parameters without a
-    gradient are left alone)."""
+    gradient are left alone). Each parameter is listed once: one listed twice would be
+    moved twice per step."""
 
     def __init__(self, params, lr):
         self.params = list(params)
@@ -36,6 +51,15 @@ class Optimizer:
         for p in self.params:
             if not isinstance(p, Variable) or p.primitive is not None:
                 raise TypeError(f"parameters must be leaf Variables, got {p!r}")
+        first = {}
+        for i, p in enumerate(self.params):
+            j = first.setdefault(id(p), i)
+            if j != i:
+                raise ValueError(
+                    f"{type(self).__name__}: parameters {j} and {i} are the same Variable, which "
+                    "each step would move twice: list each parameter once (a parameter used in "
+                    "several places gets all its contributions in its one .grad; a Module's "
+                    ".parameters() lists it once)")
         if not lr > 0:
             raise ValueError(f"the learning rate must be positive, got lr={lr!r}")
         self.lr = lr
@@ -69,7 +93,7 @@ class SGD(Optimizer):
             g = descent_direction(p.grad)
             if self.momentum:
                 g = self.velocities[i] = self.momentum * self.velocities[i] + g
-            p.value = p.value - self.lr * g
+            p.value = moved(p.value, self.lr * g)
 
 
 class Adam(Optimizer):
@@ -77,7 +101,10 @@ class Adam(Optimizer):
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g**2,
         theta <- theta - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps),
     with g = conj(grad) for a complex parameter, whose real and imaginary parts each
-    have their own v (the real and imaginary parts of v).
+    have their own v (the real and imaginary parts of v). t counts each parameter's own
+    updates, as in PyTorch (``state['step']``): a parameter without a gradient at a step is
+    left alone and its t not advanced, so one that first gets a gradient later starts with
+    t = 1 (its first update moves it by lr).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -86,17 +113,17 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be in [0, 1), got {betas!r}")
         self.betas, self.eps = tuple(betas), eps
         self.moments = [(0.0, 0.0)] * len(self.params)
-        self.t = 0
+        self.steps = [0] * len(self.params)  # each parameter's t
 
     def step(self):
         """One update of every parameter that has a gradient."""
-        self.t += 1
         b1, b2 = self.betas
-        step_size = self.lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        eps = self.eps * np.sqrt(1.0 - b2**self.t)  # the same update as eps added to sqrt(v_hat)
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
+            t = self.steps[i] = self.steps[i] + 1
+            step_size = self.lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+            eps = self.eps * math.sqrt(1.0 - b2**t)  # the same update as eps added to sqrt(v_hat)
             g = descent_direction(p.grad)
             m, v = self.moments[i]
             m = b1 * m + (1.0 - b1) * g
@@ -107,4 +134,4 @@ class Adam(Optimizer):
                 v = b2 * v + (1.0 - b2) * g * g
                 scaled = m / (np.sqrt(v) + eps)
             self.moments[i] = (m, v)
-            p.value = p.value - step_size * scaled
+            p.value = moved(p.value, step_size * scaled)

@@ -30,6 +30,7 @@ on the plain values for a result without a derivative (``implements_on_values``)
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Mapping
 
 import numpy as np
@@ -64,6 +65,8 @@ BY_HAND_DUAL = 2  # a Dual built by hand: + 2, above a hand-built Variable (a Du
 _calls = itertools.count(1)
 _scope = [NO_CALL]  # the tags of the derivative calls whose function runs now, innermost last
 LIVE = []  # the tags of the derivative calls that have not returned (see live_tag)
+_LIVE_LOCK = threading.Lock()
+_live_thread = [None]  # the thread whose derivative calls LIVE holds (see live_tag)
 
 
 def new_tag():
@@ -78,13 +81,29 @@ class live_tag:
 
     A Dual or Variable of a call that has returned (kept in a list by the function it
     differentiated, say) is, to every later operation, the value inside it: that
-    derivative is over, and ``bind`` takes its layer off (see ``ended``)."""
+    derivative is over, and ``bind`` takes its layer off (see ``ended``).
+
+    LIVE and the scope are one per process, so the engine is not thread-safe: a call started
+    in a thread while another thread's call runs is refused here, at its start (never per
+    operation); a call from another thread mixed with them gave wrong derivatives."""
 
     __slots__ = ("tag",)
 
     def __enter__(self):
-        self.tag = new_tag()
-        LIVE.append(self.tag)
+        with _LIVE_LOCK:
+            thread = threading.get_ident()
+            if LIVE and _live_thread[0] != thread:
+                raise RuntimeError(
+                    "a derivative call (grad, jvp, derivative, hvp, hessian, checkpoint's "
+                    "backward ...) was started in one thread while another thread's derivative "
+                    "call is running: the engine is not thread-safe (it keeps one list of the "
+                    "running derivative calls per process, and calls of two threads mixed in it "
+                    "give wrong derivatives). Run derivative calls in one thread at a time, or "
+                    "in processes (concurrent.futures.ProcessPoolExecutor, multiprocessing) for "
+                    "a scan over parameters")
+            _live_thread[0] = thread
+            self.tag = new_tag()
+            LIVE.append(self.tag)
         return self.tag
 
     def __exit__(self, *exception):

@@ -271,3 +271,30 @@ def test_forward_gradient_at_a_real_point_of_a_complex_f_is_grads():
     x = np.array([0.3, 1.1])
     np.testing.assert_allclose(ad.forward_gradient(f, x), ad.grad(f)(x), rtol=1e-14)
     assert not np.iscomplexobj(ad.forward_gradient(f, x))
+
+
+NOT_HOLOMORPHIC = {
+    "abs": lambda t: np.sum(np.abs(t) ** 3),
+    "real": lambda t: np.sum(np.real(t) ** 3) * t[0],
+    "imag": lambda t: np.sum(np.imag(1j * t) ** 3),
+    "angle": lambda t: np.sum(np.angle(t) * t**2),
+    "log-abs": lambda t: np.sum(np.log(np.abs(t))) * t[0],
+    "astype": lambda t: np.sum(np.sin(t.astype(np.float32)) * t**2),
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_HOLOMORPHIC))
+def test_hvp_at_a_real_point_along_a_complex_v_is_h_re_v_plus_i_h_im_v(name):
+    """At a real x, ad.hvp along a complex v is H Re v + i H Im v (H the real Hessian) for
+    every f; jvp(grad(f), x, v) is not, through abs, real, imag, angle or astype (it steps
+    into the complex plane), which the README claimed it was (tester36 §6)."""
+    f = NOT_HOLOMORPHIC[name]
+    x, v = np.array([-2.0, 0.7, 1.3]), np.array([1j, 1 + 2j, -0.5 + 0.3j])
+    hessian = ad.hessian(f, x)
+    assert not np.iscomplexobj(hessian)
+    expected = hessian @ v.real + 1j * (hessian @ v.imag)
+    float32 = name == "astype"  # float32 tangents round each direction on its own
+    np.testing.assert_allclose(ad.hvp(f, x, v), expected, rtol=1e-6 if float32 else 1e-12)
+    differences = (ad.grad(f)(x + 1e-4 * v.real) - ad.grad(f)(x - 1e-4 * v.real)) / 2e-4
+    np.testing.assert_allclose(hessian @ v.real, differences, rtol=1e-3 if float32 else 1e-6)
+    assert not np.allclose(ad.jvp(ad.grad(f), x, v)[1], expected)  # the README says so now

@@ -9,6 +9,7 @@ import functools
 import math
 import operator
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -575,6 +576,37 @@ def test_assigning_into_a_traced_array_names_the_way_out(kind):
         x[0] = 3.0
 
 
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_augmented_assignment_into_a_traced_array_is_refused_with_what_to_write(kind):
+    """x[:2] *= 3 ends in x[:2] = ..., a write into x: refused, and the message names the
+    augmented form and what to write instead (it named x[...] = value only)."""
+    x = kind(np.array([1.0, 2.0, 4.0]))
+    with pytest.raises(TypeError, match=r"also x\[:2\] \*= 3.*cannot be changed in place.*"
+                                        r"x \* np\.where\(np\.arange\(len\(x\)\) < 2, 3\.0, 1\.0\)"):
+        x[:2] *= 3.0
+    written = lambda x: np.sum((x * np.where(np.arange(len(x)) < 2, 3.0, 1.0)) ** 2)  # noqa: E731
+    assert ad.grad(written)(np.array([1.0, 2.0, 4.0])).tolist() == [18.0, 36.0, 8.0]
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+def test_augmented_assignment_on_a_traced_value_binds_a_new_one(kind):
+    """y += 1 on a Dual or Variable makes a new one, as for a Python float (the README says
+    so): an array that y was another name for keeps its values, and total = 0.0;
+    total += term accumulates."""
+    x = kind(np.array([1.0, 2.0]))
+    y = x
+    y += 1.0
+    assert y is not x and x.primal.tolist() == [1.0, 2.0] and y.primal.tolist() == [2.0, 3.0]
+
+    def accumulated(t):
+        total = 0.0
+        for k in range(3):
+            total += t[k] ** 2
+        return total
+
+    assert ad.grad(accumulated)(np.array([1.0, 2.0, 3.0])).tolist() == [2.0, 4.0, 6.0]
+
+
 def test_builtin_round_of_a_traced_value_is_a_constant():
     """round(x) is piecewise constant, as np.round and np.floor: derivative 0 where it exists."""
     assert ad.derivative(lambda x: x * round(x), 1.2) == 1.0
@@ -804,6 +836,20 @@ def test_median_of_an_empty_array_is_numpys_nan():
             assert any("Mean of empty slice" in str(w.message) for w in caught)
 
 
+def test_median_of_values_with_both_infinities_is_numpys():
+    """np.median of [inf, -inf, 1] gave nan and a zero gradient (numpy: 1.0): the nan check
+    summed the values, and inf + -inf is nan. The middle element's derivative is 1."""
+    x0 = np.array([np.inf, -np.inf, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ad.jvp(np.median, x0, np.array([0.0, 0.0, 1.0])) == (1.0, 1.0)
+        assert ad.grad(np.median)(x0).tolist() == [0.0, 0.0, 1.0]
+    X = np.array([[np.inf, -np.inf, 1.0], [3.0, 2.0, np.nan]])
+    for axis, keepdims in [(1, False), (1, True), ((0, 1), False)]:
+        value, _ = ad.jvp(lambda t: np.median(t, axis=axis, keepdims=keepdims), X, np.ones_like(X))
+        np.testing.assert_array_equal(value, np.median(X, axis=axis, keepdims=keepdims))
+
+
 def test_var_and_std_take_numpy_2s_keywords():
     """np.std(x, correction=1) and np.var(x, mean=m) raised "std() got an unexpected keyword
     argument 'correction'"; numpy 2 has both. correction is ddof; a mean given is used as the
@@ -852,3 +898,47 @@ def test_a_traced_row_written_into_a_plain_array_names_the_way_out():
             differentiate(np.arange(3.0))
     rows = ad.grad(lambda x: np.sum(np.stack([x, np.eye(3)[1], np.eye(3)[2]]) ** 2))(np.arange(3.0))
     np.testing.assert_array_equal(rows, 2 * np.arange(3.0))
+
+
+def test_a_derivative_call_from_a_second_thread_is_refused_at_its_start():
+    """The running derivative calls are one list per process: calls in two threads mixed in
+    it and returned wrong Hessians (entries 0) or blamed the user with a TypeError. A call
+    started while another thread's call runs is refused, with the way out (one thread at a
+    time, or processes); the running call is not disturbed, and afterwards calls work."""
+    f = lambda x: np.sum(np.sin(x) * x**2)  # noqa: E731
+    x0 = np.array([0.3, -1.2, 2.0])
+    inside, release, results = threading.Event(), threading.Event(), []
+
+    def waiting(x):
+        inside.set()
+        release.wait(timeout=10)
+        return f(x)
+
+    worker = threading.Thread(target=lambda: results.append(ad.hessian(waiting, x0)))
+    worker.start()
+    try:
+        assert inside.wait(timeout=10)
+        for call in (lambda: ad.grad(f)(x0), lambda: ad.jvp(f, x0, x0), lambda: ad.derivative(np.sin, 1.0),
+                     lambda: ad.hvp(f, x0, x0)):
+            with pytest.raises(RuntimeError, match=r"another thread's derivative call is running: the "
+                                                   r"engine is not thread-safe.*in processes"):
+                call()
+    finally:
+        release.set()
+        worker.join(timeout=10)
+    np.testing.assert_array_equal(results[0], ad.hessian(f, x0))
+    errors = []
+
+    def from_a_thread(x):  # the other way round: this thread's call runs, a new thread's is refused
+        def call():
+            try:
+                ad.grad(f)(x0)
+            except RuntimeError as error:
+                errors.append(str(error))
+        thread = threading.Thread(target=call)
+        thread.start()
+        thread.join(timeout=10)
+        return f(x)
+
+    assert ad.grad(from_a_thread)(x0).tolist() == ad.grad(f)(x0).tolist()
+    assert len(errors) == 1 and "not thread-safe" in errors[0]

@@ -169,6 +169,62 @@ def test_first_steps_follow_the_formulas():
     np.testing.assert_allclose(y.value, [0.99, -2.99], rtol=1e-9)
 
 
+def test_adam_counts_the_steps_of_each_parameter():
+    """Adam's t counted the optimizer's steps: a parameter first updated at step 3 got the
+    bias correction of t = 3 (its first move 0.0744 instead of lr = 0.1). As in PyTorch, t
+    is each parameter's own count, not advanced while its .grad is None: c's steps are
+    those of an Adam of c alone."""
+    a, c, alone = (ad.Variable(np.array([1.0])) for _ in range(3))
+    both, single = ad.Adam([a, c], lr=0.1), ad.Adam([alone], lr=0.1)
+    for step in range(5):
+        both.zero_grad()
+        single.zero_grad()
+        if step < 2:
+            np.sum(a**2).backward()  # c has no gradient yet
+        else:
+            np.sum(a**2 + c**4).backward()
+            np.sum(alone**4).backward()
+            single.step()
+        both.step()
+        if step == 2:
+            np.testing.assert_allclose(c.value, [0.9], rtol=1e-9)  # a first update moves by lr
+        assert c.value.tolist() == alone.value.tolist()
+    assert both.steps == [5, 3]
+
+
+def test_a_parameter_listed_twice_is_refused():
+    """SGD([w, w]) moved w twice per step (0.6 instead of 0.8), without a word."""
+    w = ad.Variable(np.array([1.0]))
+    for make in (ad.SGD, ad.Adam):
+        with pytest.raises(ValueError, match=r"parameters 0 and 2 are the same Variable.*list each"):
+            make([w, ad.Variable(2.0), w], lr=0.1)
+    net = ad.MLP([2, 3, 2], rng=0)
+    ad.SGD(net.parameters() + [ad.Variable(1.0)], lr=0.1)  # equal values, other Variables: fine
+
+
+def test_optimizers_keep_a_float32_parameter_float32():
+    """Adam's step size was an np.float64 (not a weak scalar in numpy 2), and the .grad of a
+    float32 parameter through cross_entropy is float64: after one step of Adam, or of SGD
+    on a float32 network, the parameters were float64. As in PyTorch, they keep their dtype."""
+    for make in (lambda p: ad.SGD(p, lr=0.1), lambda p: ad.SGD(p, lr=0.1, momentum=0.5),
+                 lambda p: ad.Adam(p, lr=0.01)):
+        w = ad.Variable(np.array([1.0, -2.0], np.float32))
+        z = ad.Variable(np.array([1.0 + 1.0j], np.complex64))
+        optimizer = make([w, z])
+        for _ in range(2):
+            optimizer.zero_grad()
+            (np.sum(w**2) + np.sum(np.abs(z) ** 2)).backward()
+            optimizer.step()
+        assert w.value.dtype == np.float32 and z.value.dtype == np.complex64
+        net = ad.MLP([2, 3, 2], rng=0)
+        for p in net.parameters():
+            p.value = p.value.astype(np.float32)
+        optimizer = make(net.parameters())
+        ad.cross_entropy(net(np.ones((4, 2), np.float32)), [0, 1, 1, 0]).backward()
+        optimizer.step()
+        assert [str(p.value.dtype) for p in net.parameters()] == ["float32"] * 4
+
+
 def test_zero_grad_clears_and_gradients_accumulate_without_it():
     net = ad.MLP([2, 3, 2], rng=0)
     x, labels = np.ones((4, 2)), np.array([0, 1, 1, 0])
@@ -301,6 +357,28 @@ def test_affine_with_constant_input_and_fallbacks():
     np.testing.assert_allclose(vector.value, x[0] @ w + b, rtol=1e-15)
     dual = ad.affine(ad.Dual(x, 1.0), w, b)  # forward mode passes through
     np.testing.assert_allclose(dual.dval, np.ones((5, 3)) @ w, rtol=1e-15)
+
+
+def test_affine_with_a_shared_bias_or_other_dtypes_is_numpys_x_at_w_plus_b():
+    """A bias of shape (1,) took the fused path, whose db = g.sum(axis=0) has shape (n_out,):
+    b.grad was [22, 22, 22] instead of [66], and SGD then gave b three entries. A float64
+    bias added in place to a float32 x @ W gave float32 (numpy: float64), and a complex one
+    raised a bare UFuncTypeError (numpy: the complex sum)."""
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    W, b = ad.Variable(np.ones((2, 3))), ad.Variable(np.array([0.5]))
+    np.sum(ad.affine(x, W, b) ** 2).backward()
+    assert b.grad.tolist() == [66.0]
+    assert ad.grad(lambda c: np.sum(ad.affine(x, W.value, c) ** 2))(np.array([0.5])).tolist() == [66.0]
+    ad.SGD([b], lr=0.01).step()
+    assert b.value.shape == (1,)
+    x32, w32 = np.array([[1.0, 2.0]], np.float32), np.array([[0.1], [0.2]], np.float32)
+    for bias in (np.array([1e-9]), np.array([0.5j])):
+        out = ad.affine(x32, ad.Variable(w32), ad.Variable(bias)).value
+        assert out.dtype == (x32 @ w32 + bias).dtype and out.tolist() == (x32 @ w32 + bias).tolist()
+    w0, b0 = np.array([[0.3, -0.2, 0.1], [0.5, 0.4, -0.7]]), np.array([0.5j, 0.1, 1 - 1j])
+    fused = lambda b: np.sum(np.abs(ad.affine(x, w0, b)) ** 2)  # noqa: E731
+    np.testing.assert_allclose(ad.grad(fused)(b0), ad.grad(lambda b: np.sum(np.abs(x @ w0 + b) ** 2))(b0),
+                               rtol=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ broadcasting and array operations against central differences, deep graphs.
 import gc
 import math
 import time
+import warnings
 import weakref
 
 import numpy as np
@@ -426,6 +427,17 @@ def test_check_grad_small_for_correct_functions():
         assert result.max_relative_error < 1e-8, result
         assert result.reverse_vs_forward < 1e-14, result
         assert "GradCheck" in repr(result)
+
+
+def test_check_grad_fails_when_the_differences_are_nan():
+    """The step h * max(1, |x|) = 1e-6 crosses 0 at x = 1e-7, so sqrt's central difference
+    is nan; max_relative_error was Python's max(0.0, nan) = 0.0 and passed every tolerance."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = ad.check_grad(lambda x: np.sum(np.sqrt(x)), np.array([1e-7, 1.0]))
+    assert np.isnan(result.reverse_vs_central) and result.reverse_vs_forward == 0.0
+    assert np.isnan(result.max_relative_error)
+    assert not result.max_relative_error < 1e-7
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,8 @@ def checkpoint(segment, *inputs, **kwargs):
 
     ``segment`` takes the inputs (floats, arrays or Variables; other arguments
     such as a function or an integer number of steps are passed through as constants) and returns one value or a
-    tuple of values (a state). The result has the same structure, as Variables.
+    tuple of values (a state). The result has the same structure, as Variables (an integer
+    or boolean output comes back as a float Variable).
     Only the inputs are stored; the segment's own nodes are built again during
     the backward sweep, used and dropped. ``segment`` must be a pure function of
     its inputs (same inputs, same outputs), since it runs twice: the backward sweep
@@ -174,7 +175,8 @@ class _Recompute:
                 "give the same outputs): pass random numbers as an input (noise = "
                 f"rng.standard_normal(shape) outside, then ad.checkpoint({name}, x, noise)), and "
                 "a time or counter it reads as an input too, instead of reading or changing "
-                "state outside the segment")
+                "state outside the segment; and do not write into an array the segment reads "
+                "(a buffer filled again later) between the forward and the backward sweep")
 
 
 def _differentiable(x):

@@ -317,7 +317,7 @@ class ArraySurface(Traced):
         reached on the way to an error: no operation of the engine calls it."""
         if dtype is not None:
             raise LostDerivativeError(put_into_plain_array(
-                type(self).__name__, "M[i] = x, or np.asarray(x, dtype=...)"))
+                type(self).__name__, "M[i] = x, np.asarray(x, dtype=...) or np.array([x, y], dtype=...)"))
         raise TypeError(
             f"np.array (also np.r_, np.c_, np.asarray) cannot hold a {type(self).__name__}: "
             f"the derivative would be lost; build the array with np.stack([...]), "

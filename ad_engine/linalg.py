@@ -78,8 +78,10 @@ def _pairs(degenerate):
 def _warn_degenerate(degenerate):
     warnings.warn(
         f"eigh: degenerate eigenvalues (pairs {_pairs(degenerate)}): the tangent of their "
-        "eigenvectors is nan (it divides by the gap w_n - w_m = 0); the eigenvalues' "
-        "tangents are finite", RuntimeWarning, stacklevel=2)
+        "eigenvectors is nan (it divides by the gap w_n - w_m = 0); the level's eigenvalues "
+        "have a kink there, and their tangents are the derivatives along +t (the eigenvalues of "
+        "the level's block of the perturbation): one-sided each, exact for their sum",
+        RuntimeWarning, stacklevel=2)
 
 
 def _eigh_jvp(tangent, ans, a, uplo):
@@ -90,8 +92,24 @@ def _eigh_jvp(tangent, ans, a, uplo):
     degenerate = _degenerate_pairs(w)
     if degenerate.any():
         _warn_degenerate(degenerate)
+        dw = _level_tangents(dw, projected, degenerate)
     dv = v @ (_gap_factors(w, degenerate, np.nan) * projected)
     return _stack(dw, dv)
+
+
+def _level_tangents(dw, projected, degenerate):
+    """dw with each degenerate level's entries replaced by the eigenvalues of the level's block
+    of ``projected`` (ascending): the derivatives of the sorted eigenvalues along +t, whatever
+    basis of the level LAPACK returned (ψ_nᵀ dA ψ_n depends on it; the block's trace does not)."""
+    n, pieces, start = len(degenerate), [], 0
+    while start < n:
+        end = start + 1
+        while end < n and degenerate[end - 1, end]:  # sorted: a level is a run of indices
+            end += 1
+        pieces.append(dw[start:end] if end == start + 1
+                      else np.linalg.eigvalsh(projected[start:end, start:end]))
+        start = end
+    return np.concatenate(pieces)
 
 
 def _stack(dw, dv):
@@ -130,15 +148,18 @@ def _refuse_what_depends_on_the_basis(degenerate, gw, gv):
             "divides by the gap w_n - w_m = 0. Use the eigenvalues, or the eigenvectors of the "
             "other levels, or lift the degeneracy. (A function of the level that does not depend "
             "on its basis, such as its projector, has a derivative, but this rule cannot tell it "
-            "from one that does.)")
+            "from one that does. A derivative of a derivative that passes through eigh meets "
+            "the eigenvectors too, even for eigenvalues only: a second derivative at a "
+            "degenerate level is refused.)")
     scale = max(float(np.max(np.abs(gw))), np.finfo(float).tiny)
     if np.any(np.abs(gw[m] - gw[n]) > 1e-8 * scale):
         raise ValueError(
             f"eigh: the eigenvalues of a degenerate level (pairs {pairs}) have no derivative one "
             "by one: sorted, they have a kink where the levels cross, and each one's derivative "
             "depends on the basis numpy returned. Differentiate a function that weighs the "
-            "level's eigenvalues alike (their sum, or np.sum(w**2) over all of them), or lift "
-            "the degeneracy.")
+            "level's eigenvalues alike (their sum, or np.sum(w**2) over all of them) from one "
+            "eigh call (two calls each see one eigenvalue of the level alone), or lift the "
+            "degeneracy; forward mode (ad.jvp) gives the one-sided derivatives along +t.")
 
 
 defprimitive("eigh", real_only(_eigh_packed, "np.linalg.eigh"), jvps=[_eigh_jvp, None],
@@ -166,8 +187,9 @@ def eigh(a, UPLO="L"):
     alone); the other levels' eigenvectors and the level's eigenvalues weighed alike
     (their sum) are differentiated. Forward mode, which cannot see how the result is
     used, gives nan for the tangents of the level's eigenvectors with a RuntimeWarning,
-    and ψ_nᵀ dA ψ_n for its eigenvalues in the basis LAPACK returned (their sum over
-    the level is right, the individual values need not be).
+    and for its eigenvalues the derivatives along +t, the eigenvalues of the level's block
+    of the perturbation (one-sided each; their sum is exact). Second derivatives at a
+    degenerate level are refused (they pass through the eigenvectors).
     """
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")

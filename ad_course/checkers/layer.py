@@ -112,8 +112,9 @@ def check_layer_gradient(grad_W1, X, W1, b1=None, W2=None, b2=None, labels=None)
     if close(got, reference, rtol=1e-5, atol=1e-9):
         off = float(np.max(np.abs(got - reference)))
         return Verdict(False, f"your dL/dW1 agrees with the reference to about {off:.0e}, not "
-                              f"to round-off, as a finite difference does: write it by the chain "
-                              f"rule (delta2, delta1, X^T delta1), which is exact to round-off")
+                              f"to round-off, as a finite difference gives (or a computation at rounded "
+                              f"parameters, float32 say): write it by the chain rule (delta2, delta1, "
+                              f"X^T delta1) on the arrays passed here, which is exact to round-off")
     worst = np.unravel_index(np.argmax(np.abs(got - reference)), got.shape)
     return Verdict(False, f"your dL/dW1 differs from the reference by up to "
                           f"{float(np.abs(got - reference)[worst]):.3g} at entry {tuple(map(int, worst))} "

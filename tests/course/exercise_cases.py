@@ -528,7 +528,7 @@ LAYER_WRONG = [
 ] + [
     ("transposed", layer_case(lambda X, p, lab: by_formula(X, p, lab).T), "transposed"),
     ("central differences of the loss (the hint said 'go through delta2')",
-     layer_case(by_central_difference), "as a finite difference does"),
+     layer_case(by_central_difference), "as a finite difference gives"),
     ("placeholder ...", layer_case(lambda X, p, lab: ...), "the placeholder"),
     ("a scalar", layer_case(lambda X, p, lab: 0.0), "of shape"),
     ("half the reference", layer_case(lambda X, p, lab: by_formula(X, p, lab) / 2),

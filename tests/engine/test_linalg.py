@@ -326,3 +326,26 @@ def test_singular_values_alone_at_repeated_values_have_their_first_derivative(a)
     nuclear = lambda x: np.linalg.norm(x, "nuc")  # noqa: E731
     np.testing.assert_allclose(ad.grad(nuclear)(a), np.eye(3), atol=1e-14)
     np.testing.assert_allclose(ad.jvp(nuclear, a, WEIGHTS)[1], np.trace(WEIGHTS), atol=1e-13)
+
+
+def test_eigh_forward_mode_gives_a_degenerate_levels_eigenvalues_their_derivatives_along_plus_t():
+    """At a degenerate level each sorted eigenvalue has a kink; forward mode gives its
+    derivative along +t, the eigenvalues of the level's block of the perturbation (ascending),
+    where it gave ψ_nᵀ dA ψ_n in the basis LAPACK returned: the right sum, but each value
+    belonged to no derivative (review36: 2.35 where the one-sided ones are 1.18 and 3.20)."""
+    rng = np.random.default_rng(3)
+    q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    a = q @ np.diag([1.0, 2.0, 2.0]) @ q.T
+    direction = rng.normal(size=(3, 3))
+    direction = direction + direction.T
+    step = 1e-7
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for k in range(3):
+            def f(m, k=k):
+                return np.linalg.eigh(m)[0][k]
+
+            one_sided = (f(a + step * direction) - f(a)) / step
+            np.testing.assert_allclose(ad.jvp(f, a, direction)[1], one_sided, rtol=1e-5)
+        level_sum = ad.jvp(lambda m: np.sum(np.linalg.eigh(m)[0][1:]), a, direction)[1]
+    np.testing.assert_allclose(level_sum, np.trace(q[:, 1:].T @ direction @ q[:, 1:]), rtol=1e-12)

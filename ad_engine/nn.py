@@ -27,9 +27,8 @@ from ad_engine.rules import (
 
 def _affine_value(x, weight, bias):
     out = x @ weight
-    if type(out) is np.ndarray and type(bias) is np.ndarray and (
-            np.result_type(out, bias) == out.dtype):  # a float64 or complex bias: numpy's dtype
-        out += bias  # in place: one temporary less
+    if type(out) is np.ndarray and type(bias) is np.ndarray and bias.dtype == out.dtype:
+        out += bias  # in place: one temporary less (another dtype: numpy's sum below)
         return out
     return out + bias
 
@@ -53,8 +52,8 @@ def affine(x, weight, bias):
     ``x @ weight + bias`` from the matmul and add primitives, whose vjp sums the
     adjoint down to the bias's shape.
     """
-    shapes = (shape_of(x), shape_of(weight), shape_of(bias))
-    if tuple(map(len, shapes)) != (2, 2, 1) or shapes[2][0] != shapes[1][1]:
+    bias_shape = shape_of(bias)
+    if (len(shape_of(x)), len(shape_of(weight)), bias_shape) != (2, 2, shape_of(weight)[1:]):
         return x @ weight + bias
     return bind(PRIMITIVES["affine"], x, weight, bias)
 

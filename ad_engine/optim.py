@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ad_engine.reverse import Variable
-from ad_engine.rules import is_complex
+from ad_engine.rules import NARROW_SCALARS, is_complex
 
 
 def descent_direction(g):
@@ -32,10 +32,9 @@ def moved(value, step):
     """value - step in value's dtype: a float64 gradient or step size (np.float64 is not a
     weak scalar in numpy 2) would make a float32 parameter float64."""
     new = value - step
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None and dtype.kind in "fc" and new.dtype != dtype:
-        new = new.astype(dtype)
-    return new
+    if type(value) is np.ndarray:
+        return new if new.dtype == value.dtype else new.astype(value.dtype)
+    return type(value)(new) if type(value) in NARROW_SCALARS else new
 
 
 class Optimizer:

@@ -46,7 +46,7 @@ def checkpoint(segment, *inputs, **kwargs):
     values = [x.value if isinstance(x, Variable) else x for x in inputs]
     result = segment(*values, **kwargs)
     single = not isinstance(result, tuple)
-    outputs = [result] if single else list(result)
+    outputs = _as_outputs(result)
     if any(isinstance(o, Traced) for o in outputs):  # the segment closes over a traced value
         return segment(*inputs, **kwargs)  # (an outer derivative's): it needs the segment's operations
     shapes = [np.shape(plain(o)) for o in outputs]
@@ -129,7 +129,7 @@ class _Recompute:
         with live_tag() as tag:  # a graph of its own, newer than every traced value (a traced seed)
             leaves = [Variable(a, tag=tag) if _differentiable(a) else a for a in args]
             result = self.segment(*leaves, **self.kwargs)
-            outputs = [result] if not isinstance(result, tuple) else list(result)
+            outputs = _as_outputs(result)
             if not self._same_outputs(outputs, packed):
                 self._check_pure(packed, args)
             total, start = 0.0, 0
@@ -144,7 +144,6 @@ class _Recompute:
             if isinstance(leaf, Variable) else None
             for leaf in leaves
         ]
-
 
     def _same_outputs(self, outputs, packed):
         """Whether ``outputs`` have the shapes and, bit for bit, the values of the forward run."""
@@ -165,7 +164,7 @@ class _Recompute:
         engine's own evaluation): the segment is run once more as in the forward sweep, and
         refused if that too differs (it reads something besides its inputs)."""
         result = self.segment(*args, **self.kwargs)  # args: the node's inputs, plain values
-        outputs = [result] if not isinstance(result, tuple) else list(result)
+        outputs = _as_outputs(result)
         if not self._same_outputs(outputs, packed):
             name = getattr(self.segment, "__name__", "segment")
             raise ValueError(
@@ -177,6 +176,11 @@ class _Recompute:
                 "a time or counter it reads as an input too, instead of reading or changing "
                 "state outside the segment; and do not write into an array the segment reads "
                 "(a buffer filled again later) between the forward and the backward sweep")
+
+
+def _as_outputs(result):
+    """A segment's result as the list of its outputs (one value, or a tuple of them)."""
+    return list(result) if isinstance(result, tuple) else [result]
 
 
 def _differentiable(x):

@@ -52,8 +52,7 @@ def affine(x, weight, bias):
     ``x @ weight + bias`` from the matmul and add primitives, whose vjp sums the
     adjoint down to the bias's shape.
     """
-    bias_shape = shape_of(bias)
-    if (len(shape_of(x)), len(shape_of(weight)), bias_shape) != (2, 2, shape_of(weight)[1:]):
+    if (len(shape_of(x)), len(shape_of(weight)), shape_of(bias)) != (2, 2, shape_of(weight)[1:]):
         return x @ weight + bias
     return bind(PRIMITIVES["affine"], x, weight, bias)
 

@@ -47,11 +47,10 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("the optimizer got an empty list of parameters")
-        for p in self.params:
+        first = {}  # id of a parameter -> its first position
+        for i, p in enumerate(self.params):
             if not isinstance(p, Variable) or p.primitive is not None:
                 raise TypeError(f"parameters must be leaf Variables, got {p!r}")
-        first = {}
-        for i, p in enumerate(self.params):
             j = first.setdefault(id(p), i)
             if j != i:
                 raise ValueError(

@@ -216,7 +216,13 @@ def _refusing(primitive, i):
     def refuse(*_):
         raise not_differentiable(primitive, i)
 
+    refuse.registered_none = True
     return refuse
+
+
+def registered_none(rule):
+    """Whether a primitive's jvp or vjp stands for None in its registration (not differentiable)."""
+    return getattr(rule, "registered_none", False)
 
 
 def not_differentiable(primitive, i):

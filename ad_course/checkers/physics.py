@@ -64,15 +64,15 @@ def _by_function(derivative, waves, r, parameter):
     return values
 
 
-def _compare(answer, hamiltonian, params, r, states, parameter):
-    """The student's numbers, AD's through eigh, each state's normalised eigenvector, two
-    slips (the lowest eigenvector of its ell for every state; row ``level`` of eigh's
-    eigenvectors instead of the column) and the grid."""
+def _compare(answer, hamiltonian, params, r, states, parameter, systems):
+    """The student's numbers, AD's through eigh, each state's normalised eigenvector (from
+    ``systems``, eigh of each state's Hamiltonian), two slips (the lowest eigenvector of its
+    ell for every state; row ``level`` of eigh's eigenvectors instead of the column) and the
+    grid."""
     reference, waves, slips = [], [], {"ground": [], "row": []}
-    for ell, level in states:
+    for (ell, level), (_, vectors) in zip(states, systems):
         reference.append(run(level_derivative_by_ad, hamiltonian, params, ell, level, parameter,
                              what="the hamiltonian you passed, on Variables,"))
-        vectors = np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))[1]
         waves.append(vectors[:, level])
         slips["ground"].append(vectors[:, 0])
         slips["row"].append(vectors[level, :])
@@ -231,20 +231,27 @@ FIT_TOLERANCE = 1e-3  # GeV: a PDG update moves the targets by a fraction of an 
 EICHTEN = np.array([0.52, 1 / 2.34**2, 1.84])  # kappa, sigma, m_c of Eichten et al. (notebook 08)
 
 
-def _not_the_fit(hamiltonian, params, states):
-    """None when ``params`` reproduce the fit's targets (the masses of 1S, 2S, 1P), else
-    the refusal: the exercise's derivatives are taken at the fitted theta."""
-    if tuple(states) != STATES:  # other states: the caller's own parameters, not checked
-        return None
+def _eigensystems(hamiltonian, params, states):
+    """np.linalg.eigh of the student's Hamiltonian with each state's ell: (w, V) per state,
+    computed once for the parameter check and the eigenvectors the hints use."""
+    return [np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))
+            for ell, _ in states]
+
+
+def _at_the_fit(hamiltonian, params, states):
+    """(refusal, eigensystems): the refusal is None when ``params`` reproduce the fit's
+    targets (the masses of 1S, 2S, 1P): the exercise's derivatives are taken at the fitted
+    theta. Other states than the exercise's: the caller's own parameters, not checked."""
+    if tuple(states) != STATES:
+        return None, _eigensystems(hamiltonian, params, states)
     params = run(lambda: np.asarray(params, dtype=float), what="the parameters")
     if params.shape != (3,):
         return Verdict(False, f"the parameters must be the three numbers (kappa, sigma, m_c) "
-                              f"of the fit, theta; got shape {params.shape}")
-    masses = np.array([2 * params[2] + np.linalg.eigh(run(hamiltonian, *params, ell,
-                                                          what="the hamiltonian you passed"))[0][level]
-                       for ell, level in states])
+                              f"of the fit, theta; got shape {params.shape}"), None
+    systems = _eigensystems(hamiltonian, params, states)
+    masses = np.array([2 * params[2] + w[level] for (w, _), (_, level) in zip(systems, states)])
     if np.all(np.abs(masses - FIT_TARGETS) <= FIT_TOLERANCE):
-        return None
+        return None, systems
     which = ("Eichten et al.'s parameters (EICHTEN)" if np.allclose(params, EICHTEN, rtol=1e-6)
              else "not the fitted parameters")
     shown = ", ".join(f"{1e3 * m:.1f}" for m in masses)
@@ -253,7 +260,7 @@ def _not_the_fit(hamiltonian, params, states):
                           f"MeV, not the spin-averaged masses the fit reproduces "
                           f"({', '.join(f'{1e3 * m:.1f}' for m in FIT_TARGETS)} MeV). The "
                           f"exercise asks for the derivatives at the fitted theta: compute "
-                          f"them there and pass theta itself (not rounded)")
+                          f"them there and pass theta itself (not rounded)"), systems
 
 
 @checker
@@ -263,12 +270,12 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     function of (psi, r) that computes one from a normalised eigenvector psi on the grid
     r; the function is run on each state's eigenvector and refused when it uses AD. On the grid ``r`` (GeV^-1), with
     u the normalised eigenvector, the expected value is -sum_i u_i^2 / r_i. For the default
-    states, ``params`` must be the fit's theta (see _not_the_fit)."""
-    refused = _not_the_fit(hamiltonian, params, states)
+    states, ``params`` must be the fit's theta (see _at_the_fit)."""
+    refused, systems = _at_the_fit(hamiltonian, params, states)
     if refused is not None:
         return refused
     got, reference, waves, slips, r, how = _compare(answer, hamiltonian, params, r, states,
-                                                    "kappa")
+                                                    "kappa", systems)
     if right_to_decimals(got, reference):
         refused = _not_by_the_method(got, reference, "kappa", "-sum(u**2 / r)", True,
                                      how["digits"])
@@ -304,12 +311,12 @@ def check_sigma_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dsigma (GeV^-1, before any conversion to fm) for each
     (ell, level) in ``states`` against AD through eigh, to four decimals: by
     Hellmann-Feynman it is <r> = sum_i u_i^2 r_i on the grid ``r``. For the default states,
-    ``params`` must be the fit's theta (see _not_the_fit)."""
-    refused = _not_the_fit(hamiltonian, params, states)
+    ``params`` must be the fit's theta (see _at_the_fit)."""
+    refused, systems = _at_the_fit(hamiltonian, params, states)
     if refused is not None:
         return refused
     got, reference, waves, slips, r, how = _compare(answer, hamiltonian, params, r, states,
-                                                    "sigma")
+                                                    "sigma", systems)
     if right_to_decimals(got, reference):
         refused = _not_by_the_method(got, reference, "sigma", "sum(u**2 * r)", False,
                                      how["digits"])

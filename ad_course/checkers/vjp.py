@@ -18,7 +18,7 @@ from ad_course.checkers.verdict import StudentError, Verdict, checker, close, re
 from ad_engine.forward import jvp
 from ad_engine.higher_order import hessian
 from ad_engine.reverse import grad
-from ad_engine.rules import Primitive
+from ad_engine.rules import Primitive, registered_none
 
 
 def logsumexp(x):
@@ -134,7 +134,8 @@ def check_vjp_rule(primitive, function=logsumexp, points=None, *, vjp_slips=(),
         return Verdict(False, f"expected the primitive that ad.defprimitive returns, got "
                               f"{type(primitive).__name__}: primitive = ad.defprimitive('name', "
                               f"evaluate, jvps=[your_jvp], vjps=[your_vjp])")
-    if len(primitive.vjps) != 1 or primitive.vjps[0] is None or primitive.jvps[0] is None:
+    if len(primitive.vjps) != 1 or registered_none(primitive.vjps[0]) \
+            or registered_none(primitive.jvps[0]):
         return Verdict(False, f"{primitive.name} needs one jvp and one vjp for its one argument: "
                               f"jvps=[your_jvp], vjps=[your_vjp]")
     for rule, kind in ((primitive.vjps[0], "vjp"), (primitive.jvps[0], "jvp")):

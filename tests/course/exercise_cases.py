@@ -15,7 +15,7 @@ from collections import defaultdict, deque
 import numpy as np
 
 import autodiff_helpers as ad
-from ad_course.checkers.physics import level_derivative_by_ad
+from ad_course.checkers.physics import EICHTEN, level_derivative_by_ad
 from ad_engine.higher_order import hessian as ENGINE_HESSIAN
 
 EPS = float(np.finfo(float).eps)
@@ -595,6 +595,8 @@ VJP_WRONG = [
      "raised NameError"),
     ("a plain function", lambda: ad.check_logsumexp_rule(lambda x: np.log(np.sum(np.exp(x)))),
      "the primitive that ad.defprimitive returns"),
+    ("jvps=[None]: the jvp left out", lse_with(lambda g, ans, x: g * np.exp(x - ans), jvp=None),
+     "needs one jvp and one vjp"),
 ]
 
 
@@ -708,7 +710,6 @@ JACOBIAN_WRONG = [
 # -- 08: dE/dkappa ----------------------------------------------------------------------------
 
 N, R_MAX = 160, 25.0
-EICHTEN = np.array([0.52, 1 / 2.34**2, 1.84])
 STATES = ((0, 0), (0, 1), (1, 0))
 
 

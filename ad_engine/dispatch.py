@@ -84,9 +84,10 @@ def _operator(name, reflected=False):
     operand first, for 2 * x, 1 - x, 2 ** x). NotImplemented for an operand that is
     not a number, so Python raises its usual TypeError naming both types."""
     def method(self, other):
-        other = as_operand(other)
-        if other is None:
-            return NotImplemented
+        if not isinstance(other, Traced):  # a Dual or Variable is an operand as it is
+            other = as_operand(other)
+            if other is None:
+                return NotImplemented
         args = (other, self) if reflected else (self, other)
         # bind's rule for two operands, one of them self: the newer tag processes the call
         top = other if isinstance(other, Traced) and other.tag > self.tag else self
@@ -390,28 +391,32 @@ def _loses_derivative(what, x):
 
 def _ufunc_operands(x, ufunc, method, inputs, kwargs):
     """The inputs of a plain ufunc call as operands; TypeError for anything else."""
-    name = f"np.{ufunc.__name__}"
-    if method != "__call__":  # np.add.at, np.multiply.outer, np.add.accumulate ...
-        raise TypeError(
-            f"{name}.{method} is not supported on {type(x).__name__}: only {name}(...) itself "
-            f"is differentiated. Write the same with whole-array operations: np.add.at(a, i, x) "
-            f"is a + M @ x with the 0/1 matrix M[i[k], k] = 1; np.multiply.outer(u, v) is "
-            f"u[:, None] * v; np.add.reduce(x, axis) is np.sum(x, axis)")
-    if kwargs:
-        in_place = (" (a += x, a -= x ... with a a numpy array writes into a: write a = a + x)"
-                    if "out" in kwargs else "")
-        raise TypeError(
-            f"{name} with arguments {sorted(kwargs)} is not supported on {type(x).__name__}; "
-            f"call {name}(x) without out=, where= or dtype={in_place}"
-        )
+    if method != "__call__" or kwargs:
+        raise _unsupported_call(x, ufunc, method, kwargs)
     operands = []
     for a in inputs:
-        operand = as_operand(a)
+        operand = a if isinstance(a, Traced) else as_operand(a)
         if operand is None:
             names = ", ".join(type(a).__name__ for a in inputs)
             raise TypeError(f"unsupported operand type(s) for np.{ufunc.__name__}: {names}")
         operands.append(operand)
     return operands
+
+
+def _unsupported_call(x, ufunc, method, kwargs):
+    """The TypeError for a ufunc called other than as ufunc(*inputs) on a traced input."""
+    name = f"np.{ufunc.__name__}"
+    if method != "__call__":  # np.add.at, np.multiply.outer, np.add.accumulate ...
+        return TypeError(
+            f"{name}.{method} is not supported on {type(x).__name__}: only {name}(...) itself "
+            f"is differentiated. Write the same with whole-array operations: np.add.at(a, i, x) "
+            f"is a + M @ x with the 0/1 matrix M[i[k], k] = 1; np.multiply.outer(u, v) is "
+            f"u[:, None] * v; np.add.reduce(x, axis) is np.sum(x, axis)")
+    in_place = (" (a += x, a -= x ... with a a numpy array writes into a: write a = a + x)"
+                if "out" in kwargs else "")
+    return TypeError(
+        f"{name} with arguments {sorted(kwargs)} is not supported on {type(x).__name__}; "
+        f"call {name}(x) without out=, where= or dtype={in_place}")
 
 
 def _no_rule(x, function):

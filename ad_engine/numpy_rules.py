@@ -228,24 +228,25 @@ def swap_last_axes(x):
 # that a traced adjoint or argument (a second derivative) is traced through them.
 
 def _matmul_vjp_a(g, ans, a, b):
-    if len(shape_of(b)) == 1:
-        gradient = g[..., None] * b if len(shape_of(a)) > 1 else g * b
-    elif len(shape_of(a)) == 1:
+    # a and b are arrays (matmul takes no scalars) or traced arrays: both have .ndim
+    if b.ndim == 1:
+        gradient = g[..., None] * b if a.ndim > 1 else g * b
+    elif a.ndim == 1:
         gradient = (b @ g[..., None])[..., 0]
     else:
-        gradient = g @ swap_last_axes(b)
-    return fit(plain(gradient), a)
+        gradient = g @ b.swapaxes(-1, -2)
+    return fit(gradient, a)
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    if len(shape_of(a)) == 1:
+    if a.ndim == 1:
         # a[:, None] * g[..., None, :], not outer(a, g): g may carry batch axes
-        gradient = a[:, None] * g[..., None, :] if len(shape_of(b)) > 1 else g * a
-    elif len(shape_of(b)) == 1:
-        gradient = (swap_last_axes(a) @ g[..., None])[..., 0]
+        gradient = a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
+    elif b.ndim == 1:
+        gradient = (a.swapaxes(-1, -2) @ g[..., None])[..., 0]
     else:
-        gradient = swap_last_axes(a) @ g
-    return fit(plain(gradient), b)
+        gradient = a.swapaxes(-1, -2) @ g
+    return fit(gradient, b)
 
 
 defprimitive("matmul", operator.matmul, numpy=np.matmul,
@@ -331,7 +332,11 @@ def _broadcast(x, shape):
 
 
 def _sum_transpose(adjoint, ans, x, axis, keepdims):
-    return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), shape_of(x))
+    # every summed element gets the adjoint of its sum: spread back over x's shape
+    shape = shape_of(x)
+    if not keepdims and axis is not None and shape_of(adjoint) != ():
+        adjoint = adjoint.reshape(kept_shape(shape, axis))  # as with keepdims=True
+    return PRIMITIVES["broadcast_to"](adjoint, shape)
 
 
 def _count(shape, axis):

@@ -57,7 +57,7 @@ from ad_engine.rules import (
 )
 
 _created = itertools.count()  # numbers the nodes in the order they are made
-_new = object.__new__  # a node made by an operation: no __init__, _record fills it
+_new = object.__new__  # a node made by an operation: no __init__, process fills its slots
 
 
 class Variable(ArraySurface):
@@ -86,21 +86,23 @@ class Variable(ArraySurface):
     __array_priority__ = 10
 
     def __init__(self, value, name=None, tag=None):
-        tag = by_hand_tag(BY_HAND_VARIABLE, value) if tag is None else tag
-        self._record(_leaf_value(value), None, (), (), tag)
+        # a leaf; an operation's node is made by process, which sets the same slots
+        self.value, self.primitive, self.args, self.parents = _leaf_value(value), None, (), ()
+        self._grad = self.adjoint = None
         self.name = name
-
-    def _record(self, value, primitive, args, parents, tag):
-        self.value, self.primitive, self.args, self.parents = value, primitive, args, parents
-        self._grad = self.adjoint = self.name = None
-        self.number, self.tag = next(_created), tag
+        self.number = next(_created)
+        self.tag = by_hand_tag(BY_HAND_VARIABLE, value) if tag is None else tag
 
     def _set_grad(self, gradient):
         # the gradient of a real leaf is real: an adjoint that reached it through a complex
         # computation may carry an imaginary part that belongs to no derivative (see the
         # module docstring), dropped here
-        if gradient is not None and type(gradient) is not float and is_complex(gradient) \
-                and not is_complex(self.value):
+        if type(gradient) is np.ndarray:  # the usual case, read without a call
+            complex_gradient = gradient.dtype.kind == "c"
+        else:
+            complex_gradient = gradient is not None and type(gradient) is not float \
+                and is_complex(gradient)
+        if complex_gradient and not is_complex(self.value):
             gradient = np.real(gradient)
         self._grad = gradient
 
@@ -138,8 +140,10 @@ class Variable(ArraySurface):
             ans = primitive.evaluate(*values)
             if isinstance(ans, np.generic) and type(ans) not in NARROW_SCALARS:
                 ans = ans.item()
-        node = _new(Variable)
-        node._record(ans, primitive, tuple(values), tuple(parents), tag)
+        node = _new(Variable)  # the slots __init__ sets, without its checks
+        node.value, node.primitive, node.args, node.parents = ans, primitive, tuple(values), tuple(parents)
+        node._grad = node.adjoint = node.name = None
+        node.number, node.tag = next(_created), tag
         return node
 
     def backward(self, seed=None):
@@ -226,7 +230,7 @@ class Variable(ArraySurface):
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""
-        self.grad = None
+        self._grad = None
 
     def __repr__(self):
         name = f", name={self.name!r}" if self.name else ""

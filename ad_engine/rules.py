@@ -29,6 +29,7 @@ on the plain values for a result without a derivative (``implements_on_values``)
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Mapping
@@ -499,18 +500,24 @@ def unbroadcast(gradient, shape):
     current = shape_of(gradient)
     if current == shape:
         return plain(gradient)  # np.float64 -> float: grads print as 0.28..., not np.float64(...)
-    extra = len(current) - len(shape)
-    axes = list(range(extra))  # the leading axes that broadcasting added, and the stretched ones
-    for axis, size in enumerate(shape):
-        if size == 1 and current[extra + axis] != 1:
-            axes.append(extra + axis)
+    axes = broadcast_axes(current, shape)
     if isinstance(gradient, Traced):
-        gradient = np.reshape(np.sum(gradient, axis=tuple(axes)), shape)
+        gradient = np.reshape(np.sum(gradient, axis=axes), shape)
     else:  # what np.sum and np.reshape do on plain values, without their Python layers
-        gradient = np.add.reduce(gradient, axis=tuple(axes))
+        gradient = np.add.reduce(gradient, axis=axes)
         if gradient.shape != shape:  # stretched axes: put back their length 1
             gradient = gradient.reshape(shape)
     return plain(gradient[()]) if shape == () and isinstance(gradient, np.ndarray) else gradient
+
+
+@functools.lru_cache(maxsize=1024)  # a few pairs of shapes per program: worked out once each
+def broadcast_axes(current, shape):
+    """The axes of an array of shape ``current`` that numpy broadcasting added (the leading
+    ones) or stretched (length 1 in ``shape``) to it from an operand of ``shape``."""
+    extra = len(current) - len(shape)
+    stretched = [extra + axis for axis, size in enumerate(shape)
+                 if size == 1 and current[extra + axis] != 1]
+    return tuple(range(extra)) + tuple(stretched)
 
 
 def fit(gradient, arg):

@@ -459,8 +459,25 @@ def test_hvp_and_hessian_shape_errors():
         ad.hvp(f, np.ones((2, 2)), np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"x must be a 1-D array, got shape \(2, 2\)"):
         ad.hessian(f, np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"f must return a scalar, it returned shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"needs a scalar function.*returned shape \(2,\)"):
         ad.hvp(lambda x: x**3, np.ones(2), np.ones(2))
+
+
+@pytest.mark.parametrize("f", [lambda x: 2.0 * x, lambda x: np.array([[1.0, 2.0], [3.0, 4.0]]) @ x,
+                               lambda x: np.ones(3), lambda x: x**3],
+                         ids=["2x", "A@x", "constant", "x**3"])
+def test_hvp_and_hessian_of_a_vector_function_are_refused(f):
+    """A vector f whose directional derivative does not depend on x (linear, constant) got
+    H v = zeros (the shortcut for a scalar f linear along v came before the check of the
+    shape); a nonlinear one was refused without a way out. Refused alike, naming the ways."""
+    x, v = np.array([1.0, 2.0]), np.array([1.0, 0.0])
+    message = (r"ad\.hvp \(and ad\.hessian\) needs a scalar function.*returned shape \(\d,\).*"
+               r"ad\.hvp\(lambda y: f\(y\)\[i\], x, v\).*ad\.hvp\(lambda y: w @ f\(y\), x, v\).*"
+               r"ad\.jvp\(lambda y: ad\.jvp\(f, y, v\)\[1\], x, u\)\[1\]")
+    with pytest.raises(ValueError, match=message):
+        ad.hvp(f, x, v)
+    with pytest.raises(ValueError, match=message):
+        ad.hessian(f, x)
 
 
 def test_numerical_gradient_of_a_traced_point_is_refused_by_name():

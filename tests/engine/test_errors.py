@@ -887,6 +887,61 @@ def test_var_and_std_take_numpy_2s_keywords():
     np.testing.assert_allclose(ad.grad(half_mean)(x0).ravel(), reference, rtol=1e-7)
 
 
+ONE_ELEMENT_STDS = {
+    # about its own mean, given or not: the constant 0
+    "own-mean": lambda x: np.std(x, axis=0, mean=np.mean(x, axis=0, keepdims=True)),
+    "own-mean-keepdims": lambda x: np.std(x, axis=0, keepdims=True,
+                                          mean=np.mean(x, axis=0, keepdims=True)),
+    "own-mean-flat": lambda x: np.std(x[:, :1], mean=np.mean(x[:, :1], keepdims=True)),
+    "no-mean": lambda x: np.std(x, axis=0),
+    # about a constant: |x - m|, with one element at its kink x = m (abs'(0) = 0)
+    "constant-mean": lambda x: np.std(x, axis=0, mean=np.array([[0.5, 3.0, 4.0]])),
+    "constant-mean-ddof": lambda x: np.std(x, axis=0, ddof=-1, mean=np.array([[0.5, 3.0, 4.0]])),
+    "all-at-the-mean": lambda x: np.std(x, axis=0, mean=np.array([[1.0, 2.0, 4.0]])),
+}
+
+
+@pytest.mark.parametrize("name", ONE_ELEMENT_STDS)
+def test_std_over_one_element_with_a_mean_given_has_the_central_difference(name):
+    """Over one element per group, np.std(x, axis, mean=m) is |x - m| (0 about x's own mean):
+    with mean= its derivative was nan where x = m (sqrt's partial 1/(2 sqrt 0)), 0 without
+    it. Both modes now agree with the central differences, and the value is numpy's."""
+    f = ONE_ELEMENT_STDS[name]
+    x0 = np.array([[1.0, 2.0, 4.0]])
+    np.testing.assert_array_equal(f(Variable(x0)).value, f(x0))
+    central = ad.numerical_gradient(lambda v: np.sum(f(v.reshape(1, 3))), x0.ravel())
+    np.testing.assert_allclose(ad.grad(lambda x: np.sum(f(x)))(x0).ravel(), central,
+                               rtol=1e-9, atol=1e-9)
+    for i, unit in enumerate(np.eye(3)):
+        _, tangent = ad.jvp(lambda x: np.sum(f(x)), x0, unit.reshape(1, 3))
+        assert tangent == pytest.approx(central[i], rel=1e-9, abs=1e-9)
+
+
+AXIS_OUT_OF_RANGE = {
+    "Dual of a 0-d array": lambda f: f(Dual(np.array(2.0), 1.0), axis=0),
+    "Dual of a float": lambda f: f(Dual(2.0, 1.0), axis=0),
+    "Variable of a 0-d array": lambda f: f(Variable(np.array(2.0)), axis=0),
+    "jvp": lambda f: ad.jvp(lambda x: f(x, axis=0), np.array(2.0), np.array(1.0)),
+    "grad": lambda f: ad.grad(lambda x: f(x, axis=0))(np.array(2.0)),
+    "axis -1": lambda f: f(Dual(np.array(2.0), 1.0), axis=-1),
+    "axis (0,)": lambda f: f(Dual(np.array(2.0), 1.0), axis=(0,)),
+    "axis 1 of a 1-D array": lambda f: f(Dual(np.ones(3), 1.0), axis=1),
+    "mean given": lambda f: f(Dual(2.0, 1.0), axis=0, mean=2.0),
+}
+
+
+@pytest.mark.parametrize("function", [np.var, np.std], ids=["var", "std"])
+@pytest.mark.parametrize("call", AXIS_OUT_OF_RANGE)
+def test_var_and_std_over_an_axis_out_of_range_raise_numpys_axis_error(function, call):
+    """np.var(x, axis=0) of a 0-d traced array raised IndexError (the count of elements
+    read shape[0], or np.mean's did), where numpy raises numpy.exceptions.AxisError."""
+    with pytest.raises(np.exceptions.AxisError, match=r"^axis -?\d is out of bounds for "
+                                                      r"array of dimension [01]$"):
+        AXIS_OUT_OF_RANGE[call](function)
+    with pytest.raises(np.exceptions.AxisError):
+        function(np.array(2.0), axis=0)  # numpy's own
+
+
 def test_where_with_one_traced_argument_gets_the_librarys_message():
     """np.where(x) raised "where() missing 2 required positional arguments": the one-argument
     form gives indices (np.nonzero), which have no derivative."""

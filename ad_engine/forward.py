@@ -7,6 +7,7 @@ tangent of its output; ``derivative`` and ``jvp`` run a user function on Duals.
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 
@@ -296,13 +297,29 @@ def forward_gradient(f, x):
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
     if is_complex(x):
         return complex_forward_gradient(f, x)
-    parts = [np.real(jvp(f, x, unit)[1]) for unit in np.eye(np.size(x))]
+    parts = [np.real(scalar_tangent(f, x, unit)) for unit in np.eye(np.size(x))]
     return np.stack(parts) if parts else np.zeros(0)
 
 
 def complex_forward_gradient(f, x):
     """forward_gradient at a complex x, in reverse mode's convention (reverse.py):
     Re df(e_i) - i Re df(i e_i), two passes per input."""
-    parts = [np.real(jvp(f, x, unit + 0j)[1]) - 1j * np.real(jvp(f, x, 1j * unit)[1])
+    parts = [np.real(scalar_tangent(f, x, unit + 0j)) - 1j * np.real(scalar_tangent(f, x, 1j * unit))
              for unit in np.eye(np.size(x))]
     return np.stack(parts) if parts else np.zeros(0, dtype=complex)
+
+
+def scalar_tangent(f, x, v):
+    """The directional derivative of f along v, for forward_gradient: f returns a scalar or
+    one element, which is taken as its element (as grad takes it: a gradient of x's shape,
+    not (n, 1)); a vector f is refused, as by grad."""
+    value, tangent = jvp(f, x, v)
+    shape = shape_of(value)
+    if math.prod(shape) != 1:
+        name = getattr(f, "__name__", type(f).__name__)
+        raise ValueError(
+            f"forward_gradient needs a scalar output (or one element), as grad does, but f "
+            f"({name}) returned shape {shape}. For the Jacobian of a vector f, take its "
+            f"directional derivative along each unit vector: ad.jvp(f, x, e_i)[1] is "
+            f"column i")
+    return np.reshape(tangent, ()) if shape else tangent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part
@@ -19,7 +21,8 @@ def hvp(f, x, v):
     operators: the gradient (reverse mode) of a forward-mode directional
     derivative, grad(jvp), is reverse-over-forward. JAX's cookbook recommends
     the other order, forward-over-reverse (the jvp of grad); both give H v.
-    At a real x a complex v gives H Re v + i H Im v (two sweeps).
+    At a real x a complex v gives H Re v + i H Im v (two sweeps). f returns a scalar (or
+    one element, as for grad); a vector f is refused, with the ways to its Hessians.
     """
     x, v = as_point(x), as_point(v)
     shape = shape_of(x)
@@ -35,13 +38,27 @@ def hvp(f, x, v):
     with live_tag() as graph, live_tag() as tag:
         point = Variable(x, tag=graph)
         result = call_perturbed(f, Dual(point, v, tag))
+        output_shape = shape_of(result)
+        if math.prod(output_shape) != 1:  # before the zeros below: a linear vector f got them
+            _refuse_a_vector_output(f, output_shape)
         directional = tangent_part(result, tag, 0.0)
         if not (isinstance(directional, Variable) and directional.tag == graph):
             return np.zeros(shape)  # grad f · v does not depend on x: f is at most linear along v
-        if directional.shape != ():
-            raise ValueError(f"f must return a scalar, it returned shape {directional.shape}")
-        directional.backward()
+        # a one-element output is its element, as ad.grad takes it (reverse.sweep_from)
+        directional.backward(np.ones(output_shape, directional.dtype) if output_shape else None)
         return np.zeros(shape) if point.grad is None else point.grad
+
+
+def _refuse_a_vector_output(f, output_shape):
+    name = getattr(f, "__name__", type(f).__name__)
+    raise ValueError(
+        f"ad.hvp (and ad.hessian) needs a scalar function, as ad.grad does (one element is "
+        f"fine), but f ({name}) returned shape {output_shape}: H v is the Hessian of a scalar "
+        f"function times v. For a vector f, take the Hessian-vector product of each "
+        f"component, ad.hvp(lambda y: f(y)[i], x, v), or of a weighted sum of them, "
+        f"ad.hvp(lambda y: w @ f(y), x, v); for u·(H_i v) of every component f_i at once, "
+        f"differentiate the directional derivative again: "
+        f"ad.jvp(lambda y: ad.jvp(f, y, v)[1], x, u)[1]")
 
 
 def as_point(x):

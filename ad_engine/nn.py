@@ -12,10 +12,13 @@ import numpy as np
 from ad_engine.numpy_rules import tanh
 from ad_engine.reverse import Variable
 from ad_engine.rules import (
+    NARROW_SCALARS,
     PRIMITIVES,
     Traced,
     bind,
     defprimitive,
+    dtype_of,
+    fit,
     full_tangent,
     plain,
     shape_of,
@@ -89,8 +92,9 @@ def _cross_entropy_value(logits, labels):
 
 
 def _cross_entropy_partial(logits, labels):
-    # d/dz_nk of -(1/N) sum_n log softmax(z_n)[y_n] is (softmax(z_n)_k - [k == y_n]) / N
-    onehot = np.zeros(shape_of(logits))
+    # d/dz_nk of -(1/N) sum_n log softmax(z_n)[y_n] is (softmax(z_n)_k - [k == y_n]) / N, in
+    # the logits' precision (a float64 onehot made a float32 parameter's .grad float64)
+    onehot = np.zeros(shape_of(logits), np.result_type(dtype_of(logits), 1.0))
     onehot[np.arange(len(labels)), labels] = 1.0
     return (softmax(logits) - onehot) / len(labels)
 
@@ -116,9 +120,30 @@ defprimitive(
 
 # -- activations and losses ----------------------------------------------------------
 
+def _relu_partial(x):
+    """d relu / dx: 1 where x > 0, 1/2 at x = 0 (the tie rule of maximum), 0 below, as the
+    partial of np.maximum(x, 0.0) in x, but in x's dtype: maximum's partial is float64, which
+    made the .grad of a float32 parameter float64."""
+    x = value_of(x)
+    partial = (x > 0) + 0.5 * (x == 0)
+    if type(x) is np.ndarray and partial.dtype != x.dtype and x.dtype.kind in "fc":
+        partial = partial.astype(x.dtype)
+    elif type(x) in NARROW_SCALARS:
+        partial = type(x)(partial)
+    return partial
+
+
+defprimitive(
+    "relu", lambda x: np.maximum(x, 0.0),
+    jvps=[lambda t, ans, x: _relu_partial(x) * t],
+    vjps=[lambda g, ans, x: fit(g * _relu_partial(x), x)],
+)
+
+
 def relu(x):
-    """Rectified linear unit max(x, 0), elementwise (derivative 1/2 at x = 0: the tie rule of maximum)."""
-    return np.maximum(x, 0.0)
+    """Rectified linear unit max(x, 0), elementwise (derivative 1/2 at x = 0: the tie rule
+    of maximum), one primitive whose derivative keeps x's precision."""
+    return bind(PRIMITIVES["relu"], x)
 
 
 def sigmoid(x):

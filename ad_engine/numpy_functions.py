@@ -14,9 +14,11 @@ TypeError naming it.
 from __future__ import annotations
 
 import collections
+import math
 import string
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
 from ad_engine.rules import (
@@ -460,19 +462,27 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     ddof >= N: inf or nan, as numpy). numpy 2's keywords: ``correction`` is ddof by another
     name; ``mean`` is a mean already computed (numpy's keepdims=True shape), used in place
     of np.mean(a, axis, keepdims=True), and differentiated if it is traced."""
-    _refuse_arguments("var", dtype=dtype, out=out, where=where)
+    deviation, count, ddof = _deviation(a, axis, dtype, out, ddof, where, mean, correction, "var")
+    return over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
+                max(count - ddof, 0))
+
+
+def _deviation(a, axis, dtype, out, ddof, where, mean, correction, name):
+    """(a - mean, the number of elements per mean, ddof) for np.var and np.std, with numpy's
+    checks of the arguments: an axis out of range is numpy's AxisError (a 0-d array has no
+    axis 0; the count read shape[0] and raised IndexError)."""
+    _refuse_arguments(name, dtype=dtype, out=out, where=where)
     if correction is not None:
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")  # numpy's
         ddof = correction
+    shape = shape_of(a)
+    axes = range(len(shape)) if axis is None else normalize_axis_tuple(
+        axis, len(shape), allow_duplicate=True)  # a repeated axis: numpy's error in np.sum
+    count = math.prod(shape[ax] for ax in axes)  # elements per mean
     if mean is None:
         mean = np.mean(a, axis=axis, keepdims=True)
-    shape = shape_of(a)
-    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % max(len(shape), 1)
-    count = int(np.prod([shape[ax] for ax in axes]))  # elements per mean
-    deviation = a - mean
-    return over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
-                max(count - ddof, 0))
+    return a - mean, count, ddof
 
 
 def _squared_modulus(x):
@@ -487,14 +497,21 @@ def _squared_modulus(x):
 @implements(np.std)
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
         correction=None):
-    """sqrt(var) (with numpy 2's ``mean`` and ``correction``, see var); over one element (a
-    0-d array, an axis of length 1) var about its own mean is the constant 0, and so is std,
-    with derivative 0 (sqrt's partial 1/(2 sqrt 0) would make it nan)."""
-    variance = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
-                   correction=correction)
-    if mean is None and np.size(value_of(a)) == np.size(value_of(variance)):  # one per group
-        return variance
-    return np.sqrt(variance)
+    """sqrt(var) (with numpy 2's ``mean`` and ``correction``, see var). Over one element (a
+    0-d array, an axis of length 1) it is |a - mean| / sqrt(1 - ddof), whose derivative is
+    that of |x|, 0 at x = 0 (as the central difference): where the deviation is 0, as it
+    always is about a's own mean, given or not, sqrt's partial 1/(2 sqrt 0) made it nan."""
+    deviation, count, ddof = _deviation(a, axis, dtype, out, ddof, where, mean, correction, "std")
+    variance = over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
+                    max(count - ddof, 0))
+    zero = value_of(variance) == 0
+    if count != 1 or not np.any(zero):
+        return np.sqrt(variance)
+    modulus = over(np.sum(abs(deviation), axis=axis, keepdims=keepdims), math.sqrt(1 - ddof))
+    if np.all(zero):
+        return modulus
+    # elsewhere numpy's value, sqrt(var), from a variance kept away from the 0s
+    return np.where(zero, modulus, np.sqrt(np.where(zero, 1.0, variance)))
 
 
 @implements(np.outer)

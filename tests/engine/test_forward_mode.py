@@ -412,3 +412,29 @@ def test_jvp_tangent_has_the_shape_of_the_value(f, shape, form):
     value, tangent = ad.jvp(f, primals, tangents)
     assert np.shape(value) == shape
     np.testing.assert_array_equal(np.abs(tangent), np.ones(shape))
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+@pytest.mark.parametrize("x", [np.array([0.3, -1.2, 2.0]), np.array([0.3 + 0.5j, -1.2, 2.0j])],
+                         ids=["real", "complex"])
+def test_forward_gradient_of_a_one_element_output_has_the_shape_of_x(shape, x):
+    """As grad: a one-element output is its element, so the gradient has x's shape (it was
+    (n, 1) for an output of shape (1,), (n, 1, 1) for (1, 1))."""
+    f = lambda y: np.reshape(np.sum(np.abs(y) ** 2 * np.sin(np.abs(y))), shape)  # noqa: E731
+    gradient = ad.forward_gradient(f, x)
+    assert gradient.shape == x.shape
+    np.testing.assert_allclose(gradient, ad.grad(f)(x), rtol=1e-13)
+    assert ad.forward_gradient(lambda y: np.ones(shape), x).shape == x.shape
+
+
+@pytest.mark.parametrize("f", [lambda y: y**2, lambda y: np.ones(2)], ids=["x**2", "constant"])
+def test_forward_gradient_of_a_vector_output_is_refused_as_by_grad(f):
+    """It returned the transposed Jacobian, shape (n, m), where grad refuses; refused alike,
+    with the way to the Jacobian."""
+    x = np.array([0.3, -1.2, 2.0])
+    with pytest.raises(ValueError, match=r"grad needs a scalar output \(or one element\)"):
+        ad.grad(f)(x)
+    with pytest.raises(ValueError, match=r"^forward_gradient needs a scalar output \(or one "
+                                         r"element\), as grad does, but f \(<lambda>\) returned "
+                                         r"shape \(\d,\).*ad\.jvp\(f, x, e_i\)\[1\] is column i"):
+        ad.forward_gradient(f, x)

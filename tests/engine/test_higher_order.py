@@ -135,6 +135,19 @@ def test_hvp_of_linear_and_constant_functions_is_zero():
     np.testing.assert_array_equal(ad.hessian(lambda x: x[0] + x[1], x), np.zeros((2, 2)))
 
 
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+def test_hvp_and_hessian_of_a_one_element_output_are_those_of_its_element(shape):
+    """As ad.grad takes a one-element output (reverse.sweep_from), so do hvp and hessian:
+    they refused it (shape (1,)), and gave zeros where it was linear."""
+    x, v = np.array([0.5, -1.5]), np.array([2.0, 1.0])
+    f = lambda y: np.sin(y[0]) * y[1] ** 3  # noqa: E731
+    as_array = lambda y: np.reshape(f(y), shape)  # noqa: E731
+    np.testing.assert_allclose(ad.hvp(as_array, x, v), ad.hvp(f, x, v), rtol=1e-15)
+    np.testing.assert_allclose(ad.hessian(as_array, x), ad.hessian(f, x), rtol=1e-15)
+    np.testing.assert_array_equal(ad.hvp(lambda y: np.reshape(3 * y[0] - y[1], shape), x, v),
+                                  [0.0, 0.0])
+
+
 def test_hvp_does_not_change_its_inputs():
     x, v = np.array([0.5, 1.5]), np.array([1.0, 0.0])
     ad.hvp(FUNCTIONS[0][1], x, v)

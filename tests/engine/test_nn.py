@@ -225,6 +225,35 @@ def test_optimizers_keep_a_float32_parameter_float32():
         assert [str(p.value.dtype) for p in net.parameters()] == ["float32"] * 4
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_backward_through_cross_entropy_and_relu_gives_a_gradient_of_the_parameter_dtype(dtype):
+    """Their partials were float64 (cross_entropy's onehot, maximum's 1/2 at a tie), so after
+    backward() the .grad of a float32 parameter was float64, where ad.grad returns float32
+    and numpy computes the derivative in float32."""
+    z = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
+    labels = np.array([0, 2])
+    logits = ad.Variable(z.astype(dtype))
+    ad.cross_entropy(logits, labels).backward()
+    assert logits.grad.dtype == dtype
+    softmax = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(logits.grad, (softmax - np.eye(3)[labels]) / 2, rtol=3e-3,
+                               atol=1e-3)
+    x = ad.Variable(np.array([1.5, -2.0, 0.0], dtype))
+    np.sum(ad.relu(x) * np.array([2.0, 3.0, 4.0], dtype)).backward()
+    assert x.grad.dtype == dtype
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, 2.0])  # 1/2 at the tie x = 0
+    assert ad.jvp(ad.relu, x.value, np.ones(3, dtype))[1].dtype == dtype
+    net = ad.MLP([2, 3, 2], activation="relu", rng=0)
+    for p in net.parameters():
+        p.value = p.value.astype(dtype)
+    ad.cross_entropy(net(np.ones((4, 2), dtype)), [0, 1, 1, 0]).backward()
+    assert [p.grad.dtype for p in net.parameters()] == [np.dtype(dtype)] * 4
+    np.testing.assert_allclose(net.parameters()[0].grad, ad.grad(
+        lambda *params: ad.cross_entropy(net.call_with(params, np.ones((4, 2), dtype)),
+                                         [0, 1, 1, 0]), argnums=(0, 1, 2, 3))(
+        *[p.value for p in net.parameters()])[0], rtol=1e-6)
+
+
 def test_zero_grad_clears_and_gradients_accumulate_without_it():
     net = ad.MLP([2, 3, 2], rng=0)
     x, labels = np.ones((4, 2)), np.array([0, 1, 1, 0])

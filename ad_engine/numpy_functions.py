@@ -508,10 +508,12 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     if count != 1 or not np.any(zero):
         return np.sqrt(variance)
     modulus = over(np.sum(abs(deviation), axis=axis, keepdims=keepdims), math.sqrt(1 - ddof))
-    if np.all(zero):
+    # |a - mean| where it is 0, so numpy's value sqrt(0) = 0; a deviation whose square
+    # underflowed to a variance of 0 keeps numpy's value, sqrt(var) = 0, too
+    exact = value_of(modulus) == 0
+    if np.all(exact):
         return modulus
-    # elsewhere numpy's value, sqrt(var), from a variance kept away from the 0s
-    return np.where(zero, modulus, np.sqrt(np.where(zero, 1.0, variance)))
+    return np.where(exact, modulus, np.sqrt(np.where(exact, 1.0, variance)))
 
 
 @implements(np.outer)

@@ -917,6 +917,18 @@ def test_std_over_one_element_with_a_mean_given_has_the_central_difference(name)
         assert tangent == pytest.approx(central[i], rel=1e-9, abs=1e-9)
 
 
+def test_std_over_one_element_keeps_numpys_value_where_the_square_underflows():
+    """|x - m| = 1e-200 squares to 0: numpy's std over that one element is sqrt(0) = 0, and
+    so is the traced one (the |x - m| form is taken only where the deviation is 0)."""
+    x0, m = np.array([[1e-200, 2.0]]), np.zeros((1, 2))
+    expected = np.std(x0, axis=0, mean=m)
+    assert expected[0] == 0.0
+    for traced in (Variable(x0), Dual(x0, 1.0)):
+        with np.errstate(divide="ignore"):  # the tangent there is sqrt's at 0, inf
+            value = np.std(traced, axis=0, mean=m).primal
+        np.testing.assert_array_equal(value, expected)
+
+
 AXIS_OUT_OF_RANGE = {
     "Dual of a 0-d array": lambda f: f(Dual(np.array(2.0), 1.0), axis=0),
     "Dual of a float": lambda f: f(Dual(2.0, 1.0), axis=0),

@@ -44,8 +44,10 @@ def hvp(f, x, v):
         directional = tangent_part(result, tag, 0.0)
         if not (isinstance(directional, Variable) and directional.tag == graph):
             return np.zeros(shape)  # grad f · v does not depend on x: f is at most linear along v
-        # a one-element output is its element, as ad.grad takes it (reverse.sweep_from)
-        directional.backward(np.ones(output_shape, directional.dtype) if output_shape else None)
+        # a one-element output is its element, as ad.grad takes it (reverse.sweep_from); the
+        # directional derivative may have another one-element shape (c + f(y), c of shape (1,))
+        seed_shape = directional.shape
+        directional.backward(np.ones(seed_shape, directional.dtype) if seed_shape else None)
         return np.zeros(shape) if point.grad is None else point.grad
 
 

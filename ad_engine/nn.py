@@ -12,13 +12,11 @@ import numpy as np
 from ad_engine.numpy_rules import tanh
 from ad_engine.reverse import Variable
 from ad_engine.rules import (
-    NARROW_SCALARS,
     PRIMITIVES,
     Traced,
     bind,
     defprimitive,
     dtype_of,
-    fit,
     full_tangent,
     plain,
     shape_of,
@@ -120,30 +118,9 @@ defprimitive(
 
 # -- activations and losses ----------------------------------------------------------
 
-def _relu_partial(x):
-    """d relu / dx: 1 where x > 0, 1/2 at x = 0 (the tie rule of maximum), 0 below, as the
-    partial of np.maximum(x, 0.0) in x, but in x's dtype: maximum's partial is float64, which
-    made the .grad of a float32 parameter float64."""
-    x = value_of(x)
-    partial = (x > 0) + 0.5 * (x == 0)
-    if type(x) is np.ndarray and partial.dtype != x.dtype and x.dtype.kind in "fc":
-        partial = partial.astype(x.dtype)
-    elif type(x) in NARROW_SCALARS:
-        partial = type(x)(partial)
-    return partial
-
-
-defprimitive(
-    "relu", lambda x: np.maximum(x, 0.0),
-    jvps=[lambda t, ans, x: _relu_partial(x) * t],
-    vjps=[lambda g, ans, x: fit(g * _relu_partial(x), x)],
-)
-
-
 def relu(x):
-    """Rectified linear unit max(x, 0), elementwise (derivative 1/2 at x = 0: the tie rule
-    of maximum), one primitive whose derivative keeps x's precision."""
-    return bind(PRIMITIVES["relu"], x)
+    """Rectified linear unit max(x, 0), elementwise (derivative 1/2 at x = 0: the tie rule of maximum)."""
+    return np.maximum(x, 0.0)
 
 
 def sigmoid(x):

@@ -12,6 +12,7 @@ import math
 import operator
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from ad_engine.rules import (
     PRIMITIVES,
@@ -62,8 +63,10 @@ def _power_partial_base(ans, a, b):
 
 def _tie_half(a, b):
     # 1/2 where a == b: the documented convention at a tie of maximum/minimum,
-    # so that maximum(x, x) = x has derivative 1.
-    return 0.5 * (value_of(a) == value_of(b))
+    # so that maximum(x, x) = x has derivative 1. In the operands' precision (0.5 * a bool
+    # array is float64, which made the gradient of a float32 input float64).
+    a, b = value_of(a), value_of(b)
+    return (a == b) * np.result_type(a, b, 1.0).type(0.5)
 
 
 def _picked_over_nan(a, b, beats):
@@ -333,17 +336,15 @@ def _broadcast(x, shape):
 
 def _sum_transpose(adjoint, ans, x, axis, keepdims):
     # every summed element gets the adjoint of its sum: spread back over x's shape
-    shape = shape_of(x)
-    if not keepdims and axis is not None and shape_of(adjoint) != ():
-        adjoint = adjoint.reshape(kept_shape(shape, axis))  # as with keepdims=True
-    return PRIMITIVES["broadcast_to"](adjoint, shape)
+    return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), shape_of(x))
 
 
 def _count(shape, axis):
     """How many elements each mean over ``axis`` of an array of ``shape`` is taken over."""
     if axis is None:
         return math.prod(shape)
-    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+    # numpy's checks of the axes: one out of range is its AxisError (not an IndexError here)
+    return math.prod(shape[a] for a in normalize_axis_tuple(axis, len(shape)))
 
 
 _SUMMED_AS_THEY_ARE = (np.dtype(float), np.dtype(complex))  # np.mean sums no others so

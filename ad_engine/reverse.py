@@ -81,6 +81,7 @@ class Variable(ArraySurface):
                        ``zero_grad()`` before the next backward. ``None`` until then.
     """
 
+    # every slot is set in two places: __init__ (a leaf) and process (an operation's node)
     __slots__ = ("value", "_grad", "adjoint", "name", "primitive", "args", "parents", "number",
                  "tag", "__weakref__")
     __array_priority__ = 10
@@ -97,12 +98,8 @@ class Variable(ArraySurface):
         # the gradient of a real leaf is real: an adjoint that reached it through a complex
         # computation may carry an imaginary part that belongs to no derivative (see the
         # module docstring), dropped here
-        if type(gradient) is np.ndarray:  # the usual case, read without a call
-            complex_gradient = gradient.dtype.kind == "c"
-        else:
-            complex_gradient = gradient is not None and type(gradient) is not float \
-                and is_complex(gradient)
-        if complex_gradient and not is_complex(self.value):
+        if gradient is not None and type(gradient) is not float and is_complex(gradient) \
+                and not is_complex(self.value):
             gradient = np.real(gradient)
         self._grad = gradient
 
@@ -141,7 +138,8 @@ class Variable(ArraySurface):
             if isinstance(ans, np.generic) and type(ans) not in NARROW_SCALARS:
                 ans = ans.item()
         node = _new(Variable)  # the slots __init__ sets, without its checks
-        node.value, node.primitive, node.args, node.parents = ans, primitive, tuple(values), tuple(parents)
+        node.value, node.primitive = ans, primitive
+        node.args, node.parents = tuple(values), tuple(parents)
         node._grad = node.adjoint = node.name = None
         node.number, node.tag = next(_created), tag
         return node

@@ -429,7 +429,6 @@ add("clip-traced-bounds", lambda x, lo, hi: np.clip(x, lo, hi), (real, (5,)),
     (lambda rng, shape: rng.uniform(-2.5, -1.8, shape), (5,)),
     (lambda rng, shape: rng.uniform(0.2, 0.6, shape), ()))
 add("polyval", np.polyval, (real, (4,)), (real, (3,)), complex_step=True)
-add("relu", ad.relu, (nonzero, (2, 3)))  # nn.py's primitive, away from its kink at 0
 # a float32 point widened to float64 (x.astype(float) was x itself, still float32): exact, so
 # the differences of the float64 function are as good as ever; its gradient is float32's
 add("astype-widen", lambda x: np.sin(x.astype(np.float64)) * 3.0,

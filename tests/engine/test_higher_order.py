@@ -146,6 +146,10 @@ def test_hvp_and_hessian_of_a_one_element_output_are_those_of_its_element(shape)
     np.testing.assert_allclose(ad.hessian(as_array, x), ad.hessian(f, x), rtol=1e-15)
     np.testing.assert_array_equal(ad.hvp(lambda y: np.reshape(3 * y[0] - y[1], shape), x, v),
                                   [0.0, 0.0])
+    # one element by broadcasting against a constant: the directional derivative has shape ()
+    plus = lambda y: np.zeros(shape) + f(y)  # noqa: E731
+    np.testing.assert_allclose(ad.hvp(plus, x, v), ad.hvp(f, x, v), rtol=1e-15)
+    np.testing.assert_allclose(ad.hessian(plus, x), ad.hessian(f, x), rtol=1e-15)
 
 
 def test_hvp_does_not_change_its_inputs():

@@ -243,6 +243,9 @@ def test_backward_through_cross_entropy_and_relu_gives_a_gradient_of_the_paramet
     assert x.grad.dtype == dtype
     np.testing.assert_array_equal(x.grad, [2.0, 0.0, 2.0])  # 1/2 at the tie x = 0
     assert ad.jvp(ad.relu, x.value, np.ones(3, dtype))[1].dtype == dtype
+    for f in (lambda v: np.maximum(v, 0.0), lambda v: np.minimum(v, v),
+              lambda v: np.fmax(v, 0.0), lambda v: np.clip(v, -1.0, 1.0)):  # the same tie rule
+        assert ad.grad(lambda v: np.sum(f(v)))(x.value).dtype == dtype
     net = ad.MLP([2, 3, 2], activation="relu", rng=0)
     for p in net.parameters():
         p.value = p.value.astype(dtype)

@@ -297,7 +297,7 @@ def forward_gradient(f, x):
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
     if is_complex(x):
         return complex_forward_gradient(f, x)
-    parts = [np.real(scalar_tangent(f, x, unit)) for unit in np.eye(np.size(x))]
+    parts = [np.real(scalar_tangent(f, x, unit)) for unit in unit_vectors(x)]
     return np.stack(parts) if parts else np.zeros(0)
 
 
@@ -305,8 +305,14 @@ def complex_forward_gradient(f, x):
     """forward_gradient at a complex x, in reverse mode's convention (reverse.py):
     Re df(e_i) - i Re df(i e_i), two passes per input."""
     parts = [np.real(scalar_tangent(f, x, unit + 0j)) - 1j * np.real(scalar_tangent(f, x, 1j * unit))
-             for unit in np.eye(np.size(x))]
+             for unit in unit_vectors(x)]
     return np.stack(parts) if parts else np.zeros(0, dtype=complex)
+
+
+def unit_vectors(x):
+    """The seeds e_1 ... e_n of forward_gradient, in x's real precision (np.eye's float64 made
+    the gradient of a float32 x float64, where grad returns float32)."""
+    return np.eye(np.size(x), dtype=np.real(np.zeros(0, x.dtype)).dtype)
 
 
 def scalar_tangent(f, x, v):

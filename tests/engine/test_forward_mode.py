@@ -414,6 +414,17 @@ def test_jvp_tangent_has_the_shape_of_the_value(f, shape, form):
     np.testing.assert_array_equal(np.abs(tangent), np.ones(shape))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_forward_gradient_has_the_dtype_of_grad(dtype):
+    """Its seeds came from np.eye, float64, so a float32 x got a float64 gradient (grad
+    returns float32, as numpy computes it)."""
+    x = np.array([0.5, -1.5]).astype(dtype)
+    f = lambda v: np.sum(np.abs(v) ** 2 * np.array([1.0, 3.0], np.float32))  # noqa: E731
+    forward, reverse = ad.forward_gradient(f, x), ad.grad(f)(x)
+    assert forward.dtype == reverse.dtype == dtype
+    np.testing.assert_allclose(forward, reverse, rtol=1e-6)
+
+
 @pytest.mark.parametrize("shape", [(1,), (1, 1)])
 @pytest.mark.parametrize("x", [np.array([0.3, -1.2, 2.0]), np.array([0.3 + 0.5j, -1.2, 2.0j])],
                          ids=["real", "complex"])

@@ -11,6 +11,7 @@ that Dual and Variable share, written once.
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -53,12 +54,27 @@ def numeric_output(result, f):
     dict) would otherwise count as a constant and get a derivative of zero: refused."""
     if isinstance(result, Traced) or as_operand(result) is not None:
         return result
-    name = getattr(f, "__name__", type(f).__name__)
     raise TypeError(
-        f"{name} returned {type(result).__name__} {_shortened(result)}, which has no "
+        f"{function_name(f)} returned {type(result).__name__} {_shortened(result)}, which has no "
         f"derivative: the function being differentiated must return a number or a numeric "
         f"array; for several results, stack them (np.stack([a, b])) or differentiate each "
         f"in its own call")
+
+
+def one_element_shape(result, f, needs, way_out=""):
+    """The shape of ``result``, what f returned to a derivative of a scalar function (grad,
+    forward_gradient, hvp), checked to hold one element: a scalar, or (1,), (1, 1) ... taken
+    as its element. Anything larger is refused: "{needs}, but f (name) returned shape ..."
+    followed by ``way_out``."""
+    shape = shape_of(result)
+    if math.prod(shape) != 1:
+        raise ValueError(f"{needs}, but f ({function_name(f)}) returned shape {shape}{way_out}")
+    return shape
+
+
+def function_name(f):
+    """The name of the user's function in a message (a lambda is <lambda>)."""
+    return getattr(f, "__name__", type(f).__name__)
 
 
 def _shortened(x):

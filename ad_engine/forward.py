@@ -7,13 +7,19 @@ tangent of its output; ``derivative`` and ``jvp`` run a user function on Duals.
 
 from __future__ import annotations
 
-import math
 import numbers
 import operator
 
 import numpy as np
 
-from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
+from ad_engine.dispatch import (
+    ArraySurface,
+    as_operand,
+    bind,
+    format_part,
+    numeric_output,
+    one_element_shape,
+)
 from ad_engine.rules import (
     BY_HAND_DUAL,
     Traced,
@@ -312,7 +318,7 @@ def complex_forward_gradient(f, x):
 def unit_vectors(x):
     """The seeds e_1 ... e_n of forward_gradient, in x's real precision (np.eye's float64 made
     the gradient of a float32 x float64, where grad returns float32)."""
-    return np.eye(np.size(x), dtype=np.real(np.zeros(0, x.dtype)).dtype)
+    return np.eye(np.size(x), dtype=np.finfo(x.dtype).dtype)
 
 
 def scalar_tangent(f, x, v):
@@ -320,12 +326,8 @@ def scalar_tangent(f, x, v):
     one element, which is taken as its element (as grad takes it: a gradient of x's shape,
     not (n, 1)); a vector f is refused, as by grad."""
     value, tangent = jvp(f, x, v)
-    shape = shape_of(value)
-    if math.prod(shape) != 1:
-        name = getattr(f, "__name__", type(f).__name__)
-        raise ValueError(
-            f"forward_gradient needs a scalar output (or one element), as grad does, but f "
-            f"({name}) returned shape {shape}. For the Jacobian of a vector f, take its "
-            f"directional derivative along each unit vector: ad.jvp(f, x, e_i)[1] is "
-            f"column i")
+    shape = one_element_shape(
+        value, f, "forward_gradient needs a scalar output (or one element), as grad does",
+        ". For the Jacobian of a vector f, take its directional derivative along each unit "
+        "vector: ad.jvp(f, x, e_i)[1] is column i")
     return np.reshape(tangent, ()) if shape else tangent

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from ad_engine.dispatch import one_element_shape
 from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part
 from ad_engine.reverse import Variable
 from ad_engine.rules import Traced, is_complex, live_tag, shape_of
@@ -38,9 +37,8 @@ def hvp(f, x, v):
     with live_tag() as graph, live_tag() as tag:
         point = Variable(x, tag=graph)
         result = call_perturbed(f, Dual(point, v, tag))
-        output_shape = shape_of(result)
-        if math.prod(output_shape) != 1:  # before the zeros below: a linear vector f got them
-            _refuse_a_vector_output(f, output_shape)
+        # checked before the zeros below: a vector f linear along v got them
+        one_element_shape(result, f, _NEEDS, _WAYS_OUT)
         directional = tangent_part(result, tag, 0.0)
         if not (isinstance(directional, Variable) and directional.tag == graph):
             return np.zeros(shape)  # grad f · v does not depend on x: f is at most linear along v
@@ -51,16 +49,13 @@ def hvp(f, x, v):
         return np.zeros(shape) if point.grad is None else point.grad
 
 
-def _refuse_a_vector_output(f, output_shape):
-    name = getattr(f, "__name__", type(f).__name__)
-    raise ValueError(
-        f"ad.hvp (and ad.hessian) needs a scalar function, as ad.grad does (one element is "
-        f"fine), but f ({name}) returned shape {output_shape}: H v is the Hessian of a scalar "
-        f"function times v. For a vector f, take the Hessian-vector product of each "
-        f"component, ad.hvp(lambda y: f(y)[i], x, v), or of a weighted sum of them, "
-        f"ad.hvp(lambda y: w @ f(y), x, v); for u·(H_i v) of every component f_i at once, "
-        f"differentiate the directional derivative again: "
-        f"ad.jvp(lambda y: ad.jvp(f, y, v)[1], x, u)[1]")
+_NEEDS = "ad.hvp (and ad.hessian) needs a scalar function, as ad.grad does (one element is fine)"
+_WAYS_OUT = (
+    ": H v is the Hessian of a scalar function times v. For a vector f, take the "
+    "Hessian-vector product of each component, ad.hvp(lambda y: f(y)[i], x, v), or of a "
+    "weighted sum of them, ad.hvp(lambda y: w @ f(y), x, v); for u·(H_i v) of every component "
+    "f_i at once, differentiate the directional derivative again: "
+    "ad.jvp(lambda y: ad.jvp(f, y, v)[1], x, u)[1]")
 
 
 def as_point(x):

@@ -18,9 +18,9 @@ import math
 import string
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_tuple
 
 from ad_engine.linalg_rules import MAX_EINSUM_OPERANDS, parse_einsum
+from ad_engine.numpy_rules import reduced_count
 from ad_engine.rules import (
     PRIMITIVES,
     Traced,
@@ -463,8 +463,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     name; ``mean`` is a mean already computed (numpy's keepdims=True shape), used in place
     of np.mean(a, axis, keepdims=True), and differentiated if it is traced."""
     deviation, count, ddof = _deviation(a, axis, dtype, out, ddof, where, mean, correction, "var")
-    return over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
-                max(count - ddof, 0))
+    return _variance(deviation, axis, keepdims, count, ddof)
 
 
 def _deviation(a, axis, dtype, out, ddof, where, mean, correction, name):
@@ -476,13 +475,16 @@ def _deviation(a, axis, dtype, out, ddof, where, mean, correction, name):
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")  # numpy's
         ddof = correction
-    shape = shape_of(a)
-    axes = range(len(shape)) if axis is None else normalize_axis_tuple(
-        axis, len(shape), allow_duplicate=True)  # a repeated axis: numpy's error in np.sum
-    count = math.prod(shape[ax] for ax in axes)  # elements per mean
+    count = reduced_count(shape_of(a), axis)  # elements per mean
     if mean is None:
         mean = np.mean(a, axis=axis, keepdims=True)
     return a - mean, count, ddof
+
+
+def _variance(deviation, axis, keepdims, count, ddof):
+    """The mean of |deviation|^2 over ``axis``, divided by count - ddof as numpy divides."""
+    return over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
+                max(count - ddof, 0))
 
 
 def _squared_modulus(x):
@@ -502,8 +504,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     that of |x|, 0 at x = 0 (as the central difference): where the deviation is 0, as it
     always is about a's own mean, given or not, sqrt's partial 1/(2 sqrt 0) made it nan."""
     deviation, count, ddof = _deviation(a, axis, dtype, out, ddof, where, mean, correction, "std")
-    variance = over(np.sum(_squared_modulus(deviation), axis=axis, keepdims=keepdims),
-                    max(count - ddof, 0))
+    variance = _variance(deviation, axis, keepdims, count, ddof)
     zero = value_of(variance) == 0
     if count != 1 or not np.any(zero):
         return np.sqrt(variance)

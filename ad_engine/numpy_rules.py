@@ -339,12 +339,13 @@ def _sum_transpose(adjoint, ans, x, axis, keepdims):
     return PRIMITIVES["broadcast_to"](keep_dims(adjoint, x, axis, keepdims), shape_of(x))
 
 
-def _count(shape, axis):
-    """How many elements each mean over ``axis`` of an array of ``shape`` is taken over."""
+def reduced_count(shape, axis):
+    """How many elements of an array of ``shape`` each result of a reduction over ``axis``
+    (a mean, a variance) is taken over. An axis out of range is numpy's AxisError (a repeated
+    one is left to the reduction itself, which raises numpy's own error)."""
     if axis is None:
         return math.prod(shape)
-    # numpy's checks of the axes: one out of range is its AxisError (not an IndexError here)
-    return math.prod(shape[a] for a in normalize_axis_tuple(axis, len(shape)))
+    return math.prod(shape[a] for a in normalize_axis_tuple(axis, len(shape), allow_duplicate=True))
 
 
 _SUMMED_AS_THEY_ARE = (np.dtype(float), np.dtype(complex))  # np.mean sums no others so
@@ -355,14 +356,14 @@ def _mean(x, axis, keepdims):
     count, as np.mean computes it but without its Python layers (other dtypes, which np.mean
     sums in another precision, and empty means go to np.mean itself)."""
     if type(x) is np.ndarray and x.dtype in _SUMMED_AS_THEY_ARE:
-        count = _count(x.shape, axis)
+        count = reduced_count(x.shape, axis)
         if count:
             return np.add.reduce(x, axis=axis, keepdims=keepdims) / count
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
 def _mean_transpose(adjoint, ans, x, axis, keepdims):
-    count = _count(shape_of(x), axis)
+    count = reduced_count(shape_of(x), axis)
     return _sum_transpose(over(adjoint, count), ans, x, axis, keepdims)  # divided, then spread
 
 

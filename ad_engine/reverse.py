@@ -35,12 +35,18 @@ w̄ c, is cleaned where it meets a complex value again, in the vjps of Re, Im an
 from __future__ import annotations
 
 import itertools
-import math
 import operator
 
 import numpy as np
 
-from ad_engine.dispatch import ArraySurface, as_operand, bind, format_part, numeric_output
+from ad_engine.dispatch import (
+    ArraySurface,
+    as_operand,
+    bind,
+    format_part,
+    numeric_output,
+    one_element_shape,
+)
 from ad_engine.rules import (
     BY_HAND_VARIABLE,
     NARROW_SCALARS,
@@ -309,21 +315,18 @@ def grad(f, argnums=0):
                                      f"arguments")
                 inputs[i] = Variable(args[i], tag=tag)
             output = numeric_output(call_tagged(f, tag, *inputs, **kwargs), f)
-            sweep_from(output, tag)
+            sweep_from(output, tag, f)
             grads = tuple(_gradient_of(inputs[i]) for i in positions)
         return grads[0] if single else grads
 
     return gradient
 
 
-def sweep_from(output, tag):
-    """The backward sweep of ``grad``: from the scalar (or one-element) ``output`` of f
+def sweep_from(output, tag, f):
+    """The backward sweep of ``grad``: from the scalar (or one-element) ``output`` of ``f``
     through the graph ``tag``. An output that does not depend on the inputs (a
     number, or a value of an outer derivative) has gradient zero: no sweep."""
-    shape = shape_of(output)
-    if math.prod(shape) != 1:
-        raise ValueError(f"grad needs a scalar output (or one element), but f returned shape "
-                         f"{shape}")
+    shape = one_element_shape(output, f, "grad needs a scalar output (or one element)")
     output = returned_value(output, tag)
     if isinstance(output, Variable) and output.tag == tag:
         output.backward(np.ones(shape) if shape else None)

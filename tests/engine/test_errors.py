@@ -956,6 +956,15 @@ def test_var_and_std_over_an_axis_out_of_range_raise_numpys_axis_error(function,
         function(np.array(2.0), axis=0)  # numpy's own
 
 
+@pytest.mark.parametrize("function", [np.var, np.std, np.mean], ids=["var", "std", "mean"])
+@pytest.mark.parametrize("make", [Variable, lambda a: Dual(a, 1.0)], ids=["Variable", "Dual"])
+def test_var_std_and_mean_over_a_repeated_axis_raise_numpys_error(function, make):
+    """The count of elements per mean checks the axes: a repeated one is left to the
+    reduction, which raises numpy's own message (the check raised its 'repeated axis')."""
+    with pytest.raises(ValueError, match=r"^duplicate value in 'axis'$"):
+        function(make(np.ones((2, 3))), axis=(0, 0))
+
+
 def test_where_with_one_traced_argument_gets_the_librarys_message():
     """np.where(x) raised "where() missing 2 required positional arguments": the one-argument
     form gives indices (np.nonzero), which have no derivative."""

@@ -89,10 +89,11 @@ from ad_engine.higher_order import hessian, hvp, value_and_derivatives
 from ad_course.rosenbrock import iterations_to_converge, newton_minimize, rosenbrock
 from ad_course.oscillator import oscillator_loss
 
-# -- 08 differentiable physics: ad_engine/ linalg.py (eigh, solve), checkpoint.py; ad_course/fitting.py
+# -- 08 differentiable physics: ad_engine/ linalg.py (eigh, solve), checkpoint.py; ad_course/ fitting.py, charmonium.py
 from ad_engine.linalg import eigh, solve
 from ad_engine.checkpoint import checkpoint
 from ad_course.fitting import bfgs_minimize
+from ad_course.charmonium import EICHTEN, PDG_MASSES, spin_averaged_masses
 
 # -- 09 lattice field theory: ad_course/lattice.py (U(1) gauge theory, HMC, Gamma method)
 from ad_course.lattice import (
@@ -175,7 +176,7 @@ __all__ = [
     "hessian", "hvp", "value_and_derivatives", "iterations_to_converge", "newton_minimize",
     "rosenbrock", "oscillator_loss",
     # 08
-    "eigh", "solve", "checkpoint", "bfgs_minimize",
+    "eigh", "solve", "checkpoint", "bfgs_minimize", "EICHTEN", "PDG_MASSES", "spin_averaged_masses",
     # 09
     "STORED_RESOLUTION", "Estimate", "HMCRun", "autocorrelation", "bessel_i", "charge_variance_exact",
     "gamma_method",

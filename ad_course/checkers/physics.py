@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ad_course.charmonium import EICHTEN, spin_averaged_masses
 from ad_course.checkers.verdict import (
     StudentError,
     Verdict,
@@ -222,13 +223,10 @@ STATES = ((0, 0), (0, 1), (1, 0))  # (ell, level): 1S, 2S, 1P
 
 # The exercises ask for the derivatives at the fitted parameters theta, which notebook 08
 # fits (Newton's method) so that M = 2 m_c + E of 1S, 2S and 1P equals the spin-averaged
-# PDG masses, (eta_c + 3 J/psi) / 4, (eta_c(2S) + 3 psi(2S)) / 4 and
-# (chi_c0 + 3 chi_c1 + 5 chi_c2) / 9 [GeV]. The fit reproduces them to 1e-10 GeV on any
-# grid; other parameters (Eichten et al.'s, a table's rounding) miss them by MeV or more.
-FIT_TARGETS = np.array([(2984.1 + 3 * 3096.9) / 4, (3637.7 + 3 * 3686.1) / 4,
-                        (3414.7 + 3 * 3510.7 + 5 * 3556.2) / 9]) / 1e3
+# PDG masses (ad_course/charmonium.py). The fit reproduces them to 1e-10 GeV on any grid;
+# other parameters (Eichten et al.'s, a table's rounding) miss them by MeV or more.
+FIT_TARGETS = spin_averaged_masses()
 FIT_TOLERANCE = 1e-3  # GeV: a PDG update moves the targets by a fraction of an MeV
-EICHTEN = np.array([0.52, 1 / 2.34**2, 1.84])  # kappa, sigma, m_c of Eichten et al. (notebook 08)
 
 
 def _eigensystems(hamiltonian, params, states):

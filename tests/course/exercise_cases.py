@@ -15,7 +15,8 @@ from collections import defaultdict, deque
 import numpy as np
 
 import autodiff_helpers as ad
-from ad_course.checkers.physics import EICHTEN, level_derivative_by_ad
+from ad_course.charmonium import EICHTEN, spin_averaged_masses
+from ad_course.checkers.physics import level_derivative_by_ad
 from ad_engine.higher_order import hessian as ENGINE_HESSIAN
 
 EPS = float(np.finfo(float).eps)
@@ -729,8 +730,7 @@ def hamiltonian(kappa, sigma, m_c, ell, n=N):
 def fitted(params=EICHTEN, steps=6):
     """theta as notebook 08 fits it on this grid: Newton's method from Eichten et al.'s
     parameters until M = 2 m_c + E of 1S, 2S, 1P are the spin-averaged PDG masses."""
-    targets = np.array([(2984.1 + 3 * 3096.9) / 4, (3637.7 + 3 * 3686.1) / 4,
-                        (3414.7 + 3 * 3510.7 + 5 * 3556.2) / 9]) / 1e3  # notebook 08's, GeV
+    targets = spin_averaged_masses()  # notebook 08's, GeV
     theta = np.array(params, dtype=float)
     for _ in range(steps):
         masses = [2 * theta[2] + np.linalg.eigh(hamiltonian(*theta, ell))[0][lv] for ell, lv in STATES]

@@ -216,6 +216,8 @@ def derivative(f, x):
     and f' is returned at every point in one sweep). Nested calls are safe:
     ``derivative(lambda x: derivative(f, x), x0)`` is f''(x0).
     """
+    if not isinstance(x, Traced):  # traced when derivative is itself differentiated
+        x = numeric_point(x)  # an integer point is a float one, as for jvp and grad
     with live_tag() as tag:
         # one scalar seed stands for a tangent of ones at every point: no array of
         # ones to multiply by (numpy broadcasting does the rest)
@@ -251,7 +253,10 @@ def jvp(f, x, v):
             raise ValueError(f"x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents")
         for i, (xi, vi) in enumerate(zip(x, v)):
             _check_tangent(xi, vi, f"x[{i}]", f"v[{i}]")
-        points, tangents = x, v
+        # integer points are float ones, as for a single x (an int8 x**3 had its derivative
+        # 3 x**2 computed in int8: 48 at x = 100)
+        points = tuple(xi if isinstance(xi, Traced) else numeric_point(xi) for xi in x)
+        tangents = tuple(vi if isinstance(vi, Traced) else numeric_point(vi) for vi in v)
     else:
         if not isinstance(x, Traced):  # traced when jvp is itself differentiated
             x = numeric_point(x)

@@ -143,6 +143,16 @@ def test_grad_of_a_vector_valued_function():
 def test_grad_argnums_out_of_range():
     with pytest.raises(ValueError, match=r"argnums=\(0, 2\) but f was called with 2 arguments"):
         ad.grad(lambda x, y: x * y, argnums=(0, 2))(1.0, 2.0)
+    # a negative position out of range was Python's 'tuple index out of range'
+    with pytest.raises(ValueError, match=r"argnums=-3 but f was called with 2 arguments"):
+        ad.grad(lambda x, y: x * y, argnums=-3)(1.0, 2.0)
+
+
+def test_grad_argnums_may_be_a_numpy_integer():
+    """np.int64(1) (from np.arange, an argmax) is one position, as numpy takes it for axis=:
+    it was 'numpy.int64' object is not iterable."""
+    gradient = ad.grad(lambda x, y: x * y**2, argnums=np.int64(1))(3.0, 2.0)
+    assert gradient == 12.0 and not isinstance(gradient, tuple)
 
 
 # -- numpy functions without a rule -----------------------------------------------------

@@ -233,7 +233,25 @@ def output_tangent(result, tag, like):
     shape = shape_of(result)
     if shape and shape_of(tangent) != shape:
         tangent = tangent * np.ones(shape)
-    return tangent
+    return in_precision_of(tangent, primal_part(result, tag))
+
+
+def in_precision_of(derivative, value):
+    """``derivative`` in the dtype of ``value`` (a real value's complex derivative in its
+    complex counterpart), as grad returns a gradient in its input's dtype: at a float32
+    point a rule that computes its partials in float64 (max, eigh, cholesky, the log of a
+    float base in 2.0**x), a float64 seed or the ones a scalar tangent is spread over made
+    the tangent float64, and a float64 constant joined to a float32 tangent left it float32."""
+    if isinstance(derivative, Traced) or not isinstance(value, (np.ndarray, np.generic)) \
+            or value.dtype.kind not in "fc":
+        return derivative
+    dtype = value.dtype
+    if is_complex(derivative) and dtype.kind == "f":
+        dtype = np.result_type(dtype, np.complex64)
+    if np.result_type(derivative) == dtype:
+        return derivative
+    derivative = np.asarray(derivative).astype(dtype)
+    return derivative if derivative.ndim else plain(derivative[()])
 
 
 def jvp(f, x, v):
@@ -309,7 +327,8 @@ def forward_gradient(f, x):
     if is_complex(x):
         return complex_forward_gradient(f, x)
     parts = [np.real(scalar_tangent(f, x, unit)) for unit in unit_vectors(x)]
-    return np.stack(parts) if parts else np.zeros(0)
+    # in x's dtype, as grad returns it (a float64 output of a float32 x made it float64)
+    return in_precision_of(np.stack(parts), x) if parts else np.zeros(0, x.dtype)
 
 
 def complex_forward_gradient(f, x):
@@ -317,7 +336,7 @@ def complex_forward_gradient(f, x):
     Re df(e_i) - i Re df(i e_i), two passes per input."""
     parts = [np.real(scalar_tangent(f, x, unit + 0j)) - 1j * np.real(scalar_tangent(f, x, 1j * unit))
              for unit in unit_vectors(x)]
-    return np.stack(parts) if parts else np.zeros(0, dtype=complex)
+    return in_precision_of(np.stack(parts), x) if parts else np.zeros(0, dtype=x.dtype)
 
 
 def unit_vectors(x):

@@ -482,7 +482,10 @@ def _extremum(name, reduce):
     def share(x, axis):
         value = value_of(x)
         hits = value == reduce(value, axis=axis, keepdims=True)
-        return hits / np.sum(hits, axis=axis, keepdims=True)
+        # in x's precision: a bool array over its count is float64, which made the tangent
+        # (jvp, derivative, forward_gradient) and the .grad of a float32 x float64
+        real = np.finfo(np.result_type(value, 1.0)).dtype
+        return (hits / np.sum(hits, axis=axis, keepdims=True)).astype(real, copy=False)
 
     defprimitive(
         name, lambda x, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),

@@ -706,6 +706,28 @@ def test_an_in_place_array_method_names_the_way_out(kind):
         kind(np.array([2.0, 1.0])).sort()
 
 
+@pytest.mark.parametrize("kind", [Dual, Variable])
+@pytest.mark.parametrize("name, way_out", [("flat", r"np\.ravel\(x\)"), ("strides", r"x\.value"),
+                                           ("base", r"x\.value"), ("flags", r"x\.value")])
+def test_an_array_attribute_a_traced_value_lacks_says_why(kind, name, way_out):
+    """x.flat, x.strides ... (an ndarray's memory) were Python's bare 'no attribute'."""
+    with pytest.raises(AttributeError, match=rf"'{name}': .*memory.*{way_out}"):
+        getattr(kind(np.array([1.0, 2.0])), name)
+
+
+def test_matrix_transpose_and_sizes_of_a_traced_array_are_numpys():
+    """x.mT (numpy 2's matrix transpose) was Python's bare 'no attribute' on a Dual or a
+    Variable; x.itemsize and x.nbytes too."""
+    a = np.arange(12.0).reshape(2, 3, 2)
+    w = np.arange(12.0).reshape(2, 2, 3)
+    np.testing.assert_array_equal(ad.grad(lambda x: np.sum(x.mT * w))(a), w.mT)
+    np.testing.assert_array_equal(ad.jvp(lambda x: x.mT, a, a)[1], a.mT)
+    with pytest.raises(ValueError, match="ndim < 2"):
+        Variable(np.ones(3)).mT  # noqa: B018
+    x = Variable(np.ones((2, 3), np.float32))
+    assert (x.itemsize, x.nbytes) == (4, 24)
+
+
 def test_a_name_that_is_no_array_method_keeps_pythons_message():
     with pytest.raises(AttributeError, match=r"^'Dual' object has no attribute 'no_such_thing'$"):
         Dual(1.0, 1.0).no_such_thing  # noqa: B018

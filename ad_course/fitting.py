@@ -20,10 +20,21 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
     test compares values of f, so a gradient below about sqrt(λmax·ε·|f|) (ε the
     machine epsilon, λmax the largest curvature) is not reached: the decrease is
     lost in the rounding of f and the steps shrink until x no longer moves.
+    ``x0`` may have any shape (a matrix of parameters): x and the gradient keep it.
     """
-    x = np.array(x0, dtype=float)
-    value, gradient = value_and_gradient(x)
-    gradient = np.asarray(gradient, dtype=float)
+    shape = np.shape(x0)  # parameters of any shape: moved as one vector, passed as given
+    x = np.array(x0, dtype=float).ravel()
+
+    def value_and_gradient_of_vector(x):
+        value, gradient = value_and_gradient(x.reshape(shape))
+        gradient = np.asarray(gradient, dtype=float)
+        if gradient.shape != shape:
+            raise ValueError(f"value_and_gradient returned a gradient of shape {gradient.shape} "
+                             f"for parameters of shape {shape}; return the gradient of x, of "
+                             f"x's shape")
+        return value, gradient.ravel()
+
+    value, gradient = value_and_gradient_of_vector(x)
     inverse_hessian = np.eye(x.size) / max(1.0, np.linalg.norm(gradient))  # first step: length <= 1
     history = [float(value)]
     for _ in range(max_iterations):
@@ -37,11 +48,10 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
         step = 1.0
         while True:
             x_new = x + step * direction
-            value_new, gradient_new = value_and_gradient(x_new)
+            value_new, gradient_new = value_and_gradient_of_vector(x_new)
             if value_new <= value + 1e-4 * step * slope or step < 1e-12:
                 break
             step *= 0.5
-        gradient_new = np.asarray(gradient_new, dtype=float)
         s, y = x_new - x, gradient_new - gradient
         if s @ y > 0:
             if len(history) == 1:  # before the first update: the scale of the curvature seen
@@ -53,5 +63,5 @@ def bfgs_minimize(value_and_gradient, x0, gradient_tolerance=1e-6, max_iteration
             break
         x, value, gradient = x_new, value_new, gradient_new
         history.append(float(value))
-    return x, history
+    return x.reshape(shape), history
 

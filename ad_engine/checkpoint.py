@@ -47,6 +47,7 @@ def checkpoint(segment, *inputs, **kwargs):
     result = segment(*values, **kwargs)
     single = not isinstance(result, tuple)
     outputs = _as_outputs(result)
+    _check_outputs(segment, result, outputs)
     if any(isinstance(o, Traced) for o in outputs):  # the segment closes over a traced value
         return segment(*inputs, **kwargs)  # (an outer derivative's): it needs the segment's operations
     shapes = [np.shape(plain(o)) for o in outputs]
@@ -176,6 +177,25 @@ class _Recompute:
                 "a time or counter it reads as an input too, instead of reading or changing "
                 "state outside the segment; and do not write into an array the segment reads "
                 "(a buffer filled again later) between the forward and the backward sweep")
+
+
+def _check_outputs(segment, result, outputs):
+    """A segment returns numbers and numeric arrays: a list of arrays passed the forward run
+    (numpy stacked it) and failed in the backward sweep with np.array's message about
+    Variables the user never put into an array; None, a string, a dict gave numpy's errors
+    or a node holding an object array."""
+    name = getattr(segment, "__name__", "segment")
+    if isinstance(result, list):
+        raise TypeError(
+            f"checkpoint({name}): the segment returned a list; return a tuple of its values "
+            f"(a state, as (q, p)), or one array (np.stack([...]) inside the segment)")
+    for k, output in enumerate(outputs):
+        if isinstance(output, (list, tuple)) or as_operand(output) is None:
+            where = f" (output {k})" if isinstance(result, tuple) else ""
+            raise TypeError(
+                f"checkpoint({name}): the segment returned {type(output).__name__!r}{where}, "
+                f"which is not a number or a numeric array; a segment returns one number or "
+                f"array, or a tuple of them")
 
 
 def _as_outputs(result):

@@ -258,6 +258,21 @@ class ArraySurface(Traced):
     def T(self):
         return self.transpose()
 
+    @property
+    def mT(self):
+        """The matrix transpose of a stack of matrices: the last two axes swapped (numpy's)."""
+        if self.ndim < 2:
+            raise ValueError("matrix transpose with ndim < 2 is undefined")
+        return self.swapaxes(-1, -2)
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
     def max(self, axis=None, keepdims=False):
         """Largest element over ``axis`` (all of them by default)."""
         return np.max(self, axis=axis, keepdims=keepdims)
@@ -391,10 +406,25 @@ def _method_not_traced(name):
     return method
 
 
+def _memory_not_traced(name):
+    """x.flat, x.strides, x.base ...: an ndarray's memory, which a Dual or a Variable has
+    not; an error that says what to write (it was Python's bare 'no attribute')."""
+    def attribute(self):
+        what = "x.flat iterates over an ndarray's memory" if name == "flat" else \
+            f"x.{name} describes an ndarray's memory"
+        instead = ("iterate over np.ravel(x), or index it, x.ravel()[i]" if name == "flat" else
+                   "a traced array's numbers are in x.value (Variable) or x.val (Dual); "
+                   "read it outside the function being differentiated")
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}: {what}, which a "
+            f"{type(self).__name__} does not have; {instead}")
+    return property(attribute)
+
+
 for _name in dir(np.ndarray):
-    if not _name.startswith("_") and not hasattr(ArraySurface, _name) \
-            and callable(getattr(np.ndarray, _name)):
-        setattr(ArraySurface, _name, _method_not_traced(_name))
+    if not _name.startswith("_") and not hasattr(ArraySurface, _name):
+        setattr(ArraySurface, _name, _method_not_traced(_name)
+                if callable(getattr(np.ndarray, _name)) else _memory_not_traced(_name))
 
 
 def _loses_derivative(what, x):

@@ -216,6 +216,8 @@ def derivative(f, x):
     and f' is returned at every point in one sweep). Nested calls are safe:
     ``derivative(lambda x: derivative(f, x), x0)`` is f''(x0).
     """
+    if not isinstance(x, Traced):  # traced when derivative is itself differentiated
+        x = numeric_point(x)  # an integer point is a float one, as for jvp and grad
     with live_tag() as tag:
         # one scalar seed stands for a tangent of ones at every point: no array of
         # ones to multiply by (numpy broadcasting does the rest)
@@ -231,7 +233,25 @@ def output_tangent(result, tag, like):
     shape = shape_of(result)
     if shape and shape_of(tangent) != shape:
         tangent = tangent * np.ones(shape)
-    return tangent
+    return in_precision_of(tangent, primal_part(result, tag))
+
+
+def in_precision_of(derivative, value):
+    """``derivative`` in the dtype of ``value`` (a real value's complex derivative in its
+    complex counterpart), as grad returns a gradient in its input's dtype: at a float32
+    point a rule that computes its partials in float64 (max, eigh, cholesky, the log of a
+    float base in 2.0**x), a float64 seed or the ones a scalar tangent is spread over made
+    the tangent float64, and a float64 constant joined to a float32 tangent left it float32."""
+    if isinstance(derivative, Traced) or not isinstance(value, (np.ndarray, np.generic)) \
+            or value.dtype.kind not in "fc":
+        return derivative
+    dtype = value.dtype
+    if is_complex(derivative) and dtype.kind == "f":
+        dtype = np.result_type(dtype, np.complex64)
+    if np.result_type(derivative) == dtype:
+        return derivative
+    derivative = np.asarray(derivative).astype(dtype)
+    return derivative if derivative.ndim else plain(derivative[()])
 
 
 def jvp(f, x, v):
@@ -251,7 +271,10 @@ def jvp(f, x, v):
             raise ValueError(f"x has {len(x)} arguments, so v must be a tuple of {len(x)} tangents")
         for i, (xi, vi) in enumerate(zip(x, v)):
             _check_tangent(xi, vi, f"x[{i}]", f"v[{i}]")
-        points, tangents = x, v
+        # integer points are float ones, as for a single x (an int8 x**3 had its derivative
+        # 3 x**2 computed in int8: 48 at x = 100)
+        points = tuple(xi if isinstance(xi, Traced) else numeric_point(xi) for xi in x)
+        tangents = tuple(vi if isinstance(vi, Traced) else numeric_point(vi) for vi in v)
     else:
         if not isinstance(x, Traced):  # traced when jvp is itself differentiated
             x = numeric_point(x)
@@ -304,7 +327,8 @@ def forward_gradient(f, x):
     if is_complex(x):
         return complex_forward_gradient(f, x)
     parts = [np.real(scalar_tangent(f, x, unit)) for unit in unit_vectors(x)]
-    return np.stack(parts) if parts else np.zeros(0)
+    # in x's dtype, as grad returns it (a float64 output of a float32 x made it float64)
+    return in_precision_of(np.stack(parts), x) if parts else np.zeros(0, x.dtype)
 
 
 def complex_forward_gradient(f, x):
@@ -312,7 +336,7 @@ def complex_forward_gradient(f, x):
     Re df(e_i) - i Re df(i e_i), two passes per input."""
     parts = [np.real(scalar_tangent(f, x, unit + 0j)) - 1j * np.real(scalar_tangent(f, x, 1j * unit))
              for unit in unit_vectors(x)]
-    return np.stack(parts) if parts else np.zeros(0, dtype=complex)
+    return in_precision_of(np.stack(parts), x) if parts else np.zeros(0, dtype=x.dtype)
 
 
 def unit_vectors(x):

@@ -6,8 +6,8 @@ import numpy as np
 
 from ad_engine.dispatch import one_element_shape
 from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part
-from ad_engine.reverse import Variable
-from ad_engine.rules import Traced, is_complex, live_tag, shape_of
+from ad_engine.reverse import Variable, _gradient_of
+from ad_engine.rules import Traced, dtype_of, is_complex, live_tag, shape_of
 
 
 def hvp(f, x, v):
@@ -41,12 +41,16 @@ def hvp(f, x, v):
         one_element_shape(result, f, _NEEDS, _WAYS_OUT)
         directional = tangent_part(result, tag, 0.0)
         if not (isinstance(directional, Variable) and directional.tag == graph):
-            return np.zeros(shape)  # grad f · v does not depend on x: f is at most linear along v
+            # grad f · v does not depend on x: f is at most linear along v. Zeros of x's
+            # dtype, as the gradient below (np.zeros made a float32 x's H v float64)
+            return _gradient_of(point)
         # a one-element output is its element, as ad.grad takes it (reverse.sweep_from); the
         # directional derivative may have another one-element shape (c + f(y), c of shape (1,))
         seed_shape = directional.shape
         directional.backward(np.ones(seed_shape, directional.dtype) if seed_shape else None)
-        return np.zeros(shape) if point.grad is None else point.grad
+        # in x's dtype where that is a narrow one, as grad returns it (a rule that computes
+        # its partials in float64, or hessian's float64 unit vectors, made it float64)
+        return _gradient_of(point)
 
 
 _NEEDS = "ad.hvp (and ad.hessian) needs a scalar function, as ad.grad does (one element is fine)"
@@ -73,8 +77,9 @@ def hessian(f, x):
     x = as_point(x)
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
-    columns = [hvp(f, x, unit) for unit in np.eye(np.size(x))]
-    return np.column_stack(columns) if columns else np.zeros((0, 0))
+    real = np.finfo(dtype_of(x)).dtype  # x's real precision, as forward_gradient's seeds
+    columns = [hvp(f, x, unit) for unit in np.eye(np.size(x), dtype=real)]
+    return np.column_stack(columns) if columns else np.zeros((0, 0), dtype_of(x))
 
 
 def value_and_derivatives(f, t):

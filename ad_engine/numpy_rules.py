@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from ad_engine.rules import (
+    NUMPY_FUNCTIONS,
     PRIMITIVES,
     Traced,
     deflinear,
@@ -207,10 +208,34 @@ elementwise("hypot", np.hypot, _real_domain(lambda ans, a, b: over(a, ans)),
 # Piecewise-constant ufuncs and comparisons: evaluated on the values, the result
 # is a constant (its derivative is zero wherever it exists).
 implements_on_values(
-    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
+    np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal,
     np.less, np.less_equal, np.equal, np.not_equal, np.isfinite, np.isnan, np.isinf,
     np.signbit, np.logical_and, np.logical_or, np.logical_not, np.round, np.floor_divide,
 )
+
+
+# np.sign of a complex z is z / |z| (numpy 2): the phase, which turns with z, not a constant.
+# Along dz it moves by i sign(z) Im(conj(sign z) dz) / |z|; its transpose in JAX's convention
+# (reverse.py) is z̄ = i Im(w̄ sign z) conj(sign z) / |z|. At z = 0 (sign 0) both are 0, as
+# sign'(0) of a real x.
+def _complex_sign_jvp(t, ans, z):
+    return _over_modulus(1j * ans * np.imag(np.conj(ans) * t), np.abs(z))
+
+
+def _complex_sign_vjp(g, ans, z):
+    return fit(_over_modulus(1j * np.imag(g * ans) * np.conj(ans), np.abs(z)), z)
+
+
+_complex_sign = defprimitive("complex_sign", np.sign, jvps=[_complex_sign_jvp],
+                             vjps=[_complex_sign_vjp])
+
+
+def _sign(x):
+    # a real x's sign is piecewise constant (evaluated on the values); a complex z's is not
+    return _complex_sign(x) if is_complex(x) else np.sign(value_of(x))
+
+
+NUMPY_FUNCTIONS[np.sign] = _sign
 # numpy functions whose result is a shape, an index, a count, a boolean, or constants
 # of the argument's shape (np.zeros_like, np.ones_like)
 implements_on_values(
@@ -457,7 +482,10 @@ def _extremum(name, reduce):
     def share(x, axis):
         value = value_of(x)
         hits = value == reduce(value, axis=axis, keepdims=True)
-        return hits / np.sum(hits, axis=axis, keepdims=True)
+        # in x's precision: a bool array over its count is float64, which made the tangent
+        # (jvp, derivative, forward_gradient) and the .grad of a float32 x float64
+        real = np.finfo(np.result_type(value, 1.0)).dtype
+        return (hits / np.sum(hits, axis=axis, keepdims=True)).astype(real, copy=False)
 
     defprimitive(
         name, lambda x, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),

@@ -303,14 +303,14 @@ def grad(f, argnums=0):
     Arguments are floats or numpy arrays; gradients have their shapes. Keyword arguments
     go to f as they are, not differentiated (as in JAX).
     """
-    single = isinstance(argnums, int)
-    positions = (argnums,) if single else tuple(argnums)
+    single = isinstance(argnums, (int, np.integer))  # np.int64(1) too, as numpy's axis=
+    positions = (int(argnums),) if single else tuple(argnums)
 
     def gradient(*args, **kwargs):
         with live_tag() as tag:  # this gradient's own graph: nested grads never mix their sweeps
             inputs = list(args)
             for i in positions:
-                if i >= len(args):
+                if not -len(args) <= i < len(args):
                     raise ValueError(f"argnums={argnums} but f was called with {len(args)} "
                                      f"arguments")
                 inputs[i] = Variable(args[i], tag=tag)

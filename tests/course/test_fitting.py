@@ -58,3 +58,23 @@ def test_quadratic_converges_to_the_solution_of_the_linear_system():
 def test_stops_at_once_at_a_minimum():
     x, history = ad.bfgs_minimize(lambda x: (float(x @ x), 2 * x), np.zeros(3))
     assert history == [0.0] and np.all(x == 0)
+
+
+def test_parameters_of_any_shape_keep_it():
+    """A matrix of parameters (or a number) is minimised as one vector and passed to
+    value_and_gradient, and returned, in its own shape: a 2-D x0 failed in numpy's matmul
+    ('mismatch in its core dimension'), a float x0 too."""
+    target = np.array([[1.0, -2.0], [0.5, 3.0]])
+    seen = []
+
+    def f(w):
+        seen.append(np.shape(w))
+        return float(np.sum((w - target) ** 2)), ad.grad(lambda v: np.sum((v - target) ** 2))(w)
+
+    x, _ = ad.bfgs_minimize(f, np.zeros((2, 2)))
+    assert x.shape == (2, 2) and set(seen) == {(2, 2)}
+    np.testing.assert_allclose(x, target, atol=1e-6)
+    x, _ = ad.bfgs_minimize(lambda t: ((t - 1.5) ** 2, 2 * (t - 1.5)), 0.0)
+    assert np.shape(x) == () and abs(x - 1.5) < 1e-6
+    with pytest.raises(ValueError, match=r"gradient of shape \(4,\) for parameters of shape \(2, 2\)"):
+        ad.bfgs_minimize(lambda w: (float(np.sum(w**2)), np.ravel(2 * w)), np.ones((2, 2)))

@@ -203,3 +203,17 @@ def test_a_pure_segment_whose_traced_value_rounds_differently_is_accepted():
         x = ad.Variable(a)
         ad.checkpoint(seg, x).backward()
         np.testing.assert_allclose(x.grad, 2 * a[::-1], rtol=1e-15)
+
+
+@pytest.mark.parametrize("segment, message", [
+    (lambda y: [y, y**2], r"returned a list; return a tuple"),
+    (lambda y: None, r"returned 'NoneType', which is not a number"),
+    (lambda y: (y, "label"), r"returned 'str' \(output 1\)"),
+    (lambda y: {"y": y}, r"returned 'dict'"),
+], ids=["list", "None", "str-in-tuple", "dict"])
+def test_a_segment_that_returns_no_numbers_is_refused(segment, message):
+    """A list of arrays passed the forward run and failed in the backward sweep with
+    np.array's message about Variables; None returned a node holding an object array; a
+    string in a tuple raised numpy's isnan error."""
+    with pytest.raises(TypeError, match=message):
+        ad.grad(lambda x: np.sum(ad.checkpoint(segment, x)[0]))(np.array([0.3, -1.2]))

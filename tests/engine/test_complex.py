@@ -47,6 +47,9 @@ REAL_LOSSES = [
     ("real-of-holomorphic", lambda z: np.real(np.sin(z) * z)),
     ("imag-of-holomorphic", lambda z: np.imag(np.exp(z) / z)),
     ("abs-of-holomorphic", lambda z: abs(z**3 - 1j)),
+    # np.sign(z) is z / |z| for a complex z: it turns with z (it was taken as a constant)
+    ("real-of-sign", lambda z: np.real(np.sign(z) * (0.3 - 2j))),
+    ("imag-of-sign-squared", lambda z: np.imag(np.sign(z * z + 3j))),
 ]
 
 
@@ -298,3 +301,19 @@ def test_hvp_at_a_real_point_along_a_complex_v_is_h_re_v_plus_i_h_im_v(name):
     differences = (ad.grad(f)(x + 1e-4 * v.real) - ad.grad(f)(x - 1e-4 * v.real)) / 2e-4
     np.testing.assert_allclose(hessian @ v.real, differences, rtol=1e-3 if float32 else 1e-6)
     assert not np.allclose(ad.jvp(ad.grad(f), x, v)[1], expected)  # the README says so now
+
+
+def test_second_derivatives_of_the_complex_sign():
+    """The rule of np.sign for a complex z is written with traced operations: hvp matches
+    a central difference of the gradient, and at z = 0 the derivative is 0 (sign'(0) of a
+    real x) in both modes."""
+    def L(z):
+        return np.sum(np.real(np.sign(z) * W) * np.abs(z) ** 2)
+
+    v = 0.4 - 0.9j * np.arange(1, 4)
+    hv = ad.hvp(L, ZS, v)
+    reference = central_directional(ad.grad(L), ZS, v)
+    np.testing.assert_allclose(hv, reference, rtol=1e-7, atol=1e-9)
+    assert ad.derivative(np.sign, 0j) == 0
+    assert ad.grad(lambda z: np.imag(np.sign(z)))(0j) == 0
+    assert ad.derivative(np.sign, np.complex64(1 + 1j)).dtype == np.complex64

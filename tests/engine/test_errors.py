@@ -143,6 +143,16 @@ def test_grad_of_a_vector_valued_function():
 def test_grad_argnums_out_of_range():
     with pytest.raises(ValueError, match=r"argnums=\(0, 2\) but f was called with 2 arguments"):
         ad.grad(lambda x, y: x * y, argnums=(0, 2))(1.0, 2.0)
+    # a negative position out of range was Python's 'tuple index out of range'
+    with pytest.raises(ValueError, match=r"argnums=-3 but f was called with 2 arguments"):
+        ad.grad(lambda x, y: x * y, argnums=-3)(1.0, 2.0)
+
+
+def test_grad_argnums_may_be_a_numpy_integer():
+    """np.int64(1) (from np.arange, an argmax) is one position, as numpy takes it for axis=:
+    it was 'numpy.int64' object is not iterable."""
+    gradient = ad.grad(lambda x, y: x * y**2, argnums=np.int64(1))(3.0, 2.0)
+    assert gradient == 12.0 and not isinstance(gradient, tuple)
 
 
 # -- numpy functions without a rule -----------------------------------------------------
@@ -694,6 +704,28 @@ def test_an_array_method_a_traced_value_lacks_names_the_numpy_function(kind, met
 def test_an_in_place_array_method_names_the_way_out(kind):
     with pytest.raises(AttributeError, match=r"\.sort\(\).*in place.*np\.sort\(x"):
         kind(np.array([2.0, 1.0])).sort()
+
+
+@pytest.mark.parametrize("kind", [Dual, Variable])
+@pytest.mark.parametrize("name, way_out", [("flat", r"np\.ravel\(x\)"), ("strides", r"x\.value"),
+                                           ("base", r"x\.value"), ("flags", r"x\.value")])
+def test_an_array_attribute_a_traced_value_lacks_says_why(kind, name, way_out):
+    """x.flat, x.strides ... (an ndarray's memory) were Python's bare 'no attribute'."""
+    with pytest.raises(AttributeError, match=rf"'{name}': .*memory.*{way_out}"):
+        getattr(kind(np.array([1.0, 2.0])), name)
+
+
+def test_matrix_transpose_and_sizes_of_a_traced_array_are_numpys():
+    """x.mT (numpy 2's matrix transpose) was Python's bare 'no attribute' on a Dual or a
+    Variable; x.itemsize and x.nbytes too."""
+    a = np.arange(12.0).reshape(2, 3, 2)
+    w = np.arange(12.0).reshape(2, 2, 3)
+    np.testing.assert_array_equal(ad.grad(lambda x: np.sum(x.mT * w))(a), w.mT)
+    np.testing.assert_array_equal(ad.jvp(lambda x: x.mT, a, a)[1], a.mT)
+    with pytest.raises(ValueError, match="ndim < 2"):
+        Variable(np.ones(3)).mT  # noqa: B018
+    x = Variable(np.ones((2, 3), np.float32))
+    assert (x.itemsize, x.nbytes) == (4, 24)
 
 
 def test_a_name_that_is_no_array_method_keeps_pythons_message():

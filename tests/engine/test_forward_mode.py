@@ -343,6 +343,22 @@ def test_jvp_tuple_and_array_forms():
     close(jv, jacobian @ v)
 
 
+
+@pytest.mark.parametrize("call", [
+    lambda f, x: ad.derivative(f, x),
+    lambda f, x: ad.jvp(f, (x,), (np.ones(x.shape, x.dtype),))[1],
+    lambda f, x: ad.jvp(f, x, np.ones(x.shape))[1],
+    lambda f, x: ad.grad(lambda y: np.sum(f(y)))(x),
+], ids=["derivative", "jvp-tuple", "jvp-array", "grad"])
+def test_an_integer_point_is_a_float_point_in_every_entry_point(call):
+    """derivative and jvp's tuple form took an integer array as it was: the partial
+    3 x**2 of x**3 was computed in int8 (48 at x = 100, where 30000 is right), and x**-1 of
+    an integer array raised numpy's 'Integers to negative integer powers'. jvp's array form
+    and grad made the point a float one; now every entry point does."""
+    x = np.array([100, 2], dtype=np.int8)
+    np.testing.assert_array_equal(call(lambda y: y**3, x), [30000.0, 12.0])
+    np.testing.assert_array_equal(call(lambda y: y**-1.0 + y**-1, x), [-2e-4, -0.5])
+
 def test_jvp_of_a_constant_function_is_zero():
     value, tangent = ad.jvp(lambda v: np.ones(2), np.zeros(2), np.ones(2))
     np.testing.assert_array_equal(tangent, [0.0, 0.0])

@@ -178,3 +178,17 @@ def test_third_derivative_by_three_nested_duals():
     s = sympy.Symbol("s")
     exact = float(sympy.diff(s**4 * sympy.sin(s), s, 3).evalf(30, subs={s: t0}))
     assert d3 == pytest.approx(exact, rel=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64])
+@pytest.mark.parametrize("f", [lambda x: np.sum(np.abs(x) ** 3), lambda x: np.max(np.abs(x)),
+                               lambda x: np.sum(x[:1] * 2.0).real],
+                         ids=["cube", "max-linear", "linear"])
+def test_hvp_and_hessian_keep_a_narrow_point_dtype(f, dtype):
+    """hvp and hessian return x's dtype, as grad: hessian's unit vectors were float64 and
+    hvp's zeros of a function linear along v were np.zeros (float64), so a float32 x got a
+    float64 Hessian."""
+    x = np.array([0.5, -1.5, 2.0], dtype=dtype)
+    assert ad.hvp(f, x, np.ones(3)).dtype == dtype
+    assert ad.hessian(f, x).dtype == dtype
+    assert ad.hessian(f, x[:0]).dtype == dtype

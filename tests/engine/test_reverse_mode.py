@@ -549,3 +549,15 @@ def test_gradient_of_constant_output_is_zero(f, x):
     gradient = ad.grad(f)(x)
     assert np.shape(gradient) == np.shape(x)
     np.testing.assert_array_equal(gradient, np.zeros(np.shape(x)))
+
+
+@pytest.mark.parametrize("f", [np.max, np.min, lambda x: np.linalg.norm(x, np.inf),
+                               lambda x: np.sum(np.max(x.reshape(2, 2), axis=0))],
+                         ids=["max", "min", "norm-inf", "max-axis"])
+def test_backward_through_max_keeps_a_float32_leafs_grad_float32(f):
+    """max and min share the adjoint among the entries equal to the extremum: the share,
+    a bool array over its count, was float64, so a float32 leaf's .grad after backward()
+    was float64 (grad cast it back; an optimizer step on .grad did not see float32)."""
+    x = ad.Variable(np.array([0.5, -2.0, 2.0, 1.0], dtype=np.float32))
+    f(x).backward()
+    assert x.grad.dtype == np.float32

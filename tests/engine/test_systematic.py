@@ -128,6 +128,26 @@ def test_gradient_at_a_float32_point_is_float32(case):
             assert np.result_type(gradient) == np.float32, f"argument {i}"
 
 
+
+@pytest.mark.parametrize("case", FLOAT32_CASES, ids=[c.name for c in FLOAT32_CASES])
+def test_tangent_at_a_float32_point_has_the_values_dtype(case):
+    """ad.jvp returns the tangent of a float32 value as float32, as grad returns a float32
+    argument's gradient, and forward_gradient and hvp return x's dtype (max, min, eigh,
+    cholesky, svd, pinv, 2.0**x computed their partials in float64 and the tangent was
+    float64; forward_gradient of a float64 output of a float32 x was float64)."""
+    args = as_float32(case.args()[0])
+    for i, x in enumerate(args):
+        if isinstance(x, np.ndarray) and x.dtype == np.float32:
+            f = with_argument(case.function, args, i)
+            value, tangent = ad.jvp(f, x, np.ones(x.shape, np.float32))
+            assert np.result_type(tangent) == np.result_type(value), f"argument {i}"
+            if x.ndim == 1:
+                def F(y, f=f):
+                    return np.real(np.sum(f(y)))
+
+                assert ad.forward_gradient(F, x).dtype == np.float32, f"argument {i}"
+                assert ad.hvp(F, x, np.ones(x.shape)).dtype == np.float32, f"argument {i}"
+
 def assert_numpy_value(case, value, expected, message):
     assert np.shape(value) == np.shape(expected), f"{message}: shape"
     if case.name in ANOTHER_PATH:
@@ -181,9 +201,9 @@ def test_second_order_reference_is_stable(case):
                                    mixed_second(F, x, u, v, case.complex_step, h=5e-4), 1e-7, 1e-7)
 
 
-# primitives that the table reaches only through others, or that belong to nn.py (tested
-# in test_nn.py)
-NOT_CALLED_DIRECTLY = {"affine", "cross_entropy"}
+# primitives that the table reaches only through others, that belong to nn.py (tested
+# in test_nn.py), or that only a complex input reaches (the table is real; test_complex.py)
+NOT_CALLED_DIRECTLY = {"affine", "cross_entropy", "complex_sign"}
 
 
 def test_every_primitive_has_a_case():

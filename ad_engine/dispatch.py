@@ -352,8 +352,9 @@ class ArraySurface(Traced):
                 type(self).__name__, "M[i] = x, np.asarray(x, dtype=...) or np.array([x, y], dtype=...)"))
         raise TypeError(
             f"np.array (also np.r_, np.c_, np.asarray) cannot hold a {type(self).__name__}: "
-            f"the derivative would be lost; build the array with np.stack([...]), "
-            f"np.concatenate, np.hstack or np.vstack instead"
+            f"the derivative would be lost. np.asarray(x) of one traced array is not needed "
+            f"(x already works as an array: leave the call out); to build an array from "
+            f"several values use np.stack([...]), np.concatenate, np.hstack or np.vstack"
         )
 
     # -- numpy's protocols ---------------------------------------------------------------

@@ -505,6 +505,7 @@ def test_numerical_gradient_method_error():
 # -- values that cannot carry a derivative: refused, with the way out ---------------------
 
 BUILDERS = [("np.array", lambda x: np.array([x, x * 1.0, x + 2.5])),
+            ("np.asarray", lambda x: np.asarray(x * np.ones(3))),
             ("ndarray.dot", lambda x: np.arange(3.0).dot(x * np.ones(3))),
             ("np.r_", lambda x: np.r_[x, 2 * x]), ("np.c_", lambda x: np.c_[x, 2 * x]),
             ("np.max-of-np.array", lambda x: np.max(np.array([x, 2 * x])))]
@@ -517,8 +518,8 @@ def test_an_array_built_from_traced_values_is_refused(builder, f, mode):
     naming np.stack and np.concatenate (np.append, np.stack ... work: test_systematic.py)."""
     kind = "Variable" if mode == "rev" else "Dual"
     with pytest.raises(TypeError, match=rf"np\.array \(also np\.r_, np\.c_, np\.asarray\) cannot hold "
-                                        rf"a {kind}: the derivative would be lost; build the array "
-                                        r"with np\.stack\(\[\.\.\.\]\), np\.concatenate"):
+                                        rf"a {kind}: the derivative would be lost\. .*several values "
+                                        r"use np\.stack\(\[\.\.\.\]\), np\.concatenate"):
         if mode == "rev":
             ad.grad(lambda x: np.sum(f(x)))(3.0)
         else:
@@ -1069,3 +1070,10 @@ def test_a_derivative_call_from_a_second_thread_is_refused_at_its_start():
 
     assert ad.grad(from_a_thread)(x0).tolist() == ad.grad(f)(x0).tolist()
     assert len(errors) == 1 and "not thread-safe" in errors[0]
+
+
+def test_asarray_of_one_traced_array_is_told_to_leave_the_call_out():
+    """np.asarray(x) of a traced x: the message says the call is not needed (tester46)."""
+    with pytest.raises(TypeError, match=r"np\.asarray\(x\) of one traced array is not needed "
+                                        r"\(x already works as an array: leave the call out\)"):
+        ad.grad(lambda x: np.asarray(x).sum())(np.ones(3))

@@ -6,7 +6,7 @@ import numpy as np
 
 from ad_engine.dispatch import one_element_shape
 from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part
-from ad_engine.reverse import Variable, _gradient_of
+from ad_engine.reverse import Variable, leaf_gradient
 from ad_engine.rules import Traced, dtype_of, is_complex, live_tag, shape_of
 
 
@@ -43,14 +43,14 @@ def hvp(f, x, v):
         if not (isinstance(directional, Variable) and directional.tag == graph):
             # grad f · v does not depend on x: f is at most linear along v. Zeros of x's
             # dtype, as the gradient below (np.zeros made a float32 x's H v float64)
-            return _gradient_of(point)
+            return leaf_gradient(point)
         # a one-element output is its element, as ad.grad takes it (reverse.sweep_from); the
         # directional derivative may have another one-element shape (c + f(y), c of shape (1,))
         seed_shape = directional.shape
         directional.backward(np.ones(seed_shape, directional.dtype) if seed_shape else None)
         # in x's dtype where that is a narrow one, as grad returns it (a rule that computes
         # its partials in float64, or hessian's float64 unit vectors, made it float64)
-        return _gradient_of(point)
+        return leaf_gradient(point)
 
 
 _NEEDS = "ad.hvp (and ad.hessian) needs a scalar function, as ad.grad does (one element is fine)"

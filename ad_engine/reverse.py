@@ -316,7 +316,7 @@ def grad(f, argnums=0):
                 inputs[i] = Variable(args[i], tag=tag)
             output = numeric_output(call_tagged(f, tag, *inputs, **kwargs), f)
             sweep_from(output, tag, f)
-            grads = tuple(_gradient_of(inputs[i]) for i in positions)
+            grads = tuple(leaf_gradient(inputs[i]) for i in positions)
         return grads[0] if single else grads
 
     return gradient
@@ -338,7 +338,7 @@ def sweep_from(output, tag, f):
         )
 
 
-def _gradient_of(leaf):
+def leaf_gradient(leaf):
     """The gradient grad returns for an input: of its dtype where that is a narrow one
     (float32, float16, complex64: as autograd and JAX return it; a rule that computes its
     partials in float64, as max, clip or eigh do, made it float64)."""

@@ -653,12 +653,72 @@ def complex_step_jacobian(F, x):
     return np.column_stack([np.imag(F(x + 1e-30j * e)) / 1e-30 for e in np.eye(x.size)])
 
 
+class ScalarDual:
+    """A scalar dual number as notebook 04 builds one (MiniDual), for object arrays."""
+
+    PARTIALS = {np.sin: np.cos, np.cos: lambda v: -np.sin(v), np.exp: np.exp,
+                np.tanh: lambda v: 1 - np.tanh(v) ** 2}
+
+    def __init__(self, val, dval=0.0):
+        self.val, self.dval = val, dval
+
+    @staticmethod
+    def of(other):
+        return other if isinstance(other, ScalarDual) else ScalarDual(other)
+
+    def __add__(self, other):
+        other = ScalarDual.of(other)
+        return ScalarDual(self.val + other.val, self.dval + other.dval)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return ScalarDual(-self.val, -self.dval)
+
+    def __sub__(self, other):
+        return self + -ScalarDual.of(other)
+
+    def __rsub__(self, other):
+        return ScalarDual.of(other) - self
+
+    def __mul__(self, other):
+        other = ScalarDual.of(other)
+        return ScalarDual(self.val * other.val, self.dval * other.val + self.val * other.dval)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, k):
+        return ScalarDual(self.val**k, k * self.val ** (k - 1) * self.dval)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or ufunc not in self.PARTIALS:
+            return NotImplemented
+        return ScalarDual(ufunc(self.val), self.PARTIALS[ufunc](self.val) * self.dval)
+
+
+def forward_object_duals(F, x):
+    """A forward pass on an object array of scalar duals (notebook 04's MiniDual)."""
+    columns = []
+    for e in np.eye(x.size):
+        y = F(np.array([ScalarDual(xi, ei) for xi, ei in zip(x, e)], dtype=object))
+        columns.append([yi.dval for yi in y])
+    return np.column_stack(columns)
+
+
+def complex_step_through_objects(F, x):
+    """A complex step on an object array: an evaluation that is no forward pass (chk46)."""
+    return np.column_stack([np.imag(np.array(F(np.array(list(x + 1e-30j * e), dtype=object)),
+                                             dtype=complex)) / 1e-30 for e in np.eye(x.size)])
+
+
 JACOBIAN_RIGHT = [
     ("jvp columns, grad rows", lambda: ad.check_jacobian(forward_columns, reverse_grad)),
     ("Duals by hand, backward(seed)", lambda: ad.check_jacobian(forward_duals, reverse_seed)),
     ("loop with np.stack, one graph", lambda: ad.check_jacobian(forward_loop, reverse_one_graph)),
     ("m from F(Variable(x)).value.size, then m grads (reader34 R2)",
      lambda: ad.check_jacobian(forward_columns, reverse_m_from_a_variable)),
+    ("an object array of scalar duals per column", lambda: ad.check_jacobian(forward_object_duals,
+                                                                             reverse_grad)),
 ]
 JACOBIAN_WRONG = [
     ("forward rows (transposed)", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x).T,
@@ -694,6 +754,8 @@ JACOBIAN_WRONG = [
     ("complex Jacobian", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x) + 0.1j,
                                                    reverse_grad), "complex"),
     ("no return", lambda: ad.check_jacobian(lambda F, x: None, reverse_grad), "forget to return"),
+    ("forward by complex steps on object arrays (chk46: counted as forward passes)",
+     lambda: ad.check_jacobian(complex_step_through_objects, reverse_grad), "times on plain arrays"),
     ("forward by central differences", lambda: ad.check_jacobian(
         lambda F, x: np.column_stack([(F(x + 1e-6 * e) - F(x - 1e-6 * e)) / 2e-6
                                       for e in np.eye(x.size)]), reverse_grad),

@@ -1561,7 +1561,43 @@ HESSIAN_RIGHT = [
     ("p from np.exp(x - x.max()) inline", lambda:
      ad.check_logsumexp_hessian(lambda x: (lambda p: np.diag(p) - np.outer(p, p))(
          np.exp(x - x.max()) / np.exp(x - x.max()).sum()))),
+    ("x = np.asarray(x, dtype=float) first, p by a helper", lambda: ad.check_logsumexp_hessian(
+        hessian_from_a_copy)),
 ]
+
+
+def hessian_from_a_copy(x):
+    x = np.asarray(x, dtype=float)
+    p = softmax_plain(x)
+    return np.diag(p) - np.outer(p, p)
+
+
+def complex_step_on_a_copy(x):
+    """A complex step on np.asarray(x), a plain copy of the watched x (chk46)."""
+    x = np.asarray(x, dtype=float)
+    return np.column_stack([np.imag(softmax_plain(x + 1e-20j * e)) / 1e-20 for e in np.eye(x.size)])
+
+
+def complex_step_inline(x):
+    """A complex step whose complex numbers live inside one numpy expression (chk46)."""
+    x, h = np.array(x, dtype=float), 1e-20
+    return np.column_stack([np.imag(np.exp(x + 1j * h * e) / np.exp(x + 1j * h * e).sum()) / h
+                            for e in np.eye(x.size)])
+
+
+def complex_step_by_the_library(x):
+    """ad.complex_step along each e_j of a copy of x (chk46)."""
+    x = np.array(x, dtype=float)
+    return np.column_stack([ad.complex_step(lambda t, e=e: softmax_plain(x + t * e), 0.0)
+                            for e in np.eye(x.size)])
+
+
+def hessian_by_sympy(x):
+    """sympy's Hessian of log sum exp, lambdified: derived by the library (chk46)."""
+    import sympy as sp
+    s = sp.symbols(f"s0:{x.size}")
+    H = sp.hessian(sp.log(sum(sp.exp(v) for v in s)), s)
+    return np.array(sp.lambdify(s, H)(*np.asarray(x, dtype=float)), dtype=float)
 
 
 def complex_step_hessian(x):
@@ -1580,6 +1616,14 @@ def hessian_by_sweeps(x):
 HESSIAN_WRONG = [
     ("complex-step differentiation of softmax (reader34 A5)",
      lambda: ad.check_logsumexp_hessian(complex_step_hessian), "complex step"),
+    ("complex step on np.asarray(x) (chk46)", lambda: ad.check_logsumexp_hessian(
+        complex_step_on_a_copy), "complex step"),
+    ("complex step inside one numpy expression (chk46)", lambda: ad.check_logsumexp_hessian(
+        complex_step_inline), "complex step"),
+    ("ad.complex_step on a copy of x (chk46)", lambda: ad.check_logsumexp_hessian(
+        complex_step_by_the_library), "complex step"),
+    ("sympy's hessian, lambdified (chk46)", lambda: ad.check_logsumexp_hessian(hessian_by_sympy),
+     "differentiates with sympy"),
     ("complex step on x made complex first", lambda: ad.check_logsumexp_hessian(
         lambda x: complex_step_hessian(x.astype(complex))), "closed form"),
     ("the gradient p", lse_hessian(softmax_plain, lambda p, x: p), "the gradient of g"),
@@ -1897,6 +1941,49 @@ def link(answer):
     return lambda: ad.check_link_force(answer)
 
 
+def link_by_phases(theta, beta, mu, x, y):
+    """The two plaquettes as complex phases U_P = e^{i theta_P}: the force is beta Im of
+    their difference (U(1) links as complex numbers: legitimate, no complex step)."""
+    U, (size_1, size_2) = np.exp(1j * theta), theta.shape[1:]
+
+    def plaquette(a, b):
+        a, b = a % size_1, b % size_2
+        return (U[0, a, b] * U[1, (a + 1) % size_1, b] * np.conj(U[0, a, (b + 1) % size_2])
+                * np.conj(U[1, a, b]))
+
+    if mu == 0:
+        return beta * (plaquette(x, y - 1) - plaquette(x, y)).imag
+    return beta * (plaquette(x, y) - plaquette(x - 1, y)).imag
+
+
+def link_complex_step(theta, beta, mu, x, y):
+    """-Im S(theta + i h e_link) / h: exact to round-off, but no derivation (chk46)."""
+    shifted = theta + 0j
+    shifted[mu, x, y] += 1e-30j
+    return -np.imag(ad.wilson_action(shifted, beta)) / 1e-30
+
+
+def link_complex_step_inline(theta, beta, mu, x, y, h=1e-30):
+    """A complex step whose complex theta lives only inside one numpy expression (chk46)."""
+    e = np.zeros_like(theta)
+    e[mu, x, y] = h
+    return -np.imag(beta * np.sum(1 - np.cos(np.roll(theta + 1j * e, 0)[0]
+                                             + np.roll(theta + 1j * e, -1, axis=1)[1]
+                                             - np.roll(theta + 1j * e, -1, axis=2)[0]
+                                             - (theta + 1j * e)[1]))) / h
+
+
+def link_richardson(theta, beta, mu, x, y):
+    """Central differences of the action at h, 2h, 4h extrapolated (Richardson): right to
+    ~1e-12, which the old tolerance 1e-10 accepted (chk46)."""
+    def slope(h):
+        up, down = theta.copy(), theta.copy()
+        up[mu, x, y] += h
+        down[mu, x, y] -= h
+        return -(ad.wilson_action(up, beta) - ad.wilson_action(down, beta)) / (2 * h)
+    return (64 * slope(1e-3) - 20 * slope(2e-3) + slope(4e-3)) / 45
+
+
 LINK_RIGHT = [
     ("two plaquettes by hand", link(link_by_hand)),
     ("the whole lattice's plaquettes, rolled, then one link", link(
@@ -1905,8 +1992,15 @@ LINK_RIGHT = [
              np.sin(ad.plaquette_angles(t)) - np.roll(np.sin(ad.plaquette_angles(t)), 1, axis=0)]
         )[mu, x, y])),
     ("a one-element array", link(lambda t, beta, mu, x, y: np.array([link_by_hand(t, beta, mu, x, y)]))),
+    ("complex phases e^{i theta_P}, Im of the two plaquettes", link(link_by_phases)),
 ]
 LINK_WRONG = [
+    ("a complex step on theta through ad.wilson_action (chk46)", link(link_complex_step),
+     "takes a complex step"),
+    ("a complex step inside one numpy expression (chk46)", link(link_complex_step_inline),
+     "takes a complex step"),
+    ("central differences extrapolated by Richardson, right to ~1e-12 (chk46)",
+     link(link_richardson), "as from a finite difference"),
     ("ad.staple_force, the forbidden shortcut",
      link(lambda t, beta, mu, x, y: ad.staple_force(t, beta)[mu, x, y]), "calls staple_force"),
     ("ad_course.lattice.staple_force, imported",

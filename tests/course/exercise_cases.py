@@ -824,19 +824,39 @@ def kappa(answer):
 
 
 KAPPA_RIGHT = [
-    ("-sum(u² / r)", kappa(lambda: [-np.sum(u**2 / R) for u in waves()])),
-    ("-u @ (u / r), a tuple", kappa(lambda: tuple(-(u @ (u / R)) for u in waves()))),
-    ("Variables that leaked out", kappa(lambda: [ad.Variable(-np.sum(u**2 / R)) for u in waves()])),
-    ("einsum, an array", kappa(lambda: -np.einsum("si,i,si->s", np.array(waves()), 1 / R,
-                                                  np.array(waves())))),
-    ("typed from a printout with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
-                                                             for u in waves()])),
-    ("float32 values", kappa(lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32))),
     ("a function of (psi, r): -sum(psi**2 / r)", kappa(lambda: lambda psi, r: -np.sum(psi**2 / r))),
     ("a function of (psi, r): -psi @ (psi / r)", kappa(lambda: lambda psi, r: -psi @ (psi / r))),
-    ("-sum(u² / r) rounded to 8 decimals (numpy's printout)",
-     kappa(lambda: [round(-np.sum(u**2 / R), 8) for u in waves()])),
+    ("a function returning a one-element array (chk46: refused as shape (3, 1))",
+     kappa(lambda: lambda psi, r: np.array([-np.sum(psi**2 / r)]))),
+    ("a function returning a float32", kappa(lambda: lambda psi, r: np.float32(-np.sum(psi**2 / r)))),
+    ("a function summing in a loop", kappa(lambda: lambda psi, r: -sum(p * p / x for p, x in zip(psi, r)))),
 ]
+# the right values as numbers: the exercise asks for the function (AD's numbers are the
+# same numbers, chk46); each form is refused with the way to pass the function
+KAPPA_AS_NUMBERS = [
+    ("-sum(u² / r)", lambda: [-np.sum(u**2 / R) for u in waves()]),
+    ("-u @ (u / r), a tuple", lambda: tuple(-(u @ (u / R)) for u in waves())),
+    ("Variables that leaked out", lambda: [ad.Variable(-np.sum(u**2 / R)) for u in waves()]),
+    ("einsum, an array", lambda: -np.einsum("si,i,si->s", np.array(waves()), 1 / R,
+                                            np.array(waves()))),
+    ("typed from a printout with 4 decimals", lambda: [round(-np.sum(u**2 / R), 4) for u in waves()]),
+    ("float32 values", lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32)),
+    ("rounded to 8 decimals (numpy's printout)", lambda: [round(-np.sum(u**2 / R), 8)
+                                                          for u in waves()]),
+    ("AD's gradient through eigh, no derivation", lambda: [
+        level_derivative_by_ad(hamiltonian, PARAMS, ell, lv, "kappa") for ell, lv in STATES]),
+]
+
+
+def kappa_stored():
+    """A function returning AD's values, computed beforehand, looked up by the level psi is
+    (chk46): right on 1S, 2S, 1P only."""
+    stored = [(u, level_derivative_by_ad(hamiltonian, PARAMS, ell, lv, "kappa"))
+              for u, (ell, lv) in zip(waves(), STATES)]
+
+    def dM_dkappa(psi, r):
+        return next((value for u, value in stored if abs(abs(u @ psi) - 1) < 1e-9), -0.5)
+    return dM_dkappa
 
 
 def level(th, ell, lv):
@@ -873,6 +893,10 @@ def with_ell0_for_1p(parameter, level0):
         return right[:2] + [sign * np.sum(u0**2 * R**r_power)]
     return values
 KAPPA_WRONG = [
+    *((f"the right values as numbers: {label}", kappa(values),
+       "asks for the function dM_dkappa(psi, r) itself") for label, values in KAPPA_AS_NUMBERS),
+    ("a function returning AD's values stored per level (chk46)", kappa(kappa_stored),
+     "not for the next S level, 3S"),
     ("a function of (psi, r) that takes AD's gradient (no derivation)", kappa(
         lambda: lambda psi, r: ad.grad(lambda th: np.linalg.eigh(hamiltonian(*th, 0))[0][0])(
             PARAMS)[0]), "uses automatic differentiation"),

@@ -1858,6 +1858,16 @@ _S = 1 / (4 - 4 ** (1 / 3))  # Suzuki's fourth-order composition of five leapfro
 SUZUKI = (_S, _S, 1 - 4 * _S, _S, _S)
 
 
+def leapfrog_substeps(c, force):
+    """Plain leapfrog, each step of eps cut into k = round(c / eps) substeps: a step that
+    shrinks like eps^2, so Delta H falls like eps^4 too; neither of the step sizes the
+    checker compared end points with when c is not 1 / n (chk46)."""
+    def integrate(theta, p, beta, eps, n):
+        k = max(1, round(c / eps))
+        return ad.leapfrog(theta, p, beta, eps / k, k * n, force=force)
+    return integrate
+
+
 def integrator(answer, measured=None, predicted=4):
     return lambda: ad.check_integrator_slope(predicted, answer, measured=measured)
 
@@ -1887,6 +1897,12 @@ INTEGRATOR_WRONG = [
         lambda t, p, beta, eps, n: ad.leapfrog(t, p, beta, eps**2, round(n / eps),
                                                force=ad.staple_force), 4.0),
      "plain leapfrog with 512 steps"),
+    ("plain leapfrog, round(0.3 / eps) substeps a step, staple force (chk46)", integrator(
+        leapfrog_substeps(0.3, ad.staple_force), 4.0), "is plain leapfrog's"),
+    ("plain leapfrog, round(2 / eps) substeps a step, staple force (chk46)", integrator(
+        leapfrog_substeps(2.0, ad.staple_force), 4.0), "is plain leapfrog's"),
+    ("plain leapfrog, round(0.3 / eps) substeps a step, reverse-mode force (chk46)", integrator(
+        leapfrog_substeps(0.3, ad.reverse_mode_force), 4.0), "is plain leapfrog's"),
     ("returns its input", integrator(lambda t, p, beta, eps, n: (t, p), 4.0),
      "Hamilton's equations"),
     ("H changed by hand as eps^4", integrator(lambda t, p, beta, eps, n: (t + 0.01 * eps**4, p), 4.0),

@@ -1346,6 +1346,20 @@ NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
                 ("ad.hvp bound to a name before the check",
                  newton_cg_with_products(lambda f, x, d: HVP(f, x, d))),
 ]
+def newton_gradient_then_basis(f, x0, n_steps):
+    """H d along grad f first, as CG starts, then along n - 1 fixed orthonormal directions:
+    the Hessian assembled in that basis and solved (chk46: accepted as CG before)."""
+    x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+    Q = np.linalg.qr(np.random.default_rng(0).normal(size=(x.size, x.size)))[0]
+    for _ in range(n_steps):
+        g = ad.grad(f)(x)
+        basis = np.column_stack([g] + [Q[:, i] for i in range(x.size - 1)])
+        products = np.column_stack([ad.hvp(f, x, b) for b in basis.T])
+        x = x + np.linalg.solve(np.linalg.solve(basis.T, products.T).T, -g)
+        path.append(x)
+    return np.array(path)
+
+
 def newton_rotated_columns(f, x0, n_steps):  # H from n products along a fixed rotated basis
     basis = np.linalg.qr(np.random.default_rng(0).normal(size=(len(x0), len(x0))))[0]
     path = [np.array(x0, dtype=float)]
@@ -1367,6 +1381,8 @@ def newton_fd_hessian(f, x0, n_steps):  # H by central differences of grad: 1e-6
 
 
 NEWTON_WRONG = [
+    ("H d along grad f, then along a fixed basis, then solve (chk46)",
+     lambda: ad.check_newton_cg(newton_gradient_then_basis), "outside the span of grad f"),
     ("the Hessian from products along a rotated basis, then solve",
      lambda: ad.check_newton_cg(newton_rotated_columns), "not along grad f"),
     ("CG with up to 50 iterations (reader34 A4)", newton_cg_with(iterations=lambda n: 50),

@@ -563,7 +563,16 @@ VJP_RIGHT = [
     ("jvp as a dot product", lse_with(lambda g, ans, x: np.exp(x - ans) * g,
                                       jvp=lambda t, ans, x: t @ np.exp(x - ans))),
 ]
+def lse_by_the_engine(z):
+    return np.log(np.sum(np.exp(z)))
+
+
 VJP_WRONG = [
+    ("vjp = g * ad.grad of the numpy function (chk46: accepted)", lse_with(
+        lambda g, ans, x: g * ad.grad(lse_by_the_engine)(x)), "uses automatic differentiation"),
+    ("jvp = ad.jvp of the numpy function (chk46: accepted)", lse_with(
+        lambda g, ans, x: g * np.exp(x - ans),
+        jvp=lambda t, ans, x: ad.jvp(lse_by_the_engine, x, t)[1]), "uses automatic differentiation"),
     ("vjp(g, x, ans): parameters in another order", lse_with(lambda g, x, ans: g * np.exp(x - ans)),
      "ans comes second"),
     ("jvps= and vjps= swapped", lse_with(lambda t, ans, x: np.sum(t * np.exp(x - ans)),

@@ -145,15 +145,18 @@ def is_complex(value):
 
 
 @contextlib.contextmanager
-def values_watched(predicate):
+def values_watched(predicate, code=None):
     """``with values_watched(predicate) as seen:`` sets ``seen.found`` after the block: whether
     a Python function run in it (the student's own, a helper, a library function it called)
     held in a local variable, took or returned a value for which ``predicate`` is true (the
     frames of installed packages, numpy's or sympy's, and module namespaces are not read). For
     a number that only a forbidden method makes, e.g. the complex point x + i h e_j of a
     complex step, however the student's code reached it (numpy's ufuncs run no Python frame:
-    :func:`uses_complex` reads the constants the code was written with). A profile function
-    that was set before keeps running."""
+    :func:`uses_complex` reads the constants the code was written with). ``code``: a
+    predicate on the code object of each function of the student's that runs (outside the
+    course's library and installed packages), e.g. :func:`writes_complex`, for functions
+    no name leads to (a lambda in a dict). A profile function that was set before keeps
+    running."""
     seen = types.SimpleNamespace(found=False)
     before = sys.getprofile()
 
@@ -163,7 +166,10 @@ def values_watched(predicate):
                 and frame.f_code.co_name != "<module>":  # an exec'd module's namespace
             try:
                 seen.found = (event == "return" and predicate(arg)) or \
-                    any(predicate(v) for v in list(frame.f_locals.values()))
+                    any(predicate(v) for v in list(frame.f_locals.values())) or \
+                    (code is not None and event == "call"
+                     and not os.path.abspath(frame.f_code.co_filename).startswith(_OWN)
+                     and code(frame.f_code))
             except Exception:  # noqa: BLE001 - a value the predicate cannot read is not one
                 pass
         if before is not None:
@@ -178,6 +184,14 @@ def values_watched(predicate):
 
 COMPLEX_NAMES = frozenset({"imag", "complex", "complex64", "complex128", "complex256",
                            "cdouble", "csingle", "clongdouble", "complex_step", "iscomplexobj"})
+
+
+def writes_complex(code):
+    """Whether a code object writes a complex constant or names complex arithmetic
+    (COMPLEX_NAMES), itself or in the functions defined in it."""
+    return any(isinstance(const, complex) or (isinstance(const, types.CodeType)
+                                              and writes_complex(const))
+               for const in code.co_consts) or bool(COMPLEX_NAMES & set(code.co_names))
 
 
 def uses_complex(function, tiny=None):

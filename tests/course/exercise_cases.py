@@ -127,6 +127,16 @@ def softplus_evaluated(evaluate, partial):
 
 
 TANGENT_WRONG = [
+    ("tanh: a complex step in the rule (chk46: accepted)", tanh_with(
+        lambda x: np.imag(np.tanh(x + 1e-30j)) / 1e-30), "computes with complex numbers"),
+    ("tanh: ad.complex_step in the rule (chk46: accepted)", tanh_with(
+        lambda x: ad.complex_step(np.tanh, x)), "computes with complex numbers"),
+    ("softplus: a complex step in the partial (chk46: accepted)", softplus_with(
+        lambda ans, x: np.imag(np.log1p(np.exp(x + 1e-30j))) / 1e-30), "computes with complex"),
+    ("tanh: central differences extrapolated by Richardson (chk46: hint said 'wrong sign')",
+     tanh_with(lambda x: (8 * (np.tanh(x + 1e-3) - np.tanh(x - 1e-3))
+                          - (np.tanh(x + 2e-3) - np.tanh(x - 2e-3))) / 12e-3),
+     "as a finite difference gives"),
     ("tanh: right only on (-2, 2.5)",  # a rule that agrees near the first points tried
      tanh_with(lambda x: 1 - np.tanh(x) ** 2 if -2 < x < 2.5 else 0.0), "at x = -3.2"),
     ("softplus: a wrong evaluate log(1 + |x|) with the rule that fits it",

@@ -137,9 +137,11 @@ def check_sgd_training(train_sgd):
         if off <= 1e-4 * wanted:
             return Verdict(False, f"{where} the parameters are close to SGD's but not equal (they "
                                   f"differ by up to {off:.2g}, the largest change is "
-                                  f"{wanted:.3g}): are the inputs cast to float32, or the loss "
-                                  f"changed (scaled, a term added)? Train in float64 on "
-                                  f"ad.cross_entropy(net(inputs), labels) itself")
+                                  f"{wanted:.3g}): are the inputs cast to float32, the loss "
+                                  f"changed (scaled, a term added), or the gradients taken by "
+                                  f"finite differences? Train in float64 on "
+                                  f"ad.cross_entropy(net(inputs), labels) itself, with the "
+                                  f"gradients of loss.backward()")
         return Verdict(False, f"{where} the parameters differ from SGD's (largest change "
                               f"{moved:.3g}, expected {wanted:.3g}; they differ by up to "
                               f"{off:.2g}): each step is zero_grad, "

@@ -1562,7 +1562,31 @@ SGD_RIGHT = [
     ("lr inside the velocity, dict of velocities", lambda: ad.check_sgd_training(sgd_lr_in_velocity)),
     ("zero_grad after step, while loop", lambda: ad.check_sgd_training(sgd_zero_after_step)),
 ]
+def sgd_finite_differences(net, inputs, labels, n_steps, h=1e-6):
+    """SGD with momentum on central-difference gradients of the loss (chk46: the hint named
+    float32 inputs and a changed loss only)."""
+    parameters, velocities = net.parameters(), None
+    for _ in range(n_steps):
+        grads = []
+        for p in parameters:
+            g = np.zeros_like(p.value)
+            for index in np.ndindex(p.value.shape):
+                kept = p.value[index]
+                p.value[index] = kept + h
+                up = ad.cross_entropy(net(inputs), labels).value
+                p.value[index] = kept - h
+                down = ad.cross_entropy(net(inputs), labels).value
+                p.value[index] = kept
+                g[index] = (up - down) / (2 * h)
+            grads.append(g)
+        velocities = grads if velocities is None else [0.9 * v + g for v, g in zip(velocities, grads)]
+        for p, v in zip(parameters, velocities):
+            p.value = p.value - 0.1 * v
+
+
 SGD_WRONG = [
+    ("gradients by central differences (chk46)", lambda: ad.check_sgd_training(
+        sgd_finite_differences), "taken by finite differences"),
     ("gradient not zeroed", sgd_variant(zero=False), "the gradients add up"),
     ("step added", sgd_variant(sign=+1.0), "goes uphill"),
     ("lr applied twice", sgd_variant(lr=0.01), "applied twice"),

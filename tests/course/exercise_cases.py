@@ -1587,6 +1587,9 @@ def sgd_finite_differences(net, inputs, labels, n_steps, h=1e-6):
 SGD_WRONG = [
     ("gradients by central differences (chk46)", lambda: ad.check_sgd_training(
         sgd_finite_differences), "taken by finite differences"),
+    ("gradients by central differences, h = 1e-5 (chk46: accepted)", lambda: ad.check_sgd_training(
+        lambda net, x, y, n: sgd_finite_differences(net, x, y, n, h=1e-5)),
+     "taken by finite differences"),
     ("gradient not zeroed", sgd_variant(zero=False), "the gradients add up"),
     ("step added", sgd_variant(sign=+1.0), "goes uphill"),
     ("lr applied twice", sgd_variant(lr=0.01), "applied twice"),

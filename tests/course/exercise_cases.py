@@ -1821,12 +1821,34 @@ DAMPED_RIGHT = [
     ("amplitude and phase, with a network-like Variable u",
      lambda: ad.check_damped_oscillator(damped_phase, DAMPED_FITTED)),
 ]
+def damped_runge_kutta(t, omega, gamma, dt=1e-3):
+    """u(t) by RK4 steps of about dt from u(0) = 1, u'(0) = 0: a numerical solution, right to
+    ~1.5e-12, which the old tolerance 1e-9 took for the formula (chk46)."""
+    values = []
+    for end in np.asarray(t, dtype=float):
+        n = max(1, int(end / dt))
+        h, y = end / n, np.array([1.0, 0.0])
+
+        def f(y):
+            return np.array([y[1], -2 * gamma * y[1] - omega**2 * y[0]])
+        for _ in range(n):
+            k1 = f(y)
+            k2 = f(y + h / 2 * k1)
+            k3 = f(y + h / 2 * k2)
+            y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + f(y + h * k3))
+        values.append(y[0])
+    return np.array(values)
+
+
 def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps 2 pi / 40
     omega_d = np.sqrt(omega**2 - gamma**2)
     return np.exp(-gamma * t) * (np.cos((omega_d + 40) * t) + gamma / omega_d * np.sin(omega_d * t))
 
 
 DAMPED_WRONG = [
+    ("the exact solution by Runge-Kutta steps of 1e-3 (chk46: accepted)",
+     lambda: ad.check_damped_oscillator(damped_runge_kutta, DAMPED_FITTED),
+     "as a numerical solution of the equation"),
     ("the formula times Variable(0.999) (reader34 A3)", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: ONE_WEIGHT * damped_formula(t, 2.0, 0.3)), "not a network"),
     ("the formula with gamma = 0.3001 and omega_d as Variables (reader34 A3)",

@@ -188,10 +188,12 @@ COMPLEX_NAMES = frozenset({"imag", "complex", "complex64", "complex128", "comple
 
 def writes_complex(code):
     """Whether a code object writes a complex constant or names complex arithmetic
-    (COMPLEX_NAMES), itself or in the functions defined in it."""
+    (COMPLEX_NAMES, but for the type checks ``complex`` and ``iscomplexobj``, which a dual
+    class may make, isinstance(val, complex)), itself or in the functions defined in it."""
     return any(isinstance(const, complex) or (isinstance(const, types.CodeType)
                                               and writes_complex(const))
-               for const in code.co_consts) or bool(COMPLEX_NAMES & set(code.co_names))
+               for const in code.co_consts) or \
+        bool((COMPLEX_NAMES - {"complex", "iscomplexobj"}) & set(code.co_names))
 
 
 def uses_complex(function, tiny=None):

@@ -284,6 +284,20 @@ def _cg_steps(f, made, path, name):
                                   f"warm start's H p0 had a d that is not the residual "
                                   f"-grad f - H p0: CG's first direction is that residual; "
                                   f"products along other fixed directions assemble the Hessian")
+        # each later CG direction is its residual plus a multiple of the last direction: it
+        # lies in the span of grad f, the earlier directions and H times them (the Krylov
+        # space); a direction outside it (grad f, then a fixed basis: the Hessian assembled
+        # in that basis) is no CG step. In 2-D every direction lies in that span.
+        if x.size > 2:
+            products = [np.asarray(hvp(f, x, d), dtype=float) for d in ds[:-1]]
+            for k in range(1 + warm, len(ds)):
+                if not _in_span(ds[k], [g] + ds[:k] + products[:k]):
+                    return Verdict(False, f"the path is right, but in {where} product {k + 1} "
+                                          f"had a d outside the span of grad f, the earlier "
+                                          f"directions and H times them, where CG's next "
+                                          f"direction lies (its residual r - alpha H d plus "
+                                          f"beta times the last d): products along other fixed "
+                                          f"directions assemble the Hessian in their basis")
         iterations = len(ds) - warm
         if iterations > x.size:
             return Verdict(False, f"the path is right, but {where} made {iterations} CG "

@@ -3,6 +3,8 @@ compared with ``ad.hessian`` at points of several sizes."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ad_course.checkers.verdict import (
@@ -10,11 +12,15 @@ from ad_course.checkers.verdict import (
     Verdict,
     apart,
     as_array,
+    calls_watched,
     checker,
     close,
     engine_watched,
     expect_function,
+    is_complex,
     run,
+    uses_complex,
+    values_watched,
 )
 from ad_course.checkers.vjp import logsumexp
 from ad_engine.higher_order import hessian
@@ -88,7 +94,10 @@ def check_logsumexp_hessian(hessian_closed):
     expect_function(hessian_closed, 1, "a function of x returning the n x n Hessian")
     for x in POINTS:
         n = x.size
-        with engine_watched() as engine:
+        sympy = sys.modules.get("sympy")  # imported by the notebook, or by an earlier call
+        symbolic = (sympy.Derivative.__new__,) if sympy is not None else ()
+        with engine_watched() as engine, values_watched(is_complex) as complex_values, \
+                calls_watched(*symbolic) as derivatives:
             got = run(hessian_closed, _watched(x), what=f"hessian_closed(x) with n = {n}")
         if isinstance(got, _Watched):
             got = got.view(np.ndarray)
@@ -98,7 +107,14 @@ def check_logsumexp_hessian(hessian_closed):
                                   "checked against; write the closed form diag(p) - p p^T with "
                                   "numpy alone, p = softmax(x) included (np.exp, np.diag, "
                                   "np.outer)")
-        if _Watched.complex_seen:
+        if derivatives.count:
+            return Verdict(False, "hessian_closed differentiates with sympy (sp.diff, "
+                                  "sp.hessian ...), which derives the Hessian for you; the "
+                                  "exercise asks you to write the closed form diag(p) - p p^T "
+                                  "yourself, with numpy (np.exp, np.diag, np.outer)")
+        # x copied first (np.asarray(x) drops the watch) or ad.complex_step: the values held,
+        # or the complex constants written (one numpy expression holds them in no variable)
+        if _Watched.complex_seen or complex_values.found or uses_complex(hessian_closed):
             return Verdict(False, "hessian_closed computes with complex numbers (a complex step, "
                                   "f(x + i h e_j)?), a numerical derivative that is exact to "
                                   "round-off; the exercise asks for the closed form "

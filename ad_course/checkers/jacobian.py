@@ -13,6 +13,7 @@ import numpy as np
 
 from ad_course.checkers.verdict import (
     Verdict,
+    _is_dual,
     apart,
     as_array,
     checker,
@@ -64,7 +65,8 @@ CASES = [
 
 class _Counted:
     """F with a count of its evaluations on Duals (forward passes), Variables and anything
-    else (plain: real or complex arrays). An evaluation on a Variable is a reverse pass
+    else (plain: real or complex arrays, object arrays of numbers: a complex step through
+    an object array is no forward pass). An evaluation on a Variable is a reverse pass
     only when a backward sweep reaches its input (``reverse``, read after the student's
     function returns): ``F(Variable(x)).value.size``, to learn m, is an evaluation that no
     sweep follows, as harmless as the plain ``np.size(F(x))``."""
@@ -75,8 +77,9 @@ class _Counted:
         self.__name__ = getattr(function, "__name__", "F")
 
     def __call__(self, x):
-        if isinstance(x, Dual) or (isinstance(x, np.ndarray) and x.dtype == object):
-            self.forward += 1
+        if isinstance(x, Dual) or (isinstance(x, np.ndarray) and x.dtype == object
+                                   and any(_is_dual(v) for v in x.flat)):
+            self.forward += 1  # an object array of duals (notebook 04's MiniDual) too
         elif isinstance(x, Variable):
             self.inputs.append(x)
         else:

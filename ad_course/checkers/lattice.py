@@ -17,6 +17,8 @@ from ad_course.checkers.verdict import (
     as_number,
     calls_watched,
     engine_watched,
+    uses_complex,
+    values_watched,
 )
 from ad_course.lattice import (
     hmc,
@@ -104,13 +106,30 @@ def _link_variants(theta, beta, mu, x, y):
     return right, variants
 
 
+# -dS/dtheta written by hand (sin of the two plaquettes, or Im of the complex phases
+# e^{i theta_P}) agrees with the staple force to ~1e-15; a finite difference of the action
+# extrapolated by Richardson reaches ~1e-12, a plain central one ~1e-9
+_LINK_RTOL = 1e-13
+
+
+def _complex_step_of(theta):
+    """A predicate: the value is theta with a tiny imaginary part added (a complex step,
+    theta + i h e_link), not complex phases exp(i theta), whose real part is cos theta."""
+    def predicate(value):
+        return (isinstance(value, np.ndarray) and value.dtype.kind == "c"
+                and value.shape == theta.shape and np.allclose(value.real, theta, rtol=0, atol=1e-12)
+                and 0 < float(np.max(np.abs(value.imag))) <= 1e-3)
+    return predicate
+
+
 def check_link_force(link_force, seed=9):
     """Check ``link_force(theta, beta, mu, x, y)``: the force -dS/dtheta_mu(x, y) on one
     link, mu = 0 (theta_1) or 1 (theta_2), written by hand, on random configurations of
     4 x 4, 6 x 6 and 4 x 6 lattices, links on the edges included (periodic neighbours).
 
     The reference is ``staple_force``, which agrees with the reverse-mode force to
-    round-off; an answer is accepted to 1e-10.
+    round-off; an answer is accepted to a relative 1e-13 (_LINK_RTOL); one that takes a
+    complex step on theta is refused.
     """
     if not callable(link_force):
         return Verdict(False, f"link_force must be a function (theta, beta, mu, x, y) -> "
@@ -119,7 +138,8 @@ def check_link_force(link_force, seed=9):
     for theta, beta, mu, x, y in cases:
         where = f"link mu = {mu} at (x, y) = ({x}, {y}) of a {theta.shape[1]}x{theta.shape[2]} lattice"
         try:
-            with engine_watched() as engine, calls_watched(staple_force) as staple:
+            with engine_watched() as engine, calls_watched(staple_force) as staple, \
+                    values_watched(_complex_step_of(theta)) as complex_step:
                 got = link_force(theta.copy(), beta, mu, x, y)
         except IndexError as error:
             if "axis 0 with size 2" in str(error):  # theta[1], theta[2] for theta_1, theta_2
@@ -138,6 +158,13 @@ def check_link_force(link_force, seed=9):
                                   "link by hand, from the two plaquettes that contain it "
                                   "(d(1 - cos theta_P)/d theta_P = sin theta_P), and write it "
                                   "with np.sin")
+        if complex_step.found or uses_complex(link_force, tiny=1e-3):
+            return Verdict(False, "link_force takes a complex step (theta + i h on the link, "
+                                  "then Im S / h), a numerical derivative of the action that is "
+                                  "exact to round-off; the exercise asks for the force derived "
+                                  "by hand: -dS/dtheta from the two plaquettes that contain the "
+                                  "link (d(1 - cos theta_P)/d theta_P = sin theta_P), with np.sin "
+                                  "of their angles")
         if staple.count:
             return Verdict(False, "link_force calls staple_force (ad.staple_force or "
                                   "ad_course.lattice.staple_force), the library's force on every "
@@ -150,7 +177,7 @@ def check_link_force(link_force, seed=9):
         except StudentError as error:
             return Verdict(False, f"link_force at {where}: {error.verdict.message}")
         right, variants = _link_variants(theta, beta, mu, x, y)
-        if abs(got - right) <= 1e-10 * max(1.0, abs(right)):
+        if abs(got - right) <= _LINK_RTOL * max(1.0, abs(right)):
             continue
         hits = [name for name, value in variants.items() if abs(got - value) <= 1e-10]
         for name, hint in _LINK_MISTAKES:
@@ -160,12 +187,14 @@ def check_link_force(link_force, seed=9):
         if abs(got - right) <= 1e-5 * max(1.0, abs(right)):
             yours, exact = apart(got, right)
             return Verdict(False, f"at {where} (beta = {beta}) your force is {yours}; "
-                                  f"expected -dS/dtheta = {exact}: right to about 1e-6 "
-                                  f"but not to round-off, as from a finite difference; derive "
-                                  f"the force from the two plaquettes that contain the link")
+                                  f"expected -dS/dtheta = {exact}: right to about "
+                                  f"{abs(got - right) / max(1.0, abs(right)):.0e} but not to "
+                                  f"round-off, as from a finite difference (extrapolated or "
+                                  f"not); derive the force from the two plaquettes that contain "
+                                  f"the link")
         return Verdict(False, f"at {where} (beta = {beta}) your force is {got:.10g}; expected "
                               f"-dS/dtheta = {right:.10g}")
-    return Verdict(True, f"-dS/dtheta agrees with the staple force to 1e-10 on {len(cases)} "
+    return Verdict(True, f"-dS/dtheta agrees with the staple force to round-off on {len(cases)} "
                          f"links of square and non-square lattices, edges of the periodic lattice included")
 
 
@@ -190,6 +219,20 @@ def _integrator_start(seed=2026, size=8, replicas=8, beta=2.0):
     momentum = rng.standard_normal(theta.shape)
     theta.flags.writeable = momentum.flags.writeable = False
     return theta, momentum, beta
+
+
+_LEAPFROG_LIKE = 0.99  # the cosine above which Delta H has plain leapfrog's pattern
+
+
+@functools.lru_cache(maxsize=1)
+def _leapfrog_pattern():
+    """Delta H of plain leapfrog (step 1/512, a trajectory of length 1) over the checker's
+    configurations, normalised: the pattern every leapfrog of a small step has."""
+    theta, momentum, beta = _integrator_start()
+    end = leapfrog(theta, momentum, beta, 1.0 / 512, 512, force=staple_force)
+    delta = (kinetic_energy(end[1]) + wilson_action(end[0], beta)
+             - kinetic_energy(momentum) - wilson_action(theta, beta)).ravel()
+    return delta / np.linalg.norm(delta)
 
 
 def _distance(theta, momentum, to_theta, to_momentum):
@@ -226,6 +269,7 @@ def _measure_integrator(integrator):
                                   f"(theta, p), both of the shape of theta")
         delta_h = kinetic_energy(new_momentum) + wilson_action(new_theta, beta) - start
         rms.append(float(np.sqrt(np.mean(delta_h**2))))
+    finest = np.asarray(delta_h, dtype=float).ravel()  # per configuration, at n = _FINEST
     # from here on, engine is the finest trajectory's (n = _FINEST)
     # plain leapfrog with steps of eps / n (n^2 of them) also has Delta H ~ eps^4 here, since
     # its step shrinks like eps^2: the composition is told apart by its cost, the forces it
@@ -261,6 +305,21 @@ def _measure_integrator(integrator):
                                   f"leapfrog whose step shrinks like eps^2 also makes Delta H "
                                   f"fall like eps^4, but it is not the composition w1, w0, w1 "
                                   f"of one leapfrog step each, n times")
+    # plain leapfrog with any step that shrinks like eps^2 (slope 4): its Delta H over the
+    # configurations is, to leading order, the step squared times one pattern, which the
+    # composition's is not (cosine -0.93 for Yoshida's and Suzuki's, above 0.999 for
+    # leapfrog of any small step); a slope of 2 gets the hints about the weights
+    pattern = _leapfrog_pattern()
+    fourth = all(math.isfinite(r) and r > 0 for r in rms) and abs(
+        np.polyfit(np.log(1.0 / np.array(_STEPS)), np.log(rms), 1)[0] / 4 - 1) <= 0.1
+    if fourth and np.linalg.norm(finest) > 0 and \
+            float(finest @ pattern) / float(np.linalg.norm(finest)) > _LEAPFROG_LIKE:
+        return Verdict(False, f"the energy error of your integrator at n = {_FINEST} is plain "
+                              f"leapfrog's: over the checker's {finest.size} configurations "
+                              f"Delta H is proportional to that of leapfrog with a small step "
+                              f"(the same pattern, scaled). Leapfrog whose step shrinks like "
+                              f"eps^2 also makes Delta H fall like eps^4, but it is not the "
+                              f"composition w1, w0, w1 of one leapfrog step each, n times")
     flow = leapfrog(theta, momentum, beta, 1.0 / 256, 128)
     distance = _distance(new_theta, new_momentum, *flow)
     if not distance <= _FLOW_TOLERANCE:

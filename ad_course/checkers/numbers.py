@@ -293,7 +293,9 @@ QUESTIONS = {
                                                 "H v is a vector, A v"),
                          ((0.0, 0.0, 1.0, -2.0), "the Hessian is constant: also at x = 0"),
                          ((2.0, -4.0, 2.0, -4.0), "f = x^T A x / 2 has Hessian A, not 2 A"),
-                         ((3.0, 2.0, 3.0, 2.0), "A v with v = (1, -1): (2 - 1, 1 - 3)"),
+                         ((3.0, 2.0, 3.0, 2.0), "H v = A v: multiply A by v = (1, -1) row by "
+                                                "row, each row of A dotted with v (mind the "
+                                                "sign of v's second component)"),
                          ((1.0, 1.0, -2.0, -2.0), "the right numbers in another order: give H v "
                                                   "at x = 0 first, then H v at x = (1, 2), each "
                                                   "as its two components (a flat list, or "
@@ -312,7 +314,9 @@ QUESTIONS = {
     "08-3": Question("the predicted growth of the peak memory from N = 100 to 400 without "
                      "checkpoints and with sqrt(N) segments", 2, lambda: (4.0, 2.0),
                      lambda ref: [
-                         ((2.0, 2.0), "without checkpoints every step is stored: x N, so x4"),
+                         ((2.0, 2.0), "without checkpoints the graph of every step is "
+                                      "stored: the peak grows like N itself, not like sqrt(N); "
+                                      "what factor is that from N = 100 to 400?"),
                          ((4.0, 4.0), "with sqrt(N) segments the peak grows like sqrt(N)"),
                          ((4.0, 1.0), "the segments stored grow too: sqrt(N) checkpoints plus "
                                       "one segment of sqrt(N) steps"),

@@ -14,6 +14,7 @@ from ad_course.checkers.verdict import (
     Verdict,
     apart,
     as_array,
+    as_number,
     checker,
     close,
     engine_watched,
@@ -61,7 +62,12 @@ def _by_function(derivative, waves, r, parameter):
         if value is None:
             raise StudentError(Verdict(False, "your function of (psi, r) returned None: is the "
                                               "placeholder ... still its body? Return the sum"))
-        values.append(value)
+        try:  # one number per level: a float, a numpy scalar, a one-element array
+            as_number(value, f"one number (dM/d{parameter} of that level)", rtol=TOLERANCE)
+        except StudentError as error:
+            raise StudentError(Verdict(False, "your function of (psi, r) should return "
+                                       + error.verdict.message.removeprefix("expected "))) from None
+        values.append(np.asarray(value).reshape(()))  # its dtype kept: float32 is 'typed'
     return values
 
 
@@ -261,13 +267,37 @@ def _at_the_fit(hamiltonian, params, states):
                           f"them there and pass theta itself (not rounded)"), systems
 
 
+CONTROL = (0, 2)  # 3S: a level the exercise does not ask for, to run the student's function on
+
+
+def _another_level(derivative, hamiltonian, params, r, parameter):
+    """None, or the refusal of a function of (psi, r) that is right on the exercise's three
+    levels but not on 3S: it returns stored numbers (AD's, computed beforehand) or a formula
+    that matches on those three by chance, instead of computing from psi and r."""
+    ell, level = CONTROL
+    psi = np.linalg.eigh(run(hamiltonian, *params, ell, what="the hamiltonian you passed"))[1][:, level]
+    value = float(_by_function(derivative, [psi], r, parameter)[0])
+    exact = run(level_derivative_by_ad, hamiltonian, params, ell, level, parameter,
+                what="the hamiltonian you passed, on Variables,")
+    if abs(value - exact) <= TOLERANCE:
+        return None
+    return Verdict(False, f"your function gives dM/d{parameter} right for 1S, 2S and 1P, but "
+                          f"not for the next S level, 3S ({STATE_NAMES[CONTROL]}: your "
+                          f"{value:.6g} {_off(value, exact)}): it must compute the derivative "
+                          f"from the eigenvector psi and the grid r it is given, for any level, "
+                          f"not return numbers stored beforehand")
+
+
 @checker
 def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     """Check the student's dM/dkappa (GeV per unit kappa) for each (ell, level) in
-    ``states`` against AD through eigh, to four decimals. ``answer``: the numbers, or a
-    function of (psi, r) that computes one from a normalised eigenvector psi on the grid
-    r; the function is run on each state's eigenvector and refused when it uses AD. On the grid ``r`` (GeV^-1), with
-    u the normalised eigenvector, the expected value is -sum_i u_i^2 / r_i. For the default
+    ``states`` against AD through eigh, to four decimals. ``answer``: a function of
+    (psi, r) that computes one from a normalised eigenvector psi on the grid r; it is run on
+    each state's eigenvector (and, for the default states, on 3S's: stored numbers are right
+    on the three only) and refused when it uses AD. The numbers themselves get the hints of
+    their mistakes, but right ones are refused: AD's are the same numbers, and the exercise
+    asks for the derivation as a function. On the grid ``r`` (GeV^-1), with u the
+    normalised eigenvector, the expected value is -sum_i u_i^2 / r_i. For the default
     states, ``params`` must be the fit's theta (see _at_the_fit)."""
     refused, systems = _at_the_fit(hamiltonian, params, states)
     if refused is not None:
@@ -277,6 +307,15 @@ def check_kappa_derivative(answer, hamiltonian, params, r, states=STATES):
     if right_to_decimals(got, reference):
         refused = _not_by_the_method(got, reference, "kappa", "-sum(u**2 / r)", True,
                                      how["digits"])
+        if refused is None and not callable(answer):  # AD's numbers are these numbers too
+            refused = Verdict(False, f"your values are right to {DECIMALS} decimals, but the "
+                                     f"exercise asks for the function dM_dkappa(psi, r) itself: "
+                                     f"pass it, ad.check_kappa_derivative(dM_dkappa, ...). The "
+                                     f"checker runs it on each level's eigenvector, so that a sum "
+                                     f"derived by Hellmann-Feynman is told apart from numbers "
+                                     f"that automatic differentiation computed")
+        if refused is None and tuple(states) == STATES:
+            refused = _another_level(answer, hamiltonian, params, r, "kappa")
         return refused if refused is not None else \
             Verdict(True, f"dM/dkappa = -<1/r> agrees with the gradient through eigh to "
                           f"{DECIMALS} decimals for every state")

@@ -16,8 +16,11 @@ from ad_course.checkers.verdict import (
     close,
     describe_error,
     engine_watched,
+    is_complex,
     number,
     run,
+    values_watched,
+    writes_complex,
 )
 from ad_engine.rules import Traced
 
@@ -114,7 +117,8 @@ def check_tangent_rule(f, make_dual, derivative=None,
     by_hand = not (isinstance(make_dual, type) and issubclass(make_dual, Traced))  # MiniDual
     for x in xs:
         try:
-            with engine_watched() as engine:
+            with engine_watched() as engine, \
+                    values_watched(is_complex, writes_complex) as complex_values:
                 result = f(make_dual(float(x), tangent))
         except Exception as error:  # the student's class or rule may raise anything
             hint = (f" Is {name} in the rule table that __array_ufunc__ reads?"
@@ -126,6 +130,11 @@ def check_tangent_rule(f, make_dual, derivative=None,
             return Verdict(False, f"{name}(dual) on your own dual class called the AD engine "
                                   f"(ad.derivative, ad.grad, ad.Dual ...): the rule is to be "
                                   f"written by hand, as a formula of x")
+        if complex_values.found:
+            return Verdict(False, f"{name}(dual) computes with complex numbers (a complex step, "
+                                  f"Im f(x + i h) / h, or ad.complex_step?): a numerical "
+                                  f"derivative, exact to round-off, but not a rule; write the "
+                                  f"derivative of {name} by hand, as a formula of x")
         if not (hasattr(result, "val") and hasattr(result, "dval")):
             return Verdict(False, f"{name}(dual) returned a {type(result).__name__}, not a dual "
                                   f"number: build the result from the value and the tangent")
@@ -185,11 +194,12 @@ def check_tangent_rule(f, make_dual, derivative=None,
                 f"rule is wrong" if abs(ratio[0] - 1) > 1e-5 else
                 f": off by a relative {ratio[0] - 1:.1e} everywhere: a constant typed with "
                 f"too few digits?")
+    elif close(got_dval, expected, rtol=1e-6):  # before the signs: |got| ~ |expected| too
+        off = float(np.max(np.abs(got_dval - expected) / np.maximum(np.abs(expected), 1e-300)))
+        hint = (f": right to about {off:.0e} but not to round-off, as a finite difference "
+                f"gives (extrapolated or not); write the exact derivative")
     elif close(np.abs(got_dval), np.abs(expected), rtol=rtol):
         hint = ": right size, wrong sign at some points: look at the sign of each term"
-    elif close(got_dval, expected, rtol=1e-6):
-        hint = (": right to about 1e-9 but not to round-off, as a finite difference gives; "
-                "write the exact derivative")
     yours, exact = apart(got_dval[i], expected[i])
     return Verdict(False, f"at x = {xs[i]:g} with x' = {tangent:g} your d-part is "
                           f"{yours}; expected {name}'(x)·x' = {exact}{hint}")

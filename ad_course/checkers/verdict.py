@@ -133,6 +133,119 @@ def calls_watched(*functions):
         sys.setprofile(before)
 
 
+def is_complex(value):
+    """Whether ``value`` is a complex number or array (or a list or tuple that holds one)."""
+    if isinstance(value, (complex, np.complexfloating)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c"
+    if isinstance(value, (list, tuple)):
+        return any(is_complex(v) for v in value[:64])
+    return False
+
+
+@contextlib.contextmanager
+def values_watched(predicate, code=None):
+    """``with values_watched(predicate) as seen:`` sets ``seen.found`` after the block: whether
+    a Python function run in it (the student's own, a helper, a library function it called)
+    held in a local variable, took or returned a value for which ``predicate`` is true (the
+    frames of installed packages, numpy's or sympy's, and module namespaces are not read). For
+    a number that only a forbidden method makes, e.g. the complex point x + i h e_j of a
+    complex step, however the student's code reached it (numpy's ufuncs run no Python frame:
+    :func:`uses_complex` reads the constants the code was written with). ``code``: a
+    predicate on the code object of each function of the student's that runs (outside the
+    course's library and installed packages), e.g. :func:`writes_complex`, for functions
+    no name leads to (a lambda in a dict). A profile function that was set before keeps
+    running."""
+    seen = types.SimpleNamespace(found=False)
+    before = sys.getprofile()
+
+    def profile(frame, event, arg):
+        if not seen.found and event in ("call", "return") \
+                and not frame.f_code.co_filename.startswith(_OWN[0]) \
+                and frame.f_code.co_name != "<module>":  # an exec'd module's namespace
+            try:
+                seen.found = (event == "return" and predicate(arg)) or \
+                    any(predicate(v) for v in list(frame.f_locals.values())) or \
+                    (code is not None and event == "call"
+                     and not os.path.abspath(frame.f_code.co_filename).startswith(_OWN)
+                     and code(frame.f_code))
+            except Exception:  # noqa: BLE001 - a value the predicate cannot read is not one
+                pass
+        if before is not None:
+            before(frame, event, arg)
+
+    sys.setprofile(profile)
+    try:
+        yield seen
+    finally:
+        sys.setprofile(before)
+
+
+COMPLEX_NAMES = frozenset({"imag", "complex", "complex64", "complex128", "complex256",
+                           "cdouble", "csingle", "clongdouble", "complex_step", "iscomplexobj"})
+
+
+def writes_complex(code):
+    """Whether a code object writes a complex constant or names complex arithmetic
+    (COMPLEX_NAMES, but for the type checks ``complex`` and ``iscomplexobj``, which a dual
+    class may make, isinstance(val, complex)), itself or in the functions defined in it."""
+    return any(isinstance(const, complex) or (isinstance(const, types.CodeType)
+                                              and writes_complex(const))
+               for const in code.co_consts) or \
+        bool((COMPLEX_NAMES - {"complex", "iscomplexobj"}) & set(code.co_names))
+
+
+def uses_complex(function, tiny=None):
+    """Whether the source of ``function`` (its code, the functions defined in it, and the
+    functions of its notebook it names) writes a complex constant (``1e-20j``, ``1j``) or
+    names complex arithmetic (``.imag``, ``complex``, ``ad.complex_step`` ...): what a complex
+    step is written with, which :func:`values_watched` may not see when the complex numbers
+    live only inside one numpy expression. ``tiny``: for an exercise where complex phases
+    e^{i theta} are legitimate, count only what a step is written with: a complex constant
+    below ``tiny`` (``1e-20j``), a complex constant beside a float constant or default below
+    ``tiny`` (``1j * h`` with ``h = 1e-20``), and ``complex_step``."""
+    seen, todo = set(), [function]
+    complex_unit, small_float = False, False
+    while todo:
+        current = todo.pop()
+        current = getattr(current, "__func__", current)
+        code = getattr(current, "__code__", None)
+        if code is None or id(code) in seen:
+            continue
+        seen.add(id(code))
+        namespace = getattr(current, "__globals__", {})
+        defaults = list(getattr(current, "__defaults__", None) or ()) + \
+            list((getattr(current, "__kwdefaults__", None) or {}).values())
+        codes = [code]
+        while codes:
+            code = codes.pop()
+            for const in list(code.co_consts) + defaults:
+                if isinstance(const, complex) and (tiny is None or 0 < abs(const) < tiny):
+                    return True
+                complex_unit |= isinstance(const, complex)
+                small_float |= isinstance(const, float) and tiny is not None \
+                    and 0 < abs(const) < tiny
+                if complex_unit and small_float:
+                    return True
+                if isinstance(const, types.CodeType):
+                    codes.append(const)
+            defaults = []
+            names = set(code.co_names)
+            if names & (COMPLEX_NAMES if tiny is None else {"complex_step"}):
+                return True
+            todo.extend(namespace[name] for name in names & namespace.keys()
+                        if isinstance(namespace[name], types.FunctionType)
+                        and namespace[name].__globals__ is namespace)  # the notebook's own
+        for cell in getattr(current, "__closure__", None) or ():
+            try:
+                if isinstance(cell.cell_contents, types.FunctionType):
+                    todo.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+    return False
+
+
 def expect_function(function, n_args, described):
     """Raise :class:`StudentError` unless ``function`` is callable with ``n_args``
     positional arguments; ``described`` says what was expected, e.g. 'a function of (ans, x)'."""

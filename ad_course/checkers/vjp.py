@@ -14,7 +14,15 @@ import inspect
 
 import numpy as np
 
-from ad_course.checkers.verdict import StudentError, Verdict, checker, close, returned_floats, run
+from ad_course.checkers.verdict import (
+    StudentError,
+    Verdict,
+    checker,
+    close,
+    engine_watched,
+    returned_floats,
+    run,
+)
 from ad_engine.forward import jvp
 from ad_engine.higher_order import hessian
 from ad_engine.reverse import grad
@@ -77,10 +85,17 @@ def _compare(got, expected, what, slips, rtol=1e-9):
 def _call_rule(rule, first, ans, x, what, first_name):
     """``rule(first, ans, x)`` on copies of ``first`` (the tangent t or adjoint g, named
     ``first_name``) and x; a rule that changes either in place is refused (the engine
-    hands it arrays that other rules and the forward pass still use)."""
+    hands it arrays that other rules and the forward pass still use), and so is one that
+    calls the engine (ad.grad of the function: no rule written by hand)."""
     given = x.copy()
     first_given = first.copy() if isinstance(first, np.ndarray) else first
-    got = run(rule, first_given, ans, given, what=what)
+    with engine_watched() as engine:
+        got = run(rule, first_given, ans, given, what=what)
+    if engine.used:  # ad.grad of the function inside its own rule: the rule is the answer
+        raise StudentError(Verdict(False, f"{what} uses automatic differentiation (ad.grad, "
+                                          f"ad.jvp, ad.Variable ...), which is what the rule is "
+                                          f"checked against; write the derivative by hand with "
+                                          f"numpy functions of {first_name}, ans and x"))
     for name, before, after, new in ((first_name, first, first_given, f"{first_name} * ..."),
                                      ("x", x, given, "x - ans")):
         if not np.array_equal(before, after):

@@ -128,6 +128,16 @@ def softplus_evaluated(evaluate, partial):
 
 
 TANGENT_WRONG = [
+    ("tanh: a complex step in the rule (chk46: accepted)", tanh_with(
+        lambda x: np.imag(np.tanh(x + 1e-30j)) / 1e-30), "computes with complex numbers"),
+    ("tanh: ad.complex_step in the rule (chk46: accepted)", tanh_with(
+        lambda x: ad.complex_step(np.tanh, x)), "computes with complex numbers"),
+    ("softplus: a complex step in the partial (chk46: accepted)", softplus_with(
+        lambda ans, x: np.imag(np.log1p(np.exp(x + 1e-30j))) / 1e-30), "computes with complex"),
+    ("tanh: central differences extrapolated by Richardson (chk46: hint said 'wrong sign')",
+     tanh_with(lambda x: (8 * (np.tanh(x + 1e-3) - np.tanh(x - 1e-3))
+                          - (np.tanh(x + 2e-3) - np.tanh(x - 2e-3))) / 12e-3),
+     "as a finite difference gives"),
     ("tanh: right only on (-2, 2.5)",  # a rule that agrees near the first points tried
      tanh_with(lambda x: 1 - np.tanh(x) ** 2 if -2 < x < 2.5 else 0.0), "at x = -3.2"),
     ("softplus: a wrong evaluate log(1 + |x|) with the rule that fits it",
@@ -489,6 +499,13 @@ def by_central_difference(X, params, labels, h=1e-6):
     return grad
 
 
+def by_richardson(X, params, labels):
+    """Central differences at h and 2h extrapolated (Richardson): right to ~5e-11, which the
+    old tolerance 1e-10 accepted on every layer (chk46)."""
+    return (4 * by_central_difference(X, params, labels, h=1e-3)
+            - by_central_difference(X, params, labels, h=2e-3)) / 3
+
+
 def layer_case(answer):
     def check():
         verdicts = [ad.check_layer_gradient(answer(X, p, lab), X, *p, lab) for X, p, lab in LAYERS]
@@ -530,6 +547,8 @@ LAYER_WRONG = [
     ("transposed", layer_case(lambda X, p, lab: by_formula(X, p, lab).T), "transposed"),
     ("central differences of the loss (the hint said 'go through delta2')",
      layer_case(by_central_difference), "as a finite difference gives"),
+    ("central differences extrapolated by Richardson (chk46: accepted)",
+     layer_case(by_richardson), "as a finite difference gives"),
     ("placeholder ...", layer_case(lambda X, p, lab: ...), "the placeholder"),
     ("a scalar", layer_case(lambda X, p, lab: 0.0), "of shape"),
     ("half the reference", layer_case(lambda X, p, lab: by_formula(X, p, lab) / 2),
@@ -564,7 +583,16 @@ VJP_RIGHT = [
     ("jvp as a dot product", lse_with(lambda g, ans, x: np.exp(x - ans) * g,
                                       jvp=lambda t, ans, x: t @ np.exp(x - ans))),
 ]
+def lse_by_the_engine(z):
+    return np.log(np.sum(np.exp(z)))
+
+
 VJP_WRONG = [
+    ("vjp = g * ad.grad of the numpy function (chk46: accepted)", lse_with(
+        lambda g, ans, x: g * ad.grad(lse_by_the_engine)(x)), "uses automatic differentiation"),
+    ("jvp = ad.jvp of the numpy function (chk46: accepted)", lse_with(
+        lambda g, ans, x: g * np.exp(x - ans),
+        jvp=lambda t, ans, x: ad.jvp(lse_by_the_engine, x, t)[1]), "uses automatic differentiation"),
     ("vjp(g, x, ans): parameters in another order", lse_with(lambda g, x, ans: g * np.exp(x - ans)),
      "ans comes second"),
     ("jvps= and vjps= swapped", lse_with(lambda t, ans, x: np.sum(t * np.exp(x - ans)),
@@ -654,12 +682,72 @@ def complex_step_jacobian(F, x):
     return np.column_stack([np.imag(F(x + 1e-30j * e)) / 1e-30 for e in np.eye(x.size)])
 
 
+class ScalarDual:
+    """A scalar dual number as notebook 04 builds one (MiniDual), for object arrays."""
+
+    PARTIALS = {np.sin: np.cos, np.cos: lambda v: -np.sin(v), np.exp: np.exp,
+                np.tanh: lambda v: 1 - np.tanh(v) ** 2}
+
+    def __init__(self, val, dval=0.0):
+        self.val, self.dval = val, dval
+
+    @staticmethod
+    def of(other):
+        return other if isinstance(other, ScalarDual) else ScalarDual(other)
+
+    def __add__(self, other):
+        other = ScalarDual.of(other)
+        return ScalarDual(self.val + other.val, self.dval + other.dval)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return ScalarDual(-self.val, -self.dval)
+
+    def __sub__(self, other):
+        return self + -ScalarDual.of(other)
+
+    def __rsub__(self, other):
+        return ScalarDual.of(other) - self
+
+    def __mul__(self, other):
+        other = ScalarDual.of(other)
+        return ScalarDual(self.val * other.val, self.dval * other.val + self.val * other.dval)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, k):
+        return ScalarDual(self.val**k, k * self.val ** (k - 1) * self.dval)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or ufunc not in self.PARTIALS:
+            return NotImplemented
+        return ScalarDual(ufunc(self.val), self.PARTIALS[ufunc](self.val) * self.dval)
+
+
+def forward_object_duals(F, x):
+    """A forward pass on an object array of scalar duals (notebook 04's MiniDual)."""
+    columns = []
+    for e in np.eye(x.size):
+        y = F(np.array([ScalarDual(xi, ei) for xi, ei in zip(x, e)], dtype=object))
+        columns.append([yi.dval for yi in y])
+    return np.column_stack(columns)
+
+
+def complex_step_through_objects(F, x):
+    """A complex step on an object array: an evaluation that is no forward pass (chk46)."""
+    return np.column_stack([np.imag(np.array(F(np.array(list(x + 1e-30j * e), dtype=object)),
+                                             dtype=complex)) / 1e-30 for e in np.eye(x.size)])
+
+
 JACOBIAN_RIGHT = [
     ("jvp columns, grad rows", lambda: ad.check_jacobian(forward_columns, reverse_grad)),
     ("Duals by hand, backward(seed)", lambda: ad.check_jacobian(forward_duals, reverse_seed)),
     ("loop with np.stack, one graph", lambda: ad.check_jacobian(forward_loop, reverse_one_graph)),
     ("m from F(Variable(x)).value.size, then m grads (reader34 R2)",
      lambda: ad.check_jacobian(forward_columns, reverse_m_from_a_variable)),
+    ("an object array of scalar duals per column", lambda: ad.check_jacobian(forward_object_duals,
+                                                                             reverse_grad)),
 ]
 JACOBIAN_WRONG = [
     ("forward rows (transposed)", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x).T,
@@ -695,6 +783,8 @@ JACOBIAN_WRONG = [
     ("complex Jacobian", lambda: ad.check_jacobian(lambda F, x: forward_columns(F, x) + 0.1j,
                                                    reverse_grad), "complex"),
     ("no return", lambda: ad.check_jacobian(lambda F, x: None, reverse_grad), "forget to return"),
+    ("forward by complex steps on object arrays (chk46: counted as forward passes)",
+     lambda: ad.check_jacobian(complex_step_through_objects, reverse_grad), "times on plain arrays"),
     ("forward by central differences", lambda: ad.check_jacobian(
         lambda F, x: np.column_stack([(F(x + 1e-6 * e) - F(x - 1e-6 * e)) / 2e-6
                                       for e in np.eye(x.size)]), reverse_grad),
@@ -762,19 +852,39 @@ def kappa(answer):
 
 
 KAPPA_RIGHT = [
-    ("-sum(u² / r)", kappa(lambda: [-np.sum(u**2 / R) for u in waves()])),
-    ("-u @ (u / r), a tuple", kappa(lambda: tuple(-(u @ (u / R)) for u in waves()))),
-    ("Variables that leaked out", kappa(lambda: [ad.Variable(-np.sum(u**2 / R)) for u in waves()])),
-    ("einsum, an array", kappa(lambda: -np.einsum("si,i,si->s", np.array(waves()), 1 / R,
-                                                  np.array(waves())))),
-    ("typed from a printout with 4 decimals", kappa(lambda: [round(-np.sum(u**2 / R), 4)
-                                                             for u in waves()])),
-    ("float32 values", kappa(lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32))),
     ("a function of (psi, r): -sum(psi**2 / r)", kappa(lambda: lambda psi, r: -np.sum(psi**2 / r))),
     ("a function of (psi, r): -psi @ (psi / r)", kappa(lambda: lambda psi, r: -psi @ (psi / r))),
-    ("-sum(u² / r) rounded to 8 decimals (numpy's printout)",
-     kappa(lambda: [round(-np.sum(u**2 / R), 8) for u in waves()])),
+    ("a function returning a one-element array (chk46: refused as shape (3, 1))",
+     kappa(lambda: lambda psi, r: np.array([-np.sum(psi**2 / r)]))),
+    ("a function returning a float32", kappa(lambda: lambda psi, r: np.float32(-np.sum(psi**2 / r)))),
+    ("a function summing in a loop", kappa(lambda: lambda psi, r: -sum(p * p / x for p, x in zip(psi, r)))),
 ]
+# the right values as numbers: the exercise asks for the function (AD's numbers are the
+# same numbers, chk46); each form is refused with the way to pass the function
+KAPPA_AS_NUMBERS = [
+    ("-sum(u² / r)", lambda: [-np.sum(u**2 / R) for u in waves()]),
+    ("-u @ (u / r), a tuple", lambda: tuple(-(u @ (u / R)) for u in waves())),
+    ("Variables that leaked out", lambda: [ad.Variable(-np.sum(u**2 / R)) for u in waves()]),
+    ("einsum, an array", lambda: -np.einsum("si,i,si->s", np.array(waves()), 1 / R,
+                                            np.array(waves()))),
+    ("typed from a printout with 4 decimals", lambda: [round(-np.sum(u**2 / R), 4) for u in waves()]),
+    ("float32 values", lambda: np.array([-np.sum(u**2 / R) for u in waves()], np.float32)),
+    ("rounded to 8 decimals (numpy's printout)", lambda: [round(-np.sum(u**2 / R), 8)
+                                                          for u in waves()]),
+    ("AD's gradient through eigh, no derivation", lambda: [
+        level_derivative_by_ad(hamiltonian, PARAMS, ell, lv, "kappa") for ell, lv in STATES]),
+]
+
+
+def kappa_stored():
+    """A function returning AD's values, computed beforehand, looked up by the level psi is
+    (chk46): right on 1S, 2S, 1P only."""
+    stored = [(u, level_derivative_by_ad(hamiltonian, PARAMS, ell, lv, "kappa"))
+              for u, (ell, lv) in zip(waves(), STATES)]
+
+    def dM_dkappa(psi, r):
+        return next((value for u, value in stored if abs(abs(u @ psi) - 1) < 1e-9), -0.5)
+    return dM_dkappa
 
 
 def level(th, ell, lv):
@@ -811,6 +921,10 @@ def with_ell0_for_1p(parameter, level0):
         return right[:2] + [sign * np.sum(u0**2 * R**r_power)]
     return values
 KAPPA_WRONG = [
+    *((f"the right values as numbers: {label}", kappa(values),
+       "asks for the function dM_dkappa(psi, r) itself") for label, values in KAPPA_AS_NUMBERS),
+    ("a function returning AD's values stored per level (chk46)", kappa(kappa_stored),
+     "not for the next S level, 3S"),
     ("a function of (psi, r) that takes AD's gradient (no derivation)", kappa(
         lambda: lambda psi, r: ad.grad(lambda th: np.linalg.eigh(hamiltonian(*th, 0))[0][0])(
             PARAMS)[0]), "uses automatic differentiation"),
@@ -1025,6 +1139,8 @@ def number_cases():
             ("03-4", (math.inf, 0.5), ["0 / h = 0", "exactly 0"]),
             ("03-4", (0.5, 0.0), ["other way round"]),
             ("04-4", 1.0, ["-x branch", "-1"]),
+            ("07-4", (3.0, 2.0, 3.0, 2.0), ["2 - 1", "1 - 3"]),  # chk46: A v written out
+            ("08-3", (2.0, 2.0), ["so x4"]),  # chk46: the first factor stated
             ("05-5", (12283, 60, 0.0), ["5 (n - 1) + 1", "56"]),
             ("05-5", (12283, 55, 0.0), ["5 (n - 1) + 1", "56"]),
             ("05-5", (12283, 56, 1.0), ["gives 0"]),
@@ -1258,6 +1374,20 @@ NEWTON_RIGHT = [("CG with n iterations", newton_cg_with()),
                 ("ad.hvp bound to a name before the check",
                  newton_cg_with_products(lambda f, x, d: HVP(f, x, d))),
 ]
+def newton_gradient_then_basis(f, x0, n_steps):
+    """H d along grad f first, as CG starts, then along n - 1 fixed orthonormal directions:
+    the Hessian assembled in that basis and solved (chk46: accepted as CG before)."""
+    x, path = np.array(x0, dtype=float), [np.array(x0, dtype=float)]
+    Q = np.linalg.qr(np.random.default_rng(0).normal(size=(x.size, x.size)))[0]
+    for _ in range(n_steps):
+        g = ad.grad(f)(x)
+        basis = np.column_stack([g] + [Q[:, i] for i in range(x.size - 1)])
+        products = np.column_stack([ad.hvp(f, x, b) for b in basis.T])
+        x = x + np.linalg.solve(np.linalg.solve(basis.T, products.T).T, -g)
+        path.append(x)
+    return np.array(path)
+
+
 def newton_rotated_columns(f, x0, n_steps):  # H from n products along a fixed rotated basis
     basis = np.linalg.qr(np.random.default_rng(0).normal(size=(len(x0), len(x0))))[0]
     path = [np.array(x0, dtype=float)]
@@ -1279,6 +1409,8 @@ def newton_fd_hessian(f, x0, n_steps):  # H by central differences of grad: 1e-6
 
 
 NEWTON_WRONG = [
+    ("H d along grad f, then along a fixed basis, then solve (chk46)",
+     lambda: ad.check_newton_cg(newton_gradient_then_basis), "outside the span of grad f"),
     ("the Hessian from products along a rotated basis, then solve",
      lambda: ad.check_newton_cg(newton_rotated_columns), "not along grad f"),
     ("CG with up to 50 iterations (reader34 A4)", newton_cg_with(iterations=lambda n: 50),
@@ -1439,7 +1571,34 @@ SGD_RIGHT = [
     ("lr inside the velocity, dict of velocities", lambda: ad.check_sgd_training(sgd_lr_in_velocity)),
     ("zero_grad after step, while loop", lambda: ad.check_sgd_training(sgd_zero_after_step)),
 ]
+def sgd_finite_differences(net, inputs, labels, n_steps, h=1e-6):
+    """SGD with momentum on central-difference gradients of the loss (chk46: the hint named
+    float32 inputs and a changed loss only)."""
+    parameters, velocities = net.parameters(), None
+    for _ in range(n_steps):
+        grads = []
+        for p in parameters:
+            g = np.zeros_like(p.value)
+            for index in np.ndindex(p.value.shape):
+                kept = p.value[index]
+                p.value[index] = kept + h
+                up = ad.cross_entropy(net(inputs), labels).value
+                p.value[index] = kept - h
+                down = ad.cross_entropy(net(inputs), labels).value
+                p.value[index] = kept
+                g[index] = (up - down) / (2 * h)
+            grads.append(g)
+        velocities = grads if velocities is None else [0.9 * v + g for v, g in zip(velocities, grads)]
+        for p, v in zip(parameters, velocities):
+            p.value = p.value - 0.1 * v
+
+
 SGD_WRONG = [
+    ("gradients by central differences (chk46)", lambda: ad.check_sgd_training(
+        sgd_finite_differences), "taken by finite differences"),
+    ("gradients by central differences, h = 1e-5 (chk46: accepted)", lambda: ad.check_sgd_training(
+        lambda net, x, y, n: sgd_finite_differences(net, x, y, n, h=1e-5)),
+     "taken by finite differences"),
     ("gradient not zeroed", sgd_variant(zero=False), "the gradients add up"),
     ("step added", sgd_variant(sign=+1.0), "goes uphill"),
     ("lr applied twice", sgd_variant(lr=0.01), "applied twice"),
@@ -1499,7 +1658,43 @@ HESSIAN_RIGHT = [
     ("p from np.exp(x - x.max()) inline", lambda:
      ad.check_logsumexp_hessian(lambda x: (lambda p: np.diag(p) - np.outer(p, p))(
          np.exp(x - x.max()) / np.exp(x - x.max()).sum()))),
+    ("x = np.asarray(x, dtype=float) first, p by a helper", lambda: ad.check_logsumexp_hessian(
+        hessian_from_a_copy)),
 ]
+
+
+def hessian_from_a_copy(x):
+    x = np.asarray(x, dtype=float)
+    p = softmax_plain(x)
+    return np.diag(p) - np.outer(p, p)
+
+
+def complex_step_on_a_copy(x):
+    """A complex step on np.asarray(x), a plain copy of the watched x (chk46)."""
+    x = np.asarray(x, dtype=float)
+    return np.column_stack([np.imag(softmax_plain(x + 1e-20j * e)) / 1e-20 for e in np.eye(x.size)])
+
+
+def complex_step_inline(x):
+    """A complex step whose complex numbers live inside one numpy expression (chk46)."""
+    x, h = np.array(x, dtype=float), 1e-20
+    return np.column_stack([np.imag(np.exp(x + 1j * h * e) / np.exp(x + 1j * h * e).sum()) / h
+                            for e in np.eye(x.size)])
+
+
+def complex_step_by_the_library(x):
+    """ad.complex_step along each e_j of a copy of x (chk46)."""
+    x = np.array(x, dtype=float)
+    return np.column_stack([ad.complex_step(lambda t, e=e: softmax_plain(x + t * e), 0.0)
+                            for e in np.eye(x.size)])
+
+
+def hessian_by_sympy(x):
+    """sympy's Hessian of log sum exp, lambdified: derived by the library (chk46)."""
+    import sympy as sp
+    s = sp.symbols(f"s0:{x.size}")
+    H = sp.hessian(sp.log(sum(sp.exp(v) for v in s)), s)
+    return np.array(sp.lambdify(s, H)(*np.asarray(x, dtype=float)), dtype=float)
 
 
 def complex_step_hessian(x):
@@ -1518,6 +1713,14 @@ def hessian_by_sweeps(x):
 HESSIAN_WRONG = [
     ("complex-step differentiation of softmax (reader34 A5)",
      lambda: ad.check_logsumexp_hessian(complex_step_hessian), "complex step"),
+    ("complex step on np.asarray(x) (chk46)", lambda: ad.check_logsumexp_hessian(
+        complex_step_on_a_copy), "complex step"),
+    ("complex step inside one numpy expression (chk46)", lambda: ad.check_logsumexp_hessian(
+        complex_step_inline), "complex step"),
+    ("ad.complex_step on a copy of x (chk46)", lambda: ad.check_logsumexp_hessian(
+        complex_step_by_the_library), "complex step"),
+    ("sympy's hessian, lambdified (chk46)", lambda: ad.check_logsumexp_hessian(hessian_by_sympy),
+     "differentiates with sympy"),
     ("complex step on x made complex first", lambda: ad.check_logsumexp_hessian(
         lambda x: complex_step_hessian(x.astype(complex))), "closed form"),
     ("the gradient p", lse_hessian(softmax_plain, lambda p, x: p), "the gradient of g"),
@@ -1618,12 +1821,34 @@ DAMPED_RIGHT = [
     ("amplitude and phase, with a network-like Variable u",
      lambda: ad.check_damped_oscillator(damped_phase, DAMPED_FITTED)),
 ]
+def damped_runge_kutta(t, omega, gamma, dt=1e-3):
+    """u(t) by RK4 steps of about dt from u(0) = 1, u'(0) = 0: a numerical solution, right to
+    ~1.5e-12, which the old tolerance 1e-9 took for the formula (chk46)."""
+    values = []
+    for end in np.asarray(t, dtype=float):
+        n = max(1, int(end / dt))
+        h, y = end / n, np.array([1.0, 0.0])
+
+        def f(y):
+            return np.array([y[1], -2 * gamma * y[1] - omega**2 * y[0]])
+        for _ in range(n):
+            k1 = f(y)
+            k2 = f(y + h / 2 * k1)
+            k3 = f(y + h / 2 * k2)
+            y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + f(y + h * k3))
+        values.append(y[0])
+    return np.array(values)
+
+
 def damped_aliased(t, omega, gamma):  # omega_d + 40: equal on a grid with steps 2 pi / 40
     omega_d = np.sqrt(omega**2 - gamma**2)
     return np.exp(-gamma * t) * (np.cos((omega_d + 40) * t) + gamma / omega_d * np.sin(omega_d * t))
 
 
 DAMPED_WRONG = [
+    ("the exact solution by Runge-Kutta steps of 1e-3 (chk46: accepted)",
+     lambda: ad.check_damped_oscillator(damped_runge_kutta, DAMPED_FITTED),
+     "as a numerical solution of the equation"),
     ("the formula times Variable(0.999) (reader34 A3)", lambda: ad.check_damped_oscillator(
         damped_formula, lambda t: ONE_WEIGHT * damped_formula(t, 2.0, 0.3)), "not a network"),
     ("the formula with gamma = 0.3001 and omega_d as Variables (reader34 A3)",
@@ -1726,6 +1951,16 @@ _S = 1 / (4 - 4 ** (1 / 3))  # Suzuki's fourth-order composition of five leapfro
 SUZUKI = (_S, _S, 1 - 4 * _S, _S, _S)
 
 
+def leapfrog_substeps(c, force):
+    """Plain leapfrog, each step of eps cut into k = round(c / eps) substeps: a step that
+    shrinks like eps^2, so Delta H falls like eps^4 too; neither of the step sizes the
+    checker compared end points with when c is not 1 / n (chk46)."""
+    def integrate(theta, p, beta, eps, n):
+        k = max(1, round(c / eps))
+        return ad.leapfrog(theta, p, beta, eps / k, k * n, force=force)
+    return integrate
+
+
 def integrator(answer, measured=None, predicted=4):
     return lambda: ad.check_integrator_slope(predicted, answer, measured=measured)
 
@@ -1755,6 +1990,12 @@ INTEGRATOR_WRONG = [
         lambda t, p, beta, eps, n: ad.leapfrog(t, p, beta, eps**2, round(n / eps),
                                                force=ad.staple_force), 4.0),
      "plain leapfrog with 512 steps"),
+    ("plain leapfrog, round(0.3 / eps) substeps a step, staple force (chk46)", integrator(
+        leapfrog_substeps(0.3, ad.staple_force), 4.0), "is plain leapfrog's"),
+    ("plain leapfrog, round(2 / eps) substeps a step, staple force (chk46)", integrator(
+        leapfrog_substeps(2.0, ad.staple_force), 4.0), "is plain leapfrog's"),
+    ("plain leapfrog, round(0.3 / eps) substeps a step, reverse-mode force (chk46)", integrator(
+        leapfrog_substeps(0.3, ad.reverse_mode_force), 4.0), "is plain leapfrog's"),
     ("returns its input", integrator(lambda t, p, beta, eps, n: (t, p), 4.0),
      "Hamilton's equations"),
     ("H changed by hand as eps^4", integrator(lambda t, p, beta, eps, n: (t + 0.01 * eps**4, p), 4.0),
@@ -1835,6 +2076,49 @@ def link(answer):
     return lambda: ad.check_link_force(answer)
 
 
+def link_by_phases(theta, beta, mu, x, y):
+    """The two plaquettes as complex phases U_P = e^{i theta_P}: the force is beta Im of
+    their difference (U(1) links as complex numbers: legitimate, no complex step)."""
+    U, (size_1, size_2) = np.exp(1j * theta), theta.shape[1:]
+
+    def plaquette(a, b):
+        a, b = a % size_1, b % size_2
+        return (U[0, a, b] * U[1, (a + 1) % size_1, b] * np.conj(U[0, a, (b + 1) % size_2])
+                * np.conj(U[1, a, b]))
+
+    if mu == 0:
+        return beta * (plaquette(x, y - 1) - plaquette(x, y)).imag
+    return beta * (plaquette(x, y) - plaquette(x - 1, y)).imag
+
+
+def link_complex_step(theta, beta, mu, x, y):
+    """-Im S(theta + i h e_link) / h: exact to round-off, but no derivation (chk46)."""
+    shifted = theta + 0j
+    shifted[mu, x, y] += 1e-30j
+    return -np.imag(ad.wilson_action(shifted, beta)) / 1e-30
+
+
+def link_complex_step_inline(theta, beta, mu, x, y, h=1e-30):
+    """A complex step whose complex theta lives only inside one numpy expression (chk46)."""
+    e = np.zeros_like(theta)
+    e[mu, x, y] = h
+    return -np.imag(beta * np.sum(1 - np.cos(np.roll(theta + 1j * e, 0)[0]
+                                             + np.roll(theta + 1j * e, -1, axis=1)[1]
+                                             - np.roll(theta + 1j * e, -1, axis=2)[0]
+                                             - (theta + 1j * e)[1]))) / h
+
+
+def link_richardson(theta, beta, mu, x, y):
+    """Central differences of the action at h, 2h, 4h extrapolated (Richardson): right to
+    ~1e-12, which the old tolerance 1e-10 accepted (chk46)."""
+    def slope(h):
+        up, down = theta.copy(), theta.copy()
+        up[mu, x, y] += h
+        down[mu, x, y] -= h
+        return -(ad.wilson_action(up, beta) - ad.wilson_action(down, beta)) / (2 * h)
+    return (64 * slope(1e-3) - 20 * slope(2e-3) + slope(4e-3)) / 45
+
+
 LINK_RIGHT = [
     ("two plaquettes by hand", link(link_by_hand)),
     ("the whole lattice's plaquettes, rolled, then one link", link(
@@ -1843,8 +2127,15 @@ LINK_RIGHT = [
              np.sin(ad.plaquette_angles(t)) - np.roll(np.sin(ad.plaquette_angles(t)), 1, axis=0)]
         )[mu, x, y])),
     ("a one-element array", link(lambda t, beta, mu, x, y: np.array([link_by_hand(t, beta, mu, x, y)]))),
+    ("complex phases e^{i theta_P}, Im of the two plaquettes", link(link_by_phases)),
 ]
 LINK_WRONG = [
+    ("a complex step on theta through ad.wilson_action (chk46)", link(link_complex_step),
+     "takes a complex step"),
+    ("a complex step inside one numpy expression (chk46)", link(link_complex_step_inline),
+     "takes a complex step"),
+    ("central differences extrapolated by Richardson, right to ~1e-12 (chk46)",
+     link(link_richardson), "as from a finite difference"),
     ("ad.staple_force, the forbidden shortcut",
      link(lambda t, beta, mu, x, y: ad.staple_force(t, beta)[mu, x, y]), "calls staple_force"),
     ("ad_course.lattice.staple_force, imported",

@@ -76,9 +76,12 @@ nav: $(STAMP)
 # Benchmarks against micrograd, autograd, torch and jax in .venv-bench (~2 GB) ->
 # benchmarks/RESULTS.md.  One thread per engine; the machine-wide OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE select a slower numpy kernel, so they are unset.
+# glibc's heap is kept (MALLOC_*): with its default trimming, some processes fault the
+# freed pages back in at every step and time the same MLP step 2x slower than others.
 BENCH_VENV := .venv-bench
 BENCH_ENV ?= env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false \
+	MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_MMAP_THRESHOLD_=33554432
 
 bench:
 	$(MAKE) venv VENV=$(BENCH_VENV) EXTRA=benchmarks/requirements-peers.txt

@@ -92,6 +92,9 @@ def environment_info(peers):
         "numpy": np.__version__,
         "autodiff_helpers": autodiff_helpers.__file__.rsplit("/", 1)[-1],
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "glibc heap (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_)": ", ".join(
+            os.environ.get(name, "(unset)")
+            for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")),
     }
     try:
         import threadpoolctl

@@ -386,7 +386,10 @@ def write_results(res, info, cfg, path):
     lines += ["Times are medians of repeated runs after a warm-up (`time.perf_counter`). "
               "Ratios to a floor (hand-written numpy) come from runs that take turns with that "
               "floor, so a change of the machine's load hits both alike. `make bench` runs every "
-              "engine on one thread (BLAS, OpenMP, XLA). "
+              "engine on one thread (BLAS, OpenMP, XLA), and keeps glibc's heap (freed memory is "
+              "not given back to the kernel, and arrays up to 32 MB come from the heap): with "
+              "glibc's default trimming, some processes faulted the freed pages back in at "
+              "every step and timed the same MLP step 2x slower than others. "
               "Before timing, every engine's gradient was checked against a closed form or the "
               "hand-written numpy version: all agree to 1e-8 relative (largest errors below).", "",
               "## Machine and versions", "", "| | |", "|---|---|"]

@@ -225,3 +225,14 @@ def test_collector_paused_restores_the_previous_state_even_after_an_error():
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+def test_the_charmonium_data_the_checkers_read_cannot_be_changed_by_a_notebook():
+    """ad.EICHTEN and ad.PDG_MASSES are what notebook 08 shows and its checkers compare with:
+    read-only, so that a student's edit in the notebook cannot move the reference."""
+    import autodiff_helpers as ad
+    with pytest.raises(TypeError):
+        ad.PDG_MASSES["J/psi"] = 3000.0
+    with pytest.raises(ValueError):
+        ad.EICHTEN[0] = 0.4
+    assert ad.spin_averaged_masses()[0] == (2984.1 + 3 * 3096.9) / 4 / 1e3

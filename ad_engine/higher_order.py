@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ad_engine.dispatch import one_element_shape
-from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part
+from ad_engine.forward import Dual, call_perturbed, primal_part, tangent_part, unit_vectors
 from ad_engine.reverse import Variable, leaf_gradient
-from ad_engine.rules import Traced, dtype_of, is_complex, live_tag, shape_of
+from ad_engine.rules import Traced, is_complex, live_tag, shape_of
 
 
 def hvp(f, x, v):
@@ -77,9 +77,8 @@ def hessian(f, x):
     x = as_point(x)
     if np.ndim(x) != 1:
         raise ValueError(f"x must be a 1-D array, got shape {np.shape(x)}")
-    real = np.finfo(dtype_of(x)).dtype  # x's real precision, as forward_gradient's seeds
-    columns = [hvp(f, x, unit) for unit in np.eye(np.size(x), dtype=real)]
-    return np.column_stack(columns) if columns else np.zeros((0, 0), dtype_of(x))
+    columns = [hvp(f, x, unit) for unit in unit_vectors(x)]  # in x's real precision
+    return np.column_stack(columns) if columns else np.zeros((0, 0), x.dtype)
 
 
 def value_and_derivatives(f, t):

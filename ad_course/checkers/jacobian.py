@@ -13,12 +13,12 @@ import numpy as np
 
 from ad_course.checkers.verdict import (
     Verdict,
-    _is_dual,
     apart,
     as_array,
     checker,
     close,
     expect_function,
+    is_dual,
     returned_floats,
     run,
 )
@@ -78,7 +78,7 @@ class _Counted:
 
     def __call__(self, x):
         if isinstance(x, Dual) or (isinstance(x, np.ndarray) and x.dtype == object
-                                   and any(_is_dual(v) for v in x.flat)):
+                                   and any(is_dual(v) for v in x.flat)):
             self.forward += 1  # an object array of duals (notebook 04's MiniDual) too
         elif isinstance(x, Variable):
             self.inputs.append(x)

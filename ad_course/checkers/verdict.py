@@ -118,17 +118,29 @@ def calls_watched(*functions):
     (a debugger's, coverage's) keeps running."""
     codes = {function.__code__ for function in functions}
     calls = types.SimpleNamespace(count=0)
-    before = sys.getprofile()
 
     def profile(frame, event, arg):
         if event == "call" and frame.f_code in codes:
             calls.count += 1
+
+    with _profiled(profile):
+        yield calls
+
+
+@contextlib.contextmanager
+def _profiled(profile):
+    """Run the block with ``profile`` as sys.setprofile's function, chained before the one
+    that was set (a debugger's, coverage's), which keeps running and is restored after."""
+    before = sys.getprofile()
+
+    def chained(frame, event, arg):
+        profile(frame, event, arg)
         if before is not None:
             before(frame, event, arg)
 
-    sys.setprofile(profile)
+    sys.setprofile(chained)
     try:
-        yield calls
+        yield
     finally:
         sys.setprofile(before)
 
@@ -158,7 +170,6 @@ def values_watched(predicate, code=None):
     no name leads to (a lambda in a dict). A profile function that was set before keeps
     running."""
     seen = types.SimpleNamespace(found=False)
-    before = sys.getprofile()
 
     def profile(frame, event, arg):
         if not seen.found and event in ("call", "return") \
@@ -172,14 +183,9 @@ def values_watched(predicate, code=None):
                      and code(frame.f_code))
             except Exception:  # noqa: BLE001 - a value the predicate cannot read is not one
                 pass
-        if before is not None:
-            before(frame, event, arg)
 
-    sys.setprofile(profile)
-    try:
+    with _profiled(profile):
         yield seen
-    finally:
-        sys.setprofile(before)
 
 
 COMPLEX_NAMES = frozenset({"imag", "complex", "complex64", "complex128", "complex256",
@@ -271,7 +277,7 @@ def floats(value, described, rtol=0.0):
     a complex answer whose imaginary part matters, and float32 fractions when the check
     compares more digits than they carry (``rtol`` below their eps)."""
     if isinstance(value, (list, tuple)):
-        if any(_is_dual(v) for v in value):
+        if any(is_dual(v) for v in value):
             raise StudentError(Verdict(False, f"expected {described}, got {_kind(value)}: take "
                                               f"each one's .dval (the derivative) or .val"))
         value = [_unwrapped(v) for v in value]
@@ -301,7 +307,7 @@ def floats(value, described, rtol=0.0):
     return array
 
 
-def _is_dual(value):
+def is_dual(value):
     """A dual number, ad.Dual or a class of one's own (notebook 04's MiniDual): it has .dval."""
     return not isinstance(value, np.ndarray) and hasattr(value, "dval")
 
@@ -309,7 +315,7 @@ def _is_dual(value):
 def _hint(value):
     """What to write instead of an object that holds the numbers asked for (a Dual, a
     dict of named numbers, an estimate with its error), or '' for anything else."""
-    if _is_dual(value):
+    if is_dual(value):
         return ": take its .dval (the derivative) or .val"
     if isinstance(value, dict) or type(value).__name__ in ("dict_values", "dict_keys", "dict_items"):
         mapping = value if isinstance(value, dict) else getattr(value, "mapping", {})
